@@ -1,0 +1,300 @@
+//! The results document: one JSON file per run (`results.json`).
+//!
+//! This module is the single definition of the schema; `docs/results-schema.md`
+//! describes it for people and tools. The harness writes it (atomically, after
+//! each scenario) and the renderers in this crate read it, so a report can be
+//! remade offline from any results file.
+//!
+//! Units live in the field names (`_us`, `_s`, `_bytes`) or in a metric's `unit`;
+//! nothing is scaled for display here.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Version of this schema. Bumped whenever a field changes meaning or is removed.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One run of `isobench run`: the host it ran on and every scenario's outcome.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Results {
+    /// [`SCHEMA_VERSION`] of the writer.
+    pub schema_version: u32,
+    /// Version of the isobench binary that wrote the file.
+    pub isobench_version: String,
+    /// The exact command line, argv as given.
+    pub command_line: Vec<String>,
+    /// Identifier of the run; also names its cgroups (`isobench-<run_id>`).
+    pub run_id: String,
+    /// Start of the run, RFC 3339, UTC.
+    pub started_at: String,
+    /// What the host is, for telling comparable runs apart (DESIGN §3).
+    pub host: HostFingerprint,
+    /// The capability probe of `isobench doctor`, taken at the start of the run.
+    pub doctor: Doctor,
+    /// Scenarios in the order they ran; a scenario appears once it has started.
+    pub scenarios: Vec<ScenarioResult>,
+}
+
+/// Host fingerprint (DESIGN §3): runs are comparable only when these agree.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct HostFingerprint {
+    /// `uname -r`.
+    pub kernel: String,
+    /// Cgroup layout: `v1`, `v2` or `hybrid`.
+    pub layout: String,
+    /// `model name` from /proc/cpuinfo, or null when absent (some architectures).
+    pub cpu_model: Option<String>,
+    /// Online CPUs (sysconf `_SC_NPROCESSORS_ONLN`).
+    pub cpus: usize,
+    /// CPUs the harness may run on (its affinity mask), which the arena inherits.
+    pub cpus_allowed: usize,
+    /// SMT state from /sys/devices/system/cpu/smt/control (`on`, `off`, `notsupported`, ...).
+    pub smt: Reading<String>,
+    /// cpufreq scaling governor of cpu0.
+    pub governor: Reading<String>,
+    /// True when /proc/cpuinfo carries the `hypervisor` flag.
+    pub virtualised: bool,
+    /// Limits on the harness's own cgroup, as the kernel states them
+    /// (e.g. `cpu.max` = `max 100000`, `memory.limit_in_bytes` = `9223372036854771712`).
+    pub harness_cgroup_limits: BTreeMap<String, String>,
+}
+
+/// A value read from the host, or why it could not be read.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum Reading<T> {
+    /// The value as read.
+    Value(T),
+    /// Not available, with the reason (file absent, permission denied, ...).
+    Unavailable(String),
+}
+
+/// Result of `isobench doctor`: what the host supports, and why not.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Doctor {
+    /// Cgroup layout: `v1`, `v2` or `hybrid`.
+    pub layout: String,
+    /// Every check made, in a fixed order.
+    pub checks: Vec<Check>,
+}
+
+/// One capability check of the doctor probe.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Check {
+    /// What was checked, e.g. `controller cpu`, `namespace net`, `psi`.
+    pub name: String,
+    /// `ok`, `unavailable` (the figures that need it degrade) or `error` (runs cannot start).
+    pub status: CheckStatus,
+    /// What was seen: the path, the errno, the value read.
+    pub detail: String,
+}
+
+/// Outcome of a [`Check`].
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatus {
+    /// Supported and working.
+    Ok,
+    /// Missing; figures that depend on it are reported as unavailable.
+    Unavailable,
+    /// Missing and required: `isobench run` cannot start.
+    Error,
+}
+
+/// A condition of a scenario (DESIGN §1).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Condition {
+    /// Victim alone, unconfined.
+    Solo,
+    /// Victim and aggressor, both unconfined.
+    Contended,
+    /// Victim and aggressor, each in its sandbox with the scenario's limits.
+    Isolated,
+}
+
+impl Condition {
+    /// Every condition, in the order reports show them.
+    pub const ALL: [Condition; 3] = [Condition::Solo, Condition::Contended, Condition::Isolated];
+
+    /// The lower-case name used in JSON, metrics and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Condition::Solo => "solo",
+            Condition::Contended => "contended",
+            Condition::Isolated => "isolated",
+        }
+    }
+}
+
+impl std::fmt::Display for Condition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One scenario's spec, raw per-round values and derived metrics.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ScenarioResult {
+    /// Scenario name, e.g. `cpu-share`.
+    pub name: String,
+    /// One sentence on what the scenario asks.
+    pub description: String,
+    /// The scenario as it ran: workloads, limits, namespaces, durations.
+    pub spec: serde_json::Value,
+    /// Whether every round completed.
+    pub status: ScenarioStatus,
+    /// Raw values of every round, in the order run.
+    pub rounds: Vec<Round>,
+    /// Victim latency distribution per condition, all rounds merged.
+    pub latency_cdf: Vec<LatencyCdf>,
+    /// Derived statistics over rounds. Names are a contract (docs/results-schema.md).
+    pub metrics: Vec<Metric>,
+    /// Things the reader should know, each saying what to do about it.
+    pub warnings: Vec<String>,
+}
+
+/// How far a scenario got.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "snake_case", tag = "state", content = "reason")]
+pub enum ScenarioStatus {
+    /// All rounds ran.
+    Complete,
+    /// Stopped by an error after the recorded rounds; the reason says which step failed.
+    Failed(String),
+    /// Stopped by SIGINT/SIGTERM after the recorded rounds.
+    Interrupted(String),
+}
+
+/// One round: every condition once, in `order`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Round {
+    /// 0-based round index.
+    pub index: usize,
+    /// The randomized order the conditions ran in.
+    pub order: Vec<Condition>,
+    /// One entry per condition run.
+    pub conditions: Vec<ConditionRun>,
+}
+
+/// Raw values of one condition in one round.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ConditionRun {
+    /// Which condition.
+    pub condition: Condition,
+    /// What the victim reported.
+    pub victim: VictimRun,
+    /// Per aggressor sandbox; empty for `solo`.
+    pub aggressors: Vec<CpuAccount>,
+    /// CPU accounting of the victim's cgroup.
+    pub victim_cpu: CpuAccount,
+    /// The harness's own CPU time over the condition divided by its wall time (CPUs).
+    pub harness_cpu_share: f64,
+}
+
+/// The victim's own report for one condition.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct VictimRun {
+    /// Work units completed inside the measured window.
+    pub ops: u64,
+    /// Measured window, seconds.
+    pub window_s: f64,
+    /// `ops / window_s`, ops/s.
+    pub throughput_ops: f64,
+    /// Latency from each unit's intended start to its end, µs.
+    pub latency_p50_us: f64,
+    /// 99th percentile, µs.
+    pub latency_p99_us: f64,
+    /// 99.9th percentile, µs.
+    pub latency_p999_us: f64,
+    /// Maximum, µs.
+    pub latency_max_us: f64,
+}
+
+/// CPU accounting of one sandbox's cgroup over the measured window.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CpuAccount {
+    /// Sandbox name (`victim`, `aggressor`).
+    pub sandbox: String,
+    /// Δusage / Δwall over the window, in CPUs.
+    pub cpu_share: f64,
+    /// `quota / period` capped by the cpuset size, in CPUs; null when unlimited.
+    pub cpu_share_expected: Option<f64>,
+    /// Δ`nr_periods` (v2 cpu.stat, v1 cpu.stat); null where the file lacks it.
+    pub nr_periods: Option<u64>,
+    /// Δ`nr_throttled`.
+    pub nr_throttled: Option<u64>,
+    /// Δ`throttled_usec` (v1: `throttled_time` ns / 1000), µs.
+    pub throttled_us: Option<u64>,
+}
+
+/// A latency distribution as quantile points, for the CDF chart.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LatencyCdf {
+    /// Which condition.
+    pub condition: Condition,
+    /// `(quantile 0..1, latency µs)`, quantile ascending.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// One derived statistic over rounds.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Metric {
+    /// Contract name, e.g. `victim.latency_p99_us`.
+    pub name: String,
+    /// The condition it describes, or null where none applies.
+    pub condition: Option<Condition>,
+    /// Unit: `CPUs`, `ops/s`, `us`, `pp` (percentage points), `ratio`, `share` (0..1).
+    pub unit: String,
+    /// Mean over rounds; null when it could not be measured (see `reason`).
+    pub value: Option<f64>,
+    /// Lower bound of the bootstrap 95 % CI of the mean over rounds; null with fewer than 2 rounds.
+    pub lower: Option<f64>,
+    /// Upper bound of the same interval.
+    pub upper: Option<f64>,
+    /// The value of each round, in round order (null where that round could not measure it).
+    pub per_round: Vec<Option<f64>>,
+    /// Why `value` is null.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl Results {
+    /// Parses a results document, checking its schema version first.
+    ///
+    /// # Errors
+    /// [`SchemaError::Json`] when the text is not JSON or does not match the schema,
+    /// [`SchemaError::Version`] when `schema_version` is one this build does not read.
+    pub fn from_json(text: &str) -> Result<Results, SchemaError> {
+        let value: serde_json::Value = serde_json::from_str(text).map_err(SchemaError::Json)?;
+        match value.get("schema_version").and_then(serde_json::Value::as_u64) {
+            Some(v) if v == u64::from(SCHEMA_VERSION) => {}
+            Some(v) => return Err(SchemaError::Version(v.to_string())),
+            None => return Err(SchemaError::Version("missing".into())),
+        }
+        serde_json::from_value(value).map_err(SchemaError::Json)
+    }
+
+    /// The metric `name` for `condition`, if the scenario has it.
+    pub fn metric<'a>(
+        scenario: &'a ScenarioResult,
+        name: &str,
+        condition: Option<Condition>,
+    ) -> Option<&'a Metric> {
+        scenario
+            .metrics
+            .iter()
+            .find(|m| m.name == name && m.condition == condition)
+    }
+}
+
+/// Why a results document could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum SchemaError {
+    /// Not JSON, or fields that do not match the schema.
+    #[error("not an isobench results document: {0}")]
+    Json(serde_json::Error),
+    /// A schema version this build does not read.
+    #[error("results schema_version {0} is not supported: this isobench reads version {SCHEMA_VERSION}")]
+    Version(String),
+}

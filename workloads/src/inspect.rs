@@ -1,0 +1,53 @@
+//! `inspect`: reports what a process can see of the system around it, so tests
+//! and the visibility checks can tell whether each namespace took effect.
+
+use serde::{Deserialize, Serialize};
+use std::fs;
+
+/// What the process saw.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct View {
+    /// Its own pid, as its pid namespace numbers it.
+    pub pid: i32,
+    /// Its parent's pid (1 when started by the sandbox init).
+    pub ppid: i32,
+    /// Every pid listed in /proc.
+    pub visible_pids: Vec<i32>,
+    /// Network interfaces in /sys/class/net (falls back to /proc/net/dev).
+    pub interfaces: Vec<String>,
+    /// The hostname.
+    pub hostname: String,
+    /// /proc/self/cgroup, verbatim.
+    pub cgroup: String,
+}
+
+/// Looks around and returns what was seen; unreadable sources read as empty.
+pub fn look() -> View {
+    let mut visible_pids: Vec<i32> = fs::read_dir("/proc")
+        .map(|dir| {
+            dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    visible_pids.sort_unstable();
+    View {
+        pid: std::process::id() as i32,
+        ppid: nix::unistd::getppid().as_raw(),
+        visible_pids,
+        interfaces: interfaces(),
+        hostname: nix::unistd::gethostname()
+            .map(|h| h.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        cgroup: fs::read_to_string("/proc/self/cgroup").unwrap_or_default(),
+    }
+}
+
+/// Interface names from /proc/net/dev: it follows the reader's network
+/// namespace, whereas /sys/class/net follows the namespace sysfs was mounted in.
+fn interfaces() -> Vec<String> {
+    let text = fs::read_to_string("/proc/self/net/dev").unwrap_or_default();
+    text.lines()
+        .skip(2)
+        .filter_map(|l| Some(l.split_once(':')?.0.trim().to_string()))
+        .collect()
+}

@@ -1,0 +1,15 @@
+//! Workloads for isobench: victims whose experience is measured, aggressors
+//! that stress one resource, and the init that runs as a sandbox's pid 1.
+//!
+//! All of them are applets of one binary, `isobench-workload`. Each prints one
+//! JSON [`report::WorkloadReport`] (or [`inspect::View`]) on stdout when it ends,
+//! which the harness reads. Every workload is bounded by a `--duration`.
+#![deny(missing_docs)]
+#![deny(unsafe_code)]
+
+pub mod cpu_hog;
+pub mod cpu_units;
+pub mod init;
+pub mod inspect;
+pub mod report;
+pub mod work;

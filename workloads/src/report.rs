@@ -1,0 +1,127 @@
+//! What a workload tells the harness when it ends: one JSON object on stdout.
+//!
+//! Latencies travel as an HDR histogram in nanoseconds, flattened to
+//! `[value_ns, count]` pairs of its recorded buckets, so the harness can merge
+//! rounds without losing precision.
+
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+/// Highest latency a histogram tracks: 60 s, in ns.
+pub const MAX_LATENCY_NS: u64 = 60_000_000_000;
+/// Significant decimal digits the histograms keep (0.1 % resolution).
+pub const SIGFIG: u8 = 3;
+
+/// A new, empty latency histogram in nanoseconds (1 ns .. [`MAX_LATENCY_NS`]).
+pub fn new_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, MAX_LATENCY_NS, SIGFIG)
+        .expect("static histogram bounds are valid")
+}
+
+/// The report of one workload process.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "workload", rename_all = "kebab-case")]
+pub enum WorkloadReport {
+    /// `cpu-units`: open-loop CPU work units.
+    CpuUnits(UnitsReport),
+    /// `cpu-hog`: spinning threads.
+    CpuHog(HogReport),
+    /// `calibrate`: the work-unit size for this host.
+    Calibrate(Calibration),
+}
+
+/// Report of a victim that runs open-loop work units.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct UnitsReport {
+    /// Units whose intended start fell inside the measured window and that finished before it closed.
+    pub ops: u64,
+    /// Units whose intended start fell inside the window but that had not started when it closed.
+    pub missed: u64,
+    /// Length of the measured window, seconds.
+    pub window_s: f64,
+    /// Intended rate, units/s.
+    pub rate: f64,
+    /// Latency of each unit from its intended start to its end, as `[value_ns, count]` pairs.
+    pub latency_ns: Vec<(u64, u64)>,
+}
+
+/// Report of an aggressor that spins threads.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct HogReport {
+    /// Threads that spun.
+    pub threads: usize,
+    /// Seconds they spun for.
+    pub ran_s: f64,
+}
+
+/// The calibrated size of one work unit.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct Calibration {
+    /// Loop iterations of [`crate::work::unit`] that make one unit.
+    pub iters_per_unit: u64,
+    /// Measured duration of one unit on an idle CPU, ns (median of the samples).
+    pub unit_ns: u64,
+}
+
+/// Flattens a histogram into `[value_ns, count]` pairs of its recorded buckets.
+pub fn histogram_to_pairs(h: &Histogram<u64>) -> Vec<(u64, u64)> {
+    h.iter_recorded()
+        .map(|v| (v.value_iterated_to(), v.count_at_value()))
+        .collect()
+}
+
+/// Records `[value_ns, count]` pairs into `into`.
+///
+/// # Errors
+/// A value above [`MAX_LATENCY_NS`] is refused with the value it was.
+pub fn add_pairs(into: &mut Histogram<u64>, pairs: &[(u64, u64)]) -> Result<(), ReportError> {
+    for &(value, count) in pairs {
+        into.record_n(value, count)
+            .map_err(|_| ReportError::OutOfRange { value_ns: value })?;
+    }
+    Ok(())
+}
+
+/// A workload report that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// A latency beyond what the histogram tracks.
+    #[error("latency {value_ns} ns is beyond the histogram's range (max {MAX_LATENCY_NS} ns)")]
+    OutOfRange {
+        /// The value that did not fit, ns.
+        value_ns: u64,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_survives_the_round_trip_through_pairs() {
+        let mut h = new_histogram();
+        for v in [120_000u64, 130_000, 130_000, 5_000_000] {
+            h.record(v).unwrap();
+        }
+        let mut back = new_histogram();
+        add_pairs(&mut back, &histogram_to_pairs(&h)).unwrap();
+        assert_eq!(back.len(), 4);
+        assert_eq!(back.value_at_quantile(0.5), h.value_at_quantile(0.5));
+        assert_eq!(back.max(), h.max());
+    }
+
+    #[test]
+    fn out_of_range_latency_is_refused_with_its_value() {
+        let mut h = new_histogram();
+        let err = add_pairs(&mut h, &[(MAX_LATENCY_NS * 10, 1)]).unwrap_err();
+        assert!(err.to_string().contains("600000000000 ns"), "{err}");
+    }
+
+    #[test]
+    fn report_json_is_tagged_with_the_workload_name() {
+        let r = WorkloadReport::CpuHog(HogReport { threads: 2, ran_s: 1.0 });
+        let json = serde_json::to_string(&r).unwrap();
+        assert!(json.contains(r#""workload":"cpu-hog""#), "{json}");
+        assert_eq!(serde_json::from_str::<WorkloadReport>(&json).unwrap(), r);
+    }
+}
