@@ -1,1 +1,19 @@
-//! isobench
+//! isobench: benchmarks resource isolation on Linux.
+//!
+//! It starts noisy-neighbour workloads in cgroup-limited namespace sandboxes
+//! and measures, against the unconfined baseline, the CPU share each sandbox
+//! really gets and what the protected victim feels (DESIGN.md).
+//!
+//! - [`cgroup`]: one interface over v1, hybrid and v2 cgroup hosts;
+//! - [`sandbox`]: namespaces, attach before the first instruction, the init;
+//! - [`workload`]: finding and talking to the `isobench-workload` binary;
+//! - [`scenario`]: what is run (conditions × rounds) and the metrics derived;
+//! - [`stats`]: statistics over rounds (bootstrap CIs);
+//! - [`probe`]: the host fingerprint and `isobench doctor`;
+//! - [`output`]: results.json, report.html and summary.md on disk.
+#![deny(missing_docs)]
+#![deny(unsafe_code)]
+
+pub mod cgroup;
+pub mod interrupt;
+pub mod sandbox;

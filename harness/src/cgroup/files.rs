@@ -1,0 +1,62 @@
+//! Reading and writing cgroup control files, with the path in every error.
+
+use super::error::{CgroupError, Result};
+use std::io::Write;
+use std::path::Path;
+
+/// Reads a whole control file.
+///
+/// # Errors
+/// [`CgroupError::Read`] with the path.
+pub fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|source| CgroupError::Read { path: path.into(), source })
+}
+
+/// Reads a control file that holds one unsigned integer (e.g. `cpuacct.usage`).
+///
+/// # Errors
+/// [`CgroupError::Read`], or [`CgroupError::Parse`] when it is not one integer.
+pub fn read_u64(path: &Path) -> Result<u64> {
+    let text = read(path)?;
+    text.trim().parse().map_err(|_| CgroupError::Parse {
+        path: path.into(),
+        line: text.trim().to_string(),
+        expected: "one unsigned integer",
+    })
+}
+
+/// Writes `value` to a control file in a single `write(2)`, as the kernel expects.
+///
+/// # Errors
+/// [`CgroupError::Write`] with the path and the value.
+pub fn write(path: &Path, value: &str) -> Result<()> {
+    let wrap = |source| CgroupError::Write { path: path.into(), value: value.into(), source };
+    let mut f = std::fs::OpenOptions::new().write(true).truncate(true).open(path).map_err(wrap)?;
+    f.write_all(value.as_bytes()).map_err(wrap)
+}
+
+/// Pids listed in a cgroup directory's `cgroup.procs`.
+///
+/// # Errors
+/// [`CgroupError::Read`] or [`CgroupError::Parse`] with the path.
+pub fn procs(dir: &Path) -> Result<Vec<i32>> {
+    let path = dir.join("cgroup.procs");
+    read(&path)?
+        .lines()
+        .map(|l| {
+            l.trim().parse().map_err(|_| CgroupError::Parse {
+                path: path.clone(),
+                line: l.to_string(),
+                expected: "one pid per line",
+            })
+        })
+        .collect()
+}
+
+/// Creates a cgroup directory.
+///
+/// # Errors
+/// [`CgroupError::Dir`] with the path.
+pub fn mkdir(path: &Path) -> Result<()> {
+    std::fs::create_dir(path).map_err(|source| CgroupError::Dir { action: "creating", path: path.into(), source })
+}

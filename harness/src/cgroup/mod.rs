@@ -1,0 +1,255 @@
+//! The cgroup layer: one interface over v1, hybrid and v2 hosts.
+//!
+//! [`CgroupHost::discover`] detects the layout once and finds the harness's own
+//! cgroup in every hierarchy. [`CgroupHost::arena`] creates the run's parent,
+//! `isobench-<run id>`, beneath it — never anywhere else (DESIGN §5) — and
+//! [`Arena::sandbox`] one child per sandbox with its [`Limits`]. Code above this
+//! module never asks which layout it runs on; the quirks (cpuacct in ns, empty v1
+//! cpusets, v2's no-internal-processes rule, hybrid tracking in the cgroup2 tree)
+//! stay in [`v1`] and [`v2`].
+//!
+//! Everything created is removed by `remove` or, failing that, on drop (also
+//! while a panic unwinds); `isobench cleanup` removes what a killed run left.
+
+pub mod error;
+pub mod files;
+pub mod layout;
+pub mod limits;
+pub mod stat;
+mod teardown;
+mod v1;
+mod v2;
+
+pub use error::{CgroupError, Result};
+pub use layout::{Hierarchy, Layout};
+pub use limits::{CpuMax, Limits};
+pub use stat::CpuStat;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Prefix of every cgroup isobench creates beneath its own.
+pub const PREFIX: &str = "isobench-";
+
+/// The host's cgroup layout and the harness's own cgroup in each hierarchy it uses.
+#[derive(Debug, Clone)]
+pub struct CgroupHost {
+    /// How the host mounts cgroups.
+    pub layout: Layout,
+    /// Hierarchies in use, v1 controllers first, the cgroup2 tree last.
+    pub hierarchies: Vec<Hierarchy>,
+}
+
+impl CgroupHost {
+    /// Reads the layout from /sys/fs/cgroup and the hierarchies from /proc/self.
+    ///
+    /// # Errors
+    /// [`CgroupError::Layout`] when the layout cannot be told or a required controller is missing.
+    pub fn discover() -> Result<CgroupHost> {
+        let layout = Layout::detect(Path::new("/sys/fs/cgroup"))?;
+        let mountinfo = files::read(Path::new("/proc/self/mountinfo"))?;
+        let self_cgroup = files::read(Path::new("/proc/self/cgroup"))?;
+        let hierarchies = layout::hierarchies(layout, &mountinfo, &self_cgroup)?;
+        Ok(CgroupHost { layout, hierarchies })
+    }
+
+    /// Creates the run's parent cgroup `isobench-<run_id>` beneath the harness's own, in every hierarchy.
+    ///
+    /// # Errors
+    /// Creation errors with the path (EACCES without root or delegation);
+    /// [`CgroupError::InternalProcesses`] on v2 (case C02). Whatever was created is removed.
+    pub fn arena(&self, run_id: &str) -> Result<Arena> {
+        let mut arena = Arena { host: self.clone(), dirs: Vec::new(), delegated: false };
+        let name = format!("{PREFIX}{run_id}");
+        for h in &self.hierarchies {
+            let dir = h.own_dir.join(&name);
+            if self.layout == Layout::V2 {
+                let controllers = v2::acquire(&h.own_dir)?;
+                arena.delegated = true;
+                files::mkdir(&dir)?;
+                arena.dirs.push(dir.clone());
+                v2::prepare_arena(&dir, &controllers)?;
+            } else {
+                files::mkdir(&dir)?;
+                arena.dirs.push(dir.clone());
+                v1::prepare(h, &dir)?;
+            }
+        }
+        Ok(arena)
+    }
+
+    /// Cgroups named `isobench-*` directly beneath the harness's own, in every hierarchy:
+    /// what runs that were killed left behind.
+    pub fn leftovers(&self) -> Vec<PathBuf> {
+        self.hierarchies
+            .iter()
+            .filter_map(|h| std::fs::read_dir(&h.own_dir).ok())
+            .flat_map(|dir| dir.flatten())
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()) && e.file_name().to_string_lossy().starts_with(PREFIX))
+            .map(|e| e.path())
+            .collect()
+    }
+
+    /// Removes `dir` (one of [`CgroupHost::leftovers`]) and everything beneath it, killing its processes first.
+    ///
+    /// # Errors
+    /// [`CgroupError::NotEmpty`] or [`CgroupError::Dir`] with the path.
+    pub fn remove_leftover(&self, dir: &Path) -> Result<()> {
+        teardown::remove_tree(dir)
+    }
+
+    /// The limits on the harness's own cgroup, file name → content, for the host fingerprint.
+    pub fn own_limits(&self) -> BTreeMap<String, String> {
+        const FILES: [&str; 7] =
+            ["cpu.max", "cpu.cfs_quota_us", "cpu.cfs_period_us", "cpuset.cpus", "memory.max", "memory.limit_in_bytes", "pids.max"];
+        let mut out = BTreeMap::new();
+        for h in &self.hierarchies {
+            for f in FILES {
+                if let Ok(v) = files::read(&h.own_dir.join(f)) {
+                    out.insert(f.to_string(), v.trim().to_string());
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The run's parent cgroup in every hierarchy. Removed by [`Arena::remove`] or on drop.
+#[derive(Debug)]
+pub struct Arena {
+    host: CgroupHost,
+    dirs: Vec<PathBuf>,
+    delegated: bool,
+}
+
+impl Arena {
+    /// The arena's directories, one per hierarchy (for messages and tests).
+    pub fn dirs(&self) -> &[PathBuf] {
+        &self.dirs
+    }
+
+    /// Creates the sandbox cgroup `name` in every hierarchy and writes its limits.
+    ///
+    /// # Errors
+    /// Creation or write errors naming the path and value; what was created is removed.
+    pub fn sandbox(&self, name: &str, limits: &Limits) -> Result<Cgroup> {
+        let mut cg = Cgroup { layout: self.host.layout, parts: Vec::new() };
+        for (h, arena_dir) in self.host.hierarchies.iter().zip(&self.dirs) {
+            let dir = arena_dir.join(name);
+            files::mkdir(&dir)?;
+            cg.parts.push((h.clone(), dir.clone()));
+            match self.host.layout {
+                Layout::V2 => v2::apply(&dir, limits)?,
+                _ if h.unified => {}
+                _ => {
+                    v1::prepare(h, &dir)?;
+                    v1::apply(h, &dir, limits)?;
+                }
+            }
+        }
+        Ok(cg)
+    }
+
+    /// Removes every sandbox left in the arena, then the arena itself.
+    ///
+    /// # Errors
+    /// The first teardown error; the other hierarchies are still cleaned.
+    pub fn remove(mut self) -> Result<()> {
+        self.teardown()
+    }
+
+    fn teardown(&mut self) -> Result<()> {
+        let mut first = None;
+        for dir in self.dirs.drain(..).rev() {
+            if let Err(e) = teardown::remove_tree(&dir) {
+                first.get_or_insert(e);
+            }
+        }
+        if std::mem::take(&mut self.delegated) {
+            if let Err(e) = v2::release() {
+                first.get_or_insert(e);
+            }
+        }
+        first.map_or(Ok(()), Err)
+    }
+}
+
+impl Drop for Arena {
+    fn drop(&mut self) {
+        if let Err(e) = self.teardown() {
+            eprintln!("warning: cleaning up the arena: {e}; run `isobench cleanup`");
+        }
+    }
+}
+
+/// One sandbox's cgroup, in every hierarchy. Removed by [`Cgroup::remove`] or on drop.
+#[derive(Debug)]
+pub struct Cgroup {
+    layout: Layout,
+    parts: Vec<(Hierarchy, PathBuf)>,
+}
+
+impl Cgroup {
+    /// The cgroup's directory in its first hierarchy (the cpu one on v1), for messages.
+    pub fn path(&self) -> &Path {
+        self.parts.first().map_or(Path::new(""), |(_, p)| p)
+    }
+
+    /// Moves process `pid` (all its threads) into this cgroup in every hierarchy.
+    ///
+    /// # Errors
+    /// [`CgroupError::Write`] naming the `cgroup.procs` file and the pid.
+    pub fn attach(&self, pid: i32) -> Result<()> {
+        self.parts.iter().try_for_each(|(_, dir)| files::write(&dir.join("cgroup.procs"), &pid.to_string()))
+    }
+
+    /// Current CPU accounting: usage (µs) and throttling counters.
+    ///
+    /// # Errors
+    /// Read or parse errors with the path.
+    pub fn cpu_stat(&self) -> Result<CpuStat> {
+        let mut stat = CpuStat::default();
+        for (h, dir) in &self.parts {
+            match self.layout {
+                Layout::V2 => stat = v2::read_cpu(dir)?,
+                _ if h.unified => {}
+                _ => v1::read_cpu(h, dir, &mut stat)?,
+            }
+        }
+        Ok(stat)
+    }
+
+    /// Pids in the cgroup (from its first hierarchy).
+    ///
+    /// # Errors
+    /// Read or parse errors with the path.
+    pub fn procs(&self) -> Result<Vec<i32>> {
+        files::procs(self.path())
+    }
+
+    /// Kills what is left inside and removes the cgroup from every hierarchy.
+    ///
+    /// # Errors
+    /// The first teardown error; the other hierarchies are still cleaned.
+    pub fn remove(mut self) -> Result<()> {
+        self.teardown()
+    }
+
+    fn teardown(&mut self) -> Result<()> {
+        let mut first = None;
+        for (_, dir) in self.parts.drain(..).rev() {
+            if let Err(e) = teardown::remove_tree(&dir) {
+                first.get_or_insert(e);
+            }
+        }
+        first.map_or(Ok(()), Err)
+    }
+}
+
+impl Drop for Cgroup {
+    fn drop(&mut self) {
+        if let Err(e) = self.teardown() {
+            eprintln!("warning: cleaning up a sandbox cgroup: {e}; run `isobench cleanup`");
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! The v1 backend: one directory per controller hierarchy.
+//!
+//! Sources: Documentation/admin-guide/cgroup-v1/cgroups.rst (`cgroup.procs`),
+//! cpusets.rst (a new cpuset starts with empty `cpuset.cpus`/`cpuset.mems`),
+//! Documentation/scheduler/sched-bwc.rst (`cpu.cfs_quota_us`, `cpu.cfs_period_us`),
+//! cpuacct.rst (`cpuacct.usage`, ns).
+
+use super::error::{CgroupError, Result};
+use super::files;
+use super::layout::Hierarchy;
+use super::limits::Limits;
+use super::stat::{CpuStat, read_cpuacct_usage_us};
+use std::path::Path;
+
+const CPUSET_CPUS: &str = "cpuset.cpus";
+const CPUSET_MEMS: &str = "cpuset.mems";
+const CFS_PERIOD: &str = "cpu.cfs_period_us";
+const CFS_QUOTA: &str = "cpu.cfs_quota_us";
+
+/// Prepares a new cgroup `dir` of hierarchy `h` for tasks: a cpuset child gets
+/// its parent's `cpuset.cpus` and `cpuset.mems`, without which attaching fails
+/// with ENOSPC (case C03, containerd/cgroups #48).
+///
+/// # Errors
+/// [`CgroupError::EmptyCpuset`] when the parent has nothing to copy; read/write errors with the path.
+pub fn prepare(h: &Hierarchy, dir: &Path) -> Result<()> {
+    if !h.has("cpuset") {
+        return Ok(());
+    }
+    let parent = dir.parent().unwrap_or(dir);
+    for file in [CPUSET_CPUS, CPUSET_MEMS] {
+        if !files::read(&dir.join(file))?.trim().is_empty() {
+            continue;
+        }
+        let value = files::read(&parent.join(file))?;
+        if value.trim().is_empty() {
+            return Err(CgroupError::EmptyCpuset { file, path: dir.into() });
+        }
+        files::write(&dir.join(file), value.trim())?;
+    }
+    Ok(())
+}
+
+/// Writes `limits` into `dir` of hierarchy `h` (only the knobs its controllers own).
+///
+/// # Errors
+/// [`CgroupError::Write`] naming the file and value.
+pub fn apply(h: &Hierarchy, dir: &Path, limits: &Limits) -> Result<()> {
+    if let (true, Some(max)) = (h.has("cpu"), limits.cpu_max) {
+        // Period first: a quota is validated against the period in force.
+        files::write(&dir.join(CFS_PERIOD), &max.period_us.to_string())?;
+        let quota = max.quota_us.map_or("-1".to_string(), |q| q.to_string());
+        files::write(&dir.join(CFS_QUOTA), &quota)?;
+    }
+    Ok(())
+}
+
+/// Adds what hierarchy `h` knows of cgroup `dir`'s CPU accounting to `stat`:
+/// throttling from the cpu hierarchy's `cpu.stat`, usage from `cpuacct.usage`.
+///
+/// # Errors
+/// Read or parse errors with the path.
+pub fn read_cpu(h: &Hierarchy, dir: &Path, stat: &mut CpuStat) -> Result<()> {
+    if h.has("cpu") {
+        let path = dir.join("cpu.stat");
+        let s = CpuStat::parse_v1(&path, &files::read(&path)?)?;
+        stat.nr_periods = s.nr_periods;
+        stat.nr_throttled = s.nr_throttled;
+        stat.throttled_us = s.throttled_us;
+    }
+    if h.has("cpuacct") {
+        stat.usage_us = Some(read_cpuacct_usage_us(&dir.join("cpuacct.usage"))?);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cgroup::limits::CpuMax;
+    use std::path::PathBuf;
+
+    fn hier(controllers: &[&str], root: &Path) -> Hierarchy {
+        Hierarchy {
+            controllers: controllers.iter().map(|s| s.to_string()).collect(),
+            unified: false,
+            mount_point: root.into(),
+            own_dir: root.into(),
+        }
+    }
+
+    fn fake(files_: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
+        let t = tempfile::tempdir().unwrap();
+        let child = t.path().join("child");
+        std::fs::create_dir(&child).unwrap();
+        for (name, content) in files_ {
+            std::fs::write(t.path().join(name), content).unwrap();
+        }
+        (t, child)
+    }
+
+    #[test]
+    fn c03_empty_cpuset_child_is_filled_from_parent() {
+        let (t, child) = fake(&[("cpuset.cpus", "0-1\n"), ("cpuset.mems", "0\n")]);
+        let empty_cpus = std::fs::read_to_string("tests/fixtures/hybrid-6.18/cgroup/v1_cpuset.cpus.new_child").unwrap();
+        std::fs::write(child.join("cpuset.cpus"), empty_cpus).unwrap();
+        std::fs::write(child.join("cpuset.mems"), "\n").unwrap();
+        prepare(&hier(&["cpuset"], t.path()), &child).unwrap();
+        assert_eq!(std::fs::read_to_string(child.join("cpuset.cpus")).unwrap(), "0-1");
+        assert_eq!(std::fs::read_to_string(child.join("cpuset.mems")).unwrap(), "0");
+    }
+
+    #[test]
+    fn c03_parent_without_mems_gives_a_named_error_not_enospc() {
+        let (t, child) = fake(&[("cpuset.cpus", "0-1\n"), ("cpuset.mems", "\n")]);
+        std::fs::write(child.join("cpuset.cpus"), "").unwrap();
+        std::fs::write(child.join("cpuset.mems"), "").unwrap();
+        let err = prepare(&hier(&["cpuset"], t.path()), &child).unwrap_err().to_string();
+        assert!(err.starts_with("cpuset.mems is empty in ") && err.contains("child"), "{err}");
+    }
+
+    #[test]
+    fn quota_is_written_after_period() {
+        let (t, child) = fake(&[]);
+        std::fs::write(child.join(CFS_PERIOD), "100000\n").unwrap();
+        std::fs::write(child.join(CFS_QUOTA), "-1\n").unwrap();
+        let limits = Limits { cpu_max: Some(CpuMax { quota_us: Some(50_000), period_us: 100_000 }) };
+        apply(&hier(&["cpu"], t.path()), &child, &limits).unwrap();
+        assert_eq!(std::fs::read_to_string(child.join(CFS_QUOTA)).unwrap(), "50000");
+        assert_eq!(std::fs::read_to_string(child.join(CFS_PERIOD)).unwrap(), "100000");
+    }
+
+    #[test]
+    fn failed_write_names_file_and_value() {
+        let (t, child) = fake(&[]);
+        let limits = Limits { cpu_max: Some(CpuMax { quota_us: Some(50_000), period_us: 100_000 }) };
+        let err = apply(&hier(&["cpu"], t.path()), &child, &limits).unwrap_err().to_string();
+        assert!(err.starts_with("writing \"100000\" to ") && err.contains("cpu.cfs_period_us"), "{err}");
+    }
+
+    #[test]
+    fn usage_and_throttling_come_from_their_own_hierarchies() {
+        let (t, child) = fake(&[]);
+        let cg = Path::new("tests/fixtures/hybrid-6.18/cgroup");
+        std::fs::copy(cg.join("v1_cpu.stat"), child.join("cpu.stat")).unwrap();
+        std::fs::copy(cg.join("v1_cpuacct.usage"), child.join("cpuacct.usage")).unwrap();
+        let mut s = CpuStat::default();
+        read_cpu(&hier(&["cpu"], t.path()), &child, &mut s).unwrap();
+        read_cpu(&hier(&["cpuacct"], t.path()), &child, &mut s).unwrap();
+        assert_eq!(s, CpuStat { usage_us: Some(687_405), nr_periods: Some(13), nr_throttled: Some(13), throttled_us: Some(679_175) });
+    }
+}

@@ -1,0 +1,183 @@
+//! The v2 backend: one unified hierarchy, controllers handed down through
+//! `cgroup.subtree_control`.
+//!
+//! The no-internal-processes rule (Documentation/admin-guide/cgroup-v2.rst,
+//! "No Internal Process Constraint") forbids enabling a controller for the
+//! children of a non-root cgroup that holds processes. The harness normally sits
+//! in such a cgroup (a service, a session scope), so before enabling anything it
+//! moves itself into a leaf of its own, `<own>/isobench-harness-<pid>`, and moves
+//! back when the last arena is gone (case C02, google/gvisor #8111).
+
+use super::error::{CgroupError, Result};
+use super::files;
+use super::layout::HARNESS_LEAF_PREFIX;
+use super::limits::Limits;
+use super::stat::CpuStat;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Controllers the harness hands down to its sandboxes, where the host offers them.
+pub const WANTED: [&str; 4] = ["cpuset", "cpu", "memory", "pids"];
+
+/// The process-wide move into the harness leaf, shared by every arena of this process.
+struct Delegation {
+    own: PathBuf,
+    leaf: PathBuf,
+    enabled: Vec<String>,
+    arenas: usize,
+}
+
+static DELEGATION: Mutex<Option<Delegation>> = Mutex::new(None);
+
+fn words(path: &Path) -> Result<Vec<String>> {
+    Ok(files::read(path)?.split_whitespace().map(String::from).collect())
+}
+
+/// Makes the controllers of [`WANTED`] available to children of `own`, moving
+/// the harness into its leaf if `own` must not hold processes. Counted: call
+/// [`release`] once per successful call. Returns the controllers children of `own` get.
+///
+/// # Errors
+/// [`CgroupError::InternalProcesses`] when `own` holds processes isobench did not
+/// start; read/write errors with the path.
+pub fn acquire(own: &Path) -> Result<Vec<String>> {
+    let mut guard = DELEGATION.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(d) = guard.as_mut() {
+        d.arenas += 1;
+        return words(&own.join("cgroup.subtree_control"));
+    }
+    let available = words(&own.join("cgroup.controllers"))?;
+    let active = words(&own.join("cgroup.subtree_control"))?;
+    let missing: Vec<String> = WANTED
+        .iter()
+        .filter(|c| available.iter().any(|a| a == *c) && !active.iter().any(|a| a == *c))
+        .map(|c| c.to_string())
+        .collect();
+    let me = std::process::id() as i32;
+    let leaf = own.join(format!("{HARNESS_LEAF_PREFIX}{me}"));
+    let is_root = !own.join("cgroup.type").exists();
+    let must_move = !missing.is_empty() && !is_root;
+    if must_move {
+        let others: Vec<i32> = files::procs(own)?.into_iter().filter(|&p| p != me).collect();
+        if !others.is_empty() {
+            return Err(CgroupError::InternalProcesses { path: own.into(), pids: others });
+        }
+        files::mkdir(&leaf)?;
+        files::write(&leaf.join("cgroup.procs"), &me.to_string())?;
+    }
+    let mut enabled = Vec::new();
+    for c in &missing {
+        if let Err(e) = files::write(&own.join("cgroup.subtree_control"), &format!("+{c}")) {
+            undo(own, &leaf, &enabled, must_move);
+            return Err(e);
+        }
+        enabled.push(c.clone());
+    }
+    *guard = Some(Delegation { own: own.into(), leaf: if must_move { leaf } else { PathBuf::new() }, enabled, arenas: 1 });
+    words(&own.join("cgroup.subtree_control"))
+}
+
+/// Ends one [`acquire`]; the last one disables what was enabled, moves the
+/// harness back into its own cgroup and removes the leaf.
+///
+/// # Errors
+/// Write errors with the path (the harness then stays in its leaf).
+pub fn release() -> Result<()> {
+    let mut guard = DELEGATION.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(d) = guard.as_mut() else { return Ok(()) };
+    d.arenas -= 1;
+    if d.arenas > 0 {
+        return Ok(());
+    }
+    let d = guard.take().expect("checked above");
+    let moved = !d.leaf.as_os_str().is_empty();
+    undo(&d.own, &d.leaf, &d.enabled, moved);
+    Ok(())
+}
+
+/// Disables `enabled` in `own` (in reverse) and, if the harness moved, moves it back and removes the leaf.
+fn undo(own: &Path, leaf: &Path, enabled: &[String], moved: bool) {
+    for c in enabled.iter().rev() {
+        if let Err(e) = files::write(&own.join("cgroup.subtree_control"), &format!("-{c}")) {
+            eprintln!("warning: {e}");
+        }
+    }
+    if moved {
+        if let Err(e) = files::write(&own.join("cgroup.procs"), &std::process::id().to_string()) {
+            eprintln!("warning: {e}");
+        }
+        if let Err(e) = std::fs::remove_dir(leaf) {
+            eprintln!("warning: removing {}: {e}", leaf.display());
+        }
+    }
+}
+
+/// Hands `controllers` down from arena `dir` to its sandboxes.
+///
+/// # Errors
+/// [`CgroupError::Write`] naming `cgroup.subtree_control` and the value.
+pub fn prepare_arena(dir: &Path, controllers: &[String]) -> Result<()> {
+    let value: Vec<String> = controllers.iter().map(|c| format!("+{c}")).collect();
+    if value.is_empty() {
+        return Ok(());
+    }
+    files::write(&dir.join("cgroup.subtree_control"), &value.join(" "))
+}
+
+/// Writes `limits` into sandbox cgroup `dir` (`cpu.max`).
+///
+/// # Errors
+/// [`CgroupError::Write`] naming the file and value.
+pub fn apply(dir: &Path, limits: &Limits) -> Result<()> {
+    if let Some(max) = limits.cpu_max {
+        files::write(&dir.join("cpu.max"), &max.to_v2())?;
+    }
+    Ok(())
+}
+
+/// Reads `cpu.stat` of `dir`: usage always, throttling where the cpu controller is on.
+///
+/// # Errors
+/// Read or parse errors with the path.
+pub fn read_cpu(dir: &Path) -> Result<CpuStat> {
+    let path = dir.join("cpu.stat");
+    CpuStat::parse_v2(&path, &files::read(&path)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cgroup::limits::CpuMax;
+
+    #[test]
+    fn cpu_max_is_written_as_quota_and_period() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::copy("tests/fixtures/v2-debian-6.1/new_child_cpu.max", t.path().join("cpu.max")).unwrap();
+        let limits = Limits { cpu_max: Some(CpuMax { quota_us: Some(50_000), period_us: 100_000 }) };
+        apply(t.path(), &limits).unwrap();
+        let written = std::fs::read_to_string(t.path().join("cpu.max")).unwrap();
+        assert_eq!(written, std::fs::read_to_string("tests/fixtures/v2-debian-6.1/bench_cpu.max").unwrap().trim());
+    }
+
+    #[test]
+    fn arena_hands_down_every_controller_in_one_write() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::write(t.path().join("cgroup.subtree_control"), "").unwrap();
+        prepare_arena(t.path(), &["cpu".into(), "memory".into()]).unwrap();
+        assert_eq!(std::fs::read_to_string(t.path().join("cgroup.subtree_control")).unwrap(), "+cpu +memory");
+    }
+
+    #[test]
+    fn c02_foreign_process_in_own_cgroup_stops_with_the_rule_and_path() {
+        let t = tempfile::tempdir().unwrap();
+        let own = t.path();
+        let fixture = Path::new("tests/fixtures/v2-debian-6.1");
+        std::fs::copy(fixture.join("runner_cgroup.controllers"), own.join("cgroup.controllers")).unwrap();
+        std::fs::copy(fixture.join("runner_cgroup.subtree_control"), own.join("cgroup.subtree_control")).unwrap();
+        std::fs::write(own.join("cgroup.type"), "domain\n").unwrap();
+        std::fs::write(own.join("cgroup.procs"), format!("{}\n4242\n", std::process::id())).unwrap();
+        let err = acquire(own).unwrap_err().to_string();
+        assert!(err.contains("no-internal-processes") && err.contains(&own.display().to_string()) && err.contains("4242"), "{err}");
+        assert!(!own.join(format!("{HARNESS_LEAF_PREFIX}{}", std::process::id())).exists(), "no leaf may be left behind");
+    }
+}

@@ -1,0 +1,167 @@
+//! Sandboxes: a workload started in fresh namespaces and attached to its cgroup
+//! before its first instruction.
+//!
+//! The child is cloned with `CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS |
+//! CLONE_NEWIPC | CLONE_NEWNET` (each switchable), blocks until the harness has
+//! written its pid to `cgroup.procs` in every hierarchy, enters a new cgroup
+//! namespace (`CLONE_NEWCGROUP`, so the sandbox's cgroup is its root), and execs
+//! `isobench-workload sandbox-init`, which runs as pid 1: it makes mounts private,
+//! mounts a fresh /proc, sets the hostname, starts the workload and reaps.
+//! See clone(2), namespaces(7), pid_namespaces(7), cgroup_namespaces(7).
+
+mod process;
+pub mod sys;
+
+pub use process::{Process, WaitError};
+
+use crate::cgroup::{Cgroup, CgroupError};
+use nix::sched::CloneFlags;
+use serde::{Deserialize, Serialize};
+use std::ffi::CString;
+use std::os::fd::AsFd;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+/// Hostname set inside a sandbox with a UTS namespace.
+pub const SANDBOX_HOSTNAME: &str = "isobench-sandbox";
+
+/// Which namespaces a sandbox gets (namespaces(7)). `Default` is none: an unconfined process.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamespaceSet {
+    /// `CLONE_NEWPID`: own pid numbering, the sandbox init is pid 1.
+    pub pid: bool,
+    /// `CLONE_NEWNS`: own mount table, private propagation, fresh /proc.
+    pub mnt: bool,
+    /// `CLONE_NEWUTS`: own hostname.
+    pub uts: bool,
+    /// `CLONE_NEWIPC`: own System V IPC and POSIX message queues.
+    pub ipc: bool,
+    /// `CLONE_NEWNET`: own network stack, only `lo`.
+    pub net: bool,
+    /// `CLONE_NEWCGROUP`: own cgroup root, entered after the attach.
+    pub cgroup: bool,
+}
+
+impl NamespaceSet {
+    /// Every namespace isobench knows: pid, mnt, uts, ipc, net and cgroup.
+    pub const ALL: NamespaceSet = NamespaceSet { pid: true, mnt: true, uts: true, ipc: true, net: true, cgroup: true };
+
+    /// True when no namespace is requested.
+    pub fn is_empty(&self) -> bool {
+        *self == NamespaceSet::default()
+    }
+
+    /// The clone(2) flags for every namespace but cgroup, which is unshared after the attach.
+    pub fn clone_flags(&self) -> CloneFlags {
+        [
+            (self.pid, CloneFlags::CLONE_NEWPID),
+            (self.mnt, CloneFlags::CLONE_NEWNS),
+            (self.uts, CloneFlags::CLONE_NEWUTS),
+            (self.ipc, CloneFlags::CLONE_NEWIPC),
+            (self.net, CloneFlags::CLONE_NEWNET),
+        ]
+        .into_iter()
+        .filter(|(on, _)| *on)
+        .fold(CloneFlags::empty(), |acc, (_, f)| acc | f)
+    }
+
+    /// Names of the namespaces in the set, e.g. `["pid", "net"]`.
+    pub fn names(&self) -> Vec<&'static str> {
+        [(self.pid, "pid"), (self.mnt, "mnt"), (self.uts, "uts"), (self.ipc, "ipc"), (self.net, "net"), (self.cgroup, "cgroup")]
+            .into_iter()
+            .filter_map(|(on, n)| on.then_some(n))
+            .collect()
+    }
+}
+
+/// Why a sandbox could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SpawnError {
+    /// clone(2) refused the namespaces.
+    #[error("clone with namespaces {namespaces:?} failed: {errno} (needs root or CAP_SYS_ADMIN; see `isobench doctor`)")]
+    Clone {
+        /// The namespaces asked for.
+        namespaces: Vec<&'static str>,
+        /// The kernel's answer.
+        errno: nix::errno::Errno,
+    },
+    /// The child could not be moved into its cgroup; it was killed.
+    #[error("attaching the sandbox to its cgroup: {0}")]
+    Attach(#[source] CgroupError),
+    /// The child failed between clone and exec.
+    #[error("starting {program}: {step:?} failed: {errno}")]
+    Child {
+        /// The workload binary.
+        program: PathBuf,
+        /// The step that failed.
+        step: sys::ChildStep,
+        /// The kernel's answer.
+        errno: nix::errno::Errno,
+    },
+    /// Pipes, the report file, or an argument with a NUL byte.
+    #[error("preparing the sandbox: {0}")]
+    Setup(String),
+}
+
+/// Starts `isobench-workload` (at `program`) with `args` in the namespaces `ns`,
+/// attached to `cgroup` before its first instruction. Its stdout goes to a
+/// temporary file that [`Process::output`] reads back.
+///
+/// # Errors
+/// [`SpawnError`] naming the step; a child that was created is killed and reaped.
+pub fn spawn(program: &Path, args: &[String], ns: NamespaceSet, cgroup: Option<&Cgroup>) -> Result<Process, SpawnError> {
+    let setup = |what: &str, e: &dyn std::fmt::Display| SpawnError::Setup(format!("{what}: {e}"));
+    let mut argv = vec![program.as_os_str().as_bytes().to_vec()];
+    if !ns.is_empty() {
+        argv.push(b"sandbox-init".to_vec());
+        if ns.mnt {
+            argv.push(b"--private-mounts".to_vec());
+        }
+        if ns.mnt && ns.pid {
+            argv.push(b"--fresh-proc".to_vec());
+        }
+        if ns.uts {
+            argv.push(format!("--hostname={SANDBOX_HOSTNAME}").into_bytes());
+        }
+        argv.push(b"--".to_vec());
+    }
+    argv.extend(args.iter().map(|a| a.as_bytes().to_vec()));
+    let cstring = |b: Vec<u8>| CString::new(b).map_err(|e| setup("argument with a NUL byte", &e));
+    let envp = std::env::vars_os()
+        .map(|(k, v)| cstring([k.as_bytes(), b"=", v.as_bytes()].concat()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let report = tempfile::tempfile().map_err(|e| setup("creating the report file", &e))?;
+    let (release_rd, release_wr) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| setup("pipe", &e))?;
+    let (fail_rd, fail_wr) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| setup("pipe", &e))?;
+    let plan = sys::ExecPlan {
+        program: cstring(program.as_os_str().as_bytes().to_vec())?,
+        argv: argv.into_iter().map(cstring).collect::<Result<_, _>>()?,
+        envp,
+        stdout: report.as_fd(),
+        release: release_rd.as_fd(),
+        failure: fail_wr.as_fd(),
+        unshare_cgroup: ns.cgroup,
+    };
+    let pid = sys::clone_waiting(ns.clone_flags(), &plan).map_err(|errno| SpawnError::Clone { namespaces: ns.names(), errno })?;
+    drop(plan);
+    drop((release_rd, fail_wr));
+    let mut process = Process::new(pid, report);
+    if let Some(cg) = cgroup {
+        cg.attach(pid.as_raw()).map_err(SpawnError::Attach)?; // dropping `process` kills the child
+    }
+    nix::unistd::write(&release_wr, &[1]).map_err(|e| setup("releasing the child", &e))?;
+    drop(release_wr);
+    let mut report = [0u8; 8];
+    let n = nix::unistd::read(&fail_rd, &mut report).map_err(|e| setup("reading the child's status", &e))?;
+    if n == report.len() {
+        let step = u32::from_ne_bytes(report[..4].try_into().expect("4 bytes"));
+        let errno = nix::errno::Errno::from_raw(u32::from_ne_bytes(report[4..].try_into().expect("4 bytes")) as i32);
+        process.kill_and_reap();
+        return Err(SpawnError::Child {
+            program: program.into(),
+            step: sys::ChildStep::from_code(step).unwrap_or(sys::ChildStep::Exec),
+            errno,
+        });
+    }
+    Ok(process)
+}

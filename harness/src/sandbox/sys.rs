@@ -1,0 +1,118 @@
+//! The harness's only unsafe code: cloning a child into new namespaces that
+//! waits, attached to nothing yet, until the parent has placed it in its cgroup,
+//! then execs. Between clone and exec the child makes raw syscalls only
+//! (read, prctl, unshare, dup2, execve, write, _exit), all async-signal-safe,
+//! because the harness is multi-threaded (signal-safety(7)).
+#![allow(unsafe_code)]
+
+use nix::errno::Errno;
+use nix::sched::CloneFlags;
+use nix::unistd::Pid;
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::raw::c_char;
+
+/// Steps of the child between clone and exec, reported back on failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChildStep {
+    /// `unshare(CLONE_NEWCGROUP)` after the attach.
+    UnshareCgroup,
+    /// `dup2` of the report file onto stdout.
+    Stdout,
+    /// `execve` of the workload binary.
+    Exec,
+}
+
+impl ChildStep {
+    fn code(self) -> u32 {
+        self as u32
+    }
+
+    /// The step for a code written by the child, if it is one.
+    pub fn from_code(code: u32) -> Option<ChildStep> {
+        [ChildStep::UnshareCgroup, ChildStep::Stdout, ChildStep::Exec].into_iter().find(|s| s.code() == code)
+    }
+}
+
+/// Everything the child needs, prepared before the clone so the child allocates nothing.
+pub struct ExecPlan<'a> {
+    /// Absolute path of the program.
+    pub program: CString,
+    /// argv, argv[0] included.
+    pub argv: Vec<CString>,
+    /// The environment, `NAME=value`.
+    pub envp: Vec<CString>,
+    /// Becomes the child's stdout.
+    pub stdout: BorrowedFd<'a>,
+    /// The child blocks on this until the parent writes a byte (or closes it).
+    pub release: BorrowedFd<'a>,
+    /// On failure the child writes `[step, errno]` (two native-endian u32) here; close-on-exec.
+    pub failure: BorrowedFd<'a>,
+    /// Enter a new cgroup namespace after the attach, so the sandbox's cgroup is its root.
+    pub unshare_cgroup: bool,
+}
+
+/// Clones a child with `flags` (namespaces) that waits on `plan.release`, then execs `plan`.
+///
+/// The child gets SIGKILL if the harness thread that cloned it dies
+/// (`PR_SET_PDEATHSIG`), so no workload outlives a crashed harness.
+///
+/// # Errors
+/// The errno of clone(2): EPERM without privilege for a namespace, EINVAL for a
+/// namespace the kernel lacks, ENOSPC at a namespace count limit.
+pub fn clone_waiting(flags: CloneFlags, plan: &ExecPlan<'_>) -> Result<Pid, Errno> {
+    let argv: Vec<*const c_char> = plan.argv.iter().map(|a| a.as_ptr()).chain(std::iter::once(std::ptr::null())).collect();
+    let envp: Vec<*const c_char> = plan.envp.iter().map(|a| a.as_ptr()).chain(std::iter::once(std::ptr::null())).collect();
+    let (program, stdout, release, failure) =
+        (plan.program.as_ptr(), plan.stdout.as_raw_fd(), plan.release.as_raw_fd(), plan.failure.as_raw_fd());
+    let unshare_cgroup = plan.unshare_cgroup;
+    let child = move || -> isize {
+        // SAFETY: runs in the child, a copy of the parent's address space (no CLONE_VM);
+        // every pointer refers to memory prepared before the clone and alive in the copy;
+        // only async-signal-safe syscalls are made, and the child ends in execve or _exit.
+        unsafe {
+            let fail = |step: ChildStep| -> ! {
+                let report: [u32; 2] = [step.code(), *libc::__errno_location() as u32];
+                libc::write(failure, report.as_ptr().cast(), std::mem::size_of_val(&report));
+                libc::_exit(127)
+            };
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            let mut byte = 0u8;
+            if libc::read(release, (&raw mut byte).cast(), 1) != 1 {
+                libc::_exit(126); // the parent gave up on this child
+            }
+            if unshare_cgroup && libc::unshare(libc::CLONE_NEWCGROUP) != 0 {
+                fail(ChildStep::UnshareCgroup);
+            }
+            if libc::dup2(stdout, 1) < 0 {
+                fail(ChildStep::Stdout);
+            }
+            libc::execve(program, argv.as_ptr(), envp.as_ptr());
+            fail(ChildStep::Exec)
+        }
+    };
+    let mut stack = vec![0u8; 256 * 1024];
+    // SAFETY: the stack outlives the call (the child runs on its own copy of it);
+    // the callback only makes async-signal-safe calls (see above); SIGCHLD makes the
+    // child waitable like a forked one.
+    unsafe { nix::sched::clone(Box::new(child), &mut stack, flags, Some(libc::SIGCHLD)) }
+}
+
+/// Whether clone(2) accepts `flags` here: clones a child that exits at once and reaps it.
+///
+/// # Errors
+/// The errno of clone(2) (EPERM, EINVAL, ENOSPC, ...).
+pub fn probe_clone(flags: CloneFlags) -> Result<(), Errno> {
+    let mut stack = vec![0u8; 64 * 1024];
+    // SAFETY: the child only calls _exit, which is async-signal-safe.
+    let pid = unsafe { nix::sched::clone(Box::new(|| libc::_exit(0)), &mut stack, flags, Some(libc::SIGCHLD)) }?;
+    nix::sys::wait::waitpid(pid, None).map(|_| ())
+}
+
+/// Whether the kernel has clone3(2): called with a null argument it answers
+/// EINVAL where it exists and ENOSYS where it does not.
+pub fn has_clone3() -> bool {
+    // SAFETY: clone3 with size 0 is rejected before the argument is read.
+    let rc = unsafe { libc::syscall(libc::SYS_clone3, std::ptr::null::<u8>(), 0usize) };
+    rc == -1 && Errno::last() != Errno::ENOSYS
+}
