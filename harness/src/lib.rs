@@ -17,3 +17,4 @@
 pub mod cgroup;
 pub mod interrupt;
 pub mod sandbox;
+pub mod workload;

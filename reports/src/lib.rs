@@ -1,2 +1,38 @@
-//! tmp
+//! Reports for isobench: the results schema and the renderers that read it.
+//!
+//! The harness writes one results document per run ([`schema::Results`], JSON,
+//! schema version [`schema::SCHEMA_VERSION`]). This crate turns that document into
+//! what people read:
+//!
+//! - [`render_html`]: one self-contained HTML page (no network, no JavaScript) with
+//!   the verdict, latency CDF and CPU share charts as inline SVG, metric tables and
+//!   the host panel;
+//! - [`render_markdown`]: a compact summary for a CI job summary page;
+//! - [`verdict_lines`]: one plain-text line per scenario, shared by both renderers
+//!   and the terminal summary.
+//!
+//! Values stay in base units in the results (`_us`, `_bytes`, shares 0..1); only
+//! this crate scales them for display (µs → ms, share → %).
+//!
+//! ```
+//! use isobench_reports::{render_markdown, schema::Results};
+//! # fn demo(text: &str) -> Result<(), isobench_reports::schema::SchemaError> {
+//! let results = Results::from_json(text)?;
+//! println!("{}", render_markdown(&results));
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+#![deny(unsafe_code)]
+
+mod charts;
+mod escape;
+mod format;
+mod html;
+mod markdown;
+mod palette;
 pub mod schema;
+mod verdict;
+
+pub use html::render_html;
+pub use markdown::render_markdown;
+pub use verdict::verdict_lines;

@@ -1,0 +1,333 @@
+//! Charts as inline SVG, drawn with plotters' `SVGBackend` into a `String`.
+//!
+//! Each chart returns the SVG text, with a `<title>` element as its first child
+//! (for screen readers and tooltips), or why it could not be drawn. Conditions
+//! keep their [`palette`](crate::palette) colour on every chart.
+
+use crate::escape;
+use crate::format;
+use crate::palette;
+use crate::schema::{Condition, Metric, Results, ScenarioResult};
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
+use plotters::coord::types::RangedCoordf64;
+use plotters::prelude::*;
+use std::ops::Range;
+
+/// Size of the latency CDF chart, pixels (width, height).
+const CDF_SIZE: (u32, u32) = (680, 400);
+/// Size of the CPU share chart, pixels (width, height).
+const CPU_SHARE_SIZE: (u32, u32) = (420, 400);
+/// Font of tick labels and legends.
+const LABEL_FONT: (&str, u32) = ("sans-serif", 14);
+/// Font of axis descriptions.
+const AXIS_FONT: (&str, u32) = ("sans-serif", 15);
+/// Percentiles that get a tick on the CDF's x axis, as quantiles.
+const CDF_TICKS: [f64; 6] = [0.5, 0.9, 0.99, 0.999, 0.9999, 0.99999];
+/// Largest quantile drawn: the point at quantile 1 (the maximum) is at infinity
+/// on a 1/(1−q) axis, so it is drawn at this quantile instead.
+const CDF_LAST_QUANTILE: f64 = 0.999_999;
+
+/// Why a chart was not drawn, said to the reader in place of the chart.
+pub(crate) type NotDrawn = String;
+
+/// Victim latency CDF, one line per condition: x is the percentile on a
+/// log(1/(1−q)) scale (ticks 50, 90, 99, 99.9, …), y the latency (µs, log scale,
+/// labels scaled to ms or s where needed).
+///
+/// # Errors
+/// When the scenario has no latency point to draw, or plotters fails.
+pub(crate) fn latency_cdf(scenario: &ScenarioResult) -> Result<String, NotDrawn> {
+    let lines: Vec<(Condition, Vec<(f64, f64)>)> = Condition::ALL
+        .iter()
+        .filter_map(|&condition| {
+            let cdf = scenario.latency_cdf.iter().find(|c| c.condition == condition)?;
+            let points: Vec<(f64, f64)> = cdf
+                .points
+                .iter()
+                .filter(|(q, latency_us)| (0.0..=1.0).contains(q) && *latency_us > 0.0)
+                .map(|&(q, latency_us)| (tail_position(q.min(CDF_LAST_QUANTILE)), latency_us))
+                .collect();
+            (!points.is_empty()).then_some((condition, points))
+        })
+        .collect();
+    let all = || lines.iter().flat_map(|(_, points)| points.iter());
+    let (Some(x_max), Some(y_min), Some(y_max)) = (
+        all().map(|p| p.0).reduce(f64::max),
+        all().map(|p| p.1).reduce(f64::min),
+        all().map(|p| p.1).reduce(f64::max),
+    ) else {
+        return Err("no victim latency distribution was recorded".to_owned());
+    };
+    // Show up to 99.9 at least, so runs with short tails still read the same way.
+    let x_end = x_max.max(tail_position(0.999)).ceil();
+    let x_ticks: Vec<f64> = CDF_TICKS
+        .iter()
+        .map(|&q| tail_position(q))
+        .filter(|&x| x <= x_end + 1e-9)
+        .collect();
+    // A span over 2.5× always holds a 1-2-5 tick.
+    let (y_start, y_end) = (y_min / 1.6, y_max * 1.6);
+    let title = format!("Victim latency CDF per condition, scenario {}", scenario.name);
+
+    draw(CDF_SIZE, &title, |root| {
+        let mut chart = ChartBuilder::on(&root)
+            .margin(16)
+            .x_label_area_size(48)
+            .y_label_area_size(80)
+            .build_cartesian_2d(
+                Ticked::new(RangedCoordf64::from(0.0..x_end), x_ticks),
+                Ticked::new(
+                    LogCoord::from((y_start..y_end).log_scale()),
+                    one_two_five(y_start, y_end),
+                ),
+            )?;
+        chart
+            .configure_mesh()
+            .x_desc("percentile")
+            .y_desc("victim latency")
+            .axis_desc_style(AXIS_FONT)
+            .label_style(LABEL_FONT)
+            .x_label_formatter(&|x| format::percentile(1.0 - 10f64.powf(-x)))
+            .y_label_formatter(&|y| format::latency_us(*y))
+            .bold_line_style(BLACK.mix(0.12))
+            .draw()?;
+        for (condition, points) in &lines {
+            let colour = colour(palette::rgb(*condition));
+            chart
+                .draw_series(LineSeries::new(points.iter().copied(), colour.stroke_width(2)))?
+                .label(condition.as_str())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(3))
+                });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .label_font(LABEL_FONT)
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK.mix(0.3))
+            .draw()
+    })
+}
+
+/// Aggressor CPU share per condition: a bar for the measured share (metric
+/// `aggressor.cpu_share`, CPUs) with its 95 % CI as a whisker, and a black mark
+/// for the expected share (`aggressor.cpu_share_expected`, CPUs) where known.
+///
+/// # Errors
+/// When no condition has a measured aggressor share, or plotters fails.
+pub(crate) fn cpu_share(scenario: &ScenarioResult) -> Result<String, NotDrawn> {
+    let bars: Vec<(Condition, &Metric, f64, Option<f64>)> = Condition::ALL
+        .iter()
+        .filter_map(|&condition| {
+            let measured = Results::metric(scenario, "aggressor.cpu_share", Some(condition))?;
+            let value = measured.value?;
+            let expected =
+                Results::metric(scenario, "aggressor.cpu_share_expected", Some(condition))
+                    .and_then(|m| m.value);
+            Some((condition, measured, value, expected))
+        })
+        .collect();
+    if bars.is_empty() {
+        return Err("no aggressor CPU share was measured".to_owned());
+    }
+    let top = bars
+        .iter()
+        .flat_map(|(_, m, value, expected)| [Some(*value), m.upper, *expected])
+        .flatten()
+        .fold(0.0, f64::max);
+    let y_end = if top > 0.0 { top * 1.25 } else { 1.0 };
+    let names: Vec<&str> = bars.iter().map(|(c, ..)| c.as_str()).collect();
+    let x_ticks: Vec<f64> = (0..bars.len()).map(|i| i as f64).collect();
+    let title = format!(
+        "Aggressor CPU share, measured and expected, scenario {}",
+        scenario.name
+    );
+    let black = colour(palette::BLACK);
+
+    draw(CPU_SHARE_SIZE, &title, |root| {
+        let mut chart = ChartBuilder::on(&root)
+            .margin(16)
+            .x_label_area_size(48)
+            .y_label_area_size(64)
+            .build_cartesian_2d(
+                Ticked::new(RangedCoordf64::from(-0.5..bars.len() as f64 - 0.5), x_ticks),
+                0.0..y_end,
+            )?;
+        chart
+            .configure_mesh()
+            .x_desc("condition")
+            .y_desc("aggressor CPU share (CPUs)")
+            .axis_desc_style(AXIS_FONT)
+            .label_style(LABEL_FONT)
+            .x_label_formatter(&|x| {
+                names
+                    .get(x.round() as usize)
+                    .map_or_else(String::new, |name| (*name).to_owned())
+            })
+            .y_label_formatter(&|y| format::cpus(*y))
+            .disable_x_mesh()
+            .light_line_style(WHITE)
+            .bold_line_style(BLACK.mix(0.12))
+            .draw()?;
+        chart.draw_series(bars.iter().enumerate().map(|(i, (condition, _, value, _))| {
+            let x = i as f64;
+            Rectangle::new(
+                [(x - 0.3, 0.0), (x + 0.3, *value)],
+                colour(palette::rgb(*condition)).filled(),
+            )
+        }))?;
+        chart
+            .draw_series(bars.iter().enumerate().filter_map(|(i, (_, m, ..))| {
+                let (lower, upper) = (m.lower?, m.upper?);
+                let x = i as f64;
+                Some(PathElement::new(
+                    vec![
+                        (x - 0.08, lower),
+                        (x + 0.08, lower),
+                        (x, lower),
+                        (x, upper),
+                        (x - 0.08, upper),
+                        (x + 0.08, upper),
+                    ],
+                    black.stroke_width(2),
+                ))
+            }))?
+            .label("95 % CI of measured")
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x + 10, y - 6), (x + 10, y + 6)], black.stroke_width(2))
+            });
+        chart
+            .draw_series(bars.iter().enumerate().filter_map(|(i, (.., expected))| {
+                let (x, e) = (i as f64, (*expected)?);
+                Some(PathElement::new(
+                    vec![(x - 0.42, e), (x + 0.42, e)],
+                    black.stroke_width(4),
+                ))
+            }))?
+            .label("expected")
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], black.stroke_width(4)));
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .label_font(LABEL_FONT)
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK.mix(0.3))
+            .draw()
+    })
+}
+
+/// Position of quantile `q` (0..1) on the x axis of a latency CDF: log10(1/(1−q)),
+/// so 90 → 1, 99 → 2, 99.9 → 3.
+fn tail_position(q: f64) -> f64 {
+    -(1.0 - q).log10()
+}
+
+/// Tick values 1, 2, 5 × 10ⁿ between `start` and `end` (both > 0), for a log axis;
+/// the decades alone when that gives too many ticks.
+fn one_two_five(start: f64, end: f64) -> Vec<f64> {
+    let decades = start.log10().floor() as i32..=end.log10().ceil() as i32;
+    let ticks = |steps: &[f64]| -> Vec<f64> {
+        decades
+            .clone()
+            .flat_map(|n| steps.iter().map(move |s| s * 10f64.powi(n)))
+            .filter(|v| (start..=end).contains(v))
+            .collect()
+    };
+    let fine = ticks(&[1.0, 2.0, 5.0]);
+    if fine.len() <= 10 { fine } else { ticks(&[1.0]) }
+}
+
+/// An f64 axis (linear or log, as `inner` maps it) with ticks and grid lines at
+/// chosen values only: plotters' own `with_key_points` loses the number formatting
+/// that `configure_mesh` needs.
+struct Ticked<R> {
+    inner: R,
+    ticks: Vec<f64>,
+}
+
+impl<R: Ranged<ValueType = f64>> Ticked<R> {
+    /// `inner` with ticks at `ticks` (values in the axis unit).
+    fn new(inner: R, ticks: Vec<f64>) -> Self {
+        Ticked { inner, ticks }
+    }
+}
+
+impl<R: Ranged<ValueType = f64>> Ranged for Ticked<R> {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.inner.map(value, limit)
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.ticks.clone()
+        }
+    }
+
+    fn range(&self) -> Range<f64> {
+        self.inner.range()
+    }
+}
+
+/// A plotters colour from red, green, blue.
+fn colour((r, g, b): (u8, u8, u8)) -> RGBColor {
+    RGBColor(r, g, b)
+}
+
+/// Draws with `plot` on a white SVG canvas of `size` pixels and returns the SVG
+/// with `title` as its `<title>`.
+fn draw<E: std::error::Error>(
+    size: (u32, u32),
+    title: &str,
+    plot: impl FnOnce(DrawingArea<SVGBackend<'_>, plotters::coord::Shift>) -> Result<(), E>,
+) -> Result<String, NotDrawn> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        plot(root.clone()).map_err(|e| e.to_string())?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(with_title(svg, title))
+}
+
+/// `svg` with `<title>title</title>` (escaped) as the first child of its root
+/// element; plotters writes none.
+fn with_title(mut svg: String, title: &str) -> String {
+    let open_end = svg
+        .find("<svg")
+        .and_then(|start| svg[start..].find('>').map(|end| start + end + 1));
+    if let Some(at) = open_end {
+        svg.insert_str(at, &format!("\n<title>{}</title>", escape::html(title)));
+    }
+    svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tail_positions_put_nines_one_decade_apart() {
+        for (q, x) in [(0.9, 1.0), (0.99, 2.0), (0.999, 3.0)] {
+            assert!((tail_position(q) - x).abs() < 1e-9, "{q} -> {}", tail_position(q));
+        }
+    }
+
+    #[test]
+    fn log_ticks_are_one_two_five_within_range() {
+        assert_eq!(one_two_five(30.0, 600.0), vec![50.0, 100.0, 200.0, 500.0]);
+        assert_eq!(one_two_five(1.0, 1e6).len(), 7);
+    }
+
+    #[test]
+    fn title_becomes_first_child_of_svg_and_is_escaped() {
+        let svg = with_title("<svg width=\"1\">\n</svg>".to_owned(), "a<b");
+        assert_eq!(svg, "<svg width=\"1\">\n<title>a&lt;b</title>\n</svg>");
+    }
+}

@@ -1,0 +1,342 @@
+//! The HTML report: one self-contained page per run.
+//!
+//! No network references (charts are inline SVG, styles inline), no JavaScript,
+//! and a print stylesheet. Every text taken from the results is escaped.
+
+use crate::charts::{self, NotDrawn};
+use crate::escape::html as esc;
+use crate::format::{self, metric_cells};
+use crate::palette;
+use crate::schema::{
+    CheckStatus, Condition, Doctor, HostFingerprint, Reading, Results, ScenarioResult,
+    ScenarioStatus,
+};
+use crate::verdict::{status_text, verdict_lines};
+
+/// Page styles; the condition colours are appended from [`palette`].
+const STYLE: &str = r#"
+body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1a1a1a; background: #fff; margin: 0; }
+main { max-width: 1180px; margin: 0 auto; padding: 1.5rem; }
+h1 { font-size: 1.6rem; margin: 0; }
+h2 { font-size: 1.3rem; border-bottom: 1px solid #ccc; padding-bottom: .2rem; margin: 2.2rem 0 .6rem; }
+h3 { font-size: 1.05rem; margin: 1.2rem 0 .4rem; }
+.meta { color: #555; margin: .2rem 0 0; }
+ol.verdict { list-style: none; padding: 0; margin: 1rem 0; }
+ol.verdict li { border-left: 6px solid #56B4E9; background: #f3f8fb; padding: .45rem .8rem; margin: .3rem 0; }
+ol.verdict li.failed, ol.verdict li.interrupted { border-color: #D55E00; background: #fdf1ea; }
+ol.verdict a { color: inherit; text-decoration: none; }
+.status.failed, .status.interrupted { color: #a33f00; font-weight: 600; }
+ul.warnings { padding-left: 1.2rem; }
+ul.warnings li { color: #7a4a00; }
+.charts { display: flex; flex-wrap: wrap; gap: 1.2rem; align-items: flex-start; }
+figure { margin: 0; }
+svg { display: block; max-width: 100%; height: auto; }
+figcaption { font-size: .85rem; color: #444; max-width: 40rem; margin-top: .2rem; }
+.not-drawn { color: #555; font-style: italic; }
+table { border-collapse: collapse; margin: .4rem 0 1rem; font-size: .9rem; }
+caption { text-align: left; color: #555; font-size: .85rem; padding-bottom: .2rem; }
+th, td { border-bottom: 1px solid #e2e2e2; padding: .25rem .7rem .25rem 0; text-align: left; vertical-align: top; }
+thead th { border-bottom: 2px solid #bbb; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.unavailable { color: #8a4b00; font-style: italic; }
+.check-ok { color: #00704f; }
+.check-unavailable { color: #8a4b00; }
+.check-error { color: #b00020; font-weight: 600; }
+.swatch { display: inline-block; width: .75em; height: .75em; border-radius: 2px; margin-right: .35em; background: var(--c); vertical-align: -.05em; }
+code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .88em; }
+pre { background: #f5f5f5; padding: .5rem .7rem; white-space: pre-wrap; overflow-wrap: anywhere; margin: .3rem 0; }
+@media print {
+  main { max-width: none; padding: 0; }
+  section.scenario { break-before: page; }
+  h2, h3 { break-after: avoid; }
+  figure, tr, ol.verdict li { break-inside: avoid; }
+  ol.verdict li, .swatch { print-color-adjust: exact; -webkit-print-color-adjust: exact; }
+  a { color: inherit; text-decoration: none; }
+}
+"#;
+
+/// What the latency CDF shows and which way is good.
+const CDF_CAPTION: &str = "Victim latency by percentile, one line per condition, both axes \
+     logarithmic. Lower is better; an isolated line close to solo means the sandbox \
+     removed the interference. Unit: latency, in µs, ms or s as labelled.";
+
+/// What the CPU share chart shows and which way is good.
+const CPU_SHARE_CAPTION: &str = "Aggressor CPU share per condition: bars are measured \
+     (whiskers: 95 % CI over rounds), the black mark is the share its limits allow. \
+     Closer to the black mark is better; above it means the limit leaks. Unit: CPUs.";
+
+/// Renders `results` as one self-contained HTML5 page (UTF-8): verdict strip, one
+/// section per scenario (`<section id="scenario-NAME">` with charts, status,
+/// warnings and metric table) and the host panel.
+///
+/// The page loads nothing: charts are inline SVG, styles inline, no script. Metric
+/// values are scaled for display only (µs → ms etc.); a null metric reads
+/// `unavailable (reason)`.
+pub fn render_html(results: &Results) -> String {
+    let mut page = String::with_capacity(64 * 1024);
+    let title = format!(
+        "isobench report: run {} started {}",
+        results.run_id, results.started_at
+    );
+    page.push_str(&format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{}</title>\n<style>{STYLE}{}</style>\n</head>\n<body>\n<main>\n",
+        esc(&title),
+        condition_styles()
+    ));
+    page.push_str(&format!(
+        "<header>\n<h1>isobench report</h1>\n<p class=\"meta\">run <code>{}</code>, \
+         started <time datetime=\"{started}\">{started}</time> · {} scenario(s) · \
+         host <code>{}</code></p>\n</header>\n",
+        esc(&results.run_id),
+        results.scenarios.len(),
+        esc(&results.host.kernel),
+        started = esc(&results.started_at),
+    ));
+    page.push_str(&verdict_strip(results));
+    for scenario in &results.scenarios {
+        page.push_str(&scenario_section(scenario));
+    }
+    page.push_str(&host_panel(results));
+    page.push_str("</main>\n</body>\n</html>\n");
+    page
+}
+
+/// CSS classes `cond-<condition>` that set `--c` to the condition's colour.
+fn condition_styles() -> String {
+    Condition::ALL
+        .iter()
+        .map(|&c| format!(".cond-{} {{ --c: {}; }}\n", c, palette::css(c)))
+        .collect()
+}
+
+/// The verdict lines, one linked list item per scenario.
+fn verdict_strip(results: &Results) -> String {
+    if results.scenarios.is_empty() {
+        return "<p>No scenario has started yet.</p>\n".to_owned();
+    }
+    let items: String = results
+        .scenarios
+        .iter()
+        .zip(verdict_lines(results))
+        .map(|(scenario, line)| {
+            format!(
+                "<li class=\"{}\"><a href=\"#{}\">{}</a></li>\n",
+                status_class(&scenario.status),
+                anchor(&scenario.name),
+                esc(&line)
+            )
+        })
+        .collect();
+    format!("<h2>Verdict</h2>\n<ol class=\"verdict\">\n{items}</ol>\n")
+}
+
+/// One scenario: description, status, warnings, charts, metrics and spec.
+fn scenario_section(scenario: &ScenarioResult) -> String {
+    let mut section = format!(
+        "<section class=\"scenario\" id=\"{}\">\n<h2>Scenario {}</h2>\n<p>{}</p>\n\
+         <p>Status: <span class=\"status {}\">{}</span></p>\n",
+        anchor(&scenario.name),
+        esc(&scenario.name),
+        esc(&scenario.description),
+        status_class(&scenario.status),
+        esc(&status_text(scenario)),
+    );
+    if !scenario.warnings.is_empty() {
+        let items: String = scenario
+            .warnings
+            .iter()
+            .map(|w| format!("<li>{}</li>\n", esc(w)))
+            .collect();
+        section.push_str(&format!(
+            "<h3>Warnings</h3>\n<ul class=\"warnings\">\n{items}</ul>\n"
+        ));
+    }
+    section.push_str("<div class=\"charts\">\n");
+    section.push_str(&figure(charts::latency_cdf(scenario), CDF_CAPTION));
+    if scenario.metrics.iter().any(|m| m.name == "aggressor.cpu_share") {
+        section.push_str(&figure(charts::cpu_share(scenario), CPU_SHARE_CAPTION));
+    }
+    section.push_str("</div>\n");
+    section.push_str(&metrics_table(scenario));
+    section.push_str(&format!(
+        "<h3>Spec</h3>\n<pre>{}</pre>\n</section>\n",
+        esc(&serde_json::to_string_pretty(&scenario.spec).unwrap_or_default())
+    ));
+    section
+}
+
+/// A chart in a `<figure>` with its caption, or the reason it is missing.
+fn figure(chart: Result<String, NotDrawn>, caption: &str) -> String {
+    match chart {
+        Ok(svg) => format!("<figure>\n{svg}\n<figcaption>{caption}</figcaption>\n</figure>\n"),
+        Err(why) => format!(
+            "<p class=\"not-drawn\">Chart not drawn: {}.</p>\n",
+            esc(&why)
+        ),
+    }
+}
+
+/// The metric table: name, condition, value, 95 % CI, display unit.
+fn metrics_table(scenario: &ScenarioResult) -> String {
+    if scenario.metrics.is_empty() {
+        return "<p class=\"unavailable\">No metrics were derived.</p>\n".to_owned();
+    }
+    let rows: String = scenario
+        .metrics
+        .iter()
+        .map(|metric| {
+            let cells = metric_cells(metric);
+            let condition = metric.condition.map_or_else(
+                || "—".to_owned(),
+                |c| format!("<span class=\"swatch cond-{c}\"></span>{c}"),
+            );
+            let value_class = if metric.value.is_some() { "num" } else { "unavailable" };
+            format!(
+                "<tr><td><code>{}</code></td><td>{condition}</td>\
+                 <td class=\"{value_class}\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>\n",
+                esc(&metric.name),
+                esc(&cells.value),
+                esc(&cells.ci),
+                esc(&cells.unit),
+            )
+        })
+        .collect();
+    format!(
+        "<table class=\"metrics\">\n<caption>Mean over rounds, with the bootstrap 95 % \
+         confidence interval of the mean</caption>\n<thead><tr><th>metric</th>\
+         <th>condition</th><th>value</th><th>95 % CI</th><th>unit</th></tr></thead>\n\
+         <tbody>\n{rows}</tbody>\n</table>\n"
+    )
+}
+
+/// Host fingerprint, harness cgroup limits, doctor checks and the run itself.
+fn host_panel(results: &Results) -> String {
+    let run = facts_table(&[
+        ("run id", esc(&results.run_id)),
+        ("started", esc(&results.started_at)),
+        ("isobench version", esc(&results.isobench_version)),
+        (
+            "command line",
+            format!(
+                "<pre>{}</pre>",
+                esc(&format::command_line(&results.command_line))
+            ),
+        ),
+    ]);
+    format!(
+        "<section id=\"host\">\n<h2>Host and run</h2>\n{}{}{}<h3>Run</h3>\n{run}</section>\n",
+        fingerprint(&results.host),
+        harness_limits(&results.host),
+        doctor(&results.doctor),
+    )
+}
+
+/// The host fingerprint as a two-column table.
+fn fingerprint(host: &HostFingerprint) -> String {
+    let model = host.cpu_model.as_deref().map_or_else(
+        || unavailable_span(Some("no model name in /proc/cpuinfo")),
+        esc,
+    );
+    facts_table(&[
+        ("kernel", esc(&host.kernel)),
+        ("cgroup layout", esc(&host.layout)),
+        ("CPU model", model),
+        (
+            "CPUs",
+            format!("{} online, {} allowed to the harness", host.cpus, host.cpus_allowed),
+        ),
+        ("SMT", reading(&host.smt)),
+        ("cpufreq governor", reading(&host.governor)),
+        (
+            "virtualised",
+            if host.virtualised { "yes" } else { "no" }.to_owned(),
+        ),
+    ])
+}
+
+/// Limits set on the harness's own cgroup, as the kernel states them.
+fn harness_limits(host: &HostFingerprint) -> String {
+    let rows: Vec<(&str, String)> = host
+        .harness_cgroup_limits
+        .iter()
+        .map(|(knob, value)| (knob.as_str(), format!("<code>{}</code>", esc(value))))
+        .collect();
+    let body = if rows.is_empty() {
+        "<p>None recorded.</p>\n".to_owned()
+    } else {
+        facts_table(&rows)
+    };
+    format!("<h3>Limits on the harness's cgroup</h3>\n{body}")
+}
+
+/// The doctor checks with their status.
+fn doctor(doctor: &Doctor) -> String {
+    let rows: String = doctor
+        .checks
+        .iter()
+        .map(|check| {
+            let (class, status) = match check.status {
+                CheckStatus::Ok => ("check-ok", "ok"),
+                CheckStatus::Unavailable => ("check-unavailable", "unavailable"),
+                CheckStatus::Error => ("check-error", "error"),
+            };
+            format!(
+                "<tr><td>{}</td><td class=\"{class}\">{status}</td><td>{}</td></tr>\n",
+                esc(&check.name),
+                esc(&check.detail)
+            )
+        })
+        .collect();
+    format!(
+        "<h3>Doctor checks (layout {})</h3>\n<table class=\"doctor\">\n<thead><tr>\
+         <th>check</th><th>status</th><th>detail</th></tr></thead>\n<tbody>\n{rows}</tbody>\n\
+         </table>\n",
+        esc(&doctor.layout)
+    )
+}
+
+/// A table of `(label, HTML)` rows; labels are fixed text or escaped here.
+fn facts_table(rows: &[(&str, String)]) -> String {
+    let rows: String = rows
+        .iter()
+        .map(|(label, html)| format!("<tr><th scope=\"row\">{}</th><td>{html}</td></tr>\n", esc(label)))
+        .collect();
+    format!("<table class=\"facts\">\n<tbody>\n{rows}</tbody>\n</table>\n")
+}
+
+/// A host reading, or `unavailable (reason)` styled as such.
+fn reading(reading: &Reading<String>) -> String {
+    match reading {
+        Reading::Value(value) => esc(value),
+        Reading::Unavailable(reason) => unavailable_span(Some(reason)),
+    }
+}
+
+/// `unavailable (reason)` in a span styled as unavailable.
+fn unavailable_span(reason: Option<&str>) -> String {
+    format!(
+        "<span class=\"unavailable\">{}</span>",
+        esc(&format::unavailable(reason))
+    )
+}
+
+/// CSS class of a scenario status: `complete`, `failed` or `interrupted`.
+fn status_class(status: &ScenarioStatus) -> &'static str {
+    match status {
+        ScenarioStatus::Complete => "complete",
+        ScenarioStatus::Failed(_) => "failed",
+        ScenarioStatus::Interrupted(_) => "interrupted",
+    }
+}
+
+/// The element id of a scenario section: `scenario-` and the name, with every
+/// character other than ASCII letters, digits, `-` and `_` replaced by `-`.
+fn anchor(name: &str) -> String {
+    let safe: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
+        .collect();
+    format!("scenario-{safe}")
+}

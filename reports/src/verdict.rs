@@ -1,0 +1,136 @@
+//! One line per scenario saying what the reader most needs to know: how much of
+//! its solo throughput the isolated victim kept, how much its p99 latency grew,
+//! and (for CPU scenarios) whether the aggressor got the CPU share it should.
+//!
+//! Figures come from the scenario's metrics (DESIGN §2, "Victim experience" and
+//! "CPU share"); a metric that is missing or null is said as `unavailable`,
+//! never as 0.
+
+use crate::format;
+use crate::schema::{Condition, Results, ScenarioResult, ScenarioStatus};
+
+/// Metric: victim throughput isolated (or contended) / solo, share 0..1.
+const RETAINED_THROUGHPUT: &str = "victim.retained_throughput";
+/// Metric: victim p99 latency isolated (or contended) / solo − 1, ratio.
+const LATENCY_IMPACT_P99: &str = "victim.latency_impact_p99";
+/// Metric: the aggressor's measured CPU share, CPUs.
+const AGGRESSOR_CPU_SHARE: &str = "aggressor.cpu_share";
+/// Metric: the aggressor's expected CPU share under its limits, CPUs.
+const AGGRESSOR_CPU_SHARE_EXPECTED: &str = "aggressor.cpu_share_expected";
+
+/// One line per scenario, in run order, e.g.
+/// `cpu-share: isolated victim kept 99 % of its solo throughput (contended: 61 %);
+/// p99 +4 % (contended: +380 %); aggressor got 0.50 CPUs of 0.50 expected`.
+///
+/// - Retained throughput is a percentage of solo throughput
+///   (`victim.retained_throughput`), the p99 change a signed percentage
+///   (`victim.latency_impact_p99`), both for `isolated` with `contended` in
+///   parentheses.
+/// - The aggressor clause (CPUs, from `aggressor.cpu_share` and
+///   `aggressor.cpu_share_expected` under `isolated`) appears only in scenarios
+///   that have either metric.
+/// - A missing or null metric reads `unavailable`; a failed or interrupted
+///   scenario starts with that status and its reason.
+pub fn verdict_lines(results: &Results) -> Vec<String> {
+    results.scenarios.iter().map(scenario_line).collect()
+}
+
+/// How far `scenario` got, e.g. `complete, 3 rounds` or
+/// `failed after 1 round: <reason>`.
+pub(crate) fn status_text(scenario: &ScenarioResult) -> String {
+    let rounds = match scenario.rounds.len() {
+        1 => "1 round".to_owned(),
+        n => format!("{n} rounds"),
+    };
+    match &scenario.status {
+        ScenarioStatus::Complete => format!("complete, {rounds}"),
+        ScenarioStatus::Failed(reason) => format!("failed after {rounds}: {reason}"),
+        ScenarioStatus::Interrupted(reason) => format!("interrupted after {rounds}: {reason}"),
+    }
+}
+
+/// The verdict line of one scenario.
+fn scenario_line(scenario: &ScenarioResult) -> String {
+    let mut clauses = Vec::new();
+    if scenario.status != ScenarioStatus::Complete {
+        clauses.push(status_text(scenario));
+        if scenario.metrics.is_empty() {
+            return format!("{}: {}", scenario.name, clauses.join("; "));
+        }
+    }
+    clauses.push(retained_clause(scenario));
+    clauses.push(latency_clause(scenario));
+    if scenario
+        .metrics
+        .iter()
+        .any(|m| m.name == AGGRESSOR_CPU_SHARE || m.name == AGGRESSOR_CPU_SHARE_EXPECTED)
+    {
+        clauses.push(aggressor_clause(scenario));
+    }
+    format!("{}: {}", scenario.name, clauses.join("; "))
+}
+
+/// `isolated victim kept 99 % of its solo throughput (contended: 61 %)`.
+fn retained_clause(scenario: &ScenarioResult) -> String {
+    let isolated = value(scenario, RETAINED_THROUGHPUT, Condition::Isolated);
+    let contended = shown(
+        value(scenario, RETAINED_THROUGHPUT, Condition::Contended),
+        format::percent,
+    );
+    match isolated {
+        Some(share) => format!(
+            "isolated victim kept {} of its solo throughput (contended: {contended})",
+            format::percent(share)
+        ),
+        None => format!(
+            "isolated victim's retained throughput unavailable (contended: {contended})"
+        ),
+    }
+}
+
+/// `p99 +4 % (contended: +380 %)`.
+fn latency_clause(scenario: &ScenarioResult) -> String {
+    let change = |condition| {
+        shown(
+            value(scenario, LATENCY_IMPACT_P99, condition),
+            format::signed_percent,
+        )
+    };
+    format!(
+        "p99 {} (contended: {})",
+        change(Condition::Isolated),
+        change(Condition::Contended)
+    )
+}
+
+/// `aggressor got 0.50 CPUs of 0.50 expected`.
+fn aggressor_clause(scenario: &ScenarioResult) -> String {
+    let measured = value(scenario, AGGRESSOR_CPU_SHARE, Condition::Isolated);
+    let expected = value(scenario, AGGRESSOR_CPU_SHARE_EXPECTED, Condition::Isolated);
+    match (measured, expected) {
+        (Some(m), Some(e)) => format!(
+            "aggressor got {} CPUs of {} expected",
+            format::cpus(m),
+            format::cpus(e)
+        ),
+        (Some(m), None) => format!(
+            "aggressor got {} CPUs (expected share unavailable)",
+            format::cpus(m)
+        ),
+        (None, Some(e)) => format!(
+            "aggressor CPU share unavailable ({} CPUs expected)",
+            format::cpus(e)
+        ),
+        (None, None) => "aggressor CPU share unavailable".to_owned(),
+    }
+}
+
+/// The value of metric `name` for `condition`; `None` when missing or null.
+fn value(scenario: &ScenarioResult, name: &str, condition: Condition) -> Option<f64> {
+    Results::metric(scenario, name, Some(condition)).and_then(|m| m.value)
+}
+
+/// `value` formatted by `show`, or `unavailable`.
+fn shown(value: Option<f64>, show: fn(f64) -> String) -> String {
+    value.map_or_else(|| format::unavailable(None), show)
+}
