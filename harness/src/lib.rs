@@ -16,5 +16,8 @@
 
 pub mod cgroup;
 pub mod interrupt;
+pub mod probe;
 pub mod sandbox;
+pub mod scenario;
+pub mod stats;
 pub mod workload;

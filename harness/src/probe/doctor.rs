@@ -1,0 +1,149 @@
+//! `isobench doctor`: what the host supports, and why not, decided by trying —
+//! reading the files, creating a cgroup, cloning into each namespace, opening
+//! perf events — never by looking at the kernel version or command line.
+
+use crate::cgroup::{self, CgroupHost, Layout};
+use crate::sandbox::sys;
+use isobench_reports::schema::{Check, CheckStatus, Doctor};
+use nix::sched::CloneFlags;
+use std::path::Path;
+
+fn check(name: impl Into<String>, status: CheckStatus, detail: impl Into<String>) -> Check {
+    Check { name: name.into(), status, detail: detail.into() }
+}
+
+/// Runs every check. `host` is the discovered layout, or why it could not be discovered.
+pub fn doctor(host: Result<&CgroupHost, &cgroup::CgroupError>) -> Doctor {
+    let mut checks = Vec::new();
+    let layout = match host {
+        Ok(h) => {
+            let note = match h.layout {
+                Layout::V2 => "unified: limits and accounting in one cgroup2 tree",
+                Layout::V1 => "legacy: one hierarchy per controller, no per-cgroup PSI",
+                Layout::Hybrid => "v1 controllers for limits; the cgroup2 tree for tracking and per-cgroup PSI",
+            };
+            checks.push(check("layout", CheckStatus::Ok, format!("{} ({note})", h.layout)));
+            cgroup_checks(h, &mut checks);
+            h.layout.to_string()
+        }
+        Err(e) => {
+            checks.push(check("layout", CheckStatus::Error, e.to_string()));
+            "unknown".into()
+        }
+    };
+    let psi = psi_status(Path::new("/proc/pressure/cpu"));
+    checks.push(check("psi (system)", psi.0, psi.1));
+    checks.extend(perf_checks());
+    checks.extend(namespace_checks());
+    checks.push(if sys::has_clone3() {
+        check("clone3", CheckStatus::Ok, "clone3(2) present; CLONE_INTO_CGROUP needs a v2 layout")
+    } else {
+        check("clone3", CheckStatus::Unavailable, "clone3(2) answers ENOSYS (kernel < 5.3): cgroup.procs attach is used")
+    });
+    checks.push(match crate::workload::locate() {
+        Ok(p) => check("workload binary", CheckStatus::Ok, p.display().to_string()),
+        Err(e) => check("workload binary", CheckStatus::Error, e.to_string()),
+    });
+    Doctor { layout, checks }
+}
+
+/// One check per hierarchy (where the harness's cgroup is, whether it may create
+/// cgroups there) and the per-cgroup PSI of the cgroup2 tree.
+fn cgroup_checks(host: &CgroupHost, checks: &mut Vec<Check>) {
+    for h in &host.hierarchies {
+        let name = if h.unified { "cgroup2 tree".to_string() } else { format!("controller {}", h.controllers.join(",")) };
+        let probe = h.own_dir.join(format!("{}probe-{}", cgroup::PREFIX, std::process::id()));
+        let status = match cgroup::files::mkdir(&probe) {
+            Ok(()) => {
+                let _ = std::fs::remove_dir(&probe);
+                check(name, CheckStatus::Ok, format!("can create cgroups beneath {}", h.own_dir.display()))
+            }
+            Err(e) => check(
+                name,
+                CheckStatus::Error,
+                format!("{e}: run as root, or from a delegated cgroup subtree (systemd: Delegate=yes)"),
+            ),
+        };
+        checks.push(status);
+        if h.unified {
+            let (s, d) = psi_status(&h.own_dir.join("cpu.pressure"));
+            checks.push(check("psi (per cgroup)", s, d));
+        }
+    }
+}
+
+/// Whether PSI can be read at `path`, decided by reading it (case C06):
+/// absent (no such file: kernel without CONFIG_PSI), disabled (EOPNOTSUPP: boot
+/// with psi=1), or ok.
+pub fn psi_status(path: &Path) -> (CheckStatus, String) {
+    match std::fs::read_to_string(path) {
+        Ok(_) => (CheckStatus::Ok, format!("ok ({})", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            (CheckStatus::Unavailable, format!("absent: no {} (kernel built without CONFIG_PSI)", path.display()))
+        }
+        Err(e) if e.raw_os_error() == Some(libc::EOPNOTSUPP) => {
+            (CheckStatus::Unavailable, format!("disabled: reading {} gives EOPNOTSUPP (boot with psi=1)", path.display()))
+        }
+        Err(e) => (CheckStatus::Unavailable, format!("unreadable: {}: {e}", path.display())),
+    }
+}
+
+/// Opens one software and one hardware counter on this process (perf_event_open(2)).
+fn perf_checks() -> Vec<Check> {
+    use perf_event::events::{Hardware, Software};
+    let explain = |e: std::io::Error| match e.raw_os_error() {
+        Some(libc::EACCES) => {
+            let level = std::fs::read_to_string("/proc/sys/kernel/perf_event_paranoid").unwrap_or_default();
+            format!("EACCES: perf_event_paranoid = {}", level.trim())
+        }
+        Some(libc::EPERM) => "EPERM: blocked by seccomp or missing CAP_PERFMON".to_string(),
+        Some(libc::ENOENT) | Some(libc::EOPNOTSUPP) => format!("{e}: no such counters here (typical of VMs)"),
+        _ => e.to_string(),
+    };
+    let software = perf_event::Builder::new(Software::TASK_CLOCK).include_kernel().build();
+    let hardware = perf_event::Builder::new(Hardware::INSTRUCTIONS).build();
+    [("perf software events", software.map(drop)), ("perf hardware events", hardware.map(drop))]
+        .into_iter()
+        .map(|(name, r)| match r {
+            Ok(()) => check(name, CheckStatus::Ok, "perf_event_open succeeded"),
+            Err(e) => check(name, CheckStatus::Unavailable, explain(e)),
+        })
+        .collect()
+}
+
+/// Clones a child into each namespace alone.
+fn namespace_checks() -> Vec<Check> {
+    [
+        ("pid", CloneFlags::CLONE_NEWPID),
+        ("mnt", CloneFlags::CLONE_NEWNS),
+        ("uts", CloneFlags::CLONE_NEWUTS),
+        ("ipc", CloneFlags::CLONE_NEWIPC),
+        ("net", CloneFlags::CLONE_NEWNET),
+        ("cgroup", CloneFlags::CLONE_NEWCGROUP),
+        ("user", CloneFlags::CLONE_NEWUSER),
+    ]
+    .into_iter()
+    .map(|(name, flag)| match sys::probe_clone(flag) {
+        Ok(()) => check(format!("namespace {name}"), CheckStatus::Ok, "clone(2) succeeded"),
+        Err(e) => check(format!("namespace {name}"), CheckStatus::Unavailable, format!("clone(2): {e}")),
+    })
+    .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn c06_missing_psi_file_reads_as_absent() {
+        let (s, d) = psi_status(Path::new("/nonexistent/pressure/cpu"));
+        assert_eq!(s, CheckStatus::Unavailable);
+        assert!(d.starts_with("absent"), "{d}");
+    }
+
+    #[test]
+    fn c06_readable_psi_file_is_ok() {
+        let p = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/hybrid-6.18/proc/pressure_cpu"));
+        assert_eq!(psi_status(p).0, CheckStatus::Ok);
+    }
+}

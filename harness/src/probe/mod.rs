@@ -1,0 +1,8 @@
+//! What the host is and what it can do: the fingerprint that makes runs
+//! comparable (DESIGN §3) and the capability probe of `isobench doctor` (DESIGN §5).
+
+mod doctor;
+mod host;
+
+pub use doctor::{doctor, psi_status};
+pub use host::{fingerprint, parse_cpu_list};

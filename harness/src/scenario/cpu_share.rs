@@ -1,0 +1,224 @@
+//! Scenario `cpu-share`: does a CPU quota on a noisy neighbour hold, and does
+//! the victim beside it keep its throughput and latency?
+//!
+//! Victim `cpu-units` asks for half of one CPU in ~100 µs units, open-loop.
+//! Aggressor `cpu-hog` spins one thread per CPU of the arena.
+//! - solo: the victim alone, unconfined;
+//! - contended: victim and aggressor, both unconfined (each in an accounting
+//!   cgroup without limits, no namespaces);
+//! - isolated: each in its sandbox (all namespaces), the aggressor with
+//!   `cpu.max` 50000 100000 (0.5 CPU), the victim without a quota.
+//!
+//! CPU share = Δusage / Δwall over the measured window (DESIGN §2).
+
+use super::metrics::{self, ConditionSample};
+use super::{Progress, RunContext, Timing};
+use crate::cgroup::{Cgroup, CpuMax, CpuStat, Limits};
+use crate::interrupt;
+use crate::sandbox::{self, NamespaceSet, Process};
+use crate::workload;
+use anyhow::{Context, Result, bail};
+use nix::sys::wait::WaitStatus;
+use isobench_reports::schema::{Condition, ConditionRun, CpuAccount, Round, ScenarioResult, ScenarioStatus};
+use isobench_workloads::report::{WorkloadReport, add_pairs, new_histogram};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use serde::Serialize;
+use std::time::{Duration, Instant};
+
+/// The scenario's name in suites, results and on the command line.
+pub const NAME: &str = "cpu-share";
+
+/// The scenario's parameters, recorded in the results as its spec.
+#[derive(Debug, Clone, Serialize)]
+pub struct CpuShareSpec {
+    /// Rounds and durations.
+    pub timing: Timing,
+    /// Length of one victim work unit, µs.
+    pub unit_us: u64,
+    /// CPU the victim asks for, in CPUs (its rate is this divided by the unit length).
+    pub victim_cpus: f64,
+    /// Aggressor threads; `None` is one per CPU of the arena.
+    pub aggressor_threads: Option<usize>,
+    /// The aggressor's limit in the isolated condition.
+    pub aggressor_cpu_max: CpuMax,
+    /// Namespaces of both sandboxes in the isolated condition.
+    pub namespaces: NamespaceSet,
+}
+
+impl CpuShareSpec {
+    /// The default spec with the given rounds and durations.
+    pub fn new(timing: Timing) -> CpuShareSpec {
+        CpuShareSpec {
+            timing,
+            unit_us: 100,
+            victim_cpus: 0.5,
+            aggressor_threads: None,
+            aggressor_cpu_max: CpuMax { quota_us: Some(50_000), period_us: 100_000 },
+            namespaces: NamespaceSet::ALL,
+        }
+    }
+}
+
+/// Runs every round of the scenario. Failures and interruptions end it early
+/// with the rounds recorded so far and the reason in its status.
+pub fn run(spec: &CpuShareSpec, ctx: &RunContext<'_>, progress: &mut dyn Progress) -> ScenarioResult {
+    let mut result = ScenarioResult {
+        name: NAME.into(),
+        description: "CPU share of a cpu.max-limited aggressor, and what the victim beside it keeps".into(),
+        spec: serde_json::to_value(spec).unwrap_or_default(),
+        status: ScenarioStatus::Complete,
+        rounds: Vec::new(),
+        latency_cdf: Vec::new(),
+        metrics: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let mut samples: Vec<Vec<ConditionSample>> = Vec::new();
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(u64::from(std::process::id()));
+    for index in 0..spec.timing.rounds {
+        let mut order = Condition::ALL.to_vec();
+        order.shuffle(&mut rng);
+        let mut round = Vec::new();
+        for &condition in &order {
+            match run_condition(spec, ctx, index, condition) {
+                Ok(sample) => round.push(sample),
+                Err(e) if interrupt::requested() => {
+                    result.status = ScenarioStatus::Interrupted(format!("round {index}, {condition}: {e:#}"));
+                    break;
+                }
+                Err(e) => {
+                    result.status = ScenarioStatus::Failed(format!("round {index}, {condition}: {e:#}"));
+                    break;
+                }
+            }
+            progress.condition_done(NAME, index, condition);
+        }
+        if result.status != ScenarioStatus::Complete {
+            break;
+        }
+        result.rounds.push(Round { index, order, conditions: round.iter().map(|s| s.run.clone()).collect() });
+        samples.push(round);
+        metrics::derive(&mut result, &samples);
+        progress.round_done(&result);
+    }
+    metrics::derive(&mut result, &samples);
+    result
+}
+
+/// The expected share of the isolated aggressor: quota/period capped by the
+/// CPUs it may run on and by its thread count (DESIGN §2 "CPU share").
+fn expected_share(spec: &CpuShareSpec, cpus_allowed: usize, threads: usize) -> Option<f64> {
+    Some(spec.aggressor_cpu_max.cpus()?.min(cpus_allowed as f64).min(threads as f64))
+}
+
+/// One condition: start the sandboxes, measure the window, collect the reports.
+fn run_condition(spec: &CpuShareSpec, ctx: &RunContext<'_>, round: usize, condition: Condition) -> Result<ConditionSample> {
+    let t = spec.timing;
+    let threads = spec.aggressor_threads.unwrap_or(ctx.cpus_allowed);
+    let isolated = condition == Condition::Isolated;
+    let ns = if isolated { spec.namespaces } else { NamespaceSet::default() };
+    let name = |role: &str| format!("r{round}-{condition}-{role}");
+    let victim_cg = ctx.arena.sandbox(&name("victim"), &Limits::default()).context("creating the victim's cgroup")?;
+    let aggressor_cg = match condition {
+        Condition::Solo => None,
+        _ => {
+            let limits = Limits { cpu_max: isolated.then_some(spec.aggressor_cpu_max) };
+            Some(ctx.arena.sandbox(&name("aggressor"), &limits).context("creating the aggressor's cgroup")?)
+        }
+    };
+    let unit_s = ctx.calibration.unit_ns as f64 / 1e9;
+    let rate = spec.victim_cpus / unit_s;
+    let mut aggressor = match &aggressor_cg {
+        Some(cg) => {
+            let args = strings(&["cpu-hog", "--threads", &threads.to_string(), "--duration", &(t.warmup_s + t.duration_s + 2.0).to_string()]);
+            Some(sandbox::spawn(&ctx.workload_bin, &args, ns, Some(cg)).context("starting the aggressor")?)
+        }
+        None => None,
+    };
+    let victim_args = strings(&[
+        "cpu-units",
+        "--iters-per-unit",
+        &ctx.calibration.iters_per_unit.to_string(),
+        "--rate",
+        &rate.to_string(),
+        "--warmup",
+        &t.warmup_s.to_string(),
+        "--duration",
+        &t.duration_s.to_string(),
+    ]);
+    let mut victim = sandbox::spawn(&ctx.workload_bin, &victim_args, ns, Some(&victim_cg)).context("starting the victim")?;
+    let harness0 = own_cpu_s()?;
+    if !interrupt::sleep(Duration::from_secs_f64(t.warmup_s)) {
+        bail!("interrupted");
+    }
+    let (wall0, v0, a0) = (Instant::now(), victim_cg.cpu_stat()?, stat_of(aggressor_cg.as_ref())?);
+    if !interrupt::sleep(Duration::from_secs_f64(t.duration_s)) {
+        bail!("interrupted");
+    }
+    let (v1, a1) = (victim_cg.cpu_stat()?, stat_of(aggressor_cg.as_ref())?);
+    let wall = wall0.elapsed().as_secs_f64();
+    let status = victim.wait_for(Duration::from_secs_f64(t.duration_s + 30.0)).context("waiting for the victim")?;
+    if status != WaitStatus::Exited(nix::unistd::Pid::from_raw(victim.pid()), 0) {
+        bail!("the victim ended with {status:?} (its stderr is above)");
+    }
+    let harness_cpu_share = (own_cpu_s()? - harness0) / (t.warmup_s + wall);
+    if let Some(a) = aggressor.as_mut() {
+        a.stop(Duration::from_secs(2));
+    }
+    let report = victim_report(&mut victim)?;
+    let mut aggressors = Vec::new();
+    if let (Some(cg), Some(a0), Some(a1)) = (aggressor_cg.as_ref(), a0, a1) {
+        let expected = if isolated { expected_share(spec, ctx.cpus_allowed, threads) } else { None };
+        aggressors.push(account("aggressor", &a1.delta(&a0), wall, expected, cg)?);
+    }
+    let victim_cpu = account("victim", &v1.delta(&v0), wall, None, &victim_cg)?;
+    drop((victim, aggressor));
+    victim_cg.remove()?;
+    if let Some(cg) = aggressor_cg {
+        cg.remove()?;
+    }
+    let mut histogram = new_histogram();
+    add_pairs(&mut histogram, &report.latency_ns)?;
+    Ok(ConditionSample {
+        run: ConditionRun { condition, victim: metrics::victim_run(&report, &histogram), aggressors, victim_cpu, harness_cpu_share },
+        histogram,
+        missed: report.missed,
+    })
+}
+
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| s.to_string()).collect()
+}
+
+fn stat_of(cg: Option<&Cgroup>) -> Result<Option<CpuStat>> {
+    Ok(cg.map(Cgroup::cpu_stat).transpose()?)
+}
+
+/// CPU time of the harness process (all its threads, not its children), seconds.
+fn own_cpu_s() -> Result<f64> {
+    use nix::sys::resource::{UsageWho, getrusage};
+    let u = getrusage(UsageWho::RUSAGE_SELF).context("getrusage(RUSAGE_SELF)")?;
+    let s = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
+    Ok(s(u.user_time()) + s(u.system_time()))
+}
+
+/// The CPU account of one sandbox over a window of `wall_s` seconds.
+fn account(sandbox: &str, d: &CpuStat, wall_s: f64, expected: Option<f64>, cg: &Cgroup) -> Result<CpuAccount> {
+    let usage_us = d.usage_us.with_context(|| format!("no CPU usage in the accounting of {}", cg.path().display()))?;
+    Ok(CpuAccount {
+        sandbox: sandbox.into(),
+        cpu_share: usage_us as f64 / 1e6 / wall_s,
+        cpu_share_expected: expected,
+        nr_periods: d.nr_periods,
+        nr_throttled: d.nr_throttled,
+        throttled_us: d.throttled_us,
+    })
+}
+
+fn victim_report(victim: &mut Process) -> Result<isobench_workloads::report::UnitsReport> {
+    let out = victim.output().context("reading the victim's report")?;
+    match workload::parse_report("cpu-units", &out)? {
+        WorkloadReport::CpuUnits(r) => Ok(r),
+        other => bail!("the victim reported {other:?} instead of cpu-units"),
+    }
+}

@@ -1,0 +1,309 @@
+//! From raw rounds to the contract metrics (docs/results-schema.md): one value
+//! per round, then the mean and its bootstrap CI over rounds.
+//!
+//! Victim experience (DESIGN §2): retained throughput `R = min(1, ops(c) / ops(solo))`
+//! and latency impact `L_p = p(c) / p(solo) − 1`, each computed within a round so
+//! that both sides share that round's noise.
+
+use crate::stats::bootstrap;
+use hdrhistogram::Histogram;
+use isobench_reports::schema::{Condition, ConditionRun, LatencyCdf, Metric, ScenarioResult, VictimRun};
+use isobench_workloads::report::UnitsReport;
+
+/// Share of periods throttled above which a sandbox under its quota is flagged (DESIGN §2).
+const THROTTLED_FLAG_RATIO: f64 = 0.05;
+
+/// One condition of one round: the raw values and the victim's full histogram (ns).
+pub struct ConditionSample {
+    /// What goes to the results as raw values.
+    pub run: ConditionRun,
+    /// The victim's latencies, ns, for the merged CDF.
+    pub histogram: Histogram<u64>,
+    /// Units due in the window that never started.
+    pub missed: u64,
+}
+
+/// The victim's figures from its report and histogram (ns → µs here).
+pub fn victim_run(report: &UnitsReport, h: &Histogram<u64>) -> VictimRun {
+    let us = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+    VictimRun {
+        ops: report.ops,
+        window_s: report.window_s,
+        throughput_ops: report.ops as f64 / report.window_s,
+        latency_p50_us: us(0.50),
+        latency_p99_us: us(0.99),
+        latency_p999_us: us(0.999),
+        latency_max_us: h.max() as f64 / 1000.0,
+    }
+}
+
+fn find(round: &[ConditionSample], c: Condition) -> Option<&ConditionSample> {
+    round.iter().find(|s| s.run.condition == c)
+}
+
+/// Builds a metric from per-round values; `reason` explains a metric no round could measure.
+fn metric(name: &str, condition: Option<Condition>, unit: &str, per_round: Vec<Option<f64>>, reason: &str) -> Metric {
+    let values: Vec<f64> = per_round.iter().flatten().copied().filter(|v| v.is_finite()).collect();
+    let est = bootstrap::mean_ci(&values);
+    Metric {
+        name: name.into(),
+        condition,
+        unit: unit.into(),
+        value: est.map(|e| e.mean),
+        lower: est.and_then(|e| e.lower),
+        upper: est.and_then(|e| e.upper),
+        per_round,
+        reason: est.is_none().then(|| reason.to_string()),
+    }
+}
+
+/// Recomputes `result`'s metrics, merged latency CDFs and warnings from `rounds`.
+pub fn derive(result: &mut ScenarioResult, rounds: &[Vec<ConditionSample>]) {
+    let per = |c: Condition, f: &dyn Fn(&ConditionSample) -> Option<f64>| -> Vec<Option<f64>> {
+        rounds.iter().map(|r| find(r, c).and_then(f)).collect()
+    };
+    let relative = |c: Condition, f: &dyn Fn(&ConditionSample, &ConditionSample) -> Option<f64>| -> Vec<Option<f64>> {
+        rounds.iter().map(|r| f(find(r, c)?, find(r, Condition::Solo)?)).collect()
+    };
+    let aggressor = |s: &ConditionSample| s.run.aggressors.first().cloned();
+    let mut m = Vec::new();
+    for c in [Condition::Contended, Condition::Isolated] {
+        m.push(metric("aggressor.cpu_share", Some(c), "CPUs", per(c, &|s| Some(aggressor(s)?.cpu_share)), "no aggressor ran"));
+    }
+    let iso = Condition::Isolated;
+    let expected = |s: &ConditionSample| aggressor(s)?.cpu_share_expected;
+    m.push(metric("aggressor.cpu_share_expected", Some(iso), "CPUs", per(iso, &expected), "the aggressor has no CPU quota"));
+    m.push(metric(
+        "aggressor.cpu_share_error_pp",
+        Some(iso),
+        "pp",
+        per(iso, &|s| Some((aggressor(s)?.cpu_share - expected(s)?).abs() * 100.0)),
+        "the aggressor has no CPU quota",
+    ));
+    m.push(metric(
+        "aggressor.throttled_ratio",
+        Some(iso),
+        "share",
+        per(iso, &|s| {
+            let a = aggressor(s)?;
+            let periods = a.nr_periods.filter(|&p| p > 0)?;
+            Some(a.nr_throttled? as f64 / periods as f64)
+        }),
+        "cpu.stat reported no enforcement periods (no quota, or the cpu controller is not on)",
+    ));
+    for c in Condition::ALL {
+        m.push(metric("victim.cpu_share", Some(c), "CPUs", per(c, &|s| Some(s.run.victim_cpu.cpu_share)), "victim not run"));
+        m.push(metric("victim.throughput_ops", Some(c), "ops/s", per(c, &|s| Some(s.run.victim.throughput_ops)), "victim not run"));
+        m.push(metric("victim.latency_p50_us", Some(c), "us", per(c, &|s| Some(s.run.victim.latency_p50_us)), "victim not run"));
+        m.push(metric("victim.latency_p99_us", Some(c), "us", per(c, &|s| Some(s.run.victim.latency_p99_us)), "victim not run"));
+        m.push(metric("victim.latency_p999_us", Some(c), "us", per(c, &|s| Some(s.run.victim.latency_p999_us)), "victim not run"));
+    }
+    for c in [Condition::Contended, Condition::Isolated] {
+        let no_solo = "no solo run, or the victim completed no unit alone";
+        m.push(metric(
+            "victim.retained_throughput",
+            Some(c),
+            "share",
+            relative(c, &|s, solo| (solo.run.victim.ops > 0).then(|| (s.run.victim.ops as f64 / solo.run.victim.ops as f64).min(1.0))),
+            no_solo,
+        ));
+        type Pick = fn(&VictimRun) -> f64;
+        let impacts: [(&str, Pick); 3] = [
+            ("victim.latency_impact_p50", |v| v.latency_p50_us),
+            ("victim.latency_impact_p99", |v| v.latency_p99_us),
+            ("victim.latency_impact_p999", |v| v.latency_p999_us),
+        ];
+        for (name, pick) in impacts {
+            let impact = |s: &ConditionSample, solo: &ConditionSample| {
+                let base = pick(&solo.run.victim);
+                (base > 0.0).then(|| pick(&s.run.victim) / base - 1.0)
+            };
+            m.push(metric(name, Some(c), "ratio", relative(c, &impact), no_solo));
+        }
+    }
+    m.push(metric(
+        "harness.cpu_share",
+        None,
+        "CPUs",
+        rounds.iter().map(|r| Some(r.iter().map(|s| s.run.harness_cpu_share).sum::<f64>() / r.len().max(1) as f64)).collect(),
+        "no round completed",
+    ));
+    result.metrics = m;
+    result.latency_cdf = merged_cdfs(rounds);
+    result.warnings = warnings(rounds);
+}
+
+/// Quantiles at `1 − 10^(−k/10)`, k = 0..=40 (0 to 99.99 %), plus the maximum:
+/// evenly spaced on the `1 / (1 − q)` axis of an HDR latency plot.
+fn merged_cdfs(rounds: &[Vec<ConditionSample>]) -> Vec<LatencyCdf> {
+    Condition::ALL
+        .into_iter()
+        .filter_map(|c| {
+            let mut merged = isobench_workloads::report::new_histogram();
+            for s in rounds.iter().filter_map(|r| find(r, c)) {
+                merged.add(&s.histogram).ok()?;
+            }
+            if merged.is_empty() {
+                return None;
+            }
+            let mut points: Vec<(f64, f64)> = (0..=40)
+                .map(|k| {
+                    let q = 1.0 - 10f64.powf(-(k as f64) / 10.0);
+                    (q, merged.value_at_quantile(q) as f64 / 1000.0)
+                })
+                .collect();
+            points.push((1.0, merged.max() as f64 / 1000.0));
+            Some(LatencyCdf { condition: c, points })
+        })
+        .collect()
+}
+
+/// Warnings that say what was seen and what to do.
+fn warnings(rounds: &[Vec<ConditionSample>]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, r) in rounds.iter().enumerate() {
+        for s in r {
+            for a in &s.run.aggressors {
+                let (Some(expected), Some(periods), Some(throttled)) = (a.cpu_share_expected, a.nr_periods, a.nr_throttled) else {
+                    continue;
+                };
+                let ratio = throttled as f64 / periods.max(1) as f64;
+                if ratio > THROTTLED_FLAG_RATIO && a.cpu_share < 0.9 * expected {
+                    out.push(format!(
+                        "throttled while average usage is below quota: {} in round {i} was throttled in {:.0} % of periods \
+                         while using {:.2} of its {:.2} CPUs (bursty threads exhaust per-period quota; see kubernetes #67577, \
+                         kernel ≥ 5.4 and cpu.max.burst)",
+                        a.sandbox,
+                        ratio * 100.0,
+                        a.cpu_share,
+                        expected
+                    ));
+                }
+            }
+            if s.run.condition == Condition::Solo && s.missed > 0 {
+                out.push(format!(
+                    "the victim missed {} units in round {i} even alone: this host cannot sustain its rate, so throughput \
+                     ratios understate interference; close other load or lower the victim's CPU demand",
+                    s.missed
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use isobench_reports::schema::{CpuAccount, ScenarioStatus};
+
+    fn account(share: f64, expected: Option<f64>, periods: u64, throttled: u64) -> CpuAccount {
+        CpuAccount {
+            sandbox: "aggressor".into(),
+            cpu_share: share,
+            cpu_share_expected: expected,
+            nr_periods: Some(periods),
+            nr_throttled: Some(throttled),
+            throttled_us: Some(0),
+        }
+    }
+
+    fn sample(c: Condition, ops: u64, latency_us: u64, aggressor: Option<CpuAccount>) -> ConditionSample {
+        let mut h = isobench_workloads::report::new_histogram();
+        h.record_n(latency_us * 1000, 100).unwrap();
+        let report = UnitsReport { ops, missed: 0, window_s: 2.0, rate: 5000.0, latency_ns: vec![] };
+        ConditionSample {
+            run: ConditionRun {
+                condition: c,
+                victim: victim_run(&report, &h),
+                aggressors: aggressor.into_iter().collect(),
+                victim_cpu: account(0.5, None, 0, 0),
+                harness_cpu_share: 0.001,
+            },
+            histogram: h,
+            missed: 0,
+        }
+    }
+
+    fn empty() -> ScenarioResult {
+        ScenarioResult {
+            name: "cpu-share".into(),
+            description: String::new(),
+            spec: serde_json::Value::Null,
+            status: ScenarioStatus::Complete,
+            rounds: vec![],
+            latency_cdf: vec![],
+            metrics: vec![],
+            warnings: vec![],
+        }
+    }
+
+    fn round(iso_share: f64) -> Vec<ConditionSample> {
+        vec![
+            sample(Condition::Solo, 10_000, 120, None),
+            sample(Condition::Contended, 6_000, 600, Some(account(1.6, None, 0, 0))),
+            sample(Condition::Isolated, 9_900, 126, Some(account(iso_share, Some(0.5), 20, 20))),
+        ]
+    }
+
+    fn value(r: &ScenarioResult, name: &str, c: Option<Condition>) -> Option<f64> {
+        r.metrics.iter().find(|m| m.name == name && m.condition == c).unwrap().value
+    }
+
+    #[test]
+    fn victim_experience_is_relative_to_solo_within_each_round() {
+        let mut r = empty();
+        derive(&mut r, &[round(0.5), round(0.5)]);
+        let retained = value(&r, "victim.retained_throughput", Some(Condition::Isolated)).unwrap();
+        assert!((retained - 0.99).abs() < 1e-9, "{retained}");
+        let retained_c = value(&r, "victim.retained_throughput", Some(Condition::Contended)).unwrap();
+        assert!((retained_c - 0.6).abs() < 1e-9);
+        let impact = value(&r, "victim.latency_impact_p99", Some(Condition::Contended)).unwrap();
+        assert!((impact - 4.0).abs() < 0.01, "600 µs vs 120 µs is +400 %: {impact}");
+    }
+
+    #[test]
+    fn share_error_is_in_percentage_points_of_one_cpu() {
+        let mut r = empty();
+        derive(&mut r, &[round(0.503), round(0.497)]);
+        let err = value(&r, "aggressor.cpu_share_error_pp", Some(Condition::Isolated)).unwrap();
+        assert!((err - 0.3).abs() < 1e-9, "{err}");
+        assert_eq!(value(&r, "aggressor.throttled_ratio", Some(Condition::Isolated)), Some(1.0));
+    }
+
+    #[test]
+    fn unmeasurable_metric_is_null_with_a_reason_never_zero() {
+        let mut r = empty();
+        derive(&mut r, &[round(0.5)]);
+        let m = r.metrics.iter().find(|m| m.name == "aggressor.throttled_ratio").unwrap();
+        assert!(m.value.is_some());
+        let mut r2 = empty();
+        let mut only_solo = round(0.5);
+        only_solo.retain(|s| s.run.condition == Condition::Solo);
+        derive(&mut r2, &[only_solo]);
+        let m = r2.metrics.iter().find(|m| m.name == "aggressor.cpu_share_expected").unwrap();
+        assert_eq!(m.value, None);
+        assert!(m.reason.as_deref().unwrap().contains("no CPU quota"));
+    }
+
+    #[test]
+    fn c01_throttled_below_quota_is_flagged() {
+        let mut r = empty();
+        let mut rd = round(0.5);
+        rd[2].run.aggressors[0] = account(0.16, Some(0.2), 300, 60);
+        derive(&mut r, &[rd]);
+        assert!(r.warnings.iter().any(|w| w.starts_with("throttled while average usage is below quota")), "{:?}", r.warnings);
+        let mut fine = empty();
+        derive(&mut fine, &[round(0.5)]);
+        assert!(fine.warnings.is_empty(), "{:?}", fine.warnings);
+    }
+
+    #[test]
+    fn merged_cdf_spans_median_to_max() {
+        let mut r = empty();
+        derive(&mut r, &[round(0.5)]);
+        let solo = r.latency_cdf.iter().find(|c| c.condition == Condition::Solo).unwrap();
+        assert_eq!(solo.points.len(), 42);
+        assert!((solo.points.last().unwrap().1 - 120.0).abs() < 0.2);
+    }
+}
