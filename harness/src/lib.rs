@@ -15,9 +15,14 @@
 #![deny(unsafe_code)]
 
 pub mod cgroup;
+pub mod cleanup;
+pub mod cli;
 pub mod interrupt;
+pub mod output;
 pub mod probe;
+pub mod run;
 pub mod sandbox;
 pub mod scenario;
 pub mod stats;
+pub mod terminal;
 pub mod workload;

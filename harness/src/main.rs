@@ -1,1 +1,129 @@
-fn main() {}
+//! `isobench`: the command line. Exit codes (DESIGN §3): 0 success, 1 regression,
+//! 2 inconclusive or unfit host, 3 usage or runtime error; 130 when interrupted.
+
+use anyhow::Result;
+use clap::Parser;
+use isobench::cgroup::CgroupHost;
+use isobench::cli::{Cli, Command, RunArgs};
+use isobench::run::{self, Refused, RunPlan};
+use isobench::scenario::{self, Timing};
+use isobench_reports::schema::{CheckStatus, ScenarioStatus};
+use std::process::ExitCode;
+
+const EXIT_UNFIT: u8 = 2;
+const EXIT_ERROR: u8 = 3;
+const EXIT_INTERRUPTED: u8 = 130;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(EXIT_ERROR);
+        }
+    };
+    let outcome = match cli.command {
+        Command::Run(args) => run_command(args),
+        Command::Doctor { json } => doctor(json),
+        Command::Cleanup => cleanup(),
+    };
+    outcome.unwrap_or_else(|e| {
+        eprintln!("error: {e:#}");
+        ExitCode::from(EXIT_ERROR)
+    })
+}
+
+/// Turns the arguments into a plan, refusing bad input before anything is created.
+fn plan(args: RunArgs) -> Result<RunPlan, Refused> {
+    if args.suite != "default" {
+        return Err(Refused(format!("unknown suite {:?}: the embedded suite is `default`", args.suite)));
+    }
+    let scenarios = if args.scenarios.is_empty() {
+        scenario::DEFAULT_SUITE.iter().map(|s| s.to_string()).collect()
+    } else {
+        args.scenarios
+    };
+    if let Some(bad) = scenarios.iter().find(|s| !scenario::KNOWN.contains(&s.as_str())) {
+        return Err(Refused(format!("unknown scenario {bad:?} for --scenario: known scenarios are {}", scenario::KNOWN.join(", "))));
+    }
+    let out_dir = args.out.unwrap_or_else(|| {
+        let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string().replace(':', "");
+        ["isobench-results", &stamp].iter().collect()
+    });
+    Ok(RunPlan {
+        scenarios,
+        timing: Timing { rounds: args.rounds as usize, duration_s: args.duration, warmup_s: args.warmup },
+        out_dir,
+        command_line: std::env::args().collect(),
+    })
+}
+
+fn run_command(args: RunArgs) -> Result<ExitCode> {
+    let plan = plan(args)?;
+    let outcome = run::execute(&plan)?;
+    println!();
+    for line in isobench_reports::verdict_lines(&outcome.results) {
+        println!("{line}");
+    }
+    println!();
+    print!("{}", isobench::terminal::table(&outcome.results));
+    println!();
+    for f in &outcome.files {
+        println!("wrote {}", f.display());
+    }
+    for w in outcome.results.scenarios.iter().flat_map(|s| &s.warnings) {
+        eprintln!("warning: {w}");
+    }
+    let statuses = || outcome.results.scenarios.iter().map(|s| &s.status);
+    if statuses().any(|s| matches!(s, ScenarioStatus::Interrupted(_))) || isobench::interrupt::requested() {
+        eprintln!("interrupted: the files above hold the rounds completed before the signal");
+        return Ok(ExitCode::from(EXIT_INTERRUPTED));
+    }
+    if let Some(ScenarioStatus::Failed(reason)) = statuses().find(|s| matches!(s, ScenarioStatus::Failed(_))) {
+        eprintln!("error: a scenario failed: {reason}");
+        return Ok(ExitCode::from(EXIT_ERROR));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn doctor(json: bool) -> Result<ExitCode> {
+    let host = CgroupHost::discover();
+    let report = isobench::probe::doctor(host.as_ref());
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!("layout: {}", report.layout);
+        for c in &report.checks {
+            let mark = match c.status {
+                CheckStatus::Ok => "ok",
+                CheckStatus::Unavailable => "unavailable",
+                CheckStatus::Error => "ERROR",
+            };
+            println!("{:<24} {:<12} {}", c.name, mark, c.detail);
+        }
+    }
+    let unfit = report.checks.iter().any(|c| c.status == CheckStatus::Error);
+    Ok(if unfit { ExitCode::from(EXIT_UNFIT) } else { ExitCode::SUCCESS })
+}
+
+fn cleanup() -> Result<ExitCode> {
+    let host = CgroupHost::discover()?;
+    let done = isobench::cleanup::cleanup(&host);
+    for p in &done.removed {
+        println!("removed {}", p.display());
+    }
+    for (p, pid) in &done.in_use {
+        println!("kept {} (its run, pid {pid}, is still running)", p.display());
+    }
+    for (p, e) in &done.failed {
+        eprintln!("error: could not remove {}: {e}", p.display());
+    }
+    if done.removed.is_empty() && done.failed.is_empty() {
+        println!("nothing to clean up");
+    }
+    Ok(if done.failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_ERROR) })
+}

@@ -1,0 +1,94 @@
+//! The command line (clap). Checked here for syntax and ranges only; nothing
+//! below this module imports clap.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Benchmarks resource isolation on Linux: the CPU share cgroup-limited
+/// namespace sandboxes really get, and what a victim beside a noisy neighbour feels.
+#[derive(Debug, Parser)]
+#[command(name = "isobench", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a suite and write results.json, report.html and summary.md.
+    Run(RunArgs),
+    /// Say what this host supports for isobench, and why not.
+    Doctor {
+        /// Print the probe as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove cgroups (and kill their processes) that a killed run left behind.
+    Cleanup,
+}
+
+/// Arguments of `isobench run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Suite to run; `default` is embedded in the binary.
+    #[arg(long, default_value = "default")]
+    pub suite: String,
+    /// Run only this scenario of the suite (repeatable), e.g. `cpu-share`.
+    #[arg(long = "scenario", value_name = "NAME")]
+    pub scenarios: Vec<String>,
+    /// Rounds per scenario (each runs every condition once, in random order).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub rounds: u32,
+    /// Measured seconds per condition.
+    #[arg(long, default_value = "2", value_parser = positive_seconds)]
+    pub duration: f64,
+    /// Unrecorded warm-up seconds before each measured window.
+    #[arg(long, default_value = "0.5", value_parser = non_negative_seconds)]
+    pub warmup: f64,
+    /// Output directory [default: isobench-results/<UTC timestamp>].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+const MAX_SECONDS: f64 = 3600.0;
+
+fn seconds(s: &str, allow_zero: bool) -> Result<f64, String> {
+    let v: f64 = s.trim().parse().map_err(|_| format!("{s:?} is not a number of seconds (e.g. 2 or 0.5)"))?;
+    let low_ok = if allow_zero { v >= 0.0 } else { v > 0.0 };
+    if !v.is_finite() || !low_ok || v > MAX_SECONDS {
+        let range = if allow_zero { "0" } else { "more than 0" };
+        return Err(format!("{s:?} is out of range: expected {range} and at most {MAX_SECONDS} seconds"));
+    }
+    Ok(v)
+}
+
+fn positive_seconds(s: &str) -> Result<f64, String> {
+    seconds(s, false)
+}
+
+fn non_negative_seconds(s: &str) -> Result<f64, String> {
+    seconds(s, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_must_be_positive_finite_numbers() {
+        assert_eq!(positive_seconds("1.5"), Ok(1.5));
+        assert!(positive_seconds("0").unwrap_err().contains("more than 0"));
+        assert!(positive_seconds("-1").is_err());
+        assert!(positive_seconds("NaN").is_err());
+        assert!(positive_seconds("2s").unwrap_err().contains("not a number"));
+        assert_eq!(non_negative_seconds("0"), Ok(0.0));
+    }
+
+    #[test]
+    fn cli_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

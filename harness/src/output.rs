@@ -1,0 +1,129 @@
+//! The run's files: results.json, report.html and summary.md in one directory,
+//! each rewritten atomically (temp file + rename) after every round, so an
+//! interrupted run keeps what it had measured.
+
+use isobench_reports::schema::Results;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Why the output directory cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    /// The directory (or the nearest existing ancestor) is not writable.
+    #[error("cannot write to output directory {path}: {reason}; choose another with --out DIR")]
+    NotWritable {
+        /// The directory asked for.
+        path: PathBuf,
+        /// What was found.
+        reason: String,
+    },
+    /// Writing one of the files failed.
+    #[error("writing {path}: {source}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+/// Checks, without creating anything, that `dir` could be created and written:
+/// it is a writable directory, or its nearest existing ancestor is.
+///
+/// # Errors
+/// [`OutputError::NotWritable`] saying what is in the way.
+pub fn check_writable(dir: &Path) -> Result<(), OutputError> {
+    let not = |reason: String| OutputError::NotWritable { path: dir.into(), reason };
+    let absolute = std::path::absolute(dir).map_err(|e| not(e.to_string()))?;
+    let existing = absolute.ancestors().find(|p| p.exists()).ok_or_else(|| not("no existing ancestor".into()))?;
+    if !existing.is_dir() {
+        return Err(not(format!("{} is not a directory", existing.display())));
+    }
+    nix::unistd::access(existing, nix::unistd::AccessFlags::W_OK | nix::unistd::AccessFlags::X_OK)
+        .map_err(|e| not(format!("{} is not writable: {e}", existing.display())))
+}
+
+/// The directory of one run's files.
+#[derive(Debug)]
+pub struct OutputDir {
+    dir: PathBuf,
+}
+
+impl OutputDir {
+    /// Creates `dir` (and its parents).
+    ///
+    /// # Errors
+    /// [`OutputError::NotWritable`] with the reason.
+    pub fn create(dir: &Path) -> Result<OutputDir, OutputError> {
+        std::fs::create_dir_all(dir).map_err(|e| OutputError::NotWritable { path: dir.into(), reason: e.to_string() })?;
+        Ok(OutputDir { dir: dir.into() })
+    }
+
+    /// Path of results.json.
+    pub fn results_path(&self) -> PathBuf {
+        self.dir.join("results.json")
+    }
+
+    /// Path of report.html.
+    pub fn report_path(&self) -> PathBuf {
+        self.dir.join("report.html")
+    }
+
+    /// Path of summary.md.
+    pub fn summary_path(&self) -> PathBuf {
+        self.dir.join("summary.md")
+    }
+
+    /// Rewrites all three files from `results`.
+    ///
+    /// # Errors
+    /// [`OutputError::Write`] naming the file; files already replaced stay replaced.
+    pub fn write(&self, results: &Results) -> Result<(), OutputError> {
+        let json = serde_json::to_string_pretty(results).expect("results serialize");
+        write_atomic(&self.results_path(), json.as_bytes())?;
+        write_atomic(&self.report_path(), isobench_reports::render_html(results).as_bytes())?;
+        write_atomic(&self.summary_path(), isobench_reports::render_markdown(results).as_bytes())
+    }
+}
+
+/// Writes `bytes` to a temporary file beside `path`, syncs it and renames it over `path`.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
+    let err = |source| OutputError::Write { path: path.into(), source };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
+    tmp.write_all(bytes).map_err(err)?;
+    tmp.as_file().sync_data().map_err(err)?;
+    tmp.persist(path).map_err(|e| err(e.error))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_directory_under_a_writable_one_is_accepted_and_not_created() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("a/b");
+        check_writable(&dir).unwrap();
+        assert!(!dir.exists());
+    }
+
+    #[test]
+    fn a_file_in_the_way_is_named() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::write(t.path().join("f"), "").unwrap();
+        let err = check_writable(&t.path().join("f/out")).unwrap_err().to_string();
+        assert!(err.contains("is not a directory") && err.contains("--out"), "{err}");
+    }
+
+    #[test]
+    fn atomic_write_replaces_the_whole_file() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("results.json");
+        write_atomic(&p, b"first, longer content").unwrap();
+        write_atomic(&p, b"second").unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "second");
+        assert_eq!(std::fs::read_dir(t.path()).unwrap().count(), 1, "no temp file left");
+    }
+}

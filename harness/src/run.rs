@@ -1,0 +1,177 @@
+//! `isobench run`: plan, check, run every scenario, save after every round.
+
+use crate::cgroup::{CgroupError, CgroupHost, Limits};
+use crate::output::{self, OutputDir};
+use crate::sandbox::{self, NamespaceSet};
+use crate::scenario::{Progress, RunContext, Timing, cpu_share};
+use crate::{interrupt, probe, workload};
+use anyhow::{Context, Result, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use isobench_reports::schema::{CheckStatus, Condition, Results, SCHEMA_VERSION, ScenarioResult, ScenarioStatus};
+use isobench_workloads::report::{Calibration, WorkloadReport};
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+/// A checked request to run: nothing is created until [`execute`].
+#[derive(Debug, Clone)]
+pub struct RunPlan {
+    /// Scenario names, in order, each one of [`crate::scenario::KNOWN`].
+    pub scenarios: Vec<String>,
+    /// Rounds and durations for every scenario.
+    pub timing: Timing,
+    /// Where results.json, report.html and summary.md go.
+    pub out_dir: PathBuf,
+    /// argv as given, recorded in the results.
+    pub command_line: Vec<String>,
+}
+
+/// How a run ended.
+#[derive(Debug)]
+pub struct RunOutcome {
+    /// The final results document.
+    pub results: Results,
+    /// The files written.
+    pub files: [PathBuf; 3],
+}
+
+/// A problem with the request itself or with the host's fitness: nothing was run.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Refused(pub String);
+
+/// Run id: start time (UTC, compact) and pid, e.g. `20261129T131500Z-4242`.
+pub fn new_run_id(now: SystemTime) -> String {
+    let stamp = humantime::format_rfc3339_seconds(now).to_string().replace(['-', ':'], "");
+    format!("{stamp}-{}", std::process::id())
+}
+
+/// Runs the plan. Results are rewritten after every round.
+///
+/// # Errors
+/// [`Refused`] (wrapped) when the host cannot run it, before anything is created;
+/// other errors for failures after the output directory exists (what was measured stays on disk).
+pub fn execute(plan: &RunPlan) -> Result<RunOutcome> {
+    let host = CgroupHost::discover().map_err(|e| Refused(format!("cannot use the host's cgroups: {e}")))?;
+    output::check_writable(&plan.out_dir).map_err(|e| Refused(e.to_string()))?;
+    let doctor = probe::doctor(Ok(&host));
+    if let Some(c) = doctor.checks.iter().find(|c| c.status == CheckStatus::Error) {
+        return Err(Refused(format!("{}: {} (see `isobench doctor`)", c.name, c.detail)).into());
+    }
+    let workload_bin = workload::locate()?;
+    interrupt::install().context("installing SIGINT/SIGTERM handlers")?;
+    let started = SystemTime::now();
+    let run_id = new_run_id(started);
+    let arena = host.arena(&run_id).map_err(|e| match e {
+        CgroupError::Dir { ref source, .. } if source.kind() == std::io::ErrorKind::PermissionDenied => {
+            Refused(format!("{e}: run as root, or from a delegated cgroup subtree (systemd: Delegate=yes)"))
+        }
+        other => Refused(other.to_string()),
+    })?;
+    let out = OutputDir::create(&plan.out_dir).map_err(|e| Refused(e.to_string()))?;
+    let mut results = Results {
+        schema_version: SCHEMA_VERSION,
+        isobench_version: env!("CARGO_PKG_VERSION").into(),
+        command_line: plan.command_line.clone(),
+        run_id,
+        started_at: humantime::format_rfc3339_seconds(started).to_string(),
+        host: probe::fingerprint(&host),
+        doctor,
+        scenarios: Vec::new(),
+    };
+    out.write(&results)?;
+    let cpus_allowed = results.host.cpus_allowed;
+    let calibration = calibrate(&arena, &workload_bin)?;
+    let ctx = RunContext { arena: &arena, workload_bin, calibration, cpus_allowed };
+    let conditions = plan.scenarios.len() * plan.timing.rounds * Condition::ALL.len();
+    let mut progress = Saver { out: &out, results: &mut results, bar: progress_bar(conditions as u64, plan.timing), failed: None };
+    for name in &plan.scenarios {
+        let result = match name.as_str() {
+            cpu_share::NAME => cpu_share::run(&cpu_share::CpuShareSpec::new(plan.timing), &ctx, &mut progress),
+            other => bail!("scenario {other:?} is not known"),
+        };
+        progress.save(result);
+        if let Some(e) = progress.failed.take() {
+            return Err(e.into());
+        }
+        if interrupt::requested() {
+            break;
+        }
+    }
+    progress.bar.finish_and_clear();
+    drop(ctx);
+    arena.remove().context("removing the run's cgroups")?;
+    Ok(RunOutcome { results, files: [out.results_path(), out.report_path(), out.summary_path()] })
+}
+
+/// Calibrates the victim's work unit (~100 µs) once per run, inside the arena.
+fn calibrate(arena: &crate::cgroup::Arena, bin: &std::path::Path) -> Result<Calibration> {
+    let cg = arena.sandbox("calibrate", &Limits::default())?;
+    let mut p = sandbox::spawn(bin, &["calibrate".into(), "--unit-us".into(), "100".into()], NamespaceSet::default(), Some(&cg))?;
+    p.wait_for(Duration::from_secs(30)).context("calibrating the work unit")?;
+    let report = workload::parse_report("calibrate", &p.output()?)?;
+    drop(p);
+    cg.remove()?;
+    match report {
+        WorkloadReport::Calibrate(c) => Ok(c),
+        other => bail!("calibrate reported {other:?}"),
+    }
+}
+
+fn progress_bar(len: u64, timing: Timing) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg:32} [{bar:30}] {pos}/{len} conditions, ETA {eta}")
+            .expect("static template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(format!("{} rounds × {} s", timing.rounds, timing.duration_s));
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+/// Saves the results after every round and moves the progress bar.
+struct Saver<'a> {
+    out: &'a OutputDir,
+    results: &'a mut Results,
+    bar: ProgressBar,
+    failed: Option<output::OutputError>,
+}
+
+impl Saver<'_> {
+    /// Puts `scenario` into the results (replacing its partial self) and writes them.
+    fn save(&mut self, scenario: ScenarioResult) {
+        match self.results.scenarios.iter_mut().find(|s| s.name == scenario.name) {
+            Some(s) => *s = scenario,
+            None => self.results.scenarios.push(scenario),
+        }
+        if let Err(e) = self.out.write(self.results) {
+            self.failed.get_or_insert(e);
+        }
+    }
+}
+
+impl Progress for Saver<'_> {
+    fn condition_done(&mut self, scenario: &str, round: usize, condition: Condition) {
+        self.bar.set_message(format!("{scenario} round {} {condition}", round + 1));
+        self.bar.inc(1);
+    }
+
+    fn round_done(&mut self, partial: &ScenarioResult) {
+        let mut saved = partial.clone();
+        if saved.status == ScenarioStatus::Complete {
+            saved.status = ScenarioStatus::Interrupted("run still in progress when this file was written".into());
+        }
+        self.save(saved);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_id_is_sortable_time_then_pid() {
+        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_957_715);
+        assert_eq!(new_run_id(t), format!("20261129T130835Z-{}", std::process::id()));
+    }
+}
