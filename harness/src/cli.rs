@@ -42,10 +42,10 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub rounds: u32,
     /// Measured seconds per condition.
-    #[arg(long, default_value = "2", value_parser = positive_seconds)]
+    #[arg(long, default_value = "2", value_parser = positive_seconds, allow_negative_numbers = true)]
     pub duration: f64,
     /// Unrecorded warm-up seconds before each measured window.
-    #[arg(long, default_value = "0.5", value_parser = non_negative_seconds)]
+    #[arg(long, default_value = "0.5", value_parser = non_negative_seconds, allow_negative_numbers = true)]
     pub warmup: f64,
     /// Output directory [default: isobench-results/<UTC timestamp>].
     #[arg(long)]

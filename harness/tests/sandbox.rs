@@ -9,7 +9,7 @@ use isobench_workloads::inspect::View;
 use std::time::Duration;
 
 fn inspect_in(ns: NamespaceSet) -> View {
-    let (host, arena) = common::arena("inspect");
+    let (_host, arena, id) = common::arena("inspect");
     let cg = arena.sandbox("victim", &Limits::default()).unwrap();
     let bin = workload::locate().unwrap();
     let mut p = sandbox::spawn(&bin, &["inspect".into()], ns, Some(&cg)).unwrap();
@@ -18,7 +18,7 @@ fn inspect_in(ns: NamespaceSet) -> View {
     drop(p);
     cg.remove().unwrap();
     arena.remove().unwrap();
-    common::assert_nothing_left(&host);
+    common::assert_nothing_left(&id);
     serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out:?}"))
 }
 

@@ -14,18 +14,21 @@ macro_rules! require_root {
     };
 }
 
-/// A fresh arena with a unique run id for this test process.
-pub fn arena(test: &str) -> (CgroupHost, Arena) {
+/// A fresh arena with a unique run id; returns the host, the arena and its run id.
+#[allow(dead_code)] // each test file uses the helpers it needs
+pub fn arena(test: &str) -> (CgroupHost, Arena, String) {
     static N: AtomicUsize = AtomicUsize::new(0);
     let host = CgroupHost::discover().expect("cgroup layout");
     let id = format!("test-{}-{}-{test}", std::process::id(), N.fetch_add(1, Ordering::Relaxed));
     let arena = host.arena(&id).expect("creating the arena");
-    (host, arena)
+    (host, arena, id)
 }
 
-/// Asserts that no `isobench-test-<this pid>-*` cgroup is left in any hierarchy.
-pub fn assert_nothing_left(host: &CgroupHost) {
-    let mine = format!("isobench-test-{}-", std::process::id());
-    let left: Vec<_> = host.leftovers().into_iter().filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(&mine)).collect();
+/// Asserts that no cgroup whose name ends with `suffix` (a run id, or `-<pid>` of a
+/// run) is left directly beneath the harness's cgroup in any hierarchy.
+#[allow(dead_code)]
+pub fn assert_nothing_left(suffix: &str) {
+    let host = CgroupHost::discover().expect("cgroup layout");
+    let left: Vec<_> = host.leftovers().into_iter().filter(|p| p.to_string_lossy().ends_with(suffix)).collect();
     assert!(left.is_empty(), "left behind: {left:?}");
 }

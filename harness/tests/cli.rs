@@ -1,0 +1,184 @@
+//! The `isobench` binary as a user meets it: bad input, a short real run,
+//! interruption and cleanup.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+fn isobench() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_isobench"))
+}
+
+/// Runs isobench to the end; returns its output and the `-<pid>` suffix of its run id.
+fn run(args: &[&str]) -> (Output, String) {
+    let child = isobench()
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let suffix = format!("-{}", child.id());
+    (child.wait_with_output().unwrap(), suffix)
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn assert_refused(args: &[&str], needle: &str) {
+    let (o, run_id) = run(args);
+    common::assert_nothing_left(&run_id);
+    assert_eq!(o.status.code(), Some(3), "{args:?}: {}", stderr(&o));
+    assert!(stderr(&o).contains(needle), "{args:?}: expected {needle:?} in {}", stderr(&o));
+}
+
+#[test]
+fn bad_input_exits_3_naming_the_problem_and_leaves_nothing() {
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().join("out");
+    let o = out.to_str().unwrap();
+    assert_refused(&["run", "--scenario", "cpu-sharez", "--out", o], "unknown scenario \"cpu-sharez\"");
+    assert_refused(&["run", "--rounds", "0", "--out", o], "--rounds");
+    assert_refused(&["run", "--duration", "abc", "--out", o], "not a number of seconds");
+    assert_refused(&["run", "--duration", "-1", "--out", o], "--duration");
+    assert_refused(&["run", "--duration", "0", "--out", o], "more than 0");
+    assert_refused(&["run", "--suite", "nightly", "--out", o], "unknown suite");
+    assert!(!out.exists(), "a refused run must not create its output directory");
+}
+
+#[test]
+fn unwritable_output_directory_exits_3_before_anything_runs() {
+    require_root!();
+    let t = tempfile::tempdir().unwrap();
+    let file = t.path().join("file");
+    std::fs::write(&file, "").unwrap();
+    let (o, run_id) = run(&["run", "--rounds", "1", "--duration", "0.2", "--out", file.join("out").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("cannot write to output directory"), "{}", stderr(&o));
+    common::assert_nothing_left(&run_id);
+}
+
+#[test]
+fn without_root_or_delegation_exits_3_saying_what_to_do() {
+    require_root!();
+    use std::os::unix::process::CommandExt;
+    let t = tempfile::tempdir().unwrap();
+    let out = Path::new("/tmp").join(format!("isobench-nobody-{}", std::process::id()));
+    let child = isobench()
+        .args(["run", "--rounds", "1", "--duration", "0.2", "--out", out.to_str().unwrap()])
+        .current_dir(t.path())
+        .uid(65534)
+        .gid(65534)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let run_id = format!("-{}", child.id());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("run as root, or from a delegated cgroup subtree"), "{}", stderr(&o));
+    assert!(!out.exists());
+    common::assert_nothing_left(&run_id);
+}
+
+fn results(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("results.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn short_run_writes_results_report_and_summary_with_the_contract_metrics() {
+    require_root!();
+    let t = tempfile::tempdir().unwrap();
+    let out: PathBuf = t.path().join("run");
+    let (o, run_id) = run(&["run", "--scenario", "cpu-share", "--rounds", "2", "--duration", "0.5", "--warmup", "0.2", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("cpu-share: isolated victim kept"), "{stdout}");
+    let r = results(&out);
+    assert_eq!(r["schema_version"], 1);
+    let scenario = &r["scenarios"][0];
+    assert_eq!(scenario["status"]["state"], "complete");
+    assert_eq!(scenario["rounds"].as_array().unwrap().len(), 2);
+    let metrics = scenario["metrics"].as_array().unwrap();
+    let has = |name: &str, cond: &str| metrics.iter().any(|m| m["name"] == name && m["condition"] == cond && m["value"].is_number());
+    for (name, cond) in [
+        ("aggressor.cpu_share", "isolated"),
+        ("aggressor.cpu_share", "contended"),
+        ("aggressor.cpu_share_expected", "isolated"),
+        ("aggressor.cpu_share_error_pp", "isolated"),
+        ("aggressor.throttled_ratio", "isolated"),
+        ("victim.throughput_ops", "solo"),
+        ("victim.latency_p50_us", "isolated"),
+        ("victim.latency_p99_us", "contended"),
+        ("victim.latency_p999_us", "solo"),
+        ("victim.retained_throughput", "isolated"),
+        ("victim.latency_impact_p99", "contended"),
+    ] {
+        assert!(has(name, cond), "missing {name} ({cond})");
+    }
+    let expected = metrics.iter().find(|m| m["name"] == "aggressor.cpu_share_expected").unwrap();
+    assert_eq!(expected["value"], 0.5);
+    assert!(std::fs::read_to_string(out.join("report.html")).unwrap().contains("<svg"));
+    assert!(std::fs::read_to_string(out.join("summary.md")).unwrap().contains("| "));
+    common::assert_nothing_left(&run_id);
+}
+
+#[test]
+fn sigint_keeps_the_rounds_already_measured_and_cleans_up() {
+    require_root!();
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().join("run");
+    let child = isobench()
+        .args(["run", "--rounds", "50", "--duration", "0.3", "--warmup", "0.1", "--out", out.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Calibration plus one round of three conditions takes about 1.5 s.
+    std::thread::sleep(Duration::from_secs(4));
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGINT).unwrap();
+    let run_id = format!("-{}", child.id());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    let r = results(&out);
+    let scenario = &r["scenarios"][0];
+    assert_eq!(scenario["status"]["state"], "interrupted", "{}", scenario["status"]);
+    assert!(!scenario["rounds"].as_array().unwrap().is_empty(), "completed rounds are kept");
+    common::assert_nothing_left(&run_id);
+}
+
+#[test]
+fn cleanup_removes_what_a_killed_run_left() {
+    require_root!();
+    let t = tempfile::tempdir().unwrap();
+    let mut child = isobench()
+        .args(["run", "--rounds", "50", "--duration", "1", "--out", t.path().join("run").to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    child.kill().unwrap(); // SIGKILL: no teardown runs
+    child.wait().unwrap();
+    let run_id = format!("-{}", child.id());
+    let host = isobench::cgroup::CgroupHost::discover().unwrap();
+    assert!(host.leftovers().iter().any(|p| p.to_string_lossy().ends_with(&run_id)), "the killed run left its arena");
+    let (o, _) = run(&["cleanup"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("removed"), "{}", String::from_utf8_lossy(&o.stdout));
+    common::assert_nothing_left(&run_id);
+}
+
+#[test]
+fn doctor_reports_every_check_as_json() {
+    require_root!();
+    let (o, _) = run(&["doctor", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stdout));
+    let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let names: Vec<&str> = d["checks"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    for n in ["layout", "psi (system)", "perf software events", "namespace net", "workload binary"] {
+        assert!(names.contains(&n), "{n} missing from {names:?}");
+    }
+}
