@@ -20,7 +20,10 @@ pub struct Cleaned {
 /// only of digits (`isobench-20261129T131500Z-4242`, `isobench-harness-4242`,
 /// `isobench-test-4242-0-name`).
 pub fn owner_pid(name: &str) -> Option<i32> {
-    name.split('-').find(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))?.parse().ok()
+    name.split('-')
+        .find(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))?
+        .parse()
+        .ok()
 }
 
 fn alive(pid: i32) -> bool {
@@ -31,7 +34,10 @@ fn alive(pid: i32) -> bool {
 pub fn cleanup(host: &CgroupHost) -> Cleaned {
     let mut out = Cleaned::default();
     for dir in host.leftovers() {
-        let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         match owner_pid(&name) {
             Some(pid) if alive(pid) => out.in_use.push((dir, pid)),
             _ => match host.remove_leftover(&dir) {

@@ -55,11 +55,16 @@ pub struct RunArgs {
 const MAX_SECONDS: f64 = 3600.0;
 
 fn seconds(s: &str, allow_zero: bool) -> Result<f64, String> {
-    let v: f64 = s.trim().parse().map_err(|_| format!("{s:?} is not a number of seconds (e.g. 2 or 0.5)"))?;
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds (e.g. 2 or 0.5)"))?;
     let low_ok = if allow_zero { v >= 0.0 } else { v > 0.0 };
     if !v.is_finite() || !low_ok || v > MAX_SECONDS {
         let range = if allow_zero { "0" } else { "more than 0" };
-        return Err(format!("{s:?} is out of range: expected {range} and at most {MAX_SECONDS} seconds"));
+        return Err(format!(
+            "{s:?} is out of range: expected {range} and at most {MAX_SECONDS} seconds"
+        ));
     }
     Ok(v)
 }

@@ -40,23 +40,41 @@ fn main() -> ExitCode {
 /// Turns the arguments into a plan, refusing bad input before anything is created.
 fn plan(args: RunArgs) -> Result<RunPlan, Refused> {
     if args.suite != "default" {
-        return Err(Refused(format!("unknown suite {:?}: the embedded suite is `default`", args.suite)));
+        return Err(Refused(format!(
+            "unknown suite {:?}: the embedded suite is `default`",
+            args.suite
+        )));
     }
     let scenarios = if args.scenarios.is_empty() {
-        scenario::DEFAULT_SUITE.iter().map(|s| s.to_string()).collect()
+        scenario::DEFAULT_SUITE
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
     } else {
         args.scenarios
     };
-    if let Some(bad) = scenarios.iter().find(|s| !scenario::KNOWN.contains(&s.as_str())) {
-        return Err(Refused(format!("unknown scenario {bad:?} for --scenario: known scenarios are {}", scenario::KNOWN.join(", "))));
+    if let Some(bad) = scenarios
+        .iter()
+        .find(|s| !scenario::KNOWN.contains(&s.as_str()))
+    {
+        return Err(Refused(format!(
+            "unknown scenario {bad:?} for --scenario: known scenarios are {}",
+            scenario::KNOWN.join(", ")
+        )));
     }
     let out_dir = args.out.unwrap_or_else(|| {
-        let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string().replace(':', "");
+        let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now())
+            .to_string()
+            .replace(':', "");
         ["isobench-results", &stamp].iter().collect()
     });
     Ok(RunPlan {
         scenarios,
-        timing: Timing { rounds: args.rounds as usize, duration_s: args.duration, warmup_s: args.warmup },
+        timing: Timing {
+            rounds: args.rounds as usize,
+            duration_s: args.duration,
+            warmup_s: args.warmup,
+        },
         out_dir,
         command_line: std::env::args().collect(),
     })
@@ -79,11 +97,15 @@ fn run_command(args: RunArgs) -> Result<ExitCode> {
         eprintln!("warning: {w}");
     }
     let statuses = || outcome.results.scenarios.iter().map(|s| &s.status);
-    if statuses().any(|s| matches!(s, ScenarioStatus::Interrupted(_))) || isobench::interrupt::requested() {
+    if statuses().any(|s| matches!(s, ScenarioStatus::Interrupted(_)))
+        || isobench::interrupt::requested()
+    {
         eprintln!("interrupted: the files above hold the rounds completed before the signal");
         return Ok(ExitCode::from(EXIT_INTERRUPTED));
     }
-    if let Some(ScenarioStatus::Failed(reason)) = statuses().find(|s| matches!(s, ScenarioStatus::Failed(_))) {
+    if let Some(ScenarioStatus::Failed(reason)) =
+        statuses().find(|s| matches!(s, ScenarioStatus::Failed(_)))
+    {
         eprintln!("error: a scenario failed: {reason}");
         return Ok(ExitCode::from(EXIT_ERROR));
     }
@@ -107,7 +129,11 @@ fn doctor(json: bool) -> Result<ExitCode> {
         }
     }
     let unfit = report.checks.iter().any(|c| c.status == CheckStatus::Error);
-    Ok(if unfit { ExitCode::from(EXIT_UNFIT) } else { ExitCode::SUCCESS })
+    Ok(if unfit {
+        ExitCode::from(EXIT_UNFIT)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn cleanup() -> Result<ExitCode> {
@@ -117,7 +143,10 @@ fn cleanup() -> Result<ExitCode> {
         println!("removed {}", p.display());
     }
     for (p, pid) in &done.in_use {
-        println!("kept {} (its run, pid {pid}, is still running)", p.display());
+        println!(
+            "kept {} (its run, pid {pid}, is still running)",
+            p.display()
+        );
     }
     for (p, e) in &done.failed {
         eprintln!("error: could not remove {}: {e}", p.display());
@@ -125,5 +154,9 @@ fn cleanup() -> Result<ExitCode> {
     if done.removed.is_empty() && done.failed.is_empty() {
         println!("nothing to clean up");
     }
-    Ok(if done.failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_ERROR) })
+    Ok(if done.failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_ERROR)
+    })
 }

@@ -33,14 +33,23 @@ pub enum OutputError {
 /// # Errors
 /// [`OutputError::NotWritable`] saying what is in the way.
 pub fn check_writable(dir: &Path) -> Result<(), OutputError> {
-    let not = |reason: String| OutputError::NotWritable { path: dir.into(), reason };
+    let not = |reason: String| OutputError::NotWritable {
+        path: dir.into(),
+        reason,
+    };
     let absolute = std::path::absolute(dir).map_err(|e| not(e.to_string()))?;
-    let existing = absolute.ancestors().find(|p| p.exists()).ok_or_else(|| not("no existing ancestor".into()))?;
+    let existing = absolute
+        .ancestors()
+        .find(|p| p.exists())
+        .ok_or_else(|| not("no existing ancestor".into()))?;
     if !existing.is_dir() {
         return Err(not(format!("{} is not a directory", existing.display())));
     }
-    nix::unistd::access(existing, nix::unistd::AccessFlags::W_OK | nix::unistd::AccessFlags::X_OK)
-        .map_err(|e| not(format!("{} is not writable: {e}", existing.display())))
+    nix::unistd::access(
+        existing,
+        nix::unistd::AccessFlags::W_OK | nix::unistd::AccessFlags::X_OK,
+    )
+    .map_err(|e| not(format!("{} is not writable: {e}", existing.display())))
 }
 
 /// The directory of one run's files.
@@ -55,7 +64,10 @@ impl OutputDir {
     /// # Errors
     /// [`OutputError::NotWritable`] with the reason.
     pub fn create(dir: &Path) -> Result<OutputDir, OutputError> {
-        std::fs::create_dir_all(dir).map_err(|e| OutputError::NotWritable { path: dir.into(), reason: e.to_string() })?;
+        std::fs::create_dir_all(dir).map_err(|e| OutputError::NotWritable {
+            path: dir.into(),
+            reason: e.to_string(),
+        })?;
         Ok(OutputDir { dir: dir.into() })
     }
 
@@ -81,14 +93,23 @@ impl OutputDir {
     pub fn write(&self, results: &Results) -> Result<(), OutputError> {
         let json = serde_json::to_string_pretty(results).expect("results serialize");
         write_atomic(&self.results_path(), json.as_bytes())?;
-        write_atomic(&self.report_path(), isobench_reports::render_html(results).as_bytes())?;
-        write_atomic(&self.summary_path(), isobench_reports::render_markdown(results).as_bytes())
+        write_atomic(
+            &self.report_path(),
+            isobench_reports::render_html(results).as_bytes(),
+        )?;
+        write_atomic(
+            &self.summary_path(),
+            isobench_reports::render_markdown(results).as_bytes(),
+        )
     }
 }
 
 /// Writes `bytes` to a temporary file beside `path`, syncs it and renames it over `path`.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
-    let err = |source| OutputError::Write { path: path.into(), source };
+    let err = |source| OutputError::Write {
+        path: path.into(),
+        source,
+    };
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
     tmp.write_all(bytes).map_err(err)?;
@@ -113,8 +134,13 @@ mod tests {
     fn a_file_in_the_way_is_named() {
         let t = tempfile::tempdir().unwrap();
         std::fs::write(t.path().join("f"), "").unwrap();
-        let err = check_writable(&t.path().join("f/out")).unwrap_err().to_string();
-        assert!(err.contains("is not a directory") && err.contains("--out"), "{err}");
+        let err = check_writable(&t.path().join("f/out"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("is not a directory") && err.contains("--out"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -124,6 +150,10 @@ mod tests {
         write_atomic(&p, b"first, longer content").unwrap();
         write_atomic(&p, b"second").unwrap();
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "second");
-        assert_eq!(std::fs::read_dir(t.path()).unwrap().count(), 1, "no temp file left");
+        assert_eq!(
+            std::fs::read_dir(t.path()).unwrap().count(),
+            1,
+            "no temp file left"
+        );
     }
 }

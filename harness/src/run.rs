@@ -7,7 +7,9 @@ use crate::scenario::{Progress, RunContext, Timing, cpu_share};
 use crate::{interrupt, probe, workload};
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use isobench_reports::schema::{CheckStatus, Condition, Results, SCHEMA_VERSION, ScenarioResult, ScenarioStatus};
+use isobench_reports::schema::{
+    CheckStatus, Condition, Results, SCHEMA_VERSION, ScenarioResult, ScenarioStatus,
+};
 use isobench_workloads::report::{Calibration, WorkloadReport};
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
@@ -41,7 +43,9 @@ pub struct Refused(pub String);
 
 /// Run id: start time (UTC, compact) and pid, e.g. `20261129T131500Z-4242`.
 pub fn new_run_id(now: SystemTime) -> String {
-    let stamp = humantime::format_rfc3339_seconds(now).to_string().replace(['-', ':'], "");
+    let stamp = humantime::format_rfc3339_seconds(now)
+        .to_string()
+        .replace(['-', ':'], "");
     format!("{stamp}-{}", std::process::id())
 }
 
@@ -51,10 +55,15 @@ pub fn new_run_id(now: SystemTime) -> String {
 /// [`Refused`] (wrapped) when the host cannot run it, before anything is created;
 /// other errors for failures after the output directory exists (what was measured stays on disk).
 pub fn execute(plan: &RunPlan) -> Result<RunOutcome> {
-    let host = CgroupHost::discover().map_err(|e| Refused(format!("cannot use the host's cgroups: {e}")))?;
+    let host = CgroupHost::discover()
+        .map_err(|e| Refused(format!("cannot use the host's cgroups: {e}")))?;
     output::check_writable(&plan.out_dir).map_err(|e| Refused(e.to_string()))?;
     let doctor = probe::doctor(Ok(&host));
-    if let Some(c) = doctor.checks.iter().find(|c| c.status == CheckStatus::Error) {
+    if let Some(c) = doctor
+        .checks
+        .iter()
+        .find(|c| c.status == CheckStatus::Error)
+    {
         return Err(Refused(format!("{}: {} (see `isobench doctor`)", c.name, c.detail)).into());
     }
     let workload_bin = workload::locate()?;
@@ -62,8 +71,12 @@ pub fn execute(plan: &RunPlan) -> Result<RunOutcome> {
     let started = SystemTime::now();
     let run_id = new_run_id(started);
     let arena = host.arena(&run_id).map_err(|e| match e {
-        CgroupError::Dir { ref source, .. } if source.kind() == std::io::ErrorKind::PermissionDenied => {
-            Refused(format!("{e}: run as root, or from a delegated cgroup subtree (systemd: Delegate=yes)"))
+        CgroupError::Dir { ref source, .. }
+            if source.kind() == std::io::ErrorKind::PermissionDenied =>
+        {
+            Refused(format!(
+                "{e}: run as root, or from a delegated cgroup subtree (systemd: Delegate=yes)"
+            ))
         }
         other => Refused(other.to_string()),
     })?;
@@ -81,12 +94,26 @@ pub fn execute(plan: &RunPlan) -> Result<RunOutcome> {
     out.write(&results)?;
     let cpus_allowed = results.host.cpus_allowed;
     let calibration = calibrate(&arena, &workload_bin)?;
-    let ctx = RunContext { arena: &arena, workload_bin, calibration, cpus_allowed };
+    let ctx = RunContext {
+        arena: &arena,
+        workload_bin,
+        calibration,
+        cpus_allowed,
+    };
     let conditions = plan.scenarios.len() * plan.timing.rounds * Condition::ALL.len();
-    let mut progress = Saver { out: &out, results: &mut results, bar: progress_bar(conditions as u64, plan.timing), failed: None };
+    let mut progress = Saver {
+        out: &out,
+        results: &mut results,
+        bar: progress_bar(conditions as u64, plan.timing),
+        failed: None,
+    };
     for name in &plan.scenarios {
         let result = match name.as_str() {
-            cpu_share::NAME => cpu_share::run(&cpu_share::CpuShareSpec::new(plan.timing), &ctx, &mut progress),
+            cpu_share::NAME => cpu_share::run(
+                &cpu_share::CpuShareSpec::new(plan.timing),
+                &ctx,
+                &mut progress,
+            ),
             other => bail!("scenario {other:?} is not known"),
         };
         progress.save(result);
@@ -100,14 +127,23 @@ pub fn execute(plan: &RunPlan) -> Result<RunOutcome> {
     progress.bar.finish_and_clear();
     drop(ctx);
     arena.remove().context("removing the run's cgroups")?;
-    Ok(RunOutcome { results, files: [out.results_path(), out.report_path(), out.summary_path()] })
+    Ok(RunOutcome {
+        results,
+        files: [out.results_path(), out.report_path(), out.summary_path()],
+    })
 }
 
 /// Calibrates the victim's work unit (~100 µs) once per run, inside the arena.
 fn calibrate(arena: &crate::cgroup::Arena, bin: &std::path::Path) -> Result<Calibration> {
     let cg = arena.sandbox("calibrate", &Limits::default())?;
-    let mut p = sandbox::spawn(bin, &["calibrate".into(), "--unit-us".into(), "100".into()], NamespaceSet::default(), Some(&cg))?;
-    p.wait_for(Duration::from_secs(30)).context("calibrating the work unit")?;
+    let mut p = sandbox::spawn(
+        bin,
+        &["calibrate".into(), "--unit-us".into(), "100".into()],
+        NamespaceSet::default(),
+        Some(&cg),
+    )?;
+    p.wait_for(Duration::from_secs(30))
+        .context("calibrating the work unit")?;
     let report = workload::parse_report("calibrate", &p.output()?)?;
     drop(p);
     cg.remove()?;
@@ -120,11 +156,16 @@ fn calibrate(arena: &crate::cgroup::Arena, bin: &std::path::Path) -> Result<Cali
 fn progress_bar(len: u64, timing: Timing) -> ProgressBar {
     let bar = ProgressBar::new(len);
     bar.set_style(
-        ProgressStyle::with_template("{spinner} {msg:32} [{bar:30}] {pos}/{len} conditions, ETA {eta}")
-            .expect("static template")
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{spinner} {msg:32} [{bar:30}] {pos}/{len} conditions, ETA {eta}",
+        )
+        .expect("static template")
+        .progress_chars("=> "),
     );
-    bar.set_message(format!("{} rounds × {} s", timing.rounds, timing.duration_s));
+    bar.set_message(format!(
+        "{} rounds × {} s",
+        timing.rounds, timing.duration_s
+    ));
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
 }
@@ -140,7 +181,12 @@ struct Saver<'a> {
 impl Saver<'_> {
     /// Puts `scenario` into the results (replacing its partial self) and writes them.
     fn save(&mut self, scenario: ScenarioResult) {
-        match self.results.scenarios.iter_mut().find(|s| s.name == scenario.name) {
+        match self
+            .results
+            .scenarios
+            .iter_mut()
+            .find(|s| s.name == scenario.name)
+        {
             Some(s) => *s = scenario,
             None => self.results.scenarios.push(scenario),
         }
@@ -152,14 +198,17 @@ impl Saver<'_> {
 
 impl Progress for Saver<'_> {
     fn condition_done(&mut self, scenario: &str, round: usize, condition: Condition) {
-        self.bar.set_message(format!("{scenario} round {} {condition}", round + 1));
+        self.bar
+            .set_message(format!("{scenario} round {} {condition}", round + 1));
         self.bar.inc(1);
     }
 
     fn round_done(&mut self, partial: &ScenarioResult) {
         let mut saved = partial.clone();
         if saved.status == ScenarioStatus::Complete {
-            saved.status = ScenarioStatus::Interrupted("run still in progress when this file was written".into());
+            saved.status = ScenarioStatus::Interrupted(
+                "run still in progress when this file was written".into(),
+            );
         }
         self.save(saved);
     }
@@ -172,6 +221,9 @@ mod tests {
     #[test]
     fn run_id_is_sortable_time_then_pid() {
         let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_957_715);
-        assert_eq!(new_run_id(t), format!("20261129T130835Z-{}", std::process::id()));
+        assert_eq!(
+            new_run_id(t),
+            format!("20261129T130835Z-{}", std::process::id())
+        );
     }
 }

@@ -16,7 +16,10 @@ const HEADLINE: [&str; 7] = [
 
 fn cell(m: &Metric) -> String {
     let Some(v) = m.value else {
-        return format!("unavailable ({})", m.reason.as_deref().unwrap_or("no reason given"));
+        return format!(
+            "unavailable ({})",
+            m.reason.as_deref().unwrap_or("no reason given")
+        );
     };
     match (m.lower, m.upper) {
         (Some(lo), Some(hi)) => format!("{v:.3} [{lo:.3}, {hi:.3}]"),
@@ -29,11 +32,20 @@ pub fn table(results: &Results) -> String {
     let mut out = String::new();
     for s in &results.scenarios {
         out.push_str(&format!("{}\n", s.name));
-        out.push_str(&format!("  {:<30} {:<10} {:<32} {}\n", "metric", "condition", "mean [95 % CI]", "unit"));
+        out.push_str(&format!(
+            "  {:<30} {:<10} {:<32} {}\n",
+            "metric", "condition", "mean [95 % CI]", "unit"
+        ));
         for name in HEADLINE {
             for m in s.metrics.iter().filter(|m| m.name == name) {
                 let cond = m.condition.map_or("-".to_string(), |c| c.to_string());
-                out.push_str(&format!("  {:<30} {:<10} {:<32} {}\n", m.name, cond, cell(m), m.unit));
+                out.push_str(&format!(
+                    "  {:<30} {:<10} {:<32} {}\n",
+                    m.name,
+                    cond,
+                    cell(m),
+                    m.unit
+                ));
             }
         }
     }

@@ -42,17 +42,25 @@ pub fn locate() -> Result<PathBuf, WorkloadError> {
         return Ok(PathBuf::from(p));
     }
     let exe = std::env::current_exe().unwrap_or_default();
-    let near = exe.parent().into_iter().flat_map(|d| [d.to_path_buf(), d.parent().unwrap_or(d).to_path_buf()]);
-    let on_path = std::env::var_os("PATH").into_iter().flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>());
+    let near = exe
+        .parent()
+        .into_iter()
+        .flat_map(|d| [d.to_path_buf(), d.parent().unwrap_or(d).to_path_buf()]);
+    let on_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>());
     near.chain(on_path)
         .map(|dir| dir.join(BINARY))
         .find(|p| is_executable(p))
-        .ok_or_else(|| WorkloadError::NotFound { exe: exe.display().to_string() })
+        .ok_or_else(|| WorkloadError::NotFound {
+            exe: exe.display().to_string(),
+        })
 }
 
 fn is_executable(p: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    p.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    p.metadata()
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 /// Parses the report an applet printed on stdout (its last line).
@@ -65,7 +73,11 @@ pub fn parse_report(applet: &str, output: &str) -> Result<WorkloadReport, Worklo
         reason,
         output: output.chars().take(200).collect(),
     };
-    let line = output.lines().rev().find(|l| !l.trim().is_empty()).ok_or_else(|| bad("empty output".into()))?;
+    let line = output
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .ok_or_else(|| bad("empty output".into()))?;
     serde_json::from_str(line).map_err(|e| bad(e.to_string()))
 }
 
@@ -76,12 +88,20 @@ mod tests {
     #[test]
     fn report_is_read_from_the_last_line() {
         let out = "noise\n{\"workload\":\"cpu-hog\",\"threads\":2,\"ran_s\":1.5}\n";
-        assert!(matches!(parse_report("cpu-hog", out).unwrap(), WorkloadReport::CpuHog(h) if h.threads == 2));
+        assert!(
+            matches!(parse_report("cpu-hog", out).unwrap(), WorkloadReport::CpuHog(h) if h.threads == 2)
+        );
     }
 
     #[test]
     fn garbage_report_names_the_applet_and_shows_the_output() {
-        let err = parse_report("cpu-units", "Segmentation fault\n").unwrap_err().to_string();
-        assert!(err.starts_with("cpu-units printed no valid report") && err.contains("Segmentation fault"), "{err}");
+        let err = parse_report("cpu-units", "Segmentation fault\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("cpu-units printed no valid report")
+                && err.contains("Segmentation fault"),
+            "{err}"
+        );
     }
 }

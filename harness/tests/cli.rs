@@ -31,7 +31,11 @@ fn assert_refused(args: &[&str], needle: &str) {
     let (o, run_id) = run(args);
     common::assert_nothing_left(&run_id);
     assert_eq!(o.status.code(), Some(3), "{args:?}: {}", stderr(&o));
-    assert!(stderr(&o).contains(needle), "{args:?}: expected {needle:?} in {}", stderr(&o));
+    assert!(
+        stderr(&o).contains(needle),
+        "{args:?}: expected {needle:?} in {}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -39,13 +43,22 @@ fn bad_input_exits_3_naming_the_problem_and_leaves_nothing() {
     let t = tempfile::tempdir().unwrap();
     let out = t.path().join("out");
     let o = out.to_str().unwrap();
-    assert_refused(&["run", "--scenario", "cpu-sharez", "--out", o], "unknown scenario \"cpu-sharez\"");
+    assert_refused(
+        &["run", "--scenario", "cpu-sharez", "--out", o],
+        "unknown scenario \"cpu-sharez\"",
+    );
     assert_refused(&["run", "--rounds", "0", "--out", o], "--rounds");
-    assert_refused(&["run", "--duration", "abc", "--out", o], "not a number of seconds");
+    assert_refused(
+        &["run", "--duration", "abc", "--out", o],
+        "not a number of seconds",
+    );
     assert_refused(&["run", "--duration", "-1", "--out", o], "--duration");
     assert_refused(&["run", "--duration", "0", "--out", o], "more than 0");
     assert_refused(&["run", "--suite", "nightly", "--out", o], "unknown suite");
-    assert!(!out.exists(), "a refused run must not create its output directory");
+    assert!(
+        !out.exists(),
+        "a refused run must not create its output directory"
+    );
 }
 
 #[test]
@@ -54,9 +67,21 @@ fn unwritable_output_directory_exits_3_before_anything_runs() {
     let t = tempfile::tempdir().unwrap();
     let file = t.path().join("file");
     std::fs::write(&file, "").unwrap();
-    let (o, run_id) = run(&["run", "--rounds", "1", "--duration", "0.2", "--out", file.join("out").to_str().unwrap()]);
+    let (o, run_id) = run(&[
+        "run",
+        "--rounds",
+        "1",
+        "--duration",
+        "0.2",
+        "--out",
+        file.join("out").to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
-    assert!(stderr(&o).contains("cannot write to output directory"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("cannot write to output directory"),
+        "{}",
+        stderr(&o)
+    );
     common::assert_nothing_left(&run_id);
 }
 
@@ -67,7 +92,15 @@ fn without_root_or_delegation_exits_3_saying_what_to_do() {
     let t = tempfile::tempdir().unwrap();
     let out = Path::new("/tmp").join(format!("isobench-nobody-{}", std::process::id()));
     let child = isobench()
-        .args(["run", "--rounds", "1", "--duration", "0.2", "--out", out.to_str().unwrap()])
+        .args([
+            "run",
+            "--rounds",
+            "1",
+            "--duration",
+            "0.2",
+            "--out",
+            out.to_str().unwrap(),
+        ])
         .current_dir(t.path())
         .uid(65534)
         .gid(65534)
@@ -78,7 +111,11 @@ fn without_root_or_delegation_exits_3_saying_what_to_do() {
     let run_id = format!("-{}", child.id());
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
-    assert!(stderr(&o).contains("run as root, or from a delegated cgroup subtree"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("run as root, or from a delegated cgroup subtree"),
+        "{}",
+        stderr(&o)
+    );
     assert!(!out.exists());
     common::assert_nothing_left(&run_id);
 }
@@ -92,17 +129,36 @@ fn short_run_writes_results_report_and_summary_with_the_contract_metrics() {
     require_root!();
     let t = tempfile::tempdir().unwrap();
     let out: PathBuf = t.path().join("run");
-    let (o, run_id) = run(&["run", "--scenario", "cpu-share", "--rounds", "2", "--duration", "0.5", "--warmup", "0.2", "--out", out.to_str().unwrap()]);
+    let (o, run_id) = run(&[
+        "run",
+        "--scenario",
+        "cpu-share",
+        "--rounds",
+        "2",
+        "--duration",
+        "0.5",
+        "--warmup",
+        "0.2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(stdout.contains("cpu-share: isolated victim kept"), "{stdout}");
+    assert!(
+        stdout.contains("cpu-share: isolated victim kept"),
+        "{stdout}"
+    );
     let r = results(&out);
     assert_eq!(r["schema_version"], 1);
     let scenario = &r["scenarios"][0];
     assert_eq!(scenario["status"]["state"], "complete");
     assert_eq!(scenario["rounds"].as_array().unwrap().len(), 2);
     let metrics = scenario["metrics"].as_array().unwrap();
-    let has = |name: &str, cond: &str| metrics.iter().any(|m| m["name"] == name && m["condition"] == cond && m["value"].is_number());
+    let has = |name: &str, cond: &str| {
+        metrics
+            .iter()
+            .any(|m| m["name"] == name && m["condition"] == cond && m["value"].is_number())
+    };
     for (name, cond) in [
         ("aggressor.cpu_share", "isolated"),
         ("aggressor.cpu_share", "contended"),
@@ -118,10 +174,21 @@ fn short_run_writes_results_report_and_summary_with_the_contract_metrics() {
     ] {
         assert!(has(name, cond), "missing {name} ({cond})");
     }
-    let expected = metrics.iter().find(|m| m["name"] == "aggressor.cpu_share_expected").unwrap();
+    let expected = metrics
+        .iter()
+        .find(|m| m["name"] == "aggressor.cpu_share_expected")
+        .unwrap();
     assert_eq!(expected["value"], 0.5);
-    assert!(std::fs::read_to_string(out.join("report.html")).unwrap().contains("<svg"));
-    assert!(std::fs::read_to_string(out.join("summary.md")).unwrap().contains("| "));
+    assert!(
+        std::fs::read_to_string(out.join("report.html"))
+            .unwrap()
+            .contains("<svg")
+    );
+    assert!(
+        std::fs::read_to_string(out.join("summary.md"))
+            .unwrap()
+            .contains("| ")
+    );
     common::assert_nothing_left(&run_id);
 }
 
@@ -131,21 +198,42 @@ fn sigint_keeps_the_rounds_already_measured_and_cleans_up() {
     let t = tempfile::tempdir().unwrap();
     let out = t.path().join("run");
     let child = isobench()
-        .args(["run", "--rounds", "50", "--duration", "0.3", "--warmup", "0.1", "--out", out.to_str().unwrap()])
+        .args([
+            "run",
+            "--rounds",
+            "50",
+            "--duration",
+            "0.3",
+            "--warmup",
+            "0.1",
+            "--out",
+            out.to_str().unwrap(),
+        ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     // Calibration plus one round of three conditions takes about 1.5 s.
     std::thread::sleep(Duration::from_secs(4));
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGINT).unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
     let run_id = format!("-{}", child.id());
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
     let r = results(&out);
     let scenario = &r["scenarios"][0];
-    assert_eq!(scenario["status"]["state"], "interrupted", "{}", scenario["status"]);
-    assert!(!scenario["rounds"].as_array().unwrap().is_empty(), "completed rounds are kept");
+    assert_eq!(
+        scenario["status"]["state"], "interrupted",
+        "{}",
+        scenario["status"]
+    );
+    assert!(
+        !scenario["rounds"].as_array().unwrap().is_empty(),
+        "completed rounds are kept"
+    );
     common::assert_nothing_left(&run_id);
 }
 
@@ -154,7 +242,15 @@ fn cleanup_removes_what_a_killed_run_left() {
     require_root!();
     let t = tempfile::tempdir().unwrap();
     let mut child = isobench()
-        .args(["run", "--rounds", "50", "--duration", "1", "--out", t.path().join("run").to_str().unwrap()])
+        .args([
+            "run",
+            "--rounds",
+            "50",
+            "--duration",
+            "1",
+            "--out",
+            t.path().join("run").to_str().unwrap(),
+        ])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -164,10 +260,19 @@ fn cleanup_removes_what_a_killed_run_left() {
     child.wait().unwrap();
     let run_id = format!("-{}", child.id());
     let host = isobench::cgroup::CgroupHost::discover().unwrap();
-    assert!(host.leftovers().iter().any(|p| p.to_string_lossy().ends_with(&run_id)), "the killed run left its arena");
+    assert!(
+        host.leftovers()
+            .iter()
+            .any(|p| p.to_string_lossy().ends_with(&run_id)),
+        "the killed run left its arena"
+    );
     let (o, _) = run(&["cleanup"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("removed"), "{}", String::from_utf8_lossy(&o.stdout));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("removed"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
     common::assert_nothing_left(&run_id);
 }
 
@@ -175,10 +280,26 @@ fn cleanup_removes_what_a_killed_run_left() {
 fn doctor_reports_every_check_as_json() {
     require_root!();
     let (o, _) = run(&["doctor", "--json"]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stdout));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
     let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let names: Vec<&str> = d["checks"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
-    for n in ["layout", "psi (system)", "perf software events", "namespace net", "workload binary"] {
+    let names: Vec<&str> = d["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    for n in [
+        "layout",
+        "psi (system)",
+        "perf software events",
+        "namespace net",
+        "workload binary",
+    ] {
         assert!(names.contains(&n), "{n} missing from {names:?}");
     }
 }

@@ -27,10 +27,18 @@ fn sandbox_sees_itself_as_pid_1_no_host_pid_and_only_lo() {
     require_root!();
     let view = inspect_in(NamespaceSet::ALL);
     assert_eq!(view.ppid, 1, "the sandbox init is pid 1: {view:?}");
-    assert_eq!(view.visible_pids, vec![1, view.pid], "only the init and the workload are visible");
+    assert_eq!(
+        view.visible_pids,
+        vec![1, view.pid],
+        "only the init and the workload are visible"
+    );
     assert_eq!(view.interfaces, vec!["lo".to_string()]);
     assert_eq!(view.hostname, sandbox::SANDBOX_HOSTNAME);
-    assert!(view.cgroup.lines().all(|l| l.ends_with(":/")), "cgroup namespace root: {}", view.cgroup);
+    assert!(
+        view.cgroup.lines().all(|l| l.ends_with(":/")),
+        "cgroup namespace root: {}",
+        view.cgroup
+    );
 }
 
 #[test]
@@ -38,6 +46,9 @@ fn without_namespaces_the_host_is_visible() {
     require_root!();
     let view = inspect_in(NamespaceSet::default());
     assert_ne!(view.ppid, 1);
-    assert!(view.visible_pids.contains(&(std::process::id() as i32)), "the harness's pid is visible");
+    assert!(
+        view.visible_pids.contains(&(std::process::id() as i32)),
+        "the harness's pid is visible"
+    );
     assert!(view.cgroup.contains("isobench-test-"), "{}", view.cgroup);
 }

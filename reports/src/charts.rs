@@ -6,6 +6,7 @@
 
 use crate::escape;
 use crate::format;
+use crate::metric_names::{AGGRESSOR_CPU_SHARE, AGGRESSOR_CPU_SHARE_EXPECTED};
 use crate::palette;
 use crate::schema::{Condition, Metric, Results, ScenarioResult};
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
@@ -14,41 +15,41 @@ use plotters::prelude::*;
 use std::ops::Range;
 
 /// Size of the latency CDF chart, pixels (width, height).
-const CDF_SIZE: (u32, u32) = (680, 400);
+const CDF_SIZE: (u32, u32) = (640, 400);
 /// Size of the CPU share chart, pixels (width, height).
-const CPU_SHARE_SIZE: (u32, u32) = (420, 400);
-/// Font of tick labels and legends.
-const LABEL_FONT: (&str, u32) = ("sans-serif", 14);
+const CPU_SHARE_SIZE: (u32, u32) = (400, 400);
+/// Font of tick labels and legends (plotters draws SVG text at size / 1.24).
+const LABEL_FONT: (&str, u32) = ("sans-serif", 16);
 /// Font of axis descriptions.
-const AXIS_FONT: (&str, u32) = ("sans-serif", 15);
+const AXIS_FONT: (&str, u32) = ("sans-serif", 17);
 /// Percentiles that get a tick on the CDF's x axis, as quantiles.
-const CDF_TICKS: [f64; 6] = [0.5, 0.9, 0.99, 0.999, 0.9999, 0.99999];
-/// Largest quantile drawn: the point at quantile 1 (the maximum) is at infinity
-/// on a 1/(1−q) axis, so it is drawn at this quantile instead.
-const CDF_LAST_QUANTILE: f64 = 0.999_999;
+const CDF_TICKS: [f64; 7] = [0.5, 0.9, 0.99, 0.999, 0.9999, 0.99999, 0.999999];
 
 /// Why a chart was not drawn, said to the reader in place of the chart.
 pub(crate) type NotDrawn = String;
+
+/// A drawn chart.
+pub(crate) struct Chart {
+    /// The `<svg>` element, with its `<title>`.
+    pub svg: String,
+    /// Its width, pixels, at which a page should show it (it may shrink).
+    pub width_px: u32,
+}
 
 /// Victim latency CDF, one line per condition: x is the percentile on a
 /// log(1/(1−q)) scale (ticks 50, 90, 99, 99.9, …), y the latency (µs, log scale,
 /// labels scaled to ms or s where needed).
 ///
+/// Quantile 1 (the maximum) would lie at infinity; as in HdrHistogram's plots it
+/// is drawn at 1 − 1/n, n being the victim's units over all rounds of that
+/// condition, and left out when the rounds record none.
+///
 /// # Errors
 /// When the scenario has no latency point to draw, or plotters fails.
-pub(crate) fn latency_cdf(scenario: &ScenarioResult) -> Result<String, NotDrawn> {
+pub(crate) fn latency_cdf(scenario: &ScenarioResult) -> Result<Chart, NotDrawn> {
     let lines: Vec<(Condition, Vec<(f64, f64)>)> = Condition::ALL
         .iter()
-        .filter_map(|&condition| {
-            let cdf = scenario.latency_cdf.iter().find(|c| c.condition == condition)?;
-            let points: Vec<(f64, f64)> = cdf
-                .points
-                .iter()
-                .filter(|(q, latency_us)| (0.0..=1.0).contains(q) && *latency_us > 0.0)
-                .map(|&(q, latency_us)| (tail_position(q.min(CDF_LAST_QUANTILE)), latency_us))
-                .collect();
-            (!points.is_empty()).then_some((condition, points))
-        })
+        .filter_map(|&condition| Some((condition, cdf_line(scenario, condition)?)))
         .collect();
     let all = || lines.iter().flat_map(|(_, points)| points.iter());
     let (Some(x_max), Some(y_min), Some(y_max)) = (
@@ -58,8 +59,9 @@ pub(crate) fn latency_cdf(scenario: &ScenarioResult) -> Result<String, NotDrawn>
     ) else {
         return Err("no victim latency distribution was recorded".to_owned());
     };
-    // Show up to 99.9 at least, so runs with short tails still read the same way.
-    let x_end = x_max.max(tail_position(0.999)).ceil();
+    // Show up to 99.9 at least, so runs with short tails still read the same way,
+    // and a little past the last point.
+    let x_end = x_max.max(tail_position(0.999)) + 0.15;
     let x_ticks: Vec<f64> = CDF_TICKS
         .iter()
         .map(|&q| tail_position(q))
@@ -67,11 +69,16 @@ pub(crate) fn latency_cdf(scenario: &ScenarioResult) -> Result<String, NotDrawn>
         .collect();
     // A span over 2.5× always holds a 1-2-5 tick.
     let (y_start, y_end) = (y_min / 1.6, y_max * 1.6);
-    let title = format!("Victim latency CDF per condition, scenario {}", scenario.name);
+    let title = format!(
+        "Victim latency CDF per condition, scenario {}",
+        scenario.name
+    );
 
     draw(CDF_SIZE, &title, |root| {
         let mut chart = ChartBuilder::on(&root)
             .margin(16)
+            // room for the last tick label, centred on the axis end
+            .margin_right(32)
             .x_label_area_size(48)
             .y_label_area_size(80)
             .build_cartesian_2d(
@@ -94,20 +101,44 @@ pub(crate) fn latency_cdf(scenario: &ScenarioResult) -> Result<String, NotDrawn>
         for (condition, points) in &lines {
             let colour = colour(palette::rgb(*condition));
             chart
-                .draw_series(LineSeries::new(points.iter().copied(), colour.stroke_width(2)))?
+                .draw_series(LineSeries::new(
+                    points.iter().copied(),
+                    colour.stroke_width(2),
+                ))?
                 .label(condition.as_str())
                 .legend(move |(x, y)| {
                     PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(3))
                 });
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .label_font(LABEL_FONT)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.3))
-            .draw()
+        draw_legend(&mut chart)
     })
+}
+
+/// The CDF line of `condition` as (x position, latency µs), or `None` when the
+/// scenario has no point of it to draw.
+fn cdf_line(scenario: &ScenarioResult, condition: Condition) -> Option<Vec<(f64, f64)>> {
+    let cdf = scenario
+        .latency_cdf
+        .iter()
+        .find(|c| c.condition == condition)?;
+    let units: u64 = scenario
+        .rounds
+        .iter()
+        .flat_map(|round| &round.conditions)
+        .filter(|run| run.condition == condition)
+        .map(|run| run.victim.ops)
+        .sum();
+    let max_quantile = (units > 0).then(|| 1.0 - 1.0 / units as f64);
+    let points: Vec<(f64, f64)> = cdf
+        .points
+        .iter()
+        .filter(|&&(_, latency_us)| latency_us > 0.0)
+        .filter_map(|&(q, latency_us)| {
+            let q = if q < 1.0 { q } else { max_quantile? };
+            (q >= 0.0).then(|| (tail_position(q), latency_us))
+        })
+        .collect();
+    (!points.is_empty()).then_some(points)
 }
 
 /// Aggressor CPU share per condition: a bar for the measured share (metric
@@ -116,15 +147,14 @@ pub(crate) fn latency_cdf(scenario: &ScenarioResult) -> Result<String, NotDrawn>
 ///
 /// # Errors
 /// When no condition has a measured aggressor share, or plotters fails.
-pub(crate) fn cpu_share(scenario: &ScenarioResult) -> Result<String, NotDrawn> {
+pub(crate) fn cpu_share(scenario: &ScenarioResult) -> Result<Chart, NotDrawn> {
     let bars: Vec<(Condition, &Metric, f64, Option<f64>)> = Condition::ALL
         .iter()
         .filter_map(|&condition| {
-            let measured = Results::metric(scenario, "aggressor.cpu_share", Some(condition))?;
+            let measured = Results::metric(scenario, AGGRESSOR_CPU_SHARE, Some(condition))?;
             let value = measured.value?;
-            let expected =
-                Results::metric(scenario, "aggressor.cpu_share_expected", Some(condition))
-                    .and_then(|m| m.value);
+            let expected = Results::metric(scenario, AGGRESSOR_CPU_SHARE_EXPECTED, Some(condition))
+                .and_then(|m| m.value);
             Some((condition, measured, value, expected))
         })
         .collect();
@@ -136,7 +166,8 @@ pub(crate) fn cpu_share(scenario: &ScenarioResult) -> Result<String, NotDrawn> {
         .flat_map(|(_, m, value, expected)| [Some(*value), m.upper, *expected])
         .flatten()
         .fold(0.0, f64::max);
-    let y_end = if top > 0.0 { top * 1.25 } else { 1.0 };
+    // Headroom above the tallest bar keeps the legend clear of it.
+    let y_end = if top > 0.0 { top * 1.35 } else { 1.0 };
     let names: Vec<&str> = bars.iter().map(|(c, ..)| c.as_str()).collect();
     let x_ticks: Vec<f64> = (0..bars.len()).map(|i| i as f64).collect();
     let title = format!(
@@ -170,13 +201,17 @@ pub(crate) fn cpu_share(scenario: &ScenarioResult) -> Result<String, NotDrawn> {
             .light_line_style(WHITE)
             .bold_line_style(BLACK.mix(0.12))
             .draw()?;
-        chart.draw_series(bars.iter().enumerate().map(|(i, (condition, _, value, _))| {
-            let x = i as f64;
-            Rectangle::new(
-                [(x - 0.3, 0.0), (x + 0.3, *value)],
-                colour(palette::rgb(*condition)).filled(),
-            )
-        }))?;
+        chart.draw_series(
+            bars.iter()
+                .enumerate()
+                .map(|(i, (condition, _, value, _))| {
+                    let x = i as f64;
+                    Rectangle::new(
+                        [(x - 0.3, 0.0), (x + 0.3, *value)],
+                        colour(palette::rgb(*condition)).filled(),
+                    )
+                }),
+        )?;
         chart
             .draw_series(bars.iter().enumerate().filter_map(|(i, (_, m, ..))| {
                 let (lower, upper) = (m.lower?, m.upper?);
@@ -195,7 +230,10 @@ pub(crate) fn cpu_share(scenario: &ScenarioResult) -> Result<String, NotDrawn> {
             }))?
             .label("95 % CI of measured")
             .legend(move |(x, y)| {
-                PathElement::new(vec![(x + 10, y - 6), (x + 10, y + 6)], black.stroke_width(2))
+                PathElement::new(
+                    vec![(x + 10, y - 6), (x + 10, y + 6)],
+                    black.stroke_width(2),
+                )
             });
         chart
             .draw_series(bars.iter().enumerate().filter_map(|(i, (.., expected))| {
@@ -206,14 +244,10 @@ pub(crate) fn cpu_share(scenario: &ScenarioResult) -> Result<String, NotDrawn> {
                 ))
             }))?
             .label("expected")
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], black.stroke_width(4)));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .label_font(LABEL_FONT)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.3))
-            .draw()
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], black.stroke_width(4))
+            });
+        draw_legend(&mut chart)
     })
 }
 
@@ -235,7 +269,24 @@ fn one_two_five(start: f64, end: f64) -> Vec<f64> {
             .collect()
     };
     let fine = ticks(&[1.0, 2.0, 5.0]);
-    if fine.len() <= 10 { fine } else { ticks(&[1.0]) }
+    if fine.len() <= 10 {
+        fine
+    } else {
+        ticks(&[1.0])
+    }
+}
+
+/// Draws the series labels of `chart` in a box at its upper left.
+fn draw_legend<'a, X: Ranged, Y: Ranged>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
+) -> Result<(), DrawingAreaErrorKind<std::io::Error>> {
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .label_font(LABEL_FONT)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK.mix(0.3))
+        .draw()
 }
 
 /// An f64 axis (linear or log, as `inner` maps it) with ticks and grid lines at
@@ -279,13 +330,13 @@ fn colour((r, g, b): (u8, u8, u8)) -> RGBColor {
     RGBColor(r, g, b)
 }
 
-/// Draws with `plot` on a white SVG canvas of `size` pixels and returns the SVG
-/// with `title` as its `<title>`.
+/// Draws with `plot` on a white SVG canvas of `size` pixels (width, height) and
+/// returns the chart, with `title` as its `<title>`.
 fn draw<E: std::error::Error>(
     size: (u32, u32),
     title: &str,
     plot: impl FnOnce(DrawingArea<SVGBackend<'_>, plotters::coord::Shift>) -> Result<(), E>,
-) -> Result<String, NotDrawn> {
+) -> Result<Chart, NotDrawn> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
@@ -293,7 +344,10 @@ fn draw<E: std::error::Error>(
         plot(root.clone()).map_err(|e| e.to_string())?;
         root.present().map_err(|e| e.to_string())?;
     }
-    Ok(with_title(svg, title))
+    Ok(Chart {
+        svg: with_title(svg, title),
+        width_px: size.0,
+    })
 }
 
 /// `svg` with `<title>title</title>` (escaped) as the first child of its root
@@ -315,7 +369,11 @@ mod tests {
     #[test]
     fn tail_positions_put_nines_one_decade_apart() {
         for (q, x) in [(0.9, 1.0), (0.99, 2.0), (0.999, 3.0)] {
-            assert!((tail_position(q) - x).abs() < 1e-9, "{q} -> {}", tail_position(q));
+            assert!(
+                (tail_position(q) - x).abs() < 1e-9,
+                "{q} -> {}",
+                tail_position(q)
+            );
         }
     }
 

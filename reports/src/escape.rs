@@ -4,35 +4,52 @@
 /// `text` with `&`, `<`, `>`, `"` and `'` replaced by character references,
 /// safe in HTML and SVG element content and in quoted attribute values.
 pub(crate) fn html(text: &str) -> String {
+    replace(text, |c| match c {
+        '"' => Some("&quot;"),
+        '\'' => Some("&#39;"),
+        _ => markup(c),
+    })
+}
+
+/// `text` made safe for one cell or list item of GitHub-flavoured Markdown:
+/// `&`, `<` and `>` as character references (job summaries render inline HTML),
+/// `\`, `|` and `` ` `` backslash-escaped, line breaks folded into spaces.
+pub(crate) fn markdown(text: &str) -> String {
+    replace(text, |c| match c {
+        '\\' => Some("\\\\"),
+        '|' => Some("\\|"),
+        '`' => Some("\\`"),
+        '\r' | '\n' => Some(" "),
+        _ => markup(c),
+    })
+}
+
+/// The character reference of a character that starts or ends markup.
+fn markup(c: char) -> Option<&'static str> {
+    match c {
+        '&' => Some("&amp;"),
+        '<' => Some("&lt;"),
+        '>' => Some("&gt;"),
+        _ => None,
+    }
+}
+
+/// `text` with each character that `escaped` maps replaced by its mapping.
+fn replace(text: &str, escaped: impl Fn(char) -> Option<&'static str>) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
+        match escaped(c) {
+            Some(replacement) => out.push_str(replacement),
+            None => out.push(c),
         }
     }
     out
 }
 
-/// `text` made safe for one cell or list item of GitHub-flavoured Markdown:
-/// HTML-escaped (job summaries render inline HTML), `|` and `` ` `` escaped,
-/// line breaks folded into spaces.
-pub(crate) fn markdown(text: &str) -> String {
-    html(text)
-        .replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace('`', "\\`")
-        .replace(['\r', '\n'], " ")
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
-    fn html_escapes_markup_characters() {
+    fn html_escapes_markup_characters_and_quotes() {
         assert_eq!(
             super::html(r#"<a href="x">&'</a>"#),
             "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;"
@@ -41,6 +58,9 @@ mod tests {
 
     #[test]
     fn markdown_keeps_a_table_cell_on_one_line() {
-        assert_eq!(super::markdown("a|b\nc <i>"), "a\\|b c &lt;i&gt;");
+        assert_eq!(
+            super::markdown("a|b\nc <i> \"q\""),
+            "a\\|b c &lt;i&gt; \"q\""
+        );
     }
 }

@@ -8,17 +8,17 @@ use crate::schema::Metric;
 use std::borrow::Cow;
 
 /// One metric as shown in a table: value and 95 % CI in the same display unit.
-pub(crate) struct MetricCells<'a> {
+pub(crate) struct MetricCells {
     /// The mean over rounds, or `unavailable (reason)`.
     pub value: String,
     /// `[lower, upper]`, or `—` when there is no interval (fewer than 2 rounds).
     pub ci: String,
     /// The display unit of `value` and `ci`, e.g. `ms` for a metric in `us`.
-    pub unit: Cow<'a, str>,
+    pub unit: String,
 }
 
 /// Formats `metric` for a table, choosing a display unit from its value.
-pub(crate) fn metric_cells(metric: &Metric) -> MetricCells<'_> {
+pub(crate) fn metric_cells(metric: &Metric) -> MetricCells {
     let magnitude = metric.value.or(metric.upper).map_or(0.0, f64::abs);
     let scale = Scale::for_unit(&metric.unit, magnitude);
     let value = match metric.value {
@@ -34,7 +34,7 @@ pub(crate) fn metric_cells(metric: &Metric) -> MetricCells<'_> {
     MetricCells {
         value,
         ci,
-        unit: scale.unit,
+        unit: scale.unit.into_owned(),
     }
 }
 
@@ -217,16 +217,19 @@ mod tests {
     fn latency_in_us_is_scaled_to_ms_with_its_interval() {
         let cells = metric_cells(&metric("us", Some(1234.0), 1100.0, 1390.0));
         assert_eq!(
-            (cells.value.as_str(), cells.ci.as_str(), &*cells.unit),
+            (cells.value.as_str(), cells.ci.as_str(), cells.unit.as_str()),
             ("1.23", "[1.10, 1.39]", "ms")
         );
     }
 
     #[test]
     fn share_is_shown_as_percent_and_throughput_in_thousands() {
-        assert_eq!(metric_cells(&metric("share", Some(0.987), 0.9, 1.0)).value, "98.7");
+        assert_eq!(
+            metric_cells(&metric("share", Some(0.987), 0.9, 1.0)).value,
+            "98.7"
+        );
         let ops = metric_cells(&metric("ops/s", Some(12_345.0), 12_000.0, 12_600.0));
-        assert_eq!((ops.value.as_str(), &*ops.unit), ("12.3", "k ops/s"));
+        assert_eq!((ops.value.as_str(), ops.unit.as_str()), ("12.3", "k ops/s"));
     }
 
     #[test]

@@ -3,9 +3,10 @@
 //! No network references (charts are inline SVG, styles inline), no JavaScript,
 //! and a print stylesheet. Every text taken from the results is escaped.
 
-use crate::charts::{self, NotDrawn};
+use crate::charts::{self, Chart, NotDrawn};
 use crate::escape::html as esc;
 use crate::format::{self, metric_cells};
+use crate::metric_names::AGGRESSOR_CPU_SHARE;
 use crate::palette;
 use crate::schema::{
     CheckStatus, Condition, Doctor, HostFingerprint, Reading, Results, ScenarioResult,
@@ -29,16 +30,18 @@ ol.verdict a { color: inherit; text-decoration: none; }
 ul.warnings { padding-left: 1.2rem; }
 ul.warnings li { color: #7a4a00; }
 .charts { display: flex; flex-wrap: wrap; gap: 1.2rem; align-items: flex-start; }
-figure { margin: 0; }
+figure { margin: 0; max-width: 100%; }
 svg { display: block; max-width: 100%; height: auto; }
-figcaption { font-size: .85rem; color: #444; max-width: 40rem; margin-top: .2rem; }
+figcaption { font-size: .85rem; color: #444; margin-top: .2rem; }
 .not-drawn { color: #555; font-style: italic; }
 table { border-collapse: collapse; margin: .4rem 0 1rem; font-size: .9rem; }
 caption { text-align: left; color: #555; font-size: .85rem; padding-bottom: .2rem; }
 th, td { border-bottom: 1px solid #e2e2e2; padding: .25rem .7rem .25rem 0; text-align: left; vertical-align: top; }
 thead th { border-bottom: 2px solid #bbb; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .unavailable { color: #8a4b00; font-style: italic; }
+table.metrics td { white-space: nowrap; }
+table.metrics td.unavailable { white-space: normal; }
 .check-ok { color: #00704f; }
 .check-unavailable { color: #8a4b00; }
 .check-error { color: #b00020; font-weight: 600; }
@@ -88,7 +91,7 @@ pub fn render_html(results: &Results) -> String {
     page.push_str(&format!(
         "<header>\n<h1>isobench report</h1>\n<p class=\"meta\">run <code>{}</code>, \
          started <time datetime=\"{started}\">{started}</time> · {} scenario(s) · \
-         host <code>{}</code></p>\n</header>\n",
+         kernel <code>{}</code></p>\n</header>\n",
         esc(&results.run_id),
         results.scenarios.len(),
         esc(&results.host.kernel),
@@ -121,11 +124,15 @@ fn verdict_strip(results: &Results) -> String {
         .iter()
         .zip(verdict_lines(results))
         .map(|(scenario, line)| {
+            let verdict = line
+                .strip_prefix(&format!("{}: ", scenario.name))
+                .unwrap_or(&line);
             format!(
-                "<li class=\"{}\"><a href=\"#{}\">{}</a></li>\n",
+                "<li class=\"{}\"><a href=\"#{}\"><strong>{}</strong>: {}</a></li>\n",
                 status_class(&scenario.status),
                 anchor(&scenario.name),
-                esc(&line)
+                esc(&scenario.name),
+                esc(verdict)
             )
         })
         .collect();
@@ -155,22 +162,30 @@ fn scenario_section(scenario: &ScenarioResult) -> String {
     }
     section.push_str("<div class=\"charts\">\n");
     section.push_str(&figure(charts::latency_cdf(scenario), CDF_CAPTION));
-    if scenario.metrics.iter().any(|m| m.name == "aggressor.cpu_share") {
+    if scenario
+        .metrics
+        .iter()
+        .any(|m| m.name == AGGRESSOR_CPU_SHARE)
+    {
         section.push_str(&figure(charts::cpu_share(scenario), CPU_SHARE_CAPTION));
     }
     section.push_str("</div>\n");
     section.push_str(&metrics_table(scenario));
     section.push_str(&format!(
-        "<h3>Spec</h3>\n<pre>{}</pre>\n</section>\n",
-        esc(&serde_json::to_string_pretty(&scenario.spec).unwrap_or_default())
+        "<h3>Spec, as run</h3>\n<pre>{}</pre>\n</section>\n",
+        esc(&scenario.spec.to_string())
     ));
     section
 }
 
-/// A chart in a `<figure>` with its caption, or the reason it is missing.
-fn figure(chart: Result<String, NotDrawn>, caption: &str) -> String {
+/// A chart in a `<figure>` with its caption, or the reason it is missing. The
+/// figure is as wide as the chart, so the caption wraps beneath it.
+fn figure(chart: Result<Chart, NotDrawn>, caption: &str) -> String {
     match chart {
-        Ok(svg) => format!("<figure>\n{svg}\n<figcaption>{caption}</figcaption>\n</figure>\n"),
+        Ok(Chart { svg, width_px }) => format!(
+            "<figure style=\"width: {width_px}px\">\n{svg}\n<figcaption>{caption}</figcaption>\n\
+             </figure>\n"
+        ),
         Err(why) => format!(
             "<p class=\"not-drawn\">Chart not drawn: {}.</p>\n",
             esc(&why)
@@ -192,7 +207,11 @@ fn metrics_table(scenario: &ScenarioResult) -> String {
                 || "—".to_owned(),
                 |c| format!("<span class=\"swatch cond-{c}\"></span>{c}"),
             );
-            let value_class = if metric.value.is_some() { "num" } else { "unavailable" };
+            let value_class = if metric.value.is_some() {
+                "num"
+            } else {
+                "unavailable"
+            };
             format!(
                 "<tr><td><code>{}</code></td><td>{condition}</td>\
                  <td class=\"{value_class}\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>\n",
@@ -206,7 +225,7 @@ fn metrics_table(scenario: &ScenarioResult) -> String {
     format!(
         "<table class=\"metrics\">\n<caption>Mean over rounds, with the bootstrap 95 % \
          confidence interval of the mean</caption>\n<thead><tr><th>metric</th>\
-         <th>condition</th><th>value</th><th>95 % CI</th><th>unit</th></tr></thead>\n\
+         <th>condition</th><th class=\"num\">value</th><th class=\"num\">95 % CI</th><th>unit</th></tr></thead>\n\
          <tbody>\n{rows}</tbody>\n</table>\n"
     )
 }
@@ -245,7 +264,10 @@ fn fingerprint(host: &HostFingerprint) -> String {
         ("CPU model", model),
         (
             "CPUs",
-            format!("{} online, {} allowed to the harness", host.cpus, host.cpus_allowed),
+            format!(
+                "{} online, {} allowed to the harness",
+                host.cpus, host.cpus_allowed
+            ),
         ),
         ("SMT", reading(&host.smt)),
         ("cpufreq governor", reading(&host.governor)),
@@ -301,7 +323,12 @@ fn doctor(doctor: &Doctor) -> String {
 fn facts_table(rows: &[(&str, String)]) -> String {
     let rows: String = rows
         .iter()
-        .map(|(label, html)| format!("<tr><th scope=\"row\">{}</th><td>{html}</td></tr>\n", esc(label)))
+        .map(|(label, html)| {
+            format!(
+                "<tr><th scope=\"row\">{}</th><td>{html}</td></tr>\n",
+                esc(label)
+            )
+        })
         .collect();
     format!("<table class=\"facts\">\n<tbody>\n{rows}</tbody>\n</table>\n")
 }
@@ -336,7 +363,13 @@ fn status_class(status: &ScenarioStatus) -> &'static str {
 fn anchor(name: &str) -> String {
     let safe: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     format!("scenario-{safe}")
 }

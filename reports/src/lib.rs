@@ -29,6 +29,7 @@ mod escape;
 mod format;
 mod html;
 mod markdown;
+mod metric_names;
 mod palette;
 pub mod schema;
 mod verdict;

@@ -267,7 +267,10 @@ impl Results {
     /// [`SchemaError::Version`] when `schema_version` is one this build does not read.
     pub fn from_json(text: &str) -> Result<Results, SchemaError> {
         let value: serde_json::Value = serde_json::from_str(text).map_err(SchemaError::Json)?;
-        match value.get("schema_version").and_then(serde_json::Value::as_u64) {
+        match value
+            .get("schema_version")
+            .and_then(serde_json::Value::as_u64)
+        {
             Some(v) if v == u64::from(SCHEMA_VERSION) => {}
             Some(v) => return Err(SchemaError::Version(v.to_string())),
             None => return Err(SchemaError::Version("missing".into())),
@@ -295,6 +298,8 @@ pub enum SchemaError {
     #[error("not an isobench results document: {0}")]
     Json(serde_json::Error),
     /// A schema version this build does not read.
-    #[error("results schema_version {0} is not supported: this isobench reads version {SCHEMA_VERSION}")]
+    #[error(
+        "results schema_version {0} is not supported: this isobench reads version {SCHEMA_VERSION}"
+    )]
     Version(String),
 }

@@ -7,16 +7,10 @@
 //! never as 0.
 
 use crate::format;
+use crate::metric_names::{
+    AGGRESSOR_CPU_SHARE, AGGRESSOR_CPU_SHARE_EXPECTED, LATENCY_IMPACT_P99, RETAINED_THROUGHPUT,
+};
 use crate::schema::{Condition, Results, ScenarioResult, ScenarioStatus};
-
-/// Metric: victim throughput isolated (or contended) / solo, share 0..1.
-const RETAINED_THROUGHPUT: &str = "victim.retained_throughput";
-/// Metric: victim p99 latency isolated (or contended) / solo − 1, ratio.
-const LATENCY_IMPACT_P99: &str = "victim.latency_impact_p99";
-/// Metric: the aggressor's measured CPU share, CPUs.
-const AGGRESSOR_CPU_SHARE: &str = "aggressor.cpu_share";
-/// Metric: the aggressor's expected CPU share under its limits, CPUs.
-const AGGRESSOR_CPU_SHARE_EXPECTED: &str = "aggressor.cpu_share_expected";
 
 /// One line per scenario, in run order, e.g.
 /// `cpu-share: isolated victim kept 99 % of its solo throughput (contended: 61 %);
@@ -82,9 +76,9 @@ fn retained_clause(scenario: &ScenarioResult) -> String {
             "isolated victim kept {} of its solo throughput (contended: {contended})",
             format::percent(share)
         ),
-        None => format!(
-            "isolated victim's retained throughput unavailable (contended: {contended})"
-        ),
+        None => {
+            format!("isolated victim's retained throughput unavailable (contended: {contended})")
+        }
     }
 }
 

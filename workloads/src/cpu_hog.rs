@@ -30,7 +30,10 @@ pub fn run(threads: usize, duration: Duration) -> HogReport {
             });
         }
     });
-    HogReport { threads, ran_s: start.elapsed().as_secs_f64() }
+    HogReport {
+        threads,
+        ran_s: start.elapsed().as_secs_f64(),
+    }
 }
 
 #[cfg(test)]

@@ -96,6 +96,9 @@ mod tests {
         });
         assert!(report.missed > 0, "missed {}", report.missed);
         let max = report.latency_ns.iter().map(|&(v, _)| v).max().unwrap();
-        assert!(max > 10 * unit_ns, "max latency {max} ns, unit {unit_ns} ns");
+        assert!(
+            max > 10 * unit_ns,
+            "max latency {max} ns, unit {unit_ns} ns"
+        );
     }
 }

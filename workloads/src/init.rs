@@ -35,8 +35,14 @@ pub struct InitPlan {
 pub fn run(plan: &InitPlan) -> Result<i32> {
     let exe = std::env::current_exe().context("finding this binary (/proc/self/exe)")?;
     if plan.private_mounts {
-        mount(None::<&str>, "/", None::<&str>, MsFlags::MS_REC | MsFlags::MS_PRIVATE, None::<&str>)
-            .context("making mounts private (mount --make-rprivate /)")?;
+        mount(
+            None::<&str>,
+            "/",
+            None::<&str>,
+            MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+            None::<&str>,
+        )
+        .context("making mounts private (mount --make-rprivate /)")?;
     }
     if plan.fresh_proc {
         let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;

@@ -82,7 +82,12 @@ fn print(report: &impl serde::Serialize) -> Result<()> {
 
 fn main() -> Result<()> {
     match Cli::parse().applet {
-        Applet::CpuUnits { iters_per_unit, rate, warmup, duration } => {
+        Applet::CpuUnits {
+            iters_per_unit,
+            rate,
+            warmup,
+            duration,
+        } => {
             if !(rate.is_finite() && rate > 0.0) {
                 bail!("invalid --rate {rate}: expected a positive number of units per second");
             }
@@ -96,14 +101,30 @@ fn main() -> Result<()> {
         }
         Applet::CpuHog { threads, duration } => {
             let threads = threads.unwrap_or_else(cpu_hog::cpus_allowed);
-            print(&WorkloadReport::CpuHog(cpu_hog::run(threads, seconds("--duration", duration)?)))
+            print(&WorkloadReport::CpuHog(cpu_hog::run(
+                threads,
+                seconds("--duration", duration)?,
+            )))
         }
         Applet::Calibrate { unit_us } => {
             let (iters_per_unit, unit_ns) = work::calibrate(Duration::from_micros(unit_us));
-            print(&WorkloadReport::Calibrate(Calibration { iters_per_unit, unit_ns }))
+            print(&WorkloadReport::Calibrate(Calibration {
+                iters_per_unit,
+                unit_ns,
+            }))
         }
-        Applet::SandboxInit { private_mounts, fresh_proc, hostname, workload } => {
-            let code = init::run(&init::InitPlan { private_mounts, fresh_proc, hostname, workload })?;
+        Applet::SandboxInit {
+            private_mounts,
+            fresh_proc,
+            hostname,
+            workload,
+        } => {
+            let code = init::run(&init::InitPlan {
+                private_mounts,
+                fresh_proc,
+                hostname,
+                workload,
+            })?;
             std::process::exit(code)
         }
         Applet::Inspect => print(&inspect::look()),

@@ -119,7 +119,10 @@ mod tests {
 
     #[test]
     fn report_json_is_tagged_with_the_workload_name() {
-        let r = WorkloadReport::CpuHog(HogReport { threads: 2, ran_s: 1.0 });
+        let r = WorkloadReport::CpuHog(HogReport {
+            threads: 2,
+            ran_s: 1.0,
+        });
         let json = serde_json::to_string(&r).unwrap();
         assert!(json.contains(r#""workload":"cpu-hog""#), "{json}");
         assert_eq!(serde_json::from_str::<WorkloadReport>(&json).unwrap(), r);

@@ -61,7 +61,9 @@ pub enum CgroupError {
         pids: Vec<i32>,
     },
     /// A v1 cpuset whose cpus or mems could not be filled (case C03).
-    #[error("{file} is empty in {path} and its parent has none to copy; a task attached there would fail with ENOSPC")]
+    #[error(
+        "{file} is empty in {path} and its parent has none to copy; a task attached there would fail with ENOSPC"
+    )]
     EmptyCpuset {
         /// `cpuset.cpus` or `cpuset.mems`.
         file: &'static str,

@@ -9,7 +9,10 @@ use std::path::Path;
 /// # Errors
 /// [`CgroupError::Read`] with the path.
 pub fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|source| CgroupError::Read { path: path.into(), source })
+    std::fs::read_to_string(path).map_err(|source| CgroupError::Read {
+        path: path.into(),
+        source,
+    })
 }
 
 /// Reads a control file that holds one unsigned integer (e.g. `cpuacct.usage`).
@@ -30,8 +33,16 @@ pub fn read_u64(path: &Path) -> Result<u64> {
 /// # Errors
 /// [`CgroupError::Write`] with the path and the value.
 pub fn write(path: &Path, value: &str) -> Result<()> {
-    let wrap = |source| CgroupError::Write { path: path.into(), value: value.into(), source };
-    let mut f = std::fs::OpenOptions::new().write(true).truncate(true).open(path).map_err(wrap)?;
+    let wrap = |source| CgroupError::Write {
+        path: path.into(),
+        value: value.into(),
+        source,
+    };
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(path)
+        .map_err(wrap)?;
     f.write_all(value.as_bytes()).map_err(wrap)
 }
 
@@ -58,5 +69,9 @@ pub fn procs(dir: &Path) -> Result<Vec<i32>> {
 /// # Errors
 /// [`CgroupError::Dir`] with the path.
 pub fn mkdir(path: &Path) -> Result<()> {
-    std::fs::create_dir(path).map_err(|source| CgroupError::Dir { action: "creating", path: path.into(), source })
+    std::fs::create_dir(path).map_err(|source| CgroupError::Dir {
+        action: "creating",
+        path: path.into(),
+        source,
+    })
 }

@@ -37,11 +37,18 @@ impl Layout {
     /// # Errors
     /// [`CgroupError::Layout`] when `root` cannot be examined or is neither cgroup2 nor tmpfs.
     pub fn detect(root: &Path) -> Result<Layout> {
-        let kind = |p: &Path| nix::sys::statfs::statfs(p).map(|s| FsKind::from_magic(s.filesystem_type().0 as i64));
-        let top = kind(root).map_err(|e| CgroupError::Layout(format!("cannot examine {}: {e}", root.display())))?;
+        let kind = |p: &Path| {
+            nix::sys::statfs::statfs(p).map(|s| FsKind::from_magic(s.filesystem_type().0 as i64))
+        };
+        let top = kind(root)
+            .map_err(|e| CgroupError::Layout(format!("cannot examine {}: {e}", root.display())))?;
         let unified = kind(&root.join("unified")).ok();
-        Layout::from_fs_kinds(top, unified)
-            .ok_or_else(|| CgroupError::Layout(format!("{} is neither cgroup2 nor a tmpfs of v1 hierarchies", root.display())))
+        Layout::from_fs_kinds(top, unified).ok_or_else(|| {
+            CgroupError::Layout(format!(
+                "{} is neither cgroup2 nor a tmpfs of v1 hierarchies",
+                root.display()
+            ))
+        })
     }
 
     /// The layout for the filesystem kinds of `/sys/fs/cgroup` and (if it exists) its `unified` child.
@@ -140,7 +147,11 @@ fn parse_mountinfo(text: &str) -> Vec<CgroupMount> {
                 controllers: if v2 {
                     Vec::new()
                 } else {
-                    super_opts.split(',').filter(|o| !matches!(*o, "rw" | "ro") && !o.contains('=')).map(String::from).collect()
+                    super_opts
+                        .split(',')
+                        .filter(|o| !matches!(*o, "rw" | "ro") && !o.contains('='))
+                        .map(String::from)
+                        .collect()
                 },
             })
         })
@@ -184,7 +195,11 @@ fn parse_self_cgroup(text: &str) -> Vec<Membership> {
             let list = parts.next()?;
             let path = parts.next()?.to_string();
             Some(Membership {
-                controllers: list.split(',').filter(|c| !c.is_empty()).map(String::from).collect(),
+                controllers: list
+                    .split(',')
+                    .filter(|c| !c.is_empty())
+                    .map(String::from)
+                    .collect(),
                 v2: id == "0" && list.is_empty(),
                 path,
             })
@@ -199,7 +214,11 @@ pub const HARNESS_LEAF_PREFIX: &str = "isobench-harness-";
 /// The directory of cgroup `path` (from /proc/self/cgroup) in a hierarchy mounted
 /// at `mount` whose mount root is `root`.
 fn own_dir(mount: &CgroupMount, path: &str) -> PathBuf {
-    let mut rel = path.strip_prefix(mount.root.trim_end_matches('/')).unwrap_or(path).trim_start_matches('/').to_string();
+    let mut rel = path
+        .strip_prefix(mount.root.trim_end_matches('/'))
+        .unwrap_or(path)
+        .trim_start_matches('/')
+        .to_string();
     let leaf = format!("{HARNESS_LEAF_PREFIX}{}", std::process::id());
     if rel == leaf || rel.ends_with(&format!("/{leaf}")) {
         rel.truncate(rel.len() - leaf.len());
@@ -223,9 +242,19 @@ pub fn hierarchies(layout: Layout, mountinfo: &str, self_cgroup: &str) -> Result
     let mounts = parse_mountinfo(mountinfo);
     let members = parse_self_cgroup(self_cgroup);
     let unified = || -> Result<Hierarchy> {
-        let mount = mounts.iter().find(|m| m.v2).ok_or_else(|| CgroupError::Layout("no cgroup2 mount in /proc/self/mountinfo".into()))?;
-        let member = members.iter().find(|m| m.v2).ok_or_else(|| CgroupError::Layout("no `0::` line in /proc/self/cgroup".into()))?;
-        Ok(Hierarchy { controllers: Vec::new(), unified: true, mount_point: mount.mount_point.clone(), own_dir: own_dir(mount, &member.path) })
+        let mount = mounts.iter().find(|m| m.v2).ok_or_else(|| {
+            CgroupError::Layout("no cgroup2 mount in /proc/self/mountinfo".into())
+        })?;
+        let member = members
+            .iter()
+            .find(|m| m.v2)
+            .ok_or_else(|| CgroupError::Layout("no `0::` line in /proc/self/cgroup".into()))?;
+        Ok(Hierarchy {
+            controllers: Vec::new(),
+            unified: true,
+            mount_point: mount.mount_point.clone(),
+            own_dir: own_dir(mount, &member.path),
+        })
     };
     if layout == Layout::V2 {
         return Ok(vec![unified()?]);
@@ -235,8 +264,12 @@ pub fn hierarchies(layout: Layout, mountinfo: &str, self_cgroup: &str) -> Result
         if out.iter().any(|h| h.has(name)) {
             continue;
         }
-        let mount = mounts.iter().find(|m| !m.v2 && m.controllers.iter().any(|c| c == name));
-        let member = members.iter().find(|m| m.controllers.iter().any(|c| c == name));
+        let mount = mounts
+            .iter()
+            .find(|m| !m.v2 && m.controllers.iter().any(|c| c == name));
+        let member = members
+            .iter()
+            .find(|m| m.controllers.iter().any(|c| c == name));
         match (mount, member) {
             (Some(mount), Some(member)) => out.push(Hierarchy {
                 controllers: mount.controllers.clone(),
@@ -265,21 +298,34 @@ mod tests {
     const HYBRID_MOUNTINFO: &str = include_str!("../../tests/fixtures/hybrid-6.18/proc/mountinfo");
     const HYBRID_SELF: &str = include_str!("../../tests/fixtures/hybrid-6.18/proc/self_cgroup");
     const V2_MOUNTINFO: &str = include_str!("../../tests/fixtures/v2-debian-6.1/proc_mountinfo");
-    const V2_SELF: &str = include_str!("../../tests/fixtures/v2-debian-6.1/proc_self_cgroup.before");
+    const V2_SELF: &str =
+        include_str!("../../tests/fixtures/v2-debian-6.1/proc_self_cgroup.before");
 
     #[test]
     fn c09_layout_follows_filesystem_types_only() {
-        assert_eq!(Layout::from_fs_kinds(FsKind::from_magic(0x6367_7270), None), Some(Layout::V2));
-        assert_eq!(Layout::from_fs_kinds(FsKind::Tmpfs, Some(FsKind::Cgroup2)), Some(Layout::Hybrid));
+        assert_eq!(
+            Layout::from_fs_kinds(FsKind::from_magic(0x6367_7270), None),
+            Some(Layout::V2)
+        );
+        assert_eq!(
+            Layout::from_fs_kinds(FsKind::Tmpfs, Some(FsKind::Cgroup2)),
+            Some(Layout::Hybrid)
+        );
         assert_eq!(Layout::from_fs_kinds(FsKind::Tmpfs, None), Some(Layout::V1));
-        assert_eq!(Layout::from_fs_kinds(FsKind::Tmpfs, Some(FsKind::Tmpfs)), Some(Layout::V1));
+        assert_eq!(
+            Layout::from_fs_kinds(FsKind::Tmpfs, Some(FsKind::Tmpfs)),
+            Some(Layout::V1)
+        );
         assert_eq!(Layout::from_fs_kinds(FsKind::Other, None), None);
     }
 
     #[test]
     fn hybrid_host_puts_limits_in_v1_and_tracks_in_cgroup2() {
         let h = hierarchies(Layout::Hybrid, HYBRID_MOUNTINFO, HYBRID_SELF).unwrap();
-        let dirs: Vec<_> = h.iter().map(|h| h.own_dir.to_str().unwrap().to_string()).collect();
+        let dirs: Vec<_> = h
+            .iter()
+            .map(|h| h.own_dir.to_str().unwrap().to_string())
+            .collect();
         assert_eq!(
             dirs,
             [
@@ -299,22 +345,35 @@ mod tests {
     fn v2_host_has_one_hierarchy_at_the_service_cgroup() {
         let h = hierarchies(Layout::V2, V2_MOUNTINFO, V2_SELF).unwrap();
         assert_eq!(h.len(), 1);
-        assert_eq!(h[0].own_dir, Path::new("/sys/fs/cgroup/ci.slice/runner.service"));
+        assert_eq!(
+            h[0].own_dir,
+            Path::new("/sys/fs/cgroup/ci.slice/runner.service")
+        );
     }
 
     #[test]
     fn own_harness_leaf_is_seen_through() {
-        let me = format!("0::/ci.slice/runner.service/{HARNESS_LEAF_PREFIX}{}\n", std::process::id());
+        let me = format!(
+            "0::/ci.slice/runner.service/{HARNESS_LEAF_PREFIX}{}\n",
+            std::process::id()
+        );
         let h = hierarchies(Layout::V2, V2_MOUNTINFO, &me).unwrap();
-        assert_eq!(h[0].own_dir, Path::new("/sys/fs/cgroup/ci.slice/runner.service"));
+        assert_eq!(
+            h[0].own_dir,
+            Path::new("/sys/fs/cgroup/ci.slice/runner.service")
+        );
     }
 
     #[test]
     fn combined_cpu_cpuacct_mount_is_used_once() {
-        let mountinfo = "30 25 0:26 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n";
+        let mountinfo =
+            "30 25 0:26 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n";
         let h = hierarchies(Layout::V1, mountinfo, "3:cpu,cpuacct:/user.slice\n").unwrap();
         assert_eq!(h.len(), 1);
-        assert_eq!(h[0].own_dir, Path::new("/sys/fs/cgroup/cpu,cpuacct/user.slice"));
+        assert_eq!(
+            h[0].own_dir,
+            Path::new("/sys/fs/cgroup/cpu,cpuacct/user.slice")
+        );
         assert!(h[0].has("cpu") && h[0].has("cpuacct"));
     }
 

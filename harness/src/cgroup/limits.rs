@@ -39,8 +39,29 @@ mod tests {
 
     #[test]
     fn cpu_max_renders_as_the_kernel_writes_it() {
-        assert_eq!(CpuMax { quota_us: Some(50_000), period_us: 100_000 }.to_v2(), "50000 100000");
-        assert_eq!(CpuMax { quota_us: None, period_us: 100_000 }.to_v2(), "max 100000");
-        assert_eq!(CpuMax { quota_us: Some(150_000), period_us: 100_000 }.cpus(), Some(1.5));
+        assert_eq!(
+            CpuMax {
+                quota_us: Some(50_000),
+                period_us: 100_000
+            }
+            .to_v2(),
+            "50000 100000"
+        );
+        assert_eq!(
+            CpuMax {
+                quota_us: None,
+                period_us: 100_000
+            }
+            .to_v2(),
+            "max 100000"
+        );
+        assert_eq!(
+            CpuMax {
+                quota_us: Some(150_000),
+                period_us: 100_000
+            }
+            .cpus(),
+            Some(1.5)
+        );
     }
 }

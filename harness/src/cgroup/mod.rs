@@ -50,7 +50,10 @@ impl CgroupHost {
         let mountinfo = files::read(Path::new("/proc/self/mountinfo"))?;
         let self_cgroup = files::read(Path::new("/proc/self/cgroup"))?;
         let hierarchies = layout::hierarchies(layout, &mountinfo, &self_cgroup)?;
-        Ok(CgroupHost { layout, hierarchies })
+        Ok(CgroupHost {
+            layout,
+            hierarchies,
+        })
     }
 
     /// Creates the run's parent cgroup `isobench-<run_id>` beneath the harness's own, in every hierarchy.
@@ -59,7 +62,11 @@ impl CgroupHost {
     /// Creation errors with the path (EACCES without root or delegation);
     /// [`CgroupError::InternalProcesses`] on v2 (case C02). Whatever was created is removed.
     pub fn arena(&self, run_id: &str) -> Result<Arena> {
-        let mut arena = Arena { host: self.clone(), dirs: Vec::new(), delegated: false };
+        let mut arena = Arena {
+            host: self.clone(),
+            dirs: Vec::new(),
+            delegated: false,
+        };
         let name = format!("{PREFIX}{run_id}");
         for h in &self.hierarchies {
             let dir = h.own_dir.join(&name);
@@ -85,7 +92,10 @@ impl CgroupHost {
             .iter()
             .filter_map(|h| std::fs::read_dir(&h.own_dir).ok())
             .flat_map(|dir| dir.flatten())
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()) && e.file_name().to_string_lossy().starts_with(PREFIX))
+            .filter(|e| {
+                e.file_type().is_ok_and(|t| t.is_dir())
+                    && e.file_name().to_string_lossy().starts_with(PREFIX)
+            })
             .map(|e| e.path())
             .collect()
     }
@@ -100,8 +110,15 @@ impl CgroupHost {
 
     /// The limits on the harness's own cgroup, file name → content, for the host fingerprint.
     pub fn own_limits(&self) -> BTreeMap<String, String> {
-        const FILES: [&str; 7] =
-            ["cpu.max", "cpu.cfs_quota_us", "cpu.cfs_period_us", "cpuset.cpus", "memory.max", "memory.limit_in_bytes", "pids.max"];
+        const FILES: [&str; 7] = [
+            "cpu.max",
+            "cpu.cfs_quota_us",
+            "cpu.cfs_period_us",
+            "cpuset.cpus",
+            "memory.max",
+            "memory.limit_in_bytes",
+            "pids.max",
+        ];
         let mut out = BTreeMap::new();
         for h in &self.hierarchies {
             for f in FILES {
@@ -133,7 +150,10 @@ impl Arena {
     /// # Errors
     /// Creation or write errors naming the path and value; what was created is removed.
     pub fn sandbox(&self, name: &str, limits: &Limits) -> Result<Cgroup> {
-        let mut cg = Cgroup { layout: self.host.layout, parts: Vec::new() };
+        let mut cg = Cgroup {
+            layout: self.host.layout,
+            parts: Vec::new(),
+        };
         for (h, arena_dir) in self.host.hierarchies.iter().zip(&self.dirs) {
             let dir = arena_dir.join(name);
             files::mkdir(&dir)?;
@@ -200,7 +220,9 @@ impl Cgroup {
     /// # Errors
     /// [`CgroupError::Write`] naming the `cgroup.procs` file and the pid.
     pub fn attach(&self, pid: i32) -> Result<()> {
-        self.parts.iter().try_for_each(|(_, dir)| files::write(&dir.join("cgroup.procs"), &pid.to_string()))
+        self.parts
+            .iter()
+            .try_for_each(|(_, dir)| files::write(&dir.join("cgroup.procs"), &pid.to_string()))
     }
 
     /// Current CPU accounting: usage (µs) and throttling counters.

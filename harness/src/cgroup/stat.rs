@@ -86,7 +86,11 @@ fn key_values<'a>(path: &Path, text: &'a str) -> Result<Vec<(&'a str, u64)>> {
     text.lines()
         .filter(|l| !l.trim().is_empty())
         .map(|line| {
-            let bad = || CgroupError::Parse { path: path.into(), line: line.into(), expected: "`key value` with an unsigned integer value" };
+            let bad = || CgroupError::Parse {
+                path: path.into(),
+                line: line.into(),
+                expected: "`key value` with an unsigned integer value",
+            };
             let (k, v) = line.split_once(' ').ok_or_else(bad)?;
             Ok((k, v.trim().parse().map_err(|_| bad())?))
         })
@@ -109,14 +113,30 @@ mod tests {
     fn v2_cpu_stat_from_a_throttled_cgroup() {
         let (p, t) = fixture("v2-debian-6.1/bench_cpu.stat");
         let s = CpuStat::parse_v2(&p, &t).unwrap();
-        assert_eq!(s, CpuStat { usage_us: Some(14_338_000), nr_periods: Some(287), nr_throttled: Some(286), throttled_us: Some(33_545_960) });
+        assert_eq!(
+            s,
+            CpuStat {
+                usage_us: Some(14_338_000),
+                nr_periods: Some(287),
+                nr_throttled: Some(286),
+                throttled_us: Some(33_545_960)
+            }
+        );
     }
 
     #[test]
     fn v1_cpu_stat_converts_throttled_time_to_us_and_has_no_usage() {
         let (p, t) = fixture("hybrid-6.18/cgroup/v1_cpu.stat");
         let s = CpuStat::parse_v1(&p, &t).unwrap();
-        assert_eq!(s, CpuStat { usage_us: None, nr_periods: Some(13), nr_throttled: Some(13), throttled_us: Some(679_175) });
+        assert_eq!(
+            s,
+            CpuStat {
+                usage_us: None,
+                nr_periods: Some(13),
+                nr_throttled: Some(13),
+                throttled_us: Some(679_175)
+            }
+        );
     }
 
     #[test]
@@ -137,14 +157,28 @@ mod tests {
     fn malformed_line_names_the_file_and_line() {
         let err = CpuStat::parse_v2(Path::new("/x/cpu.stat"), "usage_usec lots\n").unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains("/x/cpu.stat") && msg.contains("usage_usec lots"), "{msg}");
+        assert!(
+            msg.contains("/x/cpu.stat") && msg.contains("usage_usec lots"),
+            "{msg}"
+        );
     }
 
     #[test]
     fn delta_keeps_missing_fields_missing() {
-        let a = CpuStat { usage_us: Some(100), nr_periods: Some(5), ..Default::default() };
-        let b = CpuStat { usage_us: Some(350), nr_periods: Some(9), ..Default::default() };
+        let a = CpuStat {
+            usage_us: Some(100),
+            nr_periods: Some(5),
+            ..Default::default()
+        };
+        let b = CpuStat {
+            usage_us: Some(350),
+            nr_periods: Some(9),
+            ..Default::default()
+        };
         let d = b.delta(&a);
-        assert_eq!((d.usage_us, d.nr_periods, d.nr_throttled), (Some(250), Some(4), None));
+        assert_eq!(
+            (d.usage_us, d.nr_periods, d.nr_throttled),
+            (Some(250), Some(4), None)
+        );
     }
 }

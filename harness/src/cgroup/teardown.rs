@@ -20,7 +20,10 @@ pub const PATIENCE: Duration = Duration::from_secs(5);
 /// [`CgroupError::NotEmpty`] when processes survive SIGKILL for [`PATIENCE`];
 /// [`CgroupError::Dir`] when rmdir keeps failing.
 pub fn remove_tree(dir: &Path) -> Result<()> {
-    let children = std::fs::read_dir(dir).map_err(|source| CgroupError::Read { path: dir.into(), source })?;
+    let children = std::fs::read_dir(dir).map_err(|source| CgroupError::Read {
+        path: dir.into(),
+        source,
+    })?;
     for entry in children.flatten() {
         if entry.file_type().is_ok_and(|t| t.is_dir()) {
             remove_tree(&entry.path())?;
@@ -52,7 +55,11 @@ fn wait_empty(dir: &Path) -> Result<()> {
             return Ok(());
         }
         if start.elapsed() > PATIENCE {
-            return Err(CgroupError::NotEmpty { path: dir.into(), pids, waited_ms: start.elapsed().as_millis() as u64 });
+            return Err(CgroupError::NotEmpty {
+                path: dir.into(),
+                pids,
+                waited_ms: start.elapsed().as_millis() as u64,
+            });
         }
         kill_all(dir)?;
         std::thread::sleep(pause);
@@ -71,7 +78,13 @@ fn rmdir_with_backoff(dir: &Path) -> Result<()> {
                 std::thread::sleep(pause);
                 pause = (pause * 2).min(Duration::from_millis(100));
             }
-            Err(source) => return Err(CgroupError::Dir { action: "removing", path: dir.into(), source }),
+            Err(source) => {
+                return Err(CgroupError::Dir {
+                    action: "removing",
+                    path: dir.into(),
+                    source,
+                });
+            }
         }
     }
 }

@@ -34,7 +34,10 @@ pub fn prepare(h: &Hierarchy, dir: &Path) -> Result<()> {
         }
         let value = files::read(&parent.join(file))?;
         if value.trim().is_empty() {
-            return Err(CgroupError::EmptyCpuset { file, path: dir.into() });
+            return Err(CgroupError::EmptyCpuset {
+                file,
+                path: dir.into(),
+            });
         }
         files::write(&dir.join(file), value.trim())?;
     }
@@ -102,12 +105,20 @@ mod tests {
     #[test]
     fn c03_empty_cpuset_child_is_filled_from_parent() {
         let (t, child) = fake(&[("cpuset.cpus", "0-1\n"), ("cpuset.mems", "0\n")]);
-        let empty_cpus = std::fs::read_to_string("tests/fixtures/hybrid-6.18/cgroup/v1_cpuset.cpus.new_child").unwrap();
+        let empty_cpus =
+            std::fs::read_to_string("tests/fixtures/hybrid-6.18/cgroup/v1_cpuset.cpus.new_child")
+                .unwrap();
         std::fs::write(child.join("cpuset.cpus"), empty_cpus).unwrap();
         std::fs::write(child.join("cpuset.mems"), "\n").unwrap();
         prepare(&hier(&["cpuset"], t.path()), &child).unwrap();
-        assert_eq!(std::fs::read_to_string(child.join("cpuset.cpus")).unwrap(), "0-1");
-        assert_eq!(std::fs::read_to_string(child.join("cpuset.mems")).unwrap(), "0");
+        assert_eq!(
+            std::fs::read_to_string(child.join("cpuset.cpus")).unwrap(),
+            "0-1"
+        );
+        assert_eq!(
+            std::fs::read_to_string(child.join("cpuset.mems")).unwrap(),
+            "0"
+        );
     }
 
     #[test]
@@ -115,8 +126,13 @@ mod tests {
         let (t, child) = fake(&[("cpuset.cpus", "0-1\n"), ("cpuset.mems", "\n")]);
         std::fs::write(child.join("cpuset.cpus"), "").unwrap();
         std::fs::write(child.join("cpuset.mems"), "").unwrap();
-        let err = prepare(&hier(&["cpuset"], t.path()), &child).unwrap_err().to_string();
-        assert!(err.starts_with("cpuset.mems is empty in ") && err.contains("child"), "{err}");
+        let err = prepare(&hier(&["cpuset"], t.path()), &child)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("cpuset.mems is empty in ") && err.contains("child"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -124,18 +140,39 @@ mod tests {
         let (t, child) = fake(&[]);
         std::fs::write(child.join(CFS_PERIOD), "100000\n").unwrap();
         std::fs::write(child.join(CFS_QUOTA), "-1\n").unwrap();
-        let limits = Limits { cpu_max: Some(CpuMax { quota_us: Some(50_000), period_us: 100_000 }) };
+        let limits = Limits {
+            cpu_max: Some(CpuMax {
+                quota_us: Some(50_000),
+                period_us: 100_000,
+            }),
+        };
         apply(&hier(&["cpu"], t.path()), &child, &limits).unwrap();
-        assert_eq!(std::fs::read_to_string(child.join(CFS_QUOTA)).unwrap(), "50000");
-        assert_eq!(std::fs::read_to_string(child.join(CFS_PERIOD)).unwrap(), "100000");
+        assert_eq!(
+            std::fs::read_to_string(child.join(CFS_QUOTA)).unwrap(),
+            "50000"
+        );
+        assert_eq!(
+            std::fs::read_to_string(child.join(CFS_PERIOD)).unwrap(),
+            "100000"
+        );
     }
 
     #[test]
     fn failed_write_names_file_and_value() {
         let (t, child) = fake(&[]);
-        let limits = Limits { cpu_max: Some(CpuMax { quota_us: Some(50_000), period_us: 100_000 }) };
-        let err = apply(&hier(&["cpu"], t.path()), &child, &limits).unwrap_err().to_string();
-        assert!(err.starts_with("writing \"100000\" to ") && err.contains("cpu.cfs_period_us"), "{err}");
+        let limits = Limits {
+            cpu_max: Some(CpuMax {
+                quota_us: Some(50_000),
+                period_us: 100_000,
+            }),
+        };
+        let err = apply(&hier(&["cpu"], t.path()), &child, &limits)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("writing \"100000\" to ") && err.contains("cpu.cfs_period_us"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -147,6 +184,14 @@ mod tests {
         let mut s = CpuStat::default();
         read_cpu(&hier(&["cpu"], t.path()), &child, &mut s).unwrap();
         read_cpu(&hier(&["cpuacct"], t.path()), &child, &mut s).unwrap();
-        assert_eq!(s, CpuStat { usage_us: Some(687_405), nr_periods: Some(13), nr_throttled: Some(13), throttled_us: Some(679_175) });
+        assert_eq!(
+            s,
+            CpuStat {
+                usage_us: Some(687_405),
+                nr_periods: Some(13),
+                nr_throttled: Some(13),
+                throttled_us: Some(679_175)
+            }
+        );
     }
 }

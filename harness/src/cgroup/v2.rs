@@ -30,7 +30,10 @@ struct Delegation {
 static DELEGATION: Mutex<Option<Delegation>> = Mutex::new(None);
 
 fn words(path: &Path) -> Result<Vec<String>> {
-    Ok(files::read(path)?.split_whitespace().map(String::from).collect())
+    Ok(files::read(path)?
+        .split_whitespace()
+        .map(String::from)
+        .collect())
 }
 
 /// Makes the controllers of [`WANTED`] available to children of `own`, moving
@@ -58,9 +61,15 @@ pub fn acquire(own: &Path) -> Result<Vec<String>> {
     let is_root = !own.join("cgroup.type").exists();
     let must_move = !missing.is_empty() && !is_root;
     if must_move {
-        let others: Vec<i32> = files::procs(own)?.into_iter().filter(|&p| p != me).collect();
+        let others: Vec<i32> = files::procs(own)?
+            .into_iter()
+            .filter(|&p| p != me)
+            .collect();
         if !others.is_empty() {
-            return Err(CgroupError::InternalProcesses { path: own.into(), pids: others });
+            return Err(CgroupError::InternalProcesses {
+                path: own.into(),
+                pids: others,
+            });
         }
         files::mkdir(&leaf)?;
         files::write(&leaf.join("cgroup.procs"), &me.to_string())?;
@@ -73,7 +82,12 @@ pub fn acquire(own: &Path) -> Result<Vec<String>> {
         }
         enabled.push(c.clone());
     }
-    *guard = Some(Delegation { own: own.into(), leaf: if must_move { leaf } else { PathBuf::new() }, enabled, arenas: 1 });
+    *guard = Some(Delegation {
+        own: own.into(),
+        leaf: if must_move { leaf } else { PathBuf::new() },
+        enabled,
+        arenas: 1,
+    });
     words(&own.join("cgroup.subtree_control"))
 }
 
@@ -84,7 +98,9 @@ pub fn acquire(own: &Path) -> Result<Vec<String>> {
 /// Write errors with the path (the harness then stays in its leaf).
 pub fn release() -> Result<()> {
     let mut guard = DELEGATION.lock().unwrap_or_else(|e| e.into_inner());
-    let Some(d) = guard.as_mut() else { return Ok(()) };
+    let Some(d) = guard.as_mut() else {
+        return Ok(());
+    };
     d.arenas -= 1;
     if d.arenas > 0 {
         return Ok(());
@@ -152,11 +168,25 @@ mod tests {
     #[test]
     fn cpu_max_is_written_as_quota_and_period() {
         let t = tempfile::tempdir().unwrap();
-        std::fs::copy("tests/fixtures/v2-debian-6.1/new_child_cpu.max", t.path().join("cpu.max")).unwrap();
-        let limits = Limits { cpu_max: Some(CpuMax { quota_us: Some(50_000), period_us: 100_000 }) };
+        std::fs::copy(
+            "tests/fixtures/v2-debian-6.1/new_child_cpu.max",
+            t.path().join("cpu.max"),
+        )
+        .unwrap();
+        let limits = Limits {
+            cpu_max: Some(CpuMax {
+                quota_us: Some(50_000),
+                period_us: 100_000,
+            }),
+        };
         apply(t.path(), &limits).unwrap();
         let written = std::fs::read_to_string(t.path().join("cpu.max")).unwrap();
-        assert_eq!(written, std::fs::read_to_string("tests/fixtures/v2-debian-6.1/bench_cpu.max").unwrap().trim());
+        assert_eq!(
+            written,
+            std::fs::read_to_string("tests/fixtures/v2-debian-6.1/bench_cpu.max")
+                .unwrap()
+                .trim()
+        );
     }
 
     #[test]
@@ -164,7 +194,10 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         std::fs::write(t.path().join("cgroup.subtree_control"), "").unwrap();
         prepare_arena(t.path(), &["cpu".into(), "memory".into()]).unwrap();
-        assert_eq!(std::fs::read_to_string(t.path().join("cgroup.subtree_control")).unwrap(), "+cpu +memory");
+        assert_eq!(
+            std::fs::read_to_string(t.path().join("cgroup.subtree_control")).unwrap(),
+            "+cpu +memory"
+        );
     }
 
     #[test]
@@ -172,12 +205,33 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let own = t.path();
         let fixture = Path::new("tests/fixtures/v2-debian-6.1");
-        std::fs::copy(fixture.join("runner_cgroup.controllers"), own.join("cgroup.controllers")).unwrap();
-        std::fs::copy(fixture.join("runner_cgroup.subtree_control"), own.join("cgroup.subtree_control")).unwrap();
+        std::fs::copy(
+            fixture.join("runner_cgroup.controllers"),
+            own.join("cgroup.controllers"),
+        )
+        .unwrap();
+        std::fs::copy(
+            fixture.join("runner_cgroup.subtree_control"),
+            own.join("cgroup.subtree_control"),
+        )
+        .unwrap();
         std::fs::write(own.join("cgroup.type"), "domain\n").unwrap();
-        std::fs::write(own.join("cgroup.procs"), format!("{}\n4242\n", std::process::id())).unwrap();
+        std::fs::write(
+            own.join("cgroup.procs"),
+            format!("{}\n4242\n", std::process::id()),
+        )
+        .unwrap();
         let err = acquire(own).unwrap_err().to_string();
-        assert!(err.contains("no-internal-processes") && err.contains(&own.display().to_string()) && err.contains("4242"), "{err}");
-        assert!(!own.join(format!("{HARNESS_LEAF_PREFIX}{}", std::process::id())).exists(), "no leaf may be left behind");
+        assert!(
+            err.contains("no-internal-processes")
+                && err.contains(&own.display().to_string())
+                && err.contains("4242"),
+            "{err}"
+        );
+        assert!(
+            !own.join(format!("{HARNESS_LEAF_PREFIX}{}", std::process::id()))
+                .exists(),
+            "no leaf may be left behind"
+        );
     }
 }

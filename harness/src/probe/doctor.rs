@@ -9,7 +9,11 @@ use nix::sched::CloneFlags;
 use std::path::Path;
 
 fn check(name: impl Into<String>, status: CheckStatus, detail: impl Into<String>) -> Check {
-    Check { name: name.into(), status, detail: detail.into() }
+    Check {
+        name: name.into(),
+        status,
+        detail: detail.into(),
+    }
 }
 
 /// Runs every check. `host` is the discovered layout, or why it could not be discovered.
@@ -20,9 +24,15 @@ pub fn doctor(host: Result<&CgroupHost, &cgroup::CgroupError>) -> Doctor {
             let note = match h.layout {
                 Layout::V2 => "unified: limits and accounting in one cgroup2 tree",
                 Layout::V1 => "legacy: one hierarchy per controller, no per-cgroup PSI",
-                Layout::Hybrid => "v1 controllers for limits; the cgroup2 tree for tracking and per-cgroup PSI",
+                Layout::Hybrid => {
+                    "v1 controllers for limits; the cgroup2 tree for tracking and per-cgroup PSI"
+                }
             };
-            checks.push(check("layout", CheckStatus::Ok, format!("{} ({note})", h.layout)));
+            checks.push(check(
+                "layout",
+                CheckStatus::Ok,
+                format!("{} ({note})", h.layout),
+            ));
             cgroup_checks(h, &mut checks);
             h.layout.to_string()
         }
@@ -36,9 +46,17 @@ pub fn doctor(host: Result<&CgroupHost, &cgroup::CgroupError>) -> Doctor {
     checks.extend(perf_checks());
     checks.extend(namespace_checks());
     checks.push(if sys::has_clone3() {
-        check("clone3", CheckStatus::Ok, "clone3(2) present; CLONE_INTO_CGROUP needs a v2 layout")
+        check(
+            "clone3",
+            CheckStatus::Ok,
+            "clone3(2) present; CLONE_INTO_CGROUP needs a v2 layout",
+        )
     } else {
-        check("clone3", CheckStatus::Unavailable, "clone3(2) answers ENOSYS (kernel < 5.3): cgroup.procs attach is used")
+        check(
+            "clone3",
+            CheckStatus::Unavailable,
+            "clone3(2) answers ENOSYS (kernel < 5.3): cgroup.procs attach is used",
+        )
     });
     checks.push(match crate::workload::locate() {
         Ok(p) => check("workload binary", CheckStatus::Ok, p.display().to_string()),
@@ -51,17 +69,29 @@ pub fn doctor(host: Result<&CgroupHost, &cgroup::CgroupError>) -> Doctor {
 /// cgroups there) and the per-cgroup PSI of the cgroup2 tree.
 fn cgroup_checks(host: &CgroupHost, checks: &mut Vec<Check>) {
     for h in &host.hierarchies {
-        let name = if h.unified { "cgroup2 tree".to_string() } else { format!("controller {}", h.controllers.join(",")) };
-        let probe = h.own_dir.join(format!("{}probe-{}", cgroup::PREFIX, std::process::id()));
+        let name = if h.unified {
+            "cgroup2 tree".to_string()
+        } else {
+            format!("controller {}", h.controllers.join(","))
+        };
+        let probe = h
+            .own_dir
+            .join(format!("{}probe-{}", cgroup::PREFIX, std::process::id()));
         let status = match cgroup::files::mkdir(&probe) {
             Ok(()) => {
                 let _ = std::fs::remove_dir(&probe);
-                check(name, CheckStatus::Ok, format!("can create cgroups beneath {}", h.own_dir.display()))
+                check(
+                    name,
+                    CheckStatus::Ok,
+                    format!("can create cgroups beneath {}", h.own_dir.display()),
+                )
             }
             Err(e) => check(
                 name,
                 CheckStatus::Error,
-                format!("{e}: run as root, or from a delegated cgroup subtree (systemd: Delegate=yes)"),
+                format!(
+                    "{e}: run as root, or from a delegated cgroup subtree (systemd: Delegate=yes)"
+                ),
             ),
         };
         checks.push(status);
@@ -78,13 +108,24 @@ fn cgroup_checks(host: &CgroupHost, checks: &mut Vec<Check>) {
 pub fn psi_status(path: &Path) -> (CheckStatus, String) {
     match std::fs::read_to_string(path) {
         Ok(_) => (CheckStatus::Ok, format!("ok ({})", path.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            (CheckStatus::Unavailable, format!("absent: no {} (kernel built without CONFIG_PSI)", path.display()))
-        }
-        Err(e) if e.raw_os_error() == Some(libc::EOPNOTSUPP) => {
-            (CheckStatus::Unavailable, format!("disabled: reading {} gives EOPNOTSUPP (boot with psi=1)", path.display()))
-        }
-        Err(e) => (CheckStatus::Unavailable, format!("unreadable: {}: {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (
+            CheckStatus::Unavailable,
+            format!(
+                "absent: no {} (kernel built without CONFIG_PSI)",
+                path.display()
+            ),
+        ),
+        Err(e) if e.raw_os_error() == Some(libc::EOPNOTSUPP) => (
+            CheckStatus::Unavailable,
+            format!(
+                "disabled: reading {} gives EOPNOTSUPP (boot with psi=1)",
+                path.display()
+            ),
+        ),
+        Err(e) => (
+            CheckStatus::Unavailable,
+            format!("unreadable: {}: {e}", path.display()),
+        ),
     }
 }
 
@@ -93,22 +134,30 @@ fn perf_checks() -> Vec<Check> {
     use perf_event::events::{Hardware, Software};
     let explain = |e: std::io::Error| match e.raw_os_error() {
         Some(libc::EACCES) => {
-            let level = std::fs::read_to_string("/proc/sys/kernel/perf_event_paranoid").unwrap_or_default();
+            let level =
+                std::fs::read_to_string("/proc/sys/kernel/perf_event_paranoid").unwrap_or_default();
             format!("EACCES: perf_event_paranoid = {}", level.trim())
         }
         Some(libc::EPERM) => "EPERM: blocked by seccomp or missing CAP_PERFMON".to_string(),
-        Some(libc::ENOENT) | Some(libc::EOPNOTSUPP) => format!("{e}: no such counters here (typical of VMs)"),
+        Some(libc::ENOENT) | Some(libc::EOPNOTSUPP) => {
+            format!("{e}: no such counters here (typical of VMs)")
+        }
         _ => e.to_string(),
     };
-    let software = perf_event::Builder::new(Software::TASK_CLOCK).include_kernel().build();
+    let software = perf_event::Builder::new(Software::TASK_CLOCK)
+        .include_kernel()
+        .build();
     let hardware = perf_event::Builder::new(Hardware::INSTRUCTIONS).build();
-    [("perf software events", software.map(drop)), ("perf hardware events", hardware.map(drop))]
-        .into_iter()
-        .map(|(name, r)| match r {
-            Ok(()) => check(name, CheckStatus::Ok, "perf_event_open succeeded"),
-            Err(e) => check(name, CheckStatus::Unavailable, explain(e)),
-        })
-        .collect()
+    [
+        ("perf software events", software.map(drop)),
+        ("perf hardware events", hardware.map(drop)),
+    ]
+    .into_iter()
+    .map(|(name, r)| match r {
+        Ok(()) => check(name, CheckStatus::Ok, "perf_event_open succeeded"),
+        Err(e) => check(name, CheckStatus::Unavailable, explain(e)),
+    })
+    .collect()
 }
 
 /// Clones a child into each namespace alone.
@@ -124,8 +173,16 @@ fn namespace_checks() -> Vec<Check> {
     ]
     .into_iter()
     .map(|(name, flag)| match sys::probe_clone(flag) {
-        Ok(()) => check(format!("namespace {name}"), CheckStatus::Ok, "clone(2) succeeded"),
-        Err(e) => check(format!("namespace {name}"), CheckStatus::Unavailable, format!("clone(2): {e}")),
+        Ok(()) => check(
+            format!("namespace {name}"),
+            CheckStatus::Ok,
+            "clone(2) succeeded",
+        ),
+        Err(e) => check(
+            format!("namespace {name}"),
+            CheckStatus::Unavailable,
+            format!("clone(2): {e}"),
+        ),
     })
     .collect()
 }
@@ -143,7 +200,10 @@ mod tests {
 
     #[test]
     fn c06_readable_psi_file_is_ok() {
-        let p = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/hybrid-6.18/proc/pressure_cpu"));
+        let p = Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/hybrid-6.18/proc/pressure_cpu"
+        ));
         assert_eq!(psi_status(p).0, CheckStatus::Ok);
     }
 }

@@ -30,13 +30,21 @@ pub fn parse_cpu_list(text: &str) -> Option<usize> {
 /// Takes the fingerprint of this host; what cannot be read is marked unavailable.
 pub fn fingerprint(host: &CgroupHost) -> HostFingerprint {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let cpu_model = cpuinfo
+    let cpu_model = cpuinfo.lines().find_map(|l| {
+        l.strip_prefix("model name")?
+            .split_once(':')
+            .map(|(_, v)| v.trim().to_string())
+    });
+    let virtualised = cpuinfo
         .lines()
-        .find_map(|l| l.strip_prefix("model name")?.split_once(':').map(|(_, v)| v.trim().to_string()));
-    let virtualised = cpuinfo.lines().any(|l| l.starts_with("flags") && l.split_whitespace().any(|f| f == "hypervisor"));
-    let online = std::fs::read_to_string("/sys/devices/system/cpu/online").ok().and_then(|s| parse_cpu_list(&s));
+        .any(|l| l.starts_with("flags") && l.split_whitespace().any(|f| f == "hypervisor"));
+    let online = std::fs::read_to_string("/sys/devices/system/cpu/online")
+        .ok()
+        .and_then(|s| parse_cpu_list(&s));
     HostFingerprint {
-        kernel: nix::sys::utsname::uname().map(|u| u.release().to_string_lossy().into_owned()).unwrap_or_default(),
+        kernel: nix::sys::utsname::uname()
+            .map(|u| u.release().to_string_lossy().into_owned())
+            .unwrap_or_default(),
         layout: host.layout.to_string(),
         cpu_model,
         cpus: online.unwrap_or_else(isobench_workloads::cpu_hog::cpus_allowed),
@@ -44,7 +52,9 @@ pub fn fingerprint(host: &CgroupHost) -> HostFingerprint {
         smt: if Path::new("/sys/devices/system/cpu/smt/control").exists() {
             read_trimmed("/sys/devices/system/cpu/smt/control")
         } else {
-            Reading::Unavailable("no /sys/devices/system/cpu/smt (kernel without SMT control)".into())
+            Reading::Unavailable(
+                "no /sys/devices/system/cpu/smt (kernel without SMT control)".into(),
+            )
         },
         governor: read_trimmed("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"),
         virtualised,

@@ -44,7 +44,14 @@ pub struct NamespaceSet {
 
 impl NamespaceSet {
     /// Every namespace isobench knows: pid, mnt, uts, ipc, net and cgroup.
-    pub const ALL: NamespaceSet = NamespaceSet { pid: true, mnt: true, uts: true, ipc: true, net: true, cgroup: true };
+    pub const ALL: NamespaceSet = NamespaceSet {
+        pid: true,
+        mnt: true,
+        uts: true,
+        ipc: true,
+        net: true,
+        cgroup: true,
+    };
 
     /// True when no namespace is requested.
     pub fn is_empty(&self) -> bool {
@@ -67,10 +74,17 @@ impl NamespaceSet {
 
     /// Names of the namespaces in the set, e.g. `["pid", "net"]`.
     pub fn names(&self) -> Vec<&'static str> {
-        [(self.pid, "pid"), (self.mnt, "mnt"), (self.uts, "uts"), (self.ipc, "ipc"), (self.net, "net"), (self.cgroup, "cgroup")]
-            .into_iter()
-            .filter_map(|(on, n)| on.then_some(n))
-            .collect()
+        [
+            (self.pid, "pid"),
+            (self.mnt, "mnt"),
+            (self.uts, "uts"),
+            (self.ipc, "ipc"),
+            (self.net, "net"),
+            (self.cgroup, "cgroup"),
+        ]
+        .into_iter()
+        .filter_map(|(on, n)| on.then_some(n))
+        .collect()
     }
 }
 
@@ -78,7 +92,9 @@ impl NamespaceSet {
 #[derive(Debug, thiserror::Error)]
 pub enum SpawnError {
     /// clone(2) refused the namespaces.
-    #[error("clone with namespaces {namespaces:?} failed: {errno} (needs root or CAP_SYS_ADMIN; see `isobench doctor`)")]
+    #[error(
+        "clone with namespaces {namespaces:?} failed: {errno} (needs root or CAP_SYS_ADMIN; see `isobench doctor`)"
+    )]
     Clone {
         /// The namespaces asked for.
         namespaces: Vec<&'static str>,
@@ -109,7 +125,12 @@ pub enum SpawnError {
 ///
 /// # Errors
 /// [`SpawnError`] naming the step; a child that was created is killed and reaped.
-pub fn spawn(program: &Path, args: &[String], ns: NamespaceSet, cgroup: Option<&Cgroup>) -> Result<Process, SpawnError> {
+pub fn spawn(
+    program: &Path,
+    args: &[String],
+    ns: NamespaceSet,
+    cgroup: Option<&Cgroup>,
+) -> Result<Process, SpawnError> {
     let setup = |what: &str, e: &dyn std::fmt::Display| SpawnError::Setup(format!("{what}: {e}"));
     let mut argv = vec![program.as_os_str().as_bytes().to_vec()];
     if !ns.is_empty() {
@@ -131,8 +152,10 @@ pub fn spawn(program: &Path, args: &[String], ns: NamespaceSet, cgroup: Option<&
         .map(|(k, v)| cstring([k.as_bytes(), b"=", v.as_bytes()].concat()))
         .collect::<Result<Vec<_>, _>>()?;
     let report = tempfile::tempfile().map_err(|e| setup("creating the report file", &e))?;
-    let (release_rd, release_wr) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| setup("pipe", &e))?;
-    let (fail_rd, fail_wr) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| setup("pipe", &e))?;
+    let (release_rd, release_wr) =
+        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| setup("pipe", &e))?;
+    let (fail_rd, fail_wr) =
+        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| setup("pipe", &e))?;
     let plan = sys::ExecPlan {
         program: cstring(program.as_os_str().as_bytes().to_vec())?,
         argv: argv.into_iter().map(cstring).collect::<Result<_, _>>()?,
@@ -142,7 +165,10 @@ pub fn spawn(program: &Path, args: &[String], ns: NamespaceSet, cgroup: Option<&
         failure: fail_wr.as_fd(),
         unshare_cgroup: ns.cgroup,
     };
-    let pid = sys::clone_waiting(ns.clone_flags(), &plan).map_err(|errno| SpawnError::Clone { namespaces: ns.names(), errno })?;
+    let pid = sys::clone_waiting(ns.clone_flags(), &plan).map_err(|errno| SpawnError::Clone {
+        namespaces: ns.names(),
+        errno,
+    })?;
     drop(plan);
     drop((release_rd, fail_wr));
     let mut process = Process::new(pid, report);
@@ -152,10 +178,13 @@ pub fn spawn(program: &Path, args: &[String], ns: NamespaceSet, cgroup: Option<&
     nix::unistd::write(&release_wr, &[1]).map_err(|e| setup("releasing the child", &e))?;
     drop(release_wr);
     let mut report = [0u8; 8];
-    let n = nix::unistd::read(&fail_rd, &mut report).map_err(|e| setup("reading the child's status", &e))?;
+    let n = nix::unistd::read(&fail_rd, &mut report)
+        .map_err(|e| setup("reading the child's status", &e))?;
     if n == report.len() {
         let step = u32::from_ne_bytes(report[..4].try_into().expect("4 bytes"));
-        let errno = nix::errno::Errno::from_raw(u32::from_ne_bytes(report[4..].try_into().expect("4 bytes")) as i32);
+        let errno = nix::errno::Errno::from_raw(u32::from_ne_bytes(
+            report[4..].try_into().expect("4 bytes"),
+        ) as i32);
         process.kill_and_reap();
         return Err(SpawnError::Child {
             program: program.into(),

@@ -42,7 +42,11 @@ pub enum WaitError {
 
 impl Process {
     pub(super) fn new(pid: Pid, stdout: File) -> Process {
-        Process { pid, stdout, status: None }
+        Process {
+            pid,
+            stdout,
+            status: None,
+        }
     }
 
     /// The pid, in the harness's pid namespace.
@@ -64,7 +68,10 @@ impl Process {
                 self.status = Some(s);
                 Ok(true)
             }
-            Err(errno) => Err(WaitError::Wait { pid: self.pid(), errno }),
+            Err(errno) => Err(WaitError::Wait {
+                pid: self.pid(),
+                errno,
+            }),
         }
     }
 
@@ -83,7 +90,10 @@ impl Process {
                 return Err(WaitError::Interrupted);
             }
             if start.elapsed() > limit {
-                return Err(WaitError::Timeout { pid: self.pid(), waited: start.elapsed() });
+                return Err(WaitError::Timeout {
+                    pid: self.pid(),
+                    waited: start.elapsed(),
+                });
             }
             std::thread::sleep(Duration::from_millis(5));
         }

@@ -30,7 +30,9 @@ impl ChildStep {
 
     /// The step for a code written by the child, if it is one.
     pub fn from_code(code: u32) -> Option<ChildStep> {
-        [ChildStep::UnshareCgroup, ChildStep::Stdout, ChildStep::Exec].into_iter().find(|s| s.code() == code)
+        [ChildStep::UnshareCgroup, ChildStep::Stdout, ChildStep::Exec]
+            .into_iter()
+            .find(|s| s.code() == code)
     }
 }
 
@@ -61,10 +63,24 @@ pub struct ExecPlan<'a> {
 /// The errno of clone(2): EPERM without privilege for a namespace, EINVAL for a
 /// namespace the kernel lacks, ENOSPC at a namespace count limit.
 pub fn clone_waiting(flags: CloneFlags, plan: &ExecPlan<'_>) -> Result<Pid, Errno> {
-    let argv: Vec<*const c_char> = plan.argv.iter().map(|a| a.as_ptr()).chain(std::iter::once(std::ptr::null())).collect();
-    let envp: Vec<*const c_char> = plan.envp.iter().map(|a| a.as_ptr()).chain(std::iter::once(std::ptr::null())).collect();
-    let (program, stdout, release, failure) =
-        (plan.program.as_ptr(), plan.stdout.as_raw_fd(), plan.release.as_raw_fd(), plan.failure.as_raw_fd());
+    let argv: Vec<*const c_char> = plan
+        .argv
+        .iter()
+        .map(|a| a.as_ptr())
+        .chain(std::iter::once(std::ptr::null()))
+        .collect();
+    let envp: Vec<*const c_char> = plan
+        .envp
+        .iter()
+        .map(|a| a.as_ptr())
+        .chain(std::iter::once(std::ptr::null()))
+        .collect();
+    let (program, stdout, release, failure) = (
+        plan.program.as_ptr(),
+        plan.stdout.as_raw_fd(),
+        plan.release.as_raw_fd(),
+        plan.failure.as_raw_fd(),
+    );
     let unshare_cgroup = plan.unshare_cgroup;
     let child = move || -> isize {
         // SAFETY: runs in the child, a copy of the parent's address space (no CLONE_VM);
@@ -73,7 +89,11 @@ pub fn clone_waiting(flags: CloneFlags, plan: &ExecPlan<'_>) -> Result<Pid, Errn
         unsafe {
             let fail = |step: ChildStep| -> ! {
                 let report: [u32; 2] = [step.code(), *libc::__errno_location() as u32];
-                libc::write(failure, report.as_ptr().cast(), std::mem::size_of_val(&report));
+                libc::write(
+                    failure,
+                    report.as_ptr().cast(),
+                    std::mem::size_of_val(&report),
+                );
                 libc::_exit(127)
             };
             libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
@@ -105,7 +125,14 @@ pub fn clone_waiting(flags: CloneFlags, plan: &ExecPlan<'_>) -> Result<Pid, Errn
 pub fn probe_clone(flags: CloneFlags) -> Result<(), Errno> {
     let mut stack = vec![0u8; 64 * 1024];
     // SAFETY: the child only calls _exit, which is async-signal-safe.
-    let pid = unsafe { nix::sched::clone(Box::new(|| libc::_exit(0)), &mut stack, flags, Some(libc::SIGCHLD)) }?;
+    let pid = unsafe {
+        nix::sched::clone(
+            Box::new(|| libc::_exit(0)),
+            &mut stack,
+            flags,
+            Some(libc::SIGCHLD),
+        )
+    }?;
     nix::sys::wait::waitpid(pid, None).map(|_| ())
 }
 

@@ -18,9 +18,11 @@ use crate::interrupt;
 use crate::sandbox::{self, NamespaceSet, Process};
 use crate::workload;
 use anyhow::{Context, Result, bail};
-use nix::sys::wait::WaitStatus;
-use isobench_reports::schema::{Condition, ConditionRun, CpuAccount, Round, ScenarioResult, ScenarioStatus};
+use isobench_reports::schema::{
+    Condition, ConditionRun, CpuAccount, Round, ScenarioResult, ScenarioStatus,
+};
 use isobench_workloads::report::{WorkloadReport, add_pairs, new_histogram};
+use nix::sys::wait::WaitStatus;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use serde::Serialize;
@@ -54,7 +56,10 @@ impl CpuShareSpec {
             unit_us: 100,
             victim_cpus: 0.5,
             aggressor_threads: None,
-            aggressor_cpu_max: CpuMax { quota_us: Some(50_000), period_us: 100_000 },
+            aggressor_cpu_max: CpuMax {
+                quota_us: Some(50_000),
+                period_us: 100_000,
+            },
             namespaces: NamespaceSet::ALL,
         }
     }
@@ -62,10 +67,15 @@ impl CpuShareSpec {
 
 /// Runs every round of the scenario. Failures and interruptions end it early
 /// with the rounds recorded so far and the reason in its status.
-pub fn run(spec: &CpuShareSpec, ctx: &RunContext<'_>, progress: &mut dyn Progress) -> ScenarioResult {
+pub fn run(
+    spec: &CpuShareSpec,
+    ctx: &RunContext<'_>,
+    progress: &mut dyn Progress,
+) -> ScenarioResult {
     let mut result = ScenarioResult {
         name: NAME.into(),
-        description: "CPU share of a cpu.max-limited aggressor, and what the victim beside it keeps".into(),
+        description:
+            "CPU share of a cpu.max-limited aggressor, and what the victim beside it keeps".into(),
         spec: serde_json::to_value(spec).unwrap_or_default(),
         status: ScenarioStatus::Complete,
         rounds: Vec::new(),
@@ -83,11 +93,13 @@ pub fn run(spec: &CpuShareSpec, ctx: &RunContext<'_>, progress: &mut dyn Progres
             match run_condition(spec, ctx, index, condition) {
                 Ok(sample) => round.push(sample),
                 Err(e) if interrupt::requested() => {
-                    result.status = ScenarioStatus::Interrupted(format!("round {index}, {condition}: {e:#}"));
+                    result.status =
+                        ScenarioStatus::Interrupted(format!("round {index}, {condition}: {e:#}"));
                     break;
                 }
                 Err(e) => {
-                    result.status = ScenarioStatus::Failed(format!("round {index}, {condition}: {e:#}"));
+                    result.status =
+                        ScenarioStatus::Failed(format!("round {index}, {condition}: {e:#}"));
                     break;
                 }
             }
@@ -96,7 +108,11 @@ pub fn run(spec: &CpuShareSpec, ctx: &RunContext<'_>, progress: &mut dyn Progres
         if result.status != ScenarioStatus::Complete {
             break;
         }
-        result.rounds.push(Round { index, order, conditions: round.iter().map(|s| s.run.clone()).collect() });
+        result.rounds.push(Round {
+            index,
+            order,
+            conditions: round.iter().map(|s| s.run.clone()).collect(),
+        });
         samples.push(round);
         metrics::derive(&mut result, &samples);
         progress.round_done(&result);
@@ -108,30 +124,62 @@ pub fn run(spec: &CpuShareSpec, ctx: &RunContext<'_>, progress: &mut dyn Progres
 /// The expected share of the isolated aggressor: quota/period capped by the
 /// CPUs it may run on and by its thread count (DESIGN §2 "CPU share").
 fn expected_share(spec: &CpuShareSpec, cpus_allowed: usize, threads: usize) -> Option<f64> {
-    Some(spec.aggressor_cpu_max.cpus()?.min(cpus_allowed as f64).min(threads as f64))
+    Some(
+        spec.aggressor_cpu_max
+            .cpus()?
+            .min(cpus_allowed as f64)
+            .min(threads as f64),
+    )
 }
 
 /// One condition: start the sandboxes, measure the window, collect the reports.
-fn run_condition(spec: &CpuShareSpec, ctx: &RunContext<'_>, round: usize, condition: Condition) -> Result<ConditionSample> {
+fn run_condition(
+    spec: &CpuShareSpec,
+    ctx: &RunContext<'_>,
+    round: usize,
+    condition: Condition,
+) -> Result<ConditionSample> {
     let t = spec.timing;
     let threads = spec.aggressor_threads.unwrap_or(ctx.cpus_allowed);
     let isolated = condition == Condition::Isolated;
-    let ns = if isolated { spec.namespaces } else { NamespaceSet::default() };
+    let ns = if isolated {
+        spec.namespaces
+    } else {
+        NamespaceSet::default()
+    };
     let name = |role: &str| format!("r{round}-{condition}-{role}");
-    let victim_cg = ctx.arena.sandbox(&name("victim"), &Limits::default()).context("creating the victim's cgroup")?;
+    let victim_cg = ctx
+        .arena
+        .sandbox(&name("victim"), &Limits::default())
+        .context("creating the victim's cgroup")?;
     let aggressor_cg = match condition {
         Condition::Solo => None,
         _ => {
-            let limits = Limits { cpu_max: isolated.then_some(spec.aggressor_cpu_max) };
-            Some(ctx.arena.sandbox(&name("aggressor"), &limits).context("creating the aggressor's cgroup")?)
+            let limits = Limits {
+                cpu_max: isolated.then_some(spec.aggressor_cpu_max),
+            };
+            Some(
+                ctx.arena
+                    .sandbox(&name("aggressor"), &limits)
+                    .context("creating the aggressor's cgroup")?,
+            )
         }
     };
     let unit_s = ctx.calibration.unit_ns as f64 / 1e9;
     let rate = spec.victim_cpus / unit_s;
     let mut aggressor = match &aggressor_cg {
         Some(cg) => {
-            let args = strings(&["cpu-hog", "--threads", &threads.to_string(), "--duration", &(t.warmup_s + t.duration_s + 2.0).to_string()]);
-            Some(sandbox::spawn(&ctx.workload_bin, &args, ns, Some(cg)).context("starting the aggressor")?)
+            let args = strings(&[
+                "cpu-hog",
+                "--threads",
+                &threads.to_string(),
+                "--duration",
+                &(t.warmup_s + t.duration_s + 2.0).to_string(),
+            ]);
+            Some(
+                sandbox::spawn(&ctx.workload_bin, &args, ns, Some(cg))
+                    .context("starting the aggressor")?,
+            )
         }
         None => None,
     };
@@ -146,18 +194,25 @@ fn run_condition(spec: &CpuShareSpec, ctx: &RunContext<'_>, round: usize, condit
         "--duration",
         &t.duration_s.to_string(),
     ]);
-    let mut victim = sandbox::spawn(&ctx.workload_bin, &victim_args, ns, Some(&victim_cg)).context("starting the victim")?;
+    let mut victim = sandbox::spawn(&ctx.workload_bin, &victim_args, ns, Some(&victim_cg))
+        .context("starting the victim")?;
     let harness0 = own_cpu_s()?;
     if !interrupt::sleep(Duration::from_secs_f64(t.warmup_s)) {
         bail!("interrupted");
     }
-    let (wall0, v0, a0) = (Instant::now(), victim_cg.cpu_stat()?, stat_of(aggressor_cg.as_ref())?);
+    let (wall0, v0, a0) = (
+        Instant::now(),
+        victim_cg.cpu_stat()?,
+        stat_of(aggressor_cg.as_ref())?,
+    );
     if !interrupt::sleep(Duration::from_secs_f64(t.duration_s)) {
         bail!("interrupted");
     }
     let (v1, a1) = (victim_cg.cpu_stat()?, stat_of(aggressor_cg.as_ref())?);
     let wall = wall0.elapsed().as_secs_f64();
-    let status = victim.wait_for(Duration::from_secs_f64(t.duration_s + 30.0)).context("waiting for the victim")?;
+    let status = victim
+        .wait_for(Duration::from_secs_f64(t.duration_s + 30.0))
+        .context("waiting for the victim")?;
     if status != WaitStatus::Exited(nix::unistd::Pid::from_raw(victim.pid()), 0) {
         bail!("the victim ended with {status:?} (its stderr is above)");
     }
@@ -168,7 +223,11 @@ fn run_condition(spec: &CpuShareSpec, ctx: &RunContext<'_>, round: usize, condit
     let report = victim_report(&mut victim)?;
     let mut aggressors = Vec::new();
     if let (Some(cg), Some(a0), Some(a1)) = (aggressor_cg.as_ref(), a0, a1) {
-        let expected = if isolated { expected_share(spec, ctx.cpus_allowed, threads) } else { None };
+        let expected = if isolated {
+            expected_share(spec, ctx.cpus_allowed, threads)
+        } else {
+            None
+        };
         aggressors.push(account("aggressor", &a1.delta(&a0), wall, expected, cg)?);
     }
     let victim_cpu = account("victim", &v1.delta(&v0), wall, None, &victim_cg)?;
@@ -180,7 +239,13 @@ fn run_condition(spec: &CpuShareSpec, ctx: &RunContext<'_>, round: usize, condit
     let mut histogram = new_histogram();
     add_pairs(&mut histogram, &report.latency_ns)?;
     Ok(ConditionSample {
-        run: ConditionRun { condition, victim: metrics::victim_run(&report, &histogram), aggressors, victim_cpu, harness_cpu_share },
+        run: ConditionRun {
+            condition,
+            victim: metrics::victim_run(&report, &histogram),
+            aggressors,
+            victim_cpu,
+            harness_cpu_share,
+        },
         histogram,
         missed: report.missed,
     })
@@ -203,8 +268,16 @@ fn own_cpu_s() -> Result<f64> {
 }
 
 /// The CPU account of one sandbox over a window of `wall_s` seconds.
-fn account(sandbox: &str, d: &CpuStat, wall_s: f64, expected: Option<f64>, cg: &Cgroup) -> Result<CpuAccount> {
-    let usage_us = d.usage_us.with_context(|| format!("no CPU usage in the accounting of {}", cg.path().display()))?;
+fn account(
+    sandbox: &str,
+    d: &CpuStat,
+    wall_s: f64,
+    expected: Option<f64>,
+    cg: &Cgroup,
+) -> Result<CpuAccount> {
+    let usage_us = d
+        .usage_us
+        .with_context(|| format!("no CPU usage in the accounting of {}", cg.path().display()))?;
     Ok(CpuAccount {
         sandbox: sandbox.into(),
         cpu_share: usage_us as f64 / 1e6 / wall_s,

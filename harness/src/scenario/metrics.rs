@@ -7,7 +7,9 @@
 
 use crate::stats::bootstrap;
 use hdrhistogram::Histogram;
-use isobench_reports::schema::{Condition, ConditionRun, LatencyCdf, Metric, ScenarioResult, VictimRun};
+use isobench_reports::schema::{
+    Condition, ConditionRun, LatencyCdf, Metric, ScenarioResult, VictimRun,
+};
 use isobench_workloads::report::UnitsReport;
 
 /// Share of periods throttled above which a sandbox under its quota is flagged (DESIGN §2).
@@ -42,8 +44,19 @@ fn find(round: &[ConditionSample], c: Condition) -> Option<&ConditionSample> {
 }
 
 /// Builds a metric from per-round values; `reason` explains a metric no round could measure.
-fn metric(name: &str, condition: Option<Condition>, unit: &str, per_round: Vec<Option<f64>>, reason: &str) -> Metric {
-    let values: Vec<f64> = per_round.iter().flatten().copied().filter(|v| v.is_finite()).collect();
+fn metric(
+    name: &str,
+    condition: Option<Condition>,
+    unit: &str,
+    per_round: Vec<Option<f64>>,
+    reason: &str,
+) -> Metric {
+    let values: Vec<f64> = per_round
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect();
     let est = bootstrap::mean_ci(&values);
     Metric {
         name: name.into(),
@@ -62,22 +75,41 @@ pub fn derive(result: &mut ScenarioResult, rounds: &[Vec<ConditionSample>]) {
     let per = |c: Condition, f: &dyn Fn(&ConditionSample) -> Option<f64>| -> Vec<Option<f64>> {
         rounds.iter().map(|r| find(r, c).and_then(f)).collect()
     };
-    let relative = |c: Condition, f: &dyn Fn(&ConditionSample, &ConditionSample) -> Option<f64>| -> Vec<Option<f64>> {
-        rounds.iter().map(|r| f(find(r, c)?, find(r, Condition::Solo)?)).collect()
+    let relative = |c: Condition,
+                    f: &dyn Fn(&ConditionSample, &ConditionSample) -> Option<f64>|
+     -> Vec<Option<f64>> {
+        rounds
+            .iter()
+            .map(|r| f(find(r, c)?, find(r, Condition::Solo)?))
+            .collect()
     };
     let aggressor = |s: &ConditionSample| s.run.aggressors.first().cloned();
     let mut m = Vec::new();
     for c in [Condition::Contended, Condition::Isolated] {
-        m.push(metric("aggressor.cpu_share", Some(c), "CPUs", per(c, &|s| Some(aggressor(s)?.cpu_share)), "no aggressor ran"));
+        m.push(metric(
+            "aggressor.cpu_share",
+            Some(c),
+            "CPUs",
+            per(c, &|s| Some(aggressor(s)?.cpu_share)),
+            "no aggressor ran",
+        ));
     }
     let iso = Condition::Isolated;
     let expected = |s: &ConditionSample| aggressor(s)?.cpu_share_expected;
-    m.push(metric("aggressor.cpu_share_expected", Some(iso), "CPUs", per(iso, &expected), "the aggressor has no CPU quota"));
+    m.push(metric(
+        "aggressor.cpu_share_expected",
+        Some(iso),
+        "CPUs",
+        per(iso, &expected),
+        "the aggressor has no CPU quota",
+    ));
     m.push(metric(
         "aggressor.cpu_share_error_pp",
         Some(iso),
         "pp",
-        per(iso, &|s| Some((aggressor(s)?.cpu_share - expected(s)?).abs() * 100.0)),
+        per(iso, &|s| {
+            Some((aggressor(s)?.cpu_share - expected(s)?).abs() * 100.0)
+        }),
         "the aggressor has no CPU quota",
     ));
     m.push(metric(
@@ -92,11 +124,41 @@ pub fn derive(result: &mut ScenarioResult, rounds: &[Vec<ConditionSample>]) {
         "cpu.stat reported no enforcement periods (no quota, or the cpu controller is not on)",
     ));
     for c in Condition::ALL {
-        m.push(metric("victim.cpu_share", Some(c), "CPUs", per(c, &|s| Some(s.run.victim_cpu.cpu_share)), "victim not run"));
-        m.push(metric("victim.throughput_ops", Some(c), "ops/s", per(c, &|s| Some(s.run.victim.throughput_ops)), "victim not run"));
-        m.push(metric("victim.latency_p50_us", Some(c), "us", per(c, &|s| Some(s.run.victim.latency_p50_us)), "victim not run"));
-        m.push(metric("victim.latency_p99_us", Some(c), "us", per(c, &|s| Some(s.run.victim.latency_p99_us)), "victim not run"));
-        m.push(metric("victim.latency_p999_us", Some(c), "us", per(c, &|s| Some(s.run.victim.latency_p999_us)), "victim not run"));
+        m.push(metric(
+            "victim.cpu_share",
+            Some(c),
+            "CPUs",
+            per(c, &|s| Some(s.run.victim_cpu.cpu_share)),
+            "victim not run",
+        ));
+        m.push(metric(
+            "victim.throughput_ops",
+            Some(c),
+            "ops/s",
+            per(c, &|s| Some(s.run.victim.throughput_ops)),
+            "victim not run",
+        ));
+        m.push(metric(
+            "victim.latency_p50_us",
+            Some(c),
+            "us",
+            per(c, &|s| Some(s.run.victim.latency_p50_us)),
+            "victim not run",
+        ));
+        m.push(metric(
+            "victim.latency_p99_us",
+            Some(c),
+            "us",
+            per(c, &|s| Some(s.run.victim.latency_p99_us)),
+            "victim not run",
+        ));
+        m.push(metric(
+            "victim.latency_p999_us",
+            Some(c),
+            "us",
+            per(c, &|s| Some(s.run.victim.latency_p999_us)),
+            "victim not run",
+        ));
     }
     for c in [Condition::Contended, Condition::Isolated] {
         let no_solo = "no solo run, or the victim completed no unit alone";
@@ -104,7 +166,10 @@ pub fn derive(result: &mut ScenarioResult, rounds: &[Vec<ConditionSample>]) {
             "victim.retained_throughput",
             Some(c),
             "share",
-            relative(c, &|s, solo| (solo.run.victim.ops > 0).then(|| (s.run.victim.ops as f64 / solo.run.victim.ops as f64).min(1.0))),
+            relative(c, &|s, solo| {
+                (solo.run.victim.ops > 0)
+                    .then(|| (s.run.victim.ops as f64 / solo.run.victim.ops as f64).min(1.0))
+            }),
             no_solo,
         ));
         type Pick = fn(&VictimRun) -> f64;
@@ -118,14 +183,25 @@ pub fn derive(result: &mut ScenarioResult, rounds: &[Vec<ConditionSample>]) {
                 let base = pick(&solo.run.victim);
                 (base > 0.0).then(|| pick(&s.run.victim) / base - 1.0)
             };
-            m.push(metric(name, Some(c), "ratio", relative(c, &impact), no_solo));
+            m.push(metric(
+                name,
+                Some(c),
+                "ratio",
+                relative(c, &impact),
+                no_solo,
+            ));
         }
     }
     m.push(metric(
         "harness.cpu_share",
         None,
         "CPUs",
-        rounds.iter().map(|r| Some(r.iter().map(|s| s.run.harness_cpu_share).sum::<f64>() / r.len().max(1) as f64)).collect(),
+        rounds
+            .iter()
+            .map(|r| {
+                Some(r.iter().map(|s| s.run.harness_cpu_share).sum::<f64>() / r.len().max(1) as f64)
+            })
+            .collect(),
         "no round completed",
     ));
     result.metrics = m;
@@ -153,7 +229,10 @@ fn merged_cdfs(rounds: &[Vec<ConditionSample>]) -> Vec<LatencyCdf> {
                 })
                 .collect();
             points.push((1.0, merged.max() as f64 / 1000.0));
-            Some(LatencyCdf { condition: c, points })
+            Some(LatencyCdf {
+                condition: c,
+                points,
+            })
         })
         .collect()
 }
@@ -164,7 +243,9 @@ fn warnings(rounds: &[Vec<ConditionSample>]) -> Vec<String> {
     for (i, r) in rounds.iter().enumerate() {
         for s in r {
             for a in &s.run.aggressors {
-                let (Some(expected), Some(periods), Some(throttled)) = (a.cpu_share_expected, a.nr_periods, a.nr_throttled) else {
+                let (Some(expected), Some(periods), Some(throttled)) =
+                    (a.cpu_share_expected, a.nr_periods, a.nr_throttled)
+                else {
                     continue;
                 };
                 let ratio = throttled as f64 / periods.max(1) as f64;
@@ -208,10 +289,21 @@ mod tests {
         }
     }
 
-    fn sample(c: Condition, ops: u64, latency_us: u64, aggressor: Option<CpuAccount>) -> ConditionSample {
+    fn sample(
+        c: Condition,
+        ops: u64,
+        latency_us: u64,
+        aggressor: Option<CpuAccount>,
+    ) -> ConditionSample {
         let mut h = isobench_workloads::report::new_histogram();
         h.record_n(latency_us * 1000, 100).unwrap();
-        let report = UnitsReport { ops, missed: 0, window_s: 2.0, rate: 5000.0, latency_ns: vec![] };
+        let report = UnitsReport {
+            ops,
+            missed: 0,
+            window_s: 2.0,
+            rate: 5000.0,
+            latency_ns: vec![],
+        };
         ConditionSample {
             run: ConditionRun {
                 condition: c,
@@ -241,13 +333,27 @@ mod tests {
     fn round(iso_share: f64) -> Vec<ConditionSample> {
         vec![
             sample(Condition::Solo, 10_000, 120, None),
-            sample(Condition::Contended, 6_000, 600, Some(account(1.6, None, 0, 0))),
-            sample(Condition::Isolated, 9_900, 126, Some(account(iso_share, Some(0.5), 20, 20))),
+            sample(
+                Condition::Contended,
+                6_000,
+                600,
+                Some(account(1.6, None, 0, 0)),
+            ),
+            sample(
+                Condition::Isolated,
+                9_900,
+                126,
+                Some(account(iso_share, Some(0.5), 20, 20)),
+            ),
         ]
     }
 
     fn value(r: &ScenarioResult, name: &str, c: Option<Condition>) -> Option<f64> {
-        r.metrics.iter().find(|m| m.name == name && m.condition == c).unwrap().value
+        r.metrics
+            .iter()
+            .find(|m| m.name == name && m.condition == c)
+            .unwrap()
+            .value
     }
 
     #[test]
@@ -256,32 +362,52 @@ mod tests {
         derive(&mut r, &[round(0.5), round(0.5)]);
         let retained = value(&r, "victim.retained_throughput", Some(Condition::Isolated)).unwrap();
         assert!((retained - 0.99).abs() < 1e-9, "{retained}");
-        let retained_c = value(&r, "victim.retained_throughput", Some(Condition::Contended)).unwrap();
+        let retained_c =
+            value(&r, "victim.retained_throughput", Some(Condition::Contended)).unwrap();
         assert!((retained_c - 0.6).abs() < 1e-9);
         let impact = value(&r, "victim.latency_impact_p99", Some(Condition::Contended)).unwrap();
-        assert!((impact - 4.0).abs() < 0.01, "600 µs vs 120 µs is +400 %: {impact}");
+        assert!(
+            (impact - 4.0).abs() < 0.01,
+            "600 µs vs 120 µs is +400 %: {impact}"
+        );
     }
 
     #[test]
     fn share_error_is_in_percentage_points_of_one_cpu() {
         let mut r = empty();
         derive(&mut r, &[round(0.503), round(0.497)]);
-        let err = value(&r, "aggressor.cpu_share_error_pp", Some(Condition::Isolated)).unwrap();
+        let err = value(
+            &r,
+            "aggressor.cpu_share_error_pp",
+            Some(Condition::Isolated),
+        )
+        .unwrap();
         assert!((err - 0.3).abs() < 1e-9, "{err}");
-        assert_eq!(value(&r, "aggressor.throttled_ratio", Some(Condition::Isolated)), Some(1.0));
+        assert_eq!(
+            value(&r, "aggressor.throttled_ratio", Some(Condition::Isolated)),
+            Some(1.0)
+        );
     }
 
     #[test]
     fn unmeasurable_metric_is_null_with_a_reason_never_zero() {
         let mut r = empty();
         derive(&mut r, &[round(0.5)]);
-        let m = r.metrics.iter().find(|m| m.name == "aggressor.throttled_ratio").unwrap();
+        let m = r
+            .metrics
+            .iter()
+            .find(|m| m.name == "aggressor.throttled_ratio")
+            .unwrap();
         assert!(m.value.is_some());
         let mut r2 = empty();
         let mut only_solo = round(0.5);
         only_solo.retain(|s| s.run.condition == Condition::Solo);
         derive(&mut r2, &[only_solo]);
-        let m = r2.metrics.iter().find(|m| m.name == "aggressor.cpu_share_expected").unwrap();
+        let m = r2
+            .metrics
+            .iter()
+            .find(|m| m.name == "aggressor.cpu_share_expected")
+            .unwrap();
         assert_eq!(m.value, None);
         assert!(m.reason.as_deref().unwrap().contains("no CPU quota"));
     }
@@ -292,7 +418,13 @@ mod tests {
         let mut rd = round(0.5);
         rd[2].run.aggressors[0] = account(0.16, Some(0.2), 300, 60);
         derive(&mut r, &[rd]);
-        assert!(r.warnings.iter().any(|w| w.starts_with("throttled while average usage is below quota")), "{:?}", r.warnings);
+        assert!(
+            r.warnings
+                .iter()
+                .any(|w| w.starts_with("throttled while average usage is below quota")),
+            "{:?}",
+            r.warnings
+        );
         let mut fine = empty();
         derive(&mut fine, &[round(0.5)]);
         assert!(fine.warnings.is_empty(), "{:?}", fine.warnings);
@@ -302,7 +434,11 @@ mod tests {
     fn merged_cdf_spans_median_to_max() {
         let mut r = empty();
         derive(&mut r, &[round(0.5)]);
-        let solo = r.latency_cdf.iter().find(|c| c.condition == Condition::Solo).unwrap();
+        let solo = r
+            .latency_cdf
+            .iter()
+            .find(|c| c.condition == Condition::Solo)
+            .unwrap();
         assert_eq!(solo.points.len(), 42);
         assert!((solo.points.last().unwrap().1 - 120.0).abs() < 0.2);
     }

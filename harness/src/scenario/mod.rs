@@ -40,7 +40,12 @@ pub struct Timing {
 /// Progress events a scenario reports while it runs.
 pub trait Progress {
     /// One condition of one round finished (or failed).
-    fn condition_done(&mut self, scenario: &str, round: usize, condition: isobench_reports::schema::Condition);
+    fn condition_done(
+        &mut self,
+        scenario: &str,
+        round: usize,
+        condition: isobench_reports::schema::Condition,
+    );
     /// A round finished; `partial` holds everything measured so far, to be saved.
     fn round_done(&mut self, partial: &isobench_reports::schema::ScenarioResult);
 }

@@ -36,7 +36,11 @@ pub struct Estimate {
 pub fn mean_ci(values: &[f64]) -> Option<Estimate> {
     let mean = mean(values)?;
     if values.len() < 2 {
-        return Some(Estimate { mean, lower: None, upper: None });
+        return Some(Estimate {
+            mean,
+            lower: None,
+            upper: None,
+        });
     }
     let mut rng = SmallRng::seed_from_u64(SEED);
     let n = values.len();
@@ -45,7 +49,11 @@ pub fn mean_ci(values: &[f64]) -> Option<Estimate> {
         .collect();
     means.sort_by(f64::total_cmp);
     let alpha = 1.0 - CONFIDENCE;
-    Some(Estimate { mean, lower: Some(quantile(&means, alpha / 2.0)), upper: Some(quantile(&means, 1.0 - alpha / 2.0)) })
+    Some(Estimate {
+        mean,
+        lower: Some(quantile(&means, alpha / 2.0)),
+        upper: Some(quantile(&means, 1.0 - alpha / 2.0)),
+    })
 }
 
 fn mean(values: &[f64]) -> Option<f64> {
@@ -82,7 +90,14 @@ mod tests {
 
     #[test]
     fn one_round_has_no_interval_and_none_has_no_estimate() {
-        assert_eq!(mean_ci(&[7.0]), Some(Estimate { mean: 7.0, lower: None, upper: None }));
+        assert_eq!(
+            mean_ci(&[7.0]),
+            Some(Estimate {
+                mean: 7.0,
+                lower: None,
+                upper: None
+            })
+        );
         assert_eq!(mean_ci(&[]), None);
     }
 

@@ -19,7 +19,11 @@ macro_rules! require_root {
 pub fn arena(test: &str) -> (CgroupHost, Arena, String) {
     static N: AtomicUsize = AtomicUsize::new(0);
     let host = CgroupHost::discover().expect("cgroup layout");
-    let id = format!("test-{}-{}-{test}", std::process::id(), N.fetch_add(1, Ordering::Relaxed));
+    let id = format!(
+        "test-{}-{}-{test}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    );
     let arena = host.arena(&id).expect("creating the arena");
     (host, arena, id)
 }
@@ -29,6 +33,10 @@ pub fn arena(test: &str) -> (CgroupHost, Arena, String) {
 #[allow(dead_code)]
 pub fn assert_nothing_left(suffix: &str) {
     let host = CgroupHost::discover().expect("cgroup layout");
-    let left: Vec<_> = host.leftovers().into_iter().filter(|p| p.to_string_lossy().ends_with(suffix)).collect();
+    let left: Vec<_> = host
+        .leftovers()
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(suffix))
+        .collect();
     assert!(left.is_empty(), "left behind: {left:?}");
 }

@@ -14,7 +14,10 @@ pub enum Data {
     Doctype,
     Comment,
     Text(String),
-    Element { name: QualName, attrs: Vec<Attribute> },
+    Element {
+        name: QualName,
+        attrs: Vec<Attribute>,
+    },
 }
 
 /// A node and its place in the tree.
@@ -34,8 +37,14 @@ pub struct Dom {
 /// Parses `html` as a whole document, reporting every parse error.
 pub fn parse(html: &str) -> Dom {
     let opts = html5ever::ParseOpts {
-        tokenizer: TokenizerOpts { exact_errors: true, ..Default::default() },
-        tree_builder: TreeBuilderOpts { exact_errors: true, ..Default::default() },
+        tokenizer: TokenizerOpts {
+            exact_errors: true,
+            ..Default::default()
+        },
+        tree_builder: TreeBuilderOpts {
+            exact_errors: true,
+            ..Default::default()
+        },
     };
     parse_document(Sink::default(), opts).one(html)
 }
@@ -63,16 +72,27 @@ impl Dom {
     /// The value of attribute `attr` on element `id`.
     pub fn attr(&self, id: usize, attr: &str) -> Option<&str> {
         match &self.nodes[id].data {
-            Data::Element { attrs, .. } => {
-                attrs.iter().find(|a| &*a.name.local == attr).map(|a| &*a.value)
-            }
+            Data::Element { attrs, .. } => attrs
+                .iter()
+                .find(|a| &*a.name.local == attr)
+                .map(|a| &*a.value),
             _ => None,
         }
     }
 
     /// Element children of `id`.
     pub fn child_elements(&self, id: usize) -> Vec<usize> {
-        self.nodes[id].children.iter().copied().filter(|&c| self.name(c).is_some()).collect()
+        self.nodes[id]
+            .children
+            .iter()
+            .copied()
+            .filter(|&c| self.name(c).is_some())
+            .collect()
+    }
+
+    /// Ids of the parent, grandparent, ... of `id`.
+    pub fn ancestors(&self, id: usize) -> Vec<usize> {
+        std::iter::successors(self.nodes[id].parent, |&p| self.nodes[p].parent).collect()
     }
 
     /// All text under `id`, concatenated.
@@ -103,7 +123,11 @@ struct Sink {
 impl Default for Sink {
     fn default() -> Self {
         Sink {
-            nodes: RefCell::new(vec![Node { data: Data::Document, parent: None, children: vec![] }]),
+            nodes: RefCell::new(vec![Node {
+                data: Data::Document,
+                parent: None,
+                children: vec![],
+            }]),
             errors: RefCell::default(),
             quirks: Cell::new(QuirksMode::NoQuirks),
         }
@@ -113,7 +137,11 @@ impl Default for Sink {
 impl Sink {
     fn add(&self, data: Data) -> usize {
         let mut nodes = self.nodes.borrow_mut();
-        nodes.push(Node { data, parent: None, children: vec![] });
+        nodes.push(Node {
+            data,
+            parent: None,
+            children: vec![],
+        });
         nodes.len() - 1
     }
 
@@ -124,10 +152,9 @@ impl Sink {
         }
     }
 
-    /// Puts `child` under `parent` at `index` (at the end for `None`), merging text
-    /// into a text node just before it.
-    fn insert(&self, parent: usize, index: Option<usize>, child: NodeOrText<usize>) {
-        let index = index.unwrap_or(self.nodes.borrow()[parent].children.len());
+    /// Puts `child` under `parent`, before the child `before` (at the end for
+    /// `None`), merging text into a text node just before it.
+    fn insert(&self, parent: usize, before: Option<usize>, child: NodeOrText<usize>) {
         let id = match child {
             NodeOrText::AppendNode(id) => {
                 self.detach(id);
@@ -135,19 +162,28 @@ impl Sink {
             }
             NodeOrText::AppendText(text) => {
                 let mut nodes = self.nodes.borrow_mut();
-                if let Some(&prev) = index.checked_sub(1).and_then(|i| nodes[parent].children.get(i)) {
-                    if let Data::Text(t) = &mut nodes[prev].data {
-                        t.push_str(&text);
-                        return;
-                    }
+                let index = Self::position(&nodes, parent, before);
+                let prev = index.checked_sub(1).map(|i| nodes[parent].children[i]);
+                if let Some(Data::Text(t)) = prev.map(|p| &mut nodes[p].data) {
+                    t.push_str(&text);
+                    return;
                 }
                 drop(nodes);
                 self.add(Data::Text(text.to_string()))
             }
         };
         let mut nodes = self.nodes.borrow_mut();
+        let index = Self::position(&nodes, parent, before);
         nodes[id].parent = Some(parent);
         nodes[parent].children.insert(index, id);
+    }
+
+    /// Index in `parent`'s children of `before`, or the end for `None`.
+    fn position(nodes: &[Node], parent: usize, before: Option<usize>) -> usize {
+        let children = &nodes[parent].children;
+        before
+            .and_then(|b| children.iter().position(|&c| c == b))
+            .unwrap_or(children.len())
     }
 }
 
@@ -204,7 +240,12 @@ impl TreeSink for Sink {
         }
     }
 
-    fn append_doctype_to_document(&self, _name: StrTendril, _public: StrTendril, _system: StrTendril) {
+    fn append_doctype_to_document(
+        &self,
+        _name: StrTendril,
+        _public: StrTendril,
+        _system: StrTendril,
+    ) {
         let id = self.add(Data::Doctype);
         self.insert(0, None, NodeOrText::AppendNode(id));
     }
@@ -222,9 +263,10 @@ impl TreeSink for Sink {
     }
 
     fn append_before_sibling(&self, sibling: &usize, new_node: NodeOrText<usize>) {
-        let parent = self.nodes.borrow()[*sibling].parent.expect("sibling has a parent");
-        let index = self.nodes.borrow()[parent].children.iter().position(|c| c == sibling);
-        self.insert(parent, index, new_node);
+        let parent = self.nodes.borrow()[*sibling]
+            .parent
+            .expect("sibling has a parent");
+        self.insert(parent, Some(*sibling), new_node);
     }
 
     fn add_attrs_if_missing(&self, target: &usize, new: Vec<Attribute>) {

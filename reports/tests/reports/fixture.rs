@@ -16,9 +16,24 @@ struct Victim {
     p999_us: f64,
 }
 
-const SOLO: Victim = Victim { throughput_ops: 10_000.0, p50_us: 82.0, p99_us: 250.0, p999_us: 610.0 };
-const CONTENDED: Victim = Victim { throughput_ops: 6_100.0, p50_us: 140.0, p99_us: 1_200.0, p999_us: 4_800.0 };
-const ISOLATED: Victim = Victim { throughput_ops: 9_900.0, p50_us: 84.0, p99_us: 260.0, p999_us: 700.0 };
+const SOLO: Victim = Victim {
+    throughput_ops: 10_000.0,
+    p50_us: 82.0,
+    p99_us: 250.0,
+    p999_us: 610.0,
+};
+const CONTENDED: Victim = Victim {
+    throughput_ops: 6_100.0,
+    p50_us: 140.0,
+    p99_us: 1_200.0,
+    p999_us: 4_800.0,
+};
+const ISOLATED: Victim = Victim {
+    throughput_ops: 9_900.0,
+    p50_us: 84.0,
+    p99_us: 260.0,
+    p999_us: 700.0,
+};
 
 fn victim(condition: Condition) -> &'static Victim {
     match condition {
@@ -31,7 +46,10 @@ fn victim(condition: Condition) -> &'static Victim {
 /// A metric whose value is the mean of `per_round`, with an interval around it.
 pub fn metric(name: &str, condition: Option<Condition>, unit: &str, per_round: [f64; 3]) -> Metric {
     let mean = per_round.iter().sum::<f64>() / 3.0;
-    let spread = per_round.iter().map(|v| (v - mean).abs()).fold(0.0, f64::max);
+    let spread = per_round
+        .iter()
+        .map(|v| (v - mean).abs())
+        .fold(0.0, f64::max);
     Metric {
         name: name.into(),
         condition,
@@ -53,24 +71,69 @@ fn cpu_share_metrics() -> Vec<Metric> {
     use Condition::{Contended, Isolated};
     let mut metrics = vec![
         metric("aggressor.cpu_share", Some(Contended), "CPUs", rounds(1.46)),
-        metric("aggressor.cpu_share", Some(Isolated), "CPUs", [0.497, 0.500, 0.503]),
-        metric("aggressor.cpu_share_expected", Some(Isolated), "CPUs", [0.5; 3]),
-        metric("aggressor.cpu_share_error_pp", Some(Isolated), "pp", [-0.3, 0.0, 0.3]),
-        metric("aggressor.throttled_ratio", Some(Isolated), "share", rounds(0.62)),
+        metric(
+            "aggressor.cpu_share",
+            Some(Isolated),
+            "CPUs",
+            [0.497, 0.500, 0.503],
+        ),
+        metric(
+            "aggressor.cpu_share_expected",
+            Some(Isolated),
+            "CPUs",
+            [0.5; 3],
+        ),
+        metric(
+            "aggressor.cpu_share_error_pp",
+            Some(Isolated),
+            "pp",
+            [-0.3, 0.0, 0.3],
+        ),
+        metric(
+            "aggressor.throttled_ratio",
+            Some(Isolated),
+            "share",
+            rounds(0.62),
+        ),
     ];
     for condition in Condition::ALL {
         let v = victim(condition);
         let c = Some(condition);
-        metrics.push(metric("victim.throughput_ops", c, "ops/s", rounds(v.throughput_ops)));
+        metrics.push(metric(
+            "victim.throughput_ops",
+            c,
+            "ops/s",
+            rounds(v.throughput_ops),
+        ));
         metrics.push(metric("victim.latency_p50_us", c, "us", rounds(v.p50_us)));
         metrics.push(metric("victim.latency_p99_us", c, "us", rounds(v.p99_us)));
         metrics.push(metric("victim.latency_p999_us", c, "us", rounds(v.p999_us)));
     }
     metrics.extend([
-        metric("victim.retained_throughput", Some(Contended), "share", [0.60, 0.61, 0.62]),
-        metric("victim.retained_throughput", Some(Isolated), "share", [0.98, 0.99, 1.0]),
-        metric("victim.latency_impact_p99", Some(Contended), "ratio", [3.7, 3.8, 3.9]),
-        metric("victim.latency_impact_p99", Some(Isolated), "ratio", [0.03, 0.04, 0.05]),
+        metric(
+            "victim.retained_throughput",
+            Some(Contended),
+            "share",
+            [0.60, 0.61, 0.62],
+        ),
+        metric(
+            "victim.retained_throughput",
+            Some(Isolated),
+            "share",
+            [0.98, 0.99, 1.0],
+        ),
+        metric(
+            "victim.latency_impact_p99",
+            Some(Contended),
+            "ratio",
+            [3.7, 3.8, 3.9],
+        ),
+        metric(
+            "victim.latency_impact_p99",
+            Some(Isolated),
+            "ratio",
+            [0.03, 0.04, 0.05],
+        ),
         Metric {
             name: "victim.cpu_pressure_some_us".into(),
             condition: Some(Isolated),
@@ -88,14 +151,15 @@ fn cpu_share_metrics() -> Vec<Metric> {
 /// Quantile points of a latency distribution through p50, p99 and p99.9.
 fn cdf(condition: Condition) -> LatencyCdf {
     let v = victim(condition);
-    let quantiles = [0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9995, 0.9999, 1.0];
+    let quantiles = [
+        0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9995, 0.9999, 1.0,
+    ];
     let points = quantiles
         .iter()
         .map(|&q| {
-            let x = -(1.0f64 - q).log10();
-            let latency = if q >= 1.0 {
-                v.p999_us * 1.8
-            } else if x <= 2.0 {
+            // The maximum (q = 1) continues the tail a little past 99.99.
+            let x = if q < 1.0 { -(1.0f64 - q).log10() } else { 4.3 };
+            let latency = if x <= 2.0 {
                 // log-linear from p50 (x = log10 2) to p99 (x = 2)
                 v.p50_us * (v.p99_us / v.p50_us).powf((x - 2f64.log10()) / (2.0 - 2f64.log10()))
             } else {
@@ -145,7 +209,11 @@ fn round(index: usize, order: [Condition; 3]) -> Round {
             }
         })
         .collect();
-    Round { index, order: order.to_vec(), conditions }
+    Round {
+        index,
+        order: order.to_vec(),
+        conditions,
+    }
 }
 
 /// The results document.
@@ -175,7 +243,9 @@ pub fn results() -> Results {
     };
     let memory_high = ScenarioResult {
         name: "memory-high".into(),
-        description: "Does memory.high keep a leaking aggressor from evicting the victim's page cache?".into(),
+        description:
+            "Does memory.high keep a leaking aggressor from evicting the victim's page cache?"
+                .into(),
         spec: serde_json::json!({"limits": {"aggressor": {"memory.high": "64M"}}}),
         status: ScenarioStatus::Failed(
             "writing \"64M\" to isobench-r1/aggressor/memory.high: Permission denied".into(),
@@ -184,16 +254,28 @@ pub fn results() -> Results {
         latency_cdf: vec![cdf(Solo), cdf(Contended)],
         metrics: vec![
             metric("victim.throughput_ops", Some(Solo), "ops/s", [10_000.0; 3]),
-            metric("victim.retained_throughput", Some(Contended), "share", [0.8; 3]),
+            metric(
+                "victim.retained_throughput",
+                Some(Contended),
+                "share",
+                [0.8; 3],
+            ),
         ],
         warnings: vec![],
     };
     Results {
         schema_version: SCHEMA_VERSION,
         isobench_version: "0.1.0".into(),
-        command_line: ["isobench", "run", "--suite", "suites/cpu.toml", "--rounds", "3"]
-            .map(String::from)
-            .to_vec(),
+        command_line: [
+            "isobench",
+            "run",
+            "--suite",
+            "suites/cpu.toml",
+            "--rounds",
+            "3",
+        ]
+        .map(String::from)
+        .to_vec(),
         run_id: "20250114T093012Z-7f3a".into(),
         started_at: "2025-01-14T09:30:12Z".into(),
         host: HostFingerprint {
@@ -203,7 +285,9 @@ pub fn results() -> Results {
             cpus: 48,
             cpus_allowed: 4,
             smt: Reading::Value("on".into()),
-            governor: Reading::Unavailable("/sys/devices/system/cpu/cpu0/cpufreq: No such file or directory".into()),
+            governor: Reading::Unavailable(
+                "/sys/devices/system/cpu/cpu0/cpufreq: No such file or directory".into(),
+            ),
             virtualised: false,
             harness_cgroup_limits: BTreeMap::from([
                 ("cpu.max".into(), "max 100000".into()),
@@ -213,9 +297,21 @@ pub fn results() -> Results {
         doctor: Doctor {
             layout: "v2".into(),
             checks: vec![
-                Check { name: "controller cpu".into(), status: CheckStatus::Ok, detail: "/sys/fs/cgroup/cgroup.controllers".into() },
-                Check { name: "namespace net".into(), status: CheckStatus::Ok, detail: "unshare(CLONE_NEWNET)".into() },
-                Check { name: "psi".into(), status: CheckStatus::Unavailable, detail: "/proc/pressure/cpu: EOPNOTSUPP".into() },
+                Check {
+                    name: "controller cpu".into(),
+                    status: CheckStatus::Ok,
+                    detail: "/sys/fs/cgroup/cgroup.controllers".into(),
+                },
+                Check {
+                    name: "namespace net".into(),
+                    status: CheckStatus::Ok,
+                    detail: "unshare(CLONE_NEWNET)".into(),
+                },
+                Check {
+                    name: "psi".into(),
+                    status: CheckStatus::Unavailable,
+                    detail: "/proc/pressure/cpu: EOPNOTSUPP".into(),
+                },
             ],
         },
         scenarios: vec![cpu_share, memory_high],
