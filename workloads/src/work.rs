@@ -20,29 +20,36 @@ pub fn unit(iters: u64) -> u64 {
 
 /// Finds `iters` such that [`unit`] takes about `target` on an idle CPU.
 ///
-/// Doubles a probe until it takes at least 1 ms, scales it to `target`, then
-/// times 31 units and keeps the median. Returns `(iters, median_ns)`.
+/// Estimates the cost of one iteration from the fastest of five ~1 ms probes (a
+/// probe that was preempted only looks slower), then times 31 units and keeps the
+/// median, rescaling `iters` until that median is within 5 % of `target` (at most
+/// four passes). Returns `(iters, median_ns)`.
 pub fn calibrate(target: Duration) -> (u64, u64) {
     let mut probe = 1_000u64;
-    let per_iter_ns = loop {
-        let t = Instant::now();
-        unit(probe);
-        let took = t.elapsed();
-        if took >= Duration::from_millis(1) {
-            break took.as_nanos() as f64 / probe as f64;
-        }
+    while time_ns(probe) < 1_000_000 {
         probe *= 2;
-    };
-    let iters = ((target.as_nanos() as f64 / per_iter_ns).round() as u64).max(1);
-    let mut samples: Vec<u64> = (0..31)
-        .map(|_| {
-            let t = Instant::now();
-            unit(iters);
-            t.elapsed().as_nanos() as u64
-        })
-        .collect();
-    samples.sort_unstable();
-    (iters, samples[samples.len() / 2])
+    }
+    let per_iter_ns = (0..5).map(|_| time_ns(probe)).min().unwrap_or(1) as f64 / probe as f64;
+    let target_ns = target.as_nanos() as f64;
+    let mut iters = ((target_ns / per_iter_ns).round() as u64).max(1);
+    let mut median = 0;
+    for _ in 0..4 {
+        let mut samples: Vec<u64> = (0..31).map(|_| time_ns(iters)).collect();
+        samples.sort_unstable();
+        median = samples[samples.len() / 2].max(1);
+        if (median as f64 - target_ns).abs() <= 0.05 * target_ns {
+            break;
+        }
+        iters = ((iters as f64 * target_ns / median as f64).round() as u64).max(1);
+    }
+    (iters, median)
+}
+
+/// Wall time of one [`unit`] of `iters` iterations, ns.
+fn time_ns(iters: u64) -> u64 {
+    let t = Instant::now();
+    unit(iters);
+    t.elapsed().as_nanos() as u64
 }
 
 #[cfg(test)]

@@ -76,7 +76,11 @@ pub fn run(
         name: NAME.into(),
         description:
             "CPU share of a cpu.max-limited aggressor, and what the victim beside it keeps".into(),
-        spec: serde_json::to_value(spec).unwrap_or_default(),
+        spec: serde_json::json!({
+            "scenario": spec,
+            "calibration": ctx.calibration,
+            "victim_rate_per_s": victim_rate(spec, ctx),
+        }),
         status: ScenarioStatus::Complete,
         rounds: Vec::new(),
         latency_cdf: Vec::new(),
@@ -132,6 +136,11 @@ fn expected_share(spec: &CpuShareSpec, cpus_allowed: usize, threads: usize) -> O
     )
 }
 
+/// Units per second that make the victim ask for `victim_cpus` with the calibrated unit.
+fn victim_rate(spec: &CpuShareSpec, ctx: &RunContext<'_>) -> f64 {
+    spec.victim_cpus / (ctx.calibration.unit_ns as f64 / 1e9)
+}
+
 /// One condition: start the sandboxes, measure the window, collect the reports.
 fn run_condition(
     spec: &CpuShareSpec,
@@ -165,8 +174,7 @@ fn run_condition(
             )
         }
     };
-    let unit_s = ctx.calibration.unit_ns as f64 / 1e9;
-    let rate = spec.victim_cpus / unit_s;
+    let rate = victim_rate(spec, ctx);
     let mut aggressor = match &aggressor_cg {
         Some(cg) => {
             let args = strings(&[
