@@ -33,7 +33,7 @@ pub enum WorkloadReport {
 /// Report of a victim that runs open-loop work units.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct UnitsReport {
-    /// Units whose intended start fell inside the measured window and that finished before it closed.
+    /// Units whose intended start fell inside the measured window and that started before it closed.
     pub ops: u64,
     /// Units whose intended start fell inside the window but that had not started when it closed.
     pub missed: u64,

@@ -15,6 +15,9 @@ use isobench_workloads::report::UnitsReport;
 /// Share of periods throttled above which a sandbox under its quota is flagged (DESIGN §2).
 const THROTTLED_FLAG_RATIO: f64 = 0.05;
 
+/// Share of its units a solo victim may miss before the host is called too slow for its rate.
+const MISSED_FLAG_SHARE: f64 = 0.001;
+
 /// One condition of one round: the raw values and the victim's full histogram (ns).
 pub struct ConditionSample {
     /// What goes to the results as raw values.
@@ -261,7 +264,9 @@ fn warnings(rounds: &[Vec<ConditionSample>]) -> Vec<String> {
                     ));
                 }
             }
-            if s.run.condition == Condition::Solo && s.missed > 0 {
+            if s.run.condition == Condition::Solo
+                && s.missed as f64 > MISSED_FLAG_SHARE * s.run.victim.ops as f64
+            {
                 out.push(format!(
                     "the victim missed {} units in round {i} even alone: this host cannot sustain its rate, so throughput \
                      ratios understate interference; close other load or lower the victim's CPU demand",
