@@ -190,6 +190,11 @@ pub struct ConditionRun {
     pub victim_cpu: CpuAccount,
     /// The harness's own CPU time over the condition divided by its wall time (CPUs).
     pub harness_cpu_share: f64,
+    /// CPU used on the host outside the victim's and aggressors' cgroups during the
+    /// window (other processes, interrupts, steal), in CPUs; null where /proc/stat
+    /// could not be read. Above ~0.1 the figures were disturbed by other load.
+    #[serde(default)]
+    pub host_other_cpu_share: Option<f64>,
 }
 
 /// The victim's own report for one condition.

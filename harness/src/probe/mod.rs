@@ -3,6 +3,7 @@
 
 mod doctor;
 mod host;
+pub mod host_load;
 
 pub use doctor::{doctor, psi_status};
 pub use host::{fingerprint, parse_cpu_list};

@@ -15,6 +15,7 @@ use super::metrics::{self, ConditionSample};
 use super::{Progress, RunContext, Timing};
 use crate::cgroup::{Cgroup, CpuMax, CpuStat, Limits};
 use crate::interrupt;
+use crate::probe::host_load;
 use crate::sandbox::{self, NamespaceSet, Process};
 use crate::workload;
 use anyhow::{Context, Result, bail};
@@ -208,15 +209,20 @@ fn run_condition(
     if !interrupt::sleep(Duration::from_secs_f64(t.warmup_s)) {
         bail!("interrupted");
     }
-    let (wall0, v0, a0) = (
+    let (wall0, busy0, v0, a0) = (
         Instant::now(),
+        host_load::busy_cpu_s(),
         victim_cg.cpu_stat()?,
         stat_of(aggressor_cg.as_ref())?,
     );
     if !interrupt::sleep(Duration::from_secs_f64(t.duration_s)) {
         bail!("interrupted");
     }
-    let (v1, a1) = (victim_cg.cpu_stat()?, stat_of(aggressor_cg.as_ref())?);
+    let (busy1, v1, a1) = (
+        host_load::busy_cpu_s(),
+        victim_cg.cpu_stat()?,
+        stat_of(aggressor_cg.as_ref())?,
+    );
     let wall = wall0.elapsed().as_secs_f64();
     let status = victim
         .wait_for(Duration::from_secs_f64(t.duration_s + 30.0))
@@ -239,6 +245,11 @@ fn run_condition(
         aggressors.push(account("aggressor", &a1.delta(&a0), wall, expected, cg)?);
     }
     let victim_cpu = account("victim", &v1.delta(&v0), wall, None, &victim_cg)?;
+    let ours = victim_cpu.cpu_share + aggressors.iter().map(|a| a.cpu_share).sum::<f64>();
+    let host_other_cpu_share = match (busy0, busy1) {
+        (Ok(b0), Ok(b1)) => Some(((b1 - b0) / wall - ours).max(0.0)),
+        _ => None,
+    };
     drop((victim, aggressor));
     victim_cg.remove()?;
     if let Some(cg) = aggressor_cg {
@@ -253,6 +264,7 @@ fn run_condition(
             aggressors,
             victim_cpu,
             harness_cpu_share,
+            host_other_cpu_share,
         },
         histogram,
         missed: report.missed,

@@ -18,6 +18,9 @@ const THROTTLED_FLAG_RATIO: f64 = 0.05;
 /// Share of its units a solo victim may miss before the host is called too slow for its rate.
 const MISSED_FLAG_SHARE: f64 = 0.001;
 
+/// CPU used by other work on the host above which a condition is called disturbed, in CPUs.
+const OTHER_LOAD_FLAG_CPUS: f64 = 0.1;
+
 /// One condition of one round: the raw values and the victim's full histogram (ns).
 pub struct ConditionSample {
     /// What goes to the results as raw values.
@@ -195,6 +198,15 @@ pub fn derive(result: &mut ScenarioResult, rounds: &[Vec<ConditionSample>]) {
             ));
         }
     }
+    for c in Condition::ALL {
+        m.push(metric(
+            "host.other_cpu_share",
+            Some(c),
+            "CPUs",
+            per(c, &|s| s.run.host_other_cpu_share),
+            "/proc/stat could not be read",
+        ));
+    }
     m.push(metric(
         "harness.cpu_share",
         None,
@@ -245,6 +257,7 @@ fn warnings(rounds: &[Vec<ConditionSample>]) -> Vec<String> {
     let mut out = Vec::new();
     for (i, r) in rounds.iter().enumerate() {
         for s in r {
+            let c = s.run.condition;
             for a in &s.run.aggressors {
                 let (Some(expected), Some(periods), Some(throttled)) =
                     (a.cpu_share_expected, a.nr_periods, a.nr_throttled)
@@ -252,7 +265,10 @@ fn warnings(rounds: &[Vec<ConditionSample>]) -> Vec<String> {
                     continue;
                 };
                 let ratio = throttled as f64 / periods.max(1) as f64;
-                if ratio > THROTTLED_FLAG_RATIO && a.cpu_share < 0.9 * expected {
+                if a.cpu_share >= 0.9 * expected {
+                    continue;
+                }
+                if ratio > THROTTLED_FLAG_RATIO {
                     out.push(format!(
                         "throttled while average usage is below quota: {} in round {i} was throttled in {:.0} % of periods \
                          while using {:.2} of its {:.2} CPUs (bursty threads exhaust per-period quota; see kubernetes #67577, \
@@ -262,10 +278,25 @@ fn warnings(rounds: &[Vec<ConditionSample>]) -> Vec<String> {
                         a.cpu_share,
                         expected
                     ));
+                } else {
+                    out.push(format!(
+                        "{} in round {i} ({c}) got {:.2} of its {:.2} CPUs without being throttled: other work on the host \
+                         took the CPU, so its share says nothing about the limit; rerun on a quiet host",
+                        a.sandbox, a.cpu_share, expected
+                    ));
                 }
             }
-            if s.run.condition == Condition::Solo
-                && s.missed as f64 > MISSED_FLAG_SHARE * s.run.victim.ops as f64
+            if let Some(other) = s
+                .run
+                .host_other_cpu_share
+                .filter(|&o| o > OTHER_LOAD_FLAG_CPUS)
+            {
+                out.push(format!(
+                    "other work on the host used {other:.2} CPUs during round {i} ({c}): every figure of that condition \
+                     is disturbed; stop other load (builds, services) or pin isobench to reserved CPUs, then rerun"
+                ));
+            }
+            if c == Condition::Solo && s.missed as f64 > MISSED_FLAG_SHARE * s.run.victim.ops as f64
             {
                 out.push(format!(
                     "the victim missed {} units in round {i} even alone: this host cannot sustain its rate, so throughput \
@@ -316,6 +347,7 @@ mod tests {
                 aggressors: aggressor.into_iter().collect(),
                 victim_cpu: account(0.5, None, 0, 0),
                 harness_cpu_share: 0.001,
+                host_other_cpu_share: Some(0.01),
             },
             histogram: h,
             missed: 0,

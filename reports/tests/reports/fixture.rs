@@ -206,6 +206,7 @@ fn round(index: usize, order: [Condition; 3]) -> Round {
                 aggressors,
                 victim_cpu: account("victim", 0.98, None),
                 harness_cpu_share: 0.01,
+                host_other_cpu_share: Some(0.02),
             }
         })
         .collect();
