@@ -179,12 +179,7 @@ impl Arena {
     }
 
     fn teardown(&mut self) -> Result<()> {
-        let mut first = None;
-        for dir in self.dirs.drain(..).rev() {
-            if let Err(e) = teardown::remove_tree(&dir) {
-                first.get_or_insert(e);
-            }
-        }
+        let mut first = teardown::remove_all(self.dirs.drain(..).rev()).err();
         if std::mem::take(&mut self.delegated) {
             if let Err(e) = v2::release() {
                 first.get_or_insert(e);
@@ -258,13 +253,7 @@ impl Cgroup {
     }
 
     fn teardown(&mut self) -> Result<()> {
-        let mut first = None;
-        for (_, dir) in self.parts.drain(..).rev() {
-            if let Err(e) = teardown::remove_tree(&dir) {
-                first.get_or_insert(e);
-            }
-        }
-        first.map_or(Ok(()), Err)
+        teardown::remove_all(self.parts.drain(..).rev().map(|(_, dir)| dir))
     }
 }
 

@@ -34,6 +34,20 @@ pub fn remove_tree(dir: &Path) -> Result<()> {
     rmdir_with_backoff(dir)
 }
 
+/// Removes every tree in `dirs` (see [`remove_tree`]), going on past failures.
+///
+/// # Errors
+/// The first failure; the other directories were still attempted.
+pub fn remove_all(dirs: impl Iterator<Item = std::path::PathBuf>) -> Result<()> {
+    let mut first = None;
+    for dir in dirs {
+        if let Err(e) = remove_tree(&dir) {
+            first.get_or_insert(e);
+        }
+    }
+    first.map_or(Ok(()), Err)
+}
+
 /// Sends SIGKILL to every process of `dir` (v2 `cgroup.kill` where the kernel has it, ≥ 5.14).
 fn kill_all(dir: &Path) -> Result<()> {
     let cgroup_kill = dir.join("cgroup.kill");
