@@ -38,7 +38,7 @@ impl Layout {
     /// [`CgroupError::Layout`] when `root` cannot be examined or is neither cgroup2 nor tmpfs.
     pub fn detect(root: &Path) -> Result<Layout> {
         let kind = |p: &Path| {
-            nix::sys::statfs::statfs(p).map(|s| FsKind::from_magic(s.filesystem_type().0 as i64))
+            nix::sys::statfs::statfs(p).map(|s| FsKind::from_magic(s.filesystem_type().0))
         };
         let top = kind(root)
             .map_err(|e| CgroupError::Layout(format!("cannot examine {}: {e}", root.display())))?;

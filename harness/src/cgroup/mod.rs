@@ -180,10 +180,10 @@ impl Arena {
 
     fn teardown(&mut self) -> Result<()> {
         let mut first = teardown::remove_all(self.dirs.drain(..).rev()).err();
-        if std::mem::take(&mut self.delegated) {
-            if let Err(e) = v2::release() {
-                first.get_or_insert(e);
-            }
+        if std::mem::take(&mut self.delegated)
+            && let Err(e) = v2::release()
+        {
+            first.get_or_insert(e);
         }
         first.map_or(Ok(()), Err)
     }
