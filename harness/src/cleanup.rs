@@ -1,9 +1,10 @@
 //! `isobench cleanup`: removes the cgroups a killed run left beneath the
 //! harness's own cgroup (`isobench-*`), killing their processes first. A cgroup
-//! whose owning isobench process is still alive is left alone.
+//! whose owning process (the pid in its name, started before the cgroup last
+//! changed) is still alive is left alone.
 
 use crate::cgroup::CgroupHost;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// What cleanup did with each leftover.
 #[derive(Debug, Default)]
@@ -26,8 +27,53 @@ pub fn owner_pid(name: &str) -> Option<i32> {
         .ok()
 }
 
-fn alive(pid: i32) -> bool {
-    std::path::Path::new(&format!("/proc/{pid}")).exists()
+/// Start time of process `pid`, seconds since the epoch, from field 22 of
+/// /proc/<pid>/stat (ticks since boot) and `btime` of /proc/stat (proc(5)).
+fn started_at_s(pid: i32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which may hold spaces, start at field 3.
+    let after_comm = &stat[stat.rfind(')')? + 1..];
+    let start_ticks: f64 = after_comm.split_whitespace().nth(19)?.parse().ok()?;
+    let btime: f64 = std::fs::read_to_string("/proc/stat")
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("btime ")?.trim().parse().ok())?;
+    let ticks = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .ok()
+        .flatten()? as f64;
+    Some(btime + start_ticks / ticks)
+}
+
+/// True when `pid` is alive and is the process that made `dir`: it started before
+/// the directory last changed (a recycled pid starts later).
+pub fn owner_alive(pid: i32, dir: &Path) -> bool {
+    let changed = dir.metadata().and_then(|m| m.modified()).ok();
+    let changed_s = changed
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_secs_f64());
+    match (started_at_s(pid), changed_s) {
+        // btime has a 1 s resolution.
+        (Some(start), Some(changed)) => start <= changed + 1.0,
+        (Some(_), None) => true,
+        (None, _) => false,
+    }
+}
+
+/// Pids of other live processes that own an `isobench-*` cgroup beside ours:
+/// other runs (or test processes) sharing this host right now.
+pub fn other_live_owners(host: &CgroupHost) -> Vec<i32> {
+    let me = std::process::id() as i32;
+    let mut pids: Vec<i32> = host
+        .leftovers()
+        .iter()
+        .filter_map(|dir| {
+            let pid = owner_pid(&dir.file_name()?.to_string_lossy())?;
+            (pid != me && owner_alive(pid, dir)).then_some(pid)
+        })
+        .collect();
+    pids.sort_unstable();
+    pids.dedup();
+    pids
 }
 
 /// Removes every leftover whose owner is gone.
@@ -39,7 +85,7 @@ pub fn cleanup(host: &CgroupHost) -> Cleaned {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         match owner_pid(&name) {
-            Some(pid) if alive(pid) => out.in_use.push((dir, pid)),
+            Some(pid) if owner_alive(pid, &dir) => out.in_use.push((dir, pid)),
             _ => match host.remove_leftover(&dir) {
                 Ok(()) => out.removed.push(dir),
                 Err(e) => out.failed.push((dir, e.to_string())),
@@ -59,5 +105,31 @@ mod tests {
         assert_eq!(owner_pid("isobench-harness-77"), Some(77));
         assert_eq!(owner_pid("isobench-test-12-0-inspect"), Some(12));
         assert_eq!(owner_pid("isobench-manual"), None);
+    }
+
+    #[test]
+    fn a_pid_started_after_the_directory_changed_is_not_its_owner() {
+        let t = tempfile::tempdir().unwrap();
+        let me = std::process::id() as i32;
+        assert!(
+            owner_alive(me, t.path()),
+            "this process started before its own tempdir"
+        );
+        let mut child = std::process::Command::new("sleep")
+            .arg("5")
+            .spawn()
+            .unwrap();
+        let old = tempfile::tempdir().unwrap();
+        let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        std::fs::File::open(old.path())
+            .unwrap()
+            .set_modified(an_hour_ago)
+            .unwrap();
+        assert!(
+            !owner_alive(child.id() as i32, old.path()),
+            "a recycled pid is not the owner"
+        );
+        child.kill().unwrap();
+        child.wait().unwrap();
     }
 }

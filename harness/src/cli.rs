@@ -39,10 +39,10 @@ pub struct RunArgs {
     #[arg(long = "scenario", value_name = "NAME")]
     pub scenarios: Vec<String>,
     /// Rounds per scenario (each runs every condition once, in random order).
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000), allow_negative_numbers = true)]
     pub rounds: u32,
-    /// Measured seconds per condition.
-    #[arg(long, default_value = "2", value_parser = positive_seconds, allow_negative_numbers = true)]
+    /// Measured seconds per condition (0.1 to 3600).
+    #[arg(long, default_value = "2", value_parser = window_seconds, allow_negative_numbers = true)]
     pub duration: f64,
     /// Unrecorded warm-up seconds before each measured window.
     #[arg(long, default_value = "0.5", value_parser = non_negative_seconds, allow_negative_numbers = true)]
@@ -53,28 +53,29 @@ pub struct RunArgs {
 }
 
 const MAX_SECONDS: f64 = 3600.0;
+/// Shortest measured window: at the victim's ~5000 units/s, 500 units, enough for a p99.
+const MIN_WINDOW_SECONDS: f64 = 0.1;
 
-fn seconds(s: &str, allow_zero: bool) -> Result<f64, String> {
+/// Parses seconds in `min..=MAX_SECONDS`.
+fn seconds(s: &str, min: f64) -> Result<f64, String> {
     let v: f64 = s
         .trim()
         .parse()
         .map_err(|_| format!("{s:?} is not a number of seconds (e.g. 2 or 0.5)"))?;
-    let low_ok = if allow_zero { v >= 0.0 } else { v > 0.0 };
-    if !v.is_finite() || !low_ok || v > MAX_SECONDS {
-        let range = if allow_zero { "0" } else { "more than 0" };
+    if !v.is_finite() || v < min || v > MAX_SECONDS {
         return Err(format!(
-            "{s:?} is out of range: expected {range} and at most {MAX_SECONDS} seconds"
+            "{s:?} is out of range: expected at least {min} and at most {MAX_SECONDS} seconds"
         ));
     }
     Ok(v)
 }
 
-fn positive_seconds(s: &str) -> Result<f64, String> {
-    seconds(s, false)
+fn window_seconds(s: &str) -> Result<f64, String> {
+    seconds(s, MIN_WINDOW_SECONDS)
 }
 
 fn non_negative_seconds(s: &str) -> Result<f64, String> {
-    seconds(s, true)
+    seconds(s, 0.0)
 }
 
 #[cfg(test)]
@@ -83,11 +84,12 @@ mod tests {
 
     #[test]
     fn durations_must_be_positive_finite_numbers() {
-        assert_eq!(positive_seconds("1.5"), Ok(1.5));
-        assert!(positive_seconds("0").unwrap_err().contains("more than 0"));
-        assert!(positive_seconds("-1").is_err());
-        assert!(positive_seconds("NaN").is_err());
-        assert!(positive_seconds("2s").unwrap_err().contains("not a number"));
+        assert_eq!(window_seconds("1.5"), Ok(1.5));
+        assert!(window_seconds("0").unwrap_err().contains("at least 0.1"));
+        assert!(window_seconds("1e-300").is_err());
+        assert!(window_seconds("-1").is_err());
+        assert!(window_seconds("NaN").is_err());
+        assert!(window_seconds("2s").unwrap_err().contains("not a number"));
         assert_eq!(non_negative_seconds("0"), Ok(0.0));
     }
 

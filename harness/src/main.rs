@@ -8,6 +8,7 @@ use isobench::cli::{Cli, Command, RunArgs};
 use isobench::run::{self, Refused, RunPlan};
 use isobench::scenario::{self, Timing};
 use isobench_reports::schema::{CheckStatus, ScenarioStatus};
+use std::io::Write;
 use std::process::ExitCode;
 
 const EXIT_UNFIT: u8 = 2;
@@ -15,6 +16,11 @@ const EXIT_ERROR: u8 = 3;
 const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
+    isobench::sandbox::sys::default_sigpipe();
+    if let Err(e) = isobench::interrupt::install() {
+        eprintln!("error: installing SIGINT/SIGTERM handlers: {e}");
+        return ExitCode::from(EXIT_ERROR);
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
@@ -33,6 +39,10 @@ fn main() -> ExitCode {
     };
     outcome.unwrap_or_else(|e| {
         eprintln!("error: {e:#}");
+        if isobench::interrupt::requested() {
+            eprintln!("interrupted: the output directory, if created, holds what was measured before the signal");
+            return ExitCode::from(EXIT_INTERRUPTED);
+        }
         ExitCode::from(EXIT_ERROR)
     })
 }
@@ -53,6 +63,15 @@ fn plan(args: RunArgs) -> Result<RunPlan, Refused> {
     } else {
         args.scenarios
     };
+    if let Some((_, dup)) = scenarios
+        .iter()
+        .enumerate()
+        .find(|(i, s)| scenarios[..*i].contains(s))
+    {
+        return Err(Refused(format!(
+            "--scenario {dup} is given twice: name each scenario once"
+        )));
+    }
     if let Some(bad) = scenarios
         .iter()
         .find(|s| !scenario::KNOWN.contains(&s.as_str()))
@@ -76,22 +95,25 @@ fn plan(args: RunArgs) -> Result<RunPlan, Refused> {
             warmup_s: args.warmup,
         },
         out_dir,
-        command_line: std::env::args().collect(),
+        command_line: std::env::args_os()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect(),
     })
 }
 
 fn run_command(args: RunArgs) -> Result<ExitCode> {
     let plan = plan(args)?;
     let outcome = run::execute(&plan)?;
-    println!();
+    let mut out = std::io::stdout().lock();
+    writeln!(out)?;
     for line in isobench_reports::verdict_lines(&outcome.results) {
-        println!("{line}");
+        writeln!(out, "{line}")?;
     }
-    println!();
-    print!("{}", isobench::terminal::table(&outcome.results));
-    println!();
+    writeln!(out)?;
+    write!(out, "{}", isobench::terminal::table(&outcome.results))?;
+    writeln!(out)?;
     for f in &outcome.files {
-        println!("wrote {}", f.display());
+        writeln!(out, "wrote {}", f.display())?;
     }
     for w in outcome.results.scenarios.iter().flat_map(|s| &s.warnings) {
         eprintln!("warning: {w}");
@@ -115,17 +137,18 @@ fn run_command(args: RunArgs) -> Result<ExitCode> {
 fn doctor(json: bool) -> Result<ExitCode> {
     let host = CgroupHost::discover();
     let report = isobench::probe::doctor(host.as_ref());
+    let mut out = std::io::stdout().lock();
     if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
     } else {
-        println!("layout: {}", report.layout);
+        writeln!(out, "layout: {}", report.layout)?;
         for c in &report.checks {
             let mark = match c.status {
                 CheckStatus::Ok => "ok",
                 CheckStatus::Unavailable => "unavailable",
                 CheckStatus::Error => "ERROR",
             };
-            println!("{:<24} {:<12} {}", c.name, mark, c.detail);
+            writeln!(out, "{:<24} {:<12} {}", c.name, mark, c.detail)?;
         }
     }
     let unfit = report.checks.iter().any(|c| c.status == CheckStatus::Error);
@@ -139,20 +162,22 @@ fn doctor(json: bool) -> Result<ExitCode> {
 fn cleanup() -> Result<ExitCode> {
     let host = CgroupHost::discover()?;
     let done = isobench::cleanup::cleanup(&host);
+    let mut out = std::io::stdout().lock();
     for p in &done.removed {
-        println!("removed {}", p.display());
+        writeln!(out, "removed {}", p.display())?;
     }
     for (p, pid) in &done.in_use {
-        println!(
+        writeln!(
+            out,
             "kept {} (its run, pid {pid}, is still running)",
             p.display()
-        );
+        )?;
     }
     for (p, e) in &done.failed {
         eprintln!("error: could not remove {}: {e}", p.display());
     }
-    if done.removed.is_empty() && done.failed.is_empty() {
-        println!("nothing to clean up");
+    if done.removed.is_empty() && done.failed.is_empty() && done.in_use.is_empty() {
+        writeln!(out, "nothing to clean up")?;
     }
     Ok(if done.failed.is_empty() {
         ExitCode::SUCCESS

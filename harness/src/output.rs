@@ -4,6 +4,7 @@
 
 use isobench_reports::schema::Results;
 use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 /// Why the output directory cannot be used.
@@ -18,12 +19,12 @@ pub enum OutputError {
         reason: String,
     },
     /// Writing one of the files failed.
-    #[error("writing {path}: {source}")]
+    #[error("writing {path}: {error}")]
     Write {
         /// The file.
         path: PathBuf,
         /// The error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
 }
 
@@ -49,13 +50,22 @@ pub fn check_writable(dir: &Path) -> Result<(), OutputError> {
         existing,
         nix::unistd::AccessFlags::W_OK | nix::unistd::AccessFlags::X_OK,
     )
-    .map_err(|e| not(format!("{} is not writable: {e}", existing.display())))
+    .map_err(|e| not(format!("{} is not writable: {e}", existing.display())))?;
+    if absolute.join("results.json").exists() {
+        return Err(not(
+            "it already holds a results.json of an earlier run, which this run would overwrite"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 /// The directory of one run's files.
 #[derive(Debug)]
 pub struct OutputDir {
     dir: PathBuf,
+    /// The topmost directory this run created, removed again by [`OutputDir::discard`].
+    created: Option<PathBuf>,
 }
 
 impl OutputDir {
@@ -64,11 +74,28 @@ impl OutputDir {
     /// # Errors
     /// [`OutputError::NotWritable`] with the reason.
     pub fn create(dir: &Path) -> Result<OutputDir, OutputError> {
-        std::fs::create_dir_all(dir).map_err(|e| OutputError::NotWritable {
+        let not = |reason: String| OutputError::NotWritable {
             path: dir.into(),
-            reason: e.to_string(),
-        })?;
-        Ok(OutputDir { dir: dir.into() })
+            reason,
+        };
+        let absolute = std::path::absolute(dir).map_err(|e| not(e.to_string()))?;
+        let created = absolute
+            .ancestors()
+            .take_while(|p| !p.exists())
+            .last()
+            .map(Path::to_path_buf);
+        std::fs::create_dir_all(&absolute).map_err(|e| not(e.to_string()))?;
+        Ok(OutputDir {
+            dir: dir.into(),
+            created,
+        })
+    }
+
+    /// Removes what [`OutputDir::create`] created, for a run refused before it wrote anything.
+    pub fn discard(self) {
+        if let Some(top) = self.created {
+            let _ = std::fs::remove_dir_all(top);
+        }
     }
 
     /// Path of results.json.
@@ -108,11 +135,15 @@ impl OutputDir {
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
     let err = |source| OutputError::Write {
         path: path.into(),
-        source,
+        error: source,
     };
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
     tmp.write_all(bytes).map_err(err)?;
+    // Readable by all, as files written by cp or a shell would be (tempfile makes 0600).
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(0o644))
+        .map_err(err)?;
     tmp.as_file().sync_data().map_err(err)?;
     tmp.persist(path).map_err(|e| err(e.error))?;
     Ok(())
@@ -144,12 +175,33 @@ mod tests {
     }
 
     #[test]
+    fn a_directory_with_results_of_an_earlier_run_is_refused() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::write(t.path().join("results.json"), "{}").unwrap();
+        let err = check_writable(t.path()).unwrap_err().to_string();
+        assert!(err.contains("already holds a results.json"), "{err}");
+    }
+
+    #[test]
+    fn discard_removes_only_what_create_made() {
+        let t = tempfile::tempdir().unwrap();
+        let out = OutputDir::create(&t.path().join("a/b/c")).unwrap();
+        assert!(t.path().join("a/b/c").is_dir());
+        out.discard();
+        assert!(!t.path().join("a").exists() && t.path().exists());
+    }
+
+    #[test]
     fn atomic_write_replaces_the_whole_file() {
         let t = tempfile::tempdir().unwrap();
         let p = t.path().join("results.json");
         write_atomic(&p, b"first, longer content").unwrap();
         write_atomic(&p, b"second").unwrap();
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "second");
+        assert_eq!(
+            std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o644
+        );
         assert_eq!(
             std::fs::read_dir(t.path()).unwrap().count(),
             1,

@@ -5,6 +5,7 @@ use crate::output::{self, OutputDir};
 use crate::sandbox::{self, NamespaceSet};
 use crate::scenario::{Progress, RunContext, Timing, cpu_share};
 use crate::{interrupt, probe, workload};
+
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use isobench_reports::schema::{
@@ -67,20 +68,26 @@ pub fn execute(plan: &RunPlan) -> Result<RunOutcome> {
         return Err(Refused(format!("{}: {} (see `isobench doctor`)", c.name, c.detail)).into());
     }
     let workload_bin = workload::locate()?;
-    interrupt::install().context("installing SIGINT/SIGTERM handlers")?;
     let started = SystemTime::now();
     let run_id = new_run_id(started);
+    let out = OutputDir::create(&plan.out_dir).map_err(|e| Refused(e.to_string()))?;
     let arena = host.arena(&run_id).map_err(|e| match e {
-        CgroupError::Dir { ref source, .. }
-            if source.kind() == std::io::ErrorKind::PermissionDenied =>
+        CgroupError::Dir { ref error, .. }
+            if error.kind() == std::io::ErrorKind::PermissionDenied =>
         {
             Refused(format!(
                 "{e}: run as root, or from a delegated cgroup subtree (systemd: Delegate=yes)"
             ))
         }
         other => Refused(other.to_string()),
-    })?;
-    let out = OutputDir::create(&plan.out_dir).map_err(|e| Refused(e.to_string()))?;
+    });
+    let arena = match arena {
+        Ok(a) => a,
+        Err(refused) => {
+            out.discard();
+            return Err(refused.into());
+        }
+    };
     let mut results = Results {
         schema_version: SCHEMA_VERSION,
         isobench_version: env!("CARGO_PKG_VERSION").into(),
@@ -90,7 +97,11 @@ pub fn execute(plan: &RunPlan) -> Result<RunOutcome> {
         host: probe::fingerprint(&host),
         doctor,
         scenarios: Vec::new(),
+        warnings: concurrent_runs(&host),
     };
+    for w in &results.warnings {
+        eprintln!("warning: {w}");
+    }
     out.write(&results)?;
     let cpus_allowed = results.host.cpus_allowed;
     let calibration = calibrate(&arena, &workload_bin)?;
@@ -131,6 +142,19 @@ pub fn execute(plan: &RunPlan) -> Result<RunOutcome> {
         results,
         files: [out.results_path(), out.report_path(), out.summary_path()],
     })
+}
+
+/// A warning per other live isobench process on this host.
+fn concurrent_runs(host: &CgroupHost) -> Vec<String> {
+    crate::cleanup::other_live_owners(host)
+        .into_iter()
+        .map(|pid| {
+            format!(
+                "another isobench process (pid {pid}) is running on this host: the two runs disturb each other's \
+                 figures; run one at a time"
+            )
+        })
+        .collect()
 }
 
 /// Calibrates the victim's work unit (~100 µs) once per run, inside the arena.

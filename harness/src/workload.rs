@@ -20,6 +20,18 @@ pub enum WorkloadError {
         /// The running executable, whose directory was searched.
         exe: String,
     },
+    /// The file found is not a working `isobench-workload`.
+    #[error(
+        "{path} ({origin}) is not a working {BINARY}: {reason}; point {ENV_OVERRIDE} at the {BINARY} built with isobench, or unset it"
+    )]
+    NotWorkload {
+        /// The file.
+        path: String,
+        /// Where the path came from: `$ISOBENCH_WORKLOAD`, or `found next to isobench`.
+        origin: &'static str,
+        /// What `--version` showed.
+        reason: String,
+    },
     /// Its stdout was not the report expected.
     #[error("{applet} printed no valid report ({reason}); its output was {output:?}")]
     BadReport {
@@ -33,13 +45,15 @@ pub enum WorkloadError {
 }
 
 /// Finds `isobench-workload`: `$ISOBENCH_WORKLOAD`, then the directory of the
-/// running executable and its parent (test binaries live in `target/*/deps`), then PATH.
+/// running executable and its parent (test binaries live in `target/*/deps`), then
+/// PATH; and checks that what it found answers `--version` as `isobench-workload`.
 ///
 /// # Errors
-/// [`WorkloadError::NotFound`] listing where it looked.
+/// [`WorkloadError::NotFound`] listing where it looked; [`WorkloadError::NotWorkload`]
+/// naming the file, where its path came from and what it answered.
 pub fn locate() -> Result<PathBuf, WorkloadError> {
     if let Some(p) = std::env::var_os(ENV_OVERRIDE) {
-        return Ok(PathBuf::from(p));
+        return verify(PathBuf::from(p), "$ISOBENCH_WORKLOAD");
     }
     let exe = std::env::current_exe().unwrap_or_default();
     let near = exe
@@ -55,6 +69,36 @@ pub fn locate() -> Result<PathBuf, WorkloadError> {
         .ok_or_else(|| WorkloadError::NotFound {
             exe: exe.display().to_string(),
         })
+        .and_then(|p| verify(p, "found next to isobench or on PATH"))
+}
+
+/// Runs `path --version` and accepts it if it names itself `isobench-workload`.
+fn verify(path: PathBuf, origin: &'static str) -> Result<PathBuf, WorkloadError> {
+    let not = |reason: String| WorkloadError::NotWorkload {
+        path: path.display().to_string(),
+        origin,
+        reason,
+    };
+    if !is_executable(&path) {
+        return Err(not("not an executable file".into()));
+    }
+    let out = std::process::Command::new(&path)
+        .arg("--version")
+        .output()
+        .map_err(|e| not(e.to_string()))?;
+    let first = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    if out.status.success() && first.starts_with(BINARY) {
+        Ok(path)
+    } else {
+        Err(not(format!(
+            "`--version` printed {first:?} and exited with {}",
+            out.status
+        )))
+    }
 }
 
 fn is_executable(p: &Path) -> bool {

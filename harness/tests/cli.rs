@@ -53,12 +53,79 @@ fn bad_input_exits_3_naming_the_problem_and_leaves_nothing() {
         "not a number of seconds",
     );
     assert_refused(&["run", "--duration", "-1", "--out", o], "--duration");
-    assert_refused(&["run", "--duration", "0", "--out", o], "more than 0");
+    assert_refused(&["run", "--duration", "0", "--out", o], "at least 0.1");
     assert_refused(&["run", "--suite", "nightly", "--out", o], "unknown suite");
+    assert_refused(
+        &[
+            "run",
+            "--scenario",
+            "cpu-share",
+            "--scenario",
+            "cpu-share",
+            "--out",
+            o,
+        ],
+        "given twice",
+    );
+    assert_refused(&["run", "--rounds", "-1", "--out", o], "--rounds");
     assert!(
         !out.exists(),
         "a refused run must not create its output directory"
     );
+}
+
+#[test]
+fn a_bogus_workload_binary_is_refused_before_anything_is_created() {
+    require_root!();
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().join("out");
+    let o = isobench()
+        .args([
+            "run",
+            "--rounds",
+            "1",
+            "--duration",
+            "0.2",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .env("ISOBENCH_WORKLOAD", "/bin/false")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("/bin/false ($ISOBENCH_WORKLOAD) is not a working isobench-workload"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn an_output_directory_with_earlier_results_is_not_overwritten() {
+    require_root!();
+    let t = tempfile::tempdir().unwrap();
+    std::fs::write(t.path().join("results.json"), "earlier").unwrap();
+    let (o, run_id) = run(&[
+        "run",
+        "--rounds",
+        "1",
+        "--duration",
+        "0.2",
+        "--out",
+        t.path().to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("already holds a results.json"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        std::fs::read_to_string(t.path().join("results.json")).unwrap(),
+        "earlier"
+    );
+    common::assert_nothing_left(&run_id);
 }
 
 #[test]

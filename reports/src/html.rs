@@ -98,6 +98,7 @@ pub fn render_html(results: &Results) -> String {
         started = esc(&results.started_at),
     ));
     page.push_str(&verdict_strip(results));
+    page.push_str(&run_warnings(results));
     for scenario in &results.scenarios {
         page.push_str(&scenario_section(scenario));
     }
@@ -112,6 +113,19 @@ fn condition_styles() -> String {
         .iter()
         .map(|&c| format!(".cond-{} {{ --c: {}; }}\n", c, palette::css(c)))
         .collect()
+}
+
+/// Run-wide warnings, if any, as a list under the verdicts.
+fn run_warnings(results: &Results) -> String {
+    if results.warnings.is_empty() {
+        return String::new();
+    }
+    let items: String = results
+        .warnings
+        .iter()
+        .map(|w| format!("<li>{}</li>\n", esc(w)))
+        .collect();
+    format!("<h3>Run warnings</h3>\n<ul class=\"warnings\">\n{items}</ul>\n")
 }
 
 /// The verdict lines, one linked list item per scenario.

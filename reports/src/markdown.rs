@@ -31,6 +31,9 @@ pub fn render_markdown(results: &Results) -> String {
     for line in verdict_lines(results) {
         md.push_str(&format!("- {}\n", esc(&line)));
     }
+    for warning in &results.warnings {
+        md.push_str(&format!("- warning: {}\n", esc(warning)));
+    }
     let host = &results.host;
     md.push_str(&format!(
         "\nHost: kernel {}, cgroup layout {}, {} CPUs ({} allowed); isobench {}\n",

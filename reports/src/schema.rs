@@ -33,6 +33,9 @@ pub struct Results {
     pub doctor: Doctor,
     /// Scenarios in the order they ran; a scenario appears once it has started.
     pub scenarios: Vec<ScenarioResult>,
+    /// Run-wide warnings (e.g. another isobench run on the same host), each saying what to do.
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 /// Host fingerprint (DESIGN §3): runs are comparable only when these agree.

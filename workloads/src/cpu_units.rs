@@ -85,19 +85,26 @@ mod tests {
 
     #[test]
     fn units_too_long_for_the_rate_show_as_growing_latency_and_missed_units() {
-        let (iters, unit_ns) = work::calibrate(Duration::from_millis(2));
-        // Due every 1 ms, each takes ~2 ms: the victim falls further behind each unit.
+        // Units of ~2 ms due every 0.2 ms: the victim falls ever further behind. Even if a
+        // loaded test host made calibration overestimate the unit several times over,
+        // far more is due in the window than can run.
+        let (iters, _) = work::calibrate(Duration::from_millis(2));
         let report = run(UnitsPlan {
             iters_per_unit: iters,
-            rate: 1000.0,
+            rate: 5000.0,
             warmup: Duration::ZERO,
             duration: Duration::from_millis(200),
         });
-        assert!(report.missed > 0, "missed {}", report.missed);
+        assert!(
+            report.missed > report.ops,
+            "missed {} ops {}",
+            report.missed,
+            report.ops
+        );
         let max = report.latency_ns.iter().map(|&(v, _)| v).max().unwrap();
         assert!(
-            max > 10 * unit_ns,
-            "max latency {max} ns, unit {unit_ns} ns"
+            max > 50_000_000,
+            "the last units started over 50 ms late: max {max} ns"
         );
     }
 }

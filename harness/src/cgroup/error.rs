@@ -6,32 +6,32 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum CgroupError {
     /// Reading a control file failed.
-    #[error("reading {path}: {source}")]
+    #[error("reading {path}: {error}")]
     Read {
         /// The file.
         path: PathBuf,
         /// The kernel's answer.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// Writing a control file failed; `value` is what was written.
-    #[error("writing {value:?} to {path}: {source}")]
+    #[error("writing {value:?} to {path}: {error}")]
     Write {
         /// The file.
         path: PathBuf,
         /// What was written.
         value: String,
         /// The kernel's answer.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// Creating or removing a cgroup directory failed.
-    #[error("{action} {path}: {source}")]
+    #[error("{action} {path}: {error}")]
     Dir {
         /// `creating` or `removing`.
         action: &'static str,
         /// The cgroup directory.
         path: PathBuf,
         /// The kernel's answer.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// A line of a control file that does not have the expected shape.
     #[error("{path}: cannot parse {line:?}: {expected}")]

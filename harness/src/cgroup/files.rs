@@ -11,7 +11,7 @@ use std::path::Path;
 pub fn read(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).map_err(|source| CgroupError::Read {
         path: path.into(),
-        source,
+        error: source,
     })
 }
 
@@ -36,7 +36,7 @@ pub fn write(path: &Path, value: &str) -> Result<()> {
     let wrap = |source| CgroupError::Write {
         path: path.into(),
         value: value.into(),
-        source,
+        error: source,
     };
     let mut f = std::fs::OpenOptions::new()
         .write(true)
@@ -72,6 +72,6 @@ pub fn mkdir(path: &Path) -> Result<()> {
     std::fs::create_dir(path).map_err(|source| CgroupError::Dir {
         action: "creating",
         path: path.into(),
-        source,
+        error: source,
     })
 }

@@ -22,7 +22,7 @@ pub const PATIENCE: Duration = Duration::from_secs(5);
 pub fn remove_tree(dir: &Path) -> Result<()> {
     let children = std::fs::read_dir(dir).map_err(|source| CgroupError::Read {
         path: dir.into(),
-        source,
+        error: source,
     })?;
     for entry in children.flatten() {
         if entry.file_type().is_ok_and(|t| t.is_dir()) {
@@ -96,7 +96,7 @@ fn rmdir_with_backoff(dir: &Path) -> Result<()> {
                 return Err(CgroupError::Dir {
                     action: "removing",
                     path: dir.into(),
-                    source,
+                    error: source,
                 });
             }
         }

@@ -103,7 +103,7 @@ pub enum SpawnError {
     },
     /// The child could not be moved into its cgroup; it was killed.
     #[error("attaching the sandbox to its cgroup: {0}")]
-    Attach(#[source] CgroupError),
+    Attach(CgroupError),
     /// The child failed between clone and exec.
     #[error("starting {program}: {step:?} failed: {errno}")]
     Child {

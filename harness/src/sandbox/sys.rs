@@ -143,3 +143,13 @@ pub fn has_clone3() -> bool {
     let rc = unsafe { libc::syscall(libc::SYS_clone3, std::ptr::null::<u8>(), 0usize) };
     rc == -1 && Errno::last() != Errno::ENOSYS
 }
+
+/// Restores the default action of SIGPIPE, which Rust's runtime ignores, so that
+/// `isobench doctor | head` ends quietly like other command-line tools instead of
+/// failing on EPIPE.
+pub fn default_sigpipe() {
+    // SAFETY: installing SIG_DFL has no handler code to be unsafe; called once at start.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}

@@ -252,9 +252,11 @@ fn merged_cdfs(rounds: &[Vec<ConditionSample>]) -> Vec<LatencyCdf> {
         .collect()
 }
 
-/// Warnings that say what was seen and what to do.
+/// Warnings that say what was seen and what to do: one line per kind, naming
+/// the rounds (0-based) and conditions where it was seen.
 fn warnings(rounds: &[Vec<ConditionSample>]) -> Vec<String> {
-    let mut out = Vec::new();
+    let (mut bursty, mut starved, mut busy, mut slow) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (i, r) in rounds.iter().enumerate() {
         for s in r {
             let c = s.run.condition;
@@ -264,26 +266,20 @@ fn warnings(rounds: &[Vec<ConditionSample>]) -> Vec<String> {
                 else {
                     continue;
                 };
-                let ratio = throttled as f64 / periods.max(1) as f64;
                 if a.cpu_share >= 0.9 * expected {
                     continue;
                 }
+                let ratio = throttled as f64 / periods.max(1) as f64;
+                let seen = format!(
+                    "round {i}: {:.2} of {:.2} CPUs, throttled in {:.0} % of periods",
+                    a.cpu_share,
+                    expected,
+                    ratio * 100.0
+                );
                 if ratio > THROTTLED_FLAG_RATIO {
-                    out.push(format!(
-                        "throttled while average usage is below quota: {} in round {i} was throttled in {:.0} % of periods \
-                         while using {:.2} of its {:.2} CPUs (bursty threads exhaust per-period quota; see kubernetes #67577, \
-                         kernel ≥ 5.4 and cpu.max.burst)",
-                        a.sandbox,
-                        ratio * 100.0,
-                        a.cpu_share,
-                        expected
-                    ));
+                    bursty.push(seen)
                 } else {
-                    out.push(format!(
-                        "{} in round {i} ({c}) got {:.2} of its {:.2} CPUs without being throttled: other work on the host \
-                         took the CPU, so its share says nothing about the limit; rerun on a quiet host",
-                        a.sandbox, a.cpu_share, expected
-                    ));
+                    starved.push(seen)
                 }
             }
             if let Some(other) = s
@@ -291,21 +287,45 @@ fn warnings(rounds: &[Vec<ConditionSample>]) -> Vec<String> {
                 .host_other_cpu_share
                 .filter(|&o| o > OTHER_LOAD_FLAG_CPUS)
             {
-                out.push(format!(
-                    "other work on the host used {other:.2} CPUs during round {i} ({c}): every figure of that condition \
-                     is disturbed; stop other load (builds, services) or pin isobench to reserved CPUs, then rerun"
-                ));
+                busy.push(format!("round {i} {c}: {other:.2} CPUs"));
             }
             if c == Condition::Solo && s.missed as f64 > MISSED_FLAG_SHARE * s.run.victim.ops as f64
             {
-                out.push(format!(
-                    "the victim missed {} units in round {i} even alone: this host cannot sustain its rate, so throughput \
-                     ratios understate interference; close other load or lower the victim's CPU demand",
-                    s.missed
+                slow.push(format!(
+                    "round {i}: {} of {} units",
+                    s.missed,
+                    s.missed + s.run.victim.ops
                 ));
             }
         }
     }
+    let mut out = Vec::new();
+    let mut say = |seen: Vec<String>, what: &str| {
+        if !seen.is_empty() {
+            out.push(format!("{what} ({})", seen.join("; ")));
+        }
+    };
+    say(
+        bursty,
+        "throttled while average usage is below quota: the aggressor was throttled in more than 5 % of periods while \
+         using under 90 % of its quota (bursty threads exhaust per-period quota; see kubernetes #67577, kernel ≥ 5.4 \
+         and cpu.max.burst)",
+    );
+    say(
+        starved,
+        "the aggressor got less than its quota without being throttled: other work on the host took the CPU, so its \
+         share says nothing about the limit; rerun on a quiet host",
+    );
+    say(
+        busy,
+        "other work on the host used more than 0.1 CPU during these conditions, so their figures are disturbed; stop \
+         other load (builds, services, other benchmarks) or pin isobench to reserved CPUs, then rerun",
+    );
+    say(
+        slow,
+        "the victim missed units even alone: this host cannot sustain its rate, so throughput ratios understate \
+         interference; close other load or lower the victim's CPU demand",
+    );
     out
 }
 

@@ -316,5 +316,6 @@ pub fn results() -> Results {
             ],
         },
         scenarios: vec![cpu_share, memory_high],
+        warnings: vec![],
     }
 }
