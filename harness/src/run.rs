@@ -3,13 +3,13 @@
 use crate::cgroup::{CgroupError, CgroupHost, Limits};
 use crate::output::{self, OutputDir};
 use crate::sandbox::{self, NamespaceSet};
-use crate::scenario::{Progress, RunContext, Timing, cpu_share};
+use crate::scenario::{self, Progress, RunContext, Timing, cpu_share, visibility};
 use crate::{interrupt, probe, workload};
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use isobench_reports::schema::{
-    CheckStatus, Condition, Results, SCHEMA_VERSION, ScenarioResult, ScenarioStatus,
+    CheckStatus, Results, SCHEMA_VERSION, ScenarioResult, ScenarioStatus,
 };
 use isobench_workloads::report::{Calibration, WorkloadReport};
 use std::path::PathBuf;
@@ -111,11 +111,15 @@ pub fn execute(plan: &RunPlan) -> Result<RunOutcome> {
         calibration,
         cpus_allowed,
     };
-    let conditions = plan.scenarios.len() * plan.timing.rounds * Condition::ALL.len();
+    let steps: usize = plan
+        .scenarios
+        .iter()
+        .map(|s| scenario::steps(s, &plan.timing))
+        .sum();
     let mut progress = Saver {
         out: &out,
         results: &mut results,
-        bar: progress_bar(conditions as u64, plan.timing),
+        bar: progress_bar(steps as u64, plan.timing),
         failed: None,
     };
     for name in &plan.scenarios {
@@ -125,6 +129,9 @@ pub fn execute(plan: &RunPlan) -> Result<RunOutcome> {
                 &ctx,
                 &mut progress,
             ),
+            visibility::NAME => {
+                visibility::run(&visibility::VisibilitySpec::default(), &ctx, &mut progress)
+            }
             other => bail!("scenario {other:?} is not known"),
         };
         progress.save(result);
@@ -221,9 +228,8 @@ impl Saver<'_> {
 }
 
 impl Progress for Saver<'_> {
-    fn condition_done(&mut self, scenario: &str, round: usize, condition: Condition) {
-        self.bar
-            .set_message(format!("{scenario} round {} {condition}", round + 1));
+    fn step_done(&mut self, scenario: &str, what: &str) {
+        self.bar.set_message(format!("{scenario} {what}"));
         self.bar.inc(1);
     }
 

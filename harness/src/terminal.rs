@@ -32,6 +32,20 @@ pub fn table(results: &Results) -> String {
     let mut out = String::new();
     for s in &results.scenarios {
         out.push_str(&format!("{}\n", s.name));
+        for c in &s.checks {
+            let verdict = if c.passed {
+                "pass"
+            } else {
+                "FAIL (isolation breach)"
+            };
+            out.push_str(&format!(
+                "  visibility.{:<10} {verdict}: {}\n",
+                c.name, c.saw
+            ));
+        }
+        if !s.checks.is_empty() {
+            continue;
+        }
         out.push_str(&format!(
             "  {:<30} {:<10} {:<32} {}\n",
             "metric", "condition", "mean [95 % CI]", "unit"

@@ -267,6 +267,8 @@ fn sigint_keeps_the_rounds_already_measured_and_cleans_up() {
     let child = isobench()
         .args([
             "run",
+            "--scenario",
+            "cpu-share",
             "--rounds",
             "50",
             "--duration",

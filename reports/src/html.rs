@@ -42,7 +42,8 @@ thead th { border-bottom: 2px solid #bbb; }
 .unavailable { color: #8a4b00; font-style: italic; }
 table.metrics td { white-space: nowrap; }
 table.metrics td.unavailable { white-space: normal; }
-.check-ok { color: #00704f; }
+td.pass, .check-ok { color: #00704f; }
+td.fail { color: #b23a00; font-weight: bold; }
 .check-unavailable { color: #8a4b00; }
 .check-error { color: #b00020; font-weight: 600; }
 .swatch { display: inline-block; width: .75em; height: .75em; border-radius: 2px; margin-right: .35em; background: var(--c); vertical-align: -.05em; }
@@ -174,22 +175,49 @@ fn scenario_section(scenario: &ScenarioResult) -> String {
             "<h3>Warnings</h3>\n<ul class=\"warnings\">\n{items}</ul>\n"
         ));
     }
-    section.push_str("<div class=\"charts\">\n");
-    section.push_str(&figure(charts::latency_cdf(scenario), CDF_CAPTION));
-    if scenario
-        .metrics
-        .iter()
-        .any(|m| m.name == AGGRESSOR_CPU_SHARE)
-    {
-        section.push_str(&figure(charts::cpu_share(scenario), CPU_SHARE_CAPTION));
+    if scenario.checks.is_empty() {
+        section.push_str("<div class=\"charts\">\n");
+        section.push_str(&figure(charts::latency_cdf(scenario), CDF_CAPTION));
+        if scenario
+            .metrics
+            .iter()
+            .any(|m| m.name == AGGRESSOR_CPU_SHARE)
+        {
+            section.push_str(&figure(charts::cpu_share(scenario), CPU_SHARE_CAPTION));
+        }
+        section.push_str("</div>\n");
+        section.push_str(&metrics_table(scenario));
+    } else {
+        section.push_str(&checks_table(scenario));
     }
-    section.push_str("</div>\n");
-    section.push_str(&metrics_table(scenario));
     section.push_str(&format!(
         "<h3>Spec, as run</h3>\n<pre>{}</pre>\n</section>\n",
         esc(&scenario.spec.to_string())
     ));
     section
+}
+
+/// Pass/fail checks with their evidence: check, verdict, what was looked at, what was seen.
+fn checks_table(scenario: &ScenarioResult) -> String {
+    let rows: String = scenario
+        .checks
+        .iter()
+        .map(|c| {
+            format!(
+                "<tr><td><code>visibility.{}</code></td><td class=\"{}\">{}</td><td>{}</td><td>{}</td></tr>\n",
+                esc(&c.name),
+                if c.passed { "pass" } else { "fail" },
+                if c.passed { "pass" } else { "FAIL: isolation breach" },
+                esc(&c.looked_at),
+                esc(&c.saw)
+            )
+        })
+        .collect();
+    format!(
+        "<table class=\"checks\">\n<caption>Each check passes when the sandbox could not see or touch what it \
+         must not; a failure is an isolation breach.</caption>\n<thead><tr><th>check</th><th>verdict</th>\
+         <th>looked at</th><th>saw</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n"
+    )
 }
 
 /// A chart in a `<figure>` with its caption, or the reason it is missing. The

@@ -155,6 +155,22 @@ pub struct ScenarioResult {
     pub metrics: Vec<Metric>,
     /// Things the reader should know, each saying what to do about it.
     pub warnings: Vec<String>,
+    /// Pass/fail checks with their evidence (scenario `visibility`); empty elsewhere.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<VisibilityCheck>,
+}
+
+/// One namespace visibility check: what was looked at, what was seen, and the verdict.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct VisibilityCheck {
+    /// Check name: `pid`, `uts`, `net`, `mnt`, `ipc`, `cgroup`; its metric is `visibility.<name>`.
+    pub name: String,
+    /// True when the sandbox could not see or touch what it must not.
+    pub passed: bool,
+    /// What was looked at, e.g. `kill(4242, 0) from inside the sandbox`.
+    pub looked_at: String,
+    /// What was seen, e.g. `ESRCH`.
+    pub saw: String,
 }
 
 /// How far a scenario got.

@@ -45,6 +45,9 @@ pub(crate) fn status_text(scenario: &ScenarioResult) -> String {
 
 /// The verdict line of one scenario.
 fn scenario_line(scenario: &ScenarioResult) -> String {
+    if !scenario.checks.is_empty() {
+        return checks_line(scenario);
+    }
     let mut clauses = Vec::new();
     if scenario.status != ScenarioStatus::Complete {
         clauses.push(status_text(scenario));
@@ -62,6 +65,32 @@ fn scenario_line(scenario: &ScenarioResult) -> String {
         clauses.push(aggressor_clause(scenario));
     }
     format!("{}: {}", scenario.name, clauses.join("; "))
+}
+
+/// For a scenario of pass/fail checks: `visibility: 6 of 6 checks passed`, or
+/// `visibility: isolation breach: net, ipc (4 of 6 checks passed)`; a status
+/// other than complete is said first.
+fn checks_line(scenario: &ScenarioResult) -> String {
+    let failed: Vec<&str> = scenario
+        .checks
+        .iter()
+        .filter(|c| !c.passed)
+        .map(|c| c.name.as_str())
+        .collect();
+    let (total, passed) = (scenario.checks.len(), scenario.checks.len() - failed.len());
+    let mut line = format!("{}: ", scenario.name);
+    if scenario.status != ScenarioStatus::Complete {
+        line.push_str(&format!("{}; ", status_text(scenario)));
+    }
+    if failed.is_empty() {
+        line.push_str(&format!("{passed} of {total} checks passed"));
+    } else {
+        line.push_str(&format!(
+            "isolation breach: {} ({passed} of {total} checks passed)",
+            failed.join(", ")
+        ));
+    }
+    line
 }
 
 /// `isolated victim kept 99 % of its solo throughput (contended: 61 %)`.

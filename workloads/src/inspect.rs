@@ -19,10 +19,29 @@ pub struct View {
     pub hostname: String,
     /// /proc/self/cgroup, verbatim.
     pub cgroup: String,
+    /// Namespace identities, e.g. `"net": "net:[4026531840]"` (readlink of /proc/self/ns/*).
+    pub namespaces: std::collections::BTreeMap<String, String>,
+    /// What `kill(host_pid, 0)` answered, when a host pid was given: `ok` or the errno name.
+    pub signal_host: Option<String>,
+}
+
+/// The namespaces whose identities [`View::namespaces`] lists.
+pub const NAMESPACES: [&str; 7] = ["pid", "mnt", "uts", "ipc", "net", "cgroup", "user"];
+
+/// Identities of this process's namespaces (namespaces(7), "/proc/[pid]/ns/").
+pub fn namespace_ids() -> std::collections::BTreeMap<String, String> {
+    NAMESPACES
+        .iter()
+        .filter_map(|ns| {
+            let target = fs::read_link(format!("/proc/self/ns/{ns}")).ok()?;
+            Some((ns.to_string(), target.to_string_lossy().into_owned()))
+        })
+        .collect()
 }
 
 /// Looks around and returns what was seen; unreadable sources read as empty.
-pub fn look() -> View {
+/// With `host_pid`, also tries to signal that pid (signal 0: nothing is delivered).
+pub fn look(host_pid: Option<i32>) -> View {
     let mut visible_pids: Vec<i32> = fs::read_dir("/proc")
         .map(|dir| {
             dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
@@ -39,6 +58,13 @@ pub fn look() -> View {
             .map(|h| h.to_string_lossy().into_owned())
             .unwrap_or_default(),
         cgroup: fs::read_to_string("/proc/self/cgroup").unwrap_or_default(),
+        namespaces: namespace_ids(),
+        signal_host: host_pid.map(|pid| {
+            match nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None) {
+                Ok(()) => "ok".to_string(),
+                Err(e) => format!("{e:?}"),
+            }
+        }),
     }
 }
 

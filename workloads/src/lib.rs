@@ -9,6 +9,7 @@
 
 pub mod cpu_hog;
 pub mod cpu_units;
+pub mod hold;
 pub mod init;
 pub mod inspect;
 pub mod report;

@@ -4,7 +4,7 @@
 use anyhow::{Result, bail};
 use clap::{Parser, Subcommand};
 use isobench_workloads::report::{Calibration, WorkloadReport};
-use isobench_workloads::{cpu_hog, cpu_units, init, inspect, work};
+use isobench_workloads::{cpu_hog, cpu_units, hold, init, inspect, work};
 use std::time::Duration;
 
 /// Victims, aggressors and the sandbox init of isobench. Started by `isobench`;
@@ -63,8 +63,45 @@ enum Applet {
         #[arg(last = true, required = true)]
         workload: Vec<String>,
     },
-    /// Prints what this process can see: pids, interfaces, hostname, cgroup.
-    Inspect,
+    /// Prints what this process can see: pids, interfaces, hostname, cgroup, namespaces.
+    Inspect {
+        /// A pid of the host to try to signal (signal 0, nothing is delivered).
+        #[arg(long)]
+        host_pid: Option<i32>,
+    },
+    /// Binds TCP 127.0.0.1:PORT, serves a request of its own, holds the port.
+    HoldPort {
+        /// The port.
+        #[arg(long)]
+        port: u16,
+        /// Tag of the request and reply (`ping-TAG` → `pong-TAG`).
+        #[arg(long)]
+        tag: String,
+        /// Milliseconds to hold the port.
+        #[arg(long)]
+        hold_ms: u64,
+    },
+    /// Mounts a tmpfs on DIR with a marker file, holds it (refuses in the host's mount namespace).
+    HoldMount {
+        /// An existing, empty directory.
+        #[arg(long)]
+        dir: std::path::PathBuf,
+        /// The host's mount namespace (`mnt:[...]`); the mount is refused if this process shares it.
+        #[arg(long)]
+        host_mnt_ns: String,
+        /// Milliseconds to hold the mount.
+        #[arg(long)]
+        hold_ms: u64,
+    },
+    /// Creates a POSIX message queue, holds it, unlinks it.
+    HoldMqueue {
+        /// Queue name, starting with `/`.
+        #[arg(long)]
+        name: String,
+        /// Milliseconds to hold the queue.
+        #[arg(long)]
+        hold_ms: u64,
+    },
 }
 
 /// Converts a `--duration`-like value, refusing what is not a finite, non-negative number.
@@ -73,6 +110,14 @@ fn seconds(flag: &str, value: f64) -> Result<Duration> {
         bail!("invalid {flag} {value}: expected a non-negative number of seconds");
     }
     Ok(Duration::from_secs_f64(value))
+}
+
+/// Exits 1 when a holder could not take its resource (it printed why on stdout).
+fn held(outcome: Result<bool>) -> Result<()> {
+    if !outcome? {
+        std::process::exit(1);
+    }
+    Ok(())
 }
 
 fn print(report: &impl serde::Serialize) -> Result<()> {
@@ -127,6 +172,21 @@ fn main() -> Result<()> {
             })?;
             std::process::exit(code)
         }
-        Applet::Inspect => print(&inspect::look()),
+        Applet::Inspect { host_pid } => print(&inspect::look(host_pid)),
+        Applet::HoldPort { port, tag, hold_ms } => {
+            held(hold::port(port, &tag, Duration::from_millis(hold_ms)))
+        }
+        Applet::HoldMount {
+            dir,
+            host_mnt_ns,
+            hold_ms,
+        } => held(hold::mount(
+            &dir,
+            &host_mnt_ns,
+            Duration::from_millis(hold_ms),
+        )),
+        Applet::HoldMqueue { name, hold_ms } => {
+            held(hold::mqueue(&name, Duration::from_millis(hold_ms)))
+        }
     }
 }

@@ -4,7 +4,8 @@
 //! The child is cloned with `CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS |
 //! CLONE_NEWIPC | CLONE_NEWNET` (each switchable), blocks until the harness has
 //! written its pid to `cgroup.procs` in every hierarchy, enters a new cgroup
-//! namespace (`CLONE_NEWCGROUP`, so the sandbox's cgroup is its root), and execs
+//! namespace (`CLONE_NEWCGROUP`, so the sandbox's cgroup is its root), brings `lo`
+//! up in a new network namespace, and execs
 //! `isobench-workload sandbox-init`, which runs as pid 1: it makes mounts private,
 //! mounts a fresh /proc, sets the hostname, starts the workload and reaps.
 //! See clone(2), namespaces(7), pid_namespaces(7), cgroup_namespaces(7).
@@ -164,6 +165,7 @@ pub fn spawn(
         release: release_rd.as_fd(),
         failure: fail_wr.as_fd(),
         unshare_cgroup: ns.cgroup,
+        loopback_up: ns.net,
     };
     let pid = sys::clone_waiting(ns.clone_flags(), &plan).map_err(|errno| SpawnError::Clone {
         namespaces: ns.names(),

@@ -123,6 +123,18 @@ impl Process {
         }
     }
 
+    /// What the process has written to stdout so far, while it may still be running.
+    ///
+    /// # Errors
+    /// I/O errors on the temporary report file.
+    pub fn output_so_far(&self) -> std::io::Result<String> {
+        use std::os::unix::fs::FileExt;
+        let mut buf = vec![0u8; self.stdout.metadata()?.len() as usize];
+        let n = self.stdout.read_at(&mut buf, 0)?;
+        buf.truncate(n);
+        Ok(String::from_utf8_lossy(&buf).into_owned())
+    }
+
     /// Everything the process wrote to stdout.
     ///
     /// # Errors

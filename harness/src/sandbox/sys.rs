@@ -1,7 +1,7 @@
 //! The harness's only unsafe code: cloning a child into new namespaces that
 //! waits, attached to nothing yet, until the parent has placed it in its cgroup,
 //! then execs. Between clone and exec the child makes raw syscalls only
-//! (read, prctl, unshare, dup2, execve, write, _exit), all async-signal-safe,
+//! (read, prctl, unshare, socket, ioctl, close, dup2, execve, write, _exit), all async-signal-safe,
 //! because the harness is multi-threaded (signal-safety(7)).
 #![allow(unsafe_code)]
 
@@ -17,6 +17,8 @@ use std::os::raw::c_char;
 pub enum ChildStep {
     /// `unshare(CLONE_NEWCGROUP)` after the attach.
     UnshareCgroup,
+    /// Bringing `lo` up in a new network namespace (SIOCSIFFLAGS, netdevice(7)).
+    LoopbackUp,
     /// `dup2` of the report file onto stdout.
     Stdout,
     /// `execve` of the workload binary.
@@ -30,9 +32,14 @@ impl ChildStep {
 
     /// The step for a code written by the child, if it is one.
     pub fn from_code(code: u32) -> Option<ChildStep> {
-        [ChildStep::UnshareCgroup, ChildStep::Stdout, ChildStep::Exec]
-            .into_iter()
-            .find(|s| s.code() == code)
+        [
+            ChildStep::UnshareCgroup,
+            ChildStep::LoopbackUp,
+            ChildStep::Stdout,
+            ChildStep::Exec,
+        ]
+        .into_iter()
+        .find(|s| s.code() == code)
     }
 }
 
@@ -52,6 +59,8 @@ pub struct ExecPlan<'a> {
     pub failure: BorrowedFd<'a>,
     /// Enter a new cgroup namespace after the attach, so the sandbox's cgroup is its root.
     pub unshare_cgroup: bool,
+    /// Bring the loopback interface up (the child is in a new network namespace, where `lo` starts down).
+    pub loopback_up: bool,
 }
 
 /// Clones a child with `flags` (namespaces) that waits on `plan.release`, then execs `plan`.
@@ -81,7 +90,12 @@ pub fn clone_waiting(flags: CloneFlags, plan: &ExecPlan<'_>) -> Result<Pid, Errn
         plan.release.as_raw_fd(),
         plan.failure.as_raw_fd(),
     );
-    let unshare_cgroup = plan.unshare_cgroup;
+    let (unshare_cgroup, loopback_up) = (plan.unshare_cgroup, plan.loopback_up);
+    // SAFETY: ifreq is plain old data; all-zero is a valid value.
+    let mut lo: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (dst, src) in lo.ifr_name.iter_mut().zip(b"lo\0") {
+        *dst = *src as libc::c_char;
+    }
     let child = move || -> isize {
         // SAFETY: runs in the child, a copy of the parent's address space (no CLONE_VM);
         // every pointer refers to memory prepared before the clone and alive in the copy;
@@ -103,6 +117,18 @@ pub fn clone_waiting(flags: CloneFlags, plan: &ExecPlan<'_>) -> Result<Pid, Errn
             }
             if unshare_cgroup && libc::unshare(libc::CLONE_NEWCGROUP) != 0 {
                 fail(ChildStep::UnshareCgroup);
+            }
+            if loopback_up {
+                let sock = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
+                let mut ifr = lo;
+                if sock < 0 || libc::ioctl(sock, libc::SIOCGIFFLAGS, &raw mut ifr) < 0 {
+                    fail(ChildStep::LoopbackUp);
+                }
+                ifr.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
+                if libc::ioctl(sock, libc::SIOCSIFFLAGS, &raw const ifr) < 0 {
+                    fail(ChildStep::LoopbackUp);
+                }
+                libc::close(sock);
             }
             if libc::dup2(stdout, 1) < 0 {
                 fail(ChildStep::Stdout);

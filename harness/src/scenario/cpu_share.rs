@@ -87,6 +87,7 @@ pub fn run(
         latency_cdf: Vec::new(),
         metrics: Vec::new(),
         warnings: Vec::new(),
+        checks: Vec::new(),
     };
     let mut samples: Vec<Vec<ConditionSample>> = Vec::new();
     let mut rng = rand::rngs::SmallRng::seed_from_u64(u64::from(std::process::id()));
@@ -108,7 +109,7 @@ pub fn run(
                     break;
                 }
             }
-            progress.condition_done(NAME, index, condition);
+            progress.step_done(NAME, &format!("round {} {condition}", index + 1));
         }
         if result.status != ScenarioStatus::Complete {
             break;

@@ -384,6 +384,7 @@ mod tests {
             latency_cdf: vec![],
             metrics: vec![],
             warnings: vec![],
+            checks: vec![],
         }
     }
 

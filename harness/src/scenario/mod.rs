@@ -3,16 +3,27 @@
 
 pub mod cpu_share;
 mod metrics;
+pub mod visibility;
 
 use crate::cgroup::Arena;
 use isobench_workloads::report::Calibration;
 use std::path::PathBuf;
 
 /// Scenarios of the embedded default suite, in the order they run.
-pub const DEFAULT_SUITE: [&str; 1] = [cpu_share::NAME];
+pub const DEFAULT_SUITE: [&str; 2] = [visibility::NAME, cpu_share::NAME];
 
 /// Every scenario isobench knows.
-pub const KNOWN: [&str; 1] = [cpu_share::NAME];
+pub const KNOWN: [&str; 2] = [visibility::NAME, cpu_share::NAME];
+
+/// Steps scenario `name` reports to [`Progress::step_done`] with `timing`
+/// (conditions × rounds, or checks), for the progress bar; 0 for an unknown name.
+pub fn steps(name: &str, timing: &Timing) -> usize {
+    match name {
+        cpu_share::NAME => timing.rounds * isobench_reports::schema::Condition::ALL.len(),
+        visibility::NAME => visibility::CHECKS.len(),
+        _ => 0,
+    }
+}
 
 /// What every scenario needs from the run that hosts it.
 pub struct RunContext<'a> {
@@ -39,13 +50,8 @@ pub struct Timing {
 
 /// Progress events a scenario reports while it runs.
 pub trait Progress {
-    /// One condition of one round finished (or failed).
-    fn condition_done(
-        &mut self,
-        scenario: &str,
-        round: usize,
-        condition: isobench_reports::schema::Condition,
-    );
+    /// One step (a condition of a round, a check) finished; `what` names it.
+    fn step_done(&mut self, scenario: &str, what: &str);
     /// A round finished; `partial` holds everything measured so far, to be saved.
     fn round_done(&mut self, partial: &isobench_reports::schema::ScenarioResult);
 }

@@ -241,6 +241,7 @@ pub fn results() -> Results {
         warnings: vec![
             "aggressor throttled in 62 % of periods while its mean usage is under its quota: check cpu.max period (see DESIGN §2)".into(),
         ],
+        checks: vec![],
     };
     let memory_high = ScenarioResult {
         name: "memory-high".into(),
@@ -263,6 +264,7 @@ pub fn results() -> Results {
             ),
         ],
         warnings: vec![],
+        checks: vec![],
     };
     Results {
         schema_version: SCHEMA_VERSION,

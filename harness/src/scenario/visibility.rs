@@ -1,0 +1,528 @@
+//! Scenario `visibility`: what a sandbox can *see* (namespaces(7)), as
+//! pass/fail checks with their evidence. The other scenarios measure what a
+//! sandbox can *use*; this one proves, in every run, that each namespace took
+//! effect, so a runtime or kernel change that opens a window between sandboxes
+//! shows at once.
+//!
+//! - `pid`: the sandbox sees only its own processes (its init is pid 1) and
+//!   `kill(host_pid, 0)` fails with ESRCH (pid_namespaces(7));
+//! - `uts`: the hostname set inside is not the host's (uts_namespaces(7));
+//! - `net`: only `lo`; two sandboxes bind TCP 127.0.0.1:3306 at the same time and
+//!   each serves its own client, while two unconfined processes on the host
+//!   clash with EADDRINUSE (Docker's "port is already allocated");
+//! - `mnt`: a tmpfs mounted inside is invisible outside; propagation is private
+//!   (mount_namespaces(7));
+//! - `ipc`: a POSIX message queue made inside cannot be opened outside
+//!   (ipc_namespaces(7), mq_overview(7));
+//! - `cgroup`: /proc/self/cgroup inside shows the sandbox's cgroup as the root
+//!   (cgroup_namespaces(7)).
+//!
+//! A check whose namespace is off reports 0 with what it saw, never a silent pass.
+
+use super::{Progress, RunContext};
+use crate::cgroup::{Cgroup, Limits};
+use crate::sandbox::{self, NamespaceSet, Process, SANDBOX_HOSTNAME};
+use anyhow::{Context, Result, bail};
+use isobench_reports::schema::{Metric, ScenarioResult, ScenarioStatus, VisibilityCheck};
+use isobench_workloads::hold::{Failed, Held, HoldEvent, Released};
+use isobench_workloads::inspect::{View, namespace_ids};
+use std::net::{Ipv4Addr, SocketAddrV4, TcpListener};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// The scenario's name in suites, results and on the command line.
+pub const NAME: &str = "visibility";
+/// The port of the clash: MySQL's, as in Docker's classic error.
+pub const PORT: u16 = 3306;
+/// The checks, in the order they run.
+pub const CHECKS: [&str; 6] = ["pid", "uts", "net", "mnt", "ipc", "cgroup"];
+/// How long a probe holds its port, mount or queue while the harness looks.
+const HOLD: Duration = Duration::from_millis(600);
+/// How long the harness waits for a probe to hold its resource.
+const READY_LIMIT: Duration = Duration::from_secs(10);
+
+/// The scenario's parameters: the namespaces of its sandboxes.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct VisibilitySpec {
+    /// Namespaces every probe sandbox gets.
+    pub namespaces: NamespaceSet,
+}
+
+impl Default for VisibilitySpec {
+    fn default() -> Self {
+        VisibilitySpec {
+            namespaces: NamespaceSet::ALL,
+        }
+    }
+}
+
+/// Runs every check once. A check that could not run ends the scenario as failed,
+/// keeping the checks already made.
+pub fn run(
+    spec: &VisibilitySpec,
+    ctx: &RunContext<'_>,
+    progress: &mut dyn Progress,
+) -> ScenarioResult {
+    let mut result = ScenarioResult {
+        name: NAME.into(),
+        description: "What a sandbox can see: each namespace checked with its evidence".into(),
+        spec: serde_json::json!({ "scenario": spec, "port": PORT }),
+        status: ScenarioStatus::Complete,
+        rounds: Vec::new(),
+        latency_cdf: Vec::new(),
+        metrics: Vec::new(),
+        warnings: Vec::new(),
+        checks: Vec::new(),
+    };
+    for name in CHECKS {
+        match check(name, spec.namespaces, ctx) {
+            Ok(c) => result.checks.push(c),
+            Err(e) => {
+                let reason = format!("check {name}: {e:#}");
+                result.status = if crate::interrupt::requested() {
+                    ScenarioStatus::Interrupted(reason)
+                } else {
+                    ScenarioStatus::Failed(reason)
+                };
+                break;
+            }
+        }
+        progress.step_done(NAME, name);
+    }
+    result.metrics = result.checks.iter().map(metric).collect();
+    result.warnings = result
+        .checks
+        .iter()
+        .filter(|c| !c.passed)
+        .map(|c| {
+            format!(
+                "isolation breach: {}: looked at {}; saw {}",
+                c.name, c.looked_at, c.saw
+            )
+        })
+        .collect();
+    result
+}
+
+/// `visibility.<check>`: 1 for pass, 0 for fail.
+fn metric(c: &VisibilityCheck) -> Metric {
+    let v = if c.passed { 1.0 } else { 0.0 };
+    Metric {
+        name: format!("visibility.{}", c.name),
+        condition: None,
+        unit: "pass".into(),
+        value: Some(v),
+        lower: None,
+        upper: None,
+        per_round: vec![Some(v)],
+        reason: None,
+    }
+}
+
+/// Runs the check `name` with probe sandboxes in namespaces `ns`.
+///
+/// # Errors
+/// A probe that could not be started or did not report; `name` not in [`CHECKS`].
+pub fn check(name: &str, ns: NamespaceSet, ctx: &RunContext<'_>) -> Result<VisibilityCheck> {
+    match name {
+        "pid" => check_pid(ns, ctx),
+        "uts" => check_uts(ns, ctx),
+        "net" => check_net(ns, ctx),
+        "mnt" => check_mnt(ns, ctx),
+        "ipc" => check_ipc(ns, ctx),
+        "cgroup" => check_cgroup(ns, ctx),
+        other => bail!(
+            "unknown visibility check {other:?}: known are {}",
+            CHECKS.join(", ")
+        ),
+    }
+}
+
+fn verdict(name: &str, passed: bool, looked_at: String, saw: String) -> VisibilityCheck {
+    VisibilityCheck {
+        name: name.into(),
+        passed,
+        looked_at,
+        saw,
+    }
+}
+
+/// A probe: its cgroup and its process. The cgroup is removed on drop.
+struct Probe {
+    process: Process,
+    _cgroup: Cgroup,
+}
+
+/// Starts `args` in a sandbox of its own with namespaces `ns`.
+fn start(ctx: &RunContext<'_>, ns: NamespaceSet, args: &[&str]) -> Result<Probe> {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let name = format!(
+        "visibility-{}-{}",
+        args[0],
+        N.fetch_add(1, Ordering::Relaxed)
+    );
+    let cgroup = ctx.arena.sandbox(&name, &Limits::default())?;
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let process = sandbox::spawn(&ctx.workload_bin, &args, ns, Some(&cgroup))
+        .with_context(|| format!("starting {}", args[0]))?;
+    Ok(Probe {
+        process,
+        _cgroup: cgroup,
+    })
+}
+
+/// Runs `isobench-workload inspect` in a sandbox and returns what it saw.
+fn inspect(ctx: &RunContext<'_>, ns: NamespaceSet, host_pid: Option<i32>) -> Result<View> {
+    let pid = host_pid.map(|p| p.to_string());
+    let mut args = vec!["inspect"];
+    if let Some(p) = &pid {
+        args.extend(["--host-pid", p]);
+    }
+    let mut probe = start(ctx, ns, &args)?;
+    probe
+        .process
+        .wait_for(READY_LIMIT)
+        .context("waiting for inspect")?;
+    let out = probe.process.output()?;
+    serde_json::from_str(out.trim()).with_context(|| format!("inspect printed {out:?}"))
+}
+
+fn check_pid(ns: NamespaceSet, ctx: &RunContext<'_>) -> Result<VisibilityCheck> {
+    let me = std::process::id() as i32;
+    let view = inspect(ctx, ns, Some(me))?;
+    let own = [1, view.pid];
+    let foreign: Vec<i32> = view
+        .visible_pids
+        .iter()
+        .copied()
+        .filter(|p| !own.contains(p))
+        .collect();
+    let signal = view.signal_host.clone().unwrap_or_default();
+    let passed = view.ppid == 1 && foreign.is_empty() && signal == "ESRCH";
+    let shown: Vec<i32> = view.visible_pids.iter().copied().take(8).collect();
+    Ok(verdict(
+        "pid",
+        passed,
+        format!("/proc and kill({me}, 0) (the harness's host pid) from inside the sandbox"),
+        format!(
+            "workload pid {} with parent {}; {} pids visible ({shown:?}{}), {} not its own; kill → {signal}",
+            view.pid,
+            view.ppid,
+            view.visible_pids.len(),
+            if view.visible_pids.len() > shown.len() {
+                ", ..."
+            } else {
+                ""
+            },
+            foreign.len()
+        ),
+    ))
+}
+
+fn check_uts(ns: NamespaceSet, ctx: &RunContext<'_>) -> Result<VisibilityCheck> {
+    let host_name = || {
+        nix::unistd::gethostname()
+            .map(|h| h.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let (before, host_uts) = (
+        host_name(),
+        namespace_ids().remove("uts").unwrap_or_default(),
+    );
+    let view = inspect(ctx, ns, None)?;
+    let after = host_name();
+    let inside_uts = view.namespaces.get("uts").cloned().unwrap_or_default();
+    let own_ns = inside_uts != host_uts;
+    let passed = own_ns && view.hostname == SANDBOX_HOSTNAME && before == after;
+    let saw = if own_ns {
+        format!(
+            "hostname inside {:?} ({inside_uts}); the host's stayed {after:?} ({host_uts})",
+            view.hostname
+        )
+    } else {
+        format!(
+            "the sandbox shares the host's {host_uts}: a hostname set inside would rename the host (isobench set none)"
+        )
+    };
+    Ok(verdict(
+        "uts",
+        passed,
+        format!("the hostname inside (set to {SANDBOX_HOSTNAME:?}) and the host's"),
+        saw,
+    ))
+}
+
+fn check_cgroup(ns: NamespaceSet, ctx: &RunContext<'_>) -> Result<VisibilityCheck> {
+    let view = inspect(ctx, ns, None)?;
+    let lines: Vec<&str> = view.cgroup.lines().collect();
+    let passed = !lines.is_empty() && lines.iter().all(|l| l.ends_with(":/"));
+    Ok(verdict(
+        "cgroup",
+        passed,
+        "/proc/self/cgroup inside the sandbox".into(),
+        lines.join("; "),
+    ))
+}
+
+/// Waits until a holder says it holds its resource, or why it could not.
+///
+/// # Errors
+/// A holder that ended without a word, printed something else, or took too long.
+fn wait_held(p: &mut Process) -> Result<Result<Held, Failed>> {
+    let start = Instant::now();
+    loop {
+        if let Some(line) = p.output_so_far()?.lines().next() {
+            return match serde_json::from_str(line)
+                .with_context(|| format!("holder printed {line:?}"))?
+            {
+                HoldEvent::Held(h) => Ok(Ok(h)),
+                HoldEvent::Failed(f) => Ok(Err(f)),
+                HoldEvent::Released(_) => bail!("holder pid {} released before it held", p.pid()),
+            };
+        }
+        if p.try_reap()? {
+            bail!(
+                "holder pid {} ended without a report (its error is on stderr above)",
+                p.pid()
+            );
+        }
+        if crate::interrupt::requested() {
+            bail!("interrupted");
+        }
+        if start.elapsed() > READY_LIMIT {
+            bail!(
+                "holder pid {} did not report within {READY_LIMIT:?}",
+                p.pid()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Waits for the holder's [`Released`] line; returns when it released, CLOCK_MONOTONIC ns.
+fn wait_released(p: &mut Process) -> Result<u64> {
+    p.wait_for(HOLD + READY_LIMIT)
+        .context("waiting for the holder to release")?;
+    let out = p.output()?;
+    let line = out.lines().last().unwrap_or_default();
+    match serde_json::from_str(line)
+        .with_context(|| format!("holder printed {out:?} at the end"))?
+    {
+        HoldEvent::Released(Released { at_ns }) => Ok(at_ns),
+        other => bail!("holder ended with {other:?} instead of a release"),
+    }
+}
+
+/// Two unconfined processes bind the same port on the host: the second must get
+/// EADDRINUSE. Uses 3306, or a free high port when 3306 is taken on the host
+/// (by a database, or by another run's clash). Returns `(clashed, evidence)`.
+fn host_clash(ctx: &RunContext<'_>) -> Result<(bool, String)> {
+    let hold_ms = HOLD.as_millis().to_string();
+    let holder = |port: &str, tag: &str, ms: &str| {
+        start(
+            ctx,
+            NamespaceSet::default(),
+            &["hold-port", "--port", port, "--tag", tag, "--hold-ms", ms],
+        )
+    };
+    let mut port = PORT;
+    let mut note = format!("port {PORT}");
+    let mut first_probe = holder(&port.to_string(), "h1", &hold_ms)?;
+    let mut first = wait_held(&mut first_probe.process)?;
+    if let Err(f) = &first {
+        let free = TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0))
+            .and_then(|l| l.local_addr())?
+            .port();
+        note = format!("port {free} ({PORT} is taken on the host: {})", f.error);
+        port = free;
+        first_probe = holder(&port.to_string(), "h1", &hold_ms)?;
+        first = wait_held(&mut first_probe.process)?;
+    }
+    let mut second_probe = holder(&port.to_string(), "h2", "0")?;
+    let second = wait_held(&mut second_probe.process)?;
+    let clash = first.is_ok()
+        && second
+            .as_ref()
+            .is_err_and(|f| f.errno.as_deref() == Some("EADDRINUSE"));
+    let evidence = format!(
+        "on the host, two unconfined processes on {note}: the first {}, the second {}",
+        match &first {
+            Ok(_) => "bound".to_string(),
+            Err(f) => format!("could not bind ({})", f.error),
+        },
+        match &second {
+            Ok(_) => "bound as well (no clash)".to_string(),
+            Err(f) if clash => format!("failed ({}): the expected clash", f.error),
+            Err(f) => format!("failed, but not with EADDRINUSE ({})", f.error),
+        }
+    );
+    Ok((clash, evidence))
+}
+
+fn check_net(ns: NamespaceSet, ctx: &RunContext<'_>) -> Result<VisibilityCheck> {
+    let hold_ms = HOLD.as_millis().to_string();
+    let port = PORT.to_string();
+    let mut a = start(
+        ctx,
+        ns,
+        &[
+            "hold-port",
+            "--port",
+            &port,
+            "--tag",
+            "a",
+            "--hold-ms",
+            &hold_ms,
+        ],
+    )?;
+    let mut b = start(
+        ctx,
+        ns,
+        &[
+            "hold-port",
+            "--port",
+            &port,
+            "--tag",
+            "b",
+            "--hold-ms",
+            &hold_ms,
+        ],
+    )?;
+    let (held_a, held_b) = (wait_held(&mut a.process)?, wait_held(&mut b.process)?);
+    let mut seen = Vec::new();
+    let mut passed = true;
+    let mut spans = Vec::new();
+    for (tag, held, probe) in [("a", held_a, &mut a), ("b", held_b, &mut b)] {
+        match held {
+            Ok(h) => {
+                let only_lo = h.interfaces == ["lo"];
+                passed &= only_lo && h.evidence.ends_with(&format!("got \"pong-{tag}\""));
+                seen.push(format!(
+                    "sandbox {tag}: {}; interfaces {:?}",
+                    h.evidence, h.interfaces
+                ));
+                spans.push((h.at_ns, wait_released(&mut probe.process)?));
+            }
+            Err(e) => {
+                passed = false;
+                seen.push(format!(
+                    "sandbox {tag}: could not serve on 127.0.0.1:{PORT}: {}",
+                    e.error
+                ));
+            }
+        }
+    }
+    if let [(a0, a1), (b0, b1)] = spans[..] {
+        let overlap = a0 < b1 && b0 < a1;
+        passed &= overlap;
+        seen.push(format!(
+            "both held the port at once: {}",
+            if overlap { "yes" } else { "no" }
+        ));
+    }
+    let (clash, evidence) = host_clash(ctx)?;
+    passed &= clash;
+    seen.push(evidence);
+    Ok(verdict(
+        "net",
+        passed,
+        format!(
+            "two sandboxes binding TCP 127.0.0.1:{PORT} at once, each serving its own client, and two unconfined processes doing the same"
+        ),
+        seen.join("; "),
+    ))
+}
+
+fn check_mnt(ns: NamespaceSet, ctx: &RunContext<'_>) -> Result<VisibilityCheck> {
+    let dir = tempfile::Builder::new()
+        .prefix("isobench-mnt-")
+        .tempdir()
+        .context("creating the mount point")?;
+    let host_mnt = namespace_ids().remove("mnt").unwrap_or_default();
+    let dir_s = dir.path().to_string_lossy().into_owned();
+    let hold_ms = HOLD.as_millis().to_string();
+    let mut p = start(
+        ctx,
+        ns,
+        &[
+            "hold-mount",
+            "--dir",
+            &dir_s,
+            "--host-mnt-ns",
+            &host_mnt,
+            "--hold-ms",
+            &hold_ms,
+        ],
+    )?;
+    let (passed, saw) = match wait_held(&mut p.process)? {
+        Ok(held) => {
+            let marker_outside = dir.path().join("marker").exists();
+            let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+            let mounted_outside = mountinfo
+                .lines()
+                .any(|l| l.split_whitespace().nth(4) == Some(dir_s.as_str()));
+            wait_released(&mut p.process)?;
+            let private = held.evidence.ends_with("root propagation private");
+            (
+                !marker_outside && !mounted_outside && private,
+                format!(
+                    "{}; from the host ({host_mnt}): marker {}, mount {} in /proc/self/mountinfo",
+                    held.evidence,
+                    if marker_outside {
+                        "visible"
+                    } else {
+                        "invisible"
+                    },
+                    if mounted_outside {
+                        "listed"
+                    } else {
+                        "not listed"
+                    }
+                ),
+            )
+        }
+        Err(e) => (false, format!("the probe made no mount: {}", e.error)),
+    };
+    Ok(verdict(
+        "mnt",
+        passed,
+        format!("a tmpfs mounted on {dir_s} inside the sandbox, seen from the host"),
+        saw,
+    ))
+}
+
+fn check_ipc(ns: NamespaceSet, ctx: &RunContext<'_>) -> Result<VisibilityCheck> {
+    use nix::mqueue::{MQ_OFlag, mq_open};
+    use nix::sys::stat::Mode;
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let name = format!(
+        "/isobench-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    );
+    let hold_ms = HOLD.as_millis().to_string();
+    let mut p = start(
+        ctx,
+        ns,
+        &["hold-mqueue", "--name", &name, "--hold-ms", &hold_ms],
+    )?;
+    let held = match wait_held(&mut p.process)? {
+        Ok(h) => h,
+        Err(e) => bail!("the probe made no message queue: {}", e.error),
+    };
+    let outside = mq_open(name.as_str(), MQ_OFlag::O_RDONLY, Mode::empty(), None);
+    let host_ipc = namespace_ids().remove("ipc").unwrap_or_default();
+    let seen_outside = match &outside {
+        Ok(_) => "opened it: the queue is visible".to_string(),
+        Err(e) => format!("{e:?}"),
+    };
+    drop(outside);
+    wait_released(&mut p.process)?;
+    let passed = seen_outside == "ENOENT";
+    Ok(verdict(
+        "ipc",
+        passed,
+        format!("mq_open({name}, O_RDONLY) on the host ({host_ipc}) while the sandbox holds it"),
+        format!("{}; from the host: {seen_outside}", held.evidence),
+    ))
+}
