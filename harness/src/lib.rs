@@ -17,6 +17,7 @@
 pub mod cgroup;
 pub mod cleanup;
 pub mod cli;
+pub mod compare;
 pub mod interrupt;
 pub mod output;
 pub mod probe;

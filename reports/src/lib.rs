@@ -25,6 +25,7 @@
 #![deny(unsafe_code)]
 
 mod charts;
+pub mod comparison;
 mod escape;
 mod format;
 mod html;

@@ -3,3 +3,4 @@
 //! taken across rounds (DESIGN §3).
 
 pub mod bootstrap;
+pub mod change;

@@ -1,0 +1,376 @@
+//! `isobench compare`: CURRENT against BASELINE, metric by metric, with three
+//! outcomes (DESIGN §3).
+//!
+//! For each gated metric ([`rules`]) the change of the means over rounds gets a
+//! bootstrap 95 % CI ([`crate::stats::change`]). Against its margin:
+//! - PASS: the whole CI is on the good side of the margin;
+//! - IMPROVED: the whole CI is beyond the mirrored margin, on the good side;
+//! - FAIL: the change is beyond the margin in the bad direction, decided by a
+//!   one-sided bootstrap test (p = share of draws *not* beyond the margin) with
+//!   Holm's step-down correction across all gated metrics at family-wise
+//!   α = 0.025 (Holm, "A simple sequentially rejective multiple test procedure",
+//!   Scand. J. Statist. 6, 1979), so that more metrics do not mean more false alarms;
+//! - INCONCLUSIVE: anything else: more rounds would decide.
+//!
+//! A visibility check that passed in the baseline and fails now is a FAIL
+//! regardless of margins. Exit codes: 0 all pass, 1 any FAIL, 2 inconclusive or
+//! unfit (fingerprints differ, a CPU quota on the runner's own cgroup, fewer than
+//! [`MIN_ROUNDS`] rounds: unfit wins over FAIL, as no verdict can be trusted
+//! then), 3 usage or runtime error.
+
+pub mod margins;
+pub mod rules;
+
+use crate::stats::change::{Statistic, change};
+use isobench_reports::comparison::{
+    Better, COMPARISON_VERSION, ChangeKind, ComparedMetric, Comparison, Outcome, RunRef,
+};
+use isobench_reports::schema::{HostFingerprint, Metric, Results, ScenarioResult};
+use margins::Margins;
+use rules::{Rule, improvement_bound};
+
+/// Rounds each side needs for its metrics to be judged.
+pub const MIN_ROUNDS: usize = 3;
+/// Family-wise error rate of FAIL over all gated metrics (one-sided, matching a 95 % two-sided CI).
+pub const ALPHA: f64 = 0.025;
+
+/// What to compare with what, and how.
+pub struct CompareInput<'a> {
+    /// The run compared against, and where it was read from.
+    pub baseline: (&'a Results, &'a str),
+    /// The run judged, and where it was read from.
+    pub current: (&'a Results, &'a str),
+    /// Margins (defaults, or from a file).
+    pub margins: &'a Margins,
+    /// Compare even when the fingerprints differ.
+    pub force: bool,
+}
+
+fn run_ref(r: &Results, path: &str) -> RunRef {
+    RunRef {
+        path: path.into(),
+        run_id: r.run_id.clone(),
+        started_at: r.started_at.clone(),
+    }
+}
+
+/// Fingerprint fields that differ between two hosts, as `field: a → b`.
+pub fn fingerprint_differences(a: &HostFingerprint, b: &HostFingerprint) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut field = |name: &str, x: String, y: String| {
+        if x != y {
+            out.push(format!("{name}: {x} → {y}"));
+        }
+    };
+    field("kernel", a.kernel.clone(), b.kernel.clone());
+    field("layout", a.layout.clone(), b.layout.clone());
+    field(
+        "cpu_model",
+        format!("{:?}", a.cpu_model),
+        format!("{:?}", b.cpu_model),
+    );
+    field("cpus", a.cpus.to_string(), b.cpus.to_string());
+    field(
+        "cpus_allowed",
+        a.cpus_allowed.to_string(),
+        b.cpus_allowed.to_string(),
+    );
+    field("smt", format!("{:?}", a.smt), format!("{:?}", b.smt));
+    field(
+        "governor",
+        format!("{:?}", a.governor),
+        format!("{:?}", b.governor),
+    );
+    field(
+        "virtualised",
+        a.virtualised.to_string(),
+        b.virtualised.to_string(),
+    );
+    field(
+        "harness_cgroup_limits",
+        format!("{:?}", a.harness_cgroup_limits),
+        format!("{:?}", b.harness_cgroup_limits),
+    );
+    out
+}
+
+/// Why the runner itself is unfit: a CPU quota on its own cgroup throttles the
+/// harness and its unconfined conditions alike.
+fn runner_quota(host: &HostFingerprint) -> Option<String> {
+    let limits = &host.harness_cgroup_limits;
+    let v2 = limits.get("cpu.max").filter(|v| !v.starts_with("max"));
+    let v1 = limits
+        .get("cpu.cfs_quota_us")
+        .filter(|v| v.as_str() != "-1");
+    v2.or(v1).map(|v| {
+        format!("the runner's own cgroup has a CPU quota ({v}): remove it (see scripts/RUNNER.md); unconfined conditions are not unconfined")
+    })
+}
+
+/// Per-round values of `m`, transformed by the rule.
+fn values(m: &Metric, r: &Rule) -> Vec<f64> {
+    m.per_round
+        .iter()
+        .flatten()
+        .map(|v| (v + r.offset) * r.scale)
+        .filter(|v| v.is_finite())
+        .collect()
+}
+
+/// One row before the Holm step: its p-value for FAIL when it is a gated, measurable metric.
+struct Pending {
+    row: ComparedMetric,
+    p_fail: Option<f64>,
+}
+
+/// Compares one metric present in both runs.
+fn compare_metric(
+    scenario: &str,
+    b: &Metric,
+    c: &Metric,
+    rule: Option<Rule>,
+    enough_rounds: bool,
+) -> Pending {
+    let mut row = ComparedMetric {
+        scenario: scenario.into(),
+        name: c.name.clone(),
+        condition: c.condition,
+        unit: c.unit.clone(),
+        kind: rule.map_or(ChangeKind::Ratio, |r| r.kind),
+        better: rule.map_or(Better::Lower, |r| r.better),
+        baseline: b.value,
+        current: c.value,
+        change: None,
+        lower: None,
+        upper: None,
+        margin: rule.map(|r| r.margin),
+        outcome: Outcome::NotGated,
+        note: None,
+    };
+    let Some(rule) = rule else {
+        row.note = Some("not gated: context only".into());
+        return Pending { row, p_fail: None };
+    };
+    if rule.kind == ChangeKind::Check {
+        let (was, is) = (b.value == Some(1.0), c.value == Some(1.0));
+        row.change = c.value.zip(b.value).map(|(c, b)| c - b);
+        (row.outcome, row.note) = match (was, is) {
+            (_, true) => (Outcome::Pass, None),
+            (true, false) => (
+                Outcome::Fail,
+                Some("passed in the baseline, fails now: an isolation breach".into()),
+            ),
+            (false, false) => (
+                Outcome::Fail,
+                Some("fails in both runs: an isolation breach".into()),
+            ),
+        };
+        return Pending { row, p_fail: None };
+    }
+    let statistic = if rule.kind == ChangeKind::Ratio {
+        Statistic::Ratio
+    } else {
+        Statistic::Difference
+    };
+    let seed = row.name.bytes().fold(0xC0FFEE_u64, |h, b| {
+        h.wrapping_mul(31).wrapping_add(u64::from(b))
+    });
+    let Some(ch) = change(statistic, &values(b, &rule), &values(c, &rule), seed) else {
+        row.outcome = Outcome::Inconclusive;
+        row.note = Some("not measurable in one of the runs".into());
+        return Pending { row, p_fail: None };
+    };
+    (row.change, row.lower, row.upper) = (Some(ch.value), Some(ch.lower), Some(ch.upper));
+    if !enough_rounds {
+        row.outcome = Outcome::Inconclusive;
+        row.note = Some(format!("fewer than {MIN_ROUNDS} rounds in a run"));
+        return Pending { row, p_fail: None };
+    }
+    let improved = improvement_bound(&rule);
+    let (pass, better_than_margin, p_fail) = match rule.better {
+        Better::Lower => (
+            ch.upper <= rule.margin,
+            ch.upper < improved,
+            ch.share_at_or_below(rule.margin),
+        ),
+        Better::Higher => (
+            ch.lower >= rule.margin,
+            ch.lower > improved,
+            1.0 - ch.share_at_or_below(rule.margin - 1e-12),
+        ),
+    };
+    row.outcome = if better_than_margin {
+        Outcome::Improved
+    } else if pass {
+        Outcome::Pass
+    } else {
+        Outcome::Inconclusive
+    };
+    Pending {
+        row,
+        p_fail: Some(p_fail),
+    }
+}
+
+/// Holm's step-down: marks FAIL the rows whose p-values are rejected at family-wise [`ALPHA`].
+fn holm(pending: &mut [Pending]) {
+    let mut order: Vec<usize> = (0..pending.len())
+        .filter(|&i| pending[i].p_fail.is_some())
+        .collect();
+    order.sort_by(|&a, &b| {
+        pending[a]
+            .p_fail
+            .partial_cmp(&pending[b].p_fail)
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    let m = order.len();
+    for (k, &i) in order.iter().enumerate() {
+        let p = pending[i].p_fail.expect("filtered");
+        if p > ALPHA / (m - k) as f64 {
+            break;
+        }
+        pending[i].row.outcome = Outcome::Fail;
+        pending[i].row.note = Some(format!(
+            "beyond the margin (one-sided p = {p:.4}, Holm-adjusted)"
+        ));
+    }
+}
+
+fn scenario_rows(
+    base: &ScenarioResult,
+    cur: &ScenarioResult,
+    margins: &Margins,
+    pending: &mut Vec<Pending>,
+) {
+    let rounds = |s: &ScenarioResult| {
+        if s.checks.is_empty() {
+            s.rounds.len()
+        } else {
+            MIN_ROUNDS
+        }
+    };
+    let enough = rounds(base) >= MIN_ROUNDS && rounds(cur) >= MIN_ROUNDS;
+    for c in &cur.metrics {
+        if let Some(b) = base
+            .metrics
+            .iter()
+            .find(|b| b.name == c.name && b.condition == c.condition)
+        {
+            pending.push(compare_metric(
+                &cur.name,
+                b,
+                c,
+                margins.rule(&cur.name, &c.name, c.condition),
+                enough,
+            ));
+        }
+    }
+}
+
+/// Compares two runs. Never fails: what cannot be compared is said in the result.
+pub fn compare(input: &CompareInput<'_>) -> Comparison {
+    let ((base, base_path), (cur, cur_path)) = (input.baseline, input.current);
+    let differences = fingerprint_differences(&base.host, &cur.host);
+    let mut unfit = Vec::new();
+    if !differences.is_empty() && !input.force {
+        unfit.push(format!(
+            "the hosts differ ({}): results are not comparable; rerun both on one host, or pass --force",
+            differences.join("; ")
+        ));
+    }
+    unfit.extend([&base.host, &cur.host].into_iter().filter_map(runner_quota));
+    let mut pending = Vec::new();
+    let mut not_compared = Vec::new();
+    for c in &cur.scenarios {
+        match base.scenarios.iter().find(|b| b.name == c.name) {
+            Some(b) => {
+                scenario_rows(b, c, input.margins, &mut pending);
+                for (s, run) in [(b, &base.run_id), (c, &cur.run_id)] {
+                    if s.checks.is_empty() && s.rounds.len() < MIN_ROUNDS {
+                        unfit.push(format!(
+                            "scenario {} has {} rounds in run {run}: at least {MIN_ROUNDS} are needed to judge it",
+                            s.name,
+                            s.rounds.len()
+                        ));
+                    }
+                }
+            }
+            None => not_compared.push(format!("scenario {}: not in the baseline", c.name)),
+        }
+    }
+    for b in base
+        .scenarios
+        .iter()
+        .filter(|b| !cur.scenarios.iter().any(|c| c.name == b.name))
+    {
+        not_compared.push(format!("scenario {}: not in the current run", b.name));
+    }
+    holm(&mut pending);
+    let rows: Vec<ComparedMetric> = pending.into_iter().map(|p| p.row).collect();
+    let count = |o: Outcome| rows.iter().filter(|r| r.outcome == o).count();
+    let (fails, inconclusive) = (count(Outcome::Fail), count(Outcome::Inconclusive));
+    let gated = rows
+        .iter()
+        .filter(|r| r.outcome != Outcome::NotGated)
+        .count();
+    let failed: Vec<String> = rows
+        .iter()
+        .filter(|r| r.outcome == Outcome::Fail)
+        .map(label)
+        .collect();
+    let (exit_code, verdict) = if !unfit.is_empty() {
+        (
+            2,
+            format!(
+                "UNFIT: no verdict: {} ({fails} metrics would fail)",
+                unfit.join("; ")
+            ),
+        )
+    } else if fails > 0 {
+        (
+            1,
+            format!(
+                "REGRESSION: {fails} of {gated} gated metrics got worse beyond their margin: {}",
+                failed.join(", ")
+            ),
+        )
+    } else if inconclusive > 0 {
+        (
+            2,
+            format!(
+                "INCONCLUSIVE: {inconclusive} of {gated} gated metrics straddle their margin; run more rounds"
+            ),
+        )
+    } else {
+        (
+            0,
+            format!(
+                "PASS: all {gated} gated metrics within their margins ({} improved)",
+                count(Outcome::Improved)
+            ),
+        )
+    };
+    Comparison {
+        schema_version: COMPARISON_VERSION,
+        baseline: run_ref(base, base_path),
+        current: run_ref(cur, cur_path),
+        fingerprint_differences: differences,
+        forced: input.force,
+        unfit,
+        rows,
+        not_compared,
+        exit_code,
+        verdict,
+    }
+}
+
+/// `scenario/metric (condition)`.
+pub fn label(r: &ComparedMetric) -> String {
+    match r.condition {
+        Some(c) => format!("{}/{} ({c})", r.scenario, r.name),
+        None => format!("{}/{}", r.scenario, r.name),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,232 @@
+//! The gate on synthetic rounds: seeded trials of A/A and of a 20 % shift.
+
+use super::*;
+use isobench_reports::schema::{
+    Condition, Doctor, HostFingerprint, Reading, Round, ScenarioStatus, VisibilityCheck,
+};
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+
+fn host() -> HostFingerprint {
+    HostFingerprint {
+        kernel: "6.18".into(),
+        layout: "hybrid".into(),
+        cpu_model: Some("test".into()),
+        cpus: 2,
+        cpus_allowed: 2,
+        smt: Reading::Value("off".into()),
+        governor: Reading::Unavailable("none".into()),
+        virtualised: true,
+        harness_cgroup_limits: [("cpu.cfs_quota_us".to_string(), "-1".to_string())].into(),
+    }
+}
+
+fn metric(name: &str, condition: Option<Condition>, rounds: &[f64]) -> Metric {
+    Metric {
+        name: name.into(),
+        condition,
+        unit: "us".into(),
+        value: Some(rounds.iter().sum::<f64>() / rounds.len() as f64),
+        lower: None,
+        upper: None,
+        per_round: rounds.iter().map(|&v| Some(v)).collect(),
+        reason: None,
+    }
+}
+
+fn results(id: &str, metrics: Vec<Metric>, n_rounds: usize) -> Results {
+    Results {
+        schema_version: 1,
+        isobench_version: "0.1.0".into(),
+        command_line: vec![],
+        run_id: id.into(),
+        started_at: "2026-11-29T00:00:00Z".into(),
+        host: host(),
+        doctor: Doctor {
+            layout: "hybrid".into(),
+            checks: vec![],
+        },
+        scenarios: vec![ScenarioResult {
+            name: "cpu-share".into(),
+            description: String::new(),
+            spec: serde_json::Value::Null,
+            status: ScenarioStatus::Complete,
+            rounds: (0..n_rounds)
+                .map(|index| Round {
+                    index,
+                    order: vec![],
+                    conditions: vec![],
+                })
+                .collect(),
+            latency_cdf: vec![],
+            metrics,
+            warnings: vec![],
+            checks: vec![],
+        }],
+        warnings: vec![],
+    }
+}
+
+/// `n` rounds of a latency around `mean` with 5 % noise (normal, Box–Muller).
+fn noisy(rng: &mut SmallRng, mean: f64, n: usize) -> Vec<f64> {
+    (0..n)
+        .map(|_| {
+            let (u1, u2): (f64, f64) = (rng.random_range(1e-12..1.0), rng.random());
+            mean * (1.0 + 0.05 * (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos())
+        })
+        .collect()
+}
+
+fn run(base: &Results, cur: &Results) -> Comparison {
+    compare(&CompareInput {
+        baseline: (base, "b.json"),
+        current: (cur, "c.json"),
+        margins: &Margins::default(),
+        force: false,
+    })
+}
+
+fn trial(rng: &mut SmallRng, shift: f64) -> Comparison {
+    let iso = Some(Condition::Isolated);
+    let side = |rng: &mut SmallRng, id: &str, k: f64| {
+        let metrics = vec![
+            metric("victim.latency_p50_us", iso, &noisy(rng, 120.0 * k, 5)),
+            metric("victim.latency_p99_us", iso, &noisy(rng, 900.0 * k, 5)),
+            metric("victim.latency_p999_us", iso, &noisy(rng, 2000.0 * k, 5)),
+        ];
+        results(id, metrics, 5)
+    };
+    let base = side(rng, "a", 1.0);
+    let cur = side(rng, "b", shift);
+    run(&base, &cur)
+}
+
+#[test]
+fn identical_distributions_never_fail_in_99_of_100_trials() {
+    let mut rng = SmallRng::seed_from_u64(7);
+    let fails = (0..100)
+        .filter(|_| trial(&mut rng, 1.0).exit_code == 1)
+        .count();
+    assert!(fails <= 1, "{fails} false FAILs in 100 A/A trials");
+}
+
+#[test]
+fn a_20_percent_slowdown_fails_in_90_of_100_trials() {
+    let mut rng = SmallRng::seed_from_u64(11);
+    let fails = (0..100)
+        .filter(|_| trial(&mut rng, 1.2).exit_code == 1)
+        .count();
+    assert!(
+        fails >= 90,
+        "only {fails} of 100 trials caught a 20 % slowdown"
+    );
+}
+
+#[test]
+fn a_20_percent_speedup_is_an_improvement_not_a_failure() {
+    let mut rng = SmallRng::seed_from_u64(13);
+    let c = trial(&mut rng, 0.8);
+    assert_ne!(c.exit_code, 1);
+    assert!(
+        c.rows.iter().any(|r| r.outcome == Outcome::Improved),
+        "{:?}",
+        c.rows
+    );
+}
+
+#[test]
+fn a_visibility_check_that_breaks_fails_regardless_of_margins() {
+    let mut base = results("a", vec![metric("visibility.net", None, &[1.0])], 5);
+    let mut cur = results("b", vec![metric("visibility.net", None, &[0.0])], 5);
+    for (r, passed) in [(&mut base, true), (&mut cur, false)] {
+        r.scenarios[0].name = "visibility".into();
+        r.scenarios[0].checks = vec![VisibilityCheck {
+            name: "net".into(),
+            passed,
+            looked_at: String::new(),
+            saw: String::new(),
+        }];
+    }
+    let c = run(&base, &cur);
+    assert_eq!(c.exit_code, 1, "{}", c.verdict);
+    assert!(
+        c.verdict.contains("visibility/visibility.net"),
+        "{}",
+        c.verdict
+    );
+}
+
+#[test]
+fn differing_fingerprints_are_unfit_unless_forced() {
+    let base = results("a", vec![], 5);
+    let mut cur = results("b", vec![], 5);
+    cur.host.kernel = "6.19".into();
+    let c = run(&base, &cur);
+    assert_eq!(c.exit_code, 2);
+    assert!(c.verdict.contains("kernel: 6.18 → 6.19"), "{}", c.verdict);
+    let forced = compare(&CompareInput {
+        baseline: (&base, "b"),
+        current: (&cur, "c"),
+        margins: &Margins::default(),
+        force: true,
+    });
+    assert_eq!(forced.exit_code, 0, "{}", forced.verdict);
+}
+
+#[test]
+fn a_cpu_quota_on_the_runner_is_unfit() {
+    let base = results("a", vec![], 5);
+    let mut cur = results("b", vec![], 5);
+    cur.host
+        .harness_cgroup_limits
+        .insert("cpu.cfs_quota_us".into(), "200000".into());
+    let c = compare(&CompareInput {
+        baseline: (&base, "b"),
+        current: (&cur, "c"),
+        margins: &Margins::default(),
+        force: true,
+    });
+    assert_eq!(c.exit_code, 2);
+    assert!(
+        c.unfit.iter().any(|u| u.contains("CPU quota (200000)")),
+        "{:?}",
+        c.unfit
+    );
+}
+
+#[test]
+fn too_few_rounds_is_unfit_and_a_missing_scenario_is_not_compared() {
+    let iso = Some(Condition::Isolated);
+    let base = results(
+        "a",
+        vec![metric("victim.latency_p99_us", iso, &[1.0, 1.0])],
+        2,
+    );
+    let mut cur = results(
+        "b",
+        vec![metric("victim.latency_p99_us", iso, &[1.0, 1.0])],
+        2,
+    );
+    cur.scenarios[0].name = "other".into();
+    let c = run(&base, &cur);
+    assert!(
+        c.not_compared
+            .contains(&"scenario other: not in the baseline".to_string()),
+        "{:?}",
+        c.not_compared
+    );
+    assert!(
+        c.not_compared
+            .contains(&"scenario cpu-share: not in the current run".to_string())
+    );
+    let same = run(
+        &base,
+        &results(
+            "b",
+            vec![metric("victim.latency_p99_us", iso, &[1.0, 1.0])],
+            2,
+        ),
+    );
+    assert_eq!(same.exit_code, 2);
+    assert!(same.verdict.contains("at least 3"), "{}", same.verdict);
+}

@@ -1,0 +1,123 @@
+//! The change between two runs of a metric, with a bootstrap CI over rounds.
+//!
+//! Method: the two runs' per-round values are resampled independently (each with
+//! replacement, at its own size), the statistic is taken on each pair of resample
+//! means — `mean(current*) / mean(baseline*)` for a ratio, `mean(current*) −
+//! mean(baseline*)` for a difference — and the 95 % interval is the 2.5 % and
+//! 97.5 % quantiles of [`RESAMPLES`] such draws (percentile bootstrap, Efron &
+//! Tibshirani 1993, ch. 13). The draws are kept: a bootstrap p-value against a
+//! margin is the share of draws on the wrong side of it.
+
+use super::bootstrap::{CONFIDENCE, RESAMPLES};
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+
+/// How two means are compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Statistic {
+    /// `current / baseline`.
+    Ratio,
+    /// `current − baseline`.
+    Difference,
+}
+
+/// A change and its bootstrap distribution.
+#[derive(Debug, Clone)]
+pub struct Change {
+    /// The statistic on the observed means.
+    pub value: f64,
+    /// 2.5 % quantile of the draws.
+    pub lower: f64,
+    /// 97.5 % quantile of the draws.
+    pub upper: f64,
+    /// The bootstrap draws, sorted ascending.
+    pub draws: Vec<f64>,
+}
+
+impl Change {
+    /// Share of draws at or below `x` (0..1).
+    pub fn share_at_or_below(&self, x: f64) -> f64 {
+        self.draws.partition_point(|&d| d <= x) as f64 / self.draws.len() as f64
+    }
+}
+
+fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len() as f64
+}
+
+fn stat(s: Statistic, base: f64, cur: f64) -> f64 {
+    match s {
+        Statistic::Ratio => cur / base,
+        Statistic::Difference => cur - base,
+    }
+}
+
+/// The change of `current` against `baseline` (per-round values). `None` when
+/// either side is empty, or for a ratio whose baseline mean is not positive.
+/// `seed` makes the draws repeatable.
+pub fn change(s: Statistic, baseline: &[f64], current: &[f64], seed: u64) -> Option<Change> {
+    if baseline.is_empty() || current.is_empty() || (s == Statistic::Ratio && mean(baseline) <= 0.0)
+    {
+        return None;
+    }
+    let mut rng = SmallRng::seed_from_u64(seed);
+    let mut resample = |v: &[f64]| {
+        (0..v.len())
+            .map(|_| v[rng.random_range(0..v.len())])
+            .sum::<f64>()
+            / v.len() as f64
+    };
+    let mut draws: Vec<f64> = (0..RESAMPLES)
+        .map(|_| {
+            let b = resample(baseline);
+            let c = resample(current);
+            stat(s, b, c)
+        })
+        .filter(|d| d.is_finite())
+        .collect();
+    if draws.is_empty() {
+        return None;
+    }
+    draws.sort_by(f64::total_cmp);
+    let q = |p: f64| draws[((draws.len() - 1) as f64 * p).round() as usize];
+    let alpha = 1.0 - CONFIDENCE;
+    Some(Change {
+        value: stat(s, mean(baseline), mean(current)),
+        lower: q(alpha / 2.0),
+        upper: q(1.0 - alpha / 2.0),
+        draws,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ratio_of_a_ten_percent_slowdown_is_about_1_1() {
+        let base = [100.0, 102.0, 98.0, 101.0, 99.0];
+        let cur = [110.0, 112.0, 108.0, 111.0, 109.0];
+        let c = change(Statistic::Ratio, &base, &cur, 1).unwrap();
+        assert!((c.value - 1.1).abs() < 1e-9);
+        assert!(
+            c.lower > 1.05 && c.upper < 1.15,
+            "[{}, {}]",
+            c.lower,
+            c.upper
+        );
+    }
+
+    #[test]
+    fn difference_of_identical_runs_brackets_zero() {
+        let v = [0.5, 0.49, 0.51, 0.5, 0.5];
+        let c = change(Statistic::Difference, &v, &v, 1).unwrap();
+        assert!(c.lower <= 0.0 && c.upper >= 0.0);
+        assert!((c.share_at_or_below(0.0) - 0.5).abs() < 0.2);
+    }
+
+    #[test]
+    fn no_ratio_against_a_zero_baseline() {
+        assert!(change(Statistic::Ratio, &[0.0, 0.0], &[1.0], 1).is_none());
+        assert!(change(Statistic::Difference, &[], &[1.0], 1).is_none());
+    }
+}
