@@ -27,6 +27,28 @@ pub enum Command {
     },
     /// Remove cgroups (and kill their processes) that a killed run left behind.
     Cleanup,
+    /// Judge CURRENT against BASELINE: PASS, FAIL or INCONCLUSIVE per gated metric.
+    ///
+    /// Exit status: 0 all pass, 1 a regression, 2 inconclusive or unfit host, 3 usage or runtime error.
+    Compare(CompareArgs),
+}
+
+/// Arguments of `isobench compare`.
+#[derive(Debug, clap::Args)]
+pub struct CompareArgs {
+    /// results.json of the run to compare against.
+    pub baseline: PathBuf,
+    /// results.json of the run to judge.
+    pub current: PathBuf,
+    /// Where compare.json, compare.md and report.html (with the comparison) go [default: CURRENT's directory].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// TOML file of margins that replace the defaults (see docs/compare.md).
+    #[arg(long)]
+    pub margins: Option<PathBuf>,
+    /// Compare even when the two hosts' fingerprints differ.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Arguments of `isobench run`.

@@ -1,10 +1,12 @@
 //! `isobench`: the command line. Exit codes (DESIGN §3): 0 success, 1 regression,
 //! 2 inconclusive or unfit host, 3 usage or runtime error; 130 when interrupted.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Parser;
 use isobench::cgroup::CgroupHost;
-use isobench::cli::{Cli, Command, RunArgs};
+use isobench::cli::{Cli, Command, CompareArgs, RunArgs};
+use isobench::compare::CompareInput;
+use isobench::compare::margins::Margins;
 use isobench::run::{self, Refused, RunPlan};
 use isobench::scenario::{self, Timing};
 use isobench_reports::schema::{CheckStatus, ScenarioStatus};
@@ -36,6 +38,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run_command(args),
         Command::Doctor { json } => doctor(json),
         Command::Cleanup => cleanup(),
+        Command::Compare(args) => compare(args),
     };
     outcome.unwrap_or_else(|e| {
         eprintln!("error: {e:#}");
@@ -157,6 +160,59 @@ fn doctor(json: bool) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Reads a results file, naming it in every error.
+fn read_results(path: &std::path::Path) -> Result<isobench_reports::schema::Results> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    isobench_reports::schema::Results::from_json(&text)
+        .with_context(|| format!("{}", path.display()))
+}
+
+fn compare(args: CompareArgs) -> Result<ExitCode> {
+    let base = read_results(&args.baseline)?;
+    let cur = read_results(&args.current)?;
+    let margins = match &args.margins {
+        Some(p) => Margins::load(p)?,
+        None => Margins::default(),
+    };
+    let (bp, cp) = (
+        args.baseline.display().to_string(),
+        args.current.display().to_string(),
+    );
+    let comparison = isobench::compare::compare(&CompareInput {
+        baseline: (&base, &bp),
+        current: (&cur, &cp),
+        margins: &margins,
+        force: args.force,
+    });
+    let dir = args.out.clone().unwrap_or_else(|| {
+        args.current
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or(".".into(), |p| p.to_path_buf())
+    });
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let json = serde_json::to_string_pretty(&comparison)?;
+    let markdown = isobench_reports::render_comparison_markdown(&comparison);
+    let html = isobench_reports::render_html_with_comparison(&cur, Some(&comparison));
+    for (name, bytes) in [
+        ("compare.json", json.as_bytes()),
+        ("compare.md", markdown.as_bytes()),
+        ("report.html", html.as_bytes()),
+    ] {
+        isobench::output::write_atomic(&dir.join(name), bytes)?;
+    }
+    let mut out = std::io::stdout().lock();
+    write!(out, "{markdown}")?;
+    writeln!(
+        out,
+        "
+wrote {}/compare.json, compare.md and report.html",
+        dir.display()
+    )?;
+    Ok(ExitCode::from(comparison.exit_code))
 }
 
 fn cleanup() -> Result<ExitCode> {

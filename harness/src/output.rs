@@ -132,7 +132,10 @@ impl OutputDir {
 }
 
 /// Writes `bytes` to a temporary file beside `path`, syncs it and renames it over `path`.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
+///
+/// # Errors
+/// [`OutputError::Write`] naming the file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
     let err = |source| OutputError::Write {
         path: path.into(),
         error: source,

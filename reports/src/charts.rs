@@ -4,6 +4,7 @@
 //! (for screen readers and tooltips), or why it could not be drawn. Conditions
 //! keep their [`palette`](crate::palette) colour on every chart.
 
+use crate::comparison::{ChangeKind, ComparedMetric, Comparison, Outcome};
 use crate::escape;
 use crate::format;
 use crate::metric_names::{AGGRESSOR_CPU_SHARE, AGGRESSOR_CPU_SHARE_EXPECTED};
@@ -249,6 +250,95 @@ pub(crate) fn cpu_share(scenario: &ScenarioResult) -> Result<Chart, NotDrawn> {
             });
         draw_legend(&mut chart)
     })
+}
+
+/// Forest plot of the gated ratio changes of a comparison: one row per metric,
+/// its point estimate and 95 % CI as a horizontal bar on a log axis, a dashed
+/// line at 1 (no change) and a black tick at each row's margin; colour by outcome.
+///
+/// # Errors
+/// When no gated ratio has a CI, or plotters fails.
+pub(crate) fn forest(comparison: &Comparison) -> Result<Chart, NotDrawn> {
+    let rows: Vec<&ComparedMetric> = comparison
+        .rows
+        .iter()
+        .filter(|r| {
+            r.kind == ChangeKind::Ratio && r.outcome != Outcome::NotGated && r.lower.is_some()
+        })
+        .collect();
+    if rows.is_empty() {
+        return Err("no gated ratio with a confidence interval to plot".to_owned());
+    }
+    let bounds = rows
+        .iter()
+        .flat_map(|r| [r.lower, r.upper, r.margin, r.margin.map(|m| 1.0 / m)])
+        .flatten();
+    let (lo, hi) = bounds.fold((1.0f64, 1.0f64), |(a, b), v| (a.min(v), b.max(v)));
+    let (x0, x1) = (lo / 1.1, hi * 1.1);
+    let names: Vec<String> = rows
+        .iter()
+        .map(|r| match r.condition {
+            Some(c) => format!("{} ({c})", r.name),
+            None => r.name.clone(),
+        })
+        .collect();
+    let n = rows.len();
+    let y_ticks: Vec<f64> = (0..n).map(|i| i as f64).collect();
+    let x_ticks: Vec<f64> = [0.5, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0, 3.0, 5.0]
+        .into_iter()
+        .filter(|t| (x0..=x1).contains(t))
+        .collect();
+    let size = (900, 90 + 34 * n as u32);
+    let black = colour(palette::BLACK);
+    draw(
+        size,
+        "Change of each gated metric, current / baseline, with 95 % CI",
+        |root| {
+            let mut chart = ChartBuilder::on(&root)
+                .margin(16)
+                .x_label_area_size(44)
+                .y_label_area_size(330)
+                .build_cartesian_2d(
+                    Ticked::new(LogCoord::from((x0..x1).log_scale()), x_ticks),
+                    Ticked::new(RangedCoordf64::from(-0.6..n as f64 - 0.4), y_ticks),
+                )?;
+            chart
+            .configure_mesh()
+            .x_desc("current / baseline (log scale; right of the margin tick is worse for lower-is-better metrics)")
+            .axis_desc_style(AXIS_FONT)
+            .label_style(LABEL_FONT)
+            .y_label_formatter(&|y| names.get(y.round() as usize).cloned().unwrap_or_default())
+            .x_label_formatter(&|x| format!("{x}"))
+            .disable_y_mesh()
+            .light_line_style(WHITE)
+            .bold_line_style(BLACK.mix(0.12))
+            .draw()?;
+            chart.draw_series(std::iter::once(PathElement::new(
+                vec![(1.0, -0.6), (1.0, n as f64 - 0.4)],
+                black.mix(0.5).stroke_width(1),
+            )))?;
+            for (i, r) in rows.iter().enumerate() {
+                let y = i as f64;
+                let c = colour(palette::outcome_rgb(r.outcome));
+                if let (Some(lo), Some(hi)) = (r.lower, r.upper) {
+                    chart.draw_series(std::iter::once(PathElement::new(
+                        vec![(lo, y), (hi, y)],
+                        c.stroke_width(4),
+                    )))?;
+                }
+                if let Some(v) = r.change {
+                    chart.draw_series(std::iter::once(Circle::new((v, y), 5, c.filled())))?;
+                }
+                if let Some(m) = r.margin {
+                    chart.draw_series(std::iter::once(PathElement::new(
+                        vec![(m, y - 0.3), (m, y + 0.3)],
+                        black.stroke_width(2),
+                    )))?;
+                }
+            }
+            Ok::<(), DrawingAreaErrorKind<_>>(())
+        },
+    )
 }
 
 /// Position of quantile `q` (0..1) on the x axis of a latency CDF: log10(1/(1−q)),

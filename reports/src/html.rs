@@ -43,7 +43,9 @@ thead th { border-bottom: 2px solid #bbb; }
 table.metrics td { white-space: nowrap; }
 table.metrics td.unavailable { white-space: normal; }
 td.pass, .check-ok { color: #00704f; }
-td.fail { color: #b23a00; font-weight: bold; }
+td.fail, td.outcome-fail { color: #b23a00; font-weight: bold; }
+td.outcome-pass, td.outcome-improved { color: #00704f; }
+td.outcome-inconclusive { color: #8a5a00; }
 .check-unavailable { color: #8a4b00; }
 .check-error { color: #b00020; font-weight: 600; }
 .swatch { display: inline-block; width: .75em; height: .75em; border-radius: 2px; margin-right: .35em; background: var(--c); vertical-align: -.05em; }
@@ -77,6 +79,15 @@ const CPU_SHARE_CAPTION: &str = "Aggressor CPU share per condition: bars are mea
 /// values are scaled for display only (µs → ms etc.); a null metric reads
 /// `unavailable (reason)`.
 pub fn render_html(results: &Results) -> String {
+    render_html_with_comparison(results, None)
+}
+
+/// [`render_html`], with a comparison section (verdict, forest plot of the gated
+/// ratio CIs, table) after the verdicts when `comparison` is given.
+pub fn render_html_with_comparison(
+    results: &Results,
+    comparison: Option<&crate::comparison::Comparison>,
+) -> String {
     let mut page = String::with_capacity(64 * 1024);
     let title = format!(
         "isobench report: run {} started {}",
@@ -100,6 +111,9 @@ pub fn render_html(results: &Results) -> String {
     ));
     page.push_str(&verdict_strip(results));
     page.push_str(&run_warnings(results));
+    if let Some(c) = comparison {
+        page.push_str(&crate::compared::section(c));
+    }
     for scenario in &results.scenarios {
         page.push_str(&scenario_section(scenario));
     }

@@ -25,6 +25,7 @@
 #![deny(unsafe_code)]
 
 mod charts;
+mod compared;
 pub mod comparison;
 mod escape;
 mod format;
@@ -35,6 +36,7 @@ mod palette;
 pub mod schema;
 mod verdict;
 
-pub use html::render_html;
+pub use compared::render_comparison_markdown;
+pub use html::{render_html, render_html_with_comparison};
 pub use markdown::render_markdown;
 pub use verdict::verdict_lines;

@@ -10,6 +10,19 @@ use crate::schema::Condition;
 /// Okabe–Ito black, for marks that belong to no condition (expected share, whiskers).
 pub(crate) const BLACK: (u8, u8, u8) = (0x00, 0x00, 0x00);
 
+/// The colour of a comparison outcome: Okabe–Ito bluish green (pass), blue
+/// (improved), vermillion (fail), orange (inconclusive), grey (not gated).
+pub(crate) fn outcome_rgb(outcome: crate::comparison::Outcome) -> (u8, u8, u8) {
+    use crate::comparison::Outcome;
+    match outcome {
+        Outcome::Pass => (0x00, 0x9E, 0x73),
+        Outcome::Improved => (0x00, 0x72, 0xB2),
+        Outcome::Fail => (0xD5, 0x5E, 0x00),
+        Outcome::Inconclusive => (0xE6, 0x9F, 0x00),
+        Outcome::NotGated => (0x99, 0x99, 0x99),
+    }
+}
+
 /// The colour of `condition` as red, green, blue.
 pub(crate) fn rgb(condition: Condition) -> (u8, u8, u8) {
     match condition {

@@ -318,7 +318,13 @@ pub fn compare(input: &CompareInput<'_>) -> Comparison {
         .filter(|r| r.outcome == Outcome::Fail)
         .map(label)
         .collect();
-    let (exit_code, verdict) = if !unfit.is_empty() {
+    let (exit_code, verdict) = if gated == 0 {
+        (
+            2,
+            "NOTHING COMPARED: the two runs share no gated metric (see the lines above)"
+                .to_string(),
+        )
+    } else if !unfit.is_empty() {
         (
             2,
             format!(
