@@ -158,8 +158,15 @@ fn a_visibility_check_that_breaks_fails_regardless_of_margins() {
 
 #[test]
 fn differing_fingerprints_are_unfit_unless_forced() {
-    let base = results("a", vec![], 5);
-    let mut cur = results("b", vec![], 5);
+    let steady = || {
+        vec![metric(
+            "victim.throughput_ops",
+            Some(Condition::Isolated),
+            &[5000.0; 5],
+        )]
+    };
+    let base = results("a", steady(), 5);
+    let mut cur = results("b", steady(), 5);
     cur.host.kernel = "6.19".into();
     let c = run(&base, &cur);
     assert_eq!(c.exit_code, 2);
@@ -175,8 +182,15 @@ fn differing_fingerprints_are_unfit_unless_forced() {
 
 #[test]
 fn a_cpu_quota_on_the_runner_is_unfit() {
-    let base = results("a", vec![], 5);
-    let mut cur = results("b", vec![], 5);
+    let steady = || {
+        vec![metric(
+            "victim.throughput_ops",
+            Some(Condition::Isolated),
+            &[5000.0; 5],
+        )]
+    };
+    let base = results("a", steady(), 5);
+    let mut cur = results("b", steady(), 5);
     cur.host
         .harness_cgroup_limits
         .insert("cpu.cfs_quota_us".into(), "200000".into());
@@ -192,6 +206,13 @@ fn a_cpu_quota_on_the_runner_is_unfit() {
         "{:?}",
         c.unfit
     );
+}
+
+#[test]
+fn runs_without_a_shared_gated_metric_get_no_verdict() {
+    let c = run(&results("a", vec![], 5), &results("b", vec![], 5));
+    assert_eq!(c.exit_code, 2);
+    assert!(c.verdict.starts_with("NOTHING COMPARED"), "{}", c.verdict);
 }
 
 #[test]
