@@ -55,20 +55,24 @@ pub struct CompareArgs {
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
     /// Suite to run; `default` is embedded in the binary.
-    #[arg(long, default_value = "default")]
+    #[arg(long, default_value = "default", value_name = "default|quick")]
     pub suite: String,
     /// Run only this scenario of the suite (repeatable), e.g. `cpu-share`.
     #[arg(long = "scenario", value_name = "NAME")]
     pub scenarios: Vec<String>,
-    /// Rounds per scenario (each runs every condition once, in random order).
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000), allow_negative_numbers = true)]
-    pub rounds: u32,
-    /// Measured seconds per condition (0.1 to 3600).
-    #[arg(long, default_value = "2", value_parser = window_seconds, allow_negative_numbers = true)]
-    pub duration: f64,
-    /// Unrecorded warm-up seconds before each measured window.
-    #[arg(long, default_value = "0.5", value_parser = non_negative_seconds, allow_negative_numbers = true)]
-    pub warmup: f64,
+    /// Rounds per scenario (each runs every condition once, in random order) [default: the suite's, 5 or 10].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1000), allow_negative_numbers = true)]
+    pub rounds: Option<u32>,
+    /// Measured seconds per condition, 0.1 to 3600 [default: the suite's, 2 or 0.7].
+    #[arg(long, value_parser = window_seconds, allow_negative_numbers = true)]
+    pub duration: Option<f64>,
+    /// Unrecorded warm-up seconds before each measured window [default: the suite's, 0.5 or 0.3].
+    #[arg(long, value_parser = non_negative_seconds, allow_negative_numbers = true)]
+    pub warmup: Option<f64>,
+    /// CPU quota of the cpu-share aggressor in the isolated condition, in CPUs
+    /// (cpu.max quota over a 100 ms period) [default: 0.5].
+    #[arg(long, value_name = "CPUS", value_parser = quota_cpus)]
+    pub aggressor_cpus: Option<f64>,
     /// Output directory [default: isobench-results/<UTC timestamp>].
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -88,6 +92,18 @@ fn seconds(s: &str, min: f64) -> Result<f64, String> {
         return Err(format!(
             "{s:?} is out of range: expected at least {min} and at most {MAX_SECONDS} seconds"
         ));
+    }
+    Ok(v)
+}
+
+/// Parses a CPU quota in CPUs: 0.01 (1 ms per 100 ms period) to 1024.
+fn quota_cpus(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of CPUs (e.g. 0.5 or 1.5)"))?;
+    if !v.is_finite() || !(0.01..=1024.0).contains(&v) {
+        return Err(format!("{s:?} is out of range: expected 0.01 to 1024 CPUs"));
     }
     Ok(v)
 }

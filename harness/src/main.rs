@@ -52,17 +52,16 @@ fn main() -> ExitCode {
 
 /// Turns the arguments into a plan, refusing bad input before anything is created.
 fn plan(args: RunArgs) -> Result<RunPlan, Refused> {
-    if args.suite != "default" {
+    let Some(suite) = scenario::suite(&args.suite) else {
+        let names: Vec<&str> = scenario::SUITES.iter().map(|s| s.name).collect();
         return Err(Refused(format!(
-            "unknown suite {:?}: the embedded suite is `default`",
-            args.suite
+            "unknown suite {:?} for --suite: the embedded suites are {}",
+            args.suite,
+            names.join(", ")
         )));
-    }
+    };
     let scenarios = if args.scenarios.is_empty() {
-        scenario::DEFAULT_SUITE
-            .iter()
-            .map(|s| s.to_string())
-            .collect()
+        suite.scenarios.iter().map(|s| s.to_string()).collect()
     } else {
         args.scenarios
     };
@@ -93,10 +92,11 @@ fn plan(args: RunArgs) -> Result<RunPlan, Refused> {
     Ok(RunPlan {
         scenarios,
         timing: Timing {
-            rounds: args.rounds as usize,
-            duration_s: args.duration,
-            warmup_s: args.warmup,
+            rounds: args.rounds.map_or(suite.timing.rounds, |r| r as usize),
+            duration_s: args.duration.unwrap_or(suite.timing.duration_s),
+            warmup_s: args.warmup.unwrap_or(suite.timing.warmup_s),
         },
+        aggressor_cpus: args.aggressor_cpus,
         out_dir,
         command_line: std::env::args_os()
             .map(|a| a.to_string_lossy().into_owned())

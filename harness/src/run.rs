@@ -22,6 +22,8 @@ pub struct RunPlan {
     pub scenarios: Vec<String>,
     /// Rounds and durations for every scenario.
     pub timing: Timing,
+    /// The cpu-share aggressor's quota in CPUs, if not the default 0.5.
+    pub aggressor_cpus: Option<f64>,
     /// Where results.json, report.html and summary.md go.
     pub out_dir: PathBuf,
     /// argv as given, recorded in the results.
@@ -125,7 +127,7 @@ pub fn execute(plan: &RunPlan) -> Result<RunOutcome> {
     for name in &plan.scenarios {
         let result = match name.as_str() {
             cpu_share::NAME => cpu_share::run(
-                &cpu_share::CpuShareSpec::new(plan.timing),
+                &cpu_share::CpuShareSpec::new(plan.timing, plan.aggressor_cpus),
                 &ctx,
                 &mut progress,
             ),

@@ -50,16 +50,19 @@ pub struct CpuShareSpec {
 }
 
 impl CpuShareSpec {
-    /// The default spec with the given rounds and durations.
-    pub fn new(timing: Timing) -> CpuShareSpec {
+    /// The default spec with the given rounds and durations, and the aggressor's
+    /// quota in CPUs (default 0.5: `cpu.max` 50000 100000).
+    pub fn new(timing: Timing, aggressor_cpus: Option<f64>) -> CpuShareSpec {
+        const PERIOD_US: u64 = 100_000;
+        let quota_us = (aggressor_cpus.unwrap_or(0.5) * PERIOD_US as f64).round() as u64;
         CpuShareSpec {
             timing,
             unit_us: 100,
             victim_cpus: 0.5,
             aggressor_threads: None,
             aggressor_cpu_max: CpuMax {
-                quota_us: Some(50_000),
-                period_us: 100_000,
+                quota_us: Some(quota_us),
+                period_us: PERIOD_US,
             },
             namespaces: NamespaceSet::ALL,
         }

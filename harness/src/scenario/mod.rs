@@ -9,8 +9,44 @@ use crate::cgroup::Arena;
 use isobench_workloads::report::Calibration;
 use std::path::PathBuf;
 
-/// Scenarios of the embedded default suite, in the order they run.
-pub const DEFAULT_SUITE: [&str; 2] = [visibility::NAME, cpu_share::NAME];
+/// An embedded suite: scenarios in the order they run, and their rounds and durations.
+#[derive(Debug, Clone, Copy)]
+pub struct Suite {
+    /// Name for `--suite`.
+    pub name: &'static str,
+    /// Scenario names.
+    pub scenarios: &'static [&'static str],
+    /// Rounds and durations unless the command line says otherwise.
+    pub timing: Timing,
+}
+
+/// The embedded suites: `default` (what `isobench run` runs, about 40 s on 2 CPUs)
+/// and `quick` (for every pull request: 10 rounds of short windows, under 45 s).
+pub const SUITES: [Suite; 2] = [
+    Suite {
+        name: "default",
+        scenarios: &[visibility::NAME, cpu_share::NAME],
+        timing: Timing {
+            rounds: 5,
+            duration_s: 2.0,
+            warmup_s: 0.5,
+        },
+    },
+    Suite {
+        name: "quick",
+        scenarios: &[visibility::NAME, cpu_share::NAME],
+        timing: Timing {
+            rounds: 10,
+            duration_s: 0.7,
+            warmup_s: 0.3,
+        },
+    },
+];
+
+/// The embedded suite called `name`.
+pub fn suite(name: &str) -> Option<&'static Suite> {
+    SUITES.iter().find(|s| s.name == name)
+}
 
 /// Every scenario isobench knows.
 pub const KNOWN: [&str; 2] = [visibility::NAME, cpu_share::NAME];
