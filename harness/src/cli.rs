@@ -31,6 +31,8 @@ pub enum Command {
     ///
     /// Exit status: 0 all pass, 1 a regression, 2 inconclusive or unfit host, 3 usage or runtime error.
     Compare(CompareArgs),
+    /// Run a suite twice on this build (A/A) and write margins at about 3× the spread seen.
+    Calibrate(CalibrateArgs),
 }
 
 /// Arguments of `isobench compare`.
@@ -49,6 +51,20 @@ pub struct CompareArgs {
     /// Compare even when the two hosts' fingerprints differ.
     #[arg(long)]
     pub force: bool,
+}
+
+/// Arguments of `isobench calibrate`.
+#[derive(Debug, clap::Args)]
+pub struct CalibrateArgs {
+    /// Suite to run twice.
+    #[arg(long, default_value = "quick", value_name = "default|quick")]
+    pub suite: String,
+    /// The margins file to write (refused if it exists).
+    #[arg(long, default_value = "isobench-margins.toml")]
+    pub out: PathBuf,
+    /// Directory for the two runs' results [default: isobench-results/calibrate-<UTC time>].
+    #[arg(long)]
+    pub results: Option<PathBuf>,
 }
 
 /// Arguments of `isobench run`.
@@ -73,6 +89,18 @@ pub struct RunArgs {
     /// (cpu.max quota over a 100 ms period) [default: 0.5].
     #[arg(long, value_name = "CPUS", value_parser = quota_cpus)]
     pub aggressor_cpus: Option<f64>,
+    /// Keep adding rounds while a gated metric is INCONCLUSIVE against --baseline, up to --max-rounds.
+    #[arg(long, requires = "baseline")]
+    pub until_decided: bool,
+    /// results.json of the baseline for --until-decided.
+    #[arg(long, value_name = "FILE", requires = "until_decided")]
+    pub baseline: Option<PathBuf>,
+    /// Rounds per scenario at most with --until-decided [default: 30].
+    #[arg(long, value_name = "N", requires = "until_decided", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub max_rounds: Option<u32>,
+    /// Margins file for --until-decided (see docs/compare.md).
+    #[arg(long, value_name = "FILE", requires = "until_decided")]
+    pub margins: Option<PathBuf>,
     /// Output directory [default: isobench-results/<UTC timestamp>].
     #[arg(long)]
     pub out: Option<PathBuf>,

@@ -4,10 +4,10 @@
 use anyhow::{Context, Result};
 use clap::Parser;
 use isobench::cgroup::CgroupHost;
-use isobench::cli::{Cli, Command, CompareArgs, RunArgs};
+use isobench::cli::{CalibrateArgs, Cli, Command, CompareArgs, RunArgs};
 use isobench::compare::CompareInput;
 use isobench::compare::margins::Margins;
-use isobench::run::{self, Refused, RunPlan};
+use isobench::run::{self, Refused, RunPlan, UntilDecided};
 use isobench::scenario::{self, Timing};
 use isobench_reports::schema::{CheckStatus, ScenarioStatus};
 use std::io::Write;
@@ -39,6 +39,7 @@ fn main() -> ExitCode {
         Command::Doctor { json } => doctor(json),
         Command::Cleanup => cleanup(),
         Command::Compare(args) => compare(args),
+        Command::Calibrate(args) => calibrate(args),
     };
     outcome.unwrap_or_else(|e| {
         eprintln!("error: {e:#}");
@@ -83,20 +84,41 @@ fn plan(args: RunArgs) -> Result<RunPlan, Refused> {
             scenario::KNOWN.join(", ")
         )));
     }
-    let out_dir = args.out.unwrap_or_else(|| {
-        let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now())
-            .to_string()
-            .replace(':', "");
-        ["isobench-results", &stamp].iter().collect()
-    });
+    let out_dir = args
+        .out
+        .unwrap_or_else(|| ["isobench-results", &utc_stamp()].iter().collect());
+    let timing = Timing {
+        rounds: args.rounds.map_or(suite.timing.rounds, |r| r as usize),
+        duration_s: args.duration.unwrap_or(suite.timing.duration_s),
+        warmup_s: args.warmup.unwrap_or(suite.timing.warmup_s),
+    };
+    let until_decided = match args.baseline {
+        Some(path) => {
+            let max_rounds = args.max_rounds.map_or(30, |n| n as usize);
+            if max_rounds < timing.rounds {
+                return Err(Refused(format!(
+                    "--max-rounds {max_rounds} is below --rounds {}: expected at least the planned rounds",
+                    timing.rounds
+                )));
+            }
+            let margins = match &args.margins {
+                Some(p) => Margins::load(p).map_err(|e| Refused(e.to_string()))?,
+                None => Margins::default(),
+            };
+            Some(UntilDecided {
+                baseline: read_results(&path).map_err(|e| Refused(format!("--baseline {e:#}")))?,
+                baseline_path: path.display().to_string(),
+                margins,
+                max_rounds,
+            })
+        }
+        None => None,
+    };
     Ok(RunPlan {
         scenarios,
-        timing: Timing {
-            rounds: args.rounds.map_or(suite.timing.rounds, |r| r as usize),
-            duration_s: args.duration.unwrap_or(suite.timing.duration_s),
-            warmup_s: args.warmup.unwrap_or(suite.timing.warmup_s),
-        },
+        timing,
         aggressor_cpus: args.aggressor_cpus,
+        until_decided,
         out_dir,
         command_line: std::env::args_os()
             .map(|a| a.to_string_lossy().into_owned())
@@ -213,6 +235,78 @@ wrote {}/compare.json, compare.md and report.html",
         dir.display()
     )?;
     Ok(ExitCode::from(comparison.exit_code))
+}
+
+/// UTC time for directory names, e.g. `2026-11-29T134500Z`.
+fn utc_stamp() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now())
+        .to_string()
+        .replace(':', "")
+}
+
+fn calibrate(args: CalibrateArgs) -> Result<ExitCode> {
+    if args.out.exists() {
+        return Err(Refused(format!(
+            "{} exists: calibrate writes a new margins file; choose another --out or remove it",
+            args.out.display()
+        ))
+        .into());
+    }
+    let dir = args.results.clone().unwrap_or_else(|| {
+        ["isobench-results", &format!("calibrate-{}", utc_stamp())]
+            .iter()
+            .collect()
+    });
+    let mut runs = Vec::new();
+    for side in ["a", "b"] {
+        let run_args = RunArgs {
+            suite: args.suite.clone(),
+            scenarios: Vec::new(),
+            rounds: None,
+            duration: None,
+            warmup: None,
+            out: Some(dir.join(side)),
+            aggressor_cpus: None,
+            until_decided: false,
+            baseline: None,
+            max_rounds: None,
+            margins: None,
+        };
+        eprintln!("calibrate: run {side} of 2 ({} suite)", args.suite);
+        let outcome = run::execute(&plan(run_args)?)?;
+        if isobench::interrupt::requested() {
+            return Ok(ExitCode::from(EXIT_INTERRUPTED));
+        }
+        runs.push((
+            outcome.results,
+            dir.join(side).join("results.json").display().to_string(),
+        ));
+    }
+    let aa = isobench::compare::compare(&CompareInput {
+        baseline: (&runs[0].0, &runs[0].1),
+        current: (&runs[1].0, &runs[1].1),
+        margins: &Margins::default(),
+        force: false,
+    });
+    let proposed = isobench::compare::calibrate::propose(&aa);
+    let text = format!(
+        "# isobench margins, calibrated by `isobench calibrate --suite {}` on {} ({}):\n\
+         # {}× the spread of an A/A pair ({} and {}), never tighter than the defaults.\n\
+         # A/A verdict with the default margins: {}\n\n{}",
+        args.suite,
+        runs[1].0.host.kernel,
+        runs[1].0.started_at,
+        isobench::compare::calibrate::SPREAD_FACTOR,
+        runs[0].1,
+        runs[1].1,
+        aa.verdict,
+        toml::to_string(&proposed)?
+    );
+    isobench::output::write_atomic(&args.out, text.as_bytes())?;
+    let mut out = std::io::stdout().lock();
+    write!(out, "{text}")?;
+    writeln!(out, "\nwrote {}", args.out.display())?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn cleanup() -> Result<ExitCode> {

@@ -24,10 +24,26 @@ pub struct RunPlan {
     pub timing: Timing,
     /// The cpu-share aggressor's quota in CPUs, if not the default 0.5.
     pub aggressor_cpus: Option<f64>,
+    /// Keep adding rounds while the gate against a baseline is inconclusive.
+    pub until_decided: Option<UntilDecided>,
     /// Where results.json, report.html and summary.md go.
     pub out_dir: PathBuf,
     /// argv as given, recorded in the results.
     pub command_line: Vec<String>,
+}
+
+/// `--until-decided`: rounds are added while a gated metric of the scenario is
+/// INCONCLUSIVE against the baseline (like Pinpoint's "need more runs").
+#[derive(Debug, Clone)]
+pub struct UntilDecided {
+    /// The run to compare against.
+    pub baseline: Results,
+    /// Its path, for messages.
+    pub baseline_path: String,
+    /// The margins of the comparison.
+    pub margins: crate::compare::margins::Margins,
+    /// Rounds per scenario at most.
+    pub max_rounds: usize,
 }
 
 /// How a run ended.
@@ -123,6 +139,7 @@ pub fn execute(plan: &RunPlan) -> Result<RunOutcome> {
         results: &mut results,
         bar: progress_bar(steps as u64, plan.timing),
         failed: None,
+        until: plan.until_decided.as_ref(),
     };
     for name in &plan.scenarios {
         let result = match name.as_str() {
@@ -209,6 +226,7 @@ struct Saver<'a> {
     results: &'a mut Results,
     bar: ProgressBar,
     failed: Option<output::OutputError>,
+    until: Option<&'a UntilDecided>,
 }
 
 impl Saver<'_> {
@@ -233,6 +251,38 @@ impl Progress for Saver<'_> {
     fn step_done(&mut self, scenario: &str, what: &str) {
         self.bar.set_message(format!("{scenario} {what}"));
         self.bar.inc(1);
+    }
+
+    fn more_rounds(&mut self, partial: &ScenarioResult) -> bool {
+        let Some(until) = self.until else {
+            return false;
+        };
+        if partial.status != ScenarioStatus::Complete || partial.rounds.len() >= until.max_rounds {
+            return false;
+        }
+        let mut current = self.results.clone();
+        current.scenarios = vec![partial.clone()];
+        let comparison = crate::compare::compare(&crate::compare::CompareInput {
+            baseline: (&until.baseline, &until.baseline_path),
+            current: (&current, "(this run)"),
+            margins: &until.margins,
+            force: true,
+        });
+        let undecided = comparison.rows.iter().any(|r| {
+            r.scenario == partial.name
+                && r.outcome == isobench_reports::comparison::Outcome::Inconclusive
+        });
+        if undecided {
+            self.bar.inc_length(scenario::steps(
+                &partial.name,
+                &Timing {
+                    rounds: 1,
+                    duration_s: 0.0,
+                    warmup_s: 0.0,
+                },
+            ) as u64);
+        }
+        undecided
     }
 
     fn round_done(&mut self, partial: &ScenarioResult) {

@@ -255,7 +255,7 @@ pub fn mqueue(name: &str, hold: Duration) -> Result<bool> {
             ))
         },
         |q| {
-            drop(q);
+            let _ = nix::mqueue::mq_close(q);
             let _ = mq_unlink(name);
         },
     )

@@ -18,6 +18,7 @@
 //! [`MIN_ROUNDS`] rounds: unfit wins over FAIL, as no verdict can be trusted
 //! then), 3 usage or runtime error.
 
+pub mod calibrate;
 pub mod margins;
 pub mod rules;
 

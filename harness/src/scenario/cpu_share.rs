@@ -94,7 +94,8 @@ pub fn run(
     };
     let mut samples: Vec<Vec<ConditionSample>> = Vec::new();
     let mut rng = rand::rngs::SmallRng::seed_from_u64(u64::from(std::process::id()));
-    for index in 0..spec.timing.rounds {
+    let mut index = 0;
+    while index < spec.timing.rounds || progress.more_rounds(&result) {
         let mut order = Condition::ALL.to_vec();
         order.shuffle(&mut rng);
         let mut round = Vec::new();
@@ -125,6 +126,7 @@ pub fn run(
         samples.push(round);
         metrics::derive(&mut result, &samples);
         progress.round_done(&result);
+        index += 1;
     }
     metrics::derive(&mut result, &samples);
     result

@@ -90,4 +90,7 @@ pub trait Progress {
     fn step_done(&mut self, scenario: &str, what: &str);
     /// A round finished; `partial` holds everything measured so far, to be saved.
     fn round_done(&mut self, partial: &isobench_reports::schema::ScenarioResult);
+    /// Asked once the planned rounds are done, and after every extra round: run
+    /// one more? (`--until-decided`: while the gate is inconclusive.)
+    fn more_rounds(&mut self, partial: &isobench_reports::schema::ScenarioResult) -> bool;
 }

@@ -512,11 +512,13 @@ fn check_ipc(ns: NamespaceSet, ctx: &RunContext<'_>) -> Result<VisibilityCheck> 
     };
     let outside = mq_open(name.as_str(), MQ_OFlag::O_RDONLY, Mode::empty(), None);
     let host_ipc = namespace_ids().remove("ipc").unwrap_or_default();
-    let seen_outside = match &outside {
-        Ok(_) => "opened it: the queue is visible".to_string(),
+    let seen_outside = match outside {
+        Ok(q) => {
+            let _ = nix::mqueue::mq_close(q);
+            "opened it: the queue is visible".to_string()
+        }
         Err(e) => format!("{e:?}"),
     };
-    drop(outside);
     wait_released(&mut p.process)?;
     let passed = seen_outside == "ENOENT";
     Ok(verdict(

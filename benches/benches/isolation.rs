@@ -1,0 +1,61 @@
+//! `cargo bench --bench isolation`: runs the embedded `quick` suite and writes
+//! results.json, report.html and summary.md to `target/isobench/quick-<UTC time>/`,
+//! ready for `isobench compare BASELINE.json target/isobench/.../results.json`.
+//! Needs root (or a delegated cgroup) and the release `isobench-workload`
+//! (`cargo build --release`); without them it says so and exits 0.
+
+use isobench::run::{RunPlan, execute};
+use isobench::scenario;
+use std::path::PathBuf;
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        println!("quick-suite: benchmark");
+        return;
+    }
+    if !nix::unistd::Uid::effective().is_root() {
+        println!("skipped: the isolation bench needs root to create cgroups and namespaces");
+        return;
+    }
+    if let Err(e) = isobench::workload::locate() {
+        println!("skipped: {e}");
+        return;
+    }
+    let suite = scenario::suite("quick").expect("the quick suite is embedded");
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from);
+    let out_dir = target.join("isobench").join(format!("quick-{stamp}"));
+    let plan = RunPlan {
+        scenarios: suite.scenarios.iter().map(|s| s.to_string()).collect(),
+        timing: suite.timing,
+        aggressor_cpus: None,
+        until_decided: None,
+        out_dir: out_dir.clone(),
+        command_line: vec![
+            "cargo".into(),
+            "bench".into(),
+            "--bench".into(),
+            "isolation".into(),
+        ],
+    };
+    if let Err(e) = isobench::interrupt::install() {
+        eprintln!("error: installing signal handlers: {e}");
+        std::process::exit(3);
+    }
+    match execute(&plan) {
+        Ok(outcome) => {
+            for line in isobench_reports::verdict_lines(&outcome.results) {
+                println!("{line}");
+            }
+            print!("{}", isobench::terminal::table(&outcome.results));
+            println!("results: {}", out_dir.join("results.json").display());
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::exit(3);
+        }
+    }
+}

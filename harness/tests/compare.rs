@@ -1,0 +1,152 @@
+//! `isobench compare` on results of real runs on the development host (two runs
+//! of the quick suite on one build, and one with the aggressor's quota loosened
+//! from 0.5 to 1.5 CPU), and on bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/results");
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(FIXTURES).join(name)
+}
+
+fn compare(base: &Path, cur: &Path, extra: &[&str]) -> (Output, tempfile::TempDir) {
+    let out = tempfile::tempdir().unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_isobench"))
+        .arg("compare")
+        .args([base, cur])
+        .arg("--out")
+        .arg(out.path())
+        .args(extra)
+        .output()
+        .unwrap();
+    (o, out)
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn a_run_against_itself_never_fails_and_writes_its_files() {
+    // Identical data is not certainty: each side is resampled on its own, so noisy
+    // tail metrics may straddle their margin (exit 2), but never fail.
+    let a = fixture("quick-a.json");
+    let (o, out) = compare(&a, &a, &[]);
+    assert!(matches!(o.status.code(), Some(0 | 2)), "{}", text(&o));
+    for f in ["compare.json", "compare.md", "report.html"] {
+        assert!(out.path().join(f).exists(), "{f} missing");
+    }
+    assert!(
+        std::fs::read_to_string(out.path().join("report.html"))
+            .unwrap()
+            .contains("Comparison with baseline")
+    );
+}
+
+#[test]
+fn two_runs_of_one_build_never_fail() {
+    let (o, _out) = compare(&fixture("quick-a.json"), &fixture("quick-b.json"), &[]);
+    assert!(
+        matches!(o.status.code(), Some(0 | 2)),
+        "A/A must not exit 1: {}",
+        text(&o)
+    );
+}
+
+#[test]
+fn a_loosened_quota_is_caught_naming_the_cpu_share_metrics() {
+    // On this 2-CPU host the victim's isolated p99 was already at the scheduler-slice
+    // level under 0.5 CPU, so the loosened quota shows in the CPU share, not the tail.
+    let (o, out) = compare(
+        &fixture("quick-a.json"),
+        &fixture("quick-loose-quota.json"),
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let md = std::fs::read_to_string(out.path().join("compare.md")).unwrap();
+    for name in [
+        "aggressor.cpu_share (isolated)",
+        "aggressor.cpu_share_error_pp (isolated)",
+    ] {
+        assert!(
+            md.lines()
+                .any(|l| l.starts_with("| FAIL") && l.contains(name)),
+            "{name} not failed in:\n{md}"
+        );
+    }
+}
+
+#[test]
+fn another_schema_version_is_refused_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let text_a = std::fs::read_to_string(fixture("quick-a.json")).unwrap();
+    let other = dir.path().join("v99.json");
+    std::fs::write(
+        &other,
+        text_a.replacen("\"schema_version\": 1", "\"schema_version\": 99", 1),
+    )
+    .unwrap();
+    let (o, _out) = compare(&fixture("quick-a.json"), &other, &[]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        text(&o).contains("schema_version 99 is not supported"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn a_truncated_file_is_refused_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let text_a = std::fs::read_to_string(fixture("quick-a.json")).unwrap();
+    let cut = dir.path().join("cut.json");
+    std::fs::write(&cut, &text_a[..text_a.len() / 2]).unwrap();
+    let (o, _out) = compare(&fixture("quick-a.json"), &cut, &[]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        text(&o).contains("cut.json") && text(&o).contains("not an isobench results document"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn a_scenario_missing_from_the_baseline_is_not_compared_not_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut base: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("quick-a.json")).unwrap()).unwrap();
+    base["scenarios"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|s| s["name"] != "visibility");
+    let path = dir.path().join("base.json");
+    std::fs::write(&path, base.to_string()).unwrap();
+    let (o, _out) = compare(&path, &fixture("quick-a.json"), &[]);
+    assert!(matches!(o.status.code(), Some(0 | 2)), "{}", text(&o));
+    assert!(
+        text(&o).contains("scenario visibility: not in the baseline"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn an_unknown_metric_in_the_margins_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let margins = dir.path().join("m.toml");
+    std::fs::write(&margins, "[metrics]\n\"victim.latency_p98_us\" = 1.2\n").unwrap();
+    let a = fixture("quick-a.json");
+    let (o, _out) = compare(&a, &a, &["--margins", margins.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        text(&o).contains("\"victim.latency_p98_us\" is not a gated metric"),
+        "{}",
+        text(&o)
+    );
+}
