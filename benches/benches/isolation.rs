@@ -1,5 +1,5 @@
 //! `cargo bench --bench isolation`: runs the embedded `quick` suite and writes
-//! results.json, report.html and summary.md to `target/isobench/quick-<UTC time>/`,
+//! results.json, report.html and summary.md to `target/isobench/quick-<unix time>/`,
 //! ready for `isobench compare BASELINE.json target/isobench/.../results.json`.
 //! Needs root (or a delegated cgroup) and the release `isobench-workload`
 //! (`cargo build --release`); without them it says so and exits 0.
@@ -25,8 +25,12 @@ fn main() {
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from);
+    // The bench runs from its package's directory; its binary is <target>/<profile>/deps/isolation-*.
+    let exe = std::env::current_exe().expect("the bench's own path");
+    let target = exe
+        .ancestors()
+        .nth(3)
+        .map_or_else(|| PathBuf::from("target"), PathBuf::from);
     let out_dir = target.join("isobench").join(format!("quick-{stamp}"));
     let plan = RunPlan {
         scenarios: suite.scenarios.iter().map(|s| s.to_string()).collect(),
