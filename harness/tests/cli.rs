@@ -372,3 +372,76 @@ fn doctor_reports_every_check_as_json() {
         assert!(names.contains(&n), "{n} missing from {names:?}");
     }
 }
+
+#[test]
+fn until_decided_adds_rounds_while_inconclusive_up_to_the_maximum() {
+    require_root!();
+    let base = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/results/quick-a.json"
+    );
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().join("run");
+    let args = [
+        "run",
+        "--scenario",
+        "cpu-share",
+        "--rounds",
+        "3",
+        "--duration",
+        "0.2",
+        "--warmup",
+        "0.1",
+        "--until-decided",
+        "--baseline",
+        base,
+        "--max-rounds",
+        "5",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let (o, run_id) = run(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let rounds = results(&out)["scenarios"][0]["rounds"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert!((3..=5).contains(&rounds), "{rounds} rounds");
+    common::assert_nothing_left(&run_id);
+}
+
+#[test]
+fn until_decided_needs_a_usable_baseline_and_enough_max_rounds() {
+    let t = tempfile::tempdir().unwrap();
+    let o = t.path().join("out");
+    let o = o.to_str().unwrap();
+    assert_refused(&["run", "--until-decided", "--out", o], "--baseline");
+    let base = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/results/quick-a.json"
+    );
+    let args = [
+        "run",
+        "--until-decided",
+        "--baseline",
+        base,
+        "--rounds",
+        "5",
+        "--max-rounds",
+        "3",
+        "--out",
+        o,
+    ];
+    assert_refused(&args, "--max-rounds 3 is below --rounds 5");
+    assert_refused(
+        &[
+            "run",
+            "--until-decided",
+            "--baseline",
+            "/nonexistent.json",
+            "--out",
+            o,
+        ],
+        "--baseline reading /nonexistent.json",
+    );
+}
