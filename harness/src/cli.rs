@@ -33,6 +33,14 @@ pub enum Command {
     Compare(CompareArgs),
     /// Run a suite twice on this build (A/A) and write margins at about 3× the spread seen.
     Calibrate(CalibrateArgs),
+    /// Render report.html (and summary.md) again from a results.json, offline.
+    Report {
+        /// The results file.
+        results: PathBuf,
+        /// The HTML file to write [default: report.html beside RESULTS]; summary.md goes beside it.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 /// Arguments of `isobench compare`.

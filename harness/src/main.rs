@@ -10,7 +10,7 @@ use isobench::compare::margins::Margins;
 use isobench::run::{self, Refused, RunPlan, UntilDecided};
 use isobench::scenario::{self, Timing};
 use isobench_reports::schema::{CheckStatus, ScenarioStatus};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 const EXIT_UNFIT: u8 = 2;
@@ -40,6 +40,7 @@ fn main() -> ExitCode {
         Command::Cleanup => cleanup(),
         Command::Compare(args) => compare(args),
         Command::Calibrate(args) => calibrate(args),
+        Command::Report { results, out } => report(&results, out),
     };
     outcome.unwrap_or_else(|e| {
         eprintln!("error: {e:#}");
@@ -131,8 +132,9 @@ fn run_command(args: RunArgs) -> Result<ExitCode> {
     let outcome = run::execute(&plan)?;
     let mut out = std::io::stdout().lock();
     writeln!(out)?;
+    let colour = isobench::terminal::colour_wanted(std::io::stdout().is_terminal());
     for line in isobench_reports::verdict_lines(&outcome.results) {
-        writeln!(out, "{line}")?;
+        writeln!(out, "{}", isobench::terminal::verdict(&line, colour))?;
     }
     writeln!(out)?;
     write!(out, "{}", isobench::terminal::table(&outcome.results))?;
@@ -141,7 +143,11 @@ fn run_command(args: RunArgs) -> Result<ExitCode> {
         writeln!(out, "wrote {}", f.display())?;
     }
     for w in outcome.results.scenarios.iter().flat_map(|s| &s.warnings) {
-        eprintln!("warning: {w}");
+        let colour = isobench::terminal::colour_wanted(std::io::stderr().is_terminal());
+        eprintln!(
+            "{}",
+            isobench::terminal::paint(&format!("warning: {w}"), isobench::terminal::YELLOW, colour)
+        );
     }
     let statuses = || outcome.results.scenarios.iter().map(|s| &s.status);
     if statuses().any(|s| matches!(s, ScenarioStatus::Interrupted(_)))
@@ -235,6 +241,31 @@ wrote {}/compare.json, compare.md and report.html",
         dir.display()
     )?;
     Ok(ExitCode::from(comparison.exit_code))
+}
+
+fn report(results_path: &std::path::Path, out: Option<std::path::PathBuf>) -> Result<ExitCode> {
+    let results = read_results(results_path)?;
+    let html_path = out.unwrap_or_else(|| results_path.with_file_name("report.html"));
+    let summary_path = html_path.with_file_name("summary.md");
+    if let Some(dir) = html_path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    isobench::output::write_atomic(
+        &html_path,
+        isobench_reports::render_html(&results).as_bytes(),
+    )?;
+    isobench::output::write_atomic(
+        &summary_path,
+        isobench_reports::render_markdown(&results).as_bytes(),
+    )?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(
+        stdout,
+        "wrote {}\nwrote {}",
+        html_path.display(),
+        summary_path.display()
+    )?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// UTC time for directory names, e.g. `2026-11-29T134500Z`.

@@ -1,5 +1,6 @@
 //! The end-of-run table on the terminal: the headline metrics per scenario,
-//! mean and 95 % CI over rounds.
+//! mean and 95 % CI over rounds; verdicts and warnings in colour on a terminal
+//! unless NO_COLOR is set (<https://no-color.org>).
 
 use isobench_reports::schema::{Metric, Results};
 
@@ -13,6 +14,35 @@ const HEADLINE: [&str; 7] = [
     "victim.retained_throughput",
     "victim.latency_impact_p99",
 ];
+
+/// ANSI SGR for bold red: breaches, failures.
+pub const RED: &str = "1;31";
+/// ANSI SGR for yellow: warnings.
+pub const YELLOW: &str = "33";
+/// ANSI SGR for bold: a verdict without trouble.
+pub const BOLD: &str = "1";
+
+/// Whether to colour output going to a stream: only a terminal, and not with NO_COLOR set (to anything).
+pub fn colour_wanted(is_terminal: bool) -> bool {
+    is_terminal && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// `text` wrapped in the ANSI SGR `code` when `on`.
+pub fn paint(text: &str, code: &str, on: bool) -> String {
+    if on {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
+
+/// A verdict line, red when it reports a breach, a failure or an interruption.
+pub fn verdict(line: &str, on: bool) -> String {
+    let trouble = ["isolation breach", "failed", "interrupted"]
+        .iter()
+        .any(|w| line.contains(w));
+    paint(line, if trouble { RED } else { BOLD }, on)
+}
 
 fn cell(m: &Metric) -> String {
     let Some(v) = m.value else {
@@ -64,4 +94,22 @@ pub fn table(results: &Results) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_text_without_a_terminal_and_red_breaches_with_one() {
+        assert_eq!(
+            verdict("visibility: 6 of 6 checks passed", false),
+            "visibility: 6 of 6 checks passed"
+        );
+        assert_eq!(
+            verdict("visibility: isolation breach: net", true),
+            "\x1b[1;31mvisibility: isolation breach: net\x1b[0m"
+        );
+        assert!(!colour_wanted(false));
+    }
 }

@@ -445,3 +445,28 @@ fn until_decided_needs_a_usable_baseline_and_enough_max_rounds() {
         "--baseline reading /nonexistent.json",
     );
 }
+
+#[test]
+fn report_is_remade_offline_from_a_results_file() {
+    let t = tempfile::tempdir().unwrap();
+    let html = t.path().join("again/report.html");
+    let results = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/results/quick-a.json"
+    );
+    let (o, _) = run(&["report", results, "--out", html.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        std::fs::read_to_string(&html)
+            .unwrap()
+            .contains("Scenario cpu-share")
+    );
+    assert!(t.path().join("again/summary.md").exists());
+    let (o, _) = run(&["report", "/nonexistent/results.json"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        stderr(&o).contains("reading /nonexistent/results.json"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -32,9 +32,11 @@ pub fn verdict_lines(results: &Results) -> Vec<String> {
 /// How far `scenario` got, e.g. `complete, 3 rounds` or
 /// `failed after 1 round: <reason>`.
 pub(crate) fn status_text(scenario: &ScenarioResult) -> String {
-    let rounds = match scenario.rounds.len() {
-        1 => "1 round".to_owned(),
-        n => format!("{n} rounds"),
+    let rounds = match (scenario.checks.len(), scenario.rounds.len()) {
+        (0, 1) => "1 round".to_owned(),
+        (0, n) => format!("{n} rounds"),
+        (1, _) => "1 check".to_owned(),
+        (n, _) => format!("{n} checks"),
     };
     match &scenario.status {
         ScenarioStatus::Complete => format!("complete, {rounds}"),
