@@ -283,6 +283,23 @@ pub struct Metric {
     pub reason: Option<String>,
 }
 
+impl ScenarioResult {
+    /// A scenario that has just started: complete so far, with nothing measured yet.
+    pub fn started(name: &str, description: &str, spec: serde_json::Value) -> ScenarioResult {
+        ScenarioResult {
+            name: name.into(),
+            description: description.into(),
+            spec,
+            status: ScenarioStatus::Complete,
+            rounds: Vec::new(),
+            latency_cdf: Vec::new(),
+            metrics: Vec::new(),
+            warnings: Vec::new(),
+            checks: Vec::new(),
+        }
+    }
+}
+
 impl Results {
     /// Parses a results document, checking its schema version first.
     ///

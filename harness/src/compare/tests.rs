@@ -107,6 +107,7 @@ fn identical_distributions_never_fail_in_99_of_100_trials() {
     let fails = (0..100)
         .filter(|_| trial(&mut rng, 1.0).exit_code == 1)
         .count();
+    eprintln!("A/A trials: {fails} of 100 FAIL");
     assert!(fails <= 1, "{fails} false FAILs in 100 A/A trials");
 }
 
@@ -116,6 +117,7 @@ fn a_20_percent_slowdown_fails_in_90_of_100_trials() {
     let fails = (0..100)
         .filter(|_| trial(&mut rng, 1.2).exit_code == 1)
         .count();
+    eprintln!("20 % slowdown trials: {fails} of 100 FAIL");
     assert!(
         fails >= 90,
         "only {fails} of 100 trials caught a 20 % slowdown"

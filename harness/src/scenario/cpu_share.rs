@@ -76,22 +76,15 @@ pub fn run(
     ctx: &RunContext<'_>,
     progress: &mut dyn Progress,
 ) -> ScenarioResult {
-    let mut result = ScenarioResult {
-        name: NAME.into(),
-        description:
-            "CPU share of a cpu.max-limited aggressor, and what the victim beside it keeps".into(),
-        spec: serde_json::json!({
+    let mut result = ScenarioResult::started(
+        NAME,
+        "CPU share of a cpu.max-limited aggressor, and what the victim beside it keeps",
+        serde_json::json!({
             "scenario": spec,
             "calibration": ctx.calibration,
             "victim_rate_per_s": victim_rate(spec, ctx),
         }),
-        status: ScenarioStatus::Complete,
-        rounds: Vec::new(),
-        latency_cdf: Vec::new(),
-        metrics: Vec::new(),
-        warnings: Vec::new(),
-        checks: Vec::new(),
-    };
+    );
     let mut samples: Vec<Vec<ConditionSample>> = Vec::new();
     let mut rng = rand::rngs::SmallRng::seed_from_u64(u64::from(std::process::id()));
     let mut index = 0;

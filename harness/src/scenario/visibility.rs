@@ -63,17 +63,11 @@ pub fn run(
     ctx: &RunContext<'_>,
     progress: &mut dyn Progress,
 ) -> ScenarioResult {
-    let mut result = ScenarioResult {
-        name: NAME.into(),
-        description: "What a sandbox can see: each namespace checked with its evidence".into(),
-        spec: serde_json::json!({ "scenario": spec, "port": PORT }),
-        status: ScenarioStatus::Complete,
-        rounds: Vec::new(),
-        latency_cdf: Vec::new(),
-        metrics: Vec::new(),
-        warnings: Vec::new(),
-        checks: Vec::new(),
-    };
+    let mut result = ScenarioResult::started(
+        NAME,
+        "What a sandbox can see: each namespace checked with its evidence",
+        serde_json::json!({ "scenario": spec, "port": PORT }),
+    );
     for name in CHECKS {
         match check(name, spec.namespaces, ctx) {
             Ok(c) => result.checks.push(c),
@@ -362,32 +356,22 @@ fn host_clash(ctx: &RunContext<'_>) -> Result<(bool, String)> {
 fn check_net(ns: NamespaceSet, ctx: &RunContext<'_>) -> Result<VisibilityCheck> {
     let hold_ms = HOLD.as_millis().to_string();
     let port = PORT.to_string();
-    let mut a = start(
-        ctx,
-        ns,
-        &[
-            "hold-port",
-            "--port",
-            &port,
-            "--tag",
-            "a",
-            "--hold-ms",
-            &hold_ms,
-        ],
-    )?;
-    let mut b = start(
-        ctx,
-        ns,
-        &[
-            "hold-port",
-            "--port",
-            &port,
-            "--tag",
-            "b",
-            "--hold-ms",
-            &hold_ms,
-        ],
-    )?;
+    let holder = |tag: &str| {
+        start(
+            ctx,
+            ns,
+            &[
+                "hold-port",
+                "--port",
+                &port,
+                "--tag",
+                tag,
+                "--hold-ms",
+                &hold_ms,
+            ],
+        )
+    };
+    let (mut a, mut b) = (holder("a")?, holder("b")?);
     let (held_a, held_b) = (wait_held(&mut a.process)?, wait_held(&mut b.process)?);
     let mut seen = Vec::new();
     let mut passed = true;
