@@ -106,8 +106,18 @@ fn plan(args: RunArgs) -> Result<RunPlan, Refused> {
                 Some(p) => Margins::load(p).map_err(|e| Refused(e.to_string()))?,
                 None => Margins::default(),
             };
+            let baseline = read_results(&path).map_err(|e| Refused(format!("--baseline {e:#}")))?;
+            if let Some(missing) = scenarios
+                .iter()
+                .find(|n| !baseline.scenarios.iter().any(|b| &b.name == *n))
+            {
+                return Err(Refused(format!(
+                    "--baseline {} has no scenario {missing}: --until-decided needs every scenario of the run in the baseline",
+                    path.display()
+                )));
+            }
             Some(UntilDecided {
-                baseline: read_results(&path).map_err(|e| Refused(format!("--baseline {e:#}")))?,
+                baseline,
                 baseline_path: path.display().to_string(),
                 margins,
                 max_rounds,
@@ -276,10 +286,32 @@ fn utc_stamp() -> String {
 }
 
 fn calibrate(args: CalibrateArgs) -> Result<ExitCode> {
+    if scenario::suite(&args.suite).is_none() {
+        let names: Vec<&str> = scenario::SUITES.iter().map(|s| s.name).collect();
+        return Err(Refused(format!(
+            "unknown suite {:?} for --suite: the embedded suites are {}",
+            args.suite,
+            names.join(", ")
+        ))
+        .into());
+    }
     if args.out.exists() {
         return Err(Refused(format!(
-            "{} exists: calibrate writes a new margins file; choose another --out or remove it",
+            "--out {} exists: calibrate writes a new margins file; choose another --out or remove it",
             args.out.display()
+        ))
+        .into());
+    }
+    let out_dir = args
+        .out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    if !out_dir.is_dir() || nix::unistd::access(out_dir, nix::unistd::AccessFlags::W_OK).is_err() {
+        return Err(Refused(format!(
+            "--out {}: {} is not a writable directory; choose another --out",
+            args.out.display(),
+            out_dir.display()
         ))
         .into());
     }
@@ -303,9 +335,16 @@ fn calibrate(args: CalibrateArgs) -> Result<ExitCode> {
             max_rounds: None,
             margins: None,
         };
+        let plan = plan(run_args)?;
+        isobench::output::check_writable(&plan.out_dir)
+            .map_err(|e| Refused(format!("--results: {e}")))?;
         eprintln!("calibrate: run {side} of 2 ({} suite)", args.suite);
-        let outcome = run::execute(&plan(run_args)?)?;
+        let outcome = run::execute(&plan)?;
         if isobench::interrupt::requested() {
+            eprintln!(
+                "interrupted: no margins written; the runs so far are in {}",
+                dir.display()
+            );
             return Ok(ExitCode::from(EXIT_INTERRUPTED));
         }
         runs.push((

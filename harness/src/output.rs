@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {
     /// The directory (or the nearest existing ancestor) is not writable.
-    #[error("cannot write to output directory {path}: {reason}; choose another with --out DIR")]
+    #[error("cannot write to output directory {path}: {reason}; choose another directory")]
     NotWritable {
         /// The directory asked for.
         path: PathBuf,
@@ -172,7 +172,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("is not a directory") && err.contains("--out"),
+            err.contains("is not a directory") && err.contains("choose another directory"),
             "{err}"
         );
     }

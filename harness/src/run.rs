@@ -76,7 +76,7 @@ pub fn new_run_id(now: SystemTime) -> String {
 pub fn execute(plan: &RunPlan) -> Result<RunOutcome> {
     let host = CgroupHost::discover()
         .map_err(|e| Refused(format!("cannot use the host's cgroups: {e}")))?;
-    output::check_writable(&plan.out_dir).map_err(|e| Refused(e.to_string()))?;
+    output::check_writable(&plan.out_dir).map_err(|e| Refused(format!("--out: {e}")))?;
     let doctor = probe::doctor(Ok(&host));
     if let Some(c) = doctor
         .checks
@@ -257,7 +257,7 @@ impl Progress for Saver<'_> {
         let Some(until) = self.until else {
             return false;
         };
-        if partial.status != ScenarioStatus::Complete || partial.rounds.len() >= until.max_rounds {
+        if partial.status != ScenarioStatus::Complete {
             return false;
         }
         let mut current = self.results.clone();
@@ -268,21 +268,31 @@ impl Progress for Saver<'_> {
             margins: &until.margins,
             force: true,
         });
-        let undecided = comparison.rows.iter().any(|r| {
-            r.scenario == partial.name
-                && r.outcome == isobench_reports::comparison::Outcome::Inconclusive
-        });
-        if undecided {
-            self.bar.inc_length(scenario::steps(
-                &partial.name,
-                &Timing {
-                    rounds: 1,
-                    duration_s: 0.0,
-                    warmup_s: 0.0,
-                },
-            ) as u64);
+        let undecided = comparison
+            .rows
+            .iter()
+            .filter(|r| r.scenario == partial.name && crate::compare::undecided(r))
+            .count();
+        if undecided == 0 {
+            return false;
         }
-        undecided
+        if partial.rounds.len() >= until.max_rounds {
+            let note = format!(
+                "--until-decided stopped {} at --max-rounds {} with {undecided} gated metrics still undecided",
+                partial.name, until.max_rounds
+            );
+            eprintln!("warning: {note}");
+            self.results.warnings.push(note);
+            return false;
+        }
+        let one_round = Timing {
+            rounds: 1,
+            duration_s: 0.0,
+            warmup_s: 0.0,
+        };
+        self.bar
+            .inc_length(scenario::steps(&partial.name, &one_round) as u64);
+        true
     }
 
     fn round_done(&mut self, partial: &ScenarioResult) {

@@ -56,6 +56,23 @@ fn metric_label(r: &ComparedMetric) -> String {
     }
 }
 
+/// What the reader must know beside the table: why there is no verdict, hosts
+/// compared despite differing (`--force`), what was not compared.
+fn notes(c: &Comparison) -> Vec<String> {
+    let forced = (c.forced && !c.fingerprint_differences.is_empty()).then(|| {
+        format!(
+            "compared despite differing hosts (--force): {}",
+            c.fingerprint_differences.join("; ")
+        )
+    });
+    c.unfit
+        .iter()
+        .cloned()
+        .chain(forced)
+        .chain(c.not_compared.iter().cloned())
+        .collect()
+}
+
 /// compare.md: the verdict, what was not compared, and a table of the gated
 /// metrics (metric, baseline, current, change with 95 % CI, margin, outcome).
 pub fn render_comparison_markdown(c: &Comparison) -> String {
@@ -68,8 +85,8 @@ pub fn render_comparison_markdown(c: &Comparison) -> String {
         md(&c.current.run_id),
         md(&c.current.path)
     );
-    for line in c.unfit.iter().chain(&c.not_compared) {
-        out.push_str(&format!("- {}\n", md(line)));
+    for line in notes(c) {
+        out.push_str(&format!("- {}\n", md(&line)));
     }
     out.push_str("\n| outcome | metric | baseline | current | change [95 % CI] | margin |\n|---|---|---|---|---|---|\n");
     for r in c.rows.iter().filter(|r| r.outcome != Outcome::NotGated) {
@@ -120,10 +137,8 @@ pub(crate) fn section(c: &Comparison) -> String {
             )
         })
         .collect();
-    let notes: String = c
-        .unfit
+    let notes: String = notes(c)
         .iter()
-        .chain(&c.not_compared)
         .map(|l| format!("<li>{}</li>\n", esc(l)))
         .collect();
     format!(

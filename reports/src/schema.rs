@@ -308,12 +308,15 @@ impl Results {
     /// [`SchemaError::Version`] when `schema_version` is one this build does not read.
     pub fn from_json(text: &str) -> Result<Results, SchemaError> {
         let value: serde_json::Value = serde_json::from_str(text).map_err(SchemaError::Json)?;
-        match value
-            .get("schema_version")
-            .and_then(serde_json::Value::as_u64)
-        {
-            Some(v) if v == u64::from(SCHEMA_VERSION) => {}
-            Some(v) => return Err(SchemaError::Version(v.to_string())),
+        let Some(object) = value.as_object() else {
+            return Err(SchemaError::Version(
+                "missing (the document is not a JSON object)".into(),
+            ));
+        };
+        match object.get("schema_version") {
+            Some(v) if v.as_u64() == Some(u64::from(SCHEMA_VERSION)) => {}
+            Some(v) if v.is_u64() => return Err(SchemaError::Version(v.to_string())),
+            Some(v) => return Err(SchemaError::Version(format!("{v} (not a whole number)"))),
             None => return Err(SchemaError::Version("missing".into())),
         }
         serde_json::from_value(value).map_err(SchemaError::Json)

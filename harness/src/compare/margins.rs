@@ -88,6 +88,16 @@ impl Margins {
             .scenarios
             .iter()
             .flat_map(|(s, ms)| ms.iter().map(move |(m, v)| (Some(s), m, v)));
+        if let Some(s) = self
+            .scenarios
+            .keys()
+            .find(|s| !crate::scenario::KNOWN.contains(&s.as_str()))
+        {
+            return Err(format!(
+                "[scenarios.{s}] names no scenario isobench knows; known are {}",
+                crate::scenario::KNOWN.join(", ")
+            ));
+        }
         for (scenario, name, &value) in entries.chain(scoped) {
             let place = scenario.map_or(String::from("[metrics]"), |s| format!("[scenarios.{s}]"));
             let Some(rule) = default_rule(name, Some(Condition::Isolated))
@@ -99,12 +109,22 @@ impl Margins {
                 ));
             };
             let (ok, want) = match (rule.kind, rule.better) {
-                (ChangeKind::Ratio, Better::Lower) => (value >= 1.0, "a ratio ≥ 1 (e.g. 1.10)"),
-                (ChangeKind::Ratio, _) => {
-                    (value > 0.0 && value <= 1.0, "a ratio in (0, 1] (e.g. 0.95)")
-                }
-                (_, Better::Lower) => (value >= 0.0, "a difference ≥ 0 pp (e.g. 1.0)"),
-                _ => (value <= 0.0, "a difference ≤ 0 pp (e.g. -5.0)"),
+                (ChangeKind::Ratio, Better::Lower) => (
+                    value > 1.0 && value <= 100.0,
+                    "a ratio above 1 and at most 100 (e.g. 1.10)",
+                ),
+                (ChangeKind::Ratio, _) => (
+                    value > 0.0 && value < 1.0,
+                    "a ratio between 0 and 1, both excluded (e.g. 0.95)",
+                ),
+                (_, Better::Lower) => (
+                    value > 0.0 && value <= 1000.0,
+                    "a difference above 0 and at most 1000 pp (e.g. 1.0)",
+                ),
+                _ => (
+                    value < 0.0 && value >= -1000.0,
+                    "a difference below 0 and at least -1000 pp (e.g. -5.0)",
+                ),
             };
             if !ok || !value.is_finite() {
                 return Err(format!("{place} {name:?} = {value}: expected {want}"));
@@ -179,7 +199,22 @@ mod tests {
         let err = load("[metrics]\n\"victim.retained_throughput\" = 5.0\n")
             .unwrap_err()
             .to_string();
-        assert!(err.contains("expected a difference ≤ 0 pp"), "{err}");
+        assert!(err.contains("expected a difference below 0"), "{err}");
+        let neutral = load("[metrics]\n\"victim.latency_p99_us\" = 1.0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(neutral.contains("expected a ratio above 1"), "{neutral}");
+    }
+
+    #[test]
+    fn a_table_for_an_unknown_scenario_is_refused() {
+        let err = load("[scenarios.cpu_share]\n\"victim.latency_p99_us\" = 1.2\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("[scenarios.cpu_share] names no scenario") && err.contains("cpu-share"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -124,14 +124,20 @@ struct Pending {
     p_fail: Option<f64>,
 }
 
+/// Mean of the measured (non-null, finite) per-round values, in the metric's own unit.
+fn measured_mean(m: &Metric) -> Option<f64> {
+    let v: Vec<f64> = m
+        .per_round
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect();
+    (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+}
+
 /// Compares one metric present in both runs.
-fn compare_metric(
-    scenario: &str,
-    b: &Metric,
-    c: &Metric,
-    rule: Option<Rule>,
-    enough_rounds: bool,
-) -> Pending {
+fn compare_metric(scenario: &str, b: &Metric, c: &Metric, rule: Option<Rule>) -> Pending {
     let mut row = ComparedMetric {
         scenario: scenario.into(),
         name: c.name.clone(),
@@ -139,8 +145,8 @@ fn compare_metric(
         unit: c.unit.clone(),
         kind: rule.map_or(ChangeKind::Ratio, |r| r.kind),
         better: rule.map_or(Better::Lower, |r| r.better),
-        baseline: b.value,
-        current: c.value,
+        baseline: measured_mean(b),
+        current: measured_mean(c),
         change: None,
         lower: None,
         upper: None,
@@ -176,15 +182,20 @@ fn compare_metric(
     let seed = row.name.bytes().fold(0xC0FFEE_u64, |h, b| {
         h.wrapping_mul(31).wrapping_add(u64::from(b))
     });
-    let Some(ch) = change(statistic, &values(b, &rule), &values(c, &rule), seed) else {
+    let (bv, cv) = (values(b, &rule), values(c, &rule));
+    let Some(ch) = change(statistic, &bv, &cv, seed) else {
         row.outcome = Outcome::Inconclusive;
         row.note = Some("not measurable in one of the runs".into());
         return Pending { row, p_fail: None };
     };
     (row.change, row.lower, row.upper) = (Some(ch.value), Some(ch.lower), Some(ch.upper));
-    if !enough_rounds {
+    if bv.len() < MIN_ROUNDS || cv.len() < MIN_ROUNDS {
         row.outcome = Outcome::Inconclusive;
-        row.note = Some(format!("fewer than {MIN_ROUNDS} rounds in a run"));
+        row.note = Some(format!(
+            "{} and {} measured rounds: at least {MIN_ROUNDS} on each side are needed",
+            bv.len(),
+            cv.len()
+        ));
         return Pending { row, p_fail: None };
     }
     let improved = improvement_bound(&rule);
@@ -243,14 +254,6 @@ fn scenario_rows(
     margins: &Margins,
     pending: &mut Vec<Pending>,
 ) {
-    let rounds = |s: &ScenarioResult| {
-        if s.checks.is_empty() {
-            s.rounds.len()
-        } else {
-            MIN_ROUNDS
-        }
-    };
-    let enough = rounds(base) >= MIN_ROUNDS && rounds(cur) >= MIN_ROUNDS;
     for c in &cur.metrics {
         if let Some(b) = base
             .metrics
@@ -262,9 +265,50 @@ fn scenario_rows(
                 b,
                 c,
                 margins.rule(&cur.name, &c.name, c.condition),
-                enough,
             ));
         }
+    }
+    // What the baseline gated and the current run no longer reports cannot pass by its absence.
+    for b in &base.metrics {
+        let Some(rule) = margins.rule(&base.name, &b.name, b.condition) else {
+            continue;
+        };
+        if cur
+            .metrics
+            .iter()
+            .any(|c| c.name == b.name && c.condition == b.condition)
+        {
+            continue;
+        }
+        let check = rule.kind == ChangeKind::Check;
+        pending.push(Pending {
+            row: ComparedMetric {
+                scenario: base.name.clone(),
+                name: b.name.clone(),
+                condition: b.condition,
+                unit: b.unit.clone(),
+                kind: rule.kind,
+                better: rule.better,
+                baseline: measured_mean(b),
+                current: None,
+                change: None,
+                lower: None,
+                upper: None,
+                margin: Some(rule.margin),
+                outcome: if check {
+                    Outcome::Fail
+                } else {
+                    Outcome::Inconclusive
+                },
+                note: Some(if check {
+                    "missing from the current run: a check that is no longer reported cannot pass"
+                        .into()
+                } else {
+                    "missing from the current run".into()
+                }),
+            },
+            p_fail: None,
+        });
     }
 }
 
@@ -322,7 +366,7 @@ pub fn compare(input: &CompareInput<'_>) -> Comparison {
     let (exit_code, verdict) = if gated == 0 {
         (
             2,
-            "NOTHING COMPARED: the two runs share no gated metric (see the lines above)"
+            "NOTHING COMPARED: the two runs share no gated metric (see what was not compared)"
                 .to_string(),
         )
     } else if !unfit.is_empty() {
@@ -342,12 +386,16 @@ pub fn compare(input: &CompareInput<'_>) -> Comparison {
             ),
         )
     } else if inconclusive > 0 {
-        (
-            2,
-            format!(
-                "INCONCLUSIVE: {inconclusive} of {gated} gated metrics straddle their margin; run more rounds"
-            ),
-        )
+        let straddle = rows.iter().filter(|r| undecided(r)).count();
+        let unjudged = inconclusive - straddle;
+        let mut why = Vec::new();
+        if straddle > 0 {
+            why.push(format!("{straddle} of {gated} gated metrics straddle their margin (more rounds would decide)"));
+        }
+        if unjudged > 0 {
+            why.push(format!("{unjudged} could not be judged (see their notes)"));
+        }
+        (2, format!("INCONCLUSIVE: {}", why.join("; ")))
     } else {
         (
             0,
@@ -369,6 +417,12 @@ pub fn compare(input: &CompareInput<'_>) -> Comparison {
         exit_code,
         verdict,
     }
+}
+
+/// True for an INCONCLUSIVE row whose CI straddles its margin, the kind more rounds can decide
+/// (as opposed to a metric missing, unmeasurable, or with too few measured rounds).
+pub fn undecided(r: &ComparedMetric) -> bool {
+    r.outcome == Outcome::Inconclusive && r.note.is_none()
 }
 
 /// `scenario/metric (condition)`.

@@ -253,3 +253,55 @@ fn too_few_rounds_is_unfit_and_a_missing_scenario_is_not_compared() {
     assert_eq!(same.exit_code, 2);
     assert!(same.verdict.contains("at least 3"), "{}", same.verdict);
 }
+
+#[test]
+fn a_check_or_gated_metric_missing_from_the_current_run_cannot_pass() {
+    let iso = Some(Condition::Isolated);
+    let steady = metric("victim.throughput_ops", iso, &[5000.0; 5]);
+    let base = results(
+        "a",
+        vec![
+            steady.clone(),
+            metric("visibility.net", None, &[1.0]),
+            metric("aggressor.cpu_share", iso, &[0.5; 5]),
+        ],
+        5,
+    );
+    let cur = results("b", vec![steady], 5);
+    let c = run(&base, &cur);
+    assert_eq!(c.exit_code, 1, "{}", c.verdict);
+    let row = |name: &str| c.rows.iter().find(|r| r.name == name).unwrap();
+    assert_eq!(row("visibility.net").outcome, Outcome::Fail);
+    assert_eq!(row("aggressor.cpu_share").outcome, Outcome::Inconclusive);
+    assert_eq!(
+        row("aggressor.cpu_share").note.as_deref(),
+        Some("missing from the current run")
+    );
+}
+
+#[test]
+fn rounds_without_a_measured_value_do_not_count() {
+    let iso = Some(Condition::Isolated);
+    let mut sparse = metric("victim.latency_p99_us", iso, &[900.0; 10]);
+    for v in sparse.per_round.iter_mut().skip(2) {
+        *v = None;
+    }
+    let base = results(
+        "a",
+        vec![metric("victim.latency_p99_us", iso, &[900.0; 10])],
+        10,
+    );
+    let c = run(&base, &results("b", vec![sparse], 10));
+    assert_eq!(c.exit_code, 2, "{}", c.verdict);
+    let r = &c.rows[0];
+    assert_eq!(r.outcome, Outcome::Inconclusive);
+    assert!(
+        r.note
+            .as_deref()
+            .unwrap()
+            .starts_with("10 and 2 measured rounds"),
+        "{:?}",
+        r.note
+    );
+    assert!(c.verdict.contains("could not be judged"), "{}", c.verdict);
+}
