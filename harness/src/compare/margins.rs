@@ -122,7 +122,7 @@ impl Margins {
                     "a difference above 0 and at most 1000 pp (e.g. 1.0)",
                 ),
                 _ => (
-                    value < 0.0 && value >= -1000.0,
+                    (-1000.0..0.0).contains(&value),
                     "a difference below 0 and at least -1000 pp (e.g. -5.0)",
                 ),
             };
