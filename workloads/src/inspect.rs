@@ -23,6 +23,12 @@ pub struct View {
     pub namespaces: std::collections::BTreeMap<String, String>,
     /// What `kill(host_pid, 0)` answered, when a host pid was given: `ok` or the errno name.
     pub signal_host: Option<String>,
+    /// Its real uid, as its user namespace numbers it.
+    #[serde(default)]
+    pub uid: u32,
+    /// /proc/self/uid_map, verbatim: `inside outside count` per line (user_namespaces(7)).
+    #[serde(default)]
+    pub uid_map: String,
 }
 
 /// The namespaces whose identities [`View::namespaces`] lists.
@@ -59,6 +65,8 @@ pub fn look(host_pid: Option<i32>) -> View {
             .unwrap_or_default(),
         cgroup: fs::read_to_string("/proc/self/cgroup").unwrap_or_default(),
         namespaces: namespace_ids(),
+        uid: nix::unistd::getuid().as_raw(),
+        uid_map: fs::read_to_string("/proc/self/uid_map").unwrap_or_default(),
         signal_host: host_pid.map(|pid| {
             match nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None) {
                 Ok(()) => "ok".to_string(),

@@ -41,10 +41,18 @@ pub struct NamespaceSet {
     pub net: bool,
     /// `CLONE_NEWCGROUP`: own cgroup root, entered after the attach.
     pub cgroup: bool,
+    /// `CLONE_NEWUSER`: own user ids; uid and gid 0 inside map to [`UNPRIVILEGED_ID`]
+    /// outside (user_namespaces(7)). Off in [`NamespaceSet::ALL`]: the workload then
+    /// needs the binary and its files readable by that id.
+    #[serde(default)]
+    pub user: bool,
 }
 
+/// The id outside a user namespace that uid and gid 0 inside map to: `nobody`.
+pub const UNPRIVILEGED_ID: u32 = 65534;
+
 impl NamespaceSet {
-    /// Every namespace isobench knows: pid, mnt, uts, ipc, net and cgroup.
+    /// Every namespace a sandbox gets by default: pid, mnt, uts, ipc, net and cgroup (not user).
     pub const ALL: NamespaceSet = NamespaceSet {
         pid: true,
         mnt: true,
@@ -52,6 +60,7 @@ impl NamespaceSet {
         ipc: true,
         net: true,
         cgroup: true,
+        user: false,
     };
 
     /// True when no namespace is requested.
@@ -67,6 +76,7 @@ impl NamespaceSet {
             (self.uts, CloneFlags::CLONE_NEWUTS),
             (self.ipc, CloneFlags::CLONE_NEWIPC),
             (self.net, CloneFlags::CLONE_NEWNET),
+            (self.user, CloneFlags::CLONE_NEWUSER),
         ]
         .into_iter()
         .filter(|(on, _)| *on)
@@ -82,6 +92,7 @@ impl NamespaceSet {
             (self.ipc, "ipc"),
             (self.net, "net"),
             (self.cgroup, "cgroup"),
+            (self.user, "user"),
         ]
         .into_iter()
         .filter_map(|(on, n)| on.then_some(n))
@@ -118,6 +129,15 @@ pub enum SpawnError {
     /// Pipes, the report file, or an argument with a NUL byte.
     #[error("preparing the sandbox: {0}")]
     Setup(String),
+}
+
+/// Maps uid and gid 0 of the child's new user namespace to [`UNPRIVILEGED_ID`]
+/// (user_namespaces(7): setgroups must be denied before gid_map is written).
+fn map_root_to_unprivileged(pid: i32) -> std::io::Result<()> {
+    let proc = PathBuf::from(format!("/proc/{pid}"));
+    std::fs::write(proc.join("setgroups"), "deny")?;
+    std::fs::write(proc.join("uid_map"), format!("0 {UNPRIVILEGED_ID} 1"))?;
+    std::fs::write(proc.join("gid_map"), format!("0 {UNPRIVILEGED_ID} 1"))
 }
 
 /// Starts `isobench-workload` (at `program`) with `args` in the namespaces `ns`,
@@ -166,6 +186,7 @@ pub fn spawn(
         failure: fail_wr.as_fd(),
         unshare_cgroup: ns.cgroup,
         loopback_up: ns.net,
+        become_userns_root: ns.user,
     };
     let pid = sys::clone_waiting(ns.clone_flags(), &plan).map_err(|errno| SpawnError::Clone {
         namespaces: ns.names(),
@@ -174,6 +195,10 @@ pub fn spawn(
     drop(plan);
     drop((release_rd, fail_wr));
     let mut process = Process::new(pid, report);
+    if ns.user {
+        map_root_to_unprivileged(pid.as_raw())
+            .map_err(|e| setup("writing the user namespace's id maps", &e))?;
+    }
     if let Some(cg) = cgroup {
         cg.attach(pid.as_raw()).map_err(SpawnError::Attach)?; // dropping `process` kills the child
     }

@@ -1,7 +1,8 @@
 //! The harness's only unsafe code: cloning a child into new namespaces that
 //! waits, attached to nothing yet, until the parent has placed it in its cgroup,
 //! then execs. Between clone and exec the child makes raw syscalls only
-//! (read, prctl, unshare, socket, ioctl, close, dup2, execve, write, _exit), all async-signal-safe,
+//! (read, prctl, setresgid, setresuid, unshare, socket, ioctl, close, dup2, execve, write, _exit),
+//! all async-signal-safe,
 //! because the harness is multi-threaded (signal-safety(7)).
 #![allow(unsafe_code)]
 
@@ -19,6 +20,8 @@ pub enum ChildStep {
     UnshareCgroup,
     /// Bringing `lo` up in a new network namespace (SIOCSIFFLAGS, netdevice(7)).
     LoopbackUp,
+    /// Becoming uid and gid 0 of a new user namespace (setresgid, setresuid).
+    UserIds,
     /// `dup2` of the report file onto stdout.
     Stdout,
     /// `execve` of the workload binary.
@@ -35,6 +38,7 @@ impl ChildStep {
         [
             ChildStep::UnshareCgroup,
             ChildStep::LoopbackUp,
+            ChildStep::UserIds,
             ChildStep::Stdout,
             ChildStep::Exec,
         ]
@@ -61,6 +65,10 @@ pub struct ExecPlan<'a> {
     pub unshare_cgroup: bool,
     /// Bring the loopback interface up (the child is in a new network namespace, where `lo` starts down).
     pub loopback_up: bool,
+    /// Switch to uid and gid 0 of the child's new user namespace, whose maps the
+    /// parent wrote before the release: the child keeps the ids it was cloned with
+    /// (unmapped there) until it switches, and an exec with unmapped ids drops every capability.
+    pub become_userns_root: bool,
 }
 
 /// Clones a child with `flags` (namespaces) that waits on `plan.release`, then execs `plan`.
@@ -90,7 +98,11 @@ pub fn clone_waiting(flags: CloneFlags, plan: &ExecPlan<'_>) -> Result<Pid, Errn
         plan.release.as_raw_fd(),
         plan.failure.as_raw_fd(),
     );
-    let (unshare_cgroup, loopback_up) = (plan.unshare_cgroup, plan.loopback_up);
+    let (unshare_cgroup, loopback_up, become_userns_root) = (
+        plan.unshare_cgroup,
+        plan.loopback_up,
+        plan.become_userns_root,
+    );
     // SAFETY: ifreq is plain old data; all-zero is a valid value.
     let mut lo: libc::ifreq = unsafe { std::mem::zeroed() };
     for (dst, src) in lo.ifr_name.iter_mut().zip(b"lo\0") {
@@ -114,6 +126,11 @@ pub fn clone_waiting(flags: CloneFlags, plan: &ExecPlan<'_>) -> Result<Pid, Errn
             let mut byte = 0u8;
             if libc::read(release, (&raw mut byte).cast(), 1) != 1 {
                 libc::_exit(126); // the parent gave up on this child
+            }
+            if become_userns_root
+                && (libc::setresgid(0, 0, 0) != 0 || libc::setresuid(0, 0, 0) != 0)
+            {
+                fail(ChildStep::UserIds);
             }
             if unshare_cgroup && libc::unshare(libc::CLONE_NEWCGROUP) != 0 {
                 fail(ChildStep::UnshareCgroup);

@@ -15,7 +15,9 @@
 //! - `ipc`: a POSIX message queue made inside cannot be opened outside
 //!   (ipc_namespaces(7), mq_overview(7));
 //! - `cgroup`: /proc/self/cgroup inside shows the sandbox's cgroup as the root
-//!   (cgroup_namespaces(7)).
+//!   (cgroup_namespaces(7));
+//! - `user` (when the spec enables it; the default does): uid 0 inside a user
+//!   namespace is an unprivileged uid outside (user_namespaces(7)).
 //!
 //! A check whose namespace is off reports 0 with what it saw, never a silent pass.
 
@@ -34,8 +36,8 @@ use std::time::{Duration, Instant};
 pub const NAME: &str = "visibility";
 /// The port of the clash: MySQL's, as in Docker's classic error.
 pub const PORT: u16 = 3306;
-/// The checks, in the order they run.
-pub const CHECKS: [&str; 6] = ["pid", "uts", "net", "mnt", "ipc", "cgroup"];
+/// The checks, in the order they run; `user` only where the scenario enables it.
+pub const CHECKS: [&str; 7] = ["pid", "uts", "net", "mnt", "ipc", "cgroup", "user"];
 /// How long a probe holds its port, mount or queue while the harness looks.
 const HOLD: Duration = Duration::from_millis(600);
 /// How long the harness waits for a probe to hold its resource.
@@ -44,14 +46,17 @@ const READY_LIMIT: Duration = Duration::from_secs(10);
 /// The scenario's parameters: the namespaces of its sandboxes.
 #[derive(Debug, Clone, Copy, serde::Serialize)]
 pub struct VisibilitySpec {
-    /// Namespaces every probe sandbox gets.
+    /// Namespaces every probe sandbox gets (user aside, see `user`).
     pub namespaces: NamespaceSet,
+    /// Run the `user` check, in a sandbox that also gets a user namespace.
+    pub user: bool,
 }
 
 impl Default for VisibilitySpec {
     fn default() -> Self {
         VisibilitySpec {
             namespaces: NamespaceSet::ALL,
+            user: true,
         }
     }
 }
@@ -68,8 +73,12 @@ pub fn run(
         "What a sandbox can see: each namespace checked with its evidence",
         serde_json::json!({ "scenario": spec, "port": PORT }),
     );
-    for name in CHECKS {
-        match check(name, spec.namespaces, ctx) {
+    for name in CHECKS.iter().copied().filter(|&c| c != "user" || spec.user) {
+        let ns = NamespaceSet {
+            user: name == "user",
+            ..spec.namespaces
+        };
+        match check(name, ns, ctx) {
             Ok(c) => result.checks.push(c),
             Err(e) => {
                 let reason = format!("check {name}: {e:#}");
@@ -125,6 +134,7 @@ pub fn check(name: &str, ns: NamespaceSet, ctx: &RunContext<'_>) -> Result<Visib
         "mnt" => check_mnt(ns, ctx),
         "ipc" => check_ipc(ns, ctx),
         "cgroup" => check_cgroup(ns, ctx),
+        "user" => check_user(ns, ctx),
         other => bail!(
             "unknown visibility check {other:?}: known are {}",
             CHECKS.join(", ")
@@ -255,6 +265,30 @@ fn check_cgroup(ns: NamespaceSet, ctx: &RunContext<'_>) -> Result<VisibilityChec
         passed,
         "/proc/self/cgroup inside the sandbox".into(),
         lines.join("; "),
+    ))
+}
+
+fn check_user(ns: NamespaceSet, ctx: &RunContext<'_>) -> Result<VisibilityCheck> {
+    let view = inspect(ctx, ns, None)?;
+    // Each line of uid_map: first id inside, first id outside, count.
+    let outside_of_root = view.uid_map.lines().find_map(|l| {
+        let f: Vec<u64> = l
+            .split_whitespace()
+            .filter_map(|v| v.parse().ok())
+            .collect();
+        (f.len() == 3 && f[0] == 0 && f[2] >= 1).then_some(f[1])
+    });
+    let passed = view.uid == 0 && outside_of_root.is_some_and(|o| o != 0);
+    Ok(verdict(
+        "user",
+        passed,
+        "the uid inside the sandbox and /proc/self/uid_map, which maps it to the host".into(),
+        format!(
+            "uid {} inside; uid_map {:?}: uid 0 inside is {} outside",
+            view.uid,
+            view.uid_map.trim(),
+            outside_of_root.map_or("unmapped".to_string(), |o| format!("uid {o}"))
+        ),
     ))
 }
 
