@@ -163,7 +163,7 @@ pub struct ScenarioResult {
 /// One namespace visibility check: what was looked at, what was seen, and the verdict.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct VisibilityCheck {
-    /// Check name: `pid`, `uts`, `net`, `mnt`, `ipc`, `cgroup`; its metric is `visibility.<name>`.
+    /// Check name: `pid`, `uts`, `net`, `mnt`, `ipc`, `cgroup`, `user`; its metric is `visibility.<name>`.
     pub name: String,
     /// True when the sandbox could not see or touch what it must not.
     pub passed: bool,
