@@ -227,9 +227,6 @@ pub struct VictimRun {
     pub throughput_ops: f64,
     /// Latency from each unit's intended start to its end, µs.
     pub latency_p50_us: f64,
-    /// 90th percentile, µs (absent, read as 0, in results written before it existed).
-    #[serde(default)]
-    pub latency_p90_us: f64,
     /// 99th percentile, µs.
     pub latency_p99_us: f64,
     /// 99.9th percentile, µs.

@@ -35,13 +35,9 @@ const fn rule(kind: ChangeKind, better: Better, margin: f64, offset: f64, scale:
 
 /// The gated metrics and their default rules. A margins file may change the
 /// margin of any of these names, and of no other.
-pub const DEFAULTS: [(&str, Rule); 13] = [
+pub const DEFAULTS: [(&str, Rule); 11] = [
     (
         "victim.latency_p50_us",
-        rule(ChangeKind::Ratio, Better::Lower, 1.10, 0.0, 1.0),
-    ),
-    (
-        "victim.latency_p90_us",
         rule(ChangeKind::Ratio, Better::Lower, 1.10, 0.0, 1.0),
     ),
     (
@@ -54,10 +50,6 @@ pub const DEFAULTS: [(&str, Rule); 13] = [
     ),
     (
         "victim.latency_impact_p50",
-        rule(ChangeKind::Ratio, Better::Lower, 1.10, 1.0, 1.0),
-    ),
-    (
-        "victim.latency_impact_p90",
         rule(ChangeKind::Ratio, Better::Lower, 1.10, 1.0, 1.0),
     ),
     (

@@ -21,20 +21,6 @@ const MISSED_FLAG_SHARE: f64 = 0.001;
 /// CPU used by other work on the host above which a condition is called disturbed, in CPUs.
 const OTHER_LOAD_FLAG_CPUS: f64 = 0.1;
 
-/// Picks a latency percentile (µs) from the victim's figures.
-type Pick = fn(&VictimRun) -> f64;
-
-/// The victim latency percentiles reported, by the suffix of their metric names.
-/// p90 sits between the median and the tail: on a host where the tail is capped by
-/// the scheduler's time slice it is the percentile that moves with the share of
-/// time the victim has to compete for its CPU.
-const LATENCIES: [(&str, Pick); 4] = [
-    ("p50", |v| v.latency_p50_us),
-    ("p90", |v| v.latency_p90_us),
-    ("p99", |v| v.latency_p99_us),
-    ("p999", |v| v.latency_p999_us),
-];
-
 /// One condition of one round: the raw values and the victim's full histogram (ns).
 pub struct ConditionSample {
     /// What goes to the results as raw values.
@@ -53,7 +39,6 @@ pub fn victim_run(report: &UnitsReport, h: &Histogram<u64>) -> VictimRun {
         window_s: report.window_s,
         throughput_ops: report.ops as f64 / report.window_s,
         latency_p50_us: us(0.50),
-        latency_p90_us: us(0.90),
         latency_p99_us: us(0.99),
         latency_p999_us: us(0.999),
         latency_max_us: h.max() as f64 / 1000.0,
@@ -159,16 +144,27 @@ pub fn derive(result: &mut ScenarioResult, rounds: &[Vec<ConditionSample>]) {
             per(c, &|s| Some(s.run.victim.throughput_ops)),
             "victim not run",
         ));
-        for (p, pick) in LATENCIES {
-            let name = format!("victim.latency_{p}_us");
-            m.push(metric(
-                &name,
-                Some(c),
-                "us",
-                per(c, &|s| Some(pick(&s.run.victim))),
-                "victim not run",
-            ));
-        }
+        m.push(metric(
+            "victim.latency_p50_us",
+            Some(c),
+            "us",
+            per(c, &|s| Some(s.run.victim.latency_p50_us)),
+            "victim not run",
+        ));
+        m.push(metric(
+            "victim.latency_p99_us",
+            Some(c),
+            "us",
+            per(c, &|s| Some(s.run.victim.latency_p99_us)),
+            "victim not run",
+        ));
+        m.push(metric(
+            "victim.latency_p999_us",
+            Some(c),
+            "us",
+            per(c, &|s| Some(s.run.victim.latency_p999_us)),
+            "victim not run",
+        ));
     }
     for c in [Condition::Contended, Condition::Isolated] {
         let no_solo = "no solo run, or the victim completed no unit alone";
@@ -182,14 +178,19 @@ pub fn derive(result: &mut ScenarioResult, rounds: &[Vec<ConditionSample>]) {
             }),
             no_solo,
         ));
-        for (p, pick) in LATENCIES {
-            let name = format!("victim.latency_impact_{p}");
+        type Pick = fn(&VictimRun) -> f64;
+        let impacts: [(&str, Pick); 3] = [
+            ("victim.latency_impact_p50", |v| v.latency_p50_us),
+            ("victim.latency_impact_p99", |v| v.latency_p99_us),
+            ("victim.latency_impact_p999", |v| v.latency_p999_us),
+        ];
+        for (name, pick) in impacts {
             let impact = |s: &ConditionSample, solo: &ConditionSample| {
                 let base = pick(&solo.run.victim);
                 (base > 0.0).then(|| pick(&s.run.victim) / base - 1.0)
             };
             m.push(metric(
-                &name,
+                name,
                 Some(c),
                 "ratio",
                 relative(c, &impact),

@@ -199,7 +199,6 @@ fn round(index: usize, order: [Condition; 3]) -> Round {
                     window_s: 10.0,
                     throughput_ops: v.throughput_ops,
                     latency_p50_us: v.p50_us,
-                    latency_p90_us: (v.p50_us + v.p99_us) / 2.0,
                     latency_p99_us: v.p99_us,
                     latency_p999_us: v.p999_us,
                     latency_max_us: v.p999_us * 1.8,
