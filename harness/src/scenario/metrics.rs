@@ -21,6 +21,16 @@ const MISSED_FLAG_SHARE: f64 = 0.001;
 /// CPU used by other work on the host above which a condition is called disturbed, in CPUs.
 const OTHER_LOAD_FLAG_CPUS: f64 = 0.1;
 
+/// Picks a latency percentile (µs) from the victim's figures.
+type Pick = fn(&VictimRun) -> f64;
+
+/// The victim latency percentiles reported (DESIGN §2), by the suffix of their metric names.
+const LATENCIES: [(&str, Pick); 3] = [
+    ("p50", |v| v.latency_p50_us),
+    ("p99", |v| v.latency_p99_us),
+    ("p999", |v| v.latency_p999_us),
+];
+
 /// One condition of one round: the raw values and the victim's full histogram (ns).
 pub struct ConditionSample {
     /// What goes to the results as raw values.
@@ -144,27 +154,16 @@ pub fn derive(result: &mut ScenarioResult, rounds: &[Vec<ConditionSample>]) {
             per(c, &|s| Some(s.run.victim.throughput_ops)),
             "victim not run",
         ));
-        m.push(metric(
-            "victim.latency_p50_us",
-            Some(c),
-            "us",
-            per(c, &|s| Some(s.run.victim.latency_p50_us)),
-            "victim not run",
-        ));
-        m.push(metric(
-            "victim.latency_p99_us",
-            Some(c),
-            "us",
-            per(c, &|s| Some(s.run.victim.latency_p99_us)),
-            "victim not run",
-        ));
-        m.push(metric(
-            "victim.latency_p999_us",
-            Some(c),
-            "us",
-            per(c, &|s| Some(s.run.victim.latency_p999_us)),
-            "victim not run",
-        ));
+        for (p, pick) in LATENCIES {
+            let name = format!("victim.latency_{p}_us");
+            m.push(metric(
+                &name,
+                Some(c),
+                "us",
+                per(c, &|s| Some(pick(&s.run.victim))),
+                "victim not run",
+            ));
+        }
     }
     for c in [Condition::Contended, Condition::Isolated] {
         let no_solo = "no solo run, or the victim completed no unit alone";
@@ -178,19 +177,14 @@ pub fn derive(result: &mut ScenarioResult, rounds: &[Vec<ConditionSample>]) {
             }),
             no_solo,
         ));
-        type Pick = fn(&VictimRun) -> f64;
-        let impacts: [(&str, Pick); 3] = [
-            ("victim.latency_impact_p50", |v| v.latency_p50_us),
-            ("victim.latency_impact_p99", |v| v.latency_p99_us),
-            ("victim.latency_impact_p999", |v| v.latency_p999_us),
-        ];
-        for (name, pick) in impacts {
+        for (p, pick) in LATENCIES {
+            let name = format!("victim.latency_impact_{p}");
             let impact = |s: &ConditionSample, solo: &ConditionSample| {
                 let base = pick(&solo.run.victim);
                 (base > 0.0).then(|| pick(&s.run.victim) / base - 1.0)
             };
             m.push(metric(
-                name,
+                &name,
                 Some(c),
                 "ratio",
                 relative(c, &impact),
