@@ -233,6 +233,9 @@ pub struct VictimRun {
     pub latency_p999_us: f64,
     /// Maximum, µs.
     pub latency_max_us: f64,
+    /// Share of units (0..1) that ended more than 10 unit lengths after their intended start.
+    #[serde(default)]
+    pub late_share: f64,
 }
 
 /// CPU accounting of one sandbox's cgroup over the measured window.

@@ -259,7 +259,11 @@ fn run_condition(
     Ok(ConditionSample {
         run: ConditionRun {
             condition,
-            victim: metrics::victim_run(&report, &histogram),
+            victim: metrics::victim_run(
+                &report,
+                &histogram,
+                metrics::LATE_UNITS * ctx.calibration.unit_ns,
+            ),
             aggressors,
             victim_cpu,
             harness_cpu_share,

@@ -21,6 +21,14 @@ const MISSED_FLAG_SHARE: f64 = 0.001;
 /// CPU used by other work on the host above which a condition is called disturbed, in CPUs.
 const OTHER_LOAD_FLAG_CPUS: f64 = 0.1;
 
+/// A unit is late when it ends more than this many unit lengths after its
+/// intended start: it waited for the CPU for most of that time. The share of late
+/// units is a proportion over thousands of units per round, so it stays stable
+/// where a single percentile at the knee of the latency CDF jumps between rounds,
+/// and it grows with the share of time the victim must compete for its CPU even
+/// when the tail is capped by the scheduler's time slice.
+pub const LATE_UNITS: u64 = 10;
+
 /// Picks a latency percentile (µs) from the victim's figures.
 type Pick = fn(&VictimRun) -> f64;
 
@@ -42,9 +50,17 @@ pub struct ConditionSample {
 }
 
 /// The victim's figures from its report and histogram (ns → µs here).
-pub fn victim_run(report: &UnitsReport, h: &Histogram<u64>) -> VictimRun {
+///
+/// `late_ns` is the latency past which a unit counts as late (see [`LATE_UNITS`]).
+pub fn victim_run(report: &UnitsReport, h: &Histogram<u64>, late_ns: u64) -> VictimRun {
     let us = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+    let late = h.count_between(late_ns, h.max().max(late_ns));
     VictimRun {
+        late_share: if h.is_empty() {
+            0.0
+        } else {
+            late as f64 / h.len() as f64
+        },
         ops: report.ops,
         window_s: report.window_s,
         throughput_ops: report.ops as f64 / report.window_s,
@@ -152,6 +168,13 @@ pub fn derive(result: &mut ScenarioResult, rounds: &[Vec<ConditionSample>]) {
             Some(c),
             "ops/s",
             per(c, &|s| Some(s.run.victim.throughput_ops)),
+            "victim not run",
+        ));
+        m.push(metric(
+            "victim.late_share",
+            Some(c),
+            "share",
+            per(c, &|s| Some(s.run.victim.late_share)),
             "victim not run",
         ));
         for (p, pick) in LATENCIES {
@@ -357,7 +380,7 @@ mod tests {
         ConditionSample {
             run: ConditionRun {
                 condition: c,
-                victim: victim_run(&report, &h),
+                victim: victim_run(&report, &h, 1_000_000),
                 aggressors: aggressor.into_iter().collect(),
                 victim_cpu: account(0.5, None, 0, 0),
                 harness_cpu_share: 0.001,
@@ -480,6 +503,22 @@ mod tests {
         let mut fine = empty();
         derive(&mut fine, &[round(0.5)]);
         assert!(fine.warnings.is_empty(), "{:?}", fine.warnings);
+    }
+
+    #[test]
+    fn late_share_counts_units_past_the_threshold() {
+        let mut h = isobench_workloads::report::new_histogram();
+        h.record_n(120_000, 90).unwrap();
+        h.record_n(2_500_000, 10).unwrap();
+        let report = UnitsReport {
+            ops: 100,
+            missed: 0,
+            window_s: 1.0,
+            rate: 100.0,
+            latency_ns: vec![],
+        };
+        assert!((victim_run(&report, &h, 1_000_000).late_share - 0.10).abs() < 1e-12);
+        assert_eq!(victim_run(&report, &h, 3_000_000).late_share, 0.0);
     }
 
     #[test]
