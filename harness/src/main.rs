@@ -347,6 +347,14 @@ fn calibrate(args: CalibrateArgs) -> Result<ExitCode> {
             );
             return Ok(ExitCode::from(EXIT_INTERRUPTED));
         }
+        let warnings = outcome
+            .results
+            .warnings
+            .iter()
+            .chain(outcome.results.scenarios.iter().flat_map(|s| &s.warnings));
+        for w in warnings {
+            eprintln!("warning: run {side}: {w}");
+        }
         runs.push((
             outcome.results,
             dir.join(side).join("results.json").display().to_string(),
@@ -376,6 +384,11 @@ fn calibrate(args: CalibrateArgs) -> Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     write!(out, "{text}")?;
     writeln!(out, "\nwrote {}", args.out.display())?;
+    for reason in &aa.unfit {
+        eprintln!(
+            "warning: {reason}: margins calibrated on such runs are wider than a quiet runner needs"
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

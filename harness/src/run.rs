@@ -268,18 +268,21 @@ impl Progress for Saver<'_> {
             margins: &until.margins,
             force: true,
         });
-        let undecided = comparison
+        let undecided: Vec<String> = comparison
             .rows
             .iter()
             .filter(|r| r.scenario == partial.name && crate::compare::undecided(r))
-            .count();
-        if undecided == 0 {
+            .map(crate::compare::label)
+            .collect();
+        if undecided.is_empty() {
             return false;
         }
         if partial.rounds.len() >= until.max_rounds {
             let note = format!(
-                "--until-decided stopped {} at --max-rounds {} with {undecided} gated metrics still undecided",
-                partial.name, until.max_rounds
+                "--until-decided stopped {} at --max-rounds {} with these gated metrics still undecided: {}",
+                partial.name,
+                until.max_rounds,
+                undecided.join(", ")
             );
             eprintln!("warning: {note}");
             self.results.warnings.push(note);

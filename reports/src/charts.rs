@@ -253,7 +253,7 @@ pub(crate) fn cpu_share(scenario: &ScenarioResult) -> Result<Chart, NotDrawn> {
 }
 
 /// Forest plot of the gated ratio changes of a comparison: one row per metric,
-/// its point estimate and 95 % CI as a horizontal bar on a log axis, a dashed
+/// its point estimate and 95 % CI as a horizontal bar on a log axis, a grey
 /// line at 1 (no change) and a black tick at each row's margin; colour by outcome.
 ///
 /// # Errors
@@ -284,10 +284,16 @@ pub(crate) fn forest(comparison: &Comparison) -> Result<Chart, NotDrawn> {
         .collect();
     let n = rows.len();
     let y_ticks: Vec<f64> = (0..n).map(|i| i as f64).collect();
-    let x_ticks: Vec<f64> = [0.5, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0, 3.0, 5.0]
-        .into_iter()
-        .filter(|t| (x0..=x1).contains(t))
-        .collect();
+    // Ticks at least a factor 1.25 apart, so their labels never overlap.
+    let candidates = [
+        0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 0.8, 1.0, 1.25, 1.5, 2.0, 3.0, 5.0, 10.0, 20.0, 50.0,
+    ];
+    let mut x_ticks: Vec<f64> = Vec::new();
+    for t in candidates.into_iter().filter(|t| (x0..=x1).contains(t)) {
+        if x_ticks.last().is_none_or(|&prev| t / prev >= 1.25) {
+            x_ticks.push(t);
+        }
+    }
     let size = (900, 90 + 34 * n as u32);
     let black = colour(palette::BLACK);
     draw(

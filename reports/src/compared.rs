@@ -109,7 +109,7 @@ pub(crate) fn section(c: &Comparison) -> String {
     let chart = match charts::forest(c) {
         Ok(chart) => format!(
             "<figure style=\"width: {}px\">\n{}\n<figcaption>Each bar is the 95 % CI of current / baseline for a gated \
-             ratio metric; the dot is the estimate, the black tick the margin, the dashed line no change. For \
+             ratio metric; the dot is the estimate, the black tick the margin, the grey line no change. For \
              lower-is-better metrics (latency) left is better; for throughput right is better. Colour: outcome.\
              </figcaption>\n</figure>\n",
             chart.width_px, chart.svg

@@ -108,6 +108,25 @@ fn runner_quota(host: &HostFingerprint) -> Option<String> {
     })
 }
 
+/// Conditions of `run` during which other work on the host used more than
+/// [`crate::scenario::OTHER_LOAD_LIMIT_CPUS`] on average: their figures say more about that work than about isolation.
+fn disturbed(run: &Results) -> Vec<String> {
+    run.scenarios
+        .iter()
+        .flat_map(|s| s.metrics.iter().map(move |m| (s, m)))
+        .filter(|(_, m)| m.name == "host.other_cpu_share")
+        .filter_map(|(s, m)| {
+            let v = m.value.filter(|&v| v > crate::scenario::OTHER_LOAD_LIMIT_CPUS)?;
+            Some(format!(
+                "run {} was disturbed: other work used {v:.2} CPUs during {} ({}); rerun on a quiet host",
+                run.run_id,
+                s.name,
+                m.condition.map_or("-".into(), |c| c.to_string())
+            ))
+        })
+        .collect()
+}
+
 /// Per-round values of `m`, transformed by the rule.
 fn values(m: &Metric, r: &Rule) -> Vec<f64> {
     m.per_round
@@ -324,6 +343,7 @@ pub fn compare(input: &CompareInput<'_>) -> Comparison {
         ));
     }
     unfit.extend([&base.host, &cur.host].into_iter().filter_map(runner_quota));
+    unfit.extend([base, cur].into_iter().flat_map(disturbed));
     let mut pending = Vec::new();
     let mut not_compared = Vec::new();
     for c in &cur.scenarios {

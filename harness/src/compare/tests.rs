@@ -305,3 +305,24 @@ fn rounds_without_a_measured_value_do_not_count() {
     );
     assert!(c.verdict.contains("could not be judged"), "{}", c.verdict);
 }
+
+#[test]
+fn a_run_disturbed_by_other_work_gets_no_verdict() {
+    let iso = Some(Condition::Isolated);
+    let steady = || metric("victim.throughput_ops", iso, &[5000.0; 5]);
+    let base = results("a", vec![steady()], 5);
+    let cur = results(
+        "b",
+        vec![steady(), metric("host.other_cpu_share", iso, &[0.4; 5])],
+        5,
+    );
+    let c = run(&base, &cur);
+    assert_eq!(c.exit_code, 2, "{}", c.verdict);
+    assert!(
+        c.unfit
+            .iter()
+            .any(|u| u.starts_with("run b was disturbed: other work used 0.40 CPUs")),
+        "{:?}",
+        c.unfit
+    );
+}

@@ -68,6 +68,7 @@ pub fn doctor(host: Result<&CgroupHost, &cgroup::CgroupError>) -> Doctor {
 /// One check per hierarchy (where the harness's cgroup is, whether it may create
 /// cgroups there) and the per-cgroup PSI of the cgroup2 tree.
 fn cgroup_checks(host: &CgroupHost, checks: &mut Vec<Check>) {
+    checks.push(own_limits_check(host));
     for h in &host.hierarchies {
         let name = if h.unified {
             "cgroup2 tree".to_string()
@@ -99,6 +100,33 @@ fn cgroup_checks(host: &CgroupHost, checks: &mut Vec<Check>) {
             let (s, d) = psi_status(&h.own_dir.join("cpu.pressure"));
             checks.push(check("psi (per cgroup)", s, d));
         }
+    }
+}
+
+/// The limits on isobench's own cgroup. A CPU quota there throttles the
+/// unconfined conditions too, so the figures still come, but `compare` refuses to judge them.
+fn own_limits_check(host: &CgroupHost) -> Check {
+    let limits = host.own_limits();
+    let listed: Vec<String> = limits.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let quota = limits
+        .get("cpu.max")
+        .filter(|v| !v.starts_with("max"))
+        .or_else(|| {
+            limits
+                .get("cpu.cfs_quota_us")
+                .filter(|v| v.as_str() != "-1")
+        });
+    match quota {
+        Some(q) => check(
+            "own cgroup limits",
+            CheckStatus::Unavailable,
+            format!(
+                "{}; a CPU quota ({q}) on isobench's own cgroup throttles the unconfined conditions too: remove it \
+                 for comparable results (isobench compare refuses to judge such runs)",
+                listed.join(", ")
+            ),
+        ),
+        None => check("own cgroup limits", CheckStatus::Ok, listed.join(", ")),
     }
 }
 

@@ -18,9 +18,6 @@ const THROTTLED_FLAG_RATIO: f64 = 0.05;
 /// Share of its units a solo victim may miss before the host is called too slow for its rate.
 const MISSED_FLAG_SHARE: f64 = 0.001;
 
-/// CPU used by other work on the host above which a condition is called disturbed, in CPUs.
-const OTHER_LOAD_FLAG_CPUS: f64 = 0.1;
-
 /// A unit is late when it ends more than this many unit lengths after its
 /// intended start: it waited for the CPU for most of that time. The share of late
 /// units is a proportion over thousands of units per round, so it stays stable
@@ -302,7 +299,7 @@ fn warnings(rounds: &[Vec<ConditionSample>]) -> Vec<String> {
             if let Some(other) = s
                 .run
                 .host_other_cpu_share
-                .filter(|&o| o > OTHER_LOAD_FLAG_CPUS)
+                .filter(|&o| o > super::OTHER_LOAD_LIMIT_CPUS)
             {
                 busy.push(format!("round {i} {c}: {other:.2} CPUs"));
             }

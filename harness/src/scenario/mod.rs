@@ -48,6 +48,11 @@ pub fn suite(name: &str) -> Option<&'static Suite> {
     SUITES.iter().find(|s| s.name == name)
 }
 
+/// CPU used by other work on the host (`host.other_cpu_share`) above which a
+/// condition is called disturbed, in CPUs: its figures are warned about, and
+/// `isobench compare` gives no verdict on such a run.
+pub const OTHER_LOAD_LIMIT_CPUS: f64 = 0.1;
+
 /// Every scenario isobench knows.
 pub const KNOWN: [&str; 2] = [visibility::NAME, cpu_share::NAME];
 
