@@ -70,6 +70,9 @@ pub enum CgroupError {
         /// The cgroup directory.
         path: PathBuf,
     },
+    /// A memory knob the host's layout has no file for.
+    #[error("{0}")]
+    Unsupported(#[from] super::limits::Unsupported),
     /// Processes stayed in a cgroup after they were killed.
     #[error("{path} still holds processes {pids:?} after {waited_ms} ms; they were sent SIGKILL")]
     NotEmpty {

@@ -2,7 +2,8 @@
 
 use super::error::{CgroupError, Result};
 use std::io::Write;
-use std::path::Path;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
 
 /// Reads a whole control file.
 ///
@@ -62,6 +63,55 @@ pub fn procs(dir: &Path) -> Result<Vec<i32>> {
             })
         })
         .collect()
+}
+
+/// A control file held open and re-read from offset 0 with `pread(2)`, for
+/// sampling without an open and close per sample (kernfs regenerates the
+/// content on every read from offset 0).
+#[derive(Debug)]
+pub struct KeptOpen {
+    path: PathBuf,
+    file: std::fs::File,
+    buf: Vec<u8>,
+}
+
+impl KeptOpen {
+    /// Opens `path` for reading.
+    ///
+    /// # Errors
+    /// The open's error (the caller knows which file it concerns: [`KeptOpen::path`]).
+    pub fn open(path: &Path) -> std::io::Result<KeptOpen> {
+        Ok(KeptOpen {
+            path: path.into(),
+            file: std::fs::File::open(path)?,
+            buf: vec![0; 8192],
+        })
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The file's whole current content.
+    ///
+    /// # Errors
+    /// The read's error; `InvalidData` when it is not UTF-8.
+    pub fn read(&mut self) -> std::io::Result<&str> {
+        let mut len = 0;
+        loop {
+            if len == self.buf.len() {
+                self.buf.resize(len * 2, 0);
+            }
+            let n = self.file.read_at(&mut self.buf[len..], len as u64)?;
+            if n == 0 {
+                break;
+            }
+            len += n;
+        }
+        std::str::from_utf8(&self.buf[..len])
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+    }
 }
 
 /// Creates a cgroup directory.

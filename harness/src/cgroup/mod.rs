@@ -15,6 +15,8 @@ pub mod error;
 pub mod files;
 pub mod layout;
 pub mod limits;
+pub mod memory;
+pub mod psi;
 pub mod stat;
 mod teardown;
 mod v1;
@@ -22,7 +24,9 @@ mod v2;
 
 pub use error::{CgroupError, Result};
 pub use layout::{Hierarchy, Layout};
-pub use limits::{CpuMax, Limits};
+pub use limits::{CpuMax, Limits, MemoryKnob, MemorySetting, Unsupported};
+pub use memory::{MemoryEvents, MemoryStat, MemoryUsage};
+pub use psi::{PsiShare, PsiTotals, PsiUnavailable, Resource};
 pub use stat::CpuStat;
 
 use std::collections::BTreeMap;
@@ -149,10 +153,21 @@ impl Arena {
     ///
     /// # Errors
     /// Creation or write errors naming the path and value; what was created is removed.
+    /// Knobs the kernel refused but the sandbox can do without (a kmem limit,
+    /// case C05) end up in [`Cgroup::warnings`].
+    ///
+    /// # Errors
+    /// [`CgroupError::Unsupported`] for a memory knob the layout lacks, before
+    /// anything is created; creation or write errors naming the path and value,
+    /// and then what was created is removed.
     pub fn sandbox(&self, name: &str, limits: &Limits) -> Result<Cgroup> {
+        if let Some(u) = limits.unsupported_on(self.host.layout) {
+            return Err(CgroupError::Unsupported(u));
+        }
         let mut cg = Cgroup {
             layout: self.host.layout,
             parts: Vec::new(),
+            warnings: Vec::new(),
         };
         for (h, arena_dir) in self.host.hierarchies.iter().zip(&self.dirs) {
             let dir = arena_dir.join(name);
@@ -163,11 +178,35 @@ impl Arena {
                 _ if h.unified => {}
                 _ => {
                     v1::prepare(h, &dir)?;
-                    v1::apply(h, &dir, limits)?;
+                    cg.warnings.extend(v1::apply(h, &dir, limits)?);
                 }
             }
         }
         Ok(cg)
+    }
+
+    /// Creates `name` beneath this arena as an arena of its own, with `limits`
+    /// on the whole of it (e.g. a memory limit standing for "the machine" that
+    /// its sandboxes share), and hands the controllers down to its children.
+    ///
+    /// # Errors
+    /// As [`Arena::sandbox`]; on v2 also a failed write to its `cgroup.subtree_control`.
+    pub fn nested(&self, name: &str, limits: &Limits) -> Result<Arena> {
+        let mut cg = self.sandbox(name, limits)?;
+        if self.host.layout == Layout::V2
+            && let Some(parent) = self.dirs.first()
+        {
+            let controllers = files::read(&parent.join("cgroup.subtree_control"))?;
+            let controllers: Vec<String> =
+                controllers.split_whitespace().map(String::from).collect();
+            v2::prepare_arena(cg.path(), &controllers)?;
+        }
+        let dirs = cg.parts.drain(..).map(|(_, dir)| dir).collect();
+        Ok(Arena {
+            host: self.host.clone(),
+            dirs,
+            delegated: false,
+        })
     }
 
     /// Removes every sandbox left in the arena, then the arena itself.
@@ -202,6 +241,7 @@ impl Drop for Arena {
 pub struct Cgroup {
     layout: Layout,
     parts: Vec<(Hierarchy, PathBuf)>,
+    warnings: Vec<String>,
 }
 
 impl Cgroup {
@@ -234,6 +274,47 @@ impl Cgroup {
             }
         }
         Ok(stat)
+    }
+
+    /// What the kernel refused when the limits were written, and what the sandbox runs without.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// The directory holding the memory controller's files: the v2 cgroup, or
+    /// the one in the v1 memory hierarchy.
+    pub fn memory_dir(&self) -> Option<&Path> {
+        self.parts
+            .iter()
+            .find(|(h, _)| self.layout == Layout::V2 || h.has("memory"))
+            .map(|(_, dir)| dir.as_path())
+    }
+
+    /// The directory holding the per-cgroup PSI files: the v2 cgroup, or its
+    /// tracking twin in the cgroup2 tree of a hybrid host; `None` on pure v1.
+    pub fn psi_dir(&self) -> Option<&Path> {
+        self.parts
+            .iter()
+            .find(|(h, _)| h.unified)
+            .map(|(_, dir)| dir.as_path())
+    }
+
+    /// Current memory use, its breakdown and the limit event counters.
+    ///
+    /// # Errors
+    /// Read or parse errors with the path; [`CgroupError::Layout`] when no
+    /// hierarchy has the memory controller.
+    pub fn memory(&self) -> Result<(MemoryUsage, MemoryStat, MemoryEvents)> {
+        let dir = self.memory_dir().ok_or_else(|| {
+            CgroupError::Layout(format!(
+                "no memory controller for {}",
+                self.path().display()
+            ))
+        })?;
+        match self.layout {
+            Layout::V2 => memory::read_v2(dir),
+            _ => memory::read_v1(dir),
+        }
     }
 
     /// Pids in the cgroup (from its first hierarchy).

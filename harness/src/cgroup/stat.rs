@@ -82,7 +82,7 @@ pub fn read_cpuacct_usage_us(path: &Path) -> Result<u64> {
 }
 
 /// Splits `key value` lines; values must be unsigned integers.
-fn key_values<'a>(path: &Path, text: &'a str) -> Result<Vec<(&'a str, u64)>> {
+pub(super) fn key_values<'a>(path: &Path, text: &'a str) -> Result<Vec<(&'a str, u64)>> {
     text.lines()
         .filter(|l| !l.trim().is_empty())
         .map(|line| {

@@ -7,8 +7,8 @@
 
 use super::error::{CgroupError, Result};
 use super::files;
-use super::layout::Hierarchy;
-use super::limits::Limits;
+use super::layout::{Hierarchy, Layout};
+use super::limits::{Limits, MemoryKnob};
 use super::stat::{CpuStat, read_cpuacct_usage_us};
 use std::path::Path;
 
@@ -48,14 +48,40 @@ pub fn prepare(h: &Hierarchy, dir: &Path) -> Result<()> {
 ///
 /// # Errors
 /// [`CgroupError::Write`] naming the file and value.
-pub fn apply(h: &Hierarchy, dir: &Path, limits: &Limits) -> Result<()> {
+///
+/// Returns warnings for knobs the kernel refused but the run can do without:
+/// `memory.kmem.limit_in_bytes` on kernels that reject (EOPNOTSUPP) or lack
+/// (ENOENT) it (case C05, docker/for-linux #1001).
+pub fn apply(h: &Hierarchy, dir: &Path, limits: &Limits) -> Result<Vec<String>> {
     if let (true, Some(max)) = (h.has("cpu"), limits.cpu_max) {
         // Period first: a quota is validated against the period in force.
         files::write(&dir.join(CFS_PERIOD), &max.period_us.to_string())?;
         let quota = max.quota_us.map_or("-1".to_string(), |q| q.to_string());
         files::write(&dir.join(CFS_QUOTA), &quota)?;
     }
-    Ok(())
+    let mut warnings = Vec::new();
+    if !h.has("memory") {
+        return Ok(warnings);
+    }
+    for setting in &limits.memory {
+        let file = dir.join(setting.knob.file(Layout::V1));
+        match files::write(&file, &setting.value(Layout::V1)) {
+            Err(CgroupError::Write { error, .. })
+                if setting.knob == MemoryKnob::KmemLimitInBytes
+                    && matches!(
+                        error.raw_os_error(),
+                        Some(nix::libc::EOPNOTSUPP | nix::libc::ENOENT)
+                    ) =>
+            {
+                warnings.push(format!(
+                    "kmem limit unsupported on this kernel: writing {} failed with {error}; the sandbox runs without it",
+                    file.display()
+                ));
+            }
+            other => other?,
+        }
+    }
+    Ok(warnings)
 }
 
 /// Adds what hierarchy `h` knows of cgroup `dir`'s CPU accounting to `stat`:
@@ -80,7 +106,7 @@ pub fn read_cpu(h: &Hierarchy, dir: &Path, stat: &mut CpuStat) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cgroup::limits::CpuMax;
+    use crate::cgroup::limits::{CpuMax, MemorySetting};
     use std::path::PathBuf;
 
     fn hier(controllers: &[&str], root: &Path) -> Hierarchy {
@@ -145,6 +171,7 @@ mod tests {
                 quota_us: Some(50_000),
                 period_us: 100_000,
             }),
+            ..Limits::default()
         };
         apply(&hier(&["cpu"], t.path()), &child, &limits).unwrap();
         assert_eq!(
@@ -165,6 +192,7 @@ mod tests {
                 quota_us: Some(50_000),
                 period_us: 100_000,
             }),
+            ..Limits::default()
         };
         let err = apply(&hier(&["cpu"], t.path()), &child, &limits)
             .unwrap_err()
@@ -172,6 +200,48 @@ mod tests {
         assert!(
             err.starts_with("writing \"100000\" to ") && err.contains("cpu.cfs_period_us"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn memory_max_is_written_as_limit_in_bytes() {
+        let (t, child) = fake(&[]);
+        std::fs::copy(
+            "tests/fixtures/hybrid-6.18/cgroup/v1_memory.limit_in_bytes",
+            child.join("memory.limit_in_bytes"),
+        )
+        .unwrap();
+        let limits = Limits {
+            memory: vec![MemorySetting {
+                knob: MemoryKnob::Max,
+                bytes: Some(64 << 20),
+            }],
+            ..Limits::default()
+        };
+        let warnings = apply(&hier(&["memory"], t.path()), &child, &limits).unwrap();
+        assert!(warnings.is_empty());
+        assert_eq!(
+            std::fs::read_to_string(child.join("memory.limit_in_bytes")).unwrap(),
+            "67108864"
+        );
+    }
+
+    #[test]
+    fn c05_a_kmem_limit_the_kernel_lacks_is_a_warning_and_the_run_goes_on() {
+        let (t, child) = fake(&[]);
+        let limits = Limits {
+            memory: vec![MemorySetting {
+                knob: MemoryKnob::KmemLimitInBytes,
+                bytes: Some(16 << 20),
+            }],
+            ..Limits::default()
+        };
+        let warnings = apply(&hier(&["memory"], t.path()), &child, &limits).unwrap();
+        assert_eq!(warnings.len(), 1);
+        assert!(
+            warnings[0].starts_with("kmem limit unsupported on this kernel: writing ")
+                && warnings[0].contains("memory.kmem.limit_in_bytes"),
+            "{warnings:?}"
         );
     }
 

@@ -10,7 +10,7 @@
 
 use super::error::{CgroupError, Result};
 use super::files;
-use super::layout::HARNESS_LEAF_PREFIX;
+use super::layout::{HARNESS_LEAF_PREFIX, Layout};
 use super::limits::Limits;
 use super::stat::CpuStat;
 use std::path::{Path, PathBuf};
@@ -140,13 +140,19 @@ pub fn prepare_arena(dir: &Path, controllers: &[String]) -> Result<()> {
     files::write(&dir.join("cgroup.subtree_control"), &value.join(" "))
 }
 
-/// Writes `limits` into sandbox cgroup `dir` (`cpu.max`).
+/// Writes `limits` into sandbox cgroup `dir` (`cpu.max`, the memory knobs).
 ///
 /// # Errors
 /// [`CgroupError::Write`] naming the file and value.
 pub fn apply(dir: &Path, limits: &Limits) -> Result<()> {
     if let Some(max) = limits.cpu_max {
         files::write(&dir.join("cpu.max"), &max.to_v2())?;
+    }
+    for setting in &limits.memory {
+        files::write(
+            &dir.join(setting.knob.file(Layout::V2)),
+            &setting.value(Layout::V2),
+        )?;
     }
     Ok(())
 }
@@ -178,6 +184,7 @@ mod tests {
                 quota_us: Some(50_000),
                 period_us: 100_000,
             }),
+            ..Limits::default()
         };
         apply(t.path(), &limits).unwrap();
         let written = std::fs::read_to_string(t.path().join("cpu.max")).unwrap();

@@ -166,6 +166,7 @@ fn run_condition(
         _ => {
             let limits = Limits {
                 cpu_max: isolated.then_some(spec.aggressor_cpu_max),
+                ..Limits::default()
             };
             Some(
                 ctx.arena
