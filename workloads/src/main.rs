@@ -3,8 +3,11 @@
 
 use anyhow::{Result, bail};
 use clap::{Parser, Subcommand};
+use isobench_workloads::memory::Kind;
+use isobench_workloads::open_loop::Schedule;
 use isobench_workloads::report::{Calibration, WorkloadReport};
-use isobench_workloads::{cpu_hog, cpu_units, hold, init, inspect, work};
+use isobench_workloads::{cpu_hog, cpu_units, hold, init, inspect, mem_hog, mem_units, work};
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// Victims, aggressors and the sandbox init of isobench. Started by `isobench`;
@@ -39,6 +42,55 @@ enum Applet {
         #[arg(long)]
         threads: Option<usize>,
         /// Seconds to spin.
+        #[arg(long)]
+        duration: f64,
+    },
+    /// Victim: open-loop units at --rate units/s, each reading --lines random cache
+    /// lines of a working set; reports ops and latencies.
+    MemUnits {
+        /// Working set size (bytes; suffixes K, M, G, KiB, MiB, GiB).
+        #[arg(long, value_parser = size)]
+        working_set: u64,
+        /// Kind of memory: `file` is a mapped file on disk (reclaimable), `anon` heap memory.
+        #[arg(long, value_enum, default_value_t = Kind::File)]
+        kind: Kind,
+        /// Cache lines read per unit.
+        #[arg(long, default_value_t = 64)]
+        lines: usize,
+        /// Directory of the working-set file (`--kind file`), on a disk, not tmpfs.
+        #[arg(long, default_value = "/var/tmp")]
+        dir: PathBuf,
+        /// Intended units per second.
+        #[arg(long)]
+        rate: f64,
+        /// Seconds of unrecorded warm-up before the measured window.
+        #[arg(long, default_value_t = 0.0)]
+        warmup: f64,
+        /// Seconds of the measured window.
+        #[arg(long)]
+        duration: f64,
+    },
+    /// Aggressor: grows to --bytes of memory at --rate bytes/s, touching every page, and holds it.
+    MemHog {
+        /// Size to grow to (bytes; suffixes K, M, G, KiB, MiB, GiB).
+        #[arg(long, value_parser = size)]
+        bytes: u64,
+        /// Growth rate in bytes/s (suffixes as --bytes); default as fast as it can.
+        #[arg(long, value_parser = size)]
+        rate: Option<u64>,
+        /// Bytes per allocation or write.
+        #[arg(long, value_parser = size, default_value = "16MiB")]
+        step: u64,
+        /// Kind of memory: anonymous, page cache of a file, or shared memory in /dev/shm.
+        #[arg(long, value_enum, default_value_t = Kind::Anon)]
+        kind: Kind,
+        /// Keep re-touching every page once grown.
+        #[arg(long)]
+        keep: bool,
+        /// Directory of the file (`--kind file`).
+        #[arg(long, default_value = "/var/tmp")]
+        dir: PathBuf,
+        /// Seconds to run, growth included.
         #[arg(long)]
         duration: f64,
     },
@@ -112,6 +164,24 @@ fn seconds(flag: &str, value: f64) -> Result<Duration> {
     Ok(Duration::from_secs_f64(value))
 }
 
+/// Parses a size such as `256MiB`, `2G` or `4096`, refusing zero.
+fn size(text: &str) -> Result<u64, String> {
+    let bytes = parse_size::parse_size(text)
+        .map_err(|e| format!("{e}: expected a size in bytes such as 4096, 256MiB or 2G"))?;
+    if bytes == 0 {
+        return Err("must be more than 0 bytes".into());
+    }
+    Ok(bytes)
+}
+
+/// Checks `--rate`-like values: finite and positive.
+fn positive_rate(flag: &str, value: f64) -> Result<f64> {
+    if !(value.is_finite() && value > 0.0) {
+        bail!("invalid {flag} {value}: expected a positive number per second");
+    }
+    Ok(value)
+}
+
 /// Exits 1 when a holder could not take its resource (it printed why on stdout).
 fn held(outcome: Result<bool>) -> Result<()> {
     if !outcome? {
@@ -133,16 +203,52 @@ fn main() -> Result<()> {
             warmup,
             duration,
         } => {
-            if !(rate.is_finite() && rate > 0.0) {
-                bail!("invalid --rate {rate}: expected a positive number of units per second");
-            }
-            let plan = cpu_units::UnitsPlan {
-                iters_per_unit,
-                rate,
+            let schedule = Schedule {
+                rate: positive_rate("--rate", rate)?,
                 warmup: seconds("--warmup", warmup)?,
                 duration: seconds("--duration", duration)?,
             };
-            print(&WorkloadReport::CpuUnits(cpu_units::run(plan)))
+            print(&WorkloadReport::CpuUnits(cpu_units::run(
+                iters_per_unit,
+                schedule,
+            )))
+        }
+        Applet::MemUnits {
+            working_set,
+            kind,
+            lines,
+            dir,
+            rate,
+            warmup,
+            duration,
+        } => {
+            let schedule = Schedule {
+                rate: positive_rate("--rate", rate)?,
+                warmup: seconds("--warmup", warmup)?,
+                duration: seconds("--duration", duration)?,
+            };
+            let report = mem_units::run(kind, working_set as usize, lines.max(1), &dir, schedule)?;
+            print(&WorkloadReport::MemUnits(report))
+        }
+        Applet::MemHog {
+            bytes,
+            rate,
+            step,
+            kind,
+            keep,
+            dir,
+            duration,
+        } => {
+            let plan = mem_hog::HogPlan {
+                kind,
+                bytes,
+                rate: rate.map(|r| r as f64),
+                step,
+                keep,
+                duration: seconds("--duration", duration)?,
+                dir,
+            };
+            print(&WorkloadReport::MemHog(mem_hog::run(&plan)?))
         }
         Applet::CpuHog { threads, duration } => {
             let threads = threads.unwrap_or_else(cpu_hog::cpus_allowed);

@@ -28,6 +28,25 @@ pub enum WorkloadReport {
     CpuHog(HogReport),
     /// `calibrate`: the work-unit size for this host.
     Calibrate(Calibration),
+    /// `mem-units`: open-loop units reading random cache lines of a working set.
+    MemUnits(UnitsReport),
+    /// `mem-hog`: memory grown and held.
+    MemHog(MemHogReport),
+}
+
+/// Report of an aggressor that grows and holds memory.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MemHogReport {
+    /// Kind of memory held.
+    pub kind: crate::memory::Kind,
+    /// Bytes allocated or written and touched.
+    pub bytes_reached: u64,
+    /// Seconds it took to reach the planned size; null when it did not.
+    pub fill_s: Option<f64>,
+    /// Seconds it ran.
+    pub ran_s: f64,
+    /// Full passes re-touching the memory (`--keep`).
+    pub keep_passes: u64,
 }
 
 /// Report of a victim that runs open-loop work units.
