@@ -39,6 +39,7 @@ fn quota_of_half_a_cpu_gives_a_measured_share_within_a_hundredth() {
             quota_us: Some(50_000),
             period_us: 100_000,
         }),
+        ..Limits::default()
     };
     let cg = arena.sandbox("aggressor", &limits).unwrap();
     let bin = workload::locate().unwrap();
@@ -107,6 +108,7 @@ fn c03_sandbox_with_quota_and_no_cpuset_request_accepts_a_task() {
             quota_us: Some(20_000),
             period_us: 100_000,
         }),
+        ..Limits::default()
     };
     let cg = arena.sandbox("victim", &limits).unwrap();
     let bin = workload::locate().unwrap();

@@ -127,7 +127,7 @@ fn cdf_line(scenario: &ScenarioResult, condition: Condition) -> Option<Vec<(f64,
         .iter()
         .flat_map(|round| &round.conditions)
         .filter(|run| run.condition == condition)
-        .map(|run| run.victim.ops)
+        .filter_map(|run| run.victim.as_ref().map(|v| v.ops))
         .sum();
     let max_quantile = (units > 0).then(|| 1.0 - 1.0 / units as f64);
     let points: Vec<(f64, f64)> = cdf

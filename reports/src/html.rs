@@ -405,12 +405,13 @@ fn unavailable_span(reason: Option<&str>) -> String {
     )
 }
 
-/// CSS class of a scenario status: `complete`, `failed` or `interrupted`.
+/// CSS class of a scenario status: `complete`, `failed`, `interrupted` or `skipped`.
 fn status_class(status: &ScenarioStatus) -> &'static str {
     match status {
         ScenarioStatus::Complete => "complete",
         ScenarioStatus::Failed(_) => "failed",
         ScenarioStatus::Interrupted(_) => "interrupted",
+        ScenarioStatus::Skipped(_) => "skipped",
     }
 }
 

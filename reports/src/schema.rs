@@ -183,6 +183,8 @@ pub enum ScenarioStatus {
     Failed(String),
     /// Stopped by SIGINT/SIGTERM after the recorded rounds.
     Interrupted(String),
+    /// Not run: the host lacks what it needs (e.g. memory.high on a v1 layout); the reason says what.
+    Skipped(String),
 }
 
 /// One round: every condition once, in `order`.
@@ -201,8 +203,9 @@ pub struct Round {
 pub struct ConditionRun {
     /// Which condition.
     pub condition: Condition,
-    /// What the victim reported.
-    pub victim: VictimRun,
+    /// What the victim reported; null when it reported nothing (OOM-killed:
+    /// see `memory.victim_fate`).
+    pub victim: Option<VictimRun>,
     /// Per aggressor sandbox; empty for `solo`.
     pub aggressors: Vec<CpuAccount>,
     /// CPU accounting of the victim's cgroup.
@@ -214,6 +217,144 @@ pub struct ConditionRun {
     /// could not be read. Above ~0.1 the figures were disturbed by other load.
     #[serde(default)]
     pub host_other_cpu_share: Option<f64>,
+    /// Memory figures of the memory scenarios; absent elsewhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<MemoryRun>,
+}
+
+/// Memory figures of one condition (DESIGN §2 "Memory pressure").
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MemoryRun {
+    /// How the victim ended: `completed`, `oom-killed`, or what else happened.
+    pub victim_fate: String,
+    /// Per sandbox (victim, aggressor): limits, peaks, events, PSI, faults, counters.
+    pub sandboxes: Vec<MemoryAccount>,
+    /// Host-wide PSI over the window (`/proc/pressure/*`).
+    pub system_psi: Vec<PsiFigure>,
+    /// Every OOM kill seen during the condition, attributed.
+    pub oom_kills: Vec<OomKill>,
+    /// Whether the unconfined 32 MiB canary beside the sandboxes survived; its death is an isolation breach.
+    pub canary_survived: bool,
+    /// Samples taken every `sample_interval_s` during the condition.
+    pub timeline: Vec<TimelineSample>,
+    /// Interval of the timeline, seconds.
+    pub sample_interval_s: f64,
+    /// The sampler thread's CPU time over the condition's wall time, in CPUs.
+    pub sampler_cpu_share: f64,
+}
+
+/// One sandbox's memory account over a condition.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MemoryAccount {
+    /// `victim` or `aggressor`.
+    pub sandbox: String,
+    /// Memory knobs written, kernel file name → value (empty: no limit of its own).
+    pub limits: BTreeMap<String, String>,
+    /// Highest charge, bytes (v2 `memory.peak`, v1 `memory.max_usage_in_bytes`); null where the kernel lacks it.
+    pub peak_bytes: Option<u64>,
+    /// Charge at the end of the window, split (bytes): see [`MemoryBreakdown`].
+    pub end: MemoryBreakdown,
+    /// Δ`memory.events` over the condition; a counter the layout lacks is null (v1 has only `max`, `oom_kill`).
+    pub events: MemoryEventCounts,
+    /// Δ`pgfault` of `memory.stat` over the window (minor + major faults).
+    pub pgfault: Option<u64>,
+    /// Δ`pgmajfault` of `memory.stat` over the window.
+    pub pgmajfault: Option<u64>,
+    /// Per-cgroup PSI over the window (memory, cpu, io).
+    pub psi: Vec<PsiFigure>,
+    /// perf software (and, where present, hardware) counters of the sandbox's processes.
+    pub perf: Vec<PerfCount>,
+}
+
+/// A memory charge split by kind, bytes; null where the kernel does not report it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct MemoryBreakdown {
+    /// `memory.current` / `memory.usage_in_bytes`.
+    pub current_bytes: Option<u64>,
+    /// Anonymous memory.
+    pub anon_bytes: Option<u64>,
+    /// Page cache, including shmem.
+    pub file_bytes: Option<u64>,
+    /// tmpfs and shared memory.
+    pub shmem_bytes: Option<u64>,
+    /// Usage minus inactive page cache.
+    pub working_set_bytes: Option<u64>,
+}
+
+/// Counts of memory limit events (v2 `memory.events`); null where the layout lacks the counter.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct MemoryEventCounts {
+    /// Reclaim despite memory.low protection.
+    pub low: Option<u64>,
+    /// Throttled above memory.high.
+    pub high: Option<u64>,
+    /// Hit memory.max (v1: `memory.failcnt`).
+    pub max: Option<u64>,
+    /// OOM killer invoked.
+    pub oom: Option<u64>,
+    /// Processes OOM-killed.
+    pub oom_kill: Option<u64>,
+}
+
+/// PSI of one resource over a window: shares of time 0..1, or why unavailable.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PsiFigure {
+    /// `memory`, `cpu` or `io`.
+    pub resource: String,
+    /// Δ`some total` / Δwall, 0..1; null when unavailable.
+    pub some: Option<f64>,
+    /// Δ`full total` / Δwall, 0..1; null when unavailable or the file has no `full` line.
+    pub full: Option<f64>,
+    /// Why the figures are null (e.g. `PSI disabled: ... (boot with psi=1)`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<String>,
+}
+
+/// One perf event's count, or why it could not be counted (never 0 in its place: case C08).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PerfCount {
+    /// Event name, e.g. `task-clock` (ns), `context-switches`, `major-faults`.
+    pub event: String,
+    /// The count over the sandbox's life; null when unavailable.
+    pub value: Option<u64>,
+    /// Why `value` is null: the errno and its cause.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<String>,
+}
+
+/// One OOM kill and where it struck (case C05).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct OomKill {
+    /// `aggressor` (expected), `victim` or `outside` (both isolation breaches).
+    pub attributed_to: String,
+    /// True for a kill in the victim's sandbox or outside both.
+    pub breach: bool,
+    /// The killed process's pid and name, when the kernel log named it.
+    pub process: Option<String>,
+    /// The cgroup the kernel named (`task_memcg`), or the sandbox whose `memory.events` counted it.
+    pub cgroup: String,
+    /// `kmsg` (kernel log line) or `memory.events`.
+    pub source: String,
+}
+
+/// One sample of the memory timeline.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TimelineSample {
+    /// Seconds since the condition started.
+    pub t_s: f64,
+    /// Per sandbox, in the order of `MemoryRun::sandboxes`.
+    pub sandboxes: Vec<TimelinePoint>,
+}
+
+/// One sandbox at one sample.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TimelinePoint {
+    /// Charge by kind, bytes.
+    pub memory: MemoryBreakdown,
+    /// Memory PSI `some` share since the previous sample, 0..1; null when unavailable.
+    pub psi_memory_some: Option<f64>,
+    /// Memory PSI `full` share since the previous sample, 0..1; null when unavailable.
+    pub psi_memory_full: Option<f64>,
 }
 
 /// The victim's own report for one condition.

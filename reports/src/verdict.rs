@@ -42,6 +42,7 @@ pub(crate) fn status_text(scenario: &ScenarioResult) -> String {
         ScenarioStatus::Complete => format!("complete, {rounds}"),
         ScenarioStatus::Failed(reason) => format!("failed after {rounds}: {reason}"),
         ScenarioStatus::Interrupted(reason) => format!("interrupted after {rounds}: {reason}"),
+        ScenarioStatus::Skipped(reason) => format!("skipped: {reason}"),
     }
 }
 

@@ -260,15 +260,16 @@ fn run_condition(
     Ok(ConditionSample {
         run: ConditionRun {
             condition,
-            victim: metrics::victim_run(
+            victim: Some(metrics::victim_run(
                 &report,
                 &histogram,
                 metrics::LATE_UNITS * ctx.calibration.unit_ns,
-            ),
+            )),
             aggressors,
             victim_cpu,
             harness_cpu_share,
             host_other_cpu_share,
+            memory: None,
         },
         histogram,
         missed: report.missed,

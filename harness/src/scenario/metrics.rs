@@ -164,14 +164,14 @@ pub fn derive(result: &mut ScenarioResult, rounds: &[Vec<ConditionSample>]) {
             "victim.throughput_ops",
             Some(c),
             "ops/s",
-            per(c, &|s| Some(s.run.victim.throughput_ops)),
+            per(c, &|s| Some(s.run.victim.as_ref()?.throughput_ops)),
             "victim not run",
         ));
         m.push(metric(
             "victim.late_share",
             Some(c),
             "share",
-            per(c, &|s| Some(s.run.victim.late_share)),
+            per(c, &|s| Some(s.run.victim.as_ref()?.late_share)),
             "victim not run",
         ));
         for (p, pick) in LATENCIES {
@@ -180,7 +180,7 @@ pub fn derive(result: &mut ScenarioResult, rounds: &[Vec<ConditionSample>]) {
                 &name,
                 Some(c),
                 "us",
-                per(c, &|s| Some(pick(&s.run.victim))),
+                per(c, &|s| Some(pick(s.run.victim.as_ref()?))),
                 "victim not run",
             ));
         }
@@ -192,16 +192,16 @@ pub fn derive(result: &mut ScenarioResult, rounds: &[Vec<ConditionSample>]) {
             Some(c),
             "share",
             relative(c, &|s, solo| {
-                (solo.run.victim.ops > 0)
-                    .then(|| (s.run.victim.ops as f64 / solo.run.victim.ops as f64).min(1.0))
+                let (ops, solo_ops) = (s.run.victim.as_ref()?.ops, solo.run.victim.as_ref()?.ops);
+                (solo_ops > 0).then(|| (ops as f64 / solo_ops as f64).min(1.0))
             }),
             no_solo,
         ));
         for (p, pick) in LATENCIES {
             let name = format!("victim.latency_impact_{p}");
             let impact = |s: &ConditionSample, solo: &ConditionSample| {
-                let base = pick(&solo.run.victim);
-                (base > 0.0).then(|| pick(&s.run.victim) / base - 1.0)
+                let base = pick(solo.run.victim.as_ref()?);
+                (base > 0.0).then(|| Some(pick(s.run.victim.as_ref()?) / base - 1.0))?
             };
             m.push(metric(
                 &name,
@@ -303,12 +303,12 @@ fn warnings(rounds: &[Vec<ConditionSample>]) -> Vec<String> {
             {
                 busy.push(format!("round {i} {c}: {other:.2} CPUs"));
             }
-            if c == Condition::Solo && s.missed as f64 > MISSED_FLAG_SHARE * s.run.victim.ops as f64
-            {
+            let ops = s.run.victim.as_ref().map_or(0, |v| v.ops);
+            if c == Condition::Solo && s.missed as f64 > MISSED_FLAG_SHARE * ops as f64 {
                 slow.push(format!(
                     "round {i}: {} of {} units",
                     s.missed,
-                    s.missed + s.run.victim.ops
+                    s.missed + ops
                 ));
             }
         }
@@ -377,11 +377,12 @@ mod tests {
         ConditionSample {
             run: ConditionRun {
                 condition: c,
-                victim: victim_run(&report, &h, 1_000_000),
+                victim: Some(victim_run(&report, &h, 1_000_000)),
                 aggressors: aggressor.into_iter().collect(),
                 victim_cpu: account(0.5, None, 0, 0),
                 harness_cpu_share: 0.001,
                 host_other_cpu_share: Some(0.01),
+                memory: None,
             },
             histogram: h,
             missed: 0,

@@ -194,7 +194,7 @@ fn round(index: usize, order: [Condition; 3]) -> Round {
             };
             ConditionRun {
                 condition,
-                victim: VictimRun {
+                victim: Some(VictimRun {
                     ops: (v.throughput_ops * 10.0) as u64,
                     window_s: 10.0,
                     throughput_ops: v.throughput_ops,
@@ -203,11 +203,12 @@ fn round(index: usize, order: [Condition; 3]) -> Round {
                     latency_p999_us: v.p999_us,
                     latency_max_us: v.p999_us * 1.8,
                     late_share: 0.01,
-                },
+                }),
                 aggressors,
                 victim_cpu: account("victim", 0.98, None),
                 harness_cpu_share: 0.01,
                 host_other_cpu_share: Some(0.02),
+                memory: None,
             }
         })
         .collect();
