@@ -8,6 +8,7 @@
 //! - [`sandbox`]: namespaces, attach before the first instruction, the init;
 //! - [`workload`]: finding and talking to the `isobench-workload` binary;
 //! - [`scenario`]: what is run (conditions × rounds) and the metrics derived;
+//! - [`measure`]: perf counters, the memory/PSI sampler, OOM kills from the kernel log;
 //! - [`stats`]: statistics over rounds (bootstrap CIs);
 //! - [`probe`]: the host fingerprint and `isobench doctor`;
 //! - [`output`]: results.json, report.html and summary.md on disk.
@@ -19,6 +20,7 @@ pub mod cleanup;
 pub mod cli;
 pub mod compare;
 pub mod interrupt;
+pub mod measure;
 pub mod output;
 pub mod probe;
 pub mod run;

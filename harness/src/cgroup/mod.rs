@@ -276,6 +276,22 @@ impl Cgroup {
         Ok(stat)
     }
 
+    /// The host's layout.
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    /// The cgroup's memory directory as the kernel names it in its log
+    /// (`task_memcg=`): relative to its hierarchy's root, starting with `/`.
+    pub fn memory_path(&self) -> Option<String> {
+        let (h, dir) = self
+            .parts
+            .iter()
+            .find(|(h, _)| self.layout == Layout::V2 || h.has("memory"))?;
+        let rel = dir.strip_prefix(&h.mount_point).ok()?;
+        Some(format!("/{}", rel.display()))
+    }
+
     /// What the kernel refused when the limits were written, and what the sandbox runs without.
     pub fn warnings(&self) -> &[String] {
         &self.warnings

@@ -41,7 +41,8 @@ pub fn doctor(host: Result<&CgroupHost, &cgroup::CgroupError>) -> Doctor {
             "unknown".into()
         }
     };
-    let psi = psi_status(Path::new("/proc/pressure/cpu"));
+    checks.extend(memory_checks(host));
+    let psi = psi_status(Path::new("/proc/pressure/memory"));
     checks.push(check("psi (system)", psi.0, psi.1));
     checks.extend(perf_checks());
     checks.extend(namespace_checks());
@@ -97,7 +98,7 @@ fn cgroup_checks(host: &CgroupHost, checks: &mut Vec<Check>) {
         };
         checks.push(status);
         if h.unified {
-            let (s, d) = psi_status(&h.own_dir.join("cpu.pressure"));
+            let (s, d) = psi_status(&h.own_dir.join("memory.pressure"));
             checks.push(check("psi (per cgroup)", s, d));
         }
     }
@@ -134,44 +135,59 @@ fn own_limits_check(host: &CgroupHost) -> Check {
 /// absent (no such file: kernel without CONFIG_PSI), disabled (EOPNOTSUPP: boot
 /// with psi=1), or ok.
 pub fn psi_status(path: &Path) -> (CheckStatus, String) {
-    match std::fs::read_to_string(path) {
+    match crate::cgroup::psi::read(path) {
         Ok(_) => (CheckStatus::Ok, format!("ok ({})", path.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (
-            CheckStatus::Unavailable,
-            format!(
-                "absent: no {} (kernel built without CONFIG_PSI)",
-                path.display()
-            ),
-        ),
-        Err(e) if e.raw_os_error() == Some(libc::EOPNOTSUPP) => (
-            CheckStatus::Unavailable,
-            format!(
-                "disabled: reading {} gives EOPNOTSUPP (boot with psi=1)",
-                path.display()
-            ),
-        ),
-        Err(e) => (
-            CheckStatus::Unavailable,
-            format!("unreadable: {}: {e}", path.display()),
-        ),
+        Err(e) => (CheckStatus::Unavailable, format!("{}: {e}", e.state())),
     }
+}
+
+/// The memory controller (in the harness's hierarchies) and swap (/proc/swaps).
+fn memory_checks(host: Result<&CgroupHost, &cgroup::CgroupError>) -> Vec<Check> {
+    let controller = match host {
+        Ok(h) if h.layout == Layout::V2 => {
+            let own = h.hierarchies.first().map(|x| x.own_dir.join("cgroup.controllers"));
+            match own.map(|p| (cgroup::files::read(&p), p)) {
+                Some((Ok(c), _)) if c.split_whitespace().any(|w| w == "memory") => check(
+                    "memory limits",
+                    CheckStatus::Ok,
+                    "memory.max, memory.high, memory.low, memory.min, memory.swap.max",
+                ),
+                Some((_, p)) => check(
+                    "memory limits",
+                    CheckStatus::Unavailable,
+                    format!("memory is not in {}: the memory scenarios cannot run", p.display()),
+                ),
+                None => check("memory limits", CheckStatus::Unavailable, "no cgroup2 tree"),
+            }
+        }
+        Ok(h) if h.hierarchies.iter().any(|x| x.has("memory")) => check(
+            "memory limits",
+            CheckStatus::Ok,
+            "v1: memory.limit_in_bytes, memory.soft_limit_in_bytes (no memory.high, memory.low, memory.min)",
+        ),
+        Ok(_) => check(
+            "memory limits",
+            CheckStatus::Unavailable,
+            "no v1 memory hierarchy is mounted: the memory scenarios cannot run",
+        ),
+        Err(e) => check("memory limits", CheckStatus::Unavailable, e.to_string()),
+    };
+    let swaps = std::fs::read_to_string("/proc/swaps").map(|s| s.lines().skip(1).count());
+    let swap = match swaps {
+        Ok(0) => check(
+            "swap",
+            CheckStatus::Ok,
+            "none: only page cache can be reclaimed, anonymous memory over a limit is OOM-killed",
+        ),
+        Ok(n) => check("swap", CheckStatus::Ok, format!("{n} swap area(s) in /proc/swaps")),
+        Err(e) => check("swap", CheckStatus::Unavailable, format!("reading /proc/swaps: {e}")),
+    };
+    vec![controller, swap]
 }
 
 /// Opens one software and one hardware counter on this process (perf_event_open(2)).
 fn perf_checks() -> Vec<Check> {
     use perf_event::events::{Hardware, Software};
-    let explain = |e: std::io::Error| match e.raw_os_error() {
-        Some(libc::EACCES) => {
-            let level =
-                std::fs::read_to_string("/proc/sys/kernel/perf_event_paranoid").unwrap_or_default();
-            format!("EACCES: perf_event_paranoid = {}", level.trim())
-        }
-        Some(libc::EPERM) => "EPERM: blocked by seccomp or missing CAP_PERFMON".to_string(),
-        Some(libc::ENOENT) | Some(libc::EOPNOTSUPP) => {
-            format!("{e}: no such counters here (typical of VMs)")
-        }
-        _ => e.to_string(),
-    };
     let software = perf_event::Builder::new(Software::TASK_CLOCK)
         .include_kernel()
         .build();
@@ -183,7 +199,7 @@ fn perf_checks() -> Vec<Check> {
     .into_iter()
     .map(|(name, r)| match r {
         Ok(()) => check(name, CheckStatus::Ok, "perf_event_open succeeded"),
-        Err(e) => check(name, CheckStatus::Unavailable, explain(e)),
+        Err(e) => check(name, CheckStatus::Unavailable, crate::measure::perf::explain(&e)),
     })
     .collect()
 }

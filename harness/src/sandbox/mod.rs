@@ -152,6 +152,22 @@ pub fn spawn(
     ns: NamespaceSet,
     cgroup: Option<&Cgroup>,
 ) -> Result<Process, SpawnError> {
+    spawn_with(program, args, ns, cgroup, &mut |_| {})
+}
+
+/// [`spawn`], calling `before_release` with the child's pid once it is in its
+/// cgroup and before it runs on: what is attached there (e.g. perf counters with
+/// `inherit`) sees every instruction of the sandbox.
+///
+/// # Errors
+/// As [`spawn`].
+pub fn spawn_with(
+    program: &Path,
+    args: &[String],
+    ns: NamespaceSet,
+    cgroup: Option<&Cgroup>,
+    before_release: &mut dyn FnMut(i32),
+) -> Result<Process, SpawnError> {
     let setup = |what: &str, e: &dyn std::fmt::Display| SpawnError::Setup(format!("{what}: {e}"));
     let mut argv = vec![program.as_os_str().as_bytes().to_vec()];
     if !ns.is_empty() {
@@ -202,6 +218,7 @@ pub fn spawn(
     if let Some(cg) = cgroup {
         cg.attach(pid.as_raw()).map_err(SpawnError::Attach)?; // dropping `process` kills the child
     }
+    before_release(pid.as_raw());
     nix::unistd::write(&release_wr, &[1]).map_err(|e| setup("releasing the child", &e))?;
     drop(release_wr);
     let mut report = [0u8; 8];

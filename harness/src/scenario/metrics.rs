@@ -73,7 +73,7 @@ fn find(round: &[ConditionSample], c: Condition) -> Option<&ConditionSample> {
 }
 
 /// Builds a metric from per-round values; `reason` explains a metric no round could measure.
-fn metric(
+pub fn metric(
     name: &str,
     condition: Option<Condition>,
     unit: &str,
@@ -99,19 +99,38 @@ fn metric(
     }
 }
 
-/// Recomputes `result`'s metrics, merged latency CDFs and warnings from `rounds`.
+/// The value of `f` for condition `c` in every round (`None` where the round lacks it).
+pub fn per_round(
+    rounds: &[Vec<ConditionSample>],
+    c: Condition,
+    f: &dyn Fn(&ConditionSample) -> Option<f64>,
+) -> Vec<Option<f64>> {
+    rounds.iter().map(|r| find(r, c).and_then(f)).collect()
+}
+
+/// Recomputes a `cpu-share` result's metrics, merged latency CDFs and warnings from `rounds`.
 pub fn derive(result: &mut ScenarioResult, rounds: &[Vec<ConditionSample>]) {
-    let per = |c: Condition, f: &dyn Fn(&ConditionSample) -> Option<f64>| -> Vec<Option<f64>> {
-        rounds.iter().map(|r| find(r, c).and_then(f)).collect()
-    };
-    let relative = |c: Condition,
-                    f: &dyn Fn(&ConditionSample, &ConditionSample) -> Option<f64>|
-     -> Vec<Option<f64>> {
-        rounds
-            .iter()
-            .map(|r| f(find(r, c)?, find(r, Condition::Solo)?))
-            .collect()
-    };
+    derive_with(result, rounds, cpu_metrics(rounds));
+}
+
+/// Recomputes `result` from `rounds`: the scenario's own metrics `specific`,
+/// then the victim's, the host's and the harness's, the merged latency CDFs and warnings.
+pub fn derive_with(
+    result: &mut ScenarioResult,
+    rounds: &[Vec<ConditionSample>],
+    specific: Vec<Metric>,
+) {
+    let mut m = specific;
+    m.extend(victim_metrics(rounds));
+    m.extend(host_metrics(rounds));
+    result.metrics = m;
+    result.latency_cdf = merged_cdfs(rounds);
+    result.warnings = warnings(rounds);
+}
+
+/// The aggressor's CPU share against its quota, and its throttling.
+fn cpu_metrics(rounds: &[Vec<ConditionSample>]) -> Vec<Metric> {
+    let per = |c, f: &dyn Fn(&ConditionSample) -> Option<f64>| per_round(rounds, c, f);
     let aggressor = |s: &ConditionSample| s.run.aggressors.first().cloned();
     let mut m = Vec::new();
     for c in [Condition::Contended, Condition::Isolated] {
@@ -152,6 +171,22 @@ pub fn derive(result: &mut ScenarioResult, rounds: &[Vec<ConditionSample>]) {
         }),
         "cpu.stat reported no enforcement periods (no quota, or the cpu controller is not on)",
     ));
+    m
+}
+
+/// The victim's CPU share, throughput and latencies per condition, and its
+/// retained throughput and latency impact against solo (DESIGN §2).
+fn victim_metrics(rounds: &[Vec<ConditionSample>]) -> Vec<Metric> {
+    let per = |c, f: &dyn Fn(&ConditionSample) -> Option<f64>| per_round(rounds, c, f);
+    let relative = |c: Condition,
+                    f: &dyn Fn(&ConditionSample, &ConditionSample) -> Option<f64>|
+     -> Vec<Option<f64>> {
+        rounds
+            .iter()
+            .map(|r| f(find(r, c)?, find(r, Condition::Solo)?))
+            .collect()
+    };
+    let mut m = Vec::new();
     for c in Condition::ALL {
         m.push(metric(
             "victim.cpu_share",
@@ -212,12 +247,18 @@ pub fn derive(result: &mut ScenarioResult, rounds: &[Vec<ConditionSample>]) {
             ));
         }
     }
+    m
+}
+
+/// CPU taken by other work on the host, and by the harness itself.
+fn host_metrics(rounds: &[Vec<ConditionSample>]) -> Vec<Metric> {
+    let mut m = Vec::new();
     for c in Condition::ALL {
         m.push(metric(
             "host.other_cpu_share",
             Some(c),
             "CPUs",
-            per(c, &|s| s.run.host_other_cpu_share),
+            per_round(rounds, c, &|s| s.run.host_other_cpu_share),
             "/proc/stat could not be read",
         ));
     }
@@ -233,9 +274,7 @@ pub fn derive(result: &mut ScenarioResult, rounds: &[Vec<ConditionSample>]) {
             .collect(),
         "no round completed",
     ));
-    result.metrics = m;
-    result.latency_cdf = merged_cdfs(rounds);
-    result.warnings = warnings(rounds);
+    m
 }
 
 /// Quantiles at `1 − 10^(−k/10)`, k = 0..=40 (0 to 99.99 %), plus the maximum:

@@ -1,0 +1,8 @@
+//! Measurements taken around a sandbox while it runs: perf counters, the
+//! memory/PSI sampler, window snapshots of memory and PSI, and OOM kills from
+//! the kernel log.
+
+pub mod kmsg;
+pub mod perf;
+pub mod sampler;
+pub mod window;

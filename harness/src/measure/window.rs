@@ -1,0 +1,151 @@
+//! Snapshots of a sandbox's memory and PSI at the edges of a window, and the
+//! account built from two of them (DESIGN §2 "Memory pressure").
+
+use crate::cgroup::psi::{self, PsiTotals, Resource};
+use crate::cgroup::{Cgroup, Limits, MemoryEvents, MemoryStat, MemoryUsage};
+use isobench_reports::schema::{
+    MemoryAccount, MemoryBreakdown, MemoryEventCounts, PerfCount, PsiFigure,
+};
+use std::time::Instant;
+
+/// Memory and PSI of one cgroup (or PSI of the host) at one instant.
+#[derive(Debug)]
+pub struct Snapshot {
+    at: Instant,
+    memory: Result<(MemoryUsage, MemoryStat, MemoryEvents), String>,
+    psi: Vec<(Resource, Result<PsiTotals, String>)>,
+}
+
+impl Snapshot {
+    /// Reads `cg`'s memory files and its per-cgroup pressure files.
+    pub fn of(cg: &Cgroup) -> Snapshot {
+        let psi = Resource::ALL
+            .iter()
+            .map(|&r| {
+                let totals = match cg.psi_dir() {
+                    Some(dir) => psi::read(&dir.join(r.cgroup_file())).map_err(|e| e.to_string()),
+                    None => Err("PSI absent: a v1 layout has no per-cgroup pressure files".into()),
+                };
+                (r, totals)
+            })
+            .collect();
+        Snapshot {
+            at: Instant::now(),
+            memory: cg.memory().map_err(|e| e.to_string()),
+            psi,
+        }
+    }
+
+    /// Reads the host-wide pressure files (`/proc/pressure/*`).
+    pub fn system() -> Snapshot {
+        Snapshot {
+            at: Instant::now(),
+            memory: Err("not a cgroup".into()),
+            psi: Resource::ALL
+                .iter()
+                .map(|&r| (r, psi::read(&r.system_file()).map_err(|e| e.to_string())))
+                .collect(),
+        }
+    }
+
+    /// The memory charge now, split by kind.
+    pub fn breakdown(&self) -> MemoryBreakdown {
+        match &self.memory {
+            Ok((usage, stat, _)) => breakdown(usage, stat),
+            Err(_) => MemoryBreakdown::default(),
+        }
+    }
+}
+
+/// A charge split by kind from one reading.
+pub fn breakdown(usage: &MemoryUsage, stat: &MemoryStat) -> MemoryBreakdown {
+    MemoryBreakdown {
+        current_bytes: Some(usage.current_bytes),
+        anon_bytes: stat.anon_bytes,
+        file_bytes: stat.file_bytes,
+        shmem_bytes: stat.shmem_bytes,
+        working_set_bytes: stat.working_set_bytes(usage),
+    }
+}
+
+/// PSI shares between two snapshots of the same files, or why there are none.
+pub fn psi_figures(before: &Snapshot, after: &Snapshot) -> Vec<PsiFigure> {
+    let wall = (after.at - before.at).as_secs_f64();
+    before
+        .psi
+        .iter()
+        .zip(&after.psi)
+        .map(|((r, b), (_, a))| match (b, a) {
+            (Ok(b), Ok(a)) if wall > 0.0 => {
+                let share = a.share_since(b, wall);
+                PsiFigure {
+                    resource: r.as_str().into(),
+                    some: Some(share.some),
+                    full: share.full,
+                    unavailable: None,
+                }
+            }
+            (Err(why), _) | (_, Err(why)) => unavailable_psi(*r, why.clone()),
+            _ => unavailable_psi(*r, "empty window".into()),
+        })
+        .collect()
+}
+
+fn unavailable_psi(r: Resource, why: String) -> PsiFigure {
+    PsiFigure {
+        resource: r.as_str().into(),
+        some: None,
+        full: None,
+        unavailable: Some(why),
+    }
+}
+
+/// The memory account of sandbox `name` with `limits`: PSI and faults over the
+/// window between the snapshots, events since the cgroup was created (it is
+/// new, so they are its counters at `after`), peak and breakdown at `after`.
+pub fn account(
+    name: &str,
+    cg: &Cgroup,
+    limits: &Limits,
+    before: &Snapshot,
+    after: &Snapshot,
+    perf: Vec<PerfCount>,
+) -> MemoryAccount {
+    let stat = |s: &Snapshot| s.memory.as_ref().ok().map(|m| m.1);
+    let fault_delta = |pick: fn(&MemoryStat) -> Option<u64>| {
+        Some(pick(&stat(after)?)?.saturating_sub(pick(&stat(before)?)?))
+    };
+    let (peak_bytes, events) = match &after.memory {
+        Ok((usage, _, e)) => (
+            usage.peak_bytes,
+            MemoryEventCounts {
+                low: e.low,
+                high: e.high,
+                max: e.max,
+                oom: e.oom,
+                oom_kill: e.oom_kill,
+            },
+        ),
+        Err(_) => (None, MemoryEventCounts::default()),
+    };
+    MemoryAccount {
+        sandbox: name.into(),
+        limits: limits
+            .memory
+            .iter()
+            .map(|s| {
+                (
+                    s.knob.file(cg.layout()).to_string(),
+                    s.value(cg.layout()),
+                )
+            })
+            .collect(),
+        peak_bytes,
+        end: after.breakdown(),
+        events,
+        pgfault: fault_delta(|s| s.pgfault),
+        pgmajfault: fault_delta(|s| s.pgmajfault),
+        psi: psi_figures(before, after),
+        perf,
+    }
+}
