@@ -12,20 +12,17 @@
 //! CPU share = Δusage / Δwall over the measured window (DESIGN §2).
 
 use super::metrics::{self, ConditionSample};
-use super::{Progress, RunContext, Timing};
-use crate::cgroup::{Cgroup, CpuMax, CpuStat, Limits};
+use super::{Progress, RunContext, Timing, rounds};
+use crate::cgroup::{CpuMax, Limits};
 use crate::interrupt;
 use crate::probe::host_load;
 use crate::sandbox::{self, NamespaceSet, Process};
 use crate::workload;
 use anyhow::{Context, Result, bail};
-use isobench_reports::schema::{
-    Condition, ConditionRun, CpuAccount, Round, ScenarioResult, ScenarioStatus,
-};
+use isobench_reports::schema::{Condition, ConditionRun, ScenarioResult};
+use super::support::{account, host_other_cpu_share, own_cpu_s, stat_of, strings};
 use isobench_workloads::report::{WorkloadReport, add_pairs, new_histogram};
 use nix::sys::wait::WaitStatus;
-use rand::SeedableRng;
-use rand::seq::SliceRandom;
 use serde::Serialize;
 use std::time::{Duration, Instant};
 
@@ -85,43 +82,13 @@ pub fn run(
             "victim_rate_per_s": victim_rate(spec, ctx),
         }),
     );
-    let mut samples: Vec<Vec<ConditionSample>> = Vec::new();
-    let mut rng = rand::rngs::SmallRng::seed_from_u64(u64::from(std::process::id()));
-    let mut index = 0;
-    while index < spec.timing.rounds || progress.more_rounds(&result) {
-        let mut order = Condition::ALL.to_vec();
-        order.shuffle(&mut rng);
-        let mut round = Vec::new();
-        for &condition in &order {
-            match run_condition(spec, ctx, index, condition) {
-                Ok(sample) => round.push(sample),
-                Err(e) if interrupt::requested() => {
-                    result.status =
-                        ScenarioStatus::Interrupted(format!("round {index}, {condition}: {e:#}"));
-                    break;
-                }
-                Err(e) => {
-                    result.status =
-                        ScenarioStatus::Failed(format!("round {index}, {condition}: {e:#}"));
-                    break;
-                }
-            }
-            progress.step_done(NAME, &format!("round {} {condition}", index + 1));
-        }
-        if result.status != ScenarioStatus::Complete {
-            break;
-        }
-        result.rounds.push(Round {
-            index,
-            order,
-            conditions: round.iter().map(|s| s.run.clone()).collect(),
-        });
-        samples.push(round);
-        metrics::derive(&mut result, &samples);
-        progress.round_done(&result);
-        index += 1;
-    }
-    metrics::derive(&mut result, &samples);
+    rounds::run(
+        &mut result,
+        spec.timing.rounds,
+        progress,
+        &mut |index, condition| run_condition(spec, ctx, index, condition),
+        &metrics::derive,
+    );
     result
 }
 
@@ -245,11 +212,7 @@ fn run_condition(
         aggressors.push(account("aggressor", &a1.delta(&a0), wall, expected, cg)?);
     }
     let victim_cpu = account("victim", &v1.delta(&v0), wall, None, &victim_cg)?;
-    let ours = victim_cpu.cpu_share + aggressors.iter().map(|a| a.cpu_share).sum::<f64>();
-    let host_other_cpu_share = match (busy0, busy1) {
-        (Ok(b0), Ok(b1)) => Some(((b1 - b0) / wall - ours).max(0.0)),
-        _ => None,
-    };
+    let host_other_cpu_share = host_other_cpu_share(busy0, busy1, wall, &victim_cpu, &aggressors);
     drop((victim, aggressor));
     victim_cg.remove()?;
     if let Some(cg) = aggressor_cg {
@@ -273,43 +236,6 @@ fn run_condition(
         },
         histogram,
         missed: report.missed,
-    })
-}
-
-fn strings(args: &[&str]) -> Vec<String> {
-    args.iter().map(|s| s.to_string()).collect()
-}
-
-fn stat_of(cg: Option<&Cgroup>) -> Result<Option<CpuStat>> {
-    Ok(cg.map(Cgroup::cpu_stat).transpose()?)
-}
-
-/// CPU time of the harness process (all its threads, not its children), seconds.
-fn own_cpu_s() -> Result<f64> {
-    use nix::sys::resource::{UsageWho, getrusage};
-    let u = getrusage(UsageWho::RUSAGE_SELF).context("getrusage(RUSAGE_SELF)")?;
-    let s = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
-    Ok(s(u.user_time()) + s(u.system_time()))
-}
-
-/// The CPU account of one sandbox over a window of `wall_s` seconds.
-fn account(
-    sandbox: &str,
-    d: &CpuStat,
-    wall_s: f64,
-    expected: Option<f64>,
-    cg: &Cgroup,
-) -> Result<CpuAccount> {
-    let usage_us = d
-        .usage_us
-        .with_context(|| format!("no CPU usage in the accounting of {}", cg.path().display()))?;
-    Ok(CpuAccount {
-        sandbox: sandbox.into(),
-        cpu_share: usage_us as f64 / 1e6 / wall_s,
-        cpu_share_expected: expected,
-        nr_periods: d.nr_periods,
-        nr_throttled: d.nr_throttled,
-        throttled_us: d.throttled_us,
     })
 }
 

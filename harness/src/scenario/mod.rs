@@ -3,6 +3,8 @@
 
 pub mod cpu_share;
 mod metrics;
+mod rounds;
+mod support;
 pub mod visibility;
 
 use crate::cgroup::Arena;
