@@ -1,6 +1,7 @@
 //! The command line (clap). Checked here for syntax and ranges only; nothing
 //! below this module imports clap.
 
+use crate::cgroup::{MemoryKnob, MemorySetting};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -109,9 +110,45 @@ pub struct RunArgs {
     /// Margins file for --until-decided (see docs/compare.md).
     #[arg(long, value_name = "FILE", requires = "until_decided")]
     pub margins: Option<PathBuf>,
+    /// Memory limit of each memory-pressure condition's arena, standing for
+    /// "the machine" (e.g. 2GiB, 512MiB); at most MemAvailable − 1 GiB [default: 2GiB].
+    #[arg(long, value_name = "SIZE", value_parser = size, allow_negative_numbers = true)]
+    pub arena_memory: Option<u64>,
+    /// The memory-pressure victim's working set, below --arena-memory [default: 256MiB].
+    #[arg(long, value_name = "SIZE", value_parser = size, allow_negative_numbers = true)]
+    pub working_set: Option<u64>,
+    /// A memory knob of the memory-pressure aggressor in the isolated condition,
+    /// KNOB=SIZE or KNOB=max (repeatable), e.g. memory.max=512MiB or memory.high=256MiB
+    /// [default: memory.max=512MiB].
+    #[arg(long = "aggressor-memory", value_name = "KNOB=SIZE", value_parser = memory_setting)]
+    pub aggressor_memory: Vec<MemorySetting>,
     /// Output directory [default: isobench-results/<UTC timestamp>].
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+/// Parses a size in bytes, e.g. `4096`, `256MiB`, `2G` (1000-based) or `2GiB`; refuses 0 and negatives.
+fn size(s: &str) -> Result<u64, String> {
+    let bytes = parse_size::parse_size(s.trim()).map_err(|e| {
+        format!("{s:?} is not a size ({e}): expected bytes such as 4096, 256MiB or 2GiB")
+    })?;
+    if bytes == 0 {
+        return Err(format!("{s:?} is zero: expected a size above 0 bytes"));
+    }
+    Ok(bytes)
+}
+
+/// Parses `KNOB=SIZE` or `KNOB=max` for a memory knob.
+fn memory_setting(s: &str) -> Result<MemorySetting, String> {
+    let (knob, value) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?} is not KNOB=SIZE (e.g. memory.max=512MiB)"))?;
+    let knob = MemoryKnob::parse(knob.trim())?;
+    let bytes = match value.trim() {
+        "max" => None,
+        v => Some(size(v)?),
+    };
+    Ok(MemorySetting { knob, bytes })
 }
 
 const MAX_SECONDS: f64 = 3600.0;

@@ -62,6 +62,7 @@ fn plan(args: RunArgs) -> Result<RunPlan, Refused> {
             names.join(", ")
         )));
     };
+    let memory = memory_options(&args)?;
     let scenarios = if args.scenarios.is_empty() {
         suite.scenarios.iter().map(|s| s.to_string()).collect()
     } else {
@@ -129,11 +130,54 @@ fn plan(args: RunArgs) -> Result<RunPlan, Refused> {
         scenarios,
         timing,
         aggressor_cpus: args.aggressor_cpus,
+        memory,
         until_decided,
         out_dir,
         command_line: std::env::args_os()
             .map(|a| a.to_string_lossy().into_owned())
             .collect(),
+    })
+}
+
+/// Checks the memory scenarios' sizes: an arena this host can give
+/// (MemAvailable − 1 GiB), a working set below it, and knobs this layout has.
+fn memory_options(args: &RunArgs) -> Result<run::MemoryOptions, Refused> {
+    if let Some(arena) = args.arena_memory {
+        let allowed = run::arena_allowance().map_err(|e| Refused(format!("--arena-memory: {e:#}")))?;
+        if arena > allowed {
+            return Err(Refused(format!(
+                "--arena-memory {} MiB is more than this host can give: at most {} MiB (MemAvailable − 1 GiB) is accepted",
+                arena >> 20,
+                allowed >> 20
+            )));
+        }
+    }
+    let arena = args.arena_memory.unwrap_or(2048 << 20);
+    if let Some(ws) = args.working_set
+        && ws >= arena
+    {
+        return Err(Refused(format!(
+            "--working-set {} MiB is not below the arena's memory limit of {} MiB: expected a working set smaller than --arena-memory",
+            ws >> 20,
+            arena >> 20
+        )));
+    }
+    if !args.aggressor_memory.is_empty() {
+        let layout = CgroupHost::discover()
+            .map_err(|e| Refused(format!("cannot use the host's cgroups: {e}")))?
+            .layout;
+        let limits = isobench::cgroup::Limits {
+            memory: args.aggressor_memory.clone(),
+            ..Default::default()
+        };
+        if let Some(u) = limits.unsupported_on(layout) {
+            return Err(Refused(format!("--aggressor-memory: {u}")));
+        }
+    }
+    Ok(run::MemoryOptions {
+        arena_bytes: args.arena_memory,
+        working_set_bytes: args.working_set,
+        aggressor_limits: (!args.aggressor_memory.is_empty()).then(|| args.aggressor_memory.clone()),
     })
 }
 
@@ -330,6 +374,9 @@ fn calibrate(args: CalibrateArgs) -> Result<ExitCode> {
             warmup: None,
             out: Some(dir.join(side)),
             aggressor_cpus: None,
+            arena_memory: None,
+            working_set: None,
+            aggressor_memory: Vec::new(),
             until_decided: false,
             baseline: None,
             max_rounds: None,

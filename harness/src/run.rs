@@ -3,7 +3,9 @@
 use crate::cgroup::{CgroupError, CgroupHost, Limits};
 use crate::output::{self, OutputDir};
 use crate::sandbox::{self, NamespaceSet};
-use crate::scenario::{self, Progress, RunContext, Timing, cpu_share, visibility};
+use crate::scenario::{
+    self, Progress, RunContext, Timing, cpu_share, memory_pressure, visibility,
+};
 use crate::{interrupt, probe, workload};
 
 use anyhow::{Context, Result, bail};
@@ -24,12 +26,49 @@ pub struct RunPlan {
     pub timing: Timing,
     /// The cpu-share aggressor's quota in CPUs, if not the default 0.5.
     pub aggressor_cpus: Option<f64>,
+    /// Sizes and knobs of the memory scenarios, where not the defaults.
+    pub memory: MemoryOptions,
     /// Keep adding rounds while the gate against a baseline is inconclusive.
     pub until_decided: Option<UntilDecided>,
     /// Where results.json, report.html and summary.md go.
     pub out_dir: PathBuf,
     /// argv as given, recorded in the results.
     pub command_line: Vec<String>,
+}
+
+/// The memory scenarios' settings from the command line; `None` is the default.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryOptions {
+    /// `--arena-memory`, bytes.
+    pub arena_bytes: Option<u64>,
+    /// `--working-set`, bytes.
+    pub working_set_bytes: Option<u64>,
+    /// `--aggressor-memory`, in the order given.
+    pub aggressor_limits: Option<Vec<crate::cgroup::MemorySetting>>,
+}
+
+/// Memory a run must leave to the rest of the host beyond its arena, bytes.
+pub const HOST_RESERVE_BYTES: u64 = 1 << 30;
+
+/// `MemAvailable` from /proc/meminfo, bytes.
+///
+/// # Errors
+/// The file cannot be read or has no such line.
+pub fn mem_available() -> Result<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").context("reading /proc/meminfo")?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("MemAvailable:"))
+        .and_then(|v| v.trim().strip_suffix("kB")?.trim().parse::<u64>().ok())
+        .map(|kb| kb * 1024)
+        .context("/proc/meminfo has no MemAvailable line")
+}
+
+/// The largest memory arena this host can give a run now: MemAvailable − 1 GiB, bytes.
+///
+/// # Errors
+/// As [`mem_available`].
+pub fn arena_allowance() -> Result<u64> {
+    Ok(mem_available()?.saturating_sub(HOST_RESERVE_BYTES))
 }
 
 /// `--until-decided`: rounds are added while a gated metric of the scenario is
@@ -148,6 +187,7 @@ pub fn execute(plan: &RunPlan) -> Result<RunOutcome> {
                 &ctx,
                 &mut progress,
             ),
+            memory_pressure::NAME => memory_pressure_run(plan, &host, &ctx, &mut progress),
             visibility::NAME => {
                 visibility::run(&visibility::VisibilitySpec::default(), &ctx, &mut progress)
             }
@@ -171,6 +211,45 @@ pub fn execute(plan: &RunPlan) -> Result<RunOutcome> {
 }
 
 /// A warning per other live isobench process on this host.
+/// Runs `memory-pressure`, or skips it with the reason where the host cannot
+/// give its arena or its knobs.
+fn memory_pressure_run(
+    plan: &RunPlan,
+    host: &CgroupHost,
+    ctx: &RunContext<'_>,
+    progress: &mut dyn Progress,
+) -> ScenarioResult {
+    let m = &plan.memory;
+    let spec = memory_pressure::MemoryPressureSpec::new(
+        plan.timing,
+        host.layout,
+        m.arena_bytes,
+        m.working_set_bytes,
+        m.aggressor_limits.clone(),
+    );
+    let skip = match arena_allowance() {
+        Ok(allowed) if spec.arena_bytes > allowed => Some(format!(
+            "the arena of {} MiB does not fit: this host can give at most {} MiB now (MemAvailable − 1 GiB);              pass --arena-memory with at most that",
+            spec.arena_bytes >> 20,
+            allowed >> 20
+        )),
+        Ok(_) => None,
+        Err(e) => Some(format!("{e:#}")),
+    };
+    match skip {
+        Some(reason) => {
+            let mut r = ScenarioResult::started(
+                memory_pressure::NAME,
+                "What a victim feels when a neighbour hogs memory, with and without memory limits",
+                serde_json::json!({ "scenario": spec }),
+            );
+            r.status = ScenarioStatus::Skipped(reason);
+            r
+        }
+        None => memory_pressure::run(&spec, ctx, progress),
+    }
+}
+
 fn concurrent_runs(host: &CgroupHost) -> Vec<String> {
     crate::cleanup::other_live_owners(host)
         .into_iter()

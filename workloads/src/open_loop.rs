@@ -23,7 +23,10 @@ pub struct Schedule {
 ///
 /// A unit due inside the window and started before it closes counts as an op
 /// (its latency recorded even if it ends just after the close); units still
-/// waiting when the window closes count as `missed`.
+/// waiting when the window closes count as `missed` and are recorded with the
+/// time they had waited by then, a lower bound of their latency, so that a
+/// victim stalled through the whole window still shows its delay (as wrk2
+/// records requests it could not send in time).
 pub fn run(schedule: Schedule, mut unit: impl FnMut()) -> UnitsReport {
     // Sleeps end close to their deadline rather than up to 50 µs late.
     let _ = nix::sys::prctl::set_timerslack(1);
@@ -38,8 +41,15 @@ pub fn run(schedule: Schedule, mut unit: impl FnMut()) -> UnitsReport {
         let now = Instant::now();
         if now >= window_end {
             // Everything due from here to the end of the window was never started.
-            let left = (window_end - due.max(window_start)).as_secs_f64() * schedule.rate;
-            missed += left.ceil() as u64;
+            let mut waiting = due;
+            while waiting < window_start {
+                waiting += interval;
+            }
+            while waiting < window_end {
+                hist.saturating_record((now - waiting).as_nanos().min(u128::from(u64::MAX)) as u64);
+                missed += 1;
+                waiting += interval;
+            }
             break;
         }
         if due > now {

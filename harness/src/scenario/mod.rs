@@ -2,6 +2,7 @@
 //! conditions (solo, contended, isolated) × rounds in randomized order (DESIGN §1, §3).
 
 pub mod cpu_share;
+pub mod memory_pressure;
 mod metrics;
 mod rounds;
 mod support;
@@ -56,13 +57,15 @@ pub fn suite(name: &str) -> Option<&'static Suite> {
 pub const OTHER_LOAD_LIMIT_CPUS: f64 = 0.1;
 
 /// Every scenario isobench knows.
-pub const KNOWN: [&str; 2] = [visibility::NAME, cpu_share::NAME];
+pub const KNOWN: [&str; 3] = [visibility::NAME, cpu_share::NAME, memory_pressure::NAME];
 
 /// Steps scenario `name` reports to [`Progress::step_done`] with `timing`
 /// (conditions × rounds, or checks), for the progress bar; 0 for an unknown name.
 pub fn steps(name: &str, timing: &Timing) -> usize {
     match name {
-        cpu_share::NAME => timing.rounds * isobench_reports::schema::Condition::ALL.len(),
+        cpu_share::NAME | memory_pressure::NAME => {
+            timing.rounds * isobench_reports::schema::Condition::ALL.len()
+        }
         visibility::NAME => visibility::CHECKS.len(),
         _ => 0,
     }

@@ -1,0 +1,643 @@
+//! Scenario `memory-pressure`: does a memory limit on a memory-hungry
+//! neighbour protect the victim beside it? (DESIGN §2 "Memory pressure")
+//!
+//! Contention must be real on a host with plenty of RAM, and the host must
+//! never be at risk, so every condition runs in an arena of its own with a
+//! memory limit (`memory.max`, v1 `memory.limit_in_bytes`; default 2 GiB) that
+//! stands for "the machine" (DESIGN §5).
+//! - solo: the victim alone in the arena;
+//! - contended: victim and aggressor in the arena, no limits of their own;
+//! - isolated: each in its sandbox (all namespaces), the aggressor with
+//!   `memory.max` 512 MiB and, where the layout has it, the victim with
+//!   `memory.low` = its working set.
+//!
+//! Victim `mem-units` reads random cache lines of a 256 MiB file-backed working
+//! set; aggressor `mem-hog` grows anonymous memory to the arena size less half
+//! the working set, so in contention the victim keeps only part of its working
+//! set and pays major faults. On a host without swap, anonymous memory over a
+//! limit can only be OOM-killed: in the isolated condition the aggressor is,
+//! in its own sandbox (expected). Every OOM kill is attributed (case C05), and
+//! an unconfined 32 MiB canary runs beside each condition: its death is a breach.
+
+use super::metrics::{self, ConditionSample};
+use super::support::{account, host_other_cpu_share, own_cpu_s, stat_of, strings};
+use super::{Progress, RunContext, Timing, rounds};
+use crate::cgroup::{Cgroup, Layout, Limits, MemoryKnob, MemorySetting};
+use crate::interrupt;
+use crate::measure::kmsg::{KernelLog, LoggedOomKill};
+use crate::measure::perf::SandboxCounters;
+use crate::measure::sampler::{self, Sampler};
+use crate::measure::window::{self, Snapshot};
+use crate::probe::host_load;
+use crate::sandbox::{self, NamespaceSet, Process};
+use crate::workload;
+use anyhow::{Context, Result, bail};
+use isobench_reports::schema::{
+    Condition, ConditionRun, MemoryAccount, MemoryRun, Metric, OomKill, PerfCount,
+    ScenarioResult,
+};
+use isobench_workloads::memory::Kind;
+use isobench_workloads::report::{WorkloadReport, add_pairs, new_histogram};
+use nix::sys::wait::WaitStatus;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// The scenario's name in suites, results and on the command line.
+pub const NAME: &str = "memory-pressure";
+
+/// Bytes in a MiB.
+pub const MIB: u64 = 1 << 20;
+
+/// Size of the unconfined canary, bytes (case C05).
+pub const CANARY_BYTES: u64 = 32 * MIB;
+
+/// A victim unit later than this after its intended start counts as late, ns
+/// (ten times a ~100 µs unit, as in `cpu-share`).
+const LATE_NS: u64 = 1_000_000;
+
+/// The longest the harness waits for the aggressor to grow before starting the victim.
+const FILL_DEADLINE: Duration = Duration::from_secs(20);
+
+/// The scenario's parameters, recorded in the results as its spec.
+#[derive(Debug, Clone, Serialize)]
+pub struct MemoryPressureSpec {
+    /// Rounds and durations.
+    pub timing: Timing,
+    /// Memory limit of each condition's arena ("the machine"), bytes.
+    pub arena_bytes: u64,
+    /// The victim's working set, bytes.
+    pub working_set_bytes: u64,
+    /// Kind of the victim's working set (`file`: a mapped file on disk).
+    pub working_set_kind: Kind,
+    /// Directory of the working-set file: a disk, not tmpfs.
+    pub working_dir: PathBuf,
+    /// Victim units per second.
+    pub victim_rate: f64,
+    /// Cache lines each victim unit reads.
+    pub victim_lines: usize,
+    /// Anonymous memory the aggressor grows to, bytes.
+    pub aggressor_bytes: u64,
+    /// The aggressor's memory knobs in the isolated condition.
+    pub aggressor_limits: Vec<MemorySetting>,
+    /// The victim's memory knobs in the isolated condition (protection where the layout has it).
+    pub victim_limits: Vec<MemorySetting>,
+    /// Knobs the layout lacks, left out with the reason.
+    pub skipped_knobs: Vec<String>,
+    /// Namespaces of both sandboxes in the isolated condition.
+    pub namespaces: NamespaceSet,
+    /// Interval of the memory/PSI timeline, ms.
+    pub sample_interval_ms: u64,
+}
+
+impl MemoryPressureSpec {
+    /// The default spec for `layout`: arena `arena_bytes` (default 2 GiB), working set
+    /// `working_set_bytes` (default 256 MiB), aggressor knobs `aggressor_limits`
+    /// (default `memory.max` = 512 MiB). The victim's `memory.low` is skipped, with
+    /// the reason, where the layout has no such knob.
+    pub fn new(
+        timing: Timing,
+        layout: Layout,
+        arena_bytes: Option<u64>,
+        working_set_bytes: Option<u64>,
+        aggressor_limits: Option<Vec<MemorySetting>>,
+    ) -> MemoryPressureSpec {
+        let arena_bytes = arena_bytes.unwrap_or(2048 * MIB);
+        let working_set_bytes = working_set_bytes.unwrap_or(256 * MIB);
+        let low = MemorySetting {
+            knob: MemoryKnob::Low,
+            bytes: Some(working_set_bytes),
+        };
+        let (victim_limits, skipped_knobs) = if low.knob.supported_on(layout) {
+            (vec![low], vec![])
+        } else {
+            (
+                vec![],
+                vec![format!(
+                    "victim memory.low: not supported on {layout}; the isolated victim runs without protection"
+                )],
+            )
+        };
+        MemoryPressureSpec {
+            timing,
+            arena_bytes,
+            working_set_bytes,
+            working_set_kind: Kind::File,
+            working_dir: working_dir(),
+            victim_rate: 1000.0,
+            victim_lines: 64,
+            aggressor_bytes: arena_bytes.saturating_sub(working_set_bytes / 2),
+            aggressor_limits: aggressor_limits.unwrap_or(vec![MemorySetting {
+                knob: MemoryKnob::Max,
+                bytes: Some(512 * MIB),
+            }]),
+            victim_limits,
+            skipped_knobs,
+            namespaces: NamespaceSet::ALL,
+            sample_interval_ms: sampler::INTERVAL.as_millis() as u64,
+        }
+    }
+}
+
+/// A directory on a disk for the working-set file: `$TMPDIR` or /tmp unless
+/// it is tmpfs (whose pages are shmem, which a host without swap cannot reclaim), else /var/tmp.
+fn working_dir() -> PathBuf {
+    let tmp = std::env::temp_dir();
+    let on_tmpfs = nix::sys::statfs::statfs(&tmp)
+        .map(|s| s.filesystem_type() == nix::sys::statfs::TMPFS_MAGIC)
+        .unwrap_or(true);
+    if on_tmpfs { PathBuf::from("/var/tmp") } else { tmp }
+}
+
+/// Runs every round of the scenario. Failures and interruptions end it early
+/// with the rounds recorded so far and the reason in its status.
+pub fn run(
+    spec: &MemoryPressureSpec,
+    ctx: &RunContext<'_>,
+    progress: &mut dyn Progress,
+) -> ScenarioResult {
+    let mut result = ScenarioResult::started(
+        NAME,
+        "What a victim feels when a neighbour hogs memory, with and without memory limits",
+        serde_json::json!({ "scenario": spec }),
+    );
+    rounds::run(
+        &mut result,
+        spec.timing.rounds,
+        progress,
+        &mut |index, condition| run_condition(spec, ctx, index, condition),
+        &derive,
+    );
+    result.warnings.extend(spec.skipped_knobs.iter().cloned());
+    result
+}
+
+/// Everything started for one condition; dropping it kills and removes it all.
+struct Sandboxes {
+    victim_cg: Cgroup,
+    aggressor_cg: Option<Cgroup>,
+    aggressor: Option<Process>,
+    canary: Process,
+}
+
+/// One condition: arena, canary, aggressor grown, victim run, figures collected.
+fn run_condition(
+    spec: &MemoryPressureSpec,
+    ctx: &RunContext<'_>,
+    round: usize,
+    condition: Condition,
+) -> Result<ConditionSample> {
+    let t = spec.timing;
+    let isolated = condition == Condition::Isolated;
+    let ns = if isolated {
+        spec.namespaces
+    } else {
+        NamespaceSet::default()
+    };
+    let arena = ctx
+        .arena
+        .nested(
+            &format!("r{round}-{condition}"),
+            &Limits {
+                memory: vec![MemorySetting {
+                    knob: MemoryKnob::Max,
+                    bytes: Some(spec.arena_bytes),
+                }],
+                ..Limits::default()
+            },
+        )
+        .context("creating the condition's memory arena")?;
+    let limits = |l: &[MemorySetting]| Limits {
+        memory: if isolated { l.to_vec() } else { vec![] },
+        ..Limits::default()
+    };
+    let victim_limits = limits(&spec.victim_limits);
+    let aggressor_limits = limits(&spec.aggressor_limits);
+    let mut kmsg = KernelLog::open();
+    let mut s = Sandboxes {
+        victim_cg: arena
+            .sandbox("victim", &victim_limits)
+            .context("creating the victim's cgroup")?,
+        aggressor_cg: None,
+        aggressor: None,
+        canary: sandbox::spawn(
+            &ctx.workload_bin,
+            &strings(&[
+                "mem-hog",
+                "--bytes",
+                &CANARY_BYTES.to_string(),
+                "--duration",
+                "3600",
+            ]),
+            NamespaceSet::default(),
+            None,
+        )
+        .context("starting the canary")?,
+    };
+    let mut aggressor_perf = None;
+    if condition != Condition::Solo {
+        let cg = arena
+            .sandbox("aggressor", &aggressor_limits)
+            .context("creating the aggressor's cgroup")?;
+        let budget = FILL_DEADLINE.as_secs_f64() + 60.0 + t.warmup_s + t.duration_s;
+        let args = strings(&[
+            "mem-hog",
+            "--bytes",
+            &spec.aggressor_bytes.to_string(),
+            "--kind",
+            "anon",
+            "--duration",
+            &budget.to_string(),
+        ]);
+        let mut perf = None;
+        let process = sandbox::spawn_with(&ctx.workload_bin, &args, ns, Some(&cg), &mut |pid| {
+            perf = Some(SandboxCounters::open(pid))
+        })
+        .context("starting the aggressor")?;
+        aggressor_perf = perf;
+        s.aggressor_cg = Some(cg);
+        s.aggressor = Some(process);
+        wait_for_fill(&mut s, spec)?;
+    }
+    let victim_args = strings(&[
+        "mem-units",
+        "--working-set",
+        &spec.working_set_bytes.to_string(),
+        "--kind",
+        "file",
+        "--dir",
+        &spec.working_dir.display().to_string(),
+        "--lines",
+        &spec.victim_lines.to_string(),
+        "--rate",
+        &spec.victim_rate.to_string(),
+        "--warmup",
+        &t.warmup_s.to_string(),
+        "--duration",
+        &t.duration_s.to_string(),
+    ]);
+    let cgs: Vec<&Cgroup> = std::iter::once(&s.victim_cg)
+        .chain(s.aggressor_cg.as_ref())
+        .collect();
+    let before: Vec<Snapshot> = cgs.iter().map(|cg| Snapshot::of(cg)).collect();
+    let system0 = Snapshot::system();
+    let (wall0, busy0, cpu_v0, cpu_a0, harness0) = (
+        Instant::now(),
+        host_load::busy_cpu_s(),
+        s.victim_cg.cpu_stat()?,
+        stat_of(s.aggressor_cg.as_ref())?,
+        own_cpu_s()?,
+    );
+    let interval = Duration::from_millis(spec.sample_interval_ms);
+    let sampler = Sampler::start(&cgs, interval);
+    let mut victim_perf = None;
+    let mut victim = sandbox::spawn_with(
+        &ctx.workload_bin,
+        &victim_args,
+        ns,
+        Some(&s.victim_cg),
+        &mut |pid| victim_perf = Some(SandboxCounters::open(pid)),
+    )
+    .context("starting the victim")?;
+    let deadline = Duration::from_secs_f64(60.0 + t.warmup_s + t.duration_s);
+    let status = match victim.wait_for(deadline) {
+        Ok(status) => Some(status),
+        Err(sandbox::WaitError::Timeout { .. }) => None,
+        Err(e) => return Err(e).context("waiting for the victim"),
+    };
+    let wall = wall0.elapsed().as_secs_f64();
+    let (timeline, sampler_cpu_share) = sampler.finish();
+    let after: Vec<Snapshot> = cgs.iter().map(|cg| Snapshot::of(cg)).collect();
+    let system1 = Snapshot::system();
+    let (busy1, cpu_v1, cpu_a1) = (
+        host_load::busy_cpu_s(),
+        s.victim_cg.cpu_stat()?,
+        stat_of(s.aggressor_cg.as_ref())?,
+    );
+    let harness_cpu_share = (own_cpu_s()? - harness0) / wall;
+    if let Some(a) = s.aggressor.as_mut() {
+        a.stop(Duration::from_secs(2));
+    }
+    let canary_survived = !s.canary.try_reap().unwrap_or(true);
+    s.canary.stop(Duration::from_secs(1));
+    let perf = |p: Option<SandboxCounters>| p.map(|mut c| c.read()).unwrap_or_default();
+    let mut accounts = vec![window::account(
+        "victim",
+        &s.victim_cg,
+        &victim_limits,
+        &before[0],
+        &after[0],
+        perf(victim_perf),
+    )];
+    if let (Some(cg), Some(b), Some(a)) = (s.aggressor_cg.as_ref(), before.get(1), after.get(1)) {
+        accounts.push(window::account(
+            "aggressor",
+            cg,
+            &aggressor_limits,
+            b,
+            a,
+            perf(aggressor_perf),
+        ));
+    }
+    let logged = match kmsg.as_mut() {
+        Ok(log) => Ok(log.oom_kills()),
+        Err(why) => Err(why.clone()),
+    };
+    let oom_kills = attribute(&logged, &cgs, &accounts);
+    let victim_killed = accounts[0].events.oom_kill.unwrap_or(0) > 0;
+    let victim_fate = match status {
+        Some(WaitStatus::Exited(_, 0)) => "completed".to_string(),
+        Some(_) if victim_killed => "oom-killed".to_string(),
+        Some(other) => format!("ended with {other:?}"),
+        None => format!("did not finish within {} s; killed", deadline.as_secs()),
+    };
+    let report = if victim_fate == "completed" {
+        let out = victim.output().context("reading the victim's report")?;
+        match workload::parse_report("mem-units", &out)? {
+            WorkloadReport::MemUnits(r) => Some(r),
+            other => bail!("the victim reported {other:?} instead of mem-units"),
+        }
+    } else {
+        None
+    };
+    let victim_cpu = account("victim", &cpu_v1.delta(&cpu_v0), wall, None, &s.victim_cg)?;
+    let mut aggressors = Vec::new();
+    if let (Some(cg), Some(a0), Some(a1)) = (s.aggressor_cg.as_ref(), cpu_a0, cpu_a1) {
+        aggressors.push(account("aggressor", &a1.delta(&a0), wall, None, cg)?);
+    }
+    let host_other = host_other_cpu_share(busy0, busy1, wall, &victim_cpu, &aggressors);
+    drop(victim);
+    drop(s);
+    arena.remove().context("removing the condition's arena")?;
+    let mut histogram = new_histogram();
+    if let Some(r) = &report {
+        add_pairs(&mut histogram, &r.latency_ns)?;
+    }
+    Ok(ConditionSample {
+        run: ConditionRun {
+            condition,
+            victim: report
+                .as_ref()
+                .map(|r| metrics::victim_run(r, &histogram, LATE_NS)),
+            aggressors,
+            victim_cpu,
+            harness_cpu_share,
+            host_other_cpu_share: host_other,
+            memory: Some(MemoryRun {
+                victim_fate,
+                sandboxes: accounts,
+                system_psi: window::psi_figures(&system0, &system1),
+                oom_kills,
+                canary_survived,
+                timeline,
+                sample_interval_s: interval.as_secs_f64(),
+                sampler_cpu_share,
+            }),
+        },
+        histogram,
+        missed: report.map_or(0, |r| r.missed),
+    })
+}
+
+/// Waits until the aggressor has grown to its size (or to its limit), or has
+/// ended (OOM-killed in its own sandbox), at most [`FILL_DEADLINE`].
+fn wait_for_fill(s: &mut Sandboxes, spec: &MemoryPressureSpec) -> Result<()> {
+    let (Some(cg), Some(process)) = (s.aggressor_cg.as_ref(), s.aggressor.as_mut()) else {
+        return Ok(());
+    };
+    let target = (spec.aggressor_bytes as f64 * 0.9) as u64;
+    let start = Instant::now();
+    while start.elapsed() < FILL_DEADLINE {
+        if interrupt::requested() {
+            bail!("interrupted");
+        }
+        if process.try_reap()? {
+            return Ok(());
+        }
+        if cg.memory()?.0.current_bytes >= target {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok(())
+}
+
+/// Attributes every OOM kill (case C05): the kernel log's `task_memcg` names
+/// the cgroup; a kill counted in a sandbox's `memory.events` that the log did
+/// not show (log unreadable) is added from there.
+fn attribute(
+    logged: &Result<Vec<LoggedOomKill>, String>,
+    cgs: &[&Cgroup],
+    accounts: &[MemoryAccount],
+) -> Vec<OomKill> {
+    let sandbox_of = |memcg: &str| {
+        cgs.iter()
+            .zip(accounts)
+            .find(|(cg, _)| cg.memory_path().is_some_and(|p| memcg.ends_with(&p)))
+            .map(|(_, a)| a.sandbox.clone())
+    };
+    let mut kills: Vec<OomKill> = logged
+        .as_ref()
+        .map(|l| l.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .map(|k| {
+            let to = sandbox_of(&k.task_memcg).unwrap_or_else(|| "outside".into());
+            OomKill {
+                breach: to != "aggressor",
+                attributed_to: to,
+                process: Some(format!("{} ({})", k.pid, k.task)),
+                cgroup: k.task_memcg.clone(),
+                source: "kmsg".into(),
+            }
+        })
+        .collect();
+    for a in accounts {
+        let seen = kills.iter().filter(|k| k.attributed_to == a.sandbox).count() as u64;
+        for _ in seen..a.events.oom_kill.unwrap_or(0) {
+            kills.push(OomKill {
+                attributed_to: a.sandbox.clone(),
+                breach: a.sandbox != "aggressor",
+                process: None,
+                cgroup: a.sandbox.clone(),
+                source: match logged {
+                    Ok(_) => "memory.events".into(),
+                    Err(why) => format!("memory.events ({why})"),
+                },
+            });
+        }
+    }
+    kills
+}
+
+/// A sandbox's memory account in a sample.
+fn sandbox<'a>(s: &'a ConditionSample, name: &str) -> Option<&'a MemoryAccount> {
+    s.run
+        .memory
+        .as_ref()?
+        .sandboxes
+        .iter()
+        .find(|a| a.sandbox == name)
+}
+
+/// The memory PSI figure of a sandbox: (some, full), or the reason.
+fn psi_memory(s: &ConditionSample, name: &str) -> Result<(f64, Option<f64>), String> {
+    let f = sandbox(s, name)
+        .and_then(|a| a.psi.iter().find(|p| p.resource == "memory"))
+        .ok_or_else(|| format!("no {name} in this condition"))?;
+    match (f.some, &f.unavailable) {
+        (Some(some), _) => Ok((some, f.full)),
+        (None, why) => Err(why.clone().unwrap_or_else(|| "unavailable".into())),
+    }
+}
+
+/// The first reason a PSI figure of `name` was unavailable, for the metric.
+fn psi_reason(rounds: &[Vec<ConditionSample>], name: &str) -> String {
+    rounds
+        .iter()
+        .flatten()
+        .find_map(|s| psi_memory(s, name).err())
+        .unwrap_or_else(|| format!("no {name} ran"))
+}
+
+/// The memory metrics, then the victim's, host's and harness's (DESIGN §2).
+fn derive(result: &mut ScenarioResult, rounds: &[Vec<ConditionSample>]) {
+    let per = |c, f: &dyn Fn(&ConditionSample) -> Option<f64>| metrics::per_round(rounds, c, f);
+    let with_aggressor = [Condition::Contended, Condition::Isolated];
+    let mut m: Vec<Metric> = Vec::new();
+    for c in Condition::ALL {
+        let reason = psi_reason(rounds, "victim");
+        m.push(metrics::metric(
+            "victim.psi_memory_some",
+            Some(c),
+            "share",
+            per(c, &|s| psi_memory(s, "victim").ok().map(|p| p.0)),
+            &reason,
+        ));
+        m.push(metrics::metric(
+            "victim.psi_memory_full",
+            Some(c),
+            "share",
+            per(c, &|s| psi_memory(s, "victim").ok()?.1),
+            &reason,
+        ));
+        m.push(metrics::metric(
+            "victim.major_faults",
+            Some(c),
+            "count",
+            per(c, &|s| Some(sandbox(s, "victim")?.pgmajfault? as f64)),
+            "memory.stat has no pgmajfault",
+        ));
+        m.push(metrics::metric(
+            "victim.oom_kills",
+            Some(c),
+            "count",
+            per(c, &|s| Some(kills(s, "victim"))),
+            "no memory figures",
+        ));
+        m.push(metrics::metric(
+            "outside.oom_kills",
+            Some(c),
+            "count",
+            per(c, &|s| Some(kills(s, "outside"))),
+            "no memory figures",
+        ));
+    }
+    for c in with_aggressor {
+        m.push(metrics::metric(
+            "aggressor.psi_memory_full",
+            Some(c),
+            "share",
+            per(c, &|s| psi_memory(s, "aggressor").ok()?.1),
+            &psi_reason(rounds, "aggressor"),
+        ));
+        m.push(metrics::metric(
+            "aggressor.oom_kills",
+            Some(c),
+            "count",
+            per(c, &|s| Some(kills(s, "aggressor"))),
+            "no memory figures",
+        ));
+        m.push(metrics::metric(
+            "aggressor.memory_peak_bytes",
+            Some(c),
+            "bytes",
+            per(c, &|s| Some(sandbox(s, "aggressor")?.peak_bytes? as f64)),
+            "the kernel has no peak counter (memory.peak needs Linux 5.19)",
+        ));
+    }
+    m.push(metrics::metric(
+        "harness.sampler_cpu_share",
+        None,
+        "CPUs",
+        rounds
+            .iter()
+            .map(|r| {
+                let shares: Vec<f64> = r
+                    .iter()
+                    .filter_map(|s| Some(s.run.memory.as_ref()?.sampler_cpu_share))
+                    .collect();
+                (!shares.is_empty()).then(|| shares.iter().sum::<f64>() / shares.len() as f64)
+            })
+            .collect(),
+        "no round completed",
+    ));
+    metrics::derive_with(result, rounds, m);
+    result.warnings.extend(breaches(rounds));
+}
+
+/// OOM kills attributed to `to` in a sample.
+fn kills(s: &ConditionSample, to: &str) -> f64 {
+    s.run.memory.as_ref().map_or(0, |m| {
+        m.oom_kills.iter().filter(|k| k.attributed_to == to).count()
+    }) as f64
+}
+
+/// Warnings for victims killed and for isolation breaches, naming rounds and conditions.
+fn breaches(rounds: &[Vec<ConditionSample>]) -> Vec<String> {
+    let mut out = Vec::new();
+    for c in Condition::ALL {
+        let killed = rounds
+            .iter()
+            .flatten()
+            .filter(|s| s.run.condition == c)
+            .filter(|s| s.run.memory.as_ref().is_some_and(|m| m.victim_fate == "oom-killed"))
+            .count();
+        if killed > 0 {
+            out.push(format!(
+                "victim OOM-killed in {killed} of {} {c} rounds",
+                rounds.len()
+            ));
+        }
+    }
+    for (i, r) in rounds.iter().enumerate() {
+        for s in r {
+            let Some(m) = &s.run.memory else { continue };
+            for k in m.oom_kills.iter().filter(|k| k.breach) {
+                out.push(format!(
+                    "isolation breach: round {i} {}: OOM kill {} in {} (attributed to {}, from {})",
+                    s.run.condition,
+                    k.process.as_deref().unwrap_or("of an unnamed process"),
+                    k.cgroup,
+                    k.attributed_to,
+                    k.source
+                ));
+            }
+            if !m.canary_survived {
+                out.push(format!(
+                    "isolation breach: round {i} {}: the unconfined canary outside the arena died",
+                    s.run.condition
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Perf counts of a sandbox by event name (for tests and reports).
+pub fn perf_count(a: &MemoryAccount, event: &str) -> Option<u64> {
+    a.perf
+        .iter()
+        .find(|p: &&PerfCount| p.event == event)
+        .and_then(|p| p.value)
+}
