@@ -130,6 +130,15 @@ fn plan(args: RunArgs) -> Result<RunPlan, Refused> {
         scenarios,
         timing,
         aggressor_cpus: args.aggressor_cpus,
+        fewer_rounds: if args.rounds.is_some() {
+            Vec::new()
+        } else {
+            suite
+                .fewer_rounds
+                .iter()
+                .map(|&(name, rounds)| (name.to_string(), rounds.min(timing.rounds)))
+                .collect()
+        },
         memory,
         until_decided,
         out_dir,
@@ -143,7 +152,8 @@ fn plan(args: RunArgs) -> Result<RunPlan, Refused> {
 /// (MemAvailable − 1 GiB), a working set below it, and knobs this layout has.
 fn memory_options(args: &RunArgs) -> Result<run::MemoryOptions, Refused> {
     if let Some(arena) = args.arena_memory {
-        let allowed = run::arena_allowance().map_err(|e| Refused(format!("--arena-memory: {e:#}")))?;
+        let allowed =
+            run::arena_allowance().map_err(|e| Refused(format!("--arena-memory: {e:#}")))?;
         if arena > allowed {
             return Err(Refused(format!(
                 "--arena-memory {} MiB is more than this host can give: at most {} MiB (MemAvailable − 1 GiB) is accepted",
@@ -177,7 +187,8 @@ fn memory_options(args: &RunArgs) -> Result<run::MemoryOptions, Refused> {
     Ok(run::MemoryOptions {
         arena_bytes: args.arena_memory,
         working_set_bytes: args.working_set,
-        aggressor_limits: (!args.aggressor_memory.is_empty()).then(|| args.aggressor_memory.clone()),
+        aggressor_limits: (!args.aggressor_memory.is_empty())
+            .then(|| args.aggressor_memory.clone()),
     })
 }
 

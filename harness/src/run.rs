@@ -3,9 +3,7 @@
 use crate::cgroup::{CgroupError, CgroupHost, Limits};
 use crate::output::{self, OutputDir};
 use crate::sandbox::{self, NamespaceSet};
-use crate::scenario::{
-    self, Progress, RunContext, Timing, cpu_share, memory_pressure, visibility,
-};
+use crate::scenario::{self, Progress, RunContext, Timing, cpu_share, memory_pressure, visibility};
 use crate::{interrupt, probe, workload};
 
 use anyhow::{Context, Result, bail};
@@ -22,8 +20,10 @@ use std::time::{Duration, SystemTime};
 pub struct RunPlan {
     /// Scenario names, in order, each one of [`crate::scenario::KNOWN`].
     pub scenarios: Vec<String>,
-    /// Rounds and durations for every scenario.
+    /// Rounds and durations for every scenario...
     pub timing: Timing,
+    /// ...but these scenarios, which run fewer rounds (see [`scenario::Suite::fewer_rounds`]).
+    pub fewer_rounds: Vec<(String, usize)>,
     /// The cpu-share aggressor's quota in CPUs, if not the default 0.5.
     pub aggressor_cpus: Option<f64>,
     /// Sizes and knobs of the memory scenarios, where not the defaults.
@@ -34,6 +34,21 @@ pub struct RunPlan {
     pub out_dir: PathBuf,
     /// argv as given, recorded in the results.
     pub command_line: Vec<String>,
+}
+
+impl RunPlan {
+    /// The rounds and durations of scenario `name`.
+    pub fn timing_of(&self, name: &str) -> Timing {
+        let rounds = self
+            .fewer_rounds
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(self.timing.rounds, |&(_, r)| r);
+        Timing {
+            rounds,
+            ..self.timing
+        }
+    }
 }
 
 /// The memory scenarios' settings from the command line; `None` is the default.
@@ -171,7 +186,7 @@ pub fn execute(plan: &RunPlan) -> Result<RunOutcome> {
     let steps: usize = plan
         .scenarios
         .iter()
-        .map(|s| scenario::steps(s, &plan.timing))
+        .map(|s| scenario::steps(s, &plan.timing_of(s)))
         .sum();
     let mut progress = Saver {
         out: &out,
@@ -221,7 +236,7 @@ fn memory_pressure_run(
 ) -> ScenarioResult {
     let m = &plan.memory;
     let spec = memory_pressure::MemoryPressureSpec::new(
-        plan.timing,
+        plan.timing_of(memory_pressure::NAME),
         host.layout,
         m.arena_bytes,
         m.working_set_bytes,

@@ -54,7 +54,11 @@ mod tests {
             report.ops
         );
         let recorded: u64 = report.latency_ns.iter().map(|&(_, c)| c).sum();
-        assert_eq!(recorded, report.ops + report.missed, "missed units are recorded too");
+        assert_eq!(
+            recorded,
+            report.ops + report.missed,
+            "missed units are recorded too"
+        );
         let max = report.latency_ns.iter().map(|&(v, _)| v).max().unwrap();
         assert!(
             max > 50_000_000,

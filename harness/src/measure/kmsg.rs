@@ -110,7 +110,10 @@ mod tests {
 
     #[test]
     fn other_lines_are_not_kills() {
-        assert_eq!(parse_oom_kill("Memory cgroup out of memory: Killed process 1 (x)"), None);
+        assert_eq!(
+            parse_oom_kill("Memory cgroup out of memory: Killed process 1 (x)"),
+            None
+        );
         assert_eq!(parse_oom_kill("oom-kill:constraint=CONSTRAINT_NONE"), None);
     }
 }

@@ -105,7 +105,10 @@ mod tests {
     fn c08_counters_of_a_child_are_counts_or_reasons_never_silent_zeros() {
         // A child that sleeps, so the counters are open before it does its work.
         let mut child = std::process::Command::new("sh")
-            .args(["-c", "sleep 0.2; i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done"])
+            .args([
+                "-c",
+                "sleep 0.2; i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done",
+            ])
             .spawn()
             .unwrap();
         let mut counters = SandboxCounters::open(child.id() as i32);

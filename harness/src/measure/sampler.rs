@@ -28,10 +28,17 @@ struct Target {
 impl Target {
     fn open(cg: &Cgroup) -> Target {
         let v2 = cg.layout() == Layout::V2;
-        let file = |name: &str| cg.memory_dir().and_then(|d| KeptOpen::open(&d.join(name)).ok());
+        let file = |name: &str| {
+            cg.memory_dir()
+                .and_then(|d| KeptOpen::open(&d.join(name)).ok())
+        };
         Target {
             v2,
-            current: file(if v2 { "memory.current" } else { "memory.usage_in_bytes" }),
+            current: file(if v2 {
+                "memory.current"
+            } else {
+                "memory.usage_in_bytes"
+            }),
             stat: file("memory.stat"),
             psi: cg
                 .psi_dir()

@@ -133,12 +133,7 @@ pub fn account(
         limits: limits
             .memory
             .iter()
-            .map(|s| {
-                (
-                    s.knob.file(cg.layout()).to_string(),
-                    s.value(cg.layout()),
-                )
-            })
+            .map(|s| (s.knob.file(cg.layout()).to_string(), s.value(cg.layout())))
             .collect(),
         peak_bytes,
         end: after.breakdown(),

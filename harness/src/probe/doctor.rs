@@ -145,7 +145,10 @@ pub fn psi_status(path: &Path) -> (CheckStatus, String) {
 fn memory_checks(host: Result<&CgroupHost, &cgroup::CgroupError>) -> Vec<Check> {
     let controller = match host {
         Ok(h) if h.layout == Layout::V2 => {
-            let own = h.hierarchies.first().map(|x| x.own_dir.join("cgroup.controllers"));
+            let own = h
+                .hierarchies
+                .first()
+                .map(|x| x.own_dir.join("cgroup.controllers"));
             match own.map(|p| (cgroup::files::read(&p), p)) {
                 Some((Ok(c), _)) if c.split_whitespace().any(|w| w == "memory") => check(
                     "memory limits",
@@ -155,7 +158,10 @@ fn memory_checks(host: Result<&CgroupHost, &cgroup::CgroupError>) -> Vec<Check> 
                 Some((_, p)) => check(
                     "memory limits",
                     CheckStatus::Unavailable,
-                    format!("memory is not in {}: the memory scenarios cannot run", p.display()),
+                    format!(
+                        "memory is not in {}: the memory scenarios cannot run",
+                        p.display()
+                    ),
                 ),
                 None => check("memory limits", CheckStatus::Unavailable, "no cgroup2 tree"),
             }
@@ -179,8 +185,16 @@ fn memory_checks(host: Result<&CgroupHost, &cgroup::CgroupError>) -> Vec<Check> 
             CheckStatus::Ok,
             "none: only page cache can be reclaimed, anonymous memory over a limit is OOM-killed",
         ),
-        Ok(n) => check("swap", CheckStatus::Ok, format!("{n} swap area(s) in /proc/swaps")),
-        Err(e) => check("swap", CheckStatus::Unavailable, format!("reading /proc/swaps: {e}")),
+        Ok(n) => check(
+            "swap",
+            CheckStatus::Ok,
+            format!("{n} swap area(s) in /proc/swaps"),
+        ),
+        Err(e) => check(
+            "swap",
+            CheckStatus::Unavailable,
+            format!("reading /proc/swaps: {e}"),
+        ),
     };
     vec![controller, swap]
 }
@@ -199,7 +213,11 @@ fn perf_checks() -> Vec<Check> {
     .into_iter()
     .map(|(name, r)| match r {
         Ok(()) => check(name, CheckStatus::Ok, "perf_event_open succeeded"),
-        Err(e) => check(name, CheckStatus::Unavailable, crate::measure::perf::explain(&e)),
+        Err(e) => check(
+            name,
+            CheckStatus::Unavailable,
+            crate::measure::perf::explain(&e),
+        ),
     })
     .collect()
 }

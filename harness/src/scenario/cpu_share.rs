@@ -12,6 +12,7 @@
 //! CPU share = Δusage / Δwall over the measured window (DESIGN §2).
 
 use super::metrics::{self, ConditionSample};
+use super::support::{account, host_other_cpu_share, own_cpu_s, stat_of, strings};
 use super::{Progress, RunContext, Timing, rounds};
 use crate::cgroup::{CpuMax, Limits};
 use crate::interrupt;
@@ -20,7 +21,6 @@ use crate::sandbox::{self, NamespaceSet, Process};
 use crate::workload;
 use anyhow::{Context, Result, bail};
 use isobench_reports::schema::{Condition, ConditionRun, ScenarioResult};
-use super::support::{account, host_other_cpu_share, own_cpu_s, stat_of, strings};
 use isobench_workloads::report::{WorkloadReport, add_pairs, new_histogram};
 use nix::sys::wait::WaitStatus;
 use serde::Serialize;

@@ -33,8 +33,7 @@ use crate::sandbox::{self, NamespaceSet, Process};
 use crate::workload;
 use anyhow::{Context, Result, bail};
 use isobench_reports::schema::{
-    Condition, ConditionRun, MemoryAccount, MemoryRun, Metric, OomKill, PerfCount,
-    ScenarioResult,
+    Condition, ConditionRun, MemoryAccount, MemoryRun, Metric, OomKill, PerfCount, ScenarioResult,
 };
 use isobench_workloads::memory::Kind;
 use isobench_workloads::report::{WorkloadReport, add_pairs, new_histogram};
@@ -146,7 +145,11 @@ fn working_dir() -> PathBuf {
     let on_tmpfs = nix::sys::statfs::statfs(&tmp)
         .map(|s| s.filesystem_type() == nix::sys::statfs::TMPFS_MAGIC)
         .unwrap_or(true);
-    if on_tmpfs { PathBuf::from("/var/tmp") } else { tmp }
+    if on_tmpfs {
+        PathBuf::from("/var/tmp")
+    } else {
+        tmp
+    }
 }
 
 /// Runs every round of the scenario. Failures and interruptions end it early
@@ -453,7 +456,10 @@ fn attribute(
         })
         .collect();
     for a in accounts {
-        let seen = kills.iter().filter(|k| k.attributed_to == a.sandbox).count() as u64;
+        let seen = kills
+            .iter()
+            .filter(|k| k.attributed_to == a.sandbox)
+            .count() as u64;
         for _ in seen..a.events.oom_kill.unwrap_or(0) {
             kills.push(OomKill {
                 attributed_to: a.sandbox.clone(),
@@ -601,7 +607,12 @@ fn breaches(rounds: &[Vec<ConditionSample>]) -> Vec<String> {
             .iter()
             .flatten()
             .filter(|s| s.run.condition == c)
-            .filter(|s| s.run.memory.as_ref().is_some_and(|m| m.victim_fate == "oom-killed"))
+            .filter(|s| {
+                s.run
+                    .memory
+                    .as_ref()
+                    .is_some_and(|m| m.victim_fate == "oom-killed")
+            })
             .count();
         if killed > 0 {
             out.push(format!(
