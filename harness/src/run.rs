@@ -3,7 +3,9 @@
 use crate::cgroup::{CgroupError, CgroupHost, Limits};
 use crate::output::{self, OutputDir};
 use crate::sandbox::{self, NamespaceSet};
-use crate::scenario::{self, Progress, RunContext, Timing, cpu_share, memory_pressure, visibility};
+use crate::scenario::{
+    self, Progress, RunContext, Timing, cpu_share, memory_high_stall, memory_pressure, visibility,
+};
 use crate::{interrupt, probe, workload};
 
 use anyhow::{Context, Result, bail};
@@ -203,6 +205,11 @@ pub fn execute(plan: &RunPlan) -> Result<RunOutcome> {
                 &mut progress,
             ),
             memory_pressure::NAME => memory_pressure_run(plan, &host, &ctx, &mut progress),
+            memory_high_stall::NAME => {
+                let r = memory_high_stall::run(&Default::default(), &ctx, host.layout);
+                progress.step_done(memory_high_stall::NAME, "both cases");
+                r
+            }
             visibility::NAME => {
                 visibility::run(&visibility::VisibilitySpec::default(), &ctx, &mut progress)
             }

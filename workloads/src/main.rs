@@ -87,6 +87,9 @@ enum Applet {
         /// Keep re-touching every page once grown.
         #[arg(long)]
         keep: bool,
+        /// Ask for transparent huge pages (`--kind anon`): grows several times faster, with 512 times fewer faults.
+        #[arg(long)]
+        huge_pages: bool,
         /// Directory of the file (`--kind file`).
         #[arg(long, default_value = "/var/tmp")]
         dir: PathBuf,
@@ -236,10 +239,12 @@ fn main() -> Result<()> {
             step,
             kind,
             keep,
+            huge_pages,
             dir,
             duration,
         } => {
             let plan = mem_hog::HogPlan {
+                huge_pages,
                 kind,
                 bytes,
                 rate: rate.map(|r| r as f64),

@@ -24,6 +24,8 @@ pub struct HogPlan {
     pub step: u64,
     /// Keep re-touching every page once grown.
     pub keep: bool,
+    /// Ask for transparent huge pages for anonymous memory (faster growth, fewer faults).
+    pub huge_pages: bool,
     /// Total run time, growth included.
     pub duration: Duration,
     /// Where a `file` hog writes (a disk-backed directory); `shmem` always uses /dev/shm.
@@ -59,7 +61,7 @@ pub fn run(plan: &HogPlan) -> std::io::Result<MemHogReport> {
         let n = step.min((plan.bytes - reached) as usize);
         match &mut held {
             Held::Anon(chunks) => {
-                chunks.push(memory::anon(n)?);
+                chunks.push(memory::anon(n, plan.huge_pages)?);
             }
             Held::File(f) => {
                 memory::append(f, &data[..n])?;
@@ -119,6 +121,7 @@ mod tests {
             rate: None,
             step: 1 << 20,
             keep: true,
+            huge_pages: false,
             duration: Duration::from_millis(150),
             dir: dir.into(),
         }

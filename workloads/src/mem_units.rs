@@ -31,7 +31,7 @@ impl WorkingSet {
 /// Builds a working set of `bytes` of `kind` (files in `dir`), every page touched once.
 fn working_set(kind: Kind, bytes: usize, dir: &Path) -> std::io::Result<WorkingSet> {
     match kind {
-        Kind::Anon => Ok(WorkingSet::Anon(memory::anon(bytes)?)),
+        Kind::Anon => Ok(WorkingSet::Anon(memory::anon(bytes, false)?)),
         Kind::File | Kind::Shmem => {
             let dir = if kind == Kind::Shmem {
                 Path::new("/dev/shm")

@@ -68,17 +68,19 @@ pub fn unnamed_file(dir: &Path) -> std::io::Result<File> {
     })
 }
 
-/// Anonymous memory of `bytes`, every page touched once. Asks for transparent
-/// huge pages (`MADV_HUGEPAGE`), which a host with THP in `madvise` mode then
-/// faults in 2 MiB at a time: far fewer faults, so a hog grows at the speed of
-/// memory rather than of the page-fault path (several times faster in a VM).
+/// Anonymous memory of `bytes`, every page touched once. With `huge`, asks for
+/// transparent huge pages (`MADV_HUGEPAGE`), which a host with THP in `madvise`
+/// mode then faults in 2 MiB at a time: far fewer faults, so a hog grows at the
+/// speed of memory rather than of the page-fault path (several times faster in a VM).
 ///
 /// # Errors
 /// The mapping's error (ENOMEM).
-pub fn anon(bytes: usize) -> std::io::Result<memmap2::MmapMut> {
+pub fn anon(bytes: usize, huge: bool) -> std::io::Result<memmap2::MmapMut> {
     let mut map = memmap2::MmapMut::map_anon(bytes)?;
-    // Advice only: without THP the pages are simply 4 KiB.
-    let _ = map.advise(memmap2::Advice::HugePage);
+    if huge {
+        // Advice only: without THP the pages are simply 4 KiB.
+        let _ = map.advise(memmap2::Advice::HugePage);
+    }
     touch_pages(&mut map, 1);
     Ok(map)
 }

@@ -3,6 +3,7 @@
 //! the kernel log.
 
 pub mod kmsg;
+pub mod oom;
 pub mod perf;
 pub mod sampler;
 pub mod window;

@@ -24,7 +24,8 @@ use super::support::{account, host_other_cpu_share, own_cpu_s, stat_of, strings}
 use super::{Progress, RunContext, Timing, rounds};
 use crate::cgroup::{Cgroup, Layout, Limits, MemoryKnob, MemorySetting};
 use crate::interrupt;
-use crate::measure::kmsg::{KernelLog, LoggedOomKill};
+use crate::measure::kmsg::KernelLog;
+use crate::measure::oom::{self, Watched};
 use crate::measure::perf::SandboxCounters;
 use crate::measure::sampler::{self, Sampler};
 use crate::measure::window::{self, Snapshot};
@@ -33,7 +34,7 @@ use crate::sandbox::{self, NamespaceSet, Process};
 use crate::workload;
 use anyhow::{Context, Result, bail};
 use isobench_reports::schema::{
-    Condition, ConditionRun, MemoryAccount, MemoryRun, Metric, OomKill, PerfCount, ScenarioResult,
+    Condition, ConditionRun, MemoryAccount, MemoryRun, Metric, ScenarioResult,
 };
 use isobench_workloads::memory::Kind;
 use isobench_workloads::report::{WorkloadReport, add_pairs, new_histogram};
@@ -249,6 +250,7 @@ fn run_condition(
             &spec.aggressor_bytes.to_string(),
             "--kind",
             "anon",
+            "--huge-pages",
             "--duration",
             &budget.to_string(),
         ]);
@@ -346,7 +348,16 @@ fn run_condition(
         Ok(log) => Ok(log.oom_kills()),
         Err(why) => Err(why.clone()),
     };
-    let oom_kills = attribute(&logged, &cgs, &accounts);
+    let watched: Vec<Watched> = cgs
+        .iter()
+        .zip(&accounts)
+        .map(|(cg, a)| Watched {
+            name: a.sandbox.clone(),
+            memory_path: cg.memory_path(),
+            oom_kills: a.events.oom_kill,
+        })
+        .collect();
+    let oom_kills = oom::attribute(&logged, &watched, "aggressor");
     let victim_killed = accounts[0].events.oom_kill.unwrap_or(0) > 0;
     let victim_fate = match status {
         Some(WaitStatus::Exited(_, 0)) => "completed".to_string(),
@@ -423,57 +434,6 @@ fn wait_for_fill(s: &mut Sandboxes, spec: &MemoryPressureSpec) -> Result<()> {
         std::thread::sleep(Duration::from_millis(20));
     }
     Ok(())
-}
-
-/// Attributes every OOM kill (case C05): the kernel log's `task_memcg` names
-/// the cgroup; a kill counted in a sandbox's `memory.events` that the log did
-/// not show (log unreadable) is added from there.
-fn attribute(
-    logged: &Result<Vec<LoggedOomKill>, String>,
-    cgs: &[&Cgroup],
-    accounts: &[MemoryAccount],
-) -> Vec<OomKill> {
-    let sandbox_of = |memcg: &str| {
-        cgs.iter()
-            .zip(accounts)
-            .find(|(cg, _)| cg.memory_path().is_some_and(|p| memcg.ends_with(&p)))
-            .map(|(_, a)| a.sandbox.clone())
-    };
-    let mut kills: Vec<OomKill> = logged
-        .as_ref()
-        .map(|l| l.as_slice())
-        .unwrap_or_default()
-        .iter()
-        .map(|k| {
-            let to = sandbox_of(&k.task_memcg).unwrap_or_else(|| "outside".into());
-            OomKill {
-                breach: to != "aggressor",
-                attributed_to: to,
-                process: Some(format!("{} ({})", k.pid, k.task)),
-                cgroup: k.task_memcg.clone(),
-                source: "kmsg".into(),
-            }
-        })
-        .collect();
-    for a in accounts {
-        let seen = kills
-            .iter()
-            .filter(|k| k.attributed_to == a.sandbox)
-            .count() as u64;
-        for _ in seen..a.events.oom_kill.unwrap_or(0) {
-            kills.push(OomKill {
-                attributed_to: a.sandbox.clone(),
-                breach: a.sandbox != "aggressor",
-                process: None,
-                cgroup: a.sandbox.clone(),
-                source: match logged {
-                    Ok(_) => "memory.events".into(),
-                    Err(why) => format!("memory.events ({why})"),
-                },
-            });
-        }
-    }
-    kills
 }
 
 /// A sandbox's memory account in a sample.
@@ -643,12 +603,4 @@ fn breaches(rounds: &[Vec<ConditionSample>]) -> Vec<String> {
         }
     }
     out
-}
-
-/// Perf counts of a sandbox by event name (for tests and reports).
-pub fn perf_count(a: &MemoryAccount, event: &str) -> Option<u64> {
-    a.perf
-        .iter()
-        .find(|p: &&PerfCount| p.event == event)
-        .and_then(|p| p.value)
 }

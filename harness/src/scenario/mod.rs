@@ -2,6 +2,7 @@
 //! conditions (solo, contended, isolated) × rounds in randomized order (DESIGN §1, §3).
 
 pub mod cpu_share;
+pub mod memory_high_stall;
 pub mod memory_pressure;
 mod metrics;
 mod rounds;
@@ -33,7 +34,12 @@ pub struct Suite {
 pub const SUITES: [Suite; 2] = [
     Suite {
         name: "default",
-        scenarios: &[visibility::NAME, cpu_share::NAME, memory_pressure::NAME],
+        scenarios: &[
+            visibility::NAME,
+            cpu_share::NAME,
+            memory_pressure::NAME,
+            memory_high_stall::NAME,
+        ],
         timing: Timing {
             rounds: 5,
             duration_s: 2.0,
@@ -64,7 +70,12 @@ pub fn suite(name: &str) -> Option<&'static Suite> {
 pub const OTHER_LOAD_LIMIT_CPUS: f64 = 0.1;
 
 /// Every scenario isobench knows.
-pub const KNOWN: [&str; 3] = [visibility::NAME, cpu_share::NAME, memory_pressure::NAME];
+pub const KNOWN: [&str; 4] = [
+    visibility::NAME,
+    cpu_share::NAME,
+    memory_pressure::NAME,
+    memory_high_stall::NAME,
+];
 
 /// Steps scenario `name` reports to [`Progress::step_done`] with `timing`
 /// (conditions × rounds, or checks), for the progress bar; 0 for an unknown name.
@@ -74,6 +85,7 @@ pub fn steps(name: &str, timing: &Timing) -> usize {
             timing.rounds * isobench_reports::schema::Condition::ALL.len()
         }
         visibility::NAME => visibility::CHECKS.len(),
+        memory_high_stall::NAME => 1,
         _ => 0,
     }
 }

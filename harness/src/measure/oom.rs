@@ -1,0 +1,133 @@
+//! Attribution of OOM kills (case C05, docker/for-linux #1001): each kill is
+//! inside the sandbox that was meant to absorb it (expected), inside another
+//! watched sandbox, or outside all of them — the last two are isolation breaches.
+//!
+//! The kernel log's `task_memcg` names the killed task's cgroup; a kill counted
+//! in a sandbox's `memory.events` (`oom_kill`) that the log did not show (the
+//! log unreadable, or its records overwritten) is added from the counter.
+
+use super::kmsg::LoggedOomKill;
+use isobench_reports::schema::OomKill;
+
+/// A sandbox whose OOM kills are attributed to it.
+#[derive(Debug, Clone)]
+pub struct Watched {
+    /// Its name in the results, e.g. `victim`.
+    pub name: String,
+    /// Its memory cgroup as the kernel names it (see [`crate::cgroup::Cgroup::memory_path`]).
+    pub memory_path: Option<String>,
+    /// Its `memory.events` `oom_kill` count over the window; `None` where unreadable.
+    pub oom_kills: Option<u64>,
+}
+
+/// Attributes every kill in `logged` (or why the log could not be read) to one
+/// of `watched`, or to `outside`; only kills in `expected` are not breaches.
+pub fn attribute(
+    logged: &Result<Vec<LoggedOomKill>, String>,
+    watched: &[Watched],
+    expected: &str,
+) -> Vec<OomKill> {
+    let sandbox_of = |memcg: &str| {
+        watched
+            .iter()
+            .find(|w| w.memory_path.as_deref().is_some_and(|p| memcg.ends_with(p)))
+            .map(|w| w.name.clone())
+    };
+    let mut kills: Vec<OomKill> = logged
+        .as_ref()
+        .map(|l| l.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .map(|k| {
+            let to = sandbox_of(&k.task_memcg).unwrap_or_else(|| "outside".into());
+            OomKill {
+                breach: to != expected,
+                attributed_to: to,
+                process: Some(format!("{} ({})", k.pid, k.task)),
+                cgroup: k.task_memcg.clone(),
+                source: "kmsg".into(),
+            }
+        })
+        .collect();
+    for w in watched {
+        let seen = kills.iter().filter(|k| k.attributed_to == w.name).count() as u64;
+        for _ in seen..w.oom_kills.unwrap_or(0) {
+            kills.push(OomKill {
+                attributed_to: w.name.clone(),
+                breach: w.name != expected,
+                process: None,
+                cgroup: w.memory_path.clone().unwrap_or_else(|| w.name.clone()),
+                source: match logged {
+                    Ok(_) => "memory.events".into(),
+                    Err(why) => format!("memory.events ({why})"),
+                },
+            });
+        }
+    }
+    kills
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn watched(name: &str, path: &str, kills: u64) -> Watched {
+        Watched {
+            name: name.into(),
+            memory_path: Some(path.into()),
+            oom_kills: Some(kills),
+        }
+    }
+
+    fn logged(pid: i32, memcg: &str) -> LoggedOomKill {
+        LoggedOomKill {
+            pid,
+            task: "isobench-worklo".into(),
+            task_memcg: memcg.into(),
+            oom_memcg: memcg.into(),
+        }
+    }
+
+    #[test]
+    fn c05_kills_are_attributed_to_aggressor_victim_or_outside() {
+        let w = [
+            watched("aggressor", "/run/isobench-1/aggressor", 1),
+            watched("victim", "/run/isobench-1/victim", 1),
+        ];
+        let log = Ok(vec![
+            logged(10, "/run/isobench-1/aggressor"),
+            logged(11, "/run/isobench-1/victim"),
+            logged(12, "/system.slice/postgres.service"),
+        ]);
+        let kills = attribute(&log, &w, "aggressor");
+        let summary: Vec<(&str, bool)> = kills
+            .iter()
+            .map(|k| (k.attributed_to.as_str(), k.breach))
+            .collect();
+        assert_eq!(
+            summary,
+            [("aggressor", false), ("victim", true), ("outside", true)]
+        );
+    }
+
+    #[test]
+    fn c05_without_the_kernel_log_memory_events_still_count_every_kill() {
+        let w = [watched("aggressor", "/a", 2), watched("victim", "/v", 0)];
+        let kills = attribute(&Err("opening /dev/kmsg: EACCES".into()), &w, "aggressor");
+        assert_eq!(kills.len(), 2);
+        assert!(
+            kills
+                .iter()
+                .all(|k| k.attributed_to == "aggressor" && !k.breach)
+        );
+        assert!(kills[0].source.contains("EACCES"), "{:?}", kills[0]);
+    }
+
+    #[test]
+    fn a_kill_in_the_log_is_not_counted_twice() {
+        let w = [watched("aggressor", "/a", 1)];
+        let kills = attribute(&Ok(vec![logged(10, "/a")]), &w, "aggressor");
+        assert_eq!(kills.len(), 1);
+        assert_eq!(kills[0].source, "kmsg");
+    }
+}

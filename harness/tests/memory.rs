@@ -1,0 +1,274 @@
+//! Memory limits, readers, counters and OOM attribution on the real host (root
+//! only). CI runs it on this hybrid host and in a cgroup v2 VM.
+
+mod common;
+
+use isobench::cgroup::{Layout, Limits, MemoryKnob, MemorySetting};
+use isobench::measure::kmsg::KernelLog;
+use isobench::measure::oom::{self, Watched};
+use isobench::measure::perf::SandboxCounters;
+use isobench::measure::window::{self, Snapshot};
+use isobench::sandbox::{self, NamespaceSet};
+use isobench::scenario::{RunContext, memory_high_stall};
+use isobench::workload;
+use isobench_reports::schema::ScenarioStatus;
+use isobench_workloads::report::Calibration;
+use nix::sys::wait::WaitStatus;
+use std::time::Duration;
+
+const MIB: u64 = 1 << 20;
+
+fn max(bytes: u64) -> Limits {
+    Limits {
+        memory: vec![MemorySetting {
+            knob: MemoryKnob::Max,
+            bytes: Some(bytes),
+        }],
+        ..Limits::default()
+    }
+}
+
+fn hog(bytes: &str, seconds: &str) -> Vec<String> {
+    ["mem-hog", "--bytes", bytes, "--duration", seconds]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+
+#[test]
+fn c05_oom_kill_stays_in_the_limited_sandbox_and_is_attributed_to_it() {
+    require_root!();
+    let (_host, arena, id) = common::arena("c05");
+    let bin = workload::locate().unwrap();
+    let aggressor_cg = arena.sandbox("aggressor", &max(64 * MIB)).unwrap();
+    let victim_cg = arena.sandbox("victim", &Limits::default()).unwrap();
+    let mut log = KernelLog::open();
+    let mut canary =
+        sandbox::spawn(&bin, &hog("32MiB", "60"), NamespaceSet::default(), None).unwrap();
+    let mut victim = sandbox::spawn(
+        &bin,
+        &hog("16MiB", "60"),
+        NamespaceSet::default(),
+        Some(&victim_cg),
+    )
+    .unwrap();
+    let mut aggressor = sandbox::spawn(
+        &bin,
+        &hog("256MiB", "60"),
+        NamespaceSet::default(),
+        Some(&aggressor_cg),
+    )
+    .unwrap();
+    let status = aggressor.wait_for(Duration::from_secs(30)).unwrap();
+    assert!(
+        matches!(
+            status,
+            WaitStatus::Signaled(_, nix::sys::signal::Signal::SIGKILL, _)
+        ),
+        "a 64 MiB sandbox allocating 256 MiB is OOM-killed: {status:?}"
+    );
+    let kills = aggressor_cg.memory().unwrap().2.oom_kill;
+    assert_eq!(kills, Some(1), "memory.events / oom_control count the kill");
+    assert!(!victim.try_reap().unwrap(), "the sibling victim survives");
+    assert!(!canary.try_reap().unwrap(), "the canary survives");
+    let watched: Vec<Watched> = [("aggressor", &aggressor_cg), ("victim", &victim_cg)]
+        .iter()
+        .map(|(name, cg)| Watched {
+            name: name.to_string(),
+            memory_path: cg.memory_path(),
+            oom_kills: cg.memory().unwrap().2.oom_kill,
+        })
+        .collect();
+    let logged = log.as_mut().map(|l| l.oom_kills()).map_err(|e| e.clone());
+    let attributed = oom::attribute(&logged, &watched, "aggressor");
+    assert_eq!(attributed.len(), 1, "{attributed:?}");
+    assert_eq!(attributed[0].attributed_to, "aggressor");
+    assert!(!attributed[0].breach);
+    if logged.is_ok() {
+        assert_eq!(
+            attributed[0].source, "kmsg",
+            "the kernel log named the cgroup"
+        );
+    }
+    drop((victim, canary, aggressor));
+    drop((victim_cg, aggressor_cg));
+    arena.remove().unwrap();
+    common::assert_nothing_left(&id);
+}
+
+#[test]
+fn per_cgroup_psi_is_present_and_a_share_of_time() {
+    require_root!();
+    let (host, arena, id) = common::arena("psi");
+    let bin = workload::locate().unwrap();
+    let cg = arena.sandbox("victim", &Limits::default()).unwrap();
+    let before = Snapshot::of(&cg);
+    let mut p = sandbox::spawn(
+        &bin,
+        &hog("64MiB", "0.5"),
+        NamespaceSet::default(),
+        Some(&cg),
+    )
+    .unwrap();
+    p.wait_for(Duration::from_secs(30)).unwrap();
+    let after = Snapshot::of(&cg);
+    let figures = window::psi_figures(&before, &after);
+    assert_eq!(figures.len(), 3);
+    for f in &figures {
+        if host.layout == Layout::V1 {
+            assert!(f.some.is_none() && f.unavailable.is_some(), "{f:?}");
+            continue;
+        }
+        let some = f
+            .some
+            .unwrap_or_else(|| panic!("PSI present on {}: {f:?}", host.layout));
+        assert!((0.0..=1.0).contains(&some), "{f:?}");
+        if let Some(full) = f.full {
+            assert!((0.0..=some + 1e-9).contains(&full), "full ≤ some: {f:?}");
+        }
+    }
+    drop(p);
+    drop(cg);
+    arena.remove().unwrap();
+    common::assert_nothing_left(&id);
+}
+
+#[test]
+fn a_sandbox_that_touched_100_mib_counts_at_least_25600_minor_faults() {
+    require_root!();
+    let (_host, arena, id) = common::arena("faults");
+    let bin = workload::locate().unwrap();
+    let cg = arena.sandbox("victim", &Limits::default()).unwrap();
+    let before = Snapshot::of(&cg);
+    let mut counters = None;
+    let mut p = sandbox::spawn_with(
+        &bin,
+        &hog("100MiB", "0.2"),
+        NamespaceSet::ALL,
+        Some(&cg),
+        &mut |pid| counters = Some(SandboxCounters::open(pid)),
+    )
+    .unwrap();
+    assert_eq!(
+        p.wait_for(Duration::from_secs(30)).unwrap(),
+        WaitStatus::Exited(nix::unistd::Pid::from_raw(p.pid()), 0)
+    );
+    let after = Snapshot::of(&cg);
+    let account = window::account("victim", &cg, &Limits::default(), &before, &after, vec![]);
+    let pgfault = account.pgfault.expect("memory.stat pgfault");
+    assert!(pgfault >= 25_600, "memory.stat pgfault {pgfault}");
+    let counts = counters.unwrap().read();
+    let minor = counts.iter().find(|c| c.event == "minor-faults").unwrap();
+    match minor.value {
+        Some(v) => assert!(v >= 25_600, "perf minor-faults {v}"),
+        None => eprintln!("perf unavailable here: {:?}", minor.unavailable),
+    }
+    let switches = counts
+        .iter()
+        .find(|c| c.event == "context-switches")
+        .unwrap();
+    if let Some(v) = switches.value {
+        assert!(
+            v > 0,
+            "kernel events included: context switches are counted"
+        );
+    }
+    drop(p);
+    drop(cg);
+    arena.remove().unwrap();
+    common::assert_nothing_left(&id);
+}
+
+#[test]
+fn c05_a_kmem_limit_the_kernel_refuses_is_a_warning_not_an_error() {
+    require_root!();
+    let (host, arena, id) = common::arena("kmem");
+    let limits = Limits {
+        memory: vec![MemorySetting {
+            knob: MemoryKnob::KmemLimitInBytes,
+            bytes: Some(16 * MIB),
+        }],
+        ..Limits::default()
+    };
+    match arena.sandbox("aggressor", &limits) {
+        Ok(cg) => {
+            for w in cg.warnings() {
+                assert!(
+                    w.starts_with("kmem limit unsupported on this kernel"),
+                    "{w}"
+                );
+            }
+        }
+        Err(e) => {
+            assert_eq!(
+                host.layout,
+                Layout::V2,
+                "refused only where v1 knobs do not exist: {e}"
+            );
+            assert!(e.to_string().contains("not supported on v2"), "{e}");
+        }
+    }
+    arena.remove().unwrap();
+    common::assert_nothing_left(&id);
+}
+
+#[test]
+fn c04_memory_high_stalls_and_memory_max_kills_or_the_layout_says_why_not() {
+    require_root!();
+    let (host, arena, id) = common::arena("c04");
+    let ctx = RunContext {
+        arena: &arena,
+        workload_bin: workload::locate().unwrap(),
+        calibration: Calibration {
+            iters_per_unit: 1,
+            unit_ns: 100_000,
+        },
+        cpus_allowed: 1,
+    };
+    let spec = memory_high_stall::MemoryHighStallSpec::default();
+    let result = memory_high_stall::run(&spec, &ctx, host.layout);
+    if host.layout != Layout::V2 {
+        match &result.status {
+            ScenarioStatus::Skipped(why) => {
+                assert!(
+                    why.contains(&format!("not supported on {}", host.layout)),
+                    "{why}"
+                )
+            }
+            other => panic!("memory.high on {}: {other:?}", host.layout),
+        }
+    } else {
+        assert_eq!(result.status, ScenarioStatus::Complete);
+        let verdict = |name: &str| {
+            result
+                .checks
+                .iter()
+                .find(|c| c.name == name)
+                .unwrap_or_else(|| panic!("no case {name}"))
+                .clone()
+        };
+        let high = verdict("memory.high");
+        assert!(high.saw.starts_with(memory_high_stall::STALLED), "{high:?}");
+        assert!(high.passed);
+        let max = verdict("memory.max");
+        assert!(
+            max.saw.starts_with(memory_high_stall::OOM_KILLED),
+            "{max:?}"
+        );
+        assert!(max.passed);
+        let metric = |name: &str| {
+            result
+                .metrics
+                .iter()
+                .find(|m| m.name == name)
+                .and_then(|m| m.value)
+        };
+        assert_eq!(metric("memory-high-stall.memory_high.oom_kills"), Some(0.0));
+        assert!(metric("memory-high-stall.memory_high.high_events").unwrap() > 0.0);
+        assert_eq!(metric("memory-high-stall.memory_max.oom_kills"), Some(1.0));
+        assert!(metric("memory-high-stall.memory_max.verdict_s").unwrap() < spec.deadline_s);
+    }
+    drop(ctx);
+    arena.remove().unwrap();
+    common::assert_nothing_left(&id);
+}
