@@ -5,7 +5,7 @@
 use isobench_reports::schema::{Metric, Results};
 
 /// Metrics shown on the terminal, in this order; the rest are in the report.
-const HEADLINE: [&str; 7] = [
+const HEADLINE: [&str; 13] = [
     "aggressor.cpu_share",
     "aggressor.cpu_share_error_pp",
     "aggressor.throttled_ratio",
@@ -13,6 +13,12 @@ const HEADLINE: [&str; 7] = [
     "victim.latency_p99_us",
     "victim.retained_throughput",
     "victim.latency_impact_p99",
+    "victim.psi_memory_full",
+    "victim.major_faults",
+    "victim.oom_kills",
+    "aggressor.oom_kills",
+    "outside.oom_kills",
+    "aggressor.memory_peak_bytes",
 ];
 
 /// ANSI SGR for bold red: breaches, failures.
@@ -61,17 +67,17 @@ fn cell(m: &Metric) -> String {
 pub fn table(results: &Results) -> String {
     let mut out = String::new();
     for s in &results.scenarios {
+        if s.metrics.is_empty() {
+            continue;
+        }
         out.push_str(&format!("{}\n", s.name));
         for c in &s.checks {
-            let verdict = if c.passed {
-                "pass"
-            } else {
-                "FAIL (isolation breach)"
+            let verdict = match (c.passed, s.name == "visibility") {
+                (true, _) => "pass",
+                (false, true) => "FAIL (isolation breach)",
+                (false, false) => "FAIL (unexpected outcome)",
             };
-            out.push_str(&format!(
-                "  visibility.{:<10} {verdict}: {}\n",
-                c.name, c.saw
-            ));
+            out.push_str(&format!("  {:<12} {verdict}: {}\n", c.name, c.saw));
         }
         if !s.checks.is_empty() {
             continue;

@@ -82,8 +82,9 @@ pub struct MemoryPressureSpec {
     pub aggressor_limits: Vec<MemorySetting>,
     /// The victim's memory knobs in the isolated condition (protection where the layout has it).
     pub victim_limits: Vec<MemorySetting>,
-    /// Knobs the layout lacks, left out with the reason.
-    pub skipped_knobs: Vec<String>,
+    /// Where this host differs from the design (a knob the layout lacks, a
+    /// working set on tmpfs), each with what it means for the figures.
+    pub notes: Vec<String>,
     /// Namespaces of both sandboxes in the isolated condition.
     pub namespaces: NamespaceSet,
     /// Interval of the memory/PSI timeline, ms.
@@ -108,7 +109,7 @@ impl MemoryPressureSpec {
             knob: MemoryKnob::Low,
             bytes: Some(working_set_bytes),
         };
-        let (victim_limits, skipped_knobs) = if low.knob.supported_on(layout) {
+        let (victim_limits, mut notes) = if low.knob.supported_on(layout) {
             (vec![low], vec![])
         } else {
             (
@@ -118,12 +119,20 @@ impl MemoryPressureSpec {
                 )],
             )
         };
+        let (working_dir, on_tmpfs) = working_dir();
+        if on_tmpfs {
+            notes.push(format!(
+                "the working set is on tmpfs ({}): its pages are shmem, which only swap can reclaim, so a \
+                 neighbour's pressure shows as OOM kills rather than major faults; set TMPDIR to a directory on a disk",
+                working_dir.display()
+            ));
+        }
         MemoryPressureSpec {
             timing,
             arena_bytes,
             working_set_bytes,
             working_set_kind: Kind::File,
-            working_dir: working_dir(),
+            working_dir,
             victim_rate: 1000.0,
             victim_lines: 64,
             aggressor_bytes: arena_bytes.saturating_sub(working_set_bytes / 2),
@@ -132,25 +141,29 @@ impl MemoryPressureSpec {
                 bytes: Some(512 * MIB),
             }]),
             victim_limits,
-            skipped_knobs,
+            notes,
             namespaces: NamespaceSet::ALL,
             sample_interval_ms: sampler::INTERVAL.as_millis() as u64,
         }
     }
 }
 
-/// A directory on a disk for the working-set file: `$TMPDIR` or /tmp unless
-/// it is tmpfs (whose pages are shmem, which a host without swap cannot reclaim), else /var/tmp.
-fn working_dir() -> PathBuf {
-    let tmp = std::env::temp_dir();
-    let on_tmpfs = nix::sys::statfs::statfs(&tmp)
-        .map(|s| s.filesystem_type() == nix::sys::statfs::TMPFS_MAGIC)
-        .unwrap_or(true);
-    if on_tmpfs {
-        PathBuf::from("/var/tmp")
-    } else {
-        tmp
+/// A directory on a disk for the working-set file, and whether none was found:
+/// `$TMPDIR` (or /tmp), else /var/tmp, skipping tmpfs (whose pages are shmem,
+/// which a host without swap cannot reclaim); the first that exists otherwise.
+fn working_dir() -> (PathBuf, bool) {
+    let candidates = [std::env::temp_dir(), PathBuf::from("/var/tmp")];
+    let on_tmpfs = |p: &PathBuf| {
+        nix::sys::statfs::statfs(p).map(|s| s.filesystem_type() == nix::sys::statfs::TMPFS_MAGIC)
+    };
+    if let Some(disk) = candidates.iter().find(|p| on_tmpfs(p) == Ok(false)) {
+        return (disk.clone(), false);
     }
+    let existing = candidates
+        .iter()
+        .find(|p| p.is_dir())
+        .unwrap_or(&candidates[0]);
+    (existing.clone(), true)
 }
 
 /// Runs every round of the scenario. Failures and interruptions end it early
@@ -172,7 +185,7 @@ pub fn run(
         &mut |index, condition| run_condition(spec, ctx, index, condition),
         &derive,
     );
-    result.warnings.extend(spec.skipped_knobs.iter().cloned());
+    result.warnings.extend(spec.notes.iter().cloned());
     result
 }
 
@@ -362,7 +375,7 @@ fn run_condition(
     let victim_fate = match status {
         Some(WaitStatus::Exited(_, 0)) => "completed".to_string(),
         Some(_) if victim_killed => "oom-killed".to_string(),
-        Some(other) => format!("ended with {other:?}"),
+        Some(other) => bail!("the victim ended with {other:?} (its stderr is above)"),
         None => format!("did not finish within {} s; killed", deadline.as_secs()),
     };
     let report = if victim_fate == "completed" {

@@ -193,21 +193,21 @@ fn victim_metrics(rounds: &[Vec<ConditionSample>]) -> Vec<Metric> {
             Some(c),
             "CPUs",
             per(c, &|s| Some(s.run.victim_cpu.cpu_share)),
-            "victim not run",
+            "no round has a report from the victim (not run, or OOM-killed: see memory.victim_fate)",
         ));
         m.push(metric(
             "victim.throughput_ops",
             Some(c),
             "ops/s",
             per(c, &|s| Some(s.run.victim.as_ref()?.throughput_ops)),
-            "victim not run",
+            "no round has a report from the victim (not run, or OOM-killed: see memory.victim_fate)",
         ));
         m.push(metric(
             "victim.late_share",
             Some(c),
             "share",
             per(c, &|s| Some(s.run.victim.as_ref()?.late_share)),
-            "victim not run",
+            "no round has a report from the victim (not run, or OOM-killed: see memory.victim_fate)",
         ));
         for (p, pick) in LATENCIES {
             let name = format!("victim.latency_{p}_us");
@@ -216,7 +216,7 @@ fn victim_metrics(rounds: &[Vec<ConditionSample>]) -> Vec<Metric> {
                 Some(c),
                 "us",
                 per(c, &|s| Some(pick(s.run.victim.as_ref()?))),
-                "victim not run",
+                "no round has a report from the victim (not run, or OOM-killed: see memory.victim_fate)",
             ));
         }
     }
