@@ -44,9 +44,14 @@ pub fn paint(text: &str, code: &str, on: bool) -> String {
 
 /// A verdict line, red when it reports a breach, a failure or an interruption.
 pub fn verdict(line: &str, on: bool) -> String {
-    let trouble = ["isolation breach", "failed", "interrupted"]
-        .iter()
-        .any(|w| line.contains(w));
+    let trouble = [
+        "isolation breach",
+        "unexpected outcome",
+        "failed",
+        "interrupted",
+    ]
+    .iter()
+    .any(|w| line.contains(w));
     paint(line, if trouble { RED } else { BOLD }, on)
 }
 

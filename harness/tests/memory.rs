@@ -80,7 +80,7 @@ fn c05_oom_kill_stays_in_the_limited_sandbox_and_is_attributed_to_it() {
         })
         .collect();
     let logged = log.as_mut().map(|l| l.oom_kills()).map_err(|e| e.clone());
-    let attributed = oom::attribute(&logged, &watched, "aggressor");
+    let attributed = oom::attribute(&logged, &watched, "aggressor", 0.0);
     assert_eq!(attributed.len(), 1, "{attributed:?}");
     assert_eq!(attributed[0].attributed_to, "aggressor");
     assert!(!attributed[0].breach);
@@ -141,13 +141,11 @@ fn a_sandbox_that_touched_100_mib_counts_at_least_25600_minor_faults() {
     let cg = arena.sandbox("victim", &Limits::default()).unwrap();
     let before = Snapshot::of(&cg);
     let mut counters = None;
-    let mut p = sandbox::spawn_with(
-        &bin,
-        &hog("100MiB", "0.2"),
-        NamespaceSet::ALL,
-        Some(&cg),
-        &mut |pid| counters = Some(SandboxCounters::open(pid)),
-    )
+    let mut args = hog("100MiB", "120");
+    args.push("--exit-when-grown".into());
+    let mut p = sandbox::spawn_with(&bin, &args, NamespaceSet::ALL, Some(&cg), &mut |pid| {
+        counters = Some(SandboxCounters::open(pid))
+    })
     .unwrap();
     assert_eq!(
         p.wait_for(Duration::from_secs(30)).unwrap(),

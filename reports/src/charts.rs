@@ -373,7 +373,7 @@ fn one_two_five(start: f64, end: f64) -> Vec<f64> {
 }
 
 /// Draws the series labels of `chart` in a box at its upper left.
-fn draw_legend<'a, X: Ranged, Y: Ranged>(
+pub(crate) fn draw_legend<'a, X: Ranged, Y: Ranged>(
     chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
 ) -> Result<(), DrawingAreaErrorKind<std::io::Error>> {
     chart
@@ -422,13 +422,13 @@ impl<R: Ranged<ValueType = f64>> Ranged for Ticked<R> {
 }
 
 /// A plotters colour from red, green, blue.
-fn colour((r, g, b): (u8, u8, u8)) -> RGBColor {
+pub(crate) fn colour((r, g, b): (u8, u8, u8)) -> RGBColor {
     RGBColor(r, g, b)
 }
 
 /// Draws with `plot` on a white SVG canvas of `size` pixels (width, height) and
 /// returns the chart, with `title` as its `<title>`.
-fn draw<E: std::error::Error>(
+pub(crate) fn draw<E: std::error::Error>(
     size: (u32, u32),
     title: &str,
     plot: impl FnOnce(DrawingArea<SVGBackend<'_>, plotters::coord::Shift>) -> Result<(), E>,

@@ -200,6 +200,7 @@ fn scenario_section(scenario: &ScenarioResult) -> String {
             section.push_str(&figure(charts::cpu_share(scenario), CPU_SHARE_CAPTION));
         }
         section.push_str("</div>\n");
+        section.push_str(&crate::memory_html::section(scenario, figure));
         section.push_str(&metrics_table(scenario));
     } else {
         section.push_str(&checks_table(scenario));
@@ -218,10 +219,15 @@ fn checks_table(scenario: &ScenarioResult) -> String {
         .iter()
         .map(|c| {
             format!(
-                "<tr><td><code>visibility.{}</code></td><td class=\"{}\">{}</td><td>{}</td><td>{}</td></tr>\n",
+                "<tr><td><code>{}.{}</code></td><td class=\"{}\">{}</td><td>{}</td><td>{}</td></tr>\n",
+                esc(&scenario.name),
                 esc(&c.name),
                 if c.passed { "pass" } else { "fail" },
-                if c.passed { "pass" } else { "FAIL: isolation breach" },
+                match (c.passed, scenario.name == "visibility") {
+                    (true, _) => "pass",
+                    (false, true) => "FAIL: isolation breach",
+                    (false, false) => "FAIL: unexpected outcome",
+                },
                 esc(&c.looked_at),
                 esc(&c.saw)
             )

@@ -31,9 +31,11 @@ mod escape;
 mod format;
 mod html;
 mod markdown;
+mod memory_html;
 mod metric_names;
 mod palette;
 pub mod schema;
+mod timeline;
 mod verdict;
 
 pub use compared::render_comparison_markdown;

@@ -9,3 +9,11 @@ pub(crate) const AGGRESSOR_CPU_SHARE_EXPECTED: &str = "aggressor.cpu_share_expec
 pub(crate) const RETAINED_THROUGHPUT: &str = "victim.retained_throughput";
 /// Victim p99 latency isolated (or contended) / solo − 1, ratio.
 pub(crate) const LATENCY_IMPACT_P99: &str = "victim.latency_impact_p99";
+/// Share of time all the victim's tasks stalled on memory, 0..1.
+pub(crate) const VICTIM_PSI_MEMORY_FULL: &str = "victim.psi_memory_full";
+/// OOM kills per sandbox (`aggressor.`, `victim.`, `outside.` prefixes), count.
+pub(crate) const OOM_KILLS: [(&str, &str); 3] = [
+    ("aggressor", "aggressor.oom_kills"),
+    ("victim", "victim.oom_kills"),
+    ("outside", "outside.oom_kills"),
+];

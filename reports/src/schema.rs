@@ -335,6 +335,9 @@ pub struct OomKill {
     pub cgroup: String,
     /// `kmsg` (kernel log line) or `memory.events`.
     pub source: String,
+    /// When, seconds since the condition's timeline started; null when only `memory.events` counted it.
+    #[serde(default)]
+    pub t_s: Option<f64>,
 }
 
 /// One sample of the memory timeline.

@@ -8,7 +8,8 @@
 
 use crate::format;
 use crate::metric_names::{
-    AGGRESSOR_CPU_SHARE, AGGRESSOR_CPU_SHARE_EXPECTED, LATENCY_IMPACT_P99, RETAINED_THROUGHPUT,
+    AGGRESSOR_CPU_SHARE, AGGRESSOR_CPU_SHARE_EXPECTED, LATENCY_IMPACT_P99, OOM_KILLS,
+    RETAINED_THROUGHPUT, VICTIM_PSI_MEMORY_FULL,
 };
 use crate::schema::{Condition, Results, ScenarioResult, ScenarioStatus};
 
@@ -63,6 +64,13 @@ fn scenario_line(scenario: &ScenarioResult) -> String {
     if scenario
         .metrics
         .iter()
+        .any(|m| m.name == VICTIM_PSI_MEMORY_FULL)
+    {
+        clauses.push(memory_clause(scenario));
+    }
+    if scenario
+        .metrics
+        .iter()
         .any(|m| m.name == AGGRESSOR_CPU_SHARE || m.name == AGGRESSOR_CPU_SHARE_EXPECTED)
     {
         clauses.push(aggressor_clause(scenario));
@@ -86,10 +94,24 @@ fn checks_line(scenario: &ScenarioResult) -> String {
         line.push_str(&format!("{}; ", status_text(scenario)));
     }
     if failed.is_empty() {
+        let verdicts: Vec<String> = scenario
+            .checks
+            .iter()
+            .filter(|c| c.name.starts_with("memory."))
+            .map(|c| format!("{}: {}", c.name, c.saw.split(';').next().unwrap_or("")))
+            .collect();
         line.push_str(&format!("{passed} of {total} checks passed"));
+        if !verdicts.is_empty() {
+            line.push_str(&format!(" ({})", verdicts.join("; ")));
+        }
     } else {
+        let what = if scenario.name == "visibility" {
+            "isolation breach"
+        } else {
+            "unexpected outcome"
+        };
         line.push_str(&format!(
-            "isolation breach: {} ({passed} of {total} checks passed)",
+            "{what}: {} ({passed} of {total} checks passed)",
             failed.join(", ")
         ));
     }
@@ -126,6 +148,31 @@ fn latency_clause(scenario: &ScenarioResult) -> String {
         "p99 {} (contended: {})",
         change(Condition::Isolated),
         change(Condition::Contended)
+    )
+}
+
+/// `memory stall (PSI full) 0 % (contended: 14 %); OOM kills isolated: aggressor 1, victim 0, outside 0`.
+fn memory_clause(scenario: &ScenarioResult) -> String {
+    let psi = |condition| {
+        shown(
+            value(scenario, VICTIM_PSI_MEMORY_FULL, condition),
+            format::percent,
+        )
+    };
+    let kills: Vec<String> = OOM_KILLS
+        .iter()
+        .map(|(who, name)| {
+            let n = shown(value(scenario, name, Condition::Isolated), |v| {
+                format!("{v:.0}")
+            });
+            format!("{who} {n}")
+        })
+        .collect();
+    format!(
+        "victim memory stall (PSI full) {} (contended: {}); OOM kills isolated: {}",
+        psi(Condition::Isolated),
+        psi(Condition::Contended),
+        kills.join(", ")
     )
 }
 

@@ -90,6 +90,9 @@ enum Applet {
         /// Ask for transparent huge pages (`--kind anon`): grows several times faster, with 512 times fewer faults.
         #[arg(long)]
         huge_pages: bool,
+        /// End as soon as --bytes are reached instead of holding them until --duration ends.
+        #[arg(long)]
+        exit_when_grown: bool,
         /// Directory of the file (`--kind file`).
         #[arg(long, default_value = "/var/tmp")]
         dir: PathBuf,
@@ -240,11 +243,13 @@ fn main() -> Result<()> {
             kind,
             keep,
             huge_pages,
+            exit_when_grown,
             dir,
             duration,
         } => {
             let plan = mem_hog::HogPlan {
                 huge_pages,
+                exit_when_grown,
                 kind,
                 bytes,
                 rate: rate.map(|r| r as f64),

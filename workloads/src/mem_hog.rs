@@ -26,6 +26,8 @@ pub struct HogPlan {
     pub keep: bool,
     /// Ask for transparent huge pages for anonymous memory (faster growth, fewer faults).
     pub huge_pages: bool,
+    /// End as soon as `bytes` are reached instead of holding them to the end of `duration`.
+    pub exit_when_grown: bool,
     /// Total run time, growth included.
     pub duration: Duration,
     /// Where a `file` hog writes (a disk-backed directory); `shmem` always uses /dev/shm.
@@ -81,7 +83,7 @@ pub fn run(plan: &HogPlan) -> std::io::Result<MemHogReport> {
     }
     let mut passes = 0u64;
     let mut buf = vec![0u8; 1 << 20];
-    while Instant::now() < deadline {
+    while Instant::now() < deadline && !(plan.exit_when_grown && fill_s.is_some()) {
         if !plan.keep {
             std::thread::sleep(deadline - Instant::now());
             break;
@@ -122,6 +124,7 @@ mod tests {
             step: 1 << 20,
             keep: true,
             huge_pages: false,
+            exit_when_grown: false,
             duration: Duration::from_millis(150),
             dir: dir.into(),
         }

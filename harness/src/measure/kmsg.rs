@@ -11,7 +11,7 @@ use std::io::Read;
 use std::os::fd::AsFd;
 
 /// One OOM kill as the kernel logged it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LoggedOomKill {
     /// Pid of the killed process (in the initial pid namespace).
     pub pid: i32,
@@ -21,11 +21,16 @@ pub struct LoggedOomKill {
     pub task_memcg: String,
     /// The cgroup whose limit was hit (`oom_memcg=`); `/` for a host-wide OOM.
     pub oom_memcg: String,
+    /// When the kernel logged it: CLOCK_MONOTONIC, seconds (the record's µs timestamp).
+    pub at_s: f64,
 }
 
-/// Parses the message part of one `/dev/kmsg` record, if it is an `oom-kill:` line.
-pub fn parse_oom_kill(message: &str) -> Option<LoggedOomKill> {
-    let fields = message.trim().strip_prefix("oom-kill:")?;
+/// Parses one `/dev/kmsg` record (`prio,seq,timestamp_us,flags;message`), if
+/// its message is an `oom-kill:` line.
+pub fn parse_oom_kill(record: &str) -> Option<LoggedOomKill> {
+    let (prefix, message) = record.split_once(';')?;
+    let at_us: u64 = prefix.split(',').nth(2)?.parse().ok()?;
+    let fields = message.lines().next()?.trim().strip_prefix("oom-kill:")?;
     let field = |key: &str| {
         fields
             .split(',')
@@ -37,6 +42,7 @@ pub fn parse_oom_kill(message: &str) -> Option<LoggedOomKill> {
         task: field("task").unwrap_or_default(),
         task_memcg: field("task_memcg")?,
         oom_memcg: field("oom_memcg").unwrap_or_else(|| "/".into()),
+        at_s: at_us as f64 / 1e6,
     })
 }
 
@@ -73,10 +79,7 @@ impl KernelLog {
             match self.file.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => {
-                    let record = String::from_utf8_lossy(&buf[..n]);
-                    if let Some((_, message)) = record.split_once(';')
-                        && let Some(kill) = parse_oom_kill(message)
-                    {
+                    if let Some(kill) = parse_oom_kill(&String::from_utf8_lossy(&buf[..n])) {
                         out.push(kill);
                     }
                 }
@@ -94,7 +97,7 @@ mod tests {
 
     #[test]
     fn oom_kill_line_of_a_memcg_oom_is_parsed() {
-        let line = "oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,\
+        let line = "6,1234,5250000,-;oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,\
                     oom_memcg=/process_api/42/isobench-7/r0-isolated,task_memcg=/process_api/42/isobench-7/r0-isolated/aggressor,\
                     task=isobench-worklo,pid=4242,uid=0";
         assert_eq!(
@@ -104,6 +107,7 @@ mod tests {
                 task: "isobench-worklo".into(),
                 task_memcg: "/process_api/42/isobench-7/r0-isolated/aggressor".into(),
                 oom_memcg: "/process_api/42/isobench-7/r0-isolated".into(),
+                at_s: 5.25,
             })
         );
     }
@@ -111,9 +115,17 @@ mod tests {
     #[test]
     fn other_lines_are_not_kills() {
         assert_eq!(
-            parse_oom_kill("Memory cgroup out of memory: Killed process 1 (x)"),
+            parse_oom_kill("3,9,100,-;Memory cgroup out of memory: Killed process 1 (x)"),
             None
         );
-        assert_eq!(parse_oom_kill("oom-kill:constraint=CONSTRAINT_NONE"), None);
+        assert_eq!(
+            parse_oom_kill("6,9,100,-;oom-kill:constraint=CONSTRAINT_NONE"),
+            None
+        );
+        assert_eq!(
+            parse_oom_kill("oom-kill:task_memcg=/a,pid=1"),
+            None,
+            "not a record"
+        );
     }
 }

@@ -22,10 +22,12 @@ pub struct Watched {
 
 /// Attributes every kill in `logged` (or why the log could not be read) to one
 /// of `watched`, or to `outside`; only kills in `expected` are not breaches.
+/// `start_s` (CLOCK_MONOTONIC, seconds) is the zero of the kills' `t_s`.
 pub fn attribute(
     logged: &Result<Vec<LoggedOomKill>, String>,
     watched: &[Watched],
     expected: &str,
+    start_s: f64,
 ) -> Vec<OomKill> {
     let sandbox_of = |memcg: &str| {
         watched
@@ -46,6 +48,7 @@ pub fn attribute(
                 process: Some(format!("{} ({})", k.pid, k.task)),
                 cgroup: k.task_memcg.clone(),
                 source: "kmsg".into(),
+                t_s: Some(k.at_s - start_s),
             }
         })
         .collect();
@@ -56,6 +59,7 @@ pub fn attribute(
                 attributed_to: w.name.clone(),
                 breach: w.name != expected,
                 process: None,
+                t_s: None,
                 cgroup: w.memory_path.clone().unwrap_or_else(|| w.name.clone()),
                 source: match logged {
                     Ok(_) => "memory.events".into(),
@@ -85,6 +89,7 @@ mod tests {
             task: "isobench-worklo".into(),
             task_memcg: memcg.into(),
             oom_memcg: memcg.into(),
+            at_s: 12.5,
         }
     }
 
@@ -99,7 +104,8 @@ mod tests {
             logged(11, "/run/isobench-1/victim"),
             logged(12, "/system.slice/postgres.service"),
         ]);
-        let kills = attribute(&log, &w, "aggressor");
+        let kills = attribute(&log, &w, "aggressor", 10.0);
+        assert_eq!(kills[0].t_s, Some(2.5), "seconds since the start");
         let summary: Vec<(&str, bool)> = kills
             .iter()
             .map(|k| (k.attributed_to.as_str(), k.breach))
@@ -113,7 +119,12 @@ mod tests {
     #[test]
     fn c05_without_the_kernel_log_memory_events_still_count_every_kill() {
         let w = [watched("aggressor", "/a", 2), watched("victim", "/v", 0)];
-        let kills = attribute(&Err("opening /dev/kmsg: EACCES".into()), &w, "aggressor");
+        let kills = attribute(
+            &Err("opening /dev/kmsg: EACCES".into()),
+            &w,
+            "aggressor",
+            0.0,
+        );
         assert_eq!(kills.len(), 2);
         assert!(
             kills
@@ -126,7 +137,7 @@ mod tests {
     #[test]
     fn a_kill_in_the_log_is_not_counted_twice() {
         let w = [watched("aggressor", "/a", 1)];
-        let kills = attribute(&Ok(vec![logged(10, "/a")]), &w, "aggressor");
+        let kills = attribute(&Ok(vec![logged(10, "/a")]), &w, "aggressor", 0.0);
         assert_eq!(kills.len(), 1);
         assert_eq!(kills[0].source, "kmsg");
     }

@@ -92,6 +92,7 @@ pub struct Sampler {
     stop: Arc<AtomicBool>,
     handle: JoinHandle<(Vec<TimelineSample>, f64)>,
     started: Instant,
+    started_monotonic_s: f64,
 }
 
 impl Sampler {
@@ -101,6 +102,7 @@ impl Sampler {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let started = Instant::now();
+        let started_monotonic_s = monotonic_s();
         let handle = std::thread::Builder::new()
             .name("isobench-sampler".into())
             .spawn(move || {
@@ -128,7 +130,13 @@ impl Sampler {
             stop,
             handle,
             started,
+            started_monotonic_s,
         }
+    }
+
+    /// When the timeline started: CLOCK_MONOTONIC, seconds (the clock of kernel log stamps).
+    pub fn started_monotonic_s(&self) -> f64 {
+        self.started_monotonic_s
     }
 
     /// Stops the thread; returns the timeline and the sampler's CPU time over
@@ -143,7 +151,16 @@ impl Sampler {
 
 /// CPU time of the calling thread, seconds.
 fn thread_cpu_s() -> f64 {
-    nix::time::clock_gettime(nix::time::ClockId::CLOCK_THREAD_CPUTIME_ID)
+    clock_s(nix::time::ClockId::CLOCK_THREAD_CPUTIME_ID)
+}
+
+/// CLOCK_MONOTONIC now, seconds.
+fn monotonic_s() -> f64 {
+    clock_s(nix::time::ClockId::CLOCK_MONOTONIC)
+}
+
+fn clock_s(clock: nix::time::ClockId) -> f64 {
+    nix::time::clock_gettime(clock)
         .map(|t| t.tv_sec() as f64 + t.tv_nsec() as f64 / 1e9)
         .unwrap_or(f64::NAN)
 }

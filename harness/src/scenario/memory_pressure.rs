@@ -308,6 +308,7 @@ fn run_condition(
     );
     let interval = Duration::from_millis(spec.sample_interval_ms);
     let sampler = Sampler::start(&cgs, interval);
+    let timeline_start_s = sampler.started_monotonic_s();
     let mut victim_perf = None;
     let mut victim = sandbox::spawn_with(
         &ctx.workload_bin,
@@ -370,7 +371,7 @@ fn run_condition(
             oom_kills: a.events.oom_kill,
         })
         .collect();
-    let oom_kills = oom::attribute(&logged, &watched, "aggressor");
+    let oom_kills = oom::attribute(&logged, &watched, "aggressor", timeline_start_s);
     let victim_killed = accounts[0].events.oom_kill.unwrap_or(0) > 0;
     let victim_fate = match status {
         Some(WaitStatus::Exited(_, 0)) => "completed".to_string(),
