@@ -112,10 +112,10 @@ pub struct RunArgs {
     pub margins: Option<PathBuf>,
     /// Memory limit of each memory-pressure condition's arena, standing for
     /// "the machine" (e.g. 2GiB, 512MiB); at most MemAvailable − 1 GiB [default: 2GiB].
-    #[arg(long, value_name = "SIZE", value_parser = size, allow_negative_numbers = true)]
+    #[arg(long, value_name = "SIZE", value_parser = size, allow_hyphen_values = true)]
     pub arena_memory: Option<u64>,
     /// The memory-pressure victim's working set, below --arena-memory [default: 256MiB].
-    #[arg(long, value_name = "SIZE", value_parser = size, allow_negative_numbers = true)]
+    #[arg(long, value_name = "SIZE", value_parser = size, allow_hyphen_values = true)]
     pub working_set: Option<u64>,
     /// A memory knob of the memory-pressure aggressor in the isolated condition,
     /// KNOB=SIZE or KNOB=max (repeatable), e.g. memory.max=512MiB or memory.high=256MiB

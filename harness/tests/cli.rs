@@ -3,6 +3,7 @@
 
 mod common;
 
+use isobench::cgroup::Layout;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
@@ -68,6 +69,64 @@ fn bad_input_exits_3_naming_the_problem_and_leaves_nothing() {
         "given twice",
     );
     assert_refused(&["run", "--rounds", "-1", "--out", o], "--rounds");
+    assert!(
+        !out.exists(),
+        "a refused run must not create its output directory"
+    );
+}
+
+#[test]
+fn bad_memory_input_exits_3_naming_the_field_and_what_is_accepted() {
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().join("out");
+    let o = out.to_str().unwrap();
+    assert_refused(
+        &["run", "--arena-memory", "100000GiB", "--out", o],
+        "at most",
+    );
+    assert_refused(
+        &["run", "--arena-memory", "0", "--out", o],
+        "--arena-memory",
+    );
+    assert_refused(
+        &["run", "--arena-memory", "-1GiB", "--out", o],
+        "--arena-memory",
+    );
+    assert_refused(&["run", "--working-set", "0B", "--out", o], "is zero");
+    assert_refused(
+        &[
+            "run",
+            "--arena-memory",
+            "1GiB",
+            "--working-set",
+            "2GiB",
+            "--out",
+            o,
+        ],
+        "--working-set 2048 MiB is not below the arena's memory limit of 1024 MiB",
+    );
+    assert_refused(
+        &["run", "--aggressor-memory", "memory.hgih=1MiB", "--out", o],
+        "unknown memory knob \"memory.hgih\"; accepted: memory.max, memory.high",
+    );
+    assert_refused(
+        &["run", "--aggressor-memory", "memory.max", "--out", o],
+        "is not KNOB=SIZE",
+    );
+    if nix::unistd::Uid::effective().is_root()
+        && isobench::cgroup::CgroupHost::discover().is_ok_and(|h| h.layout != Layout::V2)
+    {
+        assert_refused(
+            &[
+                "run",
+                "--aggressor-memory",
+                "memory.high=256MiB",
+                "--out",
+                o,
+            ],
+            "memory.high is not supported on",
+        );
+    }
     assert!(
         !out.exists(),
         "a refused run must not create its output directory"

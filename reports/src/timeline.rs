@@ -107,6 +107,8 @@ fn chart(scenario: &ScenarioResult, plot: &Plot) -> Result<Chart, NotDrawn> {
             .y_desc(plot.y_desc)
             .axis_desc_style(AXIS_FONT)
             .label_style(LABEL_FONT)
+            .x_label_formatter(&|x| format!("{x:.1}"))
+            .y_label_formatter(&|y| format!("{y:.0}"))
             .light_line_style(WHITE)
             .bold_line_style(BLACK.mix(0.12))
             .draw()?;

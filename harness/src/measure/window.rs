@@ -144,3 +144,50 @@ pub fn account(
         perf,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn psi_only(at: Instant, psi: Vec<(Resource, Result<PsiTotals, String>)>) -> Snapshot {
+        Snapshot {
+            at,
+            memory: Err("not read".into()),
+            psi,
+        }
+    }
+
+    #[test]
+    fn c06_unavailable_psi_is_null_with_its_reason_never_zero() {
+        let t0 = Instant::now();
+        let disabled =
+            "PSI disabled: reading /proc/pressure/memory fails with EOPNOTSUPP (boot with psi=1)";
+        let ok = |some_us| {
+            Ok(PsiTotals {
+                some_us,
+                full_us: Some(0),
+            })
+        };
+        let before = psi_only(
+            t0,
+            vec![
+                (Resource::Memory, Err(disabled.into())),
+                (Resource::Io, ok(0)),
+            ],
+        );
+        let after = psi_only(
+            t0 + Duration::from_secs(2),
+            vec![
+                (Resource::Memory, Err(disabled.into())),
+                (Resource::Io, ok(500_000)),
+            ],
+        );
+        let figures = psi_figures(&before, &after);
+        assert_eq!(figures[0].some, None);
+        assert_eq!(figures[0].full, None);
+        assert_eq!(figures[0].unavailable.as_deref(), Some(disabled));
+        assert_eq!(figures[1].some, Some(0.25));
+        assert_eq!(figures[1].unavailable, None);
+    }
+}
