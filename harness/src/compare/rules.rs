@@ -35,7 +35,7 @@ const fn rule(kind: ChangeKind, better: Better, margin: f64, offset: f64, scale:
 
 /// The gated metrics and their default rules. A margins file may change the
 /// margin of any of these names, and of no other.
-pub const DEFAULTS: [(&str, Rule); 12] = [
+pub const DEFAULTS: [(&str, Rule); 13] = [
     (
         "victim.latency_p50_us",
         rule(ChangeKind::Ratio, Better::Lower, 1.10, 0.0, 1.0),
@@ -59,6 +59,10 @@ pub const DEFAULTS: [(&str, Rule); 12] = [
     (
         "victim.latency_impact_p999",
         rule(ChangeKind::Ratio, Better::Lower, 1.20, 1.0, 1.0),
+    ),
+    (
+        "victim.psi_memory_full",
+        rule(ChangeKind::DifferencePp, Better::Lower, 5.0, 0.0, 100.0),
     ),
     (
         "victim.late_share",

@@ -136,8 +136,8 @@ fn own_limits_check(host: &CgroupHost) -> Check {
 /// with psi=1), or ok.
 pub fn psi_status(path: &Path) -> (CheckStatus, String) {
     match crate::cgroup::psi::read(path) {
-        Ok(_) => (CheckStatus::Ok, format!("ok ({})", path.display())),
-        Err(e) => (CheckStatus::Unavailable, format!("{}: {e}", e.state())),
+        Ok(_) => (CheckStatus::Ok, format!("PSI: ok ({})", path.display())),
+        Err(e) => (CheckStatus::Unavailable, e.to_string()),
     }
 }
 
@@ -257,7 +257,7 @@ mod tests {
     fn c06_missing_psi_file_reads_as_absent() {
         let (s, d) = psi_status(Path::new("/nonexistent/pressure/cpu"));
         assert_eq!(s, CheckStatus::Unavailable);
-        assert!(d.starts_with("absent"), "{d}");
+        assert!(d.starts_with("PSI absent: no "), "{d}");
     }
 
     #[test]
