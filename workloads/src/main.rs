@@ -19,6 +19,31 @@ struct Cli {
     applet: Applet,
 }
 
+/// When a victim's units are due (open loop).
+#[derive(clap::Args)]
+struct ScheduleArgs {
+    /// Intended units per second.
+    #[arg(long)]
+    rate: f64,
+    /// Seconds of unrecorded warm-up before the measured window.
+    #[arg(long, default_value_t = 0.0)]
+    warmup: f64,
+    /// Seconds of the measured window.
+    #[arg(long)]
+    duration: f64,
+}
+
+impl ScheduleArgs {
+    /// The checked schedule.
+    fn schedule(&self) -> Result<Schedule> {
+        Ok(Schedule {
+            rate: positive_rate("--rate", self.rate)?,
+            warmup: seconds("--warmup", self.warmup)?,
+            duration: seconds("--duration", self.duration)?,
+        })
+    }
+}
+
 #[derive(Subcommand)]
 enum Applet {
     /// Victim: fixed CPU work units, open-loop at --rate units/s; reports ops and latencies.
@@ -26,15 +51,8 @@ enum Applet {
         /// Work-loop iterations per unit (see `calibrate`).
         #[arg(long)]
         iters_per_unit: u64,
-        /// Intended units per second.
-        #[arg(long)]
-        rate: f64,
-        /// Seconds of unrecorded warm-up before the measured window.
-        #[arg(long, default_value_t = 0.0)]
-        warmup: f64,
-        /// Seconds of the measured window.
-        #[arg(long)]
-        duration: f64,
+        #[command(flatten)]
+        schedule: ScheduleArgs,
     },
     /// Aggressor: N threads spinning on integer work.
     CpuHog {
@@ -60,15 +78,8 @@ enum Applet {
         /// Directory of the working-set file (`--kind file`), on a disk, not tmpfs.
         #[arg(long, default_value = "/var/tmp")]
         dir: PathBuf,
-        /// Intended units per second.
-        #[arg(long)]
-        rate: f64,
-        /// Seconds of unrecorded warm-up before the measured window.
-        #[arg(long, default_value_t = 0.0)]
-        warmup: f64,
-        /// Seconds of the measured window.
-        #[arg(long)]
-        duration: f64,
+        #[command(flatten)]
+        schedule: ScheduleArgs,
     },
     /// Aggressor: grows to --bytes of memory at --rate bytes/s, touching every page, and holds it.
     MemHog {
@@ -205,35 +216,25 @@ fn main() -> Result<()> {
     match Cli::parse().applet {
         Applet::CpuUnits {
             iters_per_unit,
-            rate,
-            warmup,
-            duration,
-        } => {
-            let schedule = Schedule {
-                rate: positive_rate("--rate", rate)?,
-                warmup: seconds("--warmup", warmup)?,
-                duration: seconds("--duration", duration)?,
-            };
-            print(&WorkloadReport::CpuUnits(cpu_units::run(
-                iters_per_unit,
-                schedule,
-            )))
-        }
+            schedule,
+        } => print(&WorkloadReport::CpuUnits(cpu_units::run(
+            iters_per_unit,
+            schedule.schedule()?,
+        ))),
         Applet::MemUnits {
             working_set,
             kind,
             lines,
             dir,
-            rate,
-            warmup,
-            duration,
+            schedule,
         } => {
-            let schedule = Schedule {
-                rate: positive_rate("--rate", rate)?,
-                warmup: seconds("--warmup", warmup)?,
-                duration: seconds("--duration", duration)?,
-            };
-            let report = mem_units::run(kind, working_set as usize, lines.max(1), &dir, schedule)?;
+            let report = mem_units::run(
+                kind,
+                working_set as usize,
+                lines.max(1),
+                &dir,
+                schedule.schedule()?,
+            )?;
             print(&WorkloadReport::MemUnits(report))
         }
         Applet::MemHog {
