@@ -35,7 +35,13 @@ fn main() {
     let plan = RunPlan {
         scenarios: suite.scenarios.iter().map(|s| s.to_string()).collect(),
         timing: suite.timing,
+        fewer_rounds: suite
+            .fewer_rounds
+            .iter()
+            .map(|&(name, rounds)| (name.to_string(), rounds))
+            .collect(),
         aggressor_cpus: None,
+        memory: Default::default(),
         until_decided: None,
         out_dir: out_dir.clone(),
         command_line: vec![
