@@ -136,6 +136,8 @@ impl<'a> Scale<'a> {
                 ],
             ),
             "share" => Self::fixed(100.0, "%", 1),
+            // Below 0.01 (a harness's own overhead) two decimals would read 0.00.
+            "CPUs" if magnitude > 0.0 && magnitude < 0.01 => Self::fixed(1.0, "CPUs", 4),
             "CPUs" => Self::fixed(1.0, "CPUs", 2),
             "pp" => Self::fixed(1.0, "pp", 1),
             "ratio" => Self::fixed(1.0, "ratio", 3),
