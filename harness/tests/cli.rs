@@ -529,3 +529,52 @@ fn report_is_remade_offline_from_a_results_file() {
         stderr(&o)
     );
 }
+
+#[test]
+fn memory_reports_show_timelines_kills_and_unavailable_figures_with_their_reason() {
+    let t = tempfile::tempdir().unwrap();
+    let fixture = |name: &str| {
+        format!(
+            "{}/tests/fixtures/results/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        )
+    };
+    let html = t.path().join("hybrid.html");
+    let (o, _) = run(&[
+        "report",
+        &fixture("memory-hybrid.json"),
+        "--out",
+        html.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let page = std::fs::read_to_string(&html).unwrap();
+    for needle in [
+        "Memory charged per sandbox",
+        "Memory PSI full per sandbox",
+        "OOM kill",
+        "isobench-worklo) in aggressor (kmsg)",
+        "cycles unavailable (No such file or directory",
+        "memory.high is not supported on hybrid",
+    ] {
+        assert!(page.contains(needle), "report lacks {needle:?}");
+    }
+    let html = t.path().join("disabled.html");
+    let (o, _) = run(&[
+        "report",
+        &fixture("memory-psi-disabled.json"),
+        "--out",
+        html.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("unavailable (PSI disabled: reading"),
+        "C06: the reason, never 0"
+    );
+    assert!(page.contains("Chart not drawn: no sample of round 1 had a value to plot"));
+    let summary = std::fs::read_to_string(t.path().join("summary.md")).unwrap();
+    assert!(
+        summary.contains("victim memory stall (PSI full) unavailable"),
+        "{summary}"
+    );
+}
