@@ -184,42 +184,121 @@ pub fn spawn_with(
         argv.push(b"--".to_vec());
     }
     argv.extend(args.iter().map(|a| a.as_bytes().to_vec()));
-    let cstring = |b: Vec<u8>| CString::new(b).map_err(|e| setup("argument with a NUL byte", &e));
-    let envp = std::env::vars_os()
-        .map(|(k, v)| cstring([k.as_bytes(), b"=", v.as_bytes()].concat()))
-        .collect::<Result<Vec<_>, _>>()?;
     let report = tempfile::tempfile().map_err(|e| setup("creating the report file", &e))?;
+    let reader = report
+        .try_clone()
+        .map_err(|e| setup("opening the report file", &e))?;
+    let plan = Launch::new(program, argv, report.as_fd())?;
+    launch(
+        &plan,
+        reader,
+        ns,
+        cgroup,
+        before_release,
+        &mut LaunchStamps::default(),
+    )
+}
+
+/// CLOCK_MONOTONIC now, ns: the clock of the stamps of a launch (and of the
+/// startup probe's own stamp).
+pub fn monotonic_ns() -> u64 {
+    nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC).map_or(0, |t| {
+        t.tv_sec() as u64 * 1_000_000_000 + t.tv_nsec() as u64
+    })
+}
+
+/// What a launch execs, prepared before the clock starts where it is reused:
+/// the program, argv and environment as C strings, and the child's stdout.
+pub struct Launch<'a> {
+    program: CString,
+    argv: Vec<CString>,
+    envp: Vec<CString>,
+    stdout: std::os::fd::BorrowedFd<'a>,
+}
+
+impl<'a> Launch<'a> {
+    /// `program` with `argv` (argv[0] included) and this process's environment, writing to `stdout`.
+    ///
+    /// # Errors
+    /// [`SpawnError::Setup`] for an argument or variable with a NUL byte.
+    pub fn new(
+        program: &Path,
+        argv: Vec<Vec<u8>>,
+        stdout: std::os::fd::BorrowedFd<'a>,
+    ) -> Result<Launch<'a>, SpawnError> {
+        let cstring = |b: Vec<u8>| {
+            CString::new(b).map_err(|e| SpawnError::Setup(format!("argument with a NUL byte: {e}")))
+        };
+        Ok(Launch {
+            program: cstring(program.as_os_str().as_bytes().to_vec())?,
+            argv: argv.into_iter().map(cstring).collect::<Result<_, _>>()?,
+            envp: std::env::vars_os()
+                .map(|(k, v)| cstring([k.as_bytes(), b"=", v.as_bytes()].concat()))
+                .collect::<Result<_, _>>()?,
+            stdout,
+        })
+    }
+}
+
+/// When the steps of a launch ended, CLOCK_MONOTONIC ns ([`monotonic_ns`]); 0 for a step not taken.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LaunchStamps {
+    /// clone(2) returned in the parent (the namespaces exist).
+    pub cloned_ns: u64,
+    /// The child's pid was written to `cgroup.procs` in every hierarchy.
+    pub attached_ns: u64,
+    /// The child was released to go on to exec.
+    pub released_ns: u64,
+}
+
+/// Clones the child of `plan` into `ns`, attaches it to `cgroup`, calls
+/// `before_release`, releases it and waits until it has exec'd (or failed to).
+/// `reader` is what [`Process`] reads the child's stdout from.
+///
+/// # Errors
+/// [`SpawnError`] naming the step; a child that was created is killed and reaped.
+pub fn launch(
+    plan: &Launch<'_>,
+    reader: std::fs::File,
+    ns: NamespaceSet,
+    cgroup: Option<&Cgroup>,
+    before_release: &mut dyn FnMut(i32),
+    stamps: &mut LaunchStamps,
+) -> Result<Process, SpawnError> {
+    let setup = |what: &str, e: &dyn std::fmt::Display| SpawnError::Setup(format!("{what}: {e}"));
     let (release_rd, release_wr) =
         nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| setup("pipe", &e))?;
     let (fail_rd, fail_wr) =
         nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| setup("pipe", &e))?;
-    let plan = sys::ExecPlan {
-        program: cstring(program.as_os_str().as_bytes().to_vec())?,
-        argv: argv.into_iter().map(cstring).collect::<Result<_, _>>()?,
-        envp,
-        stdout: report.as_fd(),
+    let exec = sys::ExecPlan {
+        program: &plan.program,
+        argv: &plan.argv,
+        envp: &plan.envp,
+        stdout: plan.stdout,
         release: release_rd.as_fd(),
         failure: fail_wr.as_fd(),
         unshare_cgroup: ns.cgroup,
         loopback_up: ns.net,
         become_userns_root: ns.user,
     };
-    let pid = sys::clone_waiting(ns.clone_flags(), &plan).map_err(|errno| SpawnError::Clone {
+    let pid = sys::clone_waiting(ns.clone_flags(), &exec).map_err(|errno| SpawnError::Clone {
         namespaces: ns.names(),
         errno,
     })?;
-    drop(plan);
+    stamps.cloned_ns = monotonic_ns();
     drop((release_rd, fail_wr));
-    let mut process = Process::new(pid, report);
+    let mut process = Process::new(pid, reader);
     if ns.user {
         map_root_to_unprivileged(pid.as_raw())
             .map_err(|e| setup("writing the user namespace's id maps", &e))?;
     }
     if let Some(cg) = cgroup {
         cg.attach(pid.as_raw()).map_err(SpawnError::Attach)?; // dropping `process` kills the child
+        stamps.attached_ns = monotonic_ns();
     }
     before_release(pid.as_raw());
     nix::unistd::write(&release_wr, &[1]).map_err(|e| setup("releasing the child", &e))?;
+    stamps.released_ns = monotonic_ns();
     drop(release_wr);
     let mut report = [0u8; 8];
     let n = nix::unistd::read(&fail_rd, &mut report)
@@ -231,7 +310,7 @@ pub fn spawn_with(
         ) as i32);
         process.kill_and_reap();
         return Err(SpawnError::Child {
-            program: program.into(),
+            program: PathBuf::from(std::ffi::OsStr::from_bytes(plan.program.as_bytes())),
             step: sys::ChildStep::from_code(step).unwrap_or(sys::ChildStep::Exec),
             errno,
         });

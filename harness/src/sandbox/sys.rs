@@ -50,11 +50,11 @@ impl ChildStep {
 /// Everything the child needs, prepared before the clone so the child allocates nothing.
 pub struct ExecPlan<'a> {
     /// Absolute path of the program.
-    pub program: CString,
+    pub program: &'a CString,
     /// argv, argv[0] included.
-    pub argv: Vec<CString>,
+    pub argv: &'a [CString],
     /// The environment, `NAME=value`.
-    pub envp: Vec<CString>,
+    pub envp: &'a [CString],
     /// Becomes the child's stdout.
     pub stdout: BorrowedFd<'a>,
     /// The child blocks on this until the parent writes a byte (or closes it).
@@ -80,18 +80,7 @@ pub struct ExecPlan<'a> {
 /// The errno of clone(2): EPERM without privilege for a namespace, EINVAL for a
 /// namespace the kernel lacks, ENOSPC at a namespace count limit.
 pub fn clone_waiting(flags: CloneFlags, plan: &ExecPlan<'_>) -> Result<Pid, Errno> {
-    let argv: Vec<*const c_char> = plan
-        .argv
-        .iter()
-        .map(|a| a.as_ptr())
-        .chain(std::iter::once(std::ptr::null()))
-        .collect();
-    let envp: Vec<*const c_char> = plan
-        .envp
-        .iter()
-        .map(|a| a.as_ptr())
-        .chain(std::iter::once(std::ptr::null()))
-        .collect();
+    let (argv, envp) = (pointers(plan.argv), pointers(plan.envp));
     let (program, stdout, release, failure) = (
         plan.program.as_ptr(),
         plan.stdout.as_raw_fd(),
@@ -159,6 +148,43 @@ pub fn clone_waiting(flags: CloneFlags, plan: &ExecPlan<'_>) -> Result<Pid, Errn
     // the callback only makes async-signal-safe calls (see above); SIGCHLD makes the
     // child waitable like a forked one.
     unsafe { nix::sched::clone(Box::new(child), &mut stack, flags, Some(libc::SIGCHLD)) }
+}
+
+/// A null-terminated array of pointers to `strings`, as execve(2) takes.
+fn pointers(strings: &[CString]) -> Vec<*const c_char> {
+    strings
+        .iter()
+        .map(|a| a.as_ptr())
+        .chain(std::iter::once(std::ptr::null()))
+        .collect()
+}
+
+/// fork(2) then execve(2) of `program` with stdout on `stdout`: the plain
+/// baseline that a sandbox's start is compared with (startup-latency). Between
+/// fork and exec the child calls only dup2, execve and _exit.
+///
+/// # Errors
+/// The errno of fork(2). A failed exec shows as the child exiting with 127.
+pub fn fork_exec(
+    program: &CString,
+    argv: &[CString],
+    envp: &[CString],
+    stdout: BorrowedFd<'_>,
+) -> Result<Pid, Errno> {
+    let (argv, envp) = (pointers(argv), pointers(envp));
+    let (program, stdout) = (program.as_ptr(), stdout.as_raw_fd());
+    // SAFETY: the child of a multi-threaded process calls only async-signal-safe
+    // functions (dup2, execve, _exit) on memory prepared before the fork.
+    match unsafe { libc::fork() } {
+        -1 => Err(Errno::last()),
+        0 => unsafe {
+            if libc::dup2(stdout, 1) >= 0 {
+                libc::execve(program, argv.as_ptr(), envp.as_ptr());
+            }
+            libc::_exit(127)
+        },
+        pid => Ok(Pid::from_raw(pid)),
+    }
 }
 
 /// Whether clone(2) accepts `flags` here: clones a child that exits at once and reaps it.
