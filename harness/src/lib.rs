@@ -9,6 +9,7 @@
 //! - [`workload`]: finding and talking to the `isobench-workload` binary;
 //! - [`scenario`]: what is run (conditions × rounds) and the metrics derived;
 //! - [`measure`]: perf counters, the memory/PSI sampler, OOM kills from the kernel log;
+//! - [`startup`]: starting the startup probe by each method, with a stamp at every step;
 //! - [`stats`]: statistics over rounds (bootstrap CIs);
 //! - [`probe`]: the host fingerprint and `isobench doctor`;
 //! - [`output`]: results.json, report.html and summary.md on disk.
@@ -26,6 +27,7 @@ pub mod probe;
 pub mod run;
 pub mod sandbox;
 pub mod scenario;
+pub mod startup;
 pub mod stats;
 pub mod terminal;
 pub mod workload;

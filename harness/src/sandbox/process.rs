@@ -123,6 +123,11 @@ impl Process {
         }
     }
 
+    /// The reader of the process's stdout (a pipe or the report file).
+    pub fn stdout(&mut self) -> &mut File {
+        &mut self.stdout
+    }
+
     /// What the process has written to stdout so far, while it may still be running.
     ///
     /// # Errors

@@ -1,0 +1,299 @@
+//! Starting the probe once, by each [`Method`], with a CLOCK_MONOTONIC stamp at
+//! every step: the request, cgroup created, clone returned, attached, released,
+//! the probe's first instruction (its own stamp), reaped, cgroup removed.
+
+use super::variant::Method;
+use crate::cgroup::{Arena, Limits};
+use crate::sandbox::{self, Launch, LaunchStamps, NamespaceSet, monotonic_ns};
+use anyhow::{Context, Result, bail};
+use std::ffi::CString;
+use std::io::Read;
+use std::os::fd::AsFd;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+/// File name of the probe, next to `isobench-workload`.
+pub const PROBE: &str = "isobench-probe";
+
+/// The probe binary, with its argv and environment prepared once.
+pub struct Probe {
+    path: PathBuf,
+    argv: Vec<Vec<u8>>,
+    program: CString,
+    argv_c: Vec<CString>,
+    envp_c: Vec<CString>,
+    command: std::process::Command,
+}
+
+impl Probe {
+    /// The probe next to `workload_bin`; `inspect` makes it print its pid and cgroup after its stamp.
+    ///
+    /// # Errors
+    /// When it is not there or not executable, naming the path.
+    pub fn next_to(workload_bin: &Path, inspect: bool) -> Result<Probe> {
+        let path = workload_bin.with_file_name(PROBE);
+        let meta = std::fs::metadata(&path).with_context(|| {
+            format!(
+                "the startup probe {} (built with the workspace)",
+                path.display()
+            )
+        })?;
+        if !meta.is_file() {
+            bail!("the startup probe {} is not a file", path.display());
+        }
+        let mut argv = vec![path.as_os_str().as_bytes().to_vec()];
+        if inspect {
+            argv.push(b"--inspect".to_vec());
+        }
+        let c = |b: &[u8]| CString::new(b).context("a NUL byte in the probe's path");
+        let mut command = std::process::Command::new(&path);
+        command.args(argv.iter().skip(1).map(|a| std::ffi::OsStr::from_bytes(a)));
+        command.stdout(std::process::Stdio::piped());
+        Ok(Probe {
+            program: c(path.as_os_str().as_bytes())?,
+            argv_c: argv.iter().map(|a| c(a)).collect::<Result<_>>()?,
+            envp_c: std::env::vars_os()
+                .map(|(k, v)| c(&[k.as_bytes(), b"=", v.as_bytes()].concat()))
+                .collect::<Result<_>>()?,
+            path,
+            argv,
+            command,
+        })
+    }
+}
+
+/// The stamps of one start, CLOCK_MONOTONIC ns; 0 for a step the method does not take.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stamps {
+    /// The harness asked for the start.
+    pub request: u64,
+    /// The sandbox's cgroup exists, with its limits.
+    pub created: u64,
+    /// clone(2)/fork(2)/posix_spawn returned in the parent.
+    pub cloned: u64,
+    /// The child is in its cgroup in every hierarchy.
+    pub attached: u64,
+    /// The child was released to exec.
+    pub released: u64,
+    /// The probe's first instruction in `main` (its own stamp).
+    pub first: u64,
+    /// The probe was reaped after it exited.
+    pub reaped: u64,
+    /// The sandbox's cgroup was removed.
+    pub removed: u64,
+}
+
+impl Stamps {
+    /// From the request to the probe's first instruction, µs.
+    pub fn start_us(&self) -> f64 {
+        us(self.first, self.request)
+    }
+
+    /// From the probe's first instruction until everything is gone (reaped, cgroup removed), µs.
+    pub fn teardown_us(&self) -> f64 {
+        us(self.removed.max(self.reaped), self.first)
+    }
+
+    /// The phases of the start and of the teardown, µs, by name; only those the method takes.
+    pub fn phases(&self) -> Vec<(&'static str, f64)> {
+        let mut out = Vec::new();
+        let mut last = self.request;
+        for (name, at) in [
+            ("cgroup_create", self.created),
+            ("clone", self.cloned),
+            ("attach", self.attached),
+            ("release", self.released),
+            ("exec_to_main", self.first),
+            ("reap", self.reaped),
+            ("cgroup_remove", self.removed),
+        ] {
+            if at != 0 {
+                out.push((name, us(at, last)));
+                last = at;
+            }
+        }
+        out
+    }
+
+    /// True when every stamp taken follows the one before (request ≤ clone ≤ attach ≤ exec ≤ first).
+    pub fn ordered(&self) -> bool {
+        let taken: Vec<u64> = [
+            self.request,
+            self.created,
+            self.cloned,
+            self.attached,
+            self.released,
+            self.first,
+            self.reaped,
+            self.removed,
+        ]
+        .into_iter()
+        .filter(|&t| t != 0)
+        .collect();
+        taken.windows(2).all(|w| w[0] <= w[1])
+    }
+}
+
+fn us(later: u64, earlier: u64) -> f64 {
+    later.saturating_sub(earlier) as f64 / 1000.0
+}
+
+/// One start of the probe, and what it printed after its stamp (with `--inspect`).
+pub struct Started {
+    /// When each step ended.
+    pub stamps: Stamps,
+    /// The probe's output after its 16-byte stamp.
+    pub output: String,
+}
+
+/// Reads the probe's stamp and the rest of its output from `r` until EOF.
+fn read_probe(mut r: impl Read) -> Result<(u64, String)> {
+    let mut all = Vec::new();
+    r.read_to_end(&mut all)
+        .context("reading the probe's stamp")?;
+    if all.len() < 16 {
+        bail!("the probe wrote {} bytes, not its 16-byte stamp", all.len());
+    }
+    let sec = i64::from_ne_bytes(all[..8].try_into().expect("8 bytes"));
+    let nsec = i64::from_ne_bytes(all[8..16].try_into().expect("8 bytes"));
+    if sec < 0 || nsec < 0 {
+        bail!("the probe could not read its clock");
+    }
+    let stamp = sec as u64 * 1_000_000_000 + nsec as u64;
+    Ok((stamp, String::from_utf8_lossy(&all[16..]).into_owned()))
+}
+
+/// Starts the probe once by `method` (sandboxes get cgroup `name` in `arena`)
+/// and tears it down.
+///
+/// # Errors
+/// A failed start, naming the step; whatever was created is removed.
+pub fn start(probe: &mut Probe, method: Method, arena: &Arena, name: &str) -> Result<Started> {
+    match method {
+        Method::PosixSpawn => posix_spawn(probe),
+        Method::ForkExec => fork_exec(probe),
+        Method::Sandbox { namespaces } => sandbox(probe, namespaces, arena, name),
+    }
+}
+
+fn posix_spawn(probe: &mut Probe) -> Result<Started> {
+    let mut s = Stamps {
+        request: monotonic_ns(),
+        ..Stamps::default()
+    };
+    let mut child = probe
+        .command
+        .spawn()
+        .with_context(|| format!("posix_spawn of {}", probe.path.display()))?;
+    s.cloned = monotonic_ns();
+    let (first, output) = read_probe(child.stdout.take().context("the probe's stdout")?)?;
+    s.first = first;
+    child.wait().context("waiting for the probe")?;
+    s.reaped = monotonic_ns();
+    Ok(Started { stamps: s, output })
+}
+
+fn fork_exec(probe: &mut Probe) -> Result<Started> {
+    let mut s = Stamps {
+        request: monotonic_ns(),
+        ..Stamps::default()
+    };
+    let (rd, wr) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("pipe")?;
+    let pid =
+        crate::sandbox::sys::fork_exec(&probe.program, &probe.argv_c, &probe.envp_c, wr.as_fd())
+            .context("fork")?;
+    s.cloned = monotonic_ns();
+    drop(wr);
+    let read = read_probe(std::fs::File::from(rd));
+    let status = nix::sys::wait::waitpid(pid, None).context("waiting for the probe")?;
+    s.reaped = monotonic_ns();
+    let (first, output) = read.with_context(|| format!("the probe ended with {status:?}"))?;
+    s.first = first;
+    Ok(Started { stamps: s, output })
+}
+
+fn sandbox(probe: &mut Probe, ns: NamespaceSet, arena: &Arena, name: &str) -> Result<Started> {
+    let mut s = Stamps {
+        request: monotonic_ns(),
+        ..Stamps::default()
+    };
+    let cg = arena
+        .sandbox(name, &Limits::default())
+        .context("creating the sandbox's cgroup")?;
+    s.created = monotonic_ns();
+    let (rd, wr) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("pipe")?;
+    let plan = Launch::new(&probe.path, probe.argv.clone(), wr.as_fd())?;
+    let mut steps = LaunchStamps::default();
+    let mut process = sandbox::launch(
+        &plan,
+        std::fs::File::from(rd),
+        ns,
+        Some(&cg),
+        &mut |_| {},
+        &mut steps,
+    )?;
+    (s.cloned, s.attached, s.released) = (steps.cloned_ns, steps.attached_ns, steps.released_ns);
+    drop(plan);
+    drop(wr);
+    let (first, output) = read_probe(process.stdout())?;
+    s.first = first;
+    process.wait_for(std::time::Duration::from_secs(10))?;
+    s.reaped = monotonic_ns();
+    cg.remove().context("removing the sandbox's cgroup")?;
+    s.removed = monotonic_ns();
+    Ok(Started { stamps: s, output })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phases_follow_the_stamps_taken_and_order_is_checked() {
+        let s = Stamps {
+            request: 1_000,
+            created: 3_000,
+            cloned: 6_000,
+            attached: 7_000,
+            released: 7_500,
+            first: 10_000,
+            reaped: 12_000,
+            removed: 15_000,
+        };
+        assert!(s.ordered());
+        assert_eq!(s.start_us(), 9.0);
+        assert_eq!(s.teardown_us(), 5.0);
+        let names: Vec<&str> = s.phases().iter().map(|p| p.0).collect();
+        assert_eq!(
+            names,
+            [
+                "cgroup_create",
+                "clone",
+                "attach",
+                "release",
+                "exec_to_main",
+                "reap",
+                "cgroup_remove"
+            ]
+        );
+        let fork = Stamps {
+            request: 1_000,
+            cloned: 2_000,
+            first: 4_000,
+            reaped: 5_000,
+            ..Stamps::default()
+        };
+        assert_eq!(fork.phases().len(), 3);
+        assert!(!Stamps { first: 500, ..s }.ordered());
+    }
+
+    #[test]
+    fn a_short_stamp_is_an_error_not_a_zero() {
+        assert!(read_probe(&[1u8, 2, 3][..]).is_err());
+        let mut bytes = 5i64.to_ne_bytes().to_vec();
+        bytes.extend(7i64.to_ne_bytes());
+        bytes.extend(b"pid 1\n");
+        let (stamp, rest) = read_probe(&bytes[..]).unwrap();
+        assert_eq!((stamp, rest.as_str()), (5_000_000_007, "pid 1\n"));
+    }
+}

@@ -1,0 +1,61 @@
+//! Starting the startup probe by every method on the real host (root only).
+
+mod common;
+
+use isobench::startup::launch::{self, Probe};
+use isobench::startup::variant;
+use isobench::workload;
+
+#[test]
+fn every_variant_starts_the_probe_with_ordered_stamps_and_leaves_nothing() {
+    require_root!();
+    let (_host, arena, id) = common::arena("startup");
+    let mut probe = Probe::next_to(&workload::locate().unwrap(), true).unwrap();
+    for v in variant::ALL {
+        let started = launch::start(&mut probe, v.method, &arena, v.name);
+        let started = match started {
+            Ok(s) => s,
+            Err(e) if v.name == "sandbox_user" => {
+                eprintln!(
+                    "{}: {e:#} (the probe must be executable by uid 65534)",
+                    v.name
+                );
+                continue;
+            }
+            Err(e) => panic!("{}: {e:#}", v.name),
+        };
+        let s = started.stamps;
+        assert!(s.ordered(), "{}: {s:?}", v.name);
+        assert!(s.start_us() > 0.0, "{}: {s:?}", v.name);
+        if let variant::Method::Sandbox { namespaces } = v.method {
+            let pid_line = started.output.lines().next().unwrap_or_default();
+            if namespaces.pid {
+                assert_eq!(
+                    pid_line, "pid 1",
+                    "{}: the probe is pid 1 of its namespace",
+                    v.name
+                );
+            }
+            let cgroup = started
+                .output
+                .lines()
+                .find(|l| l.starts_with("0::"))
+                .unwrap_or_default();
+            if namespaces.cgroup {
+                assert_eq!(
+                    cgroup, "0::/",
+                    "{}: its cgroup is its namespace's root",
+                    v.name
+                );
+            } else {
+                assert!(
+                    cgroup.ends_with(&format!("/isobench-{id}/{}", v.name)),
+                    "{}: {cgroup}",
+                    v.name
+                );
+            }
+        }
+    }
+    arena.remove().unwrap();
+    common::assert_nothing_left(&id);
+}
