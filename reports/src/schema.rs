@@ -158,6 +158,82 @@ pub struct ScenarioResult {
     /// Pass/fail checks with their evidence (scenario `visibility`); empty elsewhere.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub checks: Vec<VisibilityCheck>,
+    /// Distributions per variant and phase, and churn (scenario `startup-latency`); absent elsewhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub startup: Option<StartupDetail>,
+}
+
+/// What scenario `startup-latency` measured beyond its metrics.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct StartupDetail {
+    /// How sandboxes were attached to their cgroup: `cgroup.procs` (written by the parent
+    /// while the child waits) or `clone3 CLONE_INTO_CGROUP`.
+    pub attach: String,
+    /// One entry per variant, in the order run (net variants last, in a block of their own).
+    pub variants: Vec<StartupVariant>,
+    /// Sandboxes started and torn down per second.
+    pub churn: Vec<Churn>,
+    /// Findings such as `netns serialization` (case C07), each saying what was seen.
+    pub flags: Vec<String>,
+}
+
+/// One variant's distributions over every round, µs.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StartupVariant {
+    /// Name, e.g. `fork_exec`, `sandbox_all`.
+    pub name: String,
+    /// How it starts: `posix_spawn`, `fork_exec` or `sandbox` with its namespaces.
+    pub method: serde_json::Value,
+    /// From the request to the probe's first instruction; null with `unavailable` when it could not start.
+    pub start: Option<Percentiles>,
+    /// From the first instruction until reaped and its cgroup removed.
+    pub teardown: Option<Percentiles>,
+    /// Per phase in the order taken (`cgroup_create`, `clone`, `attach`, `release`,
+    /// `exec_to_main`, `reap`, `cgroup_remove`).
+    pub phases: Vec<Phase>,
+    /// Why it could not be measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<String>,
+}
+
+/// One phase's distribution.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Phase {
+    /// Phase name.
+    pub name: String,
+    /// Its distribution, µs.
+    pub latency: Percentiles,
+}
+
+/// A latency distribution from an HDR histogram, µs.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct Percentiles {
+    /// Samples.
+    pub count: u64,
+    /// Median, µs.
+    pub p50_us: f64,
+    /// 90th percentile, µs.
+    pub p90_us: f64,
+    /// 99th percentile, µs.
+    pub p99_us: f64,
+    /// 99.9th percentile, µs.
+    pub p999_us: f64,
+    /// Maximum, µs.
+    pub max_us: f64,
+}
+
+/// Churn: sandboxes started and torn down one after another by `starters` threads.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Churn {
+    /// The variant churned.
+    pub variant: String,
+    /// Threads starting sandboxes at once (1: sequential).
+    pub starters: usize,
+    /// Sandboxes per second, all starters together; null with `unavailable` when it failed.
+    pub per_s: Option<f64>,
+    /// Why it could not be measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<String>,
 }
 
 /// One namespace visibility check: what was looked at, what was seen, and the verdict.
@@ -443,6 +519,7 @@ impl ScenarioResult {
             metrics: Vec::new(),
             warnings: Vec::new(),
             checks: Vec::new(),
+            startup: None,
         }
     }
 }

@@ -439,6 +439,7 @@ mod tests {
             metrics: vec![],
             warnings: vec![],
             checks: vec![],
+            startup: None,
         }
     }
 

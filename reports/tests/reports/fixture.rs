@@ -244,6 +244,7 @@ pub fn results() -> Results {
             "aggressor throttled in 62 % of periods while its mean usage is under its quota: check cpu.max period (see DESIGN §2)".into(),
         ],
         checks: vec![],
+        startup: None,
     };
     let memory_high = ScenarioResult {
         name: "memory-high".into(),
@@ -267,6 +268,7 @@ pub fn results() -> Results {
         ],
         warnings: vec![],
         checks: vec![],
+        startup: None,
     };
     Results {
         schema_version: SCHEMA_VERSION,
