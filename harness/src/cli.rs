@@ -85,7 +85,8 @@ pub struct RunArgs {
     /// Run only this scenario of the suite (repeatable), e.g. `cpu-share`.
     #[arg(long = "scenario", value_name = "NAME")]
     pub scenarios: Vec<String>,
-    /// Rounds per scenario (each runs every condition once, in random order) [default: the suite's, 5 or 10].
+    /// Rounds per scenario (each runs every condition once, in random order) [default: the suite's:
+    /// 5 (3 for memory-pressure) in default, 10 in quick].
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1000), allow_negative_numbers = true)]
     pub rounds: Option<u32>,
     /// Measured seconds per condition, 0.1 to 3600 [default: the suite's, 2 or 0.7].
@@ -95,7 +96,7 @@ pub struct RunArgs {
     #[arg(long, value_parser = non_negative_seconds, allow_negative_numbers = true)]
     pub warmup: Option<f64>,
     /// CPU quota of the cpu-share aggressor in the isolated condition, in CPUs
-    /// (cpu.max quota over a 100 ms period) [default: 0.5].
+    /// (cpu.max, or cpu.cfs_quota_us on v1, over a 100 ms period) [default: 0.5].
     #[arg(long, value_name = "CPUS", value_parser = quota_cpus)]
     pub aggressor_cpus: Option<f64>,
     /// Keep adding rounds while a gated metric is INCONCLUSIVE against --baseline, up to --max-rounds.
@@ -119,7 +120,7 @@ pub struct RunArgs {
     pub working_set: Option<u64>,
     /// A memory knob of the memory-pressure aggressor in the isolated condition,
     /// KNOB=SIZE or KNOB=max (repeatable), e.g. memory.max=512MiB or memory.high=256MiB
-    /// [default: memory.max=512MiB].
+    /// [default: memory.max=512MiB, written as memory.limit_in_bytes on v1].
     #[arg(long = "aggressor-memory", value_name = "KNOB=SIZE", value_parser = memory_setting)]
     pub aggressor_memory: Vec<MemorySetting>,
     /// Output directory [default: isobench-results/<UTC timestamp>].

@@ -80,7 +80,13 @@ fn c05_oom_kill_stays_in_the_limited_sandbox_and_is_attributed_to_it() {
         })
         .collect();
     let logged = log.as_mut().map(|l| l.oom_kills()).map_err(|e| e.clone());
-    let attributed = oom::attribute(&logged, &watched, "aggressor", 0.0);
+    let attributed = oom::attribute(
+        &logged,
+        &watched,
+        arena.memory_path().as_deref(),
+        "aggressor",
+        0.0,
+    );
     assert_eq!(attributed.len(), 1, "{attributed:?}");
     assert_eq!(attributed[0].attributed_to, "aggressor");
     assert!(!attributed[0].breach);

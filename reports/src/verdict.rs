@@ -151,7 +151,8 @@ fn latency_clause(scenario: &ScenarioResult) -> String {
     )
 }
 
-/// `memory stall (PSI full) 0 % (contended: 14 %); OOM kills isolated: aggressor 1, victim 0, outside 0`.
+/// `victim memory stall (PSI full) 0 % (contended: 14 %); OOM kills isolated (3 rounds): aggressor 3, victim 0, outside 0`:
+/// kills are totals over the rounds, so one kill in three rounds never reads as 0.
 fn memory_clause(scenario: &ScenarioResult) -> String {
     let psi = |condition| {
         shown(
@@ -159,19 +160,25 @@ fn memory_clause(scenario: &ScenarioResult) -> String {
             format::percent,
         )
     };
+    let total = |name: &str| {
+        Results::metric(scenario, name, Some(Condition::Isolated)).map(|m| {
+            let counted: Vec<f64> = m.per_round.iter().flatten().copied().collect();
+            (counted.iter().sum::<f64>(), counted.len())
+        })
+    };
+    let rounds = total(OOM_KILLS[0].1).map_or(0, |(_, n)| n);
     let kills: Vec<String> = OOM_KILLS
         .iter()
-        .map(|(who, name)| {
-            let n = shown(value(scenario, name, Condition::Isolated), |v| {
-                format!("{v:.0}")
-            });
-            format!("{who} {n}")
+        .map(|(who, name)| match total(name) {
+            Some((sum, n)) if n > 0 => format!("{who} {sum:.0}"),
+            _ => format!("{who} {}", format::unavailable(None)),
         })
         .collect();
     format!(
-        "victim memory stall (PSI full) {} (contended: {}); OOM kills isolated: {}",
+        "victim memory stall (PSI full) {} (contended: {}); OOM kills isolated ({rounds} round{}): {}",
         psi(Condition::Isolated),
         psi(Condition::Contended),
+        if rounds == 1 { "" } else { "s" },
         kills.join(", ")
     )
 }

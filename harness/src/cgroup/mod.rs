@@ -149,6 +149,17 @@ impl Arena {
         &self.dirs
     }
 
+    /// The arena's memory cgroup as the kernel names it in its log (`oom_memcg=`).
+    pub fn memory_path(&self) -> Option<String> {
+        memory_path(
+            self.host.layout,
+            self.host
+                .hierarchies
+                .iter()
+                .zip(self.dirs.iter().map(PathBuf::as_path)),
+        )
+    }
+
     /// Creates the sandbox cgroup `name` in every hierarchy and writes its limits.
     ///
     /// # Errors
@@ -236,6 +247,18 @@ impl Drop for Arena {
     }
 }
 
+/// The memory controller's directory among `parts` (hierarchy, directory),
+/// relative to its hierarchy's root and starting with `/`, as the kernel names
+/// cgroups in its log.
+fn memory_path<'a>(
+    layout: Layout,
+    mut parts: impl Iterator<Item = (&'a Hierarchy, &'a Path)>,
+) -> Option<String> {
+    let (h, dir) = parts.find(|(h, _)| layout == Layout::V2 || h.has("memory"))?;
+    let rel = dir.strip_prefix(&h.mount_point).ok()?;
+    Some(format!("/{}", rel.display()))
+}
+
 /// One sandbox's cgroup, in every hierarchy. Removed by [`Cgroup::remove`] or on drop.
 #[derive(Debug)]
 pub struct Cgroup {
@@ -284,12 +307,10 @@ impl Cgroup {
     /// The cgroup's memory directory as the kernel names it in its log
     /// (`task_memcg=`): relative to its hierarchy's root, starting with `/`.
     pub fn memory_path(&self) -> Option<String> {
-        let (h, dir) = self
-            .parts
-            .iter()
-            .find(|(h, _)| self.layout == Layout::V2 || h.has("memory"))?;
-        let rel = dir.strip_prefix(&h.mount_point).ok()?;
-        Some(format!("/{}", rel.display()))
+        memory_path(
+            self.layout,
+            self.parts.iter().map(|(h, d)| (h, d.as_path())),
+        )
     }
 
     /// What the kernel refused when the limits were written, and what the sandbox runs without.

@@ -22,10 +22,15 @@ pub struct Watched {
 
 /// Attributes every kill in `logged` (or why the log could not be read) to one
 /// of `watched`, or to `outside`; only kills in `expected` are not breaches.
-/// `start_s` (CLOCK_MONOTONIC, seconds) is the zero of the kills' `t_s`.
+/// A kill counts when it struck a watched sandbox, when the host as a whole ran
+/// out of memory (`oom_memcg=/`), or when the limit hit was `scope`'s (the arena
+/// standing for the machine); kills under other cgroups' own limits (another
+/// job on the host) are not this run's. `start_s` (CLOCK_MONOTONIC, seconds) is
+/// the zero of the kills' `t_s`.
 pub fn attribute(
     logged: &Result<Vec<LoggedOomKill>, String>,
     watched: &[Watched],
+    scope: Option<&str>,
     expected: &str,
     start_s: f64,
 ) -> Vec<OomKill> {
@@ -35,11 +40,17 @@ pub fn attribute(
             .find(|w| w.memory_path.as_deref().is_some_and(|p| memcg.ends_with(p)))
             .map(|w| w.name.clone())
     };
+    let ours = |k: &&LoggedOomKill| {
+        sandbox_of(&k.task_memcg).is_some()
+            || k.oom_memcg == "/"
+            || scope.is_some_and(|s| k.oom_memcg.ends_with(s))
+    };
     let mut kills: Vec<OomKill> = logged
         .as_ref()
         .map(|l| l.as_slice())
         .unwrap_or_default()
         .iter()
+        .filter(ours)
         .map(|k| {
             let to = sandbox_of(&k.task_memcg).unwrap_or_else(|| "outside".into());
             OomKill {
@@ -99,12 +110,15 @@ mod tests {
             watched("aggressor", "/run/isobench-1/aggressor", 1),
             watched("victim", "/run/isobench-1/victim", 1),
         ];
+        let mut global = logged(12, "/system.slice/postgres.service");
+        global.oom_memcg = "/".into();
         let log = Ok(vec![
             logged(10, "/run/isobench-1/aggressor"),
             logged(11, "/run/isobench-1/victim"),
-            logged(12, "/system.slice/postgres.service"),
+            global,
+            logged(13, "/other-job/worker"),
         ]);
-        let kills = attribute(&log, &w, "aggressor", 10.0);
+        let kills = attribute(&log, &w, Some("/run/isobench-1"), "aggressor", 10.0);
         assert_eq!(kills[0].t_s, Some(2.5), "seconds since the start");
         let summary: Vec<(&str, bool)> = kills
             .iter()
@@ -122,6 +136,7 @@ mod tests {
         let kills = attribute(
             &Err("opening /dev/kmsg: EACCES".into()),
             &w,
+            None,
             "aggressor",
             0.0,
         );
@@ -137,7 +152,7 @@ mod tests {
     #[test]
     fn a_kill_in_the_log_is_not_counted_twice() {
         let w = [watched("aggressor", "/a", 1)];
-        let kills = attribute(&Ok(vec![logged(10, "/a")]), &w, "aggressor", 0.0);
+        let kills = attribute(&Ok(vec![logged(10, "/a")]), &w, None, "aggressor", 0.0);
         assert_eq!(kills.len(), 1);
         assert_eq!(kills[0].source, "kmsg");
     }

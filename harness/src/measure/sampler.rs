@@ -118,7 +118,7 @@ impl Sampler {
                     let since = (now - last).as_secs_f64();
                     last = now;
                     samples.push(TimelineSample {
-                        t_s: (now - started).as_secs_f64(),
+                        t_s: ((now - started).as_secs_f64() * 1e6).round() / 1e6,
                         sandboxes: targets.iter_mut().map(|t| t.sample(since)).collect(),
                     });
                     next += interval;

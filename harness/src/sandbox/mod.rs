@@ -247,7 +247,7 @@ pub struct LaunchStamps {
     pub cloned_ns: u64,
     /// The child's pid was written to `cgroup.procs` in every hierarchy.
     pub attached_ns: u64,
-    /// The child was released to go on to exec.
+    /// The parent is about to release the child to go on to exec.
     pub released_ns: u64,
 }
 
@@ -297,8 +297,9 @@ pub fn launch(
         stamps.attached_ns = monotonic_ns();
     }
     before_release(pid.as_raw());
-    nix::unistd::write(&release_wr, &[1]).map_err(|e| setup("releasing the child", &e))?;
+    // Stamped before the write: the child may exec and run before the write returns.
     stamps.released_ns = monotonic_ns();
+    nix::unistd::write(&release_wr, &[1]).map_err(|e| setup("releasing the child", &e))?;
     drop(release_wr);
     let mut report = [0u8; 8];
     let n = nix::unistd::read(&fail_rd, &mut report)

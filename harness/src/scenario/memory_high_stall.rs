@@ -77,7 +77,7 @@ pub fn run(spec: &MemoryHighStallSpec, ctx: &RunContext<'_>, layout: Layout) -> 
     );
     if !MemoryKnob::High.supported_on(layout) {
         result.status = ScenarioStatus::Skipped(format!(
-            "memory.high is not supported on {layout}: v1 has no throttling limit"
+            "memory.high is not supported on {layout}: v1 has no throttling limit; run this scenario on a cgroup v2 host"
         ));
         return result;
     }

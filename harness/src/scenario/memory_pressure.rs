@@ -371,7 +371,13 @@ fn run_condition(
             oom_kills: a.events.oom_kill,
         })
         .collect();
-    let oom_kills = oom::attribute(&logged, &watched, "aggressor", timeline_start_s);
+    let oom_kills = oom::attribute(
+        &logged,
+        &watched,
+        arena.memory_path().as_deref(),
+        "aggressor",
+        timeline_start_s,
+    );
     let victim_killed = accounts[0].events.oom_kill.unwrap_or(0) > 0;
     let victim_fate = match status {
         Some(WaitStatus::Exited(_, 0)) => "completed".to_string(),
@@ -564,6 +570,35 @@ fn derive(result: &mut ScenarioResult, rounds: &[Vec<ConditionSample>]) {
     ));
     metrics::derive_with(result, rounds, m);
     result.warnings.extend(breaches(rounds));
+    result.warnings.extend(neighbour_gone(rounds));
+}
+
+/// A warning when the isolated aggressor was OOM-killed before the victim
+/// started: the isolated victim then ran beside no neighbour at all.
+fn neighbour_gone(rounds: &[Vec<ConditionSample>]) -> Option<String> {
+    let isolated: Vec<&ConditionSample> = rounds
+        .iter()
+        .flatten()
+        .filter(|s| s.run.condition == Condition::Isolated)
+        .collect();
+    let early = isolated
+        .iter()
+        .filter(|s| {
+            s.run.memory.as_ref().is_some_and(|m| {
+                m.oom_kills
+                    .iter()
+                    .any(|k| k.attributed_to == "aggressor" && k.t_s.is_some_and(|t| t <= 0.0))
+            })
+        })
+        .count();
+    (early > 0).then(|| {
+        format!(
+            "the isolated aggressor was OOM-killed in its own sandbox before the victim started in {early} of {} \
+             rounds: without swap, memory.max ends an anonymous hog outright, so there the isolated victim ran \
+             beside no neighbour (try --aggressor-memory memory.high=... on v2 to throttle it instead)",
+            isolated.len()
+        )
+    })
 }
 
 /// OOM kills attributed to `to` in a sample.
