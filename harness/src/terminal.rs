@@ -55,16 +55,12 @@ pub fn verdict(line: &str, on: bool) -> String {
     paint(line, if trouble { RED } else { BOLD }, on)
 }
 
-fn cell(m: &Metric) -> String {
-    let Some(v) = m.value else {
-        return format!(
-            "unavailable ({})",
-            m.reason.as_deref().unwrap_or("no reason given")
-        );
-    };
-    match (m.lower, m.upper) {
-        (Some(lo), Some(hi)) => format!("{v:.3} [{lo:.3}, {hi:.3}]"),
-        _ => format!("{v:.3}"),
+/// `value [lower, upper]` and the display unit, as the report and summary.md show them.
+fn cell(m: &Metric) -> (String, String) {
+    let (value, ci, unit) = isobench_reports::metric_text(m);
+    match m.value {
+        Some(_) if ci != "—" => (format!("{value} {ci}"), unit),
+        _ => (value, unit),
     }
 }
 
@@ -94,12 +90,10 @@ pub fn table(results: &Results) -> String {
         for name in HEADLINE {
             for m in s.metrics.iter().filter(|m| m.name == name) {
                 let cond = m.condition.map_or("-".to_string(), |c| c.to_string());
+                let (value, unit) = cell(m);
                 out.push_str(&format!(
-                    "  {:<30} {:<10} {:<32} {}\n",
-                    m.name,
-                    cond,
-                    cell(m),
-                    m.unit
+                    "  {:<30} {:<10} {:<32} {unit}\n",
+                    m.name, cond, value
                 ));
             }
         }

@@ -42,3 +42,10 @@ pub use compared::render_comparison_markdown;
 pub use html::{render_html, render_html_with_comparison};
 pub use markdown::render_markdown;
 pub use verdict::verdict_lines;
+
+/// A metric as every renderer shows it: `(value, [lower, upper], display unit)`,
+/// scaled for people (µs → ms, share → %), or `unavailable (reason)` as the value.
+pub fn metric_text(metric: &schema::Metric) -> (String, String, String) {
+    let c = format::metric_cells(metric);
+    (c.value, c.ci, c.unit)
+}
