@@ -4,7 +4,8 @@ use crate::cgroup::{CgroupError, CgroupHost, Limits};
 use crate::output::{self, OutputDir};
 use crate::sandbox::{self, NamespaceSet};
 use crate::scenario::{
-    self, Progress, RunContext, Timing, cpu_share, memory_high_stall, memory_pressure, visibility,
+    self, Progress, RunContext, Timing, cpu_share, memory_high_stall, memory_pressure,
+    startup_latency, visibility,
 };
 use crate::{interrupt, probe, workload};
 
@@ -205,6 +206,11 @@ pub fn execute(plan: &RunPlan) -> Result<RunOutcome> {
                 &mut progress,
             ),
             memory_pressure::NAME => memory_pressure_run(plan, &host, &ctx, &mut progress),
+            startup_latency::NAME => startup_latency::run(
+                &startup_latency::StartupSpec::new(plan.timing_of(startup_latency::NAME)),
+                &ctx,
+                &mut progress,
+            ),
             memory_high_stall::NAME => {
                 let r = memory_high_stall::run(&Default::default(), &ctx, host.layout);
                 progress.step_done(memory_high_stall::NAME, "both cases");

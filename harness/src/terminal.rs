@@ -5,7 +5,7 @@
 use isobench_reports::schema::{Metric, Results};
 
 /// Metrics shown on the terminal, in this order; the rest are in the report.
-const HEADLINE: [&str; 13] = [
+const HEADLINE: [&str; 20] = [
     "aggressor.cpu_share",
     "aggressor.cpu_share_error_pp",
     "aggressor.throttled_ratio",
@@ -19,6 +19,13 @@ const HEADLINE: [&str; 13] = [
     "aggressor.oom_kills",
     "outside.oom_kills",
     "aggressor.memory_peak_bytes",
+    "startup.baseline_p50_us",
+    "startup.sandbox_p50_us",
+    "startup.sandbox_p99_us",
+    "startup.sandbox_net_p99_us",
+    "startup.overhead_ratio_p50",
+    "startup.teardown_p99_us",
+    "startup.churn_per_s",
 ];
 
 /// ANSI SGR for bold red: breaches, failures.

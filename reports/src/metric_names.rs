@@ -9,6 +9,22 @@ pub(crate) const AGGRESSOR_CPU_SHARE_EXPECTED: &str = "aggressor.cpu_share_expec
 pub(crate) const RETAINED_THROUGHPUT: &str = "victim.retained_throughput";
 /// Victim p99 latency isolated (or contended) / solo − 1, ratio.
 pub(crate) const LATENCY_IMPACT_P99: &str = "victim.latency_impact_p99";
+/// Start of the headline sandbox (every namespace but net, plus its cgroup), p50 µs.
+pub(crate) const STARTUP_SANDBOX_P50: &str = "startup.sandbox_p50_us";
+/// The same, p99 µs.
+pub(crate) const STARTUP_SANDBOX_P99: &str = "startup.sandbox_p99_us";
+/// The same with a new network namespace, p99 µs.
+pub(crate) const STARTUP_SANDBOX_NET_P99: &str = "startup.sandbox_net_p99_us";
+/// Plain fork+exec of the probe, p50 µs.
+pub(crate) const STARTUP_BASELINE_P50: &str = "startup.baseline_p50_us";
+/// Sandbox p50 / fork+exec p50, ratio.
+pub(crate) const STARTUP_OVERHEAD_RATIO: &str = "startup.overhead_ratio_p50";
+/// Teardown of the headline sandbox, p99 µs.
+pub(crate) const STARTUP_TEARDOWN_P99: &str = "startup.teardown_p99_us";
+/// Sandboxes started and torn down per second, one after another.
+pub(crate) const STARTUP_CHURN: &str = "startup.churn_per_s";
+/// The same with one starter per CPU.
+pub(crate) const STARTUP_CHURN_PARALLEL: &str = "startup.churn_parallel_per_s";
 /// Share of time all the victim's tasks stalled on memory, 0..1.
 pub(crate) const VICTIM_PSI_MEMORY_FULL: &str = "victim.psi_memory_full";
 /// OOM kills per sandbox (`aggressor.`, `victim.`, `outside.` prefixes), count.

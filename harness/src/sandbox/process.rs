@@ -81,6 +81,10 @@ impl Process {
     /// # Errors
     /// [`WaitError::Timeout`], [`WaitError::Interrupted`] or [`WaitError::Wait`]; the process keeps running.
     pub fn wait_for(&mut self, limit: Duration) -> Result<WaitStatus, WaitError> {
+        self.wait_polling(limit, Duration::from_millis(5))
+    }
+
+    fn wait_polling(&mut self, limit: Duration, every: Duration) -> Result<WaitStatus, WaitError> {
         let start = Instant::now();
         loop {
             if self.try_reap()? {
@@ -95,8 +99,18 @@ impl Process {
                     waited: start.elapsed(),
                 });
             }
-            std::thread::sleep(Duration::from_millis(5));
+            std::thread::sleep(every);
         }
+    }
+
+    /// As [`Process::wait_for`], polling every 20 µs instead of 5 ms: for timing
+    /// a short-lived process's end (startup-latency's teardown), at the cost of a
+    /// little CPU while it waits.
+    ///
+    /// # Errors
+    /// As [`Process::wait_for`].
+    pub fn wait_closely(&mut self, limit: Duration) -> Result<WaitStatus, WaitError> {
+        self.wait_polling(limit, Duration::from_micros(20))
     }
 
     /// Sends SIGTERM (a sandbox init forwards it), waits up to `grace`, then SIGKILL.

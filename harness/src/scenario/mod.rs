@@ -6,6 +6,7 @@ pub mod memory_high_stall;
 pub mod memory_pressure;
 mod metrics;
 mod rounds;
+pub mod startup_latency;
 mod support;
 pub mod visibility;
 
@@ -39,6 +40,7 @@ pub const SUITES: [Suite; 2] = [
             cpu_share::NAME,
             memory_pressure::NAME,
             memory_high_stall::NAME,
+            startup_latency::NAME,
         ],
         timing: Timing {
             rounds: 5,
@@ -70,11 +72,12 @@ pub fn suite(name: &str) -> Option<&'static Suite> {
 pub const OTHER_LOAD_LIMIT_CPUS: f64 = 0.1;
 
 /// Every scenario isobench knows.
-pub const KNOWN: [&str; 4] = [
+pub const KNOWN: [&str; 5] = [
     visibility::NAME,
     cpu_share::NAME,
     memory_pressure::NAME,
     memory_high_stall::NAME,
+    startup_latency::NAME,
 ];
 
 /// Steps scenario `name` reports to [`Progress::step_done`] with `timing`
@@ -86,6 +89,7 @@ pub fn steps(name: &str, timing: &Timing) -> usize {
         }
         visibility::NAME => visibility::CHECKS.len(),
         memory_high_stall::NAME => 1,
+        startup_latency::NAME => timing.rounds + 1,
         _ => 0,
     }
 }

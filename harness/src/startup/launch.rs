@@ -62,6 +62,17 @@ impl Probe {
     }
 }
 
+/// The phases of a start and its teardown, in order: each ends at one stamp.
+pub const PHASES: [&str; 7] = [
+    "cgroup_create",
+    "clone",
+    "attach",
+    "release",
+    "exec_to_main",
+    "reap",
+    "cgroup_remove",
+];
+
 /// The stamps of one start, CLOCK_MONOTONIC ns; 0 for a step the method does not take.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Stamps {
@@ -95,19 +106,21 @@ impl Stamps {
         us(self.removed.max(self.reaped), self.first)
     }
 
-    /// The phases of the start and of the teardown, µs, by name; only those the method takes.
+    /// The phases of the start and of the teardown, µs, by name (one of [`PHASES`]),
+    /// in that order; only those the method takes.
     pub fn phases(&self) -> Vec<(&'static str, f64)> {
         let mut out = Vec::new();
         let mut last = self.request;
-        for (name, at) in [
-            ("cgroup_create", self.created),
-            ("clone", self.cloned),
-            ("attach", self.attached),
-            ("release", self.released),
-            ("exec_to_main", self.first),
-            ("reap", self.reaped),
-            ("cgroup_remove", self.removed),
-        ] {
+        let ends = [
+            self.created,
+            self.cloned,
+            self.attached,
+            self.released,
+            self.first,
+            self.reaped,
+            self.removed,
+        ];
+        for (name, at) in PHASES.into_iter().zip(ends) {
             if at != 0 {
                 out.push((name, us(at, last)));
                 last = at;
@@ -236,7 +249,7 @@ fn sandbox(probe: &mut Probe, ns: NamespaceSet, arena: &Arena, name: &str) -> Re
     drop(wr);
     let (first, output) = read_probe(process.stdout())?;
     s.first = first;
-    process.wait_for(std::time::Duration::from_secs(10))?;
+    process.wait_closely(std::time::Duration::from_secs(10))?;
     s.reaped = monotonic_ns();
     cg.remove().context("removing the sandbox's cgroup")?;
     s.removed = monotonic_ns();

@@ -1,0 +1,440 @@
+//! Scenario `startup-latency`: how long a sandbox takes to start and to be torn
+//! down, phase by phase, against plain fork+exec and posix_spawn of the same
+//! probe measured in the same run (DESIGN §2 "Startup latency"), and how many
+//! sandboxes per second can churn, one after another and one starter per CPU.
+//!
+//! Every round runs each variant `samples` times after a few unrecorded
+//! starts, variants in a fresh random order, and the variants with a new
+//! network namespace in a block of their own after the others: netns teardown
+//! is asynchronous and slows whatever starts next (FIELD-NOTES, case C07).
+//! Per-round p50/p99 give the metrics' CIs over rounds (DESIGN §3); all rounds
+//! merged give the distributions per variant and phase.
+
+use super::{Progress, RunContext, Timing};
+use crate::cgroup::Arena;
+use crate::interrupt;
+use crate::startup::launch::{self, Probe, Stamps};
+use crate::startup::variant::{self, Variant};
+use anyhow::Result;
+use hdrhistogram::Histogram;
+use isobench_reports::schema::{
+    Churn, Metric, Percentiles, Phase, ScenarioResult, ScenarioStatus, StartupDetail,
+    StartupVariant,
+};
+use isobench_workloads::report::new_histogram;
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+/// The scenario's name in suites, results and on the command line.
+pub const NAME: &str = "startup-latency";
+
+/// How `cgroup.procs` attach is described in the results.
+const ATTACH: &str = "cgroup.procs, written by the parent while the cloned child waits";
+
+/// +net p99 above this many times the p99 without net flags "netns serialization" (C07).
+const NET_P99_FLAG_RATIO: f64 = 10.0;
+/// Parallel churn below this many times the sequential one "does not scale" (C07).
+const SCALING_FLAG_RATIO: f64 = 1.3;
+
+/// The scenario's parameters, recorded in the results as its spec.
+#[derive(Debug, Clone, Serialize)]
+pub struct StartupSpec {
+    /// Rounds (durations do not apply).
+    pub rounds: usize,
+    /// Recorded starts per variant per round.
+    pub samples: usize,
+    /// Unrecorded starts per variant per round before the recorded ones.
+    pub warmup_samples: usize,
+    /// Seconds of each churn measurement.
+    pub churn_s: f64,
+}
+
+impl StartupSpec {
+    /// The default spec with the rounds of `timing`: 50 samples per variant per round, 1 s churns.
+    pub fn new(timing: Timing) -> StartupSpec {
+        StartupSpec {
+            rounds: timing.rounds,
+            samples: 50,
+            warmup_samples: 5,
+            churn_s: 1.0,
+        }
+    }
+}
+
+/// Merged distributions of one variant, ns.
+struct Merged {
+    start: Histogram<u64>,
+    teardown: Histogram<u64>,
+    phases: BTreeMap<&'static str, Histogram<u64>>,
+    unavailable: Option<String>,
+    per_round_p50: Vec<Option<f64>>,
+    per_round_p99: Vec<Option<f64>>,
+    per_round_teardown_p99: Vec<Option<f64>>,
+}
+
+impl Merged {
+    fn new() -> Merged {
+        Merged {
+            start: new_histogram(),
+            teardown: new_histogram(),
+            phases: BTreeMap::new(),
+            unavailable: None,
+            per_round_p50: Vec::new(),
+            per_round_p99: Vec::new(),
+            per_round_teardown_p99: Vec::new(),
+        }
+    }
+}
+
+fn record(h: &mut Histogram<u64>, us: f64) {
+    h.saturating_record((us * 1000.0).round().max(1.0) as u64);
+}
+
+fn percentiles(h: &Histogram<u64>) -> Option<Percentiles> {
+    let us = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+    (!h.is_empty()).then(|| Percentiles {
+        count: h.len(),
+        p50_us: us(0.5),
+        p90_us: us(0.9),
+        p99_us: us(0.99),
+        p999_us: us(0.999),
+        max_us: h.max() as f64 / 1000.0,
+    })
+}
+
+/// Runs the scenario: rounds of every variant, then churn.
+pub fn run(
+    spec: &StartupSpec,
+    ctx: &RunContext<'_>,
+    progress: &mut dyn Progress,
+) -> ScenarioResult {
+    let mut result = ScenarioResult::started(
+        NAME,
+        "How long a sandbox takes to start and stop, phase by phase, against fork+exec and posix_spawn",
+        serde_json::json!({ "scenario": spec, "variants": variant::ALL }),
+    );
+    let mut probe = match Probe::next_to(&ctx.workload_bin, false) {
+        Ok(p) => p,
+        Err(e) => {
+            result.status = ScenarioStatus::Failed(format!("{e:#}"));
+            return result;
+        }
+    };
+    let mut merged: Vec<(Variant, Merged)> =
+        variant::ALL.iter().map(|&v| (v, Merged::new())).collect();
+    let mut disordered = 0usize;
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(u64::from(std::process::id()));
+    let mut serial = 0usize;
+    for round in 0..spec.rounds {
+        let (mut plain, mut net): (Vec<usize>, Vec<usize>) =
+            (0..merged.len()).partition(|&i| !merged[i].0.has_net());
+        plain.shuffle(&mut rng);
+        net.shuffle(&mut rng);
+        for i in plain.into_iter().chain(net) {
+            if interrupt::requested() {
+                result.status = ScenarioStatus::Interrupted(format!("round {round}"));
+                break;
+            }
+            let (v, m) = &mut merged[i];
+            let mut round_start = new_histogram();
+            let mut round_teardown = new_histogram();
+            if m.unavailable.is_none() {
+                for k in 0..spec.warmup_samples + spec.samples {
+                    serial += 1;
+                    let name = format!("s{serial}-{}", v.name);
+                    match launch::start(&mut probe, v.method, ctx.arena, &name) {
+                        Ok(started) if k >= spec.warmup_samples => {
+                            let s = started.stamps;
+                            disordered += usize::from(!s.ordered());
+                            add(m, &mut round_start, &mut round_teardown, &s);
+                        }
+                        Ok(_) => {}
+                        Err(e) => {
+                            m.unavailable = Some(format!("{e:#}"));
+                            break;
+                        }
+                    }
+                }
+            }
+            let q = |h: &Histogram<u64>, q: f64| {
+                (!h.is_empty()).then(|| h.value_at_quantile(q) as f64 / 1000.0)
+            };
+            m.per_round_p50.push(q(&round_start, 0.5));
+            m.per_round_p99.push(q(&round_start, 0.99));
+            m.per_round_teardown_p99.push(q(&round_teardown, 0.99));
+        }
+        if result.status != ScenarioStatus::Complete {
+            break;
+        }
+        progress.step_done(NAME, &format!("round {}", round + 1));
+        derive(&mut result, &merged, &[], disordered);
+        progress.round_done(&result);
+    }
+    let churn = if result.status == ScenarioStatus::Complete {
+        churns(spec, ctx)
+    } else {
+        Vec::new()
+    };
+    progress.step_done(NAME, "churn");
+    derive(&mut result, &merged, &churn, disordered);
+    result
+}
+
+fn add(
+    m: &mut Merged,
+    round_start: &mut Histogram<u64>,
+    round_teardown: &mut Histogram<u64>,
+    s: &Stamps,
+) {
+    record(&mut m.start, s.start_us());
+    record(round_start, s.start_us());
+    record(&mut m.teardown, s.teardown_us());
+    record(round_teardown, s.teardown_us());
+    for (name, us) in s.phases() {
+        record(m.phases.entry(name).or_insert_with(new_histogram), us);
+    }
+}
+
+/// Sandboxes started and torn down per second by `starters` threads for `seconds`.
+fn churn(v: Variant, starters: usize, seconds: f64, ctx: &RunContext<'_>) -> Churn {
+    let arena: &Arena = ctx.arena;
+    let deadline = Instant::now() + Duration::from_secs_f64(seconds);
+    let start = Instant::now();
+    let outcomes: Vec<Result<usize>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..starters)
+            .map(|t| {
+                scope.spawn(move || -> Result<usize> {
+                    let mut probe = Probe::next_to(&ctx.workload_bin, false)?;
+                    let mut n = 0;
+                    while Instant::now() < deadline && !interrupt::requested() {
+                        launch::start(
+                            &mut probe,
+                            v.method,
+                            arena,
+                            &format!("churn{t}-{n}-{}", v.name),
+                        )?;
+                        n += 1;
+                    }
+                    Ok(n)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a churn thread panicked")))
+            })
+            .collect()
+    });
+    let elapsed = start.elapsed().as_secs_f64();
+    let total: Result<usize> = outcomes.into_iter().sum();
+    match total {
+        Ok(n) => Churn {
+            variant: v.name.into(),
+            starters,
+            per_s: Some(n as f64 / elapsed),
+            unavailable: None,
+        },
+        Err(e) => Churn {
+            variant: v.name.into(),
+            starters,
+            per_s: None,
+            unavailable: Some(format!("{e:#}")),
+        },
+    }
+}
+
+/// Churn of the headline sandbox with and without net, sequential and one starter per CPU.
+fn churns(spec: &StartupSpec, ctx: &RunContext<'_>) -> Vec<Churn> {
+    let parallel = ctx.cpus_allowed.max(1);
+    let mut out = Vec::new();
+    for name in [variant::SANDBOX, variant::SANDBOX_NET] {
+        let v = variant::by_name(name).expect("a known variant");
+        out.push(churn(v, 1, spec.churn_s, ctx));
+        out.push(churn(v, parallel, spec.churn_s, ctx));
+    }
+    out
+}
+
+/// A metric with one value per round.
+fn metric(name: &str, unit: &str, per_round: Vec<Option<f64>>, reason: &str) -> Metric {
+    super::metrics::metric(name, None, unit, per_round, reason)
+}
+
+/// Recomputes metrics, detail and flags from what was measured.
+fn derive(
+    result: &mut ScenarioResult,
+    merged: &[(Variant, Merged)],
+    churn: &[Churn],
+    disordered: usize,
+) {
+    let find = |name: &str| merged.iter().find(|(v, _)| v.name == name).map(|(_, m)| m);
+    let reason = |m: Option<&Merged>| {
+        m.and_then(|m| m.unavailable.clone())
+            .unwrap_or_else(|| "no round measured it".into())
+    };
+    let mut metrics = Vec::new();
+    for (v, m) in merged {
+        let why = reason(Some(m));
+        metrics.push(metric(
+            &format!("startup.{}.p50_us", v.name),
+            "us",
+            m.per_round_p50.clone(),
+            &why,
+        ));
+        metrics.push(metric(
+            &format!("startup.{}.p99_us", v.name),
+            "us",
+            m.per_round_p99.clone(),
+            &why,
+        ));
+    }
+    let (sandbox, net, fork) = (
+        find(variant::SANDBOX),
+        find(variant::SANDBOX_NET),
+        find(variant::FORK_EXEC),
+    );
+    let rounds_of = |m: Option<&Merged>, pick: fn(&Merged) -> &Vec<Option<f64>>| {
+        m.map(pick).cloned().unwrap_or_default()
+    };
+    metrics.push(metric(
+        "startup.sandbox_p50_us",
+        "us",
+        rounds_of(sandbox, |m| &m.per_round_p50),
+        &reason(sandbox),
+    ));
+    metrics.push(metric(
+        "startup.sandbox_p99_us",
+        "us",
+        rounds_of(sandbox, |m| &m.per_round_p99),
+        &reason(sandbox),
+    ));
+    metrics.push(metric(
+        "startup.sandbox_net_p99_us",
+        "us",
+        rounds_of(net, |m| &m.per_round_p99),
+        &reason(net),
+    ));
+    metrics.push(metric(
+        "startup.baseline_p50_us",
+        "us",
+        rounds_of(fork, |m| &m.per_round_p50),
+        &reason(fork),
+    ));
+    let ratio: Vec<Option<f64>> = rounds_of(sandbox, |m| &m.per_round_p50)
+        .iter()
+        .zip(rounds_of(fork, |m| &m.per_round_p50))
+        .map(|(s, f)| Some(s.as_ref()? / f.filter(|&f| f > 0.0)?))
+        .collect();
+    metrics.push(metric(
+        "startup.overhead_ratio_p50",
+        "ratio",
+        ratio,
+        "the sandbox or fork+exec could not be measured",
+    ));
+    metrics.push(metric(
+        "startup.teardown_p99_us",
+        "us",
+        rounds_of(sandbox, |m| &m.per_round_teardown_p99),
+        &reason(sandbox),
+    ));
+    let churn_of = |variant: &str, parallel: bool| {
+        churn
+            .iter()
+            .find(|c| c.variant == variant && (c.starters > 1) == parallel)
+    };
+    for (name, variant, parallel) in [
+        ("startup.churn_per_s", variant::SANDBOX, false),
+        ("startup.churn_parallel_per_s", variant::SANDBOX, true),
+        ("startup.churn_net_per_s", variant::SANDBOX_NET, false),
+        (
+            "startup.churn_net_parallel_per_s",
+            variant::SANDBOX_NET,
+            true,
+        ),
+    ] {
+        let c = churn_of(variant, parallel);
+        metrics.push(metric(
+            name,
+            "per s",
+            vec![c.and_then(|c| c.per_s)],
+            c.and_then(|c| c.unavailable.as_deref())
+                .unwrap_or("churn not measured yet"),
+        ));
+    }
+    result.metrics = metrics;
+    let detail = StartupDetail {
+        attach: ATTACH.into(),
+        variants: merged
+            .iter()
+            .map(|(v, m)| {
+                let phases = launch::PHASES.iter().filter_map(|name| {
+                    Some(Phase {
+                        name: (*name).into(),
+                        latency: percentiles(m.phases.get(name)?)?,
+                    })
+                });
+                StartupVariant {
+                    name: v.name.into(),
+                    method: serde_json::to_value(v.method).unwrap_or_default(),
+                    start: percentiles(&m.start),
+                    teardown: percentiles(&m.teardown),
+                    phases: phases.collect(),
+                    unavailable: m.unavailable.clone(),
+                }
+            })
+            .collect(),
+        churn: churn.to_vec(),
+        flags: flags(merged, churn),
+    };
+    result.warnings = detail.flags.clone();
+    if disordered > 0 {
+        result.warnings.push(format!(
+            "{disordered} starts had stamps out of order (request ≤ clone ≤ attach ≤ exec ≤ first instruction): \
+             the clock or the probe misbehaved; their figures are suspect"
+        ));
+    }
+    result.startup = Some(detail);
+}
+
+/// Case C07: "netns serialization" when +net p99 is over 10× the p99 without
+/// net, or when parallel starts with net do not scale.
+fn flags(merged: &[(Variant, Merged)], churn: &[Churn]) -> Vec<String> {
+    let p99 = |name: &str| {
+        merged
+            .iter()
+            .find(|(v, _)| v.name == name)
+            .and_then(|(_, m)| percentiles(&m.start))
+            .map(|p| p.p99_us)
+    };
+    let mut out = Vec::new();
+    if let (Some(net), Some(plain)) = (p99(variant::SANDBOX_NET), p99(variant::SANDBOX))
+        && net > NET_P99_FLAG_RATIO * plain
+    {
+        out.push(format!(
+            "netns serialization: p99 start with a new network namespace {net:.0} µs is {:.1}× the {plain:.0} µs \
+             without (over {NET_P99_FLAG_RATIO}×); netns creation takes a global lock and teardown is asynchronous \
+             (ioi/isolate #29): reuse pre-made network namespaces (setns) where sandboxes churn",
+            net / plain
+        ));
+    }
+    let per_s = |parallel: bool| {
+        churn
+            .iter()
+            .find(|c| c.variant == variant::SANDBOX_NET && (c.starters > 1) == parallel)
+            .and_then(|c| Some((c.per_s?, c.starters)))
+    };
+    if let (Some((seq, _)), Some((par, starters))) = (per_s(false), per_s(true))
+        && par < SCALING_FLAG_RATIO * seq
+    {
+        out.push(format!(
+            "netns serialization: {starters} starters churn {par:.0} sandboxes/s with net against {seq:.0}/s for \
+             one (under {SCALING_FLAG_RATIO}×): starts with a new network namespace do not scale across CPUs"
+        ));
+    }
+    out
+}
