@@ -42,6 +42,7 @@ fn main() {
             .collect(),
         aggressor_cpus: None,
         memory: Default::default(),
+        startup: Default::default(),
         until_decided: None,
         out_dir: out_dir.clone(),
         command_line: vec![

@@ -123,6 +123,16 @@ pub struct RunArgs {
     /// [default: memory.max=512MiB, written as memory.limit_in_bytes on v1].
     #[arg(long = "aggressor-memory", value_name = "KNOB=SIZE", value_parser = memory_setting)]
     pub aggressor_memory: Vec<MemorySetting>,
+    /// Recorded starts per variant per round of startup-latency, 1 to 100000 [default: 50].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000), allow_negative_numbers = true)]
+    pub startup_samples: Option<u32>,
+    /// Seconds of each churn measurement of startup-latency, 0.1 to 3600 [default: 1].
+    #[arg(long, value_name = "SECS", value_parser = window_seconds, allow_negative_numbers = true)]
+    pub churn_seconds: Option<f64>,
+    /// Namespaces of startup-latency's headline sandbox, comma-separated from
+    /// pid, mnt, uts, ipc, net, cgroup, user [default: pid,mnt,uts,ipc,cgroup].
+    #[arg(long, value_name = "LIST", value_parser = crate::startup::variant::parse_namespaces)]
+    pub namespaces: Option<crate::sandbox::NamespaceSet>,
     /// Output directory [default: isobench-results/<UTC timestamp>].
     #[arg(long)]
     pub out: Option<PathBuf>,

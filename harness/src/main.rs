@@ -140,6 +140,11 @@ fn plan(args: RunArgs) -> Result<RunPlan, Refused> {
                 .collect()
         },
         memory,
+        startup: run::StartupOptions {
+            samples: args.startup_samples.map(|n| n as usize),
+            churn_s: args.churn_seconds,
+            namespaces: args.namespaces,
+        },
         until_decided,
         out_dir,
         command_line: std::env::args_os()
@@ -388,6 +393,9 @@ fn calibrate(args: CalibrateArgs) -> Result<ExitCode> {
             arena_memory: None,
             working_set: None,
             aggressor_memory: Vec::new(),
+            startup_samples: None,
+            churn_seconds: None,
+            namespaces: None,
             until_decided: false,
             baseline: None,
             max_rounds: None,

@@ -31,6 +31,8 @@ pub struct RunPlan {
     pub aggressor_cpus: Option<f64>,
     /// Sizes and knobs of the memory scenarios, where not the defaults.
     pub memory: MemoryOptions,
+    /// Settings of startup-latency, where not the defaults.
+    pub startup: StartupOptions,
     /// Keep adding rounds while the gate against a baseline is inconclusive.
     pub until_decided: Option<UntilDecided>,
     /// Where results.json, report.html and summary.md go.
@@ -52,6 +54,17 @@ impl RunPlan {
             ..self.timing
         }
     }
+}
+
+/// startup-latency's settings from the command line; `None` is the default.
+#[derive(Debug, Clone, Default)]
+pub struct StartupOptions {
+    /// `--startup-samples`.
+    pub samples: Option<usize>,
+    /// `--churn-seconds`.
+    pub churn_s: Option<f64>,
+    /// `--namespaces`.
+    pub namespaces: Option<NamespaceSet>,
 }
 
 /// The memory scenarios' settings from the command line; `None` is the default.
@@ -207,7 +220,12 @@ pub fn execute(plan: &RunPlan) -> Result<RunOutcome> {
             ),
             memory_pressure::NAME => memory_pressure_run(plan, &host, &ctx, &mut progress),
             startup_latency::NAME => startup_latency::run(
-                &startup_latency::StartupSpec::new(plan.timing_of(startup_latency::NAME)),
+                &startup_latency::StartupSpec::new(
+                    plan.timing_of(startup_latency::NAME),
+                    plan.startup.samples,
+                    plan.startup.churn_s,
+                    plan.startup.namespaces,
+                ),
                 &ctx,
                 &mut progress,
             ),

@@ -578,3 +578,26 @@ fn memory_reports_show_timelines_kills_and_unavailable_figures_with_their_reason
         "{summary}"
     );
 }
+
+#[test]
+fn bad_startup_input_exits_3_naming_the_field() {
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().join("out");
+    let o = out.to_str().unwrap();
+    assert_refused(
+        &["run", "--namespaces", "pid,time", "--out", o],
+        "unknown namespace \"time\": expected a comma-separated list of pid, mnt, uts, ipc, net, cgroup, user",
+    );
+    assert_refused(
+        &["run", "--startup-samples", "0", "--out", o],
+        "--startup-samples",
+    );
+    assert_refused(
+        &["run", "--churn-seconds", "-1", "--out", o],
+        "--churn-seconds",
+    );
+    assert!(
+        !out.exists(),
+        "a refused run must not create its output directory"
+    );
+}

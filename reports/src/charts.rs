@@ -355,7 +355,7 @@ fn tail_position(q: f64) -> f64 {
 
 /// Tick values 1, 2, 5 × 10ⁿ between `start` and `end` (both > 0), for a log axis;
 /// the decades alone when that gives too many ticks.
-fn one_two_five(start: f64, end: f64) -> Vec<f64> {
+pub(crate) fn one_two_five(start: f64, end: f64) -> Vec<f64> {
     let decades = start.log10().floor() as i32..=end.log10().ceil() as i32;
     let ticks = |steps: &[f64]| -> Vec<f64> {
         decades
@@ -388,14 +388,14 @@ pub(crate) fn draw_legend<'a, X: Ranged, Y: Ranged>(
 /// An f64 axis (linear or log, as `inner` maps it) with ticks and grid lines at
 /// chosen values only: plotters' own `with_key_points` loses the number formatting
 /// that `configure_mesh` needs.
-struct Ticked<R> {
+pub(crate) struct Ticked<R> {
     inner: R,
     ticks: Vec<f64>,
 }
 
 impl<R: Ranged<ValueType = f64>> Ticked<R> {
     /// `inner` with ticks at `ticks` (values in the axis unit).
-    fn new(inner: R, ticks: Vec<f64>) -> Self {
+    pub(crate) fn new(inner: R, ticks: Vec<f64>) -> Self {
         Ticked { inner, ticks }
     }
 }

@@ -191,7 +191,9 @@ fn scenario_section(scenario: &ScenarioResult) -> String {
     }
     if scenario.checks.is_empty() {
         section.push_str("<div class=\"charts\">\n");
-        section.push_str(&figure(charts::latency_cdf(scenario), CDF_CAPTION));
+        if scenario.startup.is_none() {
+            section.push_str(&figure(charts::latency_cdf(scenario), CDF_CAPTION));
+        }
         if scenario
             .metrics
             .iter()
@@ -201,6 +203,7 @@ fn scenario_section(scenario: &ScenarioResult) -> String {
         }
         section.push_str("</div>\n");
         section.push_str(&crate::memory_html::section(scenario, figure));
+        section.push_str(&crate::startup_html::section(scenario, figure));
         section.push_str(&metrics_table(scenario));
     } else {
         section.push_str(&checks_table(scenario));

@@ -35,6 +35,7 @@ mod memory_html;
 mod metric_names;
 mod palette;
 pub mod schema;
+mod startup_html;
 mod timeline;
 mod verdict;
 

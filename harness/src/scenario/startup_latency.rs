@@ -13,6 +13,7 @@
 use super::{Progress, RunContext, Timing};
 use crate::cgroup::Arena;
 use crate::interrupt;
+use crate::sandbox::NamespaceSet;
 use crate::startup::launch::{self, Probe, Stamps};
 use crate::startup::variant::{self, Variant};
 use anyhow::Result;
@@ -50,16 +51,25 @@ pub struct StartupSpec {
     pub warmup_samples: usize,
     /// Seconds of each churn measurement.
     pub churn_s: f64,
+    /// Namespaces of the headline sandbox (`sandbox_all`; with net, `sandbox_all_net`).
+    pub namespaces: NamespaceSet,
 }
 
 impl StartupSpec {
-    /// The default spec with the rounds of `timing`: 50 samples per variant per round, 1 s churns.
-    pub fn new(timing: Timing) -> StartupSpec {
+    /// The spec with the rounds of `timing` and, where not given, 50 samples per
+    /// variant per round, 1 s churns and the default headline namespaces.
+    pub fn new(
+        timing: Timing,
+        samples: Option<usize>,
+        churn_s: Option<f64>,
+        namespaces: Option<NamespaceSet>,
+    ) -> StartupSpec {
         StartupSpec {
             rounds: timing.rounds,
-            samples: 50,
+            samples: samples.unwrap_or(50),
             warmup_samples: 5,
-            churn_s: 1.0,
+            churn_s: churn_s.unwrap_or(1.0),
+            namespaces: namespaces.unwrap_or(variant::HEADLINE),
         }
     }
 }
@@ -114,7 +124,7 @@ pub fn run(
     let mut result = ScenarioResult::started(
         NAME,
         "How long a sandbox takes to start and stop, phase by phase, against fork+exec and posix_spawn",
-        serde_json::json!({ "scenario": spec, "variants": variant::ALL }),
+        serde_json::json!({ "scenario": spec, "variants": variant::all(spec.namespaces) }),
     );
     let mut probe = match Probe::next_to(&ctx.workload_bin, false) {
         Ok(p) => p,
@@ -123,8 +133,10 @@ pub fn run(
             return result;
         }
     };
-    let mut merged: Vec<(Variant, Merged)> =
-        variant::ALL.iter().map(|&v| (v, Merged::new())).collect();
+    let mut merged: Vec<(Variant, Merged)> = variant::all(spec.namespaces)
+        .into_iter()
+        .map(|v| (v, Merged::new()))
+        .collect();
     let mut disordered = 0usize;
     let mut rng = rand::rngs::SmallRng::seed_from_u64(u64::from(std::process::id()));
     let mut serial = 0usize;
@@ -145,7 +157,7 @@ pub fn run(
                 for k in 0..spec.warmup_samples + spec.samples {
                     serial += 1;
                     let name = format!("s{serial}-{}", v.name);
-                    match launch::start(&mut probe, v.method, ctx.arena, &name) {
+                    match launch::start(&mut probe, v.method, Some(ctx.arena), &name) {
                         Ok(started) if k >= spec.warmup_samples => {
                             let s = started.stamps;
                             disordered += usize::from(!s.ordered());
@@ -213,7 +225,7 @@ fn churn(v: Variant, starters: usize, seconds: f64, ctx: &RunContext<'_>) -> Chu
                         launch::start(
                             &mut probe,
                             v.method,
-                            arena,
+                            Some(arena),
                             &format!("churn{t}-{n}-{}", v.name),
                         )?;
                         n += 1;
@@ -252,8 +264,10 @@ fn churn(v: Variant, starters: usize, seconds: f64, ctx: &RunContext<'_>) -> Chu
 fn churns(spec: &StartupSpec, ctx: &RunContext<'_>) -> Vec<Churn> {
     let parallel = ctx.cpus_allowed.max(1);
     let mut out = Vec::new();
-    for name in [variant::SANDBOX, variant::SANDBOX_NET] {
-        let v = variant::by_name(name).expect("a known variant");
+    for v in variant::all(spec.namespaces)
+        .into_iter()
+        .filter(|v| v.name == variant::SANDBOX || v.name == variant::SANDBOX_NET)
+    {
         out.push(churn(v, 1, spec.churn_s, ctx));
         out.push(churn(v, parallel, spec.churn_s, ctx));
     }

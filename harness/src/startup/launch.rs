@@ -177,16 +177,23 @@ fn read_probe(mut r: impl Read) -> Result<(u64, String)> {
     Ok((stamp, String::from_utf8_lossy(&all[16..]).into_owned()))
 }
 
-/// Starts the probe once by `method` (sandboxes get cgroup `name` in `arena`)
-/// and tears it down.
+/// Starts the probe once by `method` (sandboxes get cgroup `name` in `arena`;
+/// the baselines need none) and tears it down.
 ///
 /// # Errors
-/// A failed start, naming the step; whatever was created is removed.
-pub fn start(probe: &mut Probe, method: Method, arena: &Arena, name: &str) -> Result<Started> {
-    match method {
-        Method::PosixSpawn => posix_spawn(probe),
-        Method::ForkExec => fork_exec(probe),
-        Method::Sandbox { namespaces } => sandbox(probe, namespaces, arena, name),
+/// A failed start, naming the step; whatever was created is removed. A sandbox
+/// without an arena.
+pub fn start(
+    probe: &mut Probe,
+    method: Method,
+    arena: Option<&Arena>,
+    name: &str,
+) -> Result<Started> {
+    match (method, arena) {
+        (Method::PosixSpawn, _) => posix_spawn(probe),
+        (Method::ForkExec, _) => fork_exec(probe),
+        (Method::Sandbox { namespaces }, Some(arena)) => sandbox(probe, namespaces, arena, name),
+        (Method::Sandbox { .. }, None) => bail!("a sandbox needs an arena for its cgroup"),
     }
 }
 

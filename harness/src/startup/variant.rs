@@ -67,61 +67,99 @@ pub const SANDBOX_NET: &str = "sandbox_all_net";
 /// The plain baseline of the overhead ratio.
 pub const FORK_EXEC: &str = "fork_exec";
 
-/// Every variant, in the order reported; net variants last.
-pub const ALL: [Variant; 12] = [
-    Variant {
-        name: "posix_spawn",
-        method: Method::PosixSpawn,
-    },
-    Variant {
-        name: FORK_EXEC,
-        method: Method::ForkExec,
-    },
-    Variant {
-        name: "sandbox_cgroup_only",
-        method: only(false, false, false, false, false, false, false),
-    },
-    Variant {
-        name: "sandbox_pid",
-        method: only(true, false, false, false, false, false, false),
-    },
-    Variant {
-        name: "sandbox_mnt",
-        method: only(false, true, false, false, false, false, false),
-    },
-    Variant {
-        name: "sandbox_uts",
-        method: only(false, false, true, false, false, false, false),
-    },
-    Variant {
-        name: "sandbox_ipc",
-        method: only(false, false, false, true, false, false, false),
-    },
-    Variant {
-        name: "sandbox_cgroupns",
-        method: only(false, false, false, false, false, true, false),
-    },
-    Variant {
-        name: "sandbox_user",
-        method: only(false, false, false, false, false, false, true),
-    },
-    Variant {
-        name: SANDBOX,
-        method: only(true, true, true, true, false, true, false),
-    },
-    Variant {
-        name: "sandbox_net",
-        method: only(false, false, false, false, true, false, false),
-    },
-    Variant {
-        name: SANDBOX_NET,
-        method: only(true, true, true, true, true, true, false),
-    },
-];
+/// The namespaces of the headline sandbox unless `--namespaces` says otherwise:
+/// pid, mnt, uts, ipc and cgroup (net is measured as its own variant).
+pub const HEADLINE: NamespaceSet = NamespaceSet {
+    net: false,
+    ..NamespaceSet::ALL
+};
 
-/// The variant called `name`.
-pub fn by_name(name: &str) -> Option<Variant> {
-    ALL.iter().copied().find(|v| v.name == name)
+/// Every variant, in the order reported, net variants last; `headline` (its
+/// `net` ignored) is the sandbox of [`SANDBOX`], and with net of [`SANDBOX_NET`].
+pub fn all(headline: NamespaceSet) -> Vec<Variant> {
+    let sandbox = |namespaces| Method::Sandbox { namespaces };
+    vec![
+        Variant {
+            name: "posix_spawn",
+            method: Method::PosixSpawn,
+        },
+        Variant {
+            name: FORK_EXEC,
+            method: Method::ForkExec,
+        },
+        Variant {
+            name: "sandbox_cgroup_only",
+            method: only(false, false, false, false, false, false, false),
+        },
+        Variant {
+            name: "sandbox_pid",
+            method: only(true, false, false, false, false, false, false),
+        },
+        Variant {
+            name: "sandbox_mnt",
+            method: only(false, true, false, false, false, false, false),
+        },
+        Variant {
+            name: "sandbox_uts",
+            method: only(false, false, true, false, false, false, false),
+        },
+        Variant {
+            name: "sandbox_ipc",
+            method: only(false, false, false, true, false, false, false),
+        },
+        Variant {
+            name: "sandbox_cgroupns",
+            method: only(false, false, false, false, false, true, false),
+        },
+        Variant {
+            name: "sandbox_user",
+            method: only(false, false, false, false, false, false, true),
+        },
+        Variant {
+            name: SANDBOX,
+            method: sandbox(NamespaceSet {
+                net: false,
+                ..headline
+            }),
+        },
+        Variant {
+            name: "sandbox_net",
+            method: only(false, false, false, false, true, false, false),
+        },
+        Variant {
+            name: SANDBOX_NET,
+            method: sandbox(NamespaceSet {
+                net: true,
+                ..headline
+            }),
+        },
+    ]
+}
+
+/// Parses `--namespaces`: a comma-separated list of pid, mnt, uts, ipc, net, cgroup, user.
+///
+/// # Errors
+/// A message naming the unknown entry and the accepted names.
+pub fn parse_namespaces(list: &str) -> Result<NamespaceSet, String> {
+    let mut ns = NamespaceSet::default();
+    for name in list.split(',').map(str::trim) {
+        let slot = match name {
+            "pid" => &mut ns.pid,
+            "mnt" => &mut ns.mnt,
+            "uts" => &mut ns.uts,
+            "ipc" => &mut ns.ipc,
+            "net" => &mut ns.net,
+            "cgroup" => &mut ns.cgroup,
+            "user" => &mut ns.user,
+            other => {
+                return Err(format!(
+                    "unknown namespace {other:?}: expected a comma-separated list of pid, mnt, uts, ipc, net, cgroup, user"
+                ));
+            }
+        };
+        *slot = true;
+    }
+    Ok(ns)
 }
 
 #[cfg(test)]
@@ -130,15 +168,24 @@ mod tests {
 
     #[test]
     fn net_variants_come_last_and_names_are_unique() {
-        let first_net = ALL.iter().position(Variant::has_net).unwrap();
-        assert!(ALL[first_net..].iter().all(Variant::has_net));
-        for (i, v) in ALL.iter().enumerate() {
+        let all = all(HEADLINE);
+        let first_net = all.iter().position(Variant::has_net).unwrap();
+        assert!(all[first_net..].iter().all(Variant::has_net));
+        for (i, v) in all.iter().enumerate() {
             assert!(
-                ALL[..i].iter().all(|w| w.name != v.name),
+                all[..i].iter().all(|w| w.name != v.name),
                 "{} twice",
                 v.name
             );
         }
-        assert!(by_name(SANDBOX).is_some() && by_name(SANDBOX_NET).is_some());
+        assert!(all.iter().any(|v| v.name == SANDBOX) && all.iter().any(|v| v.name == SANDBOX_NET));
+    }
+
+    #[test]
+    fn namespace_lists_parse_and_unknown_names_are_named() {
+        let ns = parse_namespaces("pid, mnt,net").unwrap();
+        assert!(ns.pid && ns.mnt && ns.net && !ns.uts);
+        let err = parse_namespaces("pid,time").unwrap_err();
+        assert!(err.starts_with("unknown namespace \"time\""), "{err}");
     }
 }

@@ -1,0 +1,112 @@
+//! `cargo bench --bench startup`: one criterion group per way of starting the
+//! startup probe, each iteration a full start to exit (and teardown) of it:
+//! posix_spawn and fork+exec (no isolation), a sandbox without and with a new
+//! network namespace, and the cgroup create + attach + remove cycle alone.
+//!
+//! The sandbox groups need root (namespaces and cgroups); without it each says
+//! so on one line and is skipped, and the baselines still run.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use isobench::cgroup::{Arena, CgroupHost, Limits};
+use isobench::startup::launch::{self, Probe};
+use isobench::startup::variant::{self, Method};
+use std::time::{Duration, Instant};
+
+/// What the sandbox groups need, or why they cannot run here.
+fn arena() -> Result<(Arena, std::path::PathBuf), String> {
+    if !nix::unistd::Uid::effective().is_root() {
+        return Err("needs root to create cgroups and namespaces".into());
+    }
+    let host = CgroupHost::discover().map_err(|e| e.to_string())?;
+    let arena = host
+        .arena(&format!("bench-{}", std::process::id()))
+        .map_err(|e| e.to_string())?;
+    let bin = isobench::workload::locate().map_err(|e| e.to_string())?;
+    Ok((arena, bin))
+}
+
+/// The workload binary's directory, where the probe is (found without root too).
+fn workload_bin() -> std::path::PathBuf {
+    isobench::workload::locate().expect("isobench-workload (run `cargo build --release` first)")
+}
+
+fn starts(c: &mut Criterion) {
+    let bin = workload_bin();
+    let sandboxes = arena();
+    // Baselines need no arena; a placeholder is never touched by them.
+    for v in variant::all(variant::HEADLINE) {
+        let wanted = matches!(
+            v.name,
+            "posix_spawn" | variant::FORK_EXEC | variant::SANDBOX | variant::SANDBOX_NET
+        );
+        if !wanted {
+            continue;
+        }
+        let arena = match (&sandboxes, v.method) {
+            (Ok((arena, _)), _) => Some(arena),
+            (Err(why), Method::Sandbox { .. }) => {
+                println!("startup/{}: skipped: {why}", v.name);
+                continue;
+            }
+            (Err(_), _) => None,
+        };
+        let mut probe =
+            Probe::next_to(&bin, false).expect("the startup probe next to isobench-workload");
+        let mut g = c.benchmark_group(format!("startup/{}", v.name));
+        g.measurement_time(Duration::from_secs(3));
+        let mut n = 0u64;
+        g.bench_function("start to exit", |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    n += 1;
+                    let started = launch::start(&mut probe, v.method, arena, &format!("b{n}"))
+                        .expect("a start of the probe");
+                    total += Duration::from_nanos(started.stamps.reaped - started.stamps.request);
+                }
+                total
+            })
+        });
+        g.finish();
+    }
+    match &sandboxes {
+        Ok((arena, _)) => {
+            let mut g = c.benchmark_group("startup/cgroup");
+            let mut n = 0u64;
+            // A sleeping child to attach, started and ended off the clock: the
+            // bench never moves itself out of its own cgroup.
+            g.bench_function("create + attach + remove", |b| {
+                b.iter_custom(|iters| {
+                    let mut total = Duration::ZERO;
+                    for _ in 0..iters {
+                        n += 1;
+                        let mut child = std::process::Command::new("sleep")
+                            .arg("60")
+                            .spawn()
+                            .expect("sleep");
+                        let start = Instant::now();
+                        let cg = arena
+                            .sandbox(&format!("c{n}"), &Limits::default())
+                            .expect("cgroup");
+                        cg.attach(child.id() as i32).expect("attach");
+                        total += start.elapsed();
+                        child.kill().ok();
+                        child.wait().ok();
+                        let start = Instant::now();
+                        cg.remove().expect("rmdir");
+                        total += start.elapsed();
+                    }
+                    total
+                })
+            });
+            g.finish();
+        }
+        Err(why) => println!("startup/cgroup: skipped: {why}"),
+    }
+    if let Ok((arena, _)) = sandboxes {
+        arena.remove().expect("removing the bench's cgroups");
+    }
+}
+
+criterion_group!(benches, starts);
+criterion_main!(benches);

@@ -1,0 +1,262 @@
+//! The startup part of a scenario section: start latency per variant, the
+//! phase breakdown of each sandbox variant as stacked bars, and tables of the
+//! distributions, churn and flags.
+
+use crate::charts::{Chart, NotDrawn, Ticked, colour, draw, one_two_five};
+use crate::escape::html as esc;
+use crate::format;
+use crate::schema::{Percentiles, ScenarioResult, StartupDetail};
+use plotters::coord::types::RangedCoordf64;
+use plotters::prelude::*;
+
+const LABEL_FONT: (&str, u32) = ("sans-serif", 15);
+const AXIS_FONT: (&str, u32) = ("sans-serif", 17);
+
+/// Okabe–Ito colours for the phases, in the order they are taken.
+const PHASE_COLOURS: [(u8, u8, u8); 7] = [
+    (0xE6, 0x9F, 0x00),
+    (0x56, 0xB4, 0xE9),
+    (0x00, 0x9E, 0x73),
+    (0xF0, 0xE4, 0x42),
+    (0x00, 0x72, 0xB2),
+    (0xD5, 0x5E, 0x00),
+    (0xCC, 0x79, 0xA7),
+];
+
+const PERCENTILES_CAPTION: &str = "Start latency per variant, from the request to the probe's first \
+     instruction in main: bar to the median, whisker to p99. Lower is better; the sandbox bars against \
+     fork_exec are the cost of isolation. Unit: µs, ms as labelled (log scale).";
+
+const PHASES_CAPTION: &str = "Where a sandbox's start and teardown go: the median of each phase, \
+     stacked (medians do not add up to the median total). Lower is better. Unit: µs.";
+
+/// The charts and tables, or nothing when the scenario has no startup detail.
+pub(crate) fn section(
+    scenario: &ScenarioResult,
+    figure: impl Fn(Result<Chart, NotDrawn>, &str) -> String,
+) -> String {
+    let Some(detail) = &scenario.startup else {
+        return String::new();
+    };
+    let mut out = String::from("<div class=\"charts\">\n");
+    out.push_str(&figure(
+        percentiles_chart(scenario, detail),
+        PERCENTILES_CAPTION,
+    ));
+    out.push_str(&figure(phases_chart(scenario, detail), PHASES_CAPTION));
+    out.push_str("</div>\n");
+    out.push_str(&tables(detail));
+    out
+}
+
+fn percentiles_chart(scenario: &ScenarioResult, d: &StartupDetail) -> Result<Chart, NotDrawn> {
+    let rows: Vec<(&str, Percentiles)> = d
+        .variants
+        .iter()
+        .filter_map(|v| Some((v.name.as_str(), v.start?)))
+        .collect();
+    if rows.is_empty() {
+        return Err("no variant could be measured".into());
+    }
+    let lo = rows.iter().map(|r| r.1.p50_us).fold(f64::MAX, f64::min) / 2.0;
+    let hi = rows.iter().map(|r| r.1.p99_us).fold(0.0, f64::max) * 1.5;
+    let n = rows.len();
+    let title = format!("Start latency per variant, scenario {}", scenario.name);
+    let bar = colour((0x00, 0x72, 0xB2));
+    draw((720, 60 + 28 * n as u32), &title, |root| {
+        let mut chart = ChartBuilder::on(&root)
+            .margin(12)
+            .x_label_area_size(44)
+            .y_label_area_size(170)
+            .build_cartesian_2d(
+                Ticked::new(
+                    LogCoord::from((lo.max(1.0)..hi.max(2.0)).log_scale()),
+                    one_two_five(lo.max(1.0), hi.max(2.0)),
+                ),
+                RangedCoordf64::from(-0.5..n as f64 - 0.5),
+            )?;
+        chart
+            .configure_mesh()
+            .x_desc("µs from request to first instruction (log)")
+            .axis_desc_style(AXIS_FONT)
+            .label_style(LABEL_FONT)
+            .y_labels(n)
+            .y_label_formatter(&|y| {
+                let i = y.round();
+                if (y - i).abs() > 0.01 || i < 0.0 {
+                    return String::new();
+                }
+                rows.get(n - 1 - i as usize)
+                    .map_or_else(String::new, |r| r.0.to_owned())
+            })
+            .x_label_formatter(&|x| format::latency_us(*x))
+            .disable_y_mesh()
+            .light_line_style(WHITE)
+            .bold_line_style(BLACK.mix(0.12))
+            .draw()?;
+        chart
+            .draw_series(rows.iter().enumerate().map(|(i, (_, p))| {
+                let y = (n - 1 - i) as f64;
+                Rectangle::new([(lo.max(1.0), y - 0.3), (p.p50_us, y + 0.3)], bar.filled())
+            }))?
+            .label("p50")
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 16, y + 5)], bar.filled()));
+        chart
+            .draw_series(rows.iter().enumerate().map(|(i, (_, p))| {
+                let y = (n - 1 - i) as f64;
+                PathElement::new(vec![(p.p50_us, y), (p.p99_us, y)], BLACK.stroke_width(2))
+            }))?
+            .label("to p99")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BLACK.stroke_width(2)));
+        legend_lower_right(&mut chart)
+    })
+}
+
+fn phases_chart(scenario: &ScenarioResult, d: &StartupDetail) -> Result<Chart, NotDrawn> {
+    let rows: Vec<(&str, Vec<(&str, f64)>)> = d
+        .variants
+        .iter()
+        .filter(|v| v.phases.len() > 3)
+        .map(|v| {
+            (
+                v.name.as_str(),
+                v.phases
+                    .iter()
+                    .map(|p| (p.name.as_str(), p.latency.p50_us))
+                    .collect(),
+            )
+        })
+        .collect();
+    if rows.is_empty() {
+        return Err("no sandbox variant was measured".into());
+    }
+    let names: Vec<&str> = rows[0].1.iter().map(|p| p.0).collect();
+    let n = rows.len();
+    let top = rows
+        .iter()
+        .map(|r| r.1.iter().map(|p| p.1).sum::<f64>())
+        .fold(0.0, f64::max)
+        * 1.05;
+    let title = format!(
+        "Phases of a sandbox's start and teardown, scenario {}",
+        scenario.name
+    );
+    draw((720, 90 + 28 * n as u32), &title, |root| {
+        let mut chart = ChartBuilder::on(&root)
+            .margin(12)
+            .x_label_area_size(44)
+            .y_label_area_size(170)
+            .build_cartesian_2d(0.0..top.max(1.0), -0.5..n as f64 - 0.5)?;
+        chart
+            .configure_mesh()
+            .x_desc("median µs per phase, stacked")
+            .axis_desc_style(AXIS_FONT)
+            .label_style(LABEL_FONT)
+            .y_labels(n)
+            .y_label_formatter(&|y| {
+                let i = y.round();
+                if (y - i).abs() > 0.01 || i < 0.0 {
+                    return String::new();
+                }
+                rows.get(n - 1 - i as usize)
+                    .map_or_else(String::new, |r| r.0.to_owned())
+            })
+            .x_label_formatter(&|x| format::latency_us(*x))
+            .disable_y_mesh()
+            .light_line_style(WHITE)
+            .bold_line_style(BLACK.mix(0.12))
+            .draw()?;
+        for (k, phase) in names.iter().enumerate() {
+            let c = colour(PHASE_COLOURS[k % PHASE_COLOURS.len()]);
+            chart
+                .draw_series(rows.iter().enumerate().filter_map(|(i, (_, phases))| {
+                    let y = (n - 1 - i) as f64;
+                    let start: f64 = phases.iter().take(k).map(|p| p.1).sum();
+                    let (_, width) = phases.get(k)?;
+                    Some(Rectangle::new(
+                        [(start, y - 0.3), (start + width, y + 0.3)],
+                        c.filled(),
+                    ))
+                }))?
+                .label(*phase)
+                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 16, y + 5)], c.filled()));
+        }
+        legend_lower_right(&mut chart)
+    })
+}
+
+/// The series labels in a box at the lower right, clear of the bars that start at the left.
+fn legend_lower_right<'a, X: Ranged, Y: Ranged>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
+) -> Result<(), DrawingAreaErrorKind<std::io::Error>> {
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .label_font(LABEL_FONT)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK.mix(0.3))
+        .draw()
+}
+
+fn tables(d: &StartupDetail) -> String {
+    let ms = |v: f64| esc(&format::latency_us(v));
+    let rows: String = d
+        .variants
+        .iter()
+        .map(|v| match (&v.start, &v.teardown) {
+            (Some(s), teardown) => format!(
+                "<tr><td><code>{}</code></td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+                 <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+                 <td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
+                esc(&v.name),
+                s.count,
+                ms(s.p50_us),
+                ms(s.p90_us),
+                ms(s.p99_us),
+                ms(s.p999_us),
+                ms(s.max_us),
+                teardown.map_or_else(|| esc(&format::unavailable(None)), |t| ms(t.p99_us)),
+            ),
+            (None, _) => format!(
+                "<tr><td><code>{}</code></td><td colspan=\"7\" class=\"unavailable\">{}</td></tr>\n",
+                esc(&v.name),
+                esc(&format::unavailable(v.unavailable.as_deref()))
+            ),
+        })
+        .collect();
+    let churn: String = d
+        .churn
+        .iter()
+        .map(|c| {
+            format!(
+                "<tr><td><code>{}</code></td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
+                esc(&c.variant),
+                c.starters,
+                c.per_s.map_or_else(
+                    || esc(&format::unavailable(c.unavailable.as_deref())),
+                    |v| format!("{v:.0}")
+                )
+            )
+        })
+        .collect();
+    let flags: String = d
+        .flags
+        .iter()
+        .map(|f| format!("<li>{}</li>\n", esc(f)))
+        .collect();
+    format!(
+        "<table class=\"startup\">\n<caption>Start latency per variant over every round (from the request to \
+         the probe's first instruction), and teardown p99 (first instruction until reaped and its cgroup \
+         removed). Attach: {}.</caption>\n<thead><tr><th>variant</th><th>starts</th><th>p50</th><th>p90</th>\
+         <th>p99</th><th>p99.9</th><th>max</th><th>teardown p99</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n\
+         <table class=\"churn\">\n<caption>Churn: sandboxes started and torn down per second (higher is better).\
+         </caption>\n<thead><tr><th>variant</th><th>starters</th><th>per second</th></tr></thead>\n<tbody>\n{churn}\
+         </tbody>\n</table>\n{}",
+        esc(&d.attach),
+        if flags.is_empty() {
+            String::new()
+        } else {
+            format!("<ul class=\"warnings\">\n{flags}</ul>\n")
+        }
+    )
+}
