@@ -283,6 +283,28 @@ impl Cgroup {
             .try_for_each(|(_, dir)| files::write(&dir.join("cgroup.procs"), &pid.to_string()))
     }
 
+    /// `cgroup.procs` of every hierarchy, opened for writing (close-on-exec), for a
+    /// child that moves itself in by writing `0` before it execs.
+    ///
+    /// # Errors
+    /// [`CgroupError::Write`] naming the file that could not be opened.
+    pub fn open_procs(&self) -> Result<Vec<std::fs::File>> {
+        self.parts
+            .iter()
+            .map(|(_, dir)| {
+                let path = dir.join("cgroup.procs");
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(&path)
+                    .map_err(|error| CgroupError::Write {
+                        path,
+                        value: "0".into(),
+                        error,
+                    })
+            })
+            .collect()
+    }
+
     /// Current CPU accounting: usage (µs) and throttling counters.
     ///
     /// # Errors

@@ -152,7 +152,7 @@ pub fn spawn(
     ns: NamespaceSet,
     cgroup: Option<&Cgroup>,
 ) -> Result<Process, SpawnError> {
-    spawn_with(program, args, ns, cgroup, &mut |_| {})
+    start(program, args, ns, cgroup, None)
 }
 
 /// [`spawn`], calling `before_release` with the child's pid once it is in its
@@ -167,6 +167,17 @@ pub fn spawn_with(
     ns: NamespaceSet,
     cgroup: Option<&Cgroup>,
     before_release: &mut dyn FnMut(i32),
+) -> Result<Process, SpawnError> {
+    start(program, args, ns, cgroup, Some(before_release))
+}
+
+/// [`spawn`] and [`spawn_with`]: the sandbox init's argv, the report file, the launch.
+fn start(
+    program: &Path,
+    args: &[String],
+    ns: NamespaceSet,
+    cgroup: Option<&Cgroup>,
+    before_release: Option<&mut dyn FnMut(i32)>,
 ) -> Result<Process, SpawnError> {
     let setup = |what: &str, e: &dyn std::fmt::Display| SpawnError::Setup(format!("{what}: {e}"));
     let mut argv = vec![program.as_os_str().as_bytes().to_vec()];
@@ -240,7 +251,9 @@ impl<'a> Launch<'a> {
     }
 }
 
-/// When the steps of a launch ended, CLOCK_MONOTONIC ns ([`monotonic_ns`]); 0 for a step not taken.
+/// When the steps of a launch ended, CLOCK_MONOTONIC ns ([`monotonic_ns`]); 0 for
+/// a step not taken. A child cloned with shared memory ([`sys::vfork_attached`])
+/// attaches itself and runs on at once: no step of its start is stamped in the parent.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LaunchStamps {
     /// clone(2) returned in the parent (the namespaces exist).
@@ -255,6 +268,12 @@ pub struct LaunchStamps {
 /// `before_release`, releases it and waits until it has exec'd (or failed to).
 /// `reader` is what [`Process`] reads the child's stdout from.
 ///
+/// Without `before_release` and without a user namespace the child is cloned
+/// the way posix_spawn does ([`sys::vfork_attached`]: shared memory until it
+/// execs, no page tables copied) and writes itself into its cgroup before it
+/// execs; otherwise it waits on a pipe while the parent attaches it
+/// ([`sys::clone_waiting`]), writes its id maps and calls `before_release`.
+///
 /// # Errors
 /// [`SpawnError`] naming the step; a child that was created is killed and reaped.
 pub fn launch(
@@ -262,10 +281,16 @@ pub fn launch(
     reader: std::fs::File,
     ns: NamespaceSet,
     cgroup: Option<&Cgroup>,
-    before_release: &mut dyn FnMut(i32),
+    before_release: Option<&mut dyn FnMut(i32)>,
     stamps: &mut LaunchStamps,
 ) -> Result<Process, SpawnError> {
     let setup = |what: &str, e: &dyn std::fmt::Display| SpawnError::Setup(format!("{what}: {e}"));
+    let mut nothing = |_| {};
+    let before_release: &mut dyn FnMut(i32) = match before_release {
+        None if !ns.user => return launch_attached(plan, reader, ns, cgroup),
+        None => &mut nothing,
+        Some(f) => f,
+    };
     let (release_rd, release_wr) =
         nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| setup("pipe", &e))?;
     let (fail_rd, fail_wr) =
@@ -301,9 +326,61 @@ pub fn launch(
     stamps.released_ns = monotonic_ns();
     nix::unistd::write(&release_wr, &[1]).map_err(|e| setup("releasing the child", &e))?;
     drop(release_wr);
+    child_failure(&fail_rd, plan, &mut process)?;
+    Ok(process)
+}
+
+/// [`launch`] by [`sys::vfork_attached`]: the child attaches itself, then execs.
+fn launch_attached(
+    plan: &Launch<'_>,
+    reader: std::fs::File,
+    ns: NamespaceSet,
+    cgroup: Option<&Cgroup>,
+) -> Result<Process, SpawnError> {
+    let setup = |what: &str, e: &dyn std::fmt::Display| SpawnError::Setup(format!("{what}: {e}"));
+    let procs = cgroup
+        .map(Cgroup::open_procs)
+        .transpose()
+        .map_err(SpawnError::Attach)?
+        .unwrap_or_default();
+    let procs: Vec<std::os::fd::BorrowedFd<'_>> = procs.iter().map(|f| f.as_fd()).collect();
+    let (fail_rd, fail_wr) =
+        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| setup("pipe", &e))?;
+    let exec = sys::ExecPlan {
+        program: &plan.program,
+        argv: &plan.argv,
+        envp: &plan.envp,
+        stdout: plan.stdout,
+        release: fail_rd.as_fd(),
+        failure: fail_wr.as_fd(),
+        unshare_cgroup: ns.cgroup,
+        loopback_up: ns.net,
+        become_userns_root: false,
+    };
+    let pid = sys::vfork_attached(ns.clone_flags(), &exec, &procs).map_err(|errno| {
+        SpawnError::Clone {
+            namespaces: ns.names(),
+            errno,
+        }
+    })?;
+    drop(fail_wr);
+    let mut process = Process::new(pid, reader);
+    child_failure(&fail_rd, plan, &mut process)?;
+    Ok(process)
+}
+
+/// Reads the `[step, errno]` a failed child wrote before it exited; EOF means it exec'd.
+///
+/// # Errors
+/// [`SpawnError::Child`] naming the step and errno; the child is killed and reaped.
+fn child_failure(
+    fail_rd: &std::os::fd::OwnedFd,
+    plan: &Launch<'_>,
+    process: &mut Process,
+) -> Result<(), SpawnError> {
     let mut report = [0u8; 8];
-    let n = nix::unistd::read(&fail_rd, &mut report)
-        .map_err(|e| setup("reading the child's status", &e))?;
+    let n = nix::unistd::read(fail_rd, &mut report)
+        .map_err(|e| SpawnError::Setup(format!("reading the child's status: {e}")))?;
     if n == report.len() {
         let step = u32::from_ne_bytes(report[..4].try_into().expect("4 bytes"));
         let errno = nix::errno::Errno::from_raw(u32::from_ne_bytes(
@@ -316,5 +393,5 @@ pub fn launch(
             errno,
         });
     }
-    Ok(process)
+    Ok(())
 }

@@ -1,6 +1,8 @@
 //! The harness's only unsafe code: cloning a child into new namespaces that
 //! waits, attached to nothing yet, until the parent has placed it in its cgroup,
-//! then execs. Between clone and exec the child makes raw syscalls only
+//! then execs ([`clone_waiting`]); or, faster, one that shares the parent's
+//! memory until it execs and moves itself into its cgroup first
+//! ([`vfork_attached`]); and plain fork+exec. Between clone and exec the child makes raw syscalls only
 //! (read, prctl, setresgid, setresuid, unshare, socket, ioctl, close, dup2, execve, write, _exit),
 //! all async-signal-safe,
 //! because the harness is multi-threaded (signal-safety(7)).
@@ -16,6 +18,8 @@ use std::os::raw::c_char;
 /// Steps of the child between clone and exec, reported back on failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChildStep {
+    /// Writing `0` to a `cgroup.procs` (the child moving itself into its cgroup).
+    Attach,
     /// `unshare(CLONE_NEWCGROUP)` after the attach.
     UnshareCgroup,
     /// Bringing `lo` up in a new network namespace (SIOCSIFFLAGS, netdevice(7)).
@@ -36,6 +40,7 @@ impl ChildStep {
     /// The step for a code written by the child, if it is one.
     pub fn from_code(code: u32) -> Option<ChildStep> {
         [
+            ChildStep::Attach,
             ChildStep::UnshareCgroup,
             ChildStep::LoopbackUp,
             ChildStep::UserIds,
@@ -185,6 +190,88 @@ pub fn fork_exec(
         },
         pid => Ok(Pid::from_raw(pid)),
     }
+}
+
+/// Clones a child with `flags` (namespaces) the way posix_spawn does —
+/// `CLONE_VM | CLONE_VFORK`, on a stack of its own, so no page table is copied
+/// and the parent sleeps until the child has exec'd — that moves itself into
+/// its cgroup (writing `0` to each `cgroup.procs` in `attach`, opened by the
+/// parent) before its workload's first instruction, then execs `plan`.
+/// `plan.release` is not used: nothing waits. Not for user namespaces, whose id
+/// maps the parent must write while the child waits ([`clone_waiting`]).
+///
+/// Returns when the child has exec'd or failed: a failure is written to
+/// `plan.failure` as in [`clone_waiting`].
+///
+/// # Errors
+/// The errno of clone(2).
+pub fn vfork_attached(
+    flags: CloneFlags,
+    plan: &ExecPlan<'_>,
+    attach: &[BorrowedFd<'_>],
+) -> Result<Pid, Errno> {
+    let (argv, envp) = (pointers(plan.argv), pointers(plan.envp));
+    let (program, stdout, failure) = (
+        plan.program.as_ptr(),
+        plan.stdout.as_raw_fd(),
+        plan.failure.as_raw_fd(),
+    );
+    let attach: Vec<i32> = attach.iter().map(|fd| fd.as_raw_fd()).collect();
+    let (unshare_cgroup, loopback_up) = (plan.unshare_cgroup, plan.loopback_up);
+    // SAFETY: ifreq is plain old data; all-zero is a valid value.
+    let mut lo: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (dst, src) in lo.ifr_name.iter_mut().zip(b"lo\0") {
+        *dst = *src as libc::c_char;
+    }
+    let child = move || -> isize {
+        // SAFETY: runs in the child, which shares the parent's memory (CLONE_VM) while
+        // the cloning thread sleeps (CLONE_VFORK): it only reads what was prepared
+        // before the clone, writes nothing but its own stack, allocates nothing, and
+        // makes async-signal-safe syscalls until execve or _exit.
+        unsafe {
+            let fail = |step: ChildStep| -> ! {
+                let report: [u32; 2] = [step.code(), *libc::__errno_location() as u32];
+                libc::write(
+                    failure,
+                    report.as_ptr().cast(),
+                    std::mem::size_of_val(&report),
+                );
+                libc::_exit(127)
+            };
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            for &fd in &attach {
+                if libc::write(fd, b"0".as_ptr().cast(), 1) != 1 {
+                    fail(ChildStep::Attach);
+                }
+            }
+            if unshare_cgroup && libc::unshare(libc::CLONE_NEWCGROUP) != 0 {
+                fail(ChildStep::UnshareCgroup);
+            }
+            if loopback_up {
+                let sock = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
+                let mut ifr = lo;
+                if sock < 0 || libc::ioctl(sock, libc::SIOCGIFFLAGS, &raw mut ifr) < 0 {
+                    fail(ChildStep::LoopbackUp);
+                }
+                ifr.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
+                if libc::ioctl(sock, libc::SIOCSIFFLAGS, &raw const ifr) < 0 {
+                    fail(ChildStep::LoopbackUp);
+                }
+                libc::close(sock);
+            }
+            if libc::dup2(stdout, 1) < 0 {
+                fail(ChildStep::Stdout);
+            }
+            libc::execve(program, argv.as_ptr(), envp.as_ptr());
+            fail(ChildStep::Exec)
+        }
+    };
+    let mut stack = vec![0u8; 64 * 1024];
+    let flags = flags | CloneFlags::CLONE_VM | CloneFlags::CLONE_VFORK;
+    // SAFETY: the stack outlives the child's use of it (the parent sleeps until the
+    // child execs or exits); the callback obeys the rules above; SIGCHLD makes the
+    // child waitable like a forked one.
+    unsafe { nix::sched::clone(Box::new(child), &mut stack, flags, Some(libc::SIGCHLD)) }
 }
 
 /// Whether clone(2) accepts `flags` here: clones a child that exits at once and reaps it.

@@ -33,7 +33,8 @@ use std::time::{Duration, Instant};
 pub const NAME: &str = "startup-latency";
 
 /// How `cgroup.procs` attach is described in the results.
-const ATTACH: &str = "cgroup.procs, written by the parent while the cloned child waits";
+const ATTACH: &str = "cgroup.procs: the child, cloned like posix_spawn (CLONE_VM | CLONE_VFORK), writes \
+     itself in before it execs; with a user namespace the parent writes it while the child waits";
 
 /// +net p99 above this many times the p99 without net flags "netns serialization" (C07).
 const NET_P99_FLAG_RATIO: f64 = 10.0;

@@ -248,7 +248,7 @@ fn sandbox(probe: &mut Probe, ns: NamespaceSet, arena: &Arena, name: &str) -> Re
         std::fs::File::from(rd),
         ns,
         Some(&cg),
-        &mut |_| {},
+        None,
         &mut steps,
     )?;
     (s.cloned, s.attached, s.released) = (steps.cloned_ns, steps.attached_ns, steps.released_ns);
