@@ -59,3 +59,46 @@ fn every_variant_starts_the_probe_with_ordered_stamps_and_leaves_nothing() {
     arena.remove().unwrap();
     common::assert_nothing_left(&id);
 }
+
+#[test]
+fn a_probe_that_hangs_is_killed_at_its_deadline_and_leaves_nothing() {
+    require_root!();
+    let (_host, arena, id) = common::arena("hang");
+    let dir = tempfile::tempdir().unwrap();
+    let fake = dir.path().join(launch::PROBE);
+    std::fs::write(&fake, "#!/bin/sh\nexec sleep 61.234\n").unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut probe = Probe::next_to(&dir.path().join("isobench-workload"), false)
+        .unwrap()
+        .with_deadline(std::time::Duration::from_millis(500));
+    for v in variant::all(variant::HEADLINE) {
+        if v.name != "fork_exec" && v.name != variant::SANDBOX {
+            continue;
+        }
+        let started = std::time::Instant::now();
+        let err = launch::start(&mut probe, v.method, Some(&arena), v.name)
+            .err()
+            .unwrap_or_else(|| panic!("{}: a hanging probe must fail", v.name));
+        assert!(
+            format!("{err:#}").contains("deadline"),
+            "{}: {err:#}",
+            v.name
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{}",
+            v.name
+        );
+    }
+    assert!(
+        std::process::Command::new("pgrep")
+            .args(["-f", "sleep 61.234"])
+            .output()
+            .unwrap()
+            .stdout
+            .is_empty(),
+        "no hanging probe is left"
+    );
+    arena.remove().unwrap();
+    common::assert_nothing_left(&id);
+}

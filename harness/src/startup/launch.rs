@@ -11,6 +11,7 @@ use std::io::Read;
 use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 /// File name of the probe, next to `isobench-workload`.
 pub const PROBE: &str = "isobench-probe";
@@ -23,6 +24,7 @@ pub struct Probe {
     argv_c: Vec<CString>,
     envp_c: Vec<CString>,
     command: std::process::Command,
+    deadline: Duration,
 }
 
 impl Probe {
@@ -58,7 +60,14 @@ impl Probe {
             path,
             argv,
             command,
+            deadline: DEADLINE,
         })
+    }
+
+    /// The same probe, given `deadline` instead of [`DEADLINE`] to finish.
+    pub fn with_deadline(mut self, deadline: Duration) -> Probe {
+        self.deadline = deadline;
+        self
     }
 }
 
@@ -148,6 +157,12 @@ impl Stamps {
     }
 }
 
+/// When a start begun at `s.request` must be over, `limit` after it.
+fn deadline(s: &Stamps, limit: Duration) -> Instant {
+    let asked = Duration::from_nanos(monotonic_ns().saturating_sub(s.request));
+    Instant::now() + limit.saturating_sub(asked)
+}
+
 fn us(later: u64, earlier: u64) -> f64 {
     later.saturating_sub(earlier) as f64 / 1000.0
 }
@@ -160,7 +175,36 @@ pub struct Started {
     pub output: String,
 }
 
-/// Reads the probe's stamp and the rest of its output from `r` until EOF.
+/// How long the probe may take from the request to closing its stdout; past it
+/// the start fails and everything it made is killed and removed.
+pub const DEADLINE: Duration = Duration::from_secs(10);
+
+/// Reads the probe's stamp and the rest of its output from the pipe `r` until
+/// EOF, at most until `deadline`.
+fn read_probe_by(r: &mut std::fs::File, deadline: Instant) -> Result<(u64, String)> {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    let mut all = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            bail!("the probe did not finish by its deadline; it was killed");
+        }
+        let ms =
+            PollTimeout::try_from(left.as_millis().min(60_000) as i32).unwrap_or(PollTimeout::MAX);
+        let mut fds = [PollFd::new(r.as_fd(), PollFlags::POLLIN)];
+        if poll(&mut fds, ms).context("waiting for the probe's stamp")? == 0 {
+            continue;
+        }
+        let n = r.read(&mut buf).context("reading the probe's stamp")?;
+        if n == 0 {
+            return read_probe(&all[..]);
+        }
+        all.extend_from_slice(&buf[..n]);
+    }
+}
+
+/// Parses the probe's stamp and the rest of its output.
 fn read_probe(mut r: impl Read) -> Result<(u64, String)> {
     let mut all = Vec::new();
     r.read_to_end(&mut all)
@@ -206,9 +250,16 @@ fn posix_spawn(probe: &mut Probe) -> Result<Started> {
         .command
         .spawn()
         .with_context(|| format!("posix_spawn of {}", probe.path.display()))?;
-    let (first, output) = read_probe(child.stdout.take().context("the probe's stdout")?)?;
-    s.first = first;
+    let mut out = std::fs::File::from(std::os::fd::OwnedFd::from(
+        child.stdout.take().context("the probe's stdout")?,
+    ));
+    let read = read_probe_by(&mut out, deadline(&s, probe.deadline));
+    if read.is_err() {
+        let _ = child.kill();
+    }
     child.wait().context("waiting for the probe")?;
+    let (first, output) = read?;
+    s.first = first;
     s.reaped = monotonic_ns();
     Ok(Started { stamps: s, output })
 }
@@ -223,7 +274,10 @@ fn fork_exec(probe: &mut Probe) -> Result<Started> {
         crate::sandbox::sys::fork_exec(&probe.program, &probe.argv_c, &probe.envp_c, wr.as_fd())
             .context("fork")?;
     drop(wr);
-    let read = read_probe(std::fs::File::from(rd));
+    let read = read_probe_by(&mut std::fs::File::from(rd), deadline(&s, probe.deadline));
+    if read.is_err() {
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+    }
     let status = nix::sys::wait::waitpid(pid, None).context("waiting for the probe")?;
     s.reaped = monotonic_ns();
     let (first, output) = read.with_context(|| format!("the probe ended with {status:?}"))?;
@@ -254,9 +308,9 @@ fn sandbox(probe: &mut Probe, ns: NamespaceSet, arena: &Arena, name: &str) -> Re
     (s.cloned, s.attached, s.released) = (steps.cloned_ns, steps.attached_ns, steps.released_ns);
     drop(plan);
     drop(wr);
-    let (first, output) = read_probe(process.stdout())?;
+    let (first, output) = read_probe_by(process.stdout(), deadline(&s, probe.deadline))?;
     s.first = first;
-    process.wait_closely(std::time::Duration::from_secs(10))?;
+    process.wait_closely(probe.deadline)?;
     s.reaped = monotonic_ns();
     cg.remove().context("removing the sandbox's cgroup")?;
     s.removed = monotonic_ns();
