@@ -161,34 +161,28 @@ fn memory_options(args: &RunArgs) -> Result<run::MemoryOptions, Refused> {
             run::arena_allowance().map_err(|e| Refused(format!("--arena-memory: {e:#}")))?;
         if arena > allowed {
             return Err(Refused(format!(
-                "--arena-memory {} MiB is more than this host can give: at most {} MiB (MemAvailable − 1 GiB) is accepted",
-                arena >> 20,
-                allowed >> 20
+                "--arena-memory {} is more than this host can give: at most {} (MemAvailable − 1 GiB) is accepted",
+                scenario::memory_pressure::size(arena),
+                scenario::memory_pressure::size(allowed)
             )));
         }
     }
-    let arena = args.arena_memory.unwrap_or(2048 << 20);
-    if let Some(ws) = args.working_set
-        && ws >= arena
-    {
-        return Err(Refused(format!(
-            "--working-set {} MiB is not below the arena's memory limit of {} MiB: expected a working set smaller than --arena-memory",
-            ws >> 20,
-            arena >> 20
-        )));
-    }
-    if !args.aggressor_memory.is_empty() {
-        let layout = CgroupHost::discover()
-            .map_err(|e| Refused(format!("cannot use the host's cgroups: {e}")))?
-            .layout;
-        let limits = isobench::cgroup::Limits {
-            memory: args.aggressor_memory.clone(),
-            ..Default::default()
-        };
-        if let Some(u) = limits.unsupported_on(layout) {
-            return Err(Refused(format!("--aggressor-memory: {u}")));
-        }
-    }
+    let layout = if args.aggressor_memory.is_empty() {
+        None
+    } else {
+        Some(
+            CgroupHost::discover()
+                .map_err(|e| Refused(format!("cannot use the host's cgroups: {e}")))?
+                .layout,
+        )
+    };
+    scenario::memory_pressure::check_options(
+        args.arena_memory,
+        args.working_set,
+        &args.aggressor_memory,
+        layout,
+    )
+    .map_err(Refused)?;
     Ok(run::MemoryOptions {
         arena_bytes: args.arena_memory,
         working_set_bytes: args.working_set,

@@ -275,7 +275,7 @@ fn memory_pressure_run(
     );
     let skip = match arena_allowance() {
         Ok(allowed) if spec.arena_bytes > allowed => Some(format!(
-            "the arena of {} MiB does not fit: this host can give at most {} MiB now (MemAvailable − 1 GiB);              pass --arena-memory with at most that",
+            "the arena of {} MiB does not fit: this host can give at most {} MiB now (MemAvailable − 1 GiB); pass --arena-memory with at most that",
             spec.arena_bytes >> 20,
             allowed >> 20
         )),

@@ -66,15 +66,15 @@ enum Applet {
     /// Victim: open-loop units at --rate units/s, each reading --lines random cache
     /// lines of a working set; reports ops and latencies.
     MemUnits {
-        /// Working set size (bytes; suffixes K, M, G, KiB, MiB, GiB).
-        #[arg(long, value_parser = size)]
+        /// Working set size, at least one page (bytes; suffixes K, M, G, KiB, MiB, GiB).
+        #[arg(long, value_parser = page_or_more)]
         working_set: u64,
         /// Kind of memory: `file` is a mapped file on disk (reclaimable), `anon` heap memory.
         #[arg(long, value_enum, default_value_t = Kind::File)]
         kind: Kind,
         /// Cache lines read per unit.
-        #[arg(long, default_value_t = 64)]
-        lines: usize,
+        #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        lines: u32,
         /// Directory of the working-set file (`--kind file`), on a disk, not tmpfs.
         #[arg(long, default_value = "/var/tmp")]
         dir: PathBuf,
@@ -191,6 +191,17 @@ fn size(text: &str) -> Result<u64, String> {
     Ok(bytes)
 }
 
+/// Parses a size of at least one page (4096 bytes).
+fn page_or_more(text: &str) -> Result<u64, String> {
+    let bytes = size(text)?;
+    if bytes < isobench_workloads::memory::PAGE as u64 {
+        return Err(format!(
+            "{bytes} bytes is less than one page: expected at least 4096"
+        ));
+    }
+    Ok(bytes)
+}
+
 /// Checks `--rate`-like values: finite and positive.
 fn positive_rate(flag: &str, value: f64) -> Result<f64> {
     if !(value.is_finite() && value > 0.0) {
@@ -231,7 +242,7 @@ fn main() -> Result<()> {
             let report = mem_units::run(
                 kind,
                 working_set as usize,
-                lines.max(1),
+                lines as usize,
                 &dir,
                 schedule.schedule()?,
             )?;

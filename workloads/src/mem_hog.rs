@@ -51,7 +51,11 @@ pub fn run(plan: &HogPlan) -> std::io::Result<MemHogReport> {
         Kind::File => Held::File(memory::unnamed_file(&plan.dir)?),
         Kind::Shmem => Held::File(memory::unnamed_file(std::path::Path::new("/dev/shm"))?),
     };
-    let step = plan.step as usize;
+    // With a rate, steps of a tenth of a second's growth, so the rate holds within a step.
+    let step = match plan.rate {
+        Some(rate) => (plan.step as f64).min((rate / 10.0).max(memory::PAGE as f64)) as usize,
+        None => plan.step as usize,
+    };
     let mut reached = 0u64;
     let mut fill_s = None;
     let data = vec![0xA5u8; step];
@@ -70,6 +74,10 @@ pub fn run(plan: &HogPlan) -> std::io::Result<MemHogReport> {
             }
         }
         reached += n as u64;
+        if reached >= plan.bytes {
+            fill_s.get_or_insert(start.elapsed().as_secs_f64());
+            break;
+        }
         if let Some(rate) = plan.rate {
             let due = start + Duration::from_secs_f64(reached as f64 / rate);
             let now = Instant::now();
@@ -148,7 +156,16 @@ mod tests {
         p.keep = false;
         p.duration = Duration::from_millis(300);
         let r = run(&p).unwrap();
-        // 4 MiB at 8 MiB/s takes about 0.5 s: not reached within 0.3 s.
+        // 4 MiB at 8 MiB/s takes about 0.5 s: not reached within 0.3 s, even
+        // with steps (1 MiB) bigger than a tenth of a second's growth.
         assert!(r.bytes_reached < 4 << 20 && r.fill_s.is_none(), "{r:?}");
+        assert!(r.bytes_reached >= 1 << 20, "it grew: {r:?}");
+        p.duration = Duration::from_secs(2);
+        let r = run(&p).unwrap();
+        let fill = r.fill_s.expect("reached within 2 s");
+        assert!(
+            (0.4..1.5).contains(&fill),
+            "filled when reached, not at the end: {r:?}"
+        );
     }
 }

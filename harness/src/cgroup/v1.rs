@@ -63,7 +63,10 @@ pub fn apply(h: &Hierarchy, dir: &Path, limits: &Limits) -> Result<Vec<String>> 
     if !h.has("memory") {
         return Ok(warnings);
     }
-    for setting in &limits.memory {
+    // The hard limit first: the kernel keeps memory+swap at or above it.
+    let mut ordered = limits.memory.clone();
+    ordered.sort_by_key(|s| s.knob.file(Layout::V1) != MemoryKnob::Max.file(Layout::V1));
+    for setting in &ordered {
         let file = dir.join(setting.knob.file(Layout::V1));
         match files::write(&file, &setting.value(Layout::V1)) {
             Err(CgroupError::Write { error, .. })

@@ -49,6 +49,15 @@ pub const NAME: &str = "memory-pressure";
 /// Bytes in a MiB.
 pub const MIB: u64 = 1 << 20;
 
+/// Default memory limit of each condition's arena, bytes (2 GiB).
+pub const DEFAULT_ARENA_BYTES: u64 = 2048 * MIB;
+/// Smallest arena accepted, bytes: room for a victim, an aggressor and their code.
+pub const MIN_ARENA_BYTES: u64 = 64 * MIB;
+/// Default working set of the victim, bytes (256 MiB).
+pub const DEFAULT_WORKING_SET_BYTES: u64 = 256 * MIB;
+/// Smallest working set accepted, bytes.
+pub const MIN_WORKING_SET_BYTES: u64 = MIB;
+
 /// Size of the unconfined canary, bytes (case C05).
 pub const CANARY_BYTES: u64 = 32 * MIB;
 
@@ -103,8 +112,8 @@ impl MemoryPressureSpec {
         working_set_bytes: Option<u64>,
         aggressor_limits: Option<Vec<MemorySetting>>,
     ) -> MemoryPressureSpec {
-        let arena_bytes = arena_bytes.unwrap_or(2048 * MIB);
-        let working_set_bytes = working_set_bytes.unwrap_or(256 * MIB);
+        let arena_bytes = arena_bytes.unwrap_or(DEFAULT_ARENA_BYTES);
+        let working_set_bytes = working_set_bytes.unwrap_or(DEFAULT_WORKING_SET_BYTES);
         let low = MemorySetting {
             knob: MemoryKnob::Low,
             bytes: Some(working_set_bytes),
@@ -146,6 +155,111 @@ impl MemoryPressureSpec {
             sample_interval_ms: sampler::INTERVAL.as_millis() as u64,
         }
     }
+}
+
+/// A size for people: whole MiB from 1 MiB up, else bytes.
+pub fn size(bytes: u64) -> String {
+    if bytes >= MIB {
+        format!("{:.0} MiB", bytes as f64 / MIB as f64)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+/// Checks `--arena-memory`, `--working-set` and `--aggressor-memory` against each
+/// other and, where known, the host's `layout`: an arena of at least 64 MiB, a
+/// working set of at least 1 MiB below it, each knob once (v1 spells
+/// memory.max as memory.limit_in_bytes), supported on the layout, a hard limit
+/// below the arena (or it would not bind), and memory+swap only above memory.
+///
+/// # Errors
+/// A message naming the option, the value and what would be accepted.
+pub fn check_options(
+    arena: Option<u64>,
+    working_set: Option<u64>,
+    knobs: &[MemorySetting],
+    layout: Option<Layout>,
+) -> Result<(), String> {
+    let arena_bytes = arena.unwrap_or(DEFAULT_ARENA_BYTES);
+    if arena_bytes < MIN_ARENA_BYTES {
+        return Err(format!(
+            "--arena-memory {} is too small: expected at least {}",
+            size(arena_bytes),
+            size(MIN_ARENA_BYTES)
+        ));
+    }
+    let ws = working_set.unwrap_or(DEFAULT_WORKING_SET_BYTES);
+    if ws < MIN_WORKING_SET_BYTES {
+        return Err(format!(
+            "--working-set {} is too small: expected at least {}",
+            size(ws),
+            size(MIN_WORKING_SET_BYTES)
+        ));
+    }
+    if ws >= arena_bytes {
+        let what = match working_set {
+            Some(_) => format!("--working-set {}", size(ws)),
+            None => format!("the default working set of {}", size(ws)),
+        };
+        return Err(format!(
+            "{what} is not below the arena's memory limit of {}: expected a working set smaller than --arena-memory",
+            size(arena_bytes)
+        ));
+    }
+    let Some(layout) = layout else {
+        return Ok(());
+    };
+    let limits = Limits {
+        memory: knobs.to_vec(),
+        ..Limits::default()
+    };
+    if let Some(u) = limits.unsupported_on(layout) {
+        return Err(format!("--aggressor-memory: {u}"));
+    }
+    for (i, k) in knobs.iter().enumerate() {
+        if let Some(twin) = knobs[..i]
+            .iter()
+            .find(|o| o.knob.file(layout) == k.knob.file(layout))
+        {
+            return Err(format!(
+                "--aggressor-memory gives {} twice ({} and {}, which is the same file on {layout}): give each knob once",
+                k.knob.file(layout),
+                twin.knob,
+                k.knob
+            ));
+        }
+    }
+    let hard = knobs
+        .iter()
+        .find(|k| k.knob.file(layout) == MemoryKnob::Max.file(layout));
+    if let Some(bytes) = hard.and_then(|k| k.bytes)
+        && bytes >= arena_bytes
+    {
+        return Err(format!(
+            "--aggressor-memory {}={} is not below the arena of {}: the limit would never bind; expected less than --arena-memory",
+            hard.map_or("", |k| k.knob.as_str()),
+            size(bytes),
+            size(arena_bytes)
+        ));
+    }
+    if let Some(memsw) = knobs
+        .iter()
+        .find(|k| k.knob == MemoryKnob::MemswLimitInBytes)
+    {
+        let below = match (hard.and_then(|k| k.bytes), memsw.bytes) {
+            (Some(max), Some(sw)) => max <= sw,
+            (_, None) => true,
+            (None, Some(_)) => false,
+        };
+        if !below {
+            return Err(
+                "--aggressor-memory memory.memsw.limit_in_bytes needs memory.max (memory.limit_in_bytes) at most as large: \
+                 the kernel keeps memory+swap at or above memory"
+                    .into(),
+            );
+        }
+    }
+    Ok(())
 }
 
 /// A directory on a disk for the working-set file, and whether none was found:
@@ -652,4 +766,57 @@ fn breaches(rounds: &[Vec<ConditionSample>]) -> Vec<String> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn knob(knob: MemoryKnob, mib: u64) -> MemorySetting {
+        MemorySetting {
+            knob,
+            bytes: Some(mib * MIB),
+        }
+    }
+
+    #[test]
+    fn sizes_must_leave_room_to_contend() {
+        let err = check_options(Some(128 * MIB), None, &[], None).unwrap_err();
+        assert!(
+            err.starts_with("the default working set of 256 MiB is not below"),
+            "{err}"
+        );
+        let err = check_options(Some(2), Some(1), &[], None).unwrap_err();
+        assert!(
+            err.starts_with("--arena-memory 2 bytes is too small: expected at least 64 MiB"),
+            "{err}"
+        );
+        let err = check_options(None, Some(1000), &[], None).unwrap_err();
+        assert!(
+            err.starts_with("--working-set 1000 bytes is too small"),
+            "{err}"
+        );
+        assert!(check_options(Some(512 * MIB), Some(64 * MIB), &[], None).is_ok());
+    }
+
+    #[test]
+    fn knobs_are_given_once_bind_inside_the_arena_and_keep_memsw_above_memory() {
+        let twice = [
+            knob(MemoryKnob::Max, 128),
+            knob(MemoryKnob::LimitInBytes, 256),
+        ];
+        let err = check_options(None, None, &twice, Some(Layout::Hybrid)).unwrap_err();
+        assert!(err.contains("memory.limit_in_bytes twice"), "{err}");
+        let loose = [knob(MemoryKnob::Max, 4096)];
+        let err = check_options(None, None, &loose, Some(Layout::V2)).unwrap_err();
+        assert!(err.contains("would never bind"), "{err}");
+        let memsw = [knob(MemoryKnob::MemswLimitInBytes, 128)];
+        let err = check_options(None, None, &memsw, Some(Layout::V1)).unwrap_err();
+        assert!(err.contains("needs memory.max"), "{err}");
+        let fine = [
+            knob(MemoryKnob::MemswLimitInBytes, 256),
+            knob(MemoryKnob::Max, 128),
+        ];
+        assert!(check_options(None, None, &fine, Some(Layout::V1)).is_ok());
+    }
 }

@@ -87,6 +87,11 @@ pub fn metric(
         .filter(|v| v.is_finite())
         .collect();
     let est = bootstrap::mean_ci(&values);
+    let reason = if per_round.is_empty() {
+        "no round completed"
+    } else {
+        reason
+    };
     Metric {
         name: name.into(),
         condition,
@@ -377,7 +382,8 @@ fn warnings(rounds: &[Vec<ConditionSample>]) -> Vec<String> {
     say(
         slow,
         "the victim missed units even alone: this host cannot sustain its rate, so throughput ratios understate \
-         interference; close other load or lower the victim's CPU demand",
+         interference; close other load, or lower the victim's demand (its CPU, or its working set against the \
+         memory it has)",
     );
     out
 }
