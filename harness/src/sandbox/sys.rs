@@ -86,36 +86,13 @@ pub struct ExecPlan<'a> {
 /// namespace the kernel lacks, ENOSPC at a namespace count limit.
 pub fn clone_waiting(flags: CloneFlags, plan: &ExecPlan<'_>) -> Result<Pid, Errno> {
     let (argv, envp) = (pointers(plan.argv), pointers(plan.envp));
-    let (program, stdout, release, failure) = (
-        plan.program.as_ptr(),
-        plan.stdout.as_raw_fd(),
-        plan.release.as_raw_fd(),
-        plan.failure.as_raw_fd(),
-    );
-    let (unshare_cgroup, loopback_up, become_userns_root) = (
-        plan.unshare_cgroup,
-        plan.loopback_up,
-        plan.become_userns_root,
-    );
-    // SAFETY: ifreq is plain old data; all-zero is a valid value.
-    let mut lo: libc::ifreq = unsafe { std::mem::zeroed() };
-    for (dst, src) in lo.ifr_name.iter_mut().zip(b"lo\0") {
-        *dst = *src as libc::c_char;
-    }
+    let tail = Tail::new(plan, &argv, &envp);
+    let (release, become_userns_root) = (plan.release.as_raw_fd(), plan.become_userns_root);
     let child = move || -> isize {
         // SAFETY: runs in the child, a copy of the parent's address space (no CLONE_VM);
         // every pointer refers to memory prepared before the clone and alive in the copy;
         // only async-signal-safe syscalls are made, and the child ends in execve or _exit.
         unsafe {
-            let fail = |step: ChildStep| -> ! {
-                let report: [u32; 2] = [step.code(), *libc::__errno_location() as u32];
-                libc::write(
-                    failure,
-                    report.as_ptr().cast(),
-                    std::mem::size_of_val(&report),
-                );
-                libc::_exit(127)
-            };
             libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
             let mut byte = 0u8;
             if libc::read(release, (&raw mut byte).cast(), 1) != 1 {
@@ -124,28 +101,9 @@ pub fn clone_waiting(flags: CloneFlags, plan: &ExecPlan<'_>) -> Result<Pid, Errn
             if become_userns_root
                 && (libc::setresgid(0, 0, 0) != 0 || libc::setresuid(0, 0, 0) != 0)
             {
-                fail(ChildStep::UserIds);
+                tail.fail(ChildStep::UserIds);
             }
-            if unshare_cgroup && libc::unshare(libc::CLONE_NEWCGROUP) != 0 {
-                fail(ChildStep::UnshareCgroup);
-            }
-            if loopback_up {
-                let sock = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
-                let mut ifr = lo;
-                if sock < 0 || libc::ioctl(sock, libc::SIOCGIFFLAGS, &raw mut ifr) < 0 {
-                    fail(ChildStep::LoopbackUp);
-                }
-                ifr.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
-                if libc::ioctl(sock, libc::SIOCSIFFLAGS, &raw const ifr) < 0 {
-                    fail(ChildStep::LoopbackUp);
-                }
-                libc::close(sock);
-            }
-            if libc::dup2(stdout, 1) < 0 {
-                fail(ChildStep::Stdout);
-            }
-            libc::execve(program, argv.as_ptr(), envp.as_ptr());
-            fail(ChildStep::Exec)
+            tail.exec()
         }
     };
     let mut stack = vec![0u8; 256 * 1024];
@@ -153,6 +111,89 @@ pub fn clone_waiting(flags: CloneFlags, plan: &ExecPlan<'_>) -> Result<Pid, Errn
     // the callback only makes async-signal-safe calls (see above); SIGCHLD makes the
     // child waitable like a forked one.
     unsafe { nix::sched::clone(Box::new(child), &mut stack, flags, Some(libc::SIGCHLD)) }
+}
+
+/// What a child does after its attach: enter a cgroup namespace, bring `lo` up,
+/// put its stdout in place and exec — raw syscalls on values prepared before
+/// the clone, so that it allocates nothing and is async-signal-safe.
+#[derive(Clone, Copy)]
+struct Tail {
+    program: *const c_char,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+    stdout: i32,
+    failure: i32,
+    unshare_cgroup: bool,
+    loopback_up: bool,
+    lo: libc::ifreq,
+}
+
+impl Tail {
+    /// The tail of `plan`, with `argv` and `envp` as built by [`pointers`] (kept alive by the caller).
+    fn new(plan: &ExecPlan<'_>, argv: &[*const c_char], envp: &[*const c_char]) -> Tail {
+        // SAFETY: ifreq is plain old data; all-zero is a valid value.
+        let mut lo: libc::ifreq = unsafe { std::mem::zeroed() };
+        for (dst, src) in lo.ifr_name.iter_mut().zip(b"lo\0") {
+            *dst = *src as libc::c_char;
+        }
+        Tail {
+            program: plan.program.as_ptr(),
+            argv: argv.as_ptr(),
+            envp: envp.as_ptr(),
+            stdout: plan.stdout.as_raw_fd(),
+            failure: plan.failure.as_raw_fd(),
+            unshare_cgroup: plan.unshare_cgroup,
+            loopback_up: plan.loopback_up,
+            lo,
+        }
+    }
+
+    /// Reports `[step, errno]` on the failure pipe and exits 127.
+    ///
+    /// # Safety
+    /// Only in a cloned child (async-signal-safe calls).
+    unsafe fn fail(&self, step: ChildStep) -> ! {
+        // SAFETY: write and _exit are async-signal-safe; the report lives on this stack.
+        unsafe {
+            let report: [u32; 2] = [step.code(), *libc::__errno_location() as u32];
+            libc::write(
+                self.failure,
+                report.as_ptr().cast(),
+                std::mem::size_of_val(&report),
+            );
+            libc::_exit(127)
+        }
+    }
+
+    /// The steps after the attach, ending in execve (or [`Tail::fail`]).
+    ///
+    /// # Safety
+    /// Only in a cloned child whose pointers are alive (async-signal-safe calls).
+    unsafe fn exec(&self) -> ! {
+        // SAFETY: see the function's contract; every call is async-signal-safe.
+        unsafe {
+            if self.unshare_cgroup && libc::unshare(libc::CLONE_NEWCGROUP) != 0 {
+                self.fail(ChildStep::UnshareCgroup);
+            }
+            if self.loopback_up {
+                let sock = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
+                let mut ifr = self.lo;
+                if sock < 0 || libc::ioctl(sock, libc::SIOCGIFFLAGS, &raw mut ifr) < 0 {
+                    self.fail(ChildStep::LoopbackUp);
+                }
+                ifr.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
+                if libc::ioctl(sock, libc::SIOCSIFFLAGS, &raw const ifr) < 0 {
+                    self.fail(ChildStep::LoopbackUp);
+                }
+                libc::close(sock);
+            }
+            if libc::dup2(self.stdout, 1) < 0 {
+                self.fail(ChildStep::Stdout);
+            }
+            libc::execve(self.program, self.argv, self.envp);
+            self.fail(ChildStep::Exec)
+        }
+    }
 }
 
 /// A null-terminated array of pointers to `strings`, as execve(2) takes.
@@ -211,59 +252,21 @@ pub fn vfork_attached(
     attach: &[BorrowedFd<'_>],
 ) -> Result<Pid, Errno> {
     let (argv, envp) = (pointers(plan.argv), pointers(plan.envp));
-    let (program, stdout, failure) = (
-        plan.program.as_ptr(),
-        plan.stdout.as_raw_fd(),
-        plan.failure.as_raw_fd(),
-    );
+    let tail = Tail::new(plan, &argv, &envp);
     let attach: Vec<i32> = attach.iter().map(|fd| fd.as_raw_fd()).collect();
-    let (unshare_cgroup, loopback_up) = (plan.unshare_cgroup, plan.loopback_up);
-    // SAFETY: ifreq is plain old data; all-zero is a valid value.
-    let mut lo: libc::ifreq = unsafe { std::mem::zeroed() };
-    for (dst, src) in lo.ifr_name.iter_mut().zip(b"lo\0") {
-        *dst = *src as libc::c_char;
-    }
     let child = move || -> isize {
         // SAFETY: runs in the child, which shares the parent's memory (CLONE_VM) while
         // the cloning thread sleeps (CLONE_VFORK): it only reads what was prepared
         // before the clone, writes nothing but its own stack, allocates nothing, and
         // makes async-signal-safe syscalls until execve or _exit.
         unsafe {
-            let fail = |step: ChildStep| -> ! {
-                let report: [u32; 2] = [step.code(), *libc::__errno_location() as u32];
-                libc::write(
-                    failure,
-                    report.as_ptr().cast(),
-                    std::mem::size_of_val(&report),
-                );
-                libc::_exit(127)
-            };
             libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
             for &fd in &attach {
                 if libc::write(fd, b"0".as_ptr().cast(), 1) != 1 {
-                    fail(ChildStep::Attach);
+                    tail.fail(ChildStep::Attach);
                 }
             }
-            if unshare_cgroup && libc::unshare(libc::CLONE_NEWCGROUP) != 0 {
-                fail(ChildStep::UnshareCgroup);
-            }
-            if loopback_up {
-                let sock = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
-                let mut ifr = lo;
-                if sock < 0 || libc::ioctl(sock, libc::SIOCGIFFLAGS, &raw mut ifr) < 0 {
-                    fail(ChildStep::LoopbackUp);
-                }
-                ifr.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
-                if libc::ioctl(sock, libc::SIOCSIFFLAGS, &raw const ifr) < 0 {
-                    fail(ChildStep::LoopbackUp);
-                }
-                libc::close(sock);
-            }
-            if libc::dup2(stdout, 1) < 0 {
-                fail(ChildStep::Stdout);
-            }
-            libc::execve(program, argv.as_ptr(), envp.as_ptr());
-            fail(ChildStep::Exec)
+            tail.exec()
         }
     };
     let mut stack = vec![0u8; 64 * 1024];
