@@ -81,14 +81,7 @@ fn percentiles_chart(scenario: &ScenarioResult, d: &StartupDetail) -> Result<Cha
             .axis_desc_style(AXIS_FONT)
             .label_style(LABEL_FONT)
             .y_labels(n)
-            .y_label_formatter(&|y| {
-                let i = y.round();
-                if (y - i).abs() > 0.01 || i < 0.0 {
-                    return String::new();
-                }
-                rows.get(n - 1 - i as usize)
-                    .map_or_else(String::new, |r| r.0.to_owned())
-            })
+            .y_label_formatter(&|y| row_label(&rows, *y, |r| r.0))
             .x_label_formatter(&|x| format::latency_us(*x))
             .disable_y_mesh()
             .light_line_style(WHITE)
@@ -153,14 +146,7 @@ fn phases_chart(scenario: &ScenarioResult, d: &StartupDetail) -> Result<Chart, N
             .axis_desc_style(AXIS_FONT)
             .label_style(LABEL_FONT)
             .y_labels(n)
-            .y_label_formatter(&|y| {
-                let i = y.round();
-                if (y - i).abs() > 0.01 || i < 0.0 {
-                    return String::new();
-                }
-                rows.get(n - 1 - i as usize)
-                    .map_or_else(String::new, |r| r.0.to_owned())
-            })
+            .y_label_formatter(&|y| row_label(&rows, *y, |r| r.0))
             .x_label_formatter(&|x| format::latency_us(*x))
             .disable_y_mesh()
             .light_line_style(WHITE)
@@ -196,6 +182,18 @@ fn legend_lower_right<'a, X: Ranged, Y: Ranged>(
         .background_style(WHITE.mix(0.9))
         .border_style(BLACK.mix(0.3))
         .draw()
+}
+
+/// The name of the row drawn at `y` (rows run top to bottom), or nothing between rows.
+fn row_label<T>(rows: &[T], y: f64, name: impl Fn(&T) -> &str) -> String {
+    let i = y.round();
+    if (y - i).abs() > 0.01 || i < 0.0 {
+        return String::new();
+    }
+    rows.len()
+        .checked_sub(1 + i as usize)
+        .and_then(|k| rows.get(k))
+        .map_or_else(String::new, |r| name(r).to_owned())
 }
 
 fn tables(d: &StartupDetail) -> String {

@@ -251,6 +251,28 @@ impl<'a> Launch<'a> {
     }
 }
 
+impl Launch<'_> {
+    /// The child's plan in `ns`, waiting on `release` and reporting failure on `failure`.
+    fn exec_plan<'b>(
+        &'b self,
+        ns: NamespaceSet,
+        release: std::os::fd::BorrowedFd<'b>,
+        failure: std::os::fd::BorrowedFd<'b>,
+    ) -> sys::ExecPlan<'b> {
+        sys::ExecPlan {
+            program: &self.program,
+            argv: &self.argv,
+            envp: &self.envp,
+            stdout: self.stdout,
+            release,
+            failure,
+            unshare_cgroup: ns.cgroup,
+            loopback_up: ns.net,
+            become_userns_root: ns.user,
+        }
+    }
+}
+
 /// When the steps of a launch ended, CLOCK_MONOTONIC ns ([`monotonic_ns`]); 0 for
 /// a step not taken. A child cloned with shared memory ([`sys::vfork_attached`])
 /// attaches itself and runs on at once: no step of its start is stamped in the parent.
@@ -295,17 +317,7 @@ pub fn launch(
         nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| setup("pipe", &e))?;
     let (fail_rd, fail_wr) =
         nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| setup("pipe", &e))?;
-    let exec = sys::ExecPlan {
-        program: &plan.program,
-        argv: &plan.argv,
-        envp: &plan.envp,
-        stdout: plan.stdout,
-        release: release_rd.as_fd(),
-        failure: fail_wr.as_fd(),
-        unshare_cgroup: ns.cgroup,
-        loopback_up: ns.net,
-        become_userns_root: ns.user,
-    };
+    let exec = plan.exec_plan(ns, release_rd.as_fd(), fail_wr.as_fd());
     let pid = sys::clone_waiting(ns.clone_flags(), &exec).map_err(|errno| SpawnError::Clone {
         namespaces: ns.names(),
         errno,
@@ -346,17 +358,8 @@ fn launch_attached(
     let procs: Vec<std::os::fd::BorrowedFd<'_>> = procs.iter().map(|f| f.as_fd()).collect();
     let (fail_rd, fail_wr) =
         nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| setup("pipe", &e))?;
-    let exec = sys::ExecPlan {
-        program: &plan.program,
-        argv: &plan.argv,
-        envp: &plan.envp,
-        stdout: plan.stdout,
-        release: fail_rd.as_fd(),
-        failure: fail_wr.as_fd(),
-        unshare_cgroup: ns.cgroup,
-        loopback_up: ns.net,
-        become_userns_root: false,
-    };
+    // Nothing waits on `release`: the child runs on at once (no user namespace here).
+    let exec = plan.exec_plan(ns, fail_rd.as_fd(), fail_wr.as_fd());
     let pid = sys::vfork_attached(ns.clone_flags(), &exec, &procs).map_err(|errno| {
         SpawnError::Clone {
             namespaces: ns.names(),

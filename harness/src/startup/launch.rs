@@ -105,6 +105,20 @@ pub struct Stamps {
 }
 
 impl Stamps {
+    /// Every stamp, request first, in the order the steps happen.
+    fn in_order(&self) -> [u64; 8] {
+        [
+            self.request,
+            self.created,
+            self.cloned,
+            self.attached,
+            self.released,
+            self.first,
+            self.reaped,
+            self.removed,
+        ]
+    }
+
     /// From the request to the probe's first instruction, µs.
     pub fn start_us(&self) -> f64 {
         us(self.first, self.request)
@@ -120,16 +134,7 @@ impl Stamps {
     pub fn phases(&self) -> Vec<(&'static str, f64)> {
         let mut out = Vec::new();
         let mut last = self.request;
-        let ends = [
-            self.created,
-            self.cloned,
-            self.attached,
-            self.released,
-            self.first,
-            self.reaped,
-            self.removed,
-        ];
-        for (name, at) in PHASES.into_iter().zip(ends) {
+        for (name, at) in PHASES.into_iter().zip(self.in_order().into_iter().skip(1)) {
             if at != 0 {
                 out.push((name, us(at, last)));
                 last = at;
@@ -140,19 +145,7 @@ impl Stamps {
 
     /// True when every stamp taken follows the one before (request ≤ clone ≤ attach ≤ exec ≤ first).
     pub fn ordered(&self) -> bool {
-        let taken: Vec<u64> = [
-            self.request,
-            self.created,
-            self.cloned,
-            self.attached,
-            self.released,
-            self.first,
-            self.reaped,
-            self.removed,
-        ]
-        .into_iter()
-        .filter(|&t| t != 0)
-        .collect();
+        let taken: Vec<u64> = self.in_order().into_iter().filter(|&t| t != 0).collect();
         taken.windows(2).all(|w| w[0] <= w[1])
     }
 }
