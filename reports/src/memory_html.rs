@@ -5,7 +5,7 @@
 use crate::charts::{Chart, NotDrawn};
 use crate::escape::html as esc;
 use crate::format;
-use crate::schema::{MemoryAccount, PsiFigure, ScenarioResult};
+use crate::schema::{Condition, MemoryAccount, PsiFigure, ScenarioResult};
 use crate::timeline;
 
 /// What the memory timeline shows.
@@ -13,6 +13,12 @@ const MEMORY_CAPTION: &str = "Memory charged to each sandbox over one round (the
      one): victims solid, aggressors dashed, one colour per condition; crosses mark OOM kills at \
      the time the kernel logged them. A victim line that stays up means it kept its working set. \
      Unit: MiB.";
+
+/// What the memory-by-kind timelines show.
+const BY_KIND_CAPTION: &str = "Memory of each sandbox by kind over one condition of the same round \
+     (victim solid, aggressor dashed): anonymous memory only swap can reclaim; file (page cache, shmem \
+     included) that reclaim takes first. A victim's file line pushed down is its working set being \
+     evicted. Unit: MiB.";
 
 /// What the PSI timeline shows.
 const PSI_CAPTION: &str = "Memory PSI full per sandbox over the same round: the share of each \
@@ -37,6 +43,12 @@ pub(crate) fn section(
         (timeline::psi_full(scenario), PSI_CAPTION),
     ] {
         out.push_str(&figure(chart, caption));
+    }
+    for condition in Condition::ALL {
+        out.push_str(&figure(
+            timeline::by_kind(scenario, condition),
+            BY_KIND_CAPTION,
+        ));
     }
     out.push_str("</div>\n");
     out.push_str(&accounts_table(scenario));

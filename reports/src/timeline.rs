@@ -7,7 +7,7 @@
 
 use crate::charts::{Chart, NotDrawn, colour, draw, draw_legend};
 use crate::palette;
-use crate::schema::{ConditionRun, ScenarioResult, TimelinePoint};
+use crate::schema::{Condition, ConditionRun, ScenarioResult, TimelinePoint};
 use plotters::prelude::*;
 
 /// Size of a timeline chart, pixels (width, height).
@@ -39,6 +39,91 @@ pub(crate) fn memory(scenario: &ScenarioResult) -> Result<Chart, NotDrawn> {
             mark_kills: true,
         },
     )
+}
+
+/// Okabe–Ito colours of the kinds of memory, apart from the conditions' colours.
+const KINDS: [(&str, (u8, u8, u8), fn(&TimelinePoint) -> Option<u64>); 3] = [
+    ("anon", (0xCC, 0x79, 0xA7), |p| p.memory.anon_bytes),
+    ("file", (0x56, 0xB4, 0xE9), |p| p.memory.file_bytes),
+    ("shmem", (0xE6, 0x9F, 0x00), |p| p.memory.shmem_bytes),
+];
+
+/// Memory of each sandbox by kind (anon, file, shmem; MiB) over one condition
+/// of the round shown, victim solid, aggressor dashed; kinds that stay at 0 are left out.
+///
+/// # Errors
+/// When the round has no timeline for `condition`, or plotters fails.
+pub(crate) fn by_kind(scenario: &ScenarioResult, condition: Condition) -> Result<Chart, NotDrawn> {
+    let (index, runs) = last_round(scenario).ok_or("no round recorded a timeline")?;
+    let run = runs
+        .iter()
+        .find(|r| r.condition == condition)
+        .ok_or_else(|| format!("round {index} has no {condition} timeline"))?;
+    let memory = run.memory.as_ref().expect("filtered above");
+    let mut lines: Vec<(String, (u8, u8, u8), bool, Vec<(f64, f64)>)> = Vec::new();
+    for (i, account) in memory.sandboxes.iter().enumerate() {
+        for (kind, rgb, pick) in KINDS {
+            let points: Vec<(f64, f64)> = memory
+                .timeline
+                .iter()
+                .filter_map(|s| Some((s.t_s, pick(s.sandboxes.get(i)?)? as f64 / MIB)))
+                .collect();
+            if points.iter().any(|p| p.1 > 0.0) {
+                lines.push((
+                    format!("{} {kind}", account.sandbox),
+                    rgb,
+                    account.sandbox != "victim",
+                    points,
+                ));
+            }
+        }
+    }
+    if lines.is_empty() {
+        return Err(format!(
+            "no {condition} sample of round {index} split memory by kind"
+        ));
+    }
+    let all = || lines.iter().flat_map(|l| l.3.iter());
+    let x_end = all().map(|p| p.0).fold(0.0, f64::max).max(0.1);
+    let y_end = all().map(|p| p.1).fold(0.0, f64::max).max(1e-3) * 1.3;
+    let title = format!(
+        "Memory by kind, {condition} condition, scenario {}, round {index}",
+        scenario.name
+    );
+    draw((480, 320), &title, |root| {
+        let mut chart = ChartBuilder::on(&root)
+            .margin(14)
+            .caption(format!("{condition}"), LABEL_FONT)
+            .x_label_area_size(44)
+            .y_label_area_size(64)
+            .build_cartesian_2d(0.0..x_end, 0.0..y_end)?;
+        chart
+            .configure_mesh()
+            .x_desc("time since the victim started (s)")
+            .y_desc("MiB")
+            .axis_desc_style(AXIS_FONT)
+            .label_style(LABEL_FONT)
+            .x_label_formatter(&|x| format!("{x:.1}"))
+            .y_label_formatter(&|y| format!("{y:.0}"))
+            .light_line_style(WHITE)
+            .bold_line_style(BLACK.mix(0.12))
+            .draw()?;
+        for (label, rgb, dashed, points) in &lines {
+            let c = colour(*rgb);
+            let style = c.stroke_width(2);
+            let series = if *dashed {
+                chart.draw_series(DashedLineSeries::new(points.iter().copied(), 8, 5, style))?
+            } else {
+                chart.draw_series(LineSeries::new(points.iter().copied(), style))?
+            };
+            let dashed = *dashed;
+            series.label(label.as_str()).legend(move |(x, y)| {
+                let end = if dashed { x + 8 } else { x + 20 };
+                PathElement::new(vec![(x, y), (end, y)], c.stroke_width(2))
+            });
+        }
+        draw_legend(&mut chart)
+    })
 }
 
 /// Memory PSI `full` of each sandbox (share of each interval, %) over time.
