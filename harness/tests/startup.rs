@@ -2,6 +2,7 @@
 
 mod common;
 
+use isobench::cgroup::Layout;
 use isobench::startup::launch::{self, Probe};
 use isobench::startup::variant;
 use isobench::workload;
@@ -9,12 +10,19 @@ use isobench::workload;
 #[test]
 fn every_variant_starts_the_probe_with_ordered_stamps_and_leaves_nothing() {
     require_root!();
-    let (_host, arena, id) = common::arena("startup");
+    let (host, arena, id) = common::arena("startup");
     let mut probe = Probe::next_to(&workload::locate().unwrap(), true).unwrap();
     for v in variant::all(variant::HEADLINE) {
         let started = launch::start(&mut probe, v.method, Some(&arena), v.name);
         let started = match started {
             Ok(s) => s,
+            Err(e) if v.name == variant::SANDBOX_CLONE3 && host.layout != Layout::V2 => {
+                assert!(
+                    format!("{e:#}").contains("needs a cgroup v2 layout"),
+                    "{e:#}"
+                );
+                continue;
+            }
             Err(e) if v.name == "sandbox_user" => {
                 eprintln!(
                     "{}: {e:#} (the probe must be executable by uid 65534)",
@@ -27,7 +35,9 @@ fn every_variant_starts_the_probe_with_ordered_stamps_and_leaves_nothing() {
         let s = started.stamps;
         assert!(s.ordered(), "{}: {s:?}", v.name);
         assert!(s.start_us() > 0.0, "{}: {s:?}", v.name);
-        if let variant::Method::Sandbox { namespaces } = v.method {
+        if let variant::Method::Sandbox { namespaces }
+        | variant::Method::IntoCgroup { namespaces } = v.method
+        {
             let pid_line = started.output.lines().next().unwrap_or_default();
             if namespaces.pid {
                 assert_eq!(
@@ -55,6 +65,25 @@ fn every_variant_starts_the_probe_with_ordered_stamps_and_leaves_nothing() {
                 );
             }
         }
+    }
+    if host.layout == Layout::V2 {
+        // Without a cgroup namespace the probe sees where clone3 put it.
+        let into = variant::Method::IntoCgroup {
+            namespaces: isobench::sandbox::NamespaceSet {
+                pid: true,
+                ..Default::default()
+            },
+        };
+        let started = launch::start(&mut probe, into, Some(&arena), "into-cgroup").unwrap();
+        let cgroup = started
+            .output
+            .lines()
+            .find(|l| l.starts_with("0::"))
+            .unwrap_or_default();
+        assert!(
+            cgroup.ends_with(&format!("/isobench-{id}/into-cgroup")),
+            "clone3 CLONE_INTO_CGROUP started the probe in {cgroup}"
+        );
     }
     arena.remove().unwrap();
     common::assert_nothing_left(&id);

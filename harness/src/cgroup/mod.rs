@@ -326,6 +326,12 @@ impl Cgroup {
         self.layout
     }
 
+    /// The cgroup's directory on a v2 layout (the one clone3 `CLONE_INTO_CGROUP`
+    /// can start a child in); `None` on v1 and hybrid.
+    pub fn v2_dir(&self) -> Option<&Path> {
+        (self.layout == Layout::V2).then(|| self.path())
+    }
+
     /// The cgroup's memory directory as the kernel names it in its log
     /// (`task_memcg=`): relative to its hierarchy's root, starting with `/`.
     pub fn memory_path(&self) -> Option<String> {

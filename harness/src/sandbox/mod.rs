@@ -349,23 +349,64 @@ fn launch_attached(
     ns: NamespaceSet,
     cgroup: Option<&Cgroup>,
 ) -> Result<Process, SpawnError> {
-    let setup = |what: &str, e: &dyn std::fmt::Display| SpawnError::Setup(format!("{what}: {e}"));
     let procs = cgroup
         .map(Cgroup::open_procs)
         .transpose()
         .map_err(SpawnError::Attach)?
         .unwrap_or_default();
     let procs: Vec<std::os::fd::BorrowedFd<'_>> = procs.iter().map(|f| f.as_fd()).collect();
-    let (fail_rd, fail_wr) =
-        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| setup("pipe", &e))?;
-    // Nothing waits on `release`: the child runs on at once (no user namespace here).
-    let exec = plan.exec_plan(ns, fail_rd.as_fd(), fail_wr.as_fd());
-    let pid = sys::vfork_attached(ns.clone_flags(), &exec, &procs).map_err(|errno| {
-        SpawnError::Clone {
-            namespaces: ns.names(),
-            errno,
-        }
+    launch_running(plan, reader, ns, |exec| {
+        sys::vfork_attached(ns.clone_flags(), exec, &procs)
+    })
+}
+
+/// Like [`launch`] without hooks, but the child is cloned straight into the cgroup2
+/// directory of `cgroup` with clone3(2) `CLONE_INTO_CGROUP` (Linux 5.7, v2 only):
+/// no `cgroup.procs` write at all. Not for user namespaces.
+///
+/// # Errors
+/// [`SpawnError::Attach`] when `cgroup` has no cgroup2 directory (v1, or a hybrid
+/// host whose cgroup2 tree has no controllers); [`SpawnError::Clone`] with the
+/// errno of clone3 (ENOSYS, EINVAL before 5.7); the others of [`launch`].
+pub fn launch_into_cgroup(
+    plan: &Launch<'_>,
+    reader: std::fs::File,
+    ns: NamespaceSet,
+    cgroup: &Cgroup,
+) -> Result<Process, SpawnError> {
+    let dir = cgroup.v2_dir().ok_or_else(|| {
+        SpawnError::Setup(format!(
+            "clone3 CLONE_INTO_CGROUP needs a cgroup v2 layout; this host's is {}",
+            cgroup.layout()
+        ))
     })?;
+    let fd = std::fs::File::open(dir).map_err(|error| {
+        SpawnError::Attach(CgroupError::Read {
+            path: dir.into(),
+            error,
+        })
+    })?;
+    launch_running(plan, reader, ns, |exec| {
+        sys::clone3_into_cgroup(ns.clone_flags(), exec, fd.as_fd())
+    })
+}
+
+/// The child of `clone` runs on at once (nothing waits on `release`): waits until
+/// it has exec'd, or reports how it failed.
+fn launch_running(
+    plan: &Launch<'_>,
+    reader: std::fs::File,
+    ns: NamespaceSet,
+    clone: impl FnOnce(&sys::ExecPlan<'_>) -> Result<nix::unistd::Pid, nix::errno::Errno>,
+) -> Result<Process, SpawnError> {
+    let (fail_rd, fail_wr) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+        .map_err(|e| SpawnError::Setup(format!("pipe: {e}")))?;
+    let exec = plan.exec_plan(ns, fail_rd.as_fd(), fail_wr.as_fd());
+    let pid = clone(&exec).map_err(|errno| SpawnError::Clone {
+        namespaces: ns.names(),
+        errno,
+    })?;
+    drop(exec);
     drop(fail_wr);
     let mut process = Process::new(pid, reader);
     child_failure(&fail_rd, plan, &mut process)?;

@@ -277,6 +277,68 @@ pub fn vfork_attached(
     unsafe { nix::sched::clone(Box::new(child), &mut stack, flags, Some(libc::SIGCHLD)) }
 }
 
+/// clone3(2) arguments up to `cgroup` (linux/sched.h, `CLONE_ARGS_SIZE_VER2`).
+#[repr(C)]
+#[derive(Default)]
+struct CloneArgs {
+    flags: u64,
+    pidfd: u64,
+    child_tid: u64,
+    parent_tid: u64,
+    exit_signal: u64,
+    stack: u64,
+    stack_size: u64,
+    tls: u64,
+    set_tid: u64,
+    set_tid_size: u64,
+    cgroup: u64,
+}
+
+/// `CLONE_INTO_CGROUP` (Linux 5.7): start the child in the cgroup2 directory `cgroup` names.
+const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+
+/// clone3(2) with `flags` and `CLONE_INTO_CGROUP`: the child starts in the cgroup2
+/// directory `cgroup` (an `O_PATH` descriptor) without any `cgroup.procs` write,
+/// then execs `plan` (the tail of [`clone_waiting`], without the wait). Like
+/// fork(2), the child gets a copy of the address space.
+///
+/// # Errors
+/// The errno of clone3(2): ENOSYS before Linux 5.3, EINVAL where
+/// `CLONE_INTO_CGROUP` is unknown (before 5.7), EBADF for a descriptor of no cgroup2 directory.
+pub fn clone3_into_cgroup(
+    flags: CloneFlags,
+    plan: &ExecPlan<'_>,
+    cgroup: BorrowedFd<'_>,
+) -> Result<Pid, Errno> {
+    let (argv, envp) = (pointers(plan.argv), pointers(plan.envp));
+    let tail = Tail::new(plan, &argv, &envp);
+    let mut args = CloneArgs {
+        flags: flags.bits() as u64 | CLONE_INTO_CGROUP,
+        exit_signal: libc::SIGCHLD as u64,
+        cgroup: cgroup.as_raw_fd() as u64,
+        ..CloneArgs::default()
+    };
+    // SAFETY: without CLONE_VM the child returns here on its own copy of this stack,
+    // as from fork(2); it then makes only async-signal-safe calls on memory prepared
+    // before the call, ending in execve or _exit.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_clone3,
+            &raw mut args,
+            std::mem::size_of::<CloneArgs>(),
+        )
+    };
+    match rc {
+        -1 => Err(Errno::last()),
+        // SAFETY: in the child; see above.
+        0 => unsafe {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            tail.exec()
+        },
+        pid => Ok(Pid::from_raw(pid as i32)),
+    }
+}
+
 /// Whether clone(2) accepts `flags` here: clones a child that exits at once and reaps it.
 ///
 /// # Errors

@@ -34,7 +34,8 @@ pub const NAME: &str = "startup-latency";
 
 /// How `cgroup.procs` attach is described in the results.
 const ATTACH: &str = "cgroup.procs: the child, cloned like posix_spawn (CLONE_VM | CLONE_VFORK), writes \
-     itself in before it execs; with a user namespace the parent writes it while the child waits";
+     itself in before it execs; with a user namespace the parent writes it while the child waits; \
+     sandbox_all_clone3: clone3 CLONE_INTO_CGROUP (cgroup v2 only), no write at all";
 
 /// +net p99 above this many times the p99 without net flags "netns serialization" (C07).
 const NET_P99_FLAG_RATIO: f64 = 10.0;

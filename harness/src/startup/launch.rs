@@ -229,8 +229,15 @@ pub fn start(
     match (method, arena) {
         (Method::PosixSpawn, _) => posix_spawn(probe),
         (Method::ForkExec, _) => fork_exec(probe),
-        (Method::Sandbox { namespaces }, Some(arena)) => sandbox(probe, namespaces, arena, name),
-        (Method::Sandbox { .. }, None) => bail!("a sandbox needs an arena for its cgroup"),
+        (Method::Sandbox { namespaces }, Some(arena)) => {
+            sandbox(probe, namespaces, false, arena, name)
+        }
+        (Method::IntoCgroup { namespaces }, Some(arena)) => {
+            sandbox(probe, namespaces, true, arena, name)
+        }
+        (Method::Sandbox { .. } | Method::IntoCgroup { .. }, None) => {
+            bail!("a sandbox needs an arena for its cgroup")
+        }
     }
 }
 
@@ -278,7 +285,14 @@ fn fork_exec(probe: &mut Probe) -> Result<Started> {
     Ok(Started { stamps: s, output })
 }
 
-fn sandbox(probe: &mut Probe, ns: NamespaceSet, arena: &Arena, name: &str) -> Result<Started> {
+/// A sandbox start; `into_cgroup`: cloned with clone3 `CLONE_INTO_CGROUP`.
+fn sandbox(
+    probe: &mut Probe,
+    ns: NamespaceSet,
+    into_cgroup: bool,
+    arena: &Arena,
+    name: &str,
+) -> Result<Started> {
     let mut s = Stamps {
         request: monotonic_ns(),
         ..Stamps::default()
@@ -290,14 +304,12 @@ fn sandbox(probe: &mut Probe, ns: NamespaceSet, arena: &Arena, name: &str) -> Re
     let (rd, wr) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("pipe")?;
     let plan = Launch::new(&probe.path, probe.argv.clone(), wr.as_fd())?;
     let mut steps = LaunchStamps::default();
-    let mut process = sandbox::launch(
-        &plan,
-        std::fs::File::from(rd),
-        ns,
-        Some(&cg),
-        None,
-        &mut steps,
-    )?;
+    let reader = std::fs::File::from(rd);
+    let mut process = if into_cgroup {
+        sandbox::launch_into_cgroup(&plan, reader, ns, &cg)?
+    } else {
+        sandbox::launch(&plan, reader, ns, Some(&cg), None, &mut steps)?
+    };
     (s.cloned, s.attached, s.released) = (steps.cloned_ns, steps.attached_ns, steps.released_ns);
     drop(plan);
     drop(wr);

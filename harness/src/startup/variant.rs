@@ -18,6 +18,12 @@ pub enum Method {
         /// The namespaces of the clone.
         namespaces: NamespaceSet,
     },
+    /// The same, but cloned straight into the cgroup with clone3(2)
+    /// `CLONE_INTO_CGROUP` (cgroup v2, Linux 5.7): no `cgroup.procs` write.
+    IntoCgroup {
+        /// The namespaces of the clone.
+        namespaces: NamespaceSet,
+    },
 }
 
 /// One variant: its name in metrics (`startup.<name>.p50_us`) and how it starts.
@@ -34,7 +40,7 @@ impl Variant {
     /// their own after the others, because netns teardown is asynchronous and
     /// slows whatever starts next (FIELD-NOTES, case C07).
     pub fn has_net(&self) -> bool {
-        matches!(self.method, Method::Sandbox { namespaces } if namespaces.net)
+        matches!(self.method, Method::Sandbox { namespaces } | Method::IntoCgroup { namespaces } if namespaces.net)
     }
 }
 
@@ -64,6 +70,8 @@ const fn only(
 pub const SANDBOX: &str = "sandbox_all";
 /// The headline sandbox with a new network namespace too.
 pub const SANDBOX_NET: &str = "sandbox_all_net";
+/// The headline sandbox cloned into its cgroup with clone3 (v2 only).
+pub const SANDBOX_CLONE3: &str = "sandbox_all_clone3";
 /// The plain baseline of the overhead ratio.
 pub const FORK_EXEC: &str = "fork_exec";
 
@@ -121,6 +129,16 @@ pub fn all(headline: NamespaceSet) -> Vec<Variant> {
                 net: false,
                 ..headline
             }),
+        },
+        Variant {
+            name: SANDBOX_CLONE3,
+            method: Method::IntoCgroup {
+                namespaces: NamespaceSet {
+                    net: false,
+                    user: false,
+                    ..headline
+                },
+            },
         },
         Variant {
             name: "sandbox_net",
