@@ -41,8 +41,14 @@ pub(crate) fn memory(scenario: &ScenarioResult) -> Result<Chart, NotDrawn> {
     )
 }
 
+/// Picks one kind of memory (bytes) from a sample.
+type KindOf = fn(&TimelinePoint) -> Option<u64>;
+
+/// One line of a memory-by-kind chart: label, colour, dashed (aggressor), points (t s, MiB).
+type KindLine = (String, (u8, u8, u8), bool, Vec<(f64, f64)>);
+
 /// Okabe–Ito colours of the kinds of memory, apart from the conditions' colours.
-const KINDS: [(&str, (u8, u8, u8), fn(&TimelinePoint) -> Option<u64>); 3] = [
+const KINDS: [(&str, (u8, u8, u8), KindOf); 3] = [
     ("anon", (0xCC, 0x79, 0xA7), |p| p.memory.anon_bytes),
     ("file", (0x56, 0xB4, 0xE9), |p| p.memory.file_bytes),
     ("shmem", (0xE6, 0x9F, 0x00), |p| p.memory.shmem_bytes),
@@ -60,7 +66,7 @@ pub(crate) fn by_kind(scenario: &ScenarioResult, condition: Condition) -> Result
         .find(|r| r.condition == condition)
         .ok_or_else(|| format!("round {index} has no {condition} timeline"))?;
     let memory = run.memory.as_ref().expect("filtered above");
-    let mut lines: Vec<(String, (u8, u8, u8), bool, Vec<(f64, f64)>)> = Vec::new();
+    let mut lines: Vec<KindLine> = Vec::new();
     for (i, account) in memory.sandboxes.iter().enumerate() {
         for (kind, rgb, pick) in KINDS {
             let points: Vec<(f64, f64)> = memory
