@@ -406,7 +406,6 @@ fn launch_running(
         namespaces: ns.names(),
         errno,
     })?;
-    drop(exec);
     drop(fail_wr);
     let mut process = Process::new(pid, reader);
     child_failure(&fail_rd, plan, &mut process)?;
