@@ -130,7 +130,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "SECS", value_parser = window_seconds, allow_negative_numbers = true)]
     pub churn_seconds: Option<f64>,
     /// Namespaces of startup-latency's headline sandbox, comma-separated from
-    /// pid, mnt, uts, ipc, net, cgroup, user [default: pid,mnt,uts,ipc,cgroup].
+    /// pid, mnt, uts, ipc, net, cgroup, user [default: pid,mnt,uts,ipc,cgroup]; net is
+    /// always measured apart (sandbox_all without it, sandbox_all_net with it).
     #[arg(long, value_name = "LIST", value_parser = crate::startup::variant::parse_namespaces)]
     pub namespaces: Option<crate::sandbox::NamespaceSet>,
     /// Output directory [default: isobench-results/<UTC timestamp>].

@@ -123,7 +123,20 @@ fn phases_chart(scenario: &ScenarioResult, d: &StartupDetail) -> Result<Chart, N
     if rows.is_empty() {
         return Err("no sandbox variant was measured".into());
     }
-    let names: Vec<&str> = rows[0].1.iter().map(|p| p.0).collect();
+    // Every phase any row has, in the order rows take them (a waiting clone has
+    // clone/attach/release, a self-attaching one has not).
+    let mut names: Vec<&str> = Vec::new();
+    for (_, phases) in &rows {
+        for (i, (name, _)) in phases.iter().enumerate() {
+            if !names.contains(name) {
+                let after = phases[..i]
+                    .iter()
+                    .filter_map(|(n, _)| names.iter().position(|m| m == n))
+                    .max();
+                names.insert(after.map_or(0, |a| a + 1), name);
+            }
+        }
+    }
     let n = rows.len();
     let top = rows
         .iter()
@@ -157,8 +170,9 @@ fn phases_chart(scenario: &ScenarioResult, d: &StartupDetail) -> Result<Chart, N
             chart
                 .draw_series(rows.iter().enumerate().filter_map(|(i, (_, phases))| {
                     let y = (n - 1 - i) as f64;
-                    let start: f64 = phases.iter().take(k).map(|p| p.1).sum();
-                    let (_, width) = phases.get(k)?;
+                    let at = phases.iter().position(|p| p.0 == *phase)?;
+                    let start: f64 = phases.iter().take(at).map(|p| p.1).sum();
+                    let (_, width) = phases[at];
                     Some(Rectangle::new(
                         [(start, y - 0.3), (start + width, y + 0.3)],
                         c.filled(),

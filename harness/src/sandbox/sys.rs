@@ -98,8 +98,12 @@ pub fn clone_waiting(flags: CloneFlags, plan: &ExecPlan<'_>) -> Result<Pid, Errn
             if libc::read(release, (&raw mut byte).cast(), 1) != 1 {
                 libc::_exit(126); // the parent gave up on this child
             }
+            // Raw syscalls, not glibc's setresgid/setresuid: those signal every thread
+            // glibc believes the process has (setxid), and in this single-threaded copy
+            // of a multi-threaded parent they wait forever for threads that are not there.
             if become_userns_root
-                && (libc::setresgid(0, 0, 0) != 0 || libc::setresuid(0, 0, 0) != 0)
+                && (libc::syscall(libc::SYS_setresgid, 0, 0, 0) != 0
+                    || libc::syscall(libc::SYS_setresuid, 0, 0, 0) != 0)
             {
                 tail.fail(ChildStep::UserIds);
             }

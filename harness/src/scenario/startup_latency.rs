@@ -192,6 +192,9 @@ pub fn run(
     } else {
         Vec::new()
     };
+    if interrupt::requested() && result.status == ScenarioStatus::Complete {
+        result.status = ScenarioStatus::Interrupted("during churn".into());
+    }
     progress.step_done(NAME, "churn");
     derive(&mut result, &merged, &churn, disordered);
     result
@@ -245,7 +248,11 @@ fn churn(v: Variant, starters: usize, seconds: f64, ctx: &RunContext<'_>) -> Chu
             .collect()
     });
     let elapsed = start.elapsed().as_secs_f64();
-    let total: Result<usize> = outcomes.into_iter().sum();
+    let total: Result<usize> = if interrupt::requested() {
+        Err(anyhow::anyhow!("interrupted before the churn window ended"))
+    } else {
+        outcomes.into_iter().sum()
+    };
     match total {
         Ok(n) => Churn {
             variant: v.name.into(),
