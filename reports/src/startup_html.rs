@@ -101,7 +101,7 @@ fn percentiles_chart(scenario: &ScenarioResult, d: &StartupDetail) -> Result<Cha
             }))?
             .label("to p99")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BLACK.stroke_width(2)));
-        legend_lower_right(&mut chart)
+        legend_upper_right(&mut chart)
     })
 }
 
@@ -181,17 +181,17 @@ fn phases_chart(scenario: &ScenarioResult, d: &StartupDetail) -> Result<Chart, N
                 .label(*phase)
                 .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 16, y + 5)], c.filled()));
         }
-        legend_lower_right(&mut chart)
+        legend_upper_right(&mut chart)
     })
 }
 
-/// The series labels in a box at the lower right, clear of the bars that start at the left.
-fn legend_lower_right<'a, X: Ranged, Y: Ranged>(
+/// The series labels in a box at the upper right, beside the shortest bars (the baselines come first).
+fn legend_upper_right<'a, X: Ranged, Y: Ranged>(
     chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
 ) -> Result<(), DrawingAreaErrorKind<std::io::Error>> {
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
+        .position(SeriesLabelPosition::UpperRight)
         .label_font(LABEL_FONT)
         .background_style(WHITE.mix(0.9))
         .border_style(BLACK.mix(0.3))
