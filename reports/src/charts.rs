@@ -7,7 +7,7 @@
 use crate::comparison::{ChangeKind, ComparedMetric, Comparison, Outcome};
 use crate::escape;
 use crate::format;
-use crate::metric_names::{AGGRESSOR_CPU_SHARE, AGGRESSOR_CPU_SHARE_EXPECTED};
+use crate::metric_names::{AGGRESSOR_CPU_SHARE, AGGRESSOR_CPU_SHARE_EXPECTED, VICTIM_THROUGHPUT};
 use crate::palette;
 use crate::schema::{Condition, Metric, Results, ScenarioResult};
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
@@ -142,6 +142,22 @@ fn cdf_line(scenario: &ScenarioResult, condition: Condition) -> Option<Vec<(f64,
     (!points.is_empty()).then_some(points)
 }
 
+/// What a per-condition bar chart shows.
+pub(crate) struct Bars<'a> {
+    /// The metric of the bars, measured per condition.
+    pub metric: &'a str,
+    /// A metric drawn as a black mark on each bar (what the limits allow), if any.
+    pub expected: Option<&'a str>,
+    /// Title, before "scenario <name>".
+    pub what: &'a str,
+    /// The y axis description.
+    pub y_desc: &'a str,
+    /// Why there is no chart when no condition has the metric.
+    pub none: &'a str,
+    /// Formats a y value (in the metric's unit) as a tick label.
+    pub label: fn(f64) -> String,
+}
+
 /// Aggressor CPU share per condition: a bar for the measured share (metric
 /// `aggressor.cpu_share`, CPUs) with its 95 % CI as a whisker, and a black mark
 /// for the expected share (`aggressor.cpu_share_expected`, CPUs) where known.
@@ -149,18 +165,55 @@ fn cdf_line(scenario: &ScenarioResult, condition: Condition) -> Option<Vec<(f64,
 /// # Errors
 /// When no condition has a measured aggressor share, or plotters fails.
 pub(crate) fn cpu_share(scenario: &ScenarioResult) -> Result<Chart, NotDrawn> {
+    condition_bars(
+        scenario,
+        &Bars {
+            metric: AGGRESSOR_CPU_SHARE,
+            expected: Some(AGGRESSOR_CPU_SHARE_EXPECTED),
+            what: "Aggressor CPU share, measured and expected",
+            y_desc: "aggressor CPU share (CPUs)",
+            none: "no aggressor CPU share was measured",
+            label: format::cpus,
+        },
+    )
+}
+
+/// Victim throughput per condition (metric `victim.throughput_ops`, ops/s), bars
+/// with the 95 % CI over rounds as whiskers.
+///
+/// # Errors
+/// When no condition has a throughput, or plotters fails.
+pub(crate) fn throughput(scenario: &ScenarioResult) -> Result<Chart, NotDrawn> {
+    condition_bars(
+        scenario,
+        &Bars {
+            metric: VICTIM_THROUGHPUT,
+            expected: None,
+            what: "Victim throughput per condition",
+            y_desc: "victim throughput (ops/s)",
+            none: "the victim's throughput was not measured",
+            label: |v| format!("{v:.0}"),
+        },
+    )
+}
+
+/// One bar per condition with its CI whisker and, where `bars.expected` is
+/// known, a black mark at the expected value.
+fn condition_bars(scenario: &ScenarioResult, spec: &Bars<'_>) -> Result<Chart, NotDrawn> {
     let bars: Vec<(Condition, &Metric, f64, Option<f64>)> = Condition::ALL
         .iter()
         .filter_map(|&condition| {
-            let measured = Results::metric(scenario, AGGRESSOR_CPU_SHARE, Some(condition))?;
+            let measured = Results::metric(scenario, spec.metric, Some(condition))?;
             let value = measured.value?;
-            let expected = Results::metric(scenario, AGGRESSOR_CPU_SHARE_EXPECTED, Some(condition))
+            let expected = spec
+                .expected
+                .and_then(|e| Results::metric(scenario, e, Some(condition)))
                 .and_then(|m| m.value);
             Some((condition, measured, value, expected))
         })
         .collect();
     if bars.is_empty() {
-        return Err("no aggressor CPU share was measured".to_owned());
+        return Err(spec.none.to_owned());
     }
     let top = bars
         .iter()
@@ -171,10 +224,7 @@ pub(crate) fn cpu_share(scenario: &ScenarioResult) -> Result<Chart, NotDrawn> {
     let y_end = if top > 0.0 { top * 1.35 } else { 1.0 };
     let names: Vec<&str> = bars.iter().map(|(c, ..)| c.as_str()).collect();
     let x_ticks: Vec<f64> = (0..bars.len()).map(|i| i as f64).collect();
-    let title = format!(
-        "Aggressor CPU share, measured and expected, scenario {}",
-        scenario.name
-    );
+    let title = format!("{}, scenario {}", spec.what, scenario.name);
     let black = colour(palette::BLACK);
 
     draw(CPU_SHARE_SIZE, &title, |root| {
@@ -189,7 +239,7 @@ pub(crate) fn cpu_share(scenario: &ScenarioResult) -> Result<Chart, NotDrawn> {
         chart
             .configure_mesh()
             .x_desc("condition")
-            .y_desc("aggressor CPU share (CPUs)")
+            .y_desc(spec.y_desc)
             .axis_desc_style(AXIS_FONT)
             .label_style(LABEL_FONT)
             .x_label_formatter(&|x| {
@@ -197,7 +247,7 @@ pub(crate) fn cpu_share(scenario: &ScenarioResult) -> Result<Chart, NotDrawn> {
                     .get(x.round() as usize)
                     .map_or_else(String::new, |name| (*name).to_owned())
             })
-            .y_label_formatter(&|y| format::cpus(*y))
+            .y_label_formatter(&|y| (spec.label)(*y))
             .disable_x_mesh()
             .light_line_style(WHITE)
             .bold_line_style(BLACK.mix(0.12))
@@ -236,18 +286,20 @@ pub(crate) fn cpu_share(scenario: &ScenarioResult) -> Result<Chart, NotDrawn> {
                     black.stroke_width(2),
                 )
             });
-        chart
-            .draw_series(bars.iter().enumerate().filter_map(|(i, (.., expected))| {
-                let (x, e) = (i as f64, (*expected)?);
-                Some(PathElement::new(
-                    vec![(x - 0.42, e), (x + 0.42, e)],
-                    black.stroke_width(4),
-                ))
-            }))?
-            .label("expected")
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], black.stroke_width(4))
-            });
+        if spec.expected.is_some() {
+            chart
+                .draw_series(bars.iter().enumerate().filter_map(|(i, (.., expected))| {
+                    let (x, e) = (i as f64, (*expected)?);
+                    Some(PathElement::new(
+                        vec![(x - 0.42, e), (x + 0.42, e)],
+                        black.stroke_width(4),
+                    ))
+                }))?
+                .label("expected")
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], black.stroke_width(4))
+                });
+        }
         draw_legend(&mut chart)
     })
 }

@@ -71,6 +71,11 @@ const CPU_SHARE_CAPTION: &str = "Aggressor CPU share per condition: bars are mea
      (whiskers: 95 % CI over rounds), the black mark is the share its limits allow. \
      Closer to the black mark is better; above it means the limit leaks. Unit: CPUs.";
 
+/// What the throughput chart shows and which way is good.
+const THROUGHPUT_CAPTION: &str = "Victim throughput per condition: bars are the mean over rounds \
+     (whiskers: 95 % CI). Higher is better; an isolated bar as tall as solo means the sandbox kept the \
+     victim's work rate. Unit: work units per second.";
+
 /// Renders `results` as one self-contained HTML5 page (UTF-8): verdict strip, one
 /// section per scenario (`<section id="scenario-NAME">` with charts, status,
 /// warnings and metric table) and the host panel.
@@ -200,6 +205,9 @@ fn scenario_section(scenario: &ScenarioResult) -> String {
             .any(|m| m.name == AGGRESSOR_CPU_SHARE)
         {
             section.push_str(&figure(charts::cpu_share(scenario), CPU_SHARE_CAPTION));
+        }
+        if scenario.startup.is_none() && !scenario.latency_cdf.is_empty() {
+            section.push_str(&figure(charts::throughput(scenario), THROUGHPUT_CAPTION));
         }
         section.push_str("</div>\n");
         section.push_str(&crate::memory_html::section(scenario, figure));

@@ -5,6 +5,8 @@
 pub(crate) const AGGRESSOR_CPU_SHARE: &str = "aggressor.cpu_share";
 /// The aggressor's expected CPU share under its limits, CPUs.
 pub(crate) const AGGRESSOR_CPU_SHARE_EXPECTED: &str = "aggressor.cpu_share_expected";
+/// Victim work units per second in a condition, ops/s.
+pub(crate) const VICTIM_THROUGHPUT: &str = "victim.throughput_ops";
 /// Victim throughput isolated (or contended) / solo, share 0..1.
 pub(crate) const RETAINED_THROUGHPUT: &str = "victim.retained_throughput";
 /// Victim p99 latency isolated (or contended) / solo − 1, ratio.

@@ -88,8 +88,8 @@ fn report_references_nothing_on_the_network() {
 fn every_svg_is_well_formed_titled_and_captioned() {
     let (html, dom) = rendered(&fixture::results());
     let texts = svgs(&html);
-    // cpu-share: latency CDF and CPU share; memory-high: latency CDF.
-    assert_eq!(texts.len(), 3);
+    // cpu-share: latency CDF, CPU share and throughput; memory-high: latency CDF and throughput.
+    assert_eq!(texts.len(), 5);
     assert_eq!(html.matches("<svg").count(), html.matches("</svg>").count());
     for svg in &texts {
         assert_tags_balanced(svg);
