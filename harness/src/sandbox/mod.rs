@@ -225,6 +225,7 @@ pub struct Launch<'a> {
     argv: Vec<CString>,
     envp: Vec<CString>,
     stdout: std::os::fd::BorrowedFd<'a>,
+    join_netns: Option<std::os::fd::BorrowedFd<'a>>,
 }
 
 impl<'a> Launch<'a> {
@@ -247,8 +248,33 @@ impl<'a> Launch<'a> {
                 .map(|(k, v)| cstring([k.as_bytes(), b"=", v.as_bytes()].concat()))
                 .collect::<Result<_, _>>()?,
             stdout,
+            join_netns: None,
         })
     }
+
+    /// The same launch, joining the network namespace `netns` (made ahead of time,
+    /// e.g. by [`made_netns`]) with setns(2) instead of cloning a new one.
+    pub fn joining_netns(mut self, netns: std::os::fd::BorrowedFd<'a>) -> Launch<'a> {
+        self.join_netns = Some(netns);
+        self
+    }
+}
+
+/// A network namespace made ahead of time, for sandboxes to join (setns) instead of
+/// creating their own at start: a thread of this process unshares `CLONE_NEWNET`
+/// (which moves only that thread), opens its `/proc/thread-self/ns/net` and ends;
+/// the returned descriptor keeps the namespace alive. Its `lo` is brought up by
+/// each sandbox that joins it.
+///
+/// # Errors
+/// The unshare or open error (EPERM without CAP_SYS_ADMIN).
+pub fn made_netns() -> std::io::Result<std::fs::File> {
+    std::thread::spawn(|| -> std::io::Result<std::fs::File> {
+        nix::sched::unshare(CloneFlags::CLONE_NEWNET).map_err(std::io::Error::from)?;
+        std::fs::File::open("/proc/thread-self/ns/net")
+    })
+    .join()
+    .unwrap_or_else(|_| Err(std::io::Error::other("the netns thread panicked")))
 }
 
 impl Launch<'_> {
@@ -267,7 +293,8 @@ impl Launch<'_> {
             release,
             failure,
             unshare_cgroup: ns.cgroup,
-            loopback_up: ns.net,
+            loopback_up: ns.net || self.join_netns.is_some(),
+            join_netns: self.join_netns,
             become_userns_root: ns.user,
         }
     }

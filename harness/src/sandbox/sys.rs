@@ -22,6 +22,8 @@ pub enum ChildStep {
     Attach,
     /// `unshare(CLONE_NEWCGROUP)` after the attach.
     UnshareCgroup,
+    /// Joining a network namespace made ahead of time (setns(2)).
+    JoinNetns,
     /// Bringing `lo` up in a new network namespace (SIOCSIFFLAGS, netdevice(7)).
     LoopbackUp,
     /// Becoming uid and gid 0 of a new user namespace (setresgid, setresuid).
@@ -42,6 +44,7 @@ impl ChildStep {
         [
             ChildStep::Attach,
             ChildStep::UnshareCgroup,
+            ChildStep::JoinNetns,
             ChildStep::LoopbackUp,
             ChildStep::UserIds,
             ChildStep::Stdout,
@@ -70,6 +73,9 @@ pub struct ExecPlan<'a> {
     pub unshare_cgroup: bool,
     /// Bring the loopback interface up (the child is in a new network namespace, where `lo` starts down).
     pub loopback_up: bool,
+    /// A network namespace made ahead of time (`/proc/.../ns/net`) to join with
+    /// setns(2) instead of creating one in the clone.
+    pub join_netns: Option<BorrowedFd<'a>>,
     /// Switch to uid and gid 0 of the child's new user namespace, whose maps the
     /// parent wrote before the release: the child keeps the ids it was cloned with
     /// (unmapped there) until it switches, and an exec with unmapped ids drops every capability.
@@ -129,6 +135,7 @@ struct Tail {
     failure: i32,
     unshare_cgroup: bool,
     loopback_up: bool,
+    join_netns: i32,
     lo: libc::ifreq,
 }
 
@@ -148,6 +155,7 @@ impl Tail {
             failure: plan.failure.as_raw_fd(),
             unshare_cgroup: plan.unshare_cgroup,
             loopback_up: plan.loopback_up,
+            join_netns: plan.join_netns.map_or(-1, |fd| fd.as_raw_fd()),
             lo,
         }
     }
@@ -178,6 +186,9 @@ impl Tail {
         unsafe {
             if self.unshare_cgroup && libc::unshare(libc::CLONE_NEWCGROUP) != 0 {
                 self.fail(ChildStep::UnshareCgroup);
+            }
+            if self.join_netns >= 0 && libc::setns(self.join_netns, libc::CLONE_NEWNET) != 0 {
+                self.fail(ChildStep::JoinNetns);
             }
             if self.loopback_up {
                 let sock = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);

@@ -25,6 +25,7 @@ pub struct Probe {
     envp_c: Vec<CString>,
     command: std::process::Command,
     deadline: Duration,
+    netns: Option<std::fs::File>,
 }
 
 impl Probe {
@@ -61,6 +62,7 @@ impl Probe {
             argv,
             command,
             deadline: DEADLINE,
+            netns: None,
         })
     }
 
@@ -230,12 +232,20 @@ pub fn start(
         (Method::PosixSpawn, _) => posix_spawn(probe),
         (Method::ForkExec, _) => fork_exec(probe),
         (Method::Sandbox { namespaces }, Some(arena)) => {
-            sandbox(probe, namespaces, false, arena, name)
+            sandbox(probe, namespaces, false, false, arena, name)
         }
         (Method::IntoCgroup { namespaces }, Some(arena)) => {
-            sandbox(probe, namespaces, true, arena, name)
+            sandbox(probe, namespaces, true, false, arena, name)
         }
-        (Method::Sandbox { .. } | Method::IntoCgroup { .. }, None) => {
+        (Method::JoinNet { namespaces }, Some(arena)) => {
+            if probe.netns.is_none() {
+                probe.netns = Some(
+                    sandbox::made_netns().context("making a network namespace ahead of time")?,
+                );
+            }
+            sandbox(probe, namespaces, false, true, arena, name)
+        }
+        (Method::Sandbox { .. } | Method::IntoCgroup { .. } | Method::JoinNet { .. }, None) => {
             bail!("a sandbox needs an arena for its cgroup")
         }
     }
@@ -285,11 +295,13 @@ fn fork_exec(probe: &mut Probe) -> Result<Started> {
     Ok(Started { stamps: s, output })
 }
 
-/// A sandbox start; `into_cgroup`: cloned with clone3 `CLONE_INTO_CGROUP`.
+/// A sandbox start; `into_cgroup`: cloned with clone3 `CLONE_INTO_CGROUP`;
+/// `join_net`: joining the probe's network namespace made ahead of time.
 fn sandbox(
     probe: &mut Probe,
     ns: NamespaceSet,
     into_cgroup: bool,
+    join_net: bool,
     arena: &Arena,
     name: &str,
 ) -> Result<Started> {
@@ -302,7 +314,10 @@ fn sandbox(
         .context("creating the sandbox's cgroup")?;
     s.created = monotonic_ns();
     let (rd, wr) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("pipe")?;
-    let plan = Launch::new(&probe.path, probe.argv.clone(), wr.as_fd())?;
+    let mut plan = Launch::new(&probe.path, probe.argv.clone(), wr.as_fd())?;
+    if let Some(netns) = probe.netns.as_ref().filter(|_| join_net) {
+        plan = plan.joining_netns(netns.as_fd());
+    }
     let mut steps = LaunchStamps::default();
     let reader = std::fs::File::from(rd);
     let mut process = if into_cgroup {

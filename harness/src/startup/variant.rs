@@ -18,6 +18,12 @@ pub enum Method {
         /// The namespaces of the clone.
         namespaces: NamespaceSet,
     },
+    /// The same, joining a network namespace made once ahead of time (setns(2))
+    /// instead of creating one per start: the reuse option for netns-heavy churn (C07).
+    JoinNet {
+        /// The namespaces of the clone (net is joined, not cloned).
+        namespaces: NamespaceSet,
+    },
     /// The same, but cloned straight into the cgroup with clone3(2)
     /// `CLONE_INTO_CGROUP` (cgroup v2, Linux 5.7): no `cgroup.procs` write.
     IntoCgroup {
@@ -40,7 +46,8 @@ impl Variant {
     /// their own after the others, because netns teardown is asynchronous and
     /// slows whatever starts next (FIELD-NOTES, case C07).
     pub fn has_net(&self) -> bool {
-        matches!(self.method, Method::Sandbox { namespaces } | Method::IntoCgroup { namespaces } if namespaces.net)
+        matches!(self.method, Method::JoinNet { .. })
+            || matches!(self.method, Method::Sandbox { namespaces } | Method::IntoCgroup { namespaces } if namespaces.net)
     }
 }
 
@@ -70,6 +77,8 @@ const fn only(
 pub const SANDBOX: &str = "sandbox_all";
 /// The headline sandbox with a new network namespace too.
 pub const SANDBOX_NET: &str = "sandbox_all_net";
+/// The headline sandbox joining a network namespace made ahead of time.
+pub const SANDBOX_JOIN_NET: &str = "sandbox_all_reused_net";
 /// The headline sandbox cloned into its cgroup with clone3 (v2 only).
 pub const SANDBOX_CLONE3: &str = "sandbox_all_clone3";
 /// The plain baseline of the overhead ratio.
@@ -150,6 +159,15 @@ pub fn all(headline: NamespaceSet) -> Vec<Variant> {
                 net: true,
                 ..headline
             }),
+        },
+        Variant {
+            name: SANDBOX_JOIN_NET,
+            method: Method::JoinNet {
+                namespaces: NamespaceSet {
+                    net: false,
+                    ..headline
+                },
+            },
         },
     ]
 }
