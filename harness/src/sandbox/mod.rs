@@ -199,7 +199,8 @@ fn start(
     let reader = report
         .try_clone()
         .map_err(|e| setup("opening the report file", &e))?;
-    let plan = Launch::new(program, argv, report.as_fd())?;
+    let exec = Exec::new(program, argv)?;
+    let plan = Launch::new(&exec, report.as_fd());
     launch(
         &plan,
         reader,
@@ -218,38 +219,60 @@ pub fn monotonic_ns() -> u64 {
     })
 }
 
-/// What a launch execs, prepared before the clock starts where it is reused:
-/// the program, argv and environment as C strings, and the child's stdout.
-pub struct Launch<'a> {
+/// What a child execs: the program, argv and environment as C strings, made
+/// once and reused by every start (the startup probe's are made before the clock).
+pub struct Exec {
     program: CString,
     argv: Vec<CString>,
     envp: Vec<CString>,
-    stdout: std::os::fd::BorrowedFd<'a>,
-    join_netns: Option<std::os::fd::BorrowedFd<'a>>,
 }
 
-impl<'a> Launch<'a> {
-    /// `program` with `argv` (argv[0] included) and this process's environment, writing to `stdout`.
+impl Exec {
+    /// `program` with `argv` (argv[0] included) and this process's environment.
     ///
     /// # Errors
     /// [`SpawnError::Setup`] for an argument or variable with a NUL byte.
-    pub fn new(
-        program: &Path,
-        argv: Vec<Vec<u8>>,
-        stdout: std::os::fd::BorrowedFd<'a>,
-    ) -> Result<Launch<'a>, SpawnError> {
+    pub fn new(program: &Path, argv: Vec<Vec<u8>>) -> Result<Exec, SpawnError> {
         let cstring = |b: Vec<u8>| {
             CString::new(b).map_err(|e| SpawnError::Setup(format!("argument with a NUL byte: {e}")))
         };
-        Ok(Launch {
+        Ok(Exec {
             program: cstring(program.as_os_str().as_bytes().to_vec())?,
             argv: argv.into_iter().map(cstring).collect::<Result<_, _>>()?,
             envp: std::env::vars_os()
                 .map(|(k, v)| cstring([k.as_bytes(), b"=", v.as_bytes()].concat()))
                 .collect::<Result<_, _>>()?,
+        })
+    }
+
+    /// Starts it by plain fork(2) + execve(2) with stdout on `stdout` (no isolation).
+    ///
+    /// # Errors
+    /// The errno of fork(2).
+    pub fn fork_exec(
+        &self,
+        stdout: std::os::fd::BorrowedFd<'_>,
+    ) -> Result<nix::unistd::Pid, nix::errno::Errno> {
+        sys::fork_exec(&self.program, &self.argv, &self.envp, stdout)
+    }
+}
+
+/// One launch of an [`Exec`]: where the child's stdout goes, and the network
+/// namespace it joins, if any.
+pub struct Launch<'a> {
+    exec: &'a Exec,
+    stdout: std::os::fd::BorrowedFd<'a>,
+    join_netns: Option<std::os::fd::BorrowedFd<'a>>,
+}
+
+impl<'a> Launch<'a> {
+    /// A launch of `exec` writing to `stdout`.
+    pub fn new(exec: &'a Exec, stdout: std::os::fd::BorrowedFd<'a>) -> Launch<'a> {
+        Launch {
+            exec,
             stdout,
             join_netns: None,
-        })
+        }
     }
 
     /// The same launch, joining the network namespace `netns` (made ahead of time,
@@ -286,9 +309,9 @@ impl Launch<'_> {
         failure: std::os::fd::BorrowedFd<'b>,
     ) -> sys::ExecPlan<'b> {
         sys::ExecPlan {
-            program: &self.program,
-            argv: &self.argv,
-            envp: &self.envp,
+            program: &self.exec.program,
+            argv: &self.exec.argv,
+            envp: &self.exec.envp,
             stdout: self.stdout,
             release,
             failure,
@@ -458,7 +481,7 @@ fn child_failure(
         ) as i32);
         process.kill_and_reap();
         return Err(SpawnError::Child {
-            program: PathBuf::from(std::ffi::OsStr::from_bytes(plan.program.as_bytes())),
+            program: PathBuf::from(std::ffi::OsStr::from_bytes(plan.exec.program.as_bytes())),
             step: sys::ChildStep::from_code(step).unwrap_or(sys::ChildStep::Exec),
             errno,
         });

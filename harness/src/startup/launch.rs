@@ -4,9 +4,8 @@
 
 use super::variant::Method;
 use crate::cgroup::{Arena, Limits};
-use crate::sandbox::{self, Launch, LaunchStamps, NamespaceSet, monotonic_ns};
+use crate::sandbox::{self, Exec, Launch, LaunchStamps, NamespaceSet, monotonic_ns};
 use anyhow::{Context, Result, bail};
-use std::ffi::CString;
 use std::io::Read;
 use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
@@ -19,10 +18,7 @@ pub const PROBE: &str = "isobench-probe";
 /// The probe binary, with its argv and environment prepared once.
 pub struct Probe {
     path: PathBuf,
-    argv: Vec<Vec<u8>>,
-    program: CString,
-    argv_c: Vec<CString>,
-    envp_c: Vec<CString>,
+    exec: Exec,
     command: std::process::Command,
     deadline: Duration,
     netns: Option<std::fs::File>,
@@ -48,18 +44,12 @@ impl Probe {
         if inspect {
             argv.push(b"--inspect".to_vec());
         }
-        let c = |b: &[u8]| CString::new(b).context("a NUL byte in the probe's path");
         let mut command = std::process::Command::new(&path);
         command.args(argv.iter().skip(1).map(|a| std::ffi::OsStr::from_bytes(a)));
         command.stdout(std::process::Stdio::piped());
         Ok(Probe {
-            program: c(path.as_os_str().as_bytes())?,
-            argv_c: argv.iter().map(|a| c(a)).collect::<Result<_>>()?,
-            envp_c: std::env::vars_os()
-                .map(|(k, v)| c(&[k.as_bytes(), b"=", v.as_bytes()].concat()))
-                .collect::<Result<_>>()?,
+            exec: Exec::new(&path, argv)?,
             path,
-            argv,
             command,
             deadline: DEADLINE,
             netns: None,
@@ -280,9 +270,7 @@ fn fork_exec(probe: &mut Probe) -> Result<Started> {
         ..Stamps::default()
     };
     let (rd, wr) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("pipe")?;
-    let pid =
-        crate::sandbox::sys::fork_exec(&probe.program, &probe.argv_c, &probe.envp_c, wr.as_fd())
-            .context("fork")?;
+    let pid = probe.exec.fork_exec(wr.as_fd()).context("fork")?;
     drop(wr);
     let read = read_probe_by(&mut std::fs::File::from(rd), deadline(&s, probe.deadline));
     if read.is_err() {
@@ -314,7 +302,7 @@ fn sandbox(
         .context("creating the sandbox's cgroup")?;
     s.created = monotonic_ns();
     let (rd, wr) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("pipe")?;
-    let mut plan = Launch::new(&probe.path, probe.argv.clone(), wr.as_fd())?;
+    let mut plan = Launch::new(&probe.exec, wr.as_fd());
     if let Some(netns) = probe.netns.as_ref().filter(|_| join_net) {
         plan = plan.joining_netns(netns.as_fd());
     }
@@ -326,7 +314,6 @@ fn sandbox(
         sandbox::launch(&plan, reader, ns, Some(&cg), None, &mut steps)?
     };
     (s.cloned, s.attached, s.released) = (steps.cloned_ns, steps.attached_ns, steps.released_ns);
-    drop(plan);
     drop(wr);
     let (first, output) = read_probe_by(process.stdout(), deadline(&s, probe.deadline))?;
     s.first = first;
