@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
+pub mod cli;
 pub mod cpu_hog;
 pub mod cpu_units;
 pub mod hold;
