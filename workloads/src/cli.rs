@@ -117,6 +117,13 @@ pub enum Applet {
         #[arg(long, value_parser = seconds)]
         duration: Duration,
     },
+    /// Victim: sleeps until each due time, open-loop at --rate wake-ups/s, and
+    /// records how late it woke (oversleep, ns); like cyclictest.
+    WakeupLatency {
+        /// When wake-ups are due.
+        #[command(flatten)]
+        schedule: ScheduleArgs,
+    },
     /// Finds the work-loop iterations that make one unit of --unit-us µs.
     Calibrate {
         /// Wanted unit length, µs.

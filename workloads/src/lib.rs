@@ -18,4 +18,5 @@ pub mod mem_units;
 pub mod memory;
 pub mod open_loop;
 pub mod report;
+pub mod wakeup_latency;
 pub mod work;

@@ -5,7 +5,9 @@ use anyhow::Result;
 use clap::Parser;
 use isobench_workloads::cli::{Applet, Cli};
 use isobench_workloads::report::{Calibration, WorkloadReport};
-use isobench_workloads::{cpu_hog, cpu_units, hold, init, inspect, mem_hog, mem_units, work};
+use isobench_workloads::{
+    cpu_hog, cpu_units, hold, init, inspect, mem_hog, mem_units, wakeup_latency, work,
+};
 use std::time::Duration;
 
 /// Exits 1 when a holder could not take its resource (it printed why on stdout).
@@ -74,6 +76,9 @@ fn main() -> Result<()> {
             let threads = threads.unwrap_or_else(cpu_hog::cpus_allowed);
             print(&WorkloadReport::CpuHog(cpu_hog::run(threads, duration)))
         }
+        Applet::WakeupLatency { schedule } => print(&WorkloadReport::WakeupLatency(
+            wakeup_latency::run(schedule.schedule()),
+        )),
         Applet::Calibrate { unit_us } => {
             let (iters_per_unit, unit_ns) = work::calibrate(Duration::from_micros(unit_us));
             print(&WorkloadReport::Calibrate(Calibration {

@@ -32,6 +32,8 @@ pub enum WorkloadReport {
     MemUnits(UnitsReport),
     /// `mem-hog`: memory grown and held.
     MemHog(MemHogReport),
+    /// `wakeup-latency`: oversleep of timed sleeps, one per unit.
+    WakeupLatency(UnitsReport),
 }
 
 /// Report of an aggressor that grows and holds memory.
