@@ -6,9 +6,15 @@
 //! what runs: a bad duration, size or intensity is a usage error, never a
 //! failure halfway through a scenario.
 
+use crate::intensity::AggressorArgs;
+use crate::io_hog::Pattern;
+use crate::mem_bw::Kernel;
 use crate::memory::{Kind, PAGE};
 use crate::open_loop::Schedule;
-use clap::{Parser, Subcommand};
+use crate::{cache_thrash, fork_storm, io_hog, mem_bw, net_hog, tcp_echo};
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser, Subcommand};
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -124,6 +130,91 @@ pub enum Applet {
         #[command(flatten)]
         schedule: ScheduleArgs,
     },
+    /// Victim: requests of --payload bytes to an echo server over loopback TCP,
+    /// open-loop at --rate requests/s; records each round trip (ns).
+    TcpEcho {
+        /// Request and reply size, bytes (at most 1 MiB).
+        #[arg(long, value_parser = size_up_to::<{ tcp_echo::MAX_PAYLOAD }>, default_value = "64")]
+        payload: u64,
+        /// When requests are due.
+        #[command(flatten)]
+        schedule: ScheduleArgs,
+    },
+    /// Aggressor: streams over a buffer twice the last-level cache, reading and
+    /// writing one byte of every 64-byte line.
+    CacheThrash {
+        /// Buffer size, all threads together (bytes; suffixes K, M, G, KiB, MiB, GiB;
+        /// at most 1 GiB); default twice the last-level cache.
+        #[arg(long, value_parser = size_up_to::<{ cache_thrash::MAX_BYTES }>)]
+        bytes: Option<u64>,
+        /// Threads, each streaming over its own share of the buffer.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=1024))]
+        threads: u16,
+        /// Intensity and duration.
+        #[command(flatten)]
+        run: AggressorArgs,
+    },
+    /// Aggressor: memory bandwidth, STREAM's copy or triad over arrays larger than the caches.
+    MemBw {
+        /// The STREAM kernel.
+        #[arg(long, value_enum, default_value_t = Kernel::Triad)]
+        kernel: Kernel,
+        /// All arrays of all threads together (bytes; suffixes as --bytes of cache-thrash; at most 1 GiB).
+        #[arg(long, value_parser = size_up_to::<{ mem_bw::MAX_BYTES }>, default_value = "192MiB")]
+        bytes: u64,
+        /// Threads, each with arrays of its own.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=1024))]
+        threads: u16,
+        /// Intensity and duration.
+        #[command(flatten)]
+        run: AggressorArgs,
+    },
+    /// Aggressor: forks children that exit at once, and reaps them.
+    ForkStorm {
+        /// Forks per second (a positive number); default as fast as --intensity allows.
+        #[arg(long, value_parser = positive_rate)]
+        rate: Option<f64>,
+        /// Most children alive (forked, not yet reaped) at once.
+        #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=4096))]
+        max_children: u16,
+        /// Most children forked in all (at most 1000000); it ends when they are done.
+        #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..=fork_storm::MAX_FORKS_CAP))]
+        max_forks: u64,
+        /// Intensity and duration.
+        #[command(flatten)]
+        run: AggressorArgs,
+    },
+    /// Aggressor: writes blocks to an unnamed file in --dir, with periodic fdatasync.
+    IoHog {
+        /// Directory of the file, on the device to load (not tmpfs).
+        #[arg(long)]
+        dir: PathBuf,
+        /// Where the blocks go: one after the other, or at random.
+        #[arg(long, value_enum, default_value_t = Pattern::Seq)]
+        pattern: Pattern,
+        /// Bytes per write (suffixes as --bytes; at most 64 MiB and at most --bytes).
+        #[arg(long, value_parser = size_up_to::<{ io_hog::MAX_BLOCK }>, default_value = "64KiB")]
+        block: u64,
+        /// Bound of the file's size; writes wrap around within it (bytes; suffixes
+        /// K, M, G, KiB, MiB, GiB; at most 4 GiB).
+        #[arg(long, value_parser = size_up_to::<{ io_hog::MAX_BYTES }>, default_value = "256MiB")]
+        bytes: u64,
+        /// Blocks written between two fdatasync calls; 0 never syncs.
+        #[arg(long, default_value_t = 16)]
+        fsync_every: u64,
+        /// Intensity and duration.
+        #[command(flatten)]
+        run: AggressorArgs,
+    },
+    /// Aggressor: a TCP flood over loopback in this network namespace.
+    NetHog {
+        /// Bytes per write (suffixes K, M, G, KiB, MiB, GiB; at most 64 MiB).
+        #[arg(long, value_parser = size_up_to::<{ net_hog::MAX_MESSAGE }>, default_value = "64KiB")]
+        message: u64,
+        /// Intensity of the sender, and duration.
+        #[command(flatten)]
+        run: AggressorArgs,
+    },
     /// Finds the work-loop iterations that make one unit of --unit-us µs.
     Calibrate {
         /// Wanted unit length, µs.
@@ -207,6 +298,17 @@ pub fn size(text: &str) -> Result<u64, String> {
     Ok(bytes)
 }
 
+/// Parses a size from 1 to `MAX` bytes.
+pub fn size_up_to<const MAX: u64>(text: &str) -> Result<u64, String> {
+    let bytes = size(text)?;
+    if bytes > MAX {
+        return Err(format!(
+            "{bytes} bytes is more than the most allowed, {MAX}"
+        ));
+    }
+    Ok(bytes)
+}
+
 /// Parses a size of at least one page ([`PAGE`] bytes).
 pub fn page_or_more(text: &str) -> Result<u64, String> {
     let bytes = size(text)?;
@@ -226,17 +328,44 @@ pub fn positive_rate(text: &str) -> Result<f64, String> {
     }
 }
 
+impl Cli {
+    /// Parses `argv` (program name first) and checks what no single value parser
+    /// can: that an `io-hog` block fits in its file.
+    ///
+    /// # Errors
+    /// Clap's error, ready to print or `exit` with.
+    pub fn parse_checked<I, T>(argv: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        let cli = Cli::try_parse_from(argv)?;
+        if let Applet::IoHog { block, bytes, .. } = cli.applet
+            && block > bytes
+        {
+            return Err(Cli::command().error(
+                ErrorKind::ValueValidation,
+                format!(
+                    "--block {block} is larger than --bytes {bytes}: a block must fit in the file"
+                ),
+            ));
+        }
+        Ok(cli)
+    }
+}
+
 /// Checks the arguments of one applet as `isobench-workload APPLET ARGS...` would,
 /// without running anything.
 ///
 /// # Errors
 /// Clap's message for the first problem found (unknown applet or flag, bad
-/// value, missing argument), as plain text without colours.
+/// value, missing argument, an `io-hog` block larger than its file), as plain
+/// text without colours.
 pub fn check_args(applet: &str, args: &[String]) -> Result<(), String> {
     let argv = ["isobench-workload", applet]
         .into_iter()
         .chain(args.iter().map(String::as_str));
-    Cli::try_parse_from(argv)
+    Cli::parse_checked(argv)
         .map(drop)
         .map_err(|e| e.render().to_string())
 }
@@ -285,6 +414,78 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.contains("--rate"), "{err}");
+    }
+
+    #[test]
+    fn every_catalogue_applet_takes_its_defaults() {
+        check("cache-thrash", &["--duration", "1"]).unwrap();
+        check("mem-bw", &["--duration", "1", "--kernel", "copy"]).unwrap();
+        check("fork-storm", &["--duration", "1", "--intensity", "50"]).unwrap();
+        check("io-hog", &["--duration", "1", "--dir", "/var/tmp"]).unwrap();
+        check("net-hog", &["--duration", "1"]).unwrap();
+        check("wakeup-latency", &["--rate", "1000", "--duration", "1"]).unwrap();
+        check("tcp-echo", &["--rate", "1000", "--duration", "1"]).unwrap();
+    }
+
+    #[test]
+    fn intensity_outside_one_to_a_hundred_is_refused() {
+        for applet in ["cache-thrash", "mem-bw", "fork-storm", "net-hog"] {
+            for bad in ["0", "101"] {
+                let err = check(applet, &["--duration", "1", "--intensity", bad]).unwrap_err();
+                assert!(
+                    err.contains("--intensity") && err.contains("1 to 100"),
+                    "{err}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn zero_or_oversized_bytes_are_refused() {
+        for applet in ["cache-thrash", "mem-bw"] {
+            let err = check(applet, &["--duration", "1", "--bytes", "0"]).unwrap_err();
+            assert!(
+                err.contains("--bytes") && err.contains("more than 0"),
+                "{err}"
+            );
+            let err = check(applet, &["--duration", "1", "--bytes", "2GiB"]).unwrap_err();
+            assert!(err.contains("most allowed"), "{err}");
+        }
+        let err = check(
+            "io-hog",
+            &["--duration", "1", "--dir", "/tmp", "--bytes", "5GiB"],
+        )
+        .unwrap_err();
+        assert!(err.contains("--bytes"), "{err}");
+    }
+
+    #[test]
+    fn io_hog_needs_a_dir_and_a_block_that_fits() {
+        let err = check("io-hog", &["--duration", "1"]).unwrap_err();
+        assert!(err.contains("--dir"), "{err}");
+        let err = check(
+            "io-hog",
+            &[
+                "--duration",
+                "1",
+                "--dir",
+                "/tmp",
+                "--bytes",
+                "1MiB",
+                "--block",
+                "2MiB",
+            ],
+        )
+        .unwrap_err();
+        assert!(err.contains("--block") && err.contains("fit"), "{err}");
+    }
+
+    #[test]
+    fn fork_storm_bounds_are_bounded() {
+        let err = check("fork-storm", &["--duration", "1", "--max-forks", "2000000"]).unwrap_err();
+        assert!(err.contains("--max-forks"), "{err}");
+        let err = check("fork-storm", &["--duration", "1", "--max-children", "0"]).unwrap_err();
+        assert!(err.contains("--max-children"), "{err}");
     }
 
     #[test]

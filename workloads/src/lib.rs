@@ -7,16 +7,24 @@
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
+pub mod cache_thrash;
 pub mod cli;
 pub mod cpu_hog;
 pub mod cpu_units;
+pub mod fork_storm;
 pub mod hold;
 pub mod init;
 pub mod inspect;
+pub mod intensity;
+pub mod io_hog;
+pub mod loopback;
+pub mod mem_bw;
 pub mod mem_hog;
 pub mod mem_units;
 pub mod memory;
+pub mod net_hog;
 pub mod open_loop;
 pub mod report;
+pub mod tcp_echo;
 pub mod wakeup_latency;
 pub mod work;

@@ -1,12 +1,12 @@
 //! `isobench-workload`: the multi-call binary of victims, aggressors and the sandbox init.
 #![deny(unsafe_code)]
 
-use anyhow::Result;
-use clap::Parser;
+use anyhow::{Context, Result};
 use isobench_workloads::cli::{Applet, Cli};
 use isobench_workloads::report::{Calibration, WorkloadReport};
 use isobench_workloads::{
-    cpu_hog, cpu_units, hold, init, inspect, mem_hog, mem_units, wakeup_latency, work,
+    cache_thrash, cpu_hog, cpu_units, fork_storm, hold, init, inspect, io_hog, mem_bw, mem_hog,
+    mem_units, net_hog, tcp_echo, wakeup_latency, work,
 };
 use std::time::Duration;
 
@@ -24,7 +24,8 @@ fn print(report: &impl serde::Serialize) -> Result<()> {
 }
 
 fn main() -> Result<()> {
-    match Cli::parse().applet {
+    let cli = Cli::parse_checked(std::env::args_os()).unwrap_or_else(|e| e.exit());
+    match cli.applet {
         Applet::CpuUnits {
             iters_per_unit,
             schedule,
@@ -75,6 +76,76 @@ fn main() -> Result<()> {
         Applet::CpuHog { threads, duration } => {
             let threads = threads.unwrap_or_else(cpu_hog::cpus_allowed);
             print(&WorkloadReport::CpuHog(cpu_hog::run(threads, duration)))
+        }
+        Applet::TcpEcho { payload, schedule } => print(&WorkloadReport::TcpEcho(tcp_echo::run(
+            payload as usize,
+            schedule.schedule(),
+        )?)),
+        Applet::CacheThrash {
+            bytes,
+            threads,
+            run,
+        } => print(&WorkloadReport::CacheThrash(cache_thrash::run(
+            &cache_thrash::ThrashPlan {
+                bytes,
+                threads: threads.into(),
+                intensity: run.intensity,
+                duration: run.duration,
+            },
+        ))),
+        Applet::MemBw {
+            kernel,
+            bytes,
+            threads,
+            run,
+        } => print(&WorkloadReport::MemBw(mem_bw::run(&mem_bw::BwPlan {
+            kernel,
+            bytes,
+            threads: threads.into(),
+            intensity: run.intensity,
+            duration: run.duration,
+        }))),
+        Applet::ForkStorm {
+            rate,
+            max_children,
+            max_forks,
+            run,
+        } => {
+            let plan = fork_storm::StormPlan {
+                rate,
+                max_children: max_children.into(),
+                max_forks,
+                intensity: run.intensity,
+                duration: run.duration,
+            };
+            let report = fork_storm::run(&plan).context("fork-storm")?;
+            print(&WorkloadReport::ForkStorm(report))
+        }
+        Applet::IoHog {
+            dir,
+            pattern,
+            block,
+            bytes,
+            fsync_every,
+            run,
+        } => {
+            let plan = io_hog::IoPlan {
+                dir,
+                pattern,
+                block,
+                bytes,
+                fsync_every,
+                intensity: run.intensity,
+                duration: run.duration,
+            };
+            print(&WorkloadReport::IoHog(io_hog::run(&plan)?))
+        }
+        Applet::NetHog { message, run } => {
+            print(&WorkloadReport::NetHog(net_hog::run(&net_hog::NetPlan {
+                message: message as usize,
+                intensity: run.intensity,
+                duration: run.duration,
+            })?))
         }
         Applet::WakeupLatency { schedule } => print(&WorkloadReport::WakeupLatency(
             wakeup_latency::run(schedule.schedule()),

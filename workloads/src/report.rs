@@ -4,8 +4,10 @@
 //! `[value_ns, count]` pairs of its recorded buckets, so the harness can merge
 //! rounds without losing precision.
 
+use crate::intensity::Intensity;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Highest latency a histogram tracks: 60 s, in ns.
 pub const MAX_LATENCY_NS: u64 = 60_000_000_000;
@@ -34,6 +36,116 @@ pub enum WorkloadReport {
     MemHog(MemHogReport),
     /// `wakeup-latency`: oversleep of timed sleeps, one per unit.
     WakeupLatency(UnitsReport),
+    /// `tcp-echo`: round trips of requests over loopback TCP, one per unit.
+    TcpEcho(UnitsReport),
+    /// `cache-thrash`: a buffer twice the last-level cache, streamed over.
+    CacheThrash(CacheThrashReport),
+    /// `mem-bw`: STREAM-like copy or triad over arrays larger than the caches.
+    MemBw(MemBwReport),
+    /// `fork-storm`: short-lived children forked and reaped.
+    ForkStorm(ForkStormReport),
+    /// `io-hog`: blocks written to a file, with periodic fsync.
+    IoHog(IoHogReport),
+    /// `net-hog`: a loopback TCP flood.
+    NetHog(NetHogReport),
+}
+
+/// Report of `cache-thrash`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CacheThrashReport {
+    /// Size of the buffer streamed over (all threads together), bytes.
+    pub buffer_bytes: u64,
+    /// Size of the last-level cache, bytes; null where sysfs does not give it.
+    pub llc_bytes: Option<u64>,
+    /// Where `llc_bytes` came from (`L3 of /sys/.../index3`), or why it is null and what was assumed.
+    pub llc_source: String,
+    /// Threads, each streaming over its own share of the buffer.
+    pub threads: usize,
+    /// Full passes over its share made by the slowest thread.
+    pub passes: u64,
+    /// Cache lines read and written per second, all threads together, over `ran_s`.
+    pub lines_per_s: f64,
+    /// Seconds it ran.
+    pub ran_s: f64,
+    /// Duty cycle, percent of each 10 ms period spent working (1 to 100).
+    pub intensity: Intensity,
+}
+
+/// Report of `mem-bw`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MemBwReport {
+    /// The STREAM kernel run.
+    pub kernel: crate::mem_bw::Kernel,
+    /// Size of all arrays of all threads together, bytes.
+    pub array_bytes: u64,
+    /// Threads, each with arrays of its own.
+    pub threads: usize,
+    /// Bandwidth in MB/s (10^6 bytes/s) by STREAM's count of bytes moved, over
+    /// the time after the arrays were first written (see [`crate::mem_bw`]),
+    /// summed over the threads; null when no thread had written its arrays by
+    /// the deadline.
+    pub mb_per_s: Option<f64>,
+    /// Full passes of the kernel over its arrays made by the slowest thread.
+    pub passes: u64,
+    /// Seconds it ran, the first writing of the arrays included.
+    pub ran_s: f64,
+    /// Duty cycle, percent of each 10 ms period spent working (1 to 100).
+    pub intensity: Intensity,
+}
+
+/// Report of `fork-storm`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ForkStormReport {
+    /// Children forked (and reaped).
+    pub forks: u64,
+    /// Forks the kernel refused (EAGAIN at `pids.max` or `RLIMIT_NPROC`, ENOMEM).
+    pub fork_failures: u64,
+    /// The refusals by errno name, e.g. `{"EAGAIN": 12}`.
+    pub fork_errnos: BTreeMap<String, u64>,
+    /// Most children alive (forked, not yet reaped) at once.
+    pub peak_children: u64,
+    /// Forks per second over `ran_s`.
+    pub forks_per_s: f64,
+    /// Seconds it ran.
+    pub ran_s: f64,
+    /// Duty cycle, percent of each 10 ms period spent working (1 to 100).
+    pub intensity: Intensity,
+}
+
+/// Report of `io-hog`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct IoHogReport {
+    /// Access pattern.
+    pub pattern: crate::io_hog::Pattern,
+    /// Size of each write, bytes.
+    pub block_bytes: u64,
+    /// Bytes written, rewrites included.
+    pub bytes_written: u64,
+    /// Size of the file when it ended, bytes (never more than `--bytes`).
+    pub file_bytes: u64,
+    /// `fdatasync` calls made.
+    pub fsyncs: u64,
+    /// Write rate in MB/s (10^6 bytes/s) over `ran_s`.
+    pub mb_per_s: f64,
+    /// Seconds it ran.
+    pub ran_s: f64,
+    /// Duty cycle, percent of each 10 ms period spent working (1 to 100).
+    pub intensity: Intensity,
+}
+
+/// Report of `net-hog`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct NetHogReport {
+    /// Bytes received by the reading end.
+    pub bytes_moved: u64,
+    /// Size of each write, bytes.
+    pub message_bytes: u64,
+    /// Throughput in MB/s (10^6 bytes/s) over `ran_s`.
+    pub mb_per_s: f64,
+    /// Seconds it ran.
+    pub ran_s: f64,
+    /// Duty cycle of the sender, percent of each 10 ms period spent working (1 to 100).
+    pub intensity: Intensity,
 }
 
 /// Report of an aggressor that grows and holds memory.
