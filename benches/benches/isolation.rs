@@ -5,7 +5,7 @@
 //! (`cargo build --release`); without them it says so and exits 0.
 
 use isobench::run::{RunPlan, execute};
-use isobench::scenario;
+use isobench::suite::{self, HostFacts};
 use std::path::PathBuf;
 
 fn main() {
@@ -21,7 +21,13 @@ fn main() {
         println!("skipped: {e}");
         return;
     }
-    let suite = scenario::suite("quick").expect("the quick suite is embedded");
+    let suite = match suite::load("quick", &HostFacts::discover()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: the embedded quick suite: {e}");
+            std::process::exit(3);
+        }
+    };
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -33,16 +39,7 @@ fn main() {
         .map_or_else(|| PathBuf::from("target"), PathBuf::from);
     let out_dir = target.join("isobench").join(format!("quick-{stamp}"));
     let plan = RunPlan {
-        scenarios: suite.scenarios.iter().map(|s| s.to_string()).collect(),
-        timing: suite.timing,
-        fewer_rounds: suite
-            .fewer_rounds
-            .iter()
-            .map(|&(name, rounds)| (name.to_string(), rounds))
-            .collect(),
-        aggressor_cpus: None,
-        memory: Default::default(),
-        startup: Default::default(),
+        suite,
         until_decided: None,
         out_dir: out_dir.clone(),
         command_line: vec![

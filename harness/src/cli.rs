@@ -34,6 +34,9 @@ pub enum Command {
     Compare(CompareArgs),
     /// Run a suite twice on this build (A/A) and write margins at about 3× the spread seen.
     Calibrate(CalibrateArgs),
+    /// Print an embedded suite, or check a suite file without running anything.
+    #[command(subcommand)]
+    Suite(SuiteCommand),
     /// Render report.html (and summary.md) again from a results.json, offline.
     Report {
         /// The results file.
@@ -41,6 +44,22 @@ pub enum Command {
         /// The HTML file to write [default: report.html beside RESULTS]; summary.md goes beside it.
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+}
+
+/// `isobench suite ...`.
+#[derive(Debug, Subcommand)]
+pub enum SuiteCommand {
+    /// Print an embedded suite's TOML, to start your own from a copy.
+    Show {
+        /// `default` or `quick`.
+        name: String,
+    },
+    /// Check a suite file (or an embedded suite's name): every problem with its
+    /// file:line:column and field; exit 3 when there is any.
+    Check {
+        /// The suite file.
+        file: String,
     },
 }
 
@@ -65,8 +84,8 @@ pub struct CompareArgs {
 /// Arguments of `isobench calibrate`.
 #[derive(Debug, clap::Args)]
 pub struct CalibrateArgs {
-    /// Suite to run twice.
-    #[arg(long, default_value = "quick", value_name = "default|quick")]
+    /// Suite to run twice: an embedded suite's name or a suite file.
+    #[arg(long, default_value = "quick", value_name = "NAME|FILE")]
     pub suite: String,
     /// The margins file to write (refused if it exists).
     #[arg(long, default_value = "isobench-margins.toml")]
@@ -79,15 +98,16 @@ pub struct CalibrateArgs {
 /// Arguments of `isobench run`.
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// Suite to run; `default` is embedded in the binary.
-    #[arg(long, default_value = "default", value_name = "default|quick")]
+    /// Suite to run: an embedded suite's name (`default`, `quick`) or a suite file
+    /// (TOML, see docs/suite-format.md; `isobench suite show default` prints one to start from).
+    #[arg(long, default_value = "default", value_name = "NAME|FILE")]
     pub suite: String,
     /// Run only this scenario of the suite (repeatable), e.g. `cpu-share`.
     #[arg(long = "scenario", value_name = "NAME")]
     pub scenarios: Vec<String>,
     /// Rounds per scenario (each runs every condition once, in random order) [default: the suite's:
     /// 5 (3 for memory-pressure) in default, 10 in quick].
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1000), allow_negative_numbers = true)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(*crate::scenario::ROUNDS.start() as i64..=*crate::scenario::ROUNDS.end() as i64), allow_negative_numbers = true)]
     pub rounds: Option<u32>,
     /// Measured seconds per condition, 0.1 to 3600 [default: the suite's, 2 or 0.7].
     #[arg(long, value_parser = window_seconds, allow_negative_numbers = true)]
@@ -95,8 +115,9 @@ pub struct RunArgs {
     /// Unrecorded warm-up seconds before each measured window [default: the suite's, 0.5 or 0.3].
     #[arg(long, value_parser = non_negative_seconds, allow_negative_numbers = true)]
     pub warmup: Option<f64>,
-    /// CPU quota of the cpu-share aggressor in the isolated condition, in CPUs
-    /// (cpu.max, or cpu.cfs_quota_us on v1, over a 100 ms period) [default: 0.5].
+    /// CPU quota, in CPUs, of every isolation scenario's aggressor that has one, in the
+    /// isolated condition (cpu.max, or cpu.cfs_quota_us on v1, over its period)
+    /// [default: the suite's; cpu-share: 0.5].
     #[arg(long, value_name = "CPUS", value_parser = quota_cpus)]
     pub aggressor_cpus: Option<f64>,
     /// Keep adding rounds while a gated metric is INCONCLUSIVE against --baseline, up to --max-rounds.
@@ -163,9 +184,7 @@ fn memory_setting(s: &str) -> Result<MemorySetting, String> {
     Ok(MemorySetting { knob, bytes })
 }
 
-const MAX_SECONDS: f64 = 3600.0;
-/// Shortest measured window: at the victim's ~5000 units/s, 500 units, enough for a p99.
-const MIN_WINDOW_SECONDS: f64 = 0.1;
+use crate::scenario::{MAX_SECONDS, MIN_WINDOW_S as MIN_WINDOW_SECONDS};
 
 /// Parses seconds in `min..=MAX_SECONDS`.
 fn seconds(s: &str, min: f64) -> Result<f64, String> {

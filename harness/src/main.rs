@@ -4,11 +4,13 @@
 use anyhow::{Context, Result};
 use clap::Parser;
 use isobench::cgroup::CgroupHost;
-use isobench::cli::{CalibrateArgs, Cli, Command, CompareArgs, RunArgs};
+use isobench::cli::{CalibrateArgs, Cli, Command, CompareArgs, RunArgs, SuiteCommand};
 use isobench::compare::CompareInput;
 use isobench::compare::margins::Margins;
+use isobench::plan::Overrides;
 use isobench::run::{self, Refused, RunPlan, UntilDecided};
-use isobench::scenario::{self, Timing};
+use isobench::scenario;
+use isobench::suite::{HostFacts, Kind, Suite};
 use isobench_reports::schema::{CheckStatus, ScenarioStatus};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -41,6 +43,8 @@ fn main() -> ExitCode {
         Command::Compare(args) => compare(args),
         Command::Calibrate(args) => calibrate(args),
         Command::Report { results, out } => report(&results, out),
+        Command::Suite(SuiteCommand::Show { name }) => suite_show(&name),
+        Command::Suite(SuiteCommand::Check { file }) => suite_check(&file),
     };
     outcome.unwrap_or_else(|e| {
         eprintln!("error: {e:#}");
@@ -52,69 +56,61 @@ fn main() -> ExitCode {
     })
 }
 
+/// Loads suite `what` (an embedded name or a file), with the host's facts for its checks.
+fn load_suite(what: &str) -> Result<(Suite, HostFacts), Refused> {
+    let host = HostFacts::discover();
+    let suite = isobench::suite::load(what, &host).map_err(|e| Refused(format!("--suite: {e}")))?;
+    Ok((suite, host))
+}
+
 /// Turns the arguments into a plan, refusing bad input before anything is created.
 fn plan(args: RunArgs) -> Result<RunPlan, Refused> {
-    let Some(suite) = scenario::suite(&args.suite) else {
-        let names: Vec<&str> = scenario::SUITES.iter().map(|s| s.name).collect();
-        return Err(Refused(format!(
-            "unknown suite {:?} for --suite: the embedded suites are {}",
-            args.suite,
-            names.join(", ")
-        )));
+    let (mut suite, host) = load_suite(&args.suite)?;
+    check_arena(args.arena_memory)?;
+    let overrides = Overrides {
+        scenarios: args.scenarios,
+        rounds: args.rounds.map(|r| r as usize),
+        duration_s: args.duration,
+        warmup_s: args.warmup,
+        aggressor_cpus: args.aggressor_cpus,
+        arena_bytes: args.arena_memory,
+        working_set_bytes: args.working_set,
+        aggressor_memory: args.aggressor_memory,
+        startup_samples: args.startup_samples.map(|n| n as usize),
+        churn_s: args.churn_seconds,
+        namespaces: args.namespaces,
     };
-    let memory = memory_options(&args)?;
-    let scenarios = if args.scenarios.is_empty() {
-        suite.scenarios.iter().map(|s| s.to_string()).collect()
-    } else {
-        args.scenarios
-    };
-    if let Some((_, dup)) = scenarios
-        .iter()
-        .enumerate()
-        .find(|(i, s)| scenarios[..*i].contains(s))
-    {
-        return Err(Refused(format!(
-            "--scenario {dup} is given twice: name each scenario once"
-        )));
-    }
-    if let Some(bad) = scenarios
-        .iter()
-        .find(|s| !scenario::KNOWN.contains(&s.as_str()))
-    {
-        return Err(Refused(format!(
-            "unknown scenario {bad:?} for --scenario: known scenarios are {}",
-            scenario::KNOWN.join(", ")
-        )));
-    }
+    isobench::plan::apply(&mut suite, &overrides, host.layout)?;
     let out_dir = args
         .out
         .unwrap_or_else(|| ["isobench-results", &utc_stamp()].iter().collect());
-    let timing = Timing {
-        rounds: args.rounds.map_or(suite.timing.rounds, |r| r as usize),
-        duration_s: args.duration.unwrap_or(suite.timing.duration_s),
-        warmup_s: args.warmup.unwrap_or(suite.timing.warmup_s),
-    };
     let until_decided = match args.baseline {
         Some(path) => {
             let max_rounds = args.max_rounds.map_or(30, |n| n as usize);
-            if max_rounds < timing.rounds {
+            if let Some(s) = suite
+                .scenarios
+                .iter()
+                .find(|s| s.timing.rounds > max_rounds)
+            {
                 return Err(Refused(format!(
-                    "--max-rounds {max_rounds} is below --rounds {}: expected at least the planned rounds",
-                    timing.rounds
+                    "--max-rounds {max_rounds} is below the {} rounds of scenario {}: expected at least the planned rounds",
+                    s.timing.rounds, s.name
                 )));
             }
             let margins = match &args.margins {
                 Some(p) => Margins::load(p).map_err(|e| Refused(e.to_string()))?,
-                None => Margins::default(),
+                None => suite.margins.clone().unwrap_or_default(),
             };
             let baseline = read_results(&path).map_err(|e| Refused(format!("--baseline {e:#}")))?;
-            if let Some(missing) = scenarios
+            if let Some(missing) = suite
+                .scenarios
                 .iter()
-                .find(|n| !baseline.scenarios.iter().any(|b| &b.name == *n))
+                .find(|s| !baseline.scenarios.iter().any(|b| b.name == s.name))
             {
                 return Err(Refused(format!(
-                    "--baseline {} has no scenario {missing}: --until-decided needs every scenario of the run in the baseline",
-                    path.display()
+                    "--baseline {} has no scenario {}: --until-decided needs every scenario of the run in the baseline",
+                    path.display(),
+                    missing.name
                 )));
             }
             Some(UntilDecided {
@@ -127,24 +123,7 @@ fn plan(args: RunArgs) -> Result<RunPlan, Refused> {
         None => None,
     };
     Ok(RunPlan {
-        scenarios,
-        timing,
-        aggressor_cpus: args.aggressor_cpus,
-        fewer_rounds: if args.rounds.is_some() {
-            Vec::new()
-        } else {
-            suite
-                .fewer_rounds
-                .iter()
-                .map(|&(name, rounds)| (name.to_string(), rounds.min(timing.rounds)))
-                .collect()
-        },
-        memory,
-        startup: run::StartupOptions {
-            samples: args.startup_samples.map(|n| n as usize),
-            churn_s: args.churn_seconds,
-            namespaces: args.namespaces,
-        },
+        suite,
         until_decided,
         out_dir,
         command_line: std::env::args_os()
@@ -153,46 +132,40 @@ fn plan(args: RunArgs) -> Result<RunPlan, Refused> {
     })
 }
 
-/// Checks the memory scenarios' sizes: an arena this host can give
-/// (MemAvailable − 1 GiB), a working set below it, and knobs this layout has.
-fn memory_options(args: &RunArgs) -> Result<run::MemoryOptions, Refused> {
-    if let Some(arena) = args.arena_memory {
-        let allowed =
-            run::arena_allowance().map_err(|e| Refused(format!("--arena-memory: {e:#}")))?;
-        if arena > allowed {
-            return Err(Refused(format!(
-                "--arena-memory {} is more than this host can give: at most {} (MemAvailable − 1 GiB) is accepted",
-                scenario::memory_pressure::size(arena),
-                scenario::memory_pressure::size(allowed)
-            )));
-        }
-    }
-    let layout = if args.aggressor_memory.is_empty() {
-        None
-    } else {
-        Some(
-            CgroupHost::discover()
-                .map_err(|e| Refused(format!("cannot use the host's cgroups: {e}")))?
-                .layout,
-        )
+/// Refuses an `--arena-memory` larger than this host can give (MemAvailable − 1 GiB).
+fn check_arena(arena: Option<u64>) -> Result<(), Refused> {
+    let Some(arena) = arena else {
+        return Ok(());
     };
-    scenario::memory_pressure::check_options(
-        args.arena_memory,
-        args.working_set,
-        &args.aggressor_memory,
-        layout,
-    )
-    .map_err(Refused)?;
-    Ok(run::MemoryOptions {
-        arena_bytes: args.arena_memory,
-        working_set_bytes: args.working_set,
-        aggressor_limits: (!args.aggressor_memory.is_empty())
-            .then(|| args.aggressor_memory.clone()),
-    })
+    let allowed = run::arena_allowance().map_err(|e| Refused(format!("--arena-memory: {e:#}")))?;
+    if arena > allowed {
+        return Err(Refused(format!(
+            "--arena-memory {} is more than this host can give: at most {} (MemAvailable − 1 GiB) is accepted",
+            scenario::memory_pressure::size(arena),
+            scenario::memory_pressure::size(allowed)
+        )));
+    }
+    Ok(())
 }
 
 fn run_command(args: RunArgs) -> Result<ExitCode> {
     let plan = plan(args)?;
+    let layout = CgroupHost::discover().ok().map(|h| h.layout);
+    let names: Vec<&str> = plan
+        .suite
+        .scenarios
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    let estimate = isobench::plan::estimate_s(&plan.suite, layout).round() as u64;
+    eprintln!(
+        "suite {} ({}): {} — about {} min {:02} s on 2 CPUs",
+        plan.suite.name,
+        plan.suite.origin,
+        names.join(", "),
+        estimate / 60,
+        estimate % 60
+    );
     let outcome = run::execute(&plan)?;
     let mut out = std::io::stdout().lock();
     writeln!(out)?;
@@ -265,9 +238,16 @@ fn read_results(path: &std::path::Path) -> Result<isobench_reports::schema::Resu
 fn compare(args: CompareArgs) -> Result<ExitCode> {
     let base = read_results(&args.baseline)?;
     let cur = read_results(&args.current)?;
-    let margins = match &args.margins {
-        Some(p) => Margins::load(p)?,
-        None => Margins::default(),
+    let margins = match (&args.margins, Margins::of_suite(&cur)) {
+        (Some(p), _) => Margins::load(p)?,
+        (None, Some(m)) => {
+            eprintln!(
+                "margins: those of the suite recorded in {} (its [defaults.margins]); --margins FILE replaces them",
+                args.current.display()
+            );
+            m
+        }
+        (None, None) => Margins::default(),
     };
     let (bp, cp) = (
         args.baseline.display().to_string(),
@@ -340,15 +320,7 @@ fn utc_stamp() -> String {
 }
 
 fn calibrate(args: CalibrateArgs) -> Result<ExitCode> {
-    if scenario::suite(&args.suite).is_none() {
-        let names: Vec<&str> = scenario::SUITES.iter().map(|s| s.name).collect();
-        return Err(Refused(format!(
-            "unknown suite {:?} for --suite: the embedded suites are {}",
-            args.suite,
-            names.join(", ")
-        ))
-        .into());
-    }
+    load_suite(&args.suite)?;
     if args.out.exists() {
         return Err(Refused(format!(
             "--out {} exists: calibrate writes a new margins file; choose another --out or remove it",
@@ -448,6 +420,59 @@ fn calibrate(args: CalibrateArgs) -> Result<ExitCode> {
         eprintln!(
             "warning: {reason}: margins calibrated on such runs are wider than a quiet runner needs"
         );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn suite_show(name: &str) -> Result<ExitCode> {
+    let Some(text) = isobench::suite::embedded_text(name) else {
+        let names: Vec<&str> = isobench::suite::EMBEDDED.iter().map(|(n, _)| *n).collect();
+        return Err(Refused(format!(
+            "unknown suite {name:?}: the embedded suites are {}",
+            names.join(", ")
+        ))
+        .into());
+    };
+    print!("{text}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Checks a suite; on success, says what it runs, how long it takes and what
+/// each sandbox's limits become on this host.
+fn suite_check(file: &str) -> Result<ExitCode> {
+    let (suite, host) = match load_suite(file) {
+        Ok(ok) => ok,
+        Err(Refused(e)) => {
+            eprintln!("{}", e.trim_start_matches("--suite: "));
+            return Ok(ExitCode::from(EXIT_ERROR));
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    let estimate = isobench::plan::estimate_s(&suite, host.layout).round() as u64;
+    writeln!(
+        out,
+        "{}: ok: suite {}, {} scenarios, about {} min {:02} s on 2 CPUs",
+        suite.origin,
+        suite.name,
+        suite.scenarios.len(),
+        estimate / 60,
+        estimate % 60
+    )?;
+    for s in &suite.scenarios {
+        let t = s.timing;
+        let rounds = match s.kind {
+            Kind::Isolation(_) | Kind::MemoryPressure(_) => {
+                format!(": {} rounds × {} s", t.rounds, t.duration_s)
+            }
+            Kind::StartupLatency(_) => format!(": {} rounds", t.rounds),
+            Kind::Visibility | Kind::MemoryHighStall => String::new(),
+        };
+        writeln!(out, "  {} ({}){rounds}", s.name, s.kind.as_str())?;
+        for (sandbox, limits) in isobench::suite::limits_of(&s.kind) {
+            for (file, value) in &limits.files {
+                writeln!(out, "    {sandbox}: {file} = {value}")?;
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -4,9 +4,10 @@ use crate::cgroup::{CgroupError, CgroupHost, Limits};
 use crate::output::{self, OutputDir};
 use crate::sandbox::{self, NamespaceSet};
 use crate::scenario::{
-    self, Progress, RunContext, Timing, cpu_share, memory_high_stall, memory_pressure,
+    self, Progress, RunContext, Timing, isolation, memory_high_stall, memory_pressure,
     startup_latency, visibility,
 };
+use crate::suite::{Kind, MemoryPressureDef, ScenarioDef, Suite};
 use crate::{interrupt, probe, workload};
 
 use anyhow::{Context, Result, bail};
@@ -21,61 +22,15 @@ use std::time::{Duration, SystemTime};
 /// A checked request to run: nothing is created until [`execute`].
 #[derive(Debug, Clone)]
 pub struct RunPlan {
-    /// Scenario names, in order, each one of [`crate::scenario::KNOWN`].
-    pub scenarios: Vec<String>,
-    /// Rounds and durations for every scenario...
-    pub timing: Timing,
-    /// ...but these scenarios, which run fewer rounds (see [`scenario::Suite::fewer_rounds`]).
-    pub fewer_rounds: Vec<(String, usize)>,
-    /// The cpu-share aggressor's quota in CPUs, if not the default 0.5.
-    pub aggressor_cpus: Option<f64>,
-    /// Sizes and knobs of the memory scenarios, where not the defaults.
-    pub memory: MemoryOptions,
-    /// Settings of startup-latency, where not the defaults.
-    pub startup: StartupOptions,
+    /// The suite with the command line's overrides applied, holding only the
+    /// scenarios to run, in order.
+    pub suite: Suite,
     /// Keep adding rounds while the gate against a baseline is inconclusive.
     pub until_decided: Option<UntilDecided>,
     /// Where results.json, report.html and summary.md go.
     pub out_dir: PathBuf,
     /// argv as given, recorded in the results.
     pub command_line: Vec<String>,
-}
-
-impl RunPlan {
-    /// The rounds and durations of scenario `name`.
-    pub fn timing_of(&self, name: &str) -> Timing {
-        let rounds = self
-            .fewer_rounds
-            .iter()
-            .find(|(n, _)| n == name)
-            .map_or(self.timing.rounds, |&(_, r)| r);
-        Timing {
-            rounds,
-            ..self.timing
-        }
-    }
-}
-
-/// startup-latency's settings from the command line; `None` is the default.
-#[derive(Debug, Clone, Default)]
-pub struct StartupOptions {
-    /// `--startup-samples`.
-    pub samples: Option<usize>,
-    /// `--churn-seconds`.
-    pub churn_s: Option<f64>,
-    /// `--namespaces`.
-    pub namespaces: Option<NamespaceSet>,
-}
-
-/// The memory scenarios' settings from the command line; `None` is the default.
-#[derive(Debug, Clone, Default)]
-pub struct MemoryOptions {
-    /// `--arena-memory`, bytes.
-    pub arena_bytes: Option<u64>,
-    /// `--working-set`, bytes.
-    pub working_set_bytes: Option<u64>,
-    /// `--aggressor-memory`, in the order given.
-    pub aggressor_limits: Option<Vec<crate::cgroup::MemorySetting>>,
 }
 
 /// Memory a run must leave to the rest of the host beyond its arena, bytes.
@@ -186,6 +141,7 @@ pub fn execute(plan: &RunPlan) -> Result<RunOutcome> {
         doctor,
         scenarios: Vec::new(),
         warnings: concurrent_runs(&host),
+        suite: serde_json::to_value(&plan.suite).ok(),
     };
     for w in &results.warnings {
         eprintln!("warning: {w}");
@@ -198,47 +154,33 @@ pub fn execute(plan: &RunPlan) -> Result<RunOutcome> {
         workload_bin,
         calibration,
         cpus_allowed,
+        work_dir: plan.out_dir.clone(),
     };
     let steps: usize = plan
+        .suite
         .scenarios
         .iter()
-        .map(|s| scenario::steps(s, &plan.timing_of(s)))
+        .map(|s| scenario::steps(&s.kind, &s.timing))
         .sum();
     let mut progress = Saver {
         out: &out,
         results: &mut results,
-        bar: progress_bar(steps as u64, plan.timing),
+        bar: progress_bar(steps as u64, &plan.suite),
         failed: None,
         until: plan.until_decided.as_ref(),
+        name: String::new(),
+        round_steps: 0,
     };
-    for name in &plan.scenarios {
-        let result = match name.as_str() {
-            cpu_share::NAME => cpu_share::run(
-                &cpu_share::CpuShareSpec::new(plan.timing, plan.aggressor_cpus),
-                &ctx,
-                &mut progress,
-            ),
-            memory_pressure::NAME => memory_pressure_run(plan, &host, &ctx, &mut progress),
-            startup_latency::NAME => startup_latency::run(
-                &startup_latency::StartupSpec::new(
-                    plan.timing_of(startup_latency::NAME),
-                    plan.startup.samples,
-                    plan.startup.churn_s,
-                    plan.startup.namespaces,
-                ),
-                &ctx,
-                &mut progress,
-            ),
-            memory_high_stall::NAME => {
-                let r = memory_high_stall::run(&Default::default(), &ctx, host.layout);
-                progress.step_done(memory_high_stall::NAME, "both cases");
-                r
-            }
-            visibility::NAME => {
-                visibility::run(&visibility::VisibilitySpec::default(), &ctx, &mut progress)
-            }
-            other => bail!("scenario {other:?} is not known"),
-        };
+    for def in &plan.suite.scenarios {
+        progress.name = def.name.clone();
+        progress.round_steps = scenario::steps(
+            &def.kind,
+            &Timing {
+                rounds: 1,
+                ..def.timing
+            },
+        );
+        let result = run_scenario(def, &host, &ctx, &mut progress);
         progress.save(result);
         if let Some(e) = progress.failed.take() {
             return Err(e.into());
@@ -256,22 +198,54 @@ pub fn execute(plan: &RunPlan) -> Result<RunOutcome> {
     })
 }
 
+/// Runs one scenario of the suite by its kind.
+fn run_scenario(
+    def: &ScenarioDef,
+    host: &CgroupHost,
+    ctx: &RunContext<'_>,
+    progress: &mut Saver<'_>,
+) -> ScenarioResult {
+    match &def.kind {
+        Kind::Isolation(iso) => isolation::run(
+            &isolation::IsolationSpec {
+                name: def.name.clone(),
+                timing: def.timing,
+                def: iso.clone(),
+            },
+            ctx,
+            progress,
+        ),
+        Kind::MemoryPressure(m) => memory_pressure_run(def.timing, m, host, ctx, progress),
+        Kind::StartupLatency(s) => startup_latency::run(
+            &startup_latency::StartupSpec::new(def.timing, s.samples, s.churn_s, s.namespaces),
+            ctx,
+            progress,
+        ),
+        Kind::MemoryHighStall => {
+            let r = memory_high_stall::run(&Default::default(), ctx, host.layout);
+            progress.step_done(&def.name, "both cases");
+            r
+        }
+        Kind::Visibility => visibility::run(&visibility::VisibilitySpec::default(), ctx, progress),
+    }
+}
+
 /// A warning per other live isobench process on this host.
 /// Runs `memory-pressure`, or skips it with the reason where the host cannot
 /// give its arena or its knobs.
 fn memory_pressure_run(
-    plan: &RunPlan,
+    timing: Timing,
+    m: &MemoryPressureDef,
     host: &CgroupHost,
     ctx: &RunContext<'_>,
     progress: &mut dyn Progress,
 ) -> ScenarioResult {
-    let m = &plan.memory;
     let spec = memory_pressure::MemoryPressureSpec::new(
-        plan.timing_of(memory_pressure::NAME),
+        timing,
         host.layout,
         m.arena_bytes,
         m.working_set_bytes,
-        m.aggressor_limits.clone(),
+        m.aggressor_limits.as_ref().map(|l| l.limits.memory.clone()),
     );
     let skip = match arena_allowance() {
         Ok(allowed) if spec.arena_bytes > allowed => Some(format!(
@@ -328,7 +302,7 @@ fn calibrate(arena: &crate::cgroup::Arena, bin: &std::path::Path) -> Result<Cali
     }
 }
 
-fn progress_bar(len: u64, timing: Timing) -> ProgressBar {
+fn progress_bar(len: u64, suite: &Suite) -> ProgressBar {
     let bar = ProgressBar::new(len);
     bar.set_style(
         ProgressStyle::with_template(
@@ -337,10 +311,7 @@ fn progress_bar(len: u64, timing: Timing) -> ProgressBar {
         .expect("static template")
         .progress_chars("=> "),
     );
-    bar.set_message(format!(
-        "{} rounds × {} s",
-        timing.rounds, timing.duration_s
-    ));
+    bar.set_message(format!("suite {}", suite.name));
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
 }
@@ -352,11 +323,16 @@ struct Saver<'a> {
     bar: ProgressBar,
     failed: Option<output::OutputError>,
     until: Option<&'a UntilDecided>,
+    /// The suite's name of the scenario running: its results carry it.
+    name: String,
+    /// Progress steps of one round of the scenario running.
+    round_steps: usize,
 }
 
 impl Saver<'_> {
     /// Puts `scenario` into the results (replacing its partial self) and writes them.
-    fn save(&mut self, scenario: ScenarioResult) {
+    fn save(&mut self, mut scenario: ScenarioResult) {
+        scenario.name = self.name.clone();
         match self
             .results
             .scenarios
@@ -386,6 +362,8 @@ impl Progress for Saver<'_> {
             return false;
         }
         let mut current = self.results.clone();
+        let mut partial = partial.clone();
+        partial.name = self.name.clone();
         current.scenarios = vec![partial.clone()];
         let comparison = crate::compare::compare(&crate::compare::CompareInput {
             baseline: (&until.baseline, &until.baseline_path),
@@ -413,13 +391,7 @@ impl Progress for Saver<'_> {
             self.results.warnings.push(note);
             return false;
         }
-        let one_round = Timing {
-            rounds: 1,
-            duration_s: 0.0,
-            warmup_s: 0.0,
-        };
-        self.bar
-            .inc_length(scenario::steps(&partial.name, &one_round) as u64);
+        self.bar.inc_length(self.round_steps as u64);
         true
     }
 

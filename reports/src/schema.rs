@@ -36,6 +36,12 @@ pub struct Results {
     /// Run-wide warnings (e.g. another isobench run on the same host), each saying what to do.
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// The suite as run, after the command line's overrides: name, origin (a
+    /// file or `embedded:<name>`), timing, the gate's margins if it sets any,
+    /// and its scenarios with their limits in the user's words and the files
+    /// written (docs/suite-format.md); null in files written before suites.
+    #[serde(default)]
+    pub suite: Option<serde_json::Value>,
 }
 
 /// Host fingerprint (DESIGN §3): runs are comparable only when these agree.
@@ -296,6 +302,40 @@ pub struct ConditionRun {
     /// Memory figures of the memory scenarios; absent elsewhere.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<MemoryRun>,
+    /// What each aggressor of an isolation scenario reported, and its sandbox's
+    /// memory peak; empty elsewhere.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub neighbours: Vec<NeighbourRun>,
+}
+
+/// One aggressor sandbox of a condition: its applet's own figures.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct NeighbourRun {
+    /// Sandbox name (`aggressor`), as in [`CpuAccount::sandbox`].
+    pub sandbox: String,
+    /// The applet (`cpu-hog`, `mem-bw`, ...).
+    pub workload: String,
+    /// Processes of the applet in the sandbox.
+    pub count: usize,
+    /// The applet's headline figure summed over its processes (e.g. `mb_per_s`);
+    /// null for applets without one (`cpu-hog`).
+    pub work: Option<WorkFigure>,
+    /// Peak memory charged to the sandbox (`memory.peak`, v1 `max_usage_in_bytes`),
+    /// bytes; null where the kernel has no peak file.
+    pub memory_peak_bytes: Option<u64>,
+    /// The reports of its processes, as they printed them.
+    pub reports: Vec<serde_json::Value>,
+}
+
+/// The headline figure of an aggressor's report.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct WorkFigure {
+    /// Field name in the report, also the metric's suffix (`aggressor.mb_per_s`).
+    pub name: String,
+    /// Value, summed over the sandbox's processes.
+    pub value: f64,
+    /// Unit (`MB/s`, `forks/s`, ...).
+    pub unit: String,
 }
 
 /// Memory figures of one condition (DESIGN §2 "Memory pressure").

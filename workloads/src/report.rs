@@ -50,6 +50,34 @@ pub enum WorkloadReport {
     NetHog(NetHogReport),
 }
 
+/// The one figure that says how hard an aggressor pressed: a field of its report.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Headline {
+    /// The report's field name (`mb_per_s`).
+    pub name: &'static str,
+    /// Its value.
+    pub value: f64,
+    /// Unit for people (`MB/s`).
+    pub unit: &'static str,
+}
+
+impl WorkloadReport {
+    /// The aggressor's headline figure; `None` for victims, `calibrate`,
+    /// `cpu-hog` (its CPU share says it all) and a mem-bw run too short to time.
+    pub fn headline(&self) -> Option<Headline> {
+        let (name, value, unit) = match self {
+            WorkloadReport::CacheThrash(r) => ("lines_per_s", r.lines_per_s, "lines/s"),
+            WorkloadReport::MemBw(r) => ("mb_per_s", r.mb_per_s?, "MB/s"),
+            WorkloadReport::ForkStorm(r) => ("forks_per_s", r.forks_per_s, "forks/s"),
+            WorkloadReport::IoHog(r) => ("mb_per_s", r.mb_per_s, "MB/s"),
+            WorkloadReport::NetHog(r) => ("mb_per_s", r.mb_per_s, "MB/s"),
+            WorkloadReport::MemHog(r) => ("bytes_reached", r.bytes_reached as f64, "bytes"),
+            _ => return None,
+        };
+        Some(Headline { name, value, unit })
+    }
+}
+
 /// Report of `cache-thrash`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct CacheThrashReport {

@@ -78,11 +78,6 @@ impl Margins {
     }
 
     fn check(&self) -> Result<(), String> {
-        let known: Vec<&str> = DEFAULTS
-            .iter()
-            .map(|(n, _)| *n)
-            .filter(|n| !n.ends_with('*'))
-            .collect();
         let entries = self.metrics.iter().map(|(m, v)| (None, m, v));
         let scoped = self
             .scenarios
@@ -100,37 +95,15 @@ impl Margins {
         }
         for (scenario, name, &value) in entries.chain(scoped) {
             let place = scenario.map_or(String::from("[metrics]"), |s| format!("[scenarios.{s}]"));
-            let Some(rule) = default_rule(name, Some(Condition::Isolated))
-                .filter(|_| known.contains(&name.as_str()))
-            else {
-                return Err(format!(
-                    "{place} {name:?} is not a gated metric; margins can be set for {}",
-                    known.join(", ")
-                ));
-            };
-            let (ok, want) = match (rule.kind, rule.better) {
-                (ChangeKind::Ratio, Better::Lower) => (
-                    value > 1.0 && value <= 100.0,
-                    "a ratio above 1 and at most 100 (e.g. 1.10)",
-                ),
-                (ChangeKind::Ratio, _) => (
-                    value > 0.0 && value < 1.0,
-                    "a ratio between 0 and 1, both excluded (e.g. 0.95)",
-                ),
-                (_, Better::Lower) => (
-                    value > 0.0 && value <= 1000.0,
-                    "a difference above 0 and at most 1000 pp (e.g. 1.0)",
-                ),
-                _ => (
-                    (-1000.0..0.0).contains(&value),
-                    "a difference below 0 and at least -1000 pp (e.g. -5.0)",
-                ),
-            };
-            if !ok || !value.is_finite() {
-                return Err(format!("{place} {name:?} = {value}: expected {want}"));
-            }
+            check_margin(name, value).map_err(|e| format!("{place} {e}"))?;
         }
         Ok(())
+    }
+
+    /// The margins of the suite recorded in `results` (its `[defaults.margins]`), if it set any.
+    pub fn of_suite(results: &isobench_reports::schema::Results) -> Option<Margins> {
+        let m = results.suite.as_ref()?.get("margins")?;
+        serde_json::from_value(m.clone()).ok()
     }
 
     /// The rule for `name` in `scenario` under `condition`: the default, with this file's margin if it sets one.
@@ -146,6 +119,49 @@ impl Margins {
         }
         Some(rule)
     }
+}
+
+/// Checks one margin: `name` is a gated metric, and `value` lies on the bad side of
+/// "no change" within sane bounds (ratios above 1 for lower-is-better metrics, …).
+///
+/// # Errors
+/// What is wrong, naming the metric and value, and what is accepted.
+pub fn check_margin(name: &str, value: f64) -> Result<(), String> {
+    let known: Vec<&str> = DEFAULTS
+        .iter()
+        .map(|(n, _)| *n)
+        .filter(|n| !n.ends_with('*'))
+        .collect();
+    let Some(rule) =
+        default_rule(name, Some(Condition::Isolated)).filter(|_| known.contains(&name))
+    else {
+        return Err(format!(
+            "{name:?} is not a gated metric; margins can be set for {}",
+            known.join(", ")
+        ));
+    };
+    let (ok, want) = match (rule.kind, rule.better) {
+        (ChangeKind::Ratio, Better::Lower) => (
+            value > 1.0 && value <= 100.0,
+            "a ratio above 1 and at most 100 (e.g. 1.10)",
+        ),
+        (ChangeKind::Ratio, _) => (
+            value > 0.0 && value < 1.0,
+            "a ratio between 0 and 1, both excluded (e.g. 0.95)",
+        ),
+        (_, Better::Lower) => (
+            value > 0.0 && value <= 1000.0,
+            "a difference above 0 and at most 1000 pp (e.g. 1.0)",
+        ),
+        _ => (
+            (-1000.0..0.0).contains(&value),
+            "a difference below 0 and at least -1000 pp (e.g. -5.0)",
+        ),
+    };
+    if !ok || !value.is_finite() {
+        return Err(format!("{name:?} = {value}: expected {want}"));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

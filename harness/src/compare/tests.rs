@@ -65,6 +65,7 @@ fn results(id: &str, metrics: Vec<Metric>, n_rounds: usize) -> Results {
             startup: None,
         }],
         warnings: vec![],
+        suite: None,
     }
 }
 

@@ -295,6 +295,7 @@ pub fn run(
     rounds::run(
         &mut result,
         spec.timing.rounds,
+        &Condition::ALL,
         progress,
         &mut |index, condition| run_condition(spec, ctx, index, condition),
         &derive,
@@ -541,6 +542,7 @@ fn run_condition(
                 sample_interval_s: interval.as_secs_f64(),
                 sampler_cpu_share,
             }),
+            neighbours: Vec::new(),
         },
         histogram,
         missed: report.map_or(0, |r| r.missed),

@@ -26,6 +26,11 @@ const MISSED_FLAG_SHARE: f64 = 0.001;
 /// when the tail is capped by the scheduler's time slice.
 pub const LATE_UNITS: u64 = 10;
 
+/// Latency past which a unit of a victim without a calibrated unit length
+/// (`wakeup-latency`, `tcp-echo`, `mem-units`) is late unless its suite says
+/// otherwise (`late_us`): 1 ms, ns.
+pub const LATE_DEFAULT_NS: u64 = 1_000_000;
+
 /// Picks a latency percentile (µs) from the victim's figures.
 type Pick = fn(&VictimRun) -> f64;
 
@@ -133,40 +138,82 @@ pub fn derive_with(
     result.warnings = warnings(rounds);
 }
 
-/// The aggressor's CPU share against its quota, and its throttling.
+/// Each aggressor's CPU share against its quota and its throttling, and the
+/// figures it reported (metrics named `<sandbox>.<figure>`, e.g. `aggressor.cpu_share`).
 fn cpu_metrics(rounds: &[Vec<ConditionSample>]) -> Vec<Metric> {
+    let mut names: Vec<&str> = Vec::new();
+    for a in rounds.iter().flatten().flat_map(|s| &s.run.aggressors) {
+        if !names.contains(&a.sandbox.as_str()) {
+            names.push(&a.sandbox);
+        }
+    }
+    names
+        .iter()
+        .flat_map(|n| aggressor_metrics(rounds, n))
+        .collect()
+}
+
+/// The metrics of aggressor sandbox `name`.
+fn aggressor_metrics(rounds: &[Vec<ConditionSample>], name: &str) -> Vec<Metric> {
     let per = |c, f: &dyn Fn(&ConditionSample) -> Option<f64>| per_round(rounds, c, f);
-    let aggressor = |s: &ConditionSample| s.run.aggressors.first().cloned();
+    let aggressor =
+        |s: &ConditionSample| s.run.aggressors.iter().find(|a| a.sandbox == name).cloned();
+    let neighbour =
+        |s: &ConditionSample| s.run.neighbours.iter().find(|n| n.sandbox == name).cloned();
+    let m_name = |suffix: &str| format!("{name}.{suffix}");
     let mut m = Vec::new();
     for c in [Condition::Contended, Condition::Isolated] {
         m.push(metric(
-            "aggressor.cpu_share",
+            &m_name("cpu_share"),
             Some(c),
             "CPUs",
             per(c, &|s| Some(aggressor(s)?.cpu_share)),
             "no aggressor ran",
         ));
     }
+    let work = rounds.iter().flatten().find_map(|s| neighbour(s)?.work);
+    if let Some(w) = work {
+        for c in [Condition::Contended, Condition::Isolated] {
+            m.push(metric(
+                &m_name(&w.name),
+                Some(c),
+                &w.unit,
+                per(c, &|s| Some(neighbour(s)?.work?.value)),
+                "the aggressor printed no report (killed before its deadline)",
+            ));
+        }
+    }
+    if rounds.iter().flatten().any(|s| neighbour(s).is_some()) {
+        for c in [Condition::Contended, Condition::Isolated] {
+            m.push(metric(
+                &m_name("memory_peak_bytes"),
+                Some(c),
+                "bytes",
+                per(c, &|s| Some(neighbour(s)?.memory_peak_bytes? as f64)),
+                "the kernel has no memory peak file (memory.peak needs Linux ≥ 5.19)",
+            ));
+        }
+    }
     let iso = Condition::Isolated;
     let expected = |s: &ConditionSample| aggressor(s)?.cpu_share_expected;
     m.push(metric(
-        "aggressor.cpu_share_expected",
+        &m_name("cpu_share_expected"),
         Some(iso),
         "CPUs",
         per(iso, &expected),
-        "the aggressor has no CPU quota",
+        "the aggressor has no CPU quota, or its CPU demand is not known ahead",
     ));
     m.push(metric(
-        "aggressor.cpu_share_error_pp",
+        &m_name("cpu_share_error_pp"),
         Some(iso),
         "pp",
         per(iso, &|s| {
             Some((aggressor(s)?.cpu_share - expected(s)?).abs() * 100.0)
         }),
-        "the aggressor has no CPU quota",
+        "the aggressor has no CPU quota, or its CPU demand is not known ahead",
     ));
     m.push(metric(
-        "aggressor.throttled_ratio",
+        &m_name("throttled_ratio"),
         Some(iso),
         "share",
         per(iso, &|s| {
@@ -428,6 +475,7 @@ mod tests {
                 harness_cpu_share: 0.001,
                 host_other_cpu_share: Some(0.01),
                 memory: None,
+                neighbours: Vec::new(),
             },
             histogram: h,
             missed: 0,

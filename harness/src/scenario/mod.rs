@@ -1,7 +1,7 @@
 //! Scenarios: a victim, its aggressors, the limits and the durations, run as
 //! conditions (solo, contended, isolated) × rounds in randomized order (DESIGN §1, §3).
 
-pub mod cpu_share;
+pub mod isolation;
 pub mod memory_high_stall;
 pub mod memory_pressure;
 mod metrics;
@@ -14,83 +14,43 @@ use crate::cgroup::Arena;
 use isobench_workloads::report::Calibration;
 use std::path::PathBuf;
 
-/// An embedded suite: scenarios in the order they run, and their rounds and durations.
-#[derive(Debug, Clone, Copy)]
-pub struct Suite {
-    /// Name for `--suite`.
-    pub name: &'static str,
-    /// Scenario names.
-    pub scenarios: &'static [&'static str],
-    /// Rounds and durations unless the command line says otherwise.
-    pub timing: Timing,
-    /// Scenarios that run fewer rounds than `timing` says unless `--rounds` is
-    /// given: each memory-pressure condition fills a 2 GiB arena, so 3 rounds
-    /// (the fewest `compare` judges) keep the suite's memory scenarios under a minute.
-    pub fewer_rounds: &'static [(&'static str, usize)],
-}
-
-/// The embedded suites: `default` (what `isobench run` runs, about 1.5 min on 2 CPUs)
-/// and `quick` (for every pull request: 10 rounds of short windows of the CPU
-/// scenarios, under 45 s).
-pub const SUITES: [Suite; 2] = [
-    Suite {
-        name: "default",
-        scenarios: &[
-            visibility::NAME,
-            cpu_share::NAME,
-            memory_pressure::NAME,
-            memory_high_stall::NAME,
-            startup_latency::NAME,
-        ],
-        timing: Timing {
-            rounds: 5,
-            duration_s: 2.0,
-            warmup_s: 0.5,
-        },
-        fewer_rounds: &[(memory_pressure::NAME, 3)],
-    },
-    Suite {
-        name: "quick",
-        scenarios: &[visibility::NAME, cpu_share::NAME],
-        timing: Timing {
-            rounds: 10,
-            duration_s: 0.7,
-            warmup_s: 0.3,
-        },
-        fewer_rounds: &[],
-    },
-];
-
-/// The embedded suite called `name`.
-pub fn suite(name: &str) -> Option<&'static Suite> {
-    SUITES.iter().find(|s| s.name == name)
-}
+/// Rounds a scenario may have.
+pub const ROUNDS: std::ops::RangeInclusive<u64> = 1..=1000;
+/// Longest window or warm-up, seconds.
+pub const MAX_SECONDS: f64 = 3600.0;
+/// Shortest measured window, seconds: at the victim's ~5000 units/s, 500 units, enough for a p99.
+pub const MIN_WINDOW_S: f64 = 0.1;
 
 /// CPU used by other work on the host (`host.other_cpu_share`) above which a
 /// condition is called disturbed, in CPUs: its figures are warned about, and
 /// `isobench compare` gives no verdict on such a run.
 pub const OTHER_LOAD_LIMIT_CPUS: f64 = 0.1;
 
-/// Every scenario isobench knows.
-pub const KNOWN: [&str; 5] = [
-    visibility::NAME,
-    cpu_share::NAME,
+/// The scenarios of the embedded default suite (`harness/suites/default.toml`),
+/// which a margins file may name.
+pub const KNOWN: [&str; 10] = [
+    "visibility",
+    isolation::CPU_SHARE,
     memory_pressure::NAME,
     memory_high_stall::NAME,
+    "cache-thrash",
+    "mem-bandwidth",
+    "fork-storm",
+    "io-writeback",
+    "net-loopback",
     startup_latency::NAME,
 ];
 
-/// Steps scenario `name` reports to [`Progress::step_done`] with `timing`
-/// (conditions × rounds, or checks), for the progress bar; 0 for an unknown name.
-pub fn steps(name: &str, timing: &Timing) -> usize {
-    match name {
-        cpu_share::NAME | memory_pressure::NAME => {
-            timing.rounds * isobench_reports::schema::Condition::ALL.len()
-        }
-        visibility::NAME => visibility::CHECKS.len(),
-        memory_high_stall::NAME => 1,
-        startup_latency::NAME => timing.rounds + 1,
-        _ => 0,
+/// Steps a scenario of `kind` reports to [`Progress::step_done`] with `timing`
+/// (conditions × rounds, or checks), for the progress bar.
+pub fn steps(kind: &crate::suite::Kind, timing: &Timing) -> usize {
+    use crate::suite::Kind;
+    match kind {
+        Kind::Isolation(def) => timing.rounds * def.conditions.len(),
+        Kind::MemoryPressure(_) => timing.rounds * isobench_reports::schema::Condition::ALL.len(),
+        Kind::Visibility => visibility::CHECKS.len(),
+        Kind::MemoryHighStall => 1,
+        Kind::StartupLatency(_) => timing.rounds + 1,
     }
 }
 
@@ -104,6 +64,9 @@ pub struct RunContext<'a> {
     pub calibration: Calibration,
     /// CPUs the arena may use (the harness's affinity mask).
     pub cpus_allowed: usize,
+    /// The run's output directory: applets that write files (`io-hog`) write there
+    /// (unlinked files, so nothing is left behind).
+    pub work_dir: PathBuf,
 }
 
 /// How many rounds and how long each condition runs.

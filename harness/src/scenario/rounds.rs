@@ -10,12 +10,13 @@ use isobench_reports::schema::{Condition, Round, ScenarioResult, ScenarioStatus}
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 
-/// Runs `planned` rounds (and more while `progress` asks) of every condition
+/// Runs `planned` rounds (and more while `progress` asks) of `conditions`
 /// through `run_condition(round, condition)`, re-deriving `result` with `derive`
 /// after each round.
 pub fn run(
     result: &mut ScenarioResult,
     planned: usize,
+    conditions: &[Condition],
     progress: &mut dyn Progress,
     run_condition: &mut dyn FnMut(usize, Condition) -> anyhow::Result<ConditionSample>,
     derive: &dyn Fn(&mut ScenarioResult, &[Vec<ConditionSample>]),
@@ -25,7 +26,7 @@ pub fn run(
     let mut rng = rand::rngs::SmallRng::seed_from_u64(u64::from(std::process::id()));
     let mut index = 0;
     while index < planned || progress.more_rounds(result) {
-        let mut order = Condition::ALL.to_vec();
+        let mut order = conditions.to_vec();
         order.shuffle(&mut rng);
         let mut round = Vec::new();
         for &condition in &order {

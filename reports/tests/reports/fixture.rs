@@ -209,6 +209,7 @@ fn round(index: usize, order: [Condition; 3]) -> Round {
                 harness_cpu_share: 0.01,
                 host_other_cpu_share: Some(0.02),
                 memory: None,
+                neighbours: Vec::new(),
             }
         })
         .collect();
@@ -323,5 +324,6 @@ pub fn results() -> Results {
         },
         scenarios: vec![cpu_share, memory_high],
         warnings: vec![],
+        suite: None,
     }
 }

@@ -1,0 +1,323 @@
+//! Scenarios of kind `isolation`: does a limit on noisy neighbours hold, and
+//! does the victim beside them keep its throughput and latency?
+//!
+//! A victim applet (open-loop units: `cpu-units`, `mem-units`, `wakeup-latency`,
+//! `tcp-echo`) runs beside one or more aggressor applets, each in its own cgroup:
+//! - solo: the victim alone, unconfined;
+//! - contended: victim and aggressors, all unconfined (each in an accounting
+//!   cgroup without limits, no namespaces);
+//! - isolated: each in its sandbox (the scenario's namespaces) with the limits
+//!   the suite gives it.
+//!
+//! CPU share = Δusage / Δwall over the measured window (DESIGN §2). The
+//! embedded suites' `cpu-share` is one: `cpu-units` asking for 0.5 CPU beside a
+//! `cpu-hog` with `cpu.max` 50000 100000.
+
+use super::metrics::{self, ConditionSample};
+use super::support::{account, host_other_cpu_share, own_cpu_s};
+use super::{Progress, RunContext, Timing, rounds};
+use crate::cgroup::{Cgroup, CpuStat, Limits};
+use crate::interrupt;
+use crate::probe::host_load;
+use crate::sandbox::{self, NamespaceSet, Process};
+use crate::suite::run_args::{self, VictimRun};
+use crate::suite::{AggressorDef, Demand, IsolationDef};
+use crate::workload;
+use anyhow::{Context, Result, bail};
+use isobench_reports::schema::{Condition, ConditionRun, NeighbourRun, ScenarioResult};
+use isobench_workloads::report::{UnitsReport, WorkloadReport, add_pairs, new_histogram};
+use nix::sys::wait::WaitStatus;
+use serde::Serialize;
+use std::time::{Duration, Instant};
+
+/// The name of the embedded suites' CPU-share scenario.
+pub const CPU_SHARE: &str = "cpu-share";
+
+/// One isolation scenario as it runs: its name, timing and definition.
+#[derive(Debug, Clone, Serialize)]
+pub struct IsolationSpec {
+    /// The scenario's name in the suite.
+    pub name: String,
+    /// Rounds and durations.
+    pub timing: Timing,
+    /// Victim, aggressors, namespaces and conditions.
+    #[serde(flatten)]
+    pub def: IsolationDef,
+}
+
+/// Runs every round of the scenario. Failures and interruptions end it early
+/// with the rounds recorded so far and the reason in its status.
+pub fn run(
+    spec: &IsolationSpec,
+    ctx: &RunContext<'_>,
+    progress: &mut dyn Progress,
+) -> ScenarioResult {
+    let neighbours: Vec<&str> = spec
+        .def
+        .aggressors
+        .iter()
+        .map(|a| a.workload.as_str())
+        .collect();
+    let mut result = ScenarioResult::started(
+        &spec.name,
+        &format!(
+            "victim {} beside {}: what the limits hold and what the victim keeps",
+            spec.def.victim.workload,
+            neighbours.join(" + ")
+        ),
+        serde_json::json!({
+            "scenario": spec,
+            "calibration": ctx.calibration,
+            "victim_rate_per_s": victim_rate(spec, ctx),
+        }),
+    );
+    rounds::run(
+        &mut result,
+        spec.timing.rounds,
+        &spec.def.conditions,
+        progress,
+        &mut |index, condition| run_condition(spec, ctx, index, condition),
+        &metrics::derive,
+    );
+    result
+}
+
+/// Units per second the victim is asked for.
+fn victim_rate(spec: &IsolationSpec, ctx: &RunContext<'_>) -> f64 {
+    match spec.def.victim.demand {
+        Demand::Cpus(cpus) => cpus / (ctx.calibration.unit_ns as f64 / 1e9),
+        Demand::Rate(r) => r,
+    }
+}
+
+/// The value of flag `name` in `args` (`--flag V` or `--flag=V`).
+fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
+    args.iter().enumerate().find_map(|(i, a)| {
+        if a == name {
+            args.get(i + 1).map(String::as_str)
+        } else {
+            a.strip_prefix(name)?.strip_prefix('=')
+        }
+    })
+}
+
+/// CPUs an aggressor process can keep busy: cpu-hog's threads (default one per
+/// CPU it may use), the threads × intensity of cache-thrash and mem-bw; `None`
+/// for applets whose CPU demand is not known ahead.
+fn cpu_demand(a: &AggressorDef, cpus: usize) -> Option<f64> {
+    let number = |name: &str| flag(&a.args, name).and_then(|v| v.parse::<f64>().ok());
+    let intensity = number("--intensity").unwrap_or(100.0) / 100.0;
+    match a.workload.as_str() {
+        "cpu-hog" => Some(number("--threads").unwrap_or(cpus as f64)),
+        "cache-thrash" | "mem-bw" => Some(number("--threads").unwrap_or(1.0) * intensity),
+        _ => None,
+    }
+}
+
+/// The share an isolated aggressor should get: quota / period capped by the
+/// CPUs it may run on and by its demand (DESIGN §2 "CPU share"); `None` without
+/// a quota or with an unknown demand.
+fn expected_share(a: &AggressorDef, cpus_allowed: usize) -> Option<f64> {
+    let cpus = cpus_allowed; // CPUSET-PENDING
+    Some(
+        a.limits
+            .limits
+            .cpu_max?
+            .cpus()?
+            .min(cpus as f64)
+            .min(cpu_demand(a, cpus)? * a.count as f64),
+    )
+}
+
+/// Seconds an aggressor runs past the victim's window, so that it presses on the
+/// whole window and still ends by itself, printing its report.
+const AGGRESSOR_OVERRUN_S: f64 = 0.5;
+
+/// An aggressor's cgroup and processes while a condition runs.
+struct Running<'d> {
+    def: &'d AggressorDef,
+    cg: Cgroup,
+    procs: Vec<Process>,
+}
+
+/// One condition: start the sandboxes, measure the window, collect the reports.
+fn run_condition(
+    spec: &IsolationSpec,
+    ctx: &RunContext<'_>,
+    round: usize,
+    condition: Condition,
+) -> Result<ConditionSample> {
+    let t = spec.timing;
+    let victim_def = &spec.def.victim;
+    let isolated = condition == Condition::Isolated;
+    let ns = if isolated {
+        spec.def.namespaces
+    } else {
+        NamespaceSet::default()
+    };
+    let name = |role: &str| format!("r{round}-{condition}-{role}");
+    let limits_of = |l: &Limits| {
+        if isolated {
+            l.clone()
+        } else {
+            Limits::default()
+        }
+    };
+    let victim_cg = ctx
+        .arena
+        .sandbox(&name("victim"), &limits_of(&victim_def.limits.limits))
+        .context("creating the victim's cgroup")?;
+    let mut running = Vec::new();
+    if condition != Condition::Solo {
+        for a in &spec.def.aggressors {
+            let cg = ctx
+                .arena
+                .sandbox(&name(&a.name), &limits_of(&a.limits.limits))
+                .with_context(|| format!("creating the cgroup of aggressor {}", a.name))?;
+            let argv = run_args::aggressor(
+                &a.workload,
+                t.warmup_s + t.duration_s + AGGRESSOR_OVERRUN_S,
+                &ctx.work_dir,
+                &a.args,
+            );
+            let mut procs = Vec::new();
+            for _ in 0..a.count {
+                procs.push(
+                    sandbox::spawn(&ctx.workload_bin, &argv, ns, Some(&cg))
+                        .with_context(|| format!("starting aggressor {}", a.name))?,
+                );
+            }
+            running.push(Running { def: a, cg, procs });
+        }
+    }
+    let victim_argv = run_args::victim(
+        &victim_def.workload,
+        VictimRun {
+            rate: victim_rate(spec, ctx),
+            iters_per_unit: ctx.calibration.iters_per_unit,
+            warmup_s: t.warmup_s,
+            duration_s: t.duration_s,
+        },
+        &victim_def.args,
+    );
+    let mut victim = sandbox::spawn(&ctx.workload_bin, &victim_argv, ns, Some(&victim_cg))
+        .context("starting the victim")?;
+    let harness0 = own_cpu_s()?;
+    if !interrupt::sleep(Duration::from_secs_f64(t.warmup_s)) {
+        bail!("interrupted");
+    }
+    let stats = |running: &[Running<'_>]| -> Result<Vec<CpuStat>> {
+        running.iter().map(|r| Ok(r.cg.cpu_stat()?)).collect()
+    };
+    let (wall0, busy0, v0, a0) = (
+        Instant::now(),
+        host_load::busy_cpu_s(),
+        victim_cg.cpu_stat()?,
+        stats(&running)?,
+    );
+    if !interrupt::sleep(Duration::from_secs_f64(t.duration_s)) {
+        bail!("interrupted");
+    }
+    let (busy1, v1, a1) = (
+        host_load::busy_cpu_s(),
+        victim_cg.cpu_stat()?,
+        stats(&running)?,
+    );
+    let wall = wall0.elapsed().as_secs_f64();
+    let status = victim
+        .wait_for(Duration::from_secs_f64(t.duration_s + 30.0))
+        .context("waiting for the victim")?;
+    if status != WaitStatus::Exited(nix::unistd::Pid::from_raw(victim.pid()), 0) {
+        bail!("the victim ended with {status:?} (its stderr is above)");
+    }
+    let harness_cpu_share = (own_cpu_s()? - harness0) / (t.warmup_s + wall);
+    let report = victim_report(&victim_def.workload, &mut victim)?;
+    let mut aggressors = Vec::new();
+    let mut neighbours = Vec::new();
+    for (r, (s0, s1)) in running.iter_mut().zip(a0.iter().zip(&a1)) {
+        let expected = isolated
+            .then(|| expected_share(r.def, ctx.cpus_allowed))
+            .flatten();
+        aggressors.push(account(&r.def.name, &s1.delta(s0), wall, expected, &r.cg)?);
+        neighbours.push(neighbour(r)?);
+    }
+    let victim_cpu = account("victim", &v1.delta(&v0), wall, None, &victim_cg)?;
+    let host_other_cpu_share = host_other_cpu_share(busy0, busy1, wall, &victim_cpu, &aggressors);
+    drop(victim);
+    victim_cg.remove()?;
+    for r in running {
+        drop(r.procs);
+        r.cg.remove()?;
+    }
+    let mut histogram = new_histogram();
+    add_pairs(&mut histogram, &report.latency_ns)?;
+    let late_ns = match (victim_def.late_us, victim_def.demand) {
+        (Some(us), _) => (us * 1000.0) as u64,
+        (None, Demand::Cpus(_)) => metrics::LATE_UNITS * ctx.calibration.unit_ns,
+        (None, Demand::Rate(_)) => metrics::LATE_DEFAULT_NS,
+    };
+    Ok(ConditionSample {
+        run: ConditionRun {
+            condition,
+            victim: Some(metrics::victim_run(&report, &histogram, late_ns)),
+            aggressors,
+            victim_cpu,
+            harness_cpu_share,
+            host_other_cpu_share,
+            memory: None,
+            neighbours,
+        },
+        histogram,
+        missed: report.missed,
+    })
+}
+
+/// Stops an aggressor's processes and gathers their reports and the sandbox's memory peak.
+fn neighbour(r: &mut Running<'_>) -> Result<NeighbourRun> {
+    let mut reports = Vec::new();
+    let mut work = None;
+    for p in &mut r.procs {
+        if p.wait_for(Duration::from_secs_f64(AGGRESSOR_OVERRUN_S + 5.0))
+            .is_err()
+        {
+            p.stop(Duration::from_secs(2));
+        }
+        let out = p.output().unwrap_or_default();
+        let Ok(parsed) = workload::parse_report(&r.def.workload, &out) else {
+            continue;
+        };
+        if let Some(h) = parsed.headline() {
+            let sum: &mut isobench_reports::schema::WorkFigure =
+                work.get_or_insert(isobench_reports::schema::WorkFigure {
+                    name: h.name.into(),
+                    value: 0.0,
+                    unit: h.unit.into(),
+                });
+            sum.value += h.value;
+        }
+        reports.push(serde_json::to_value(&parsed)?);
+    }
+    Ok(NeighbourRun {
+        sandbox: r.def.name.clone(),
+        workload: r.def.workload.clone(),
+        count: r.def.count,
+        work,
+        memory_peak_bytes: r
+            .cg
+            .memory()
+            .ok()
+            .and_then(|(usage, _, _)| usage.peak_bytes),
+        reports,
+    })
+}
+
+fn victim_report(applet: &str, victim: &mut Process) -> Result<UnitsReport> {
+    let out = victim.output().context("reading the victim's report")?;
+    match workload::parse_report(applet, &out)? {
+        WorkloadReport::CpuUnits(r)
+        | WorkloadReport::MemUnits(r)
+        | WorkloadReport::WakeupLatency(r)
+        | WorkloadReport::TcpEcho(r) => Ok(r),
+        other => bail!("the victim reported {other:?} instead of {applet}'s units"),
+    }
+}

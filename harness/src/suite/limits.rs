@@ -1,0 +1,127 @@
+//! A sandbox's `limits` table: one vocabulary (`cgroup`, `docker` or
+//! `kubernetes`), its entries flattened to dotted keys and mapped to the
+//! host's layout by [`crate::vocabulary`]; each problem placed at its entry.
+
+use super::error::{Problems, Span};
+use super::model::LimitsDef;
+use super::reader::{Table, shown};
+use crate::vocabulary::{self, Vocabulary};
+use toml::de::{DeTable, DeValue};
+
+pub use crate::vocabulary::HostFacts;
+
+/// The vocabularies, by their key in a `limits` table.
+const VOCABULARIES: [(&str, Vocabulary); 3] = [
+    ("cgroup", Vocabulary::Native),
+    ("docker", Vocabulary::Docker),
+    ("kubernetes", Vocabulary::Kubernetes),
+];
+
+/// Reads a `limits` table; problems go to `p`, and what could be read is returned.
+pub fn read(t: Table<'_, '_>, host: &HostFacts, p: &mut Problems) -> LimitsDef {
+    let keys: Vec<&str> = VOCABULARIES.iter().map(|(k, _)| *k).collect();
+    t.only(&keys, p);
+    let given: Vec<_> = VOCABULARIES
+        .iter()
+        .filter_map(|(k, v)| Some((*k, *v, t.get(k)?)))
+        .collect();
+    if given.len() > 1 {
+        p.at(
+            given[1].2.span.clone(),
+            &t.path_of(given[1].0),
+            format!(
+                "limits in two vocabularies ({} and {}): write them in one, so that each knob is set once",
+                given[0].0, given[1].0
+            ),
+        );
+    }
+    let Some((key, vocabulary, field)) = given.first().cloned() else {
+        return LimitsDef::default();
+    };
+    let path = t.path_of(key);
+    let Some(table) = field.value.as_table() else {
+        p.wrong_type(field, &path, "a table of knob = value");
+        return LimitsDef::default();
+    };
+    let mut entries = Vec::new();
+    flatten(table, "", &mut entries);
+    let values: Vec<(String, toml::Value)> = entries
+        .iter()
+        .map(|e| (e.key.clone(), e.value.clone()))
+        .collect();
+    match vocabulary::map(vocabulary, &values, host) {
+        Ok(mapped) => LimitsDef {
+            vocabulary: Some(key.to_string()),
+            words: mapped.words,
+            qos: mapped.qos.map(|q| q.to_string()),
+            files: mapped.files,
+            limits: mapped.limits,
+        },
+        Err(errors) => {
+            for e in errors {
+                let at = entries
+                    .iter()
+                    .find(|x| x.key == e.key)
+                    .map_or(field.span.clone(), |x| x.span.clone());
+                p.at(at, &format!("{path}.{}", e.key), e.to_string());
+            }
+            LimitsDef::default()
+        }
+    }
+}
+
+/// One entry of a vocabulary table.
+struct Entry {
+    /// Dotted key (`limits.cpu`, `cpu.max`).
+    key: String,
+    /// Its value.
+    value: toml::Value,
+    /// Where the value is.
+    span: Span,
+}
+
+/// Flattens nested tables (`limits.cpu = "500m"` is the table `limits` with key
+/// `cpu`) to dotted keys, in document order.
+fn flatten(table: &DeTable<'_>, prefix: &str, out: &mut Vec<Entry>) {
+    let mut items: Vec<_> = table.iter().collect();
+    items.sort_by_key(|(k, _)| k.span().start);
+    for (k, v) in items {
+        let key = if prefix.is_empty() {
+            k.get_ref().to_string()
+        } else {
+            format!("{prefix}.{}", k.get_ref())
+        };
+        match v.get_ref() {
+            DeValue::Table(inner) => flatten(inner, &key, out),
+            other => out.push(Entry {
+                key,
+                value: plain(other),
+                span: v.span(),
+            }),
+        }
+    }
+}
+
+/// A spanned value as a plain [`toml::Value`] (numbers that do not fit become strings as written).
+fn plain(v: &DeValue<'_>) -> toml::Value {
+    match v {
+        DeValue::String(s) => toml::Value::String(s.to_string()),
+        DeValue::Integer(i) => i64::from_str_radix(&i.as_str().replace('_', ""), i.radix())
+            .map_or_else(|_| toml::Value::String(shown(v)), toml::Value::Integer),
+        DeValue::Float(f) => f
+            .as_str()
+            .replace('_', "")
+            .parse::<f64>()
+            .map_or_else(|_| toml::Value::String(shown(v)), toml::Value::Float),
+        DeValue::Boolean(b) => toml::Value::Boolean(*b),
+        DeValue::Datetime(d) => toml::Value::Datetime(*d),
+        DeValue::Array(items) => {
+            toml::Value::Array(items.iter().map(|i| plain(i.get_ref())).collect())
+        }
+        DeValue::Table(t) => {
+            let mut flat = Vec::new();
+            flatten(t, "", &mut flat);
+            toml::Value::Table(flat.into_iter().map(|e| (e.key, e.value)).collect())
+        }
+    }
+}

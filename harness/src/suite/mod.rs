@@ -1,0 +1,80 @@
+//! Suites as TOML files (`isobench run --suite FILE`): defaults and scenarios,
+//! checked completely before anything starts, every problem reported with its
+//! file, line, column and field. The embedded `default` and `quick` suites are
+//! written in the same format (`harness/suites/*.toml`, shown by
+//! `isobench suite show NAME`); docs/suite-format.md describes it.
+
+pub mod error;
+mod limits;
+mod margins;
+pub mod model;
+mod parse;
+mod reader;
+pub mod run_args;
+
+pub use error::{SuiteError, SuiteErrors};
+pub use limits::HostFacts;
+pub use model::*;
+
+use std::path::Path;
+
+/// The embedded suites: name and text.
+pub const EMBEDDED: [(&str, &str); 2] = [
+    ("default", include_str!("../../suites/default.toml")),
+    ("quick", include_str!("../../suites/quick.toml")),
+];
+
+/// The text of embedded suite `name`.
+pub fn embedded_text(name: &str) -> Option<&'static str> {
+    EMBEDDED.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+}
+
+/// A suite that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// Neither an embedded suite nor a readable file.
+    #[error(
+        "suite file {path}: {error}; the embedded suites are {}",
+        embedded_names()
+    )]
+    Read {
+        /// The path given.
+        path: String,
+        /// Why it cannot be read.
+        error: std::io::Error,
+    },
+    /// Problems in the file.
+    #[error("{0}")]
+    Invalid(#[from] SuiteErrors),
+}
+
+fn embedded_names() -> String {
+    EMBEDDED.map(|(n, _)| n).join(", ")
+}
+
+/// Loads `what`: the name of an embedded suite, else the path of a suite file.
+///
+/// # Errors
+/// [`LoadError::Read`] for a file that cannot be read; [`LoadError::Invalid`] with every problem of the file.
+pub fn load(what: &str, host: &HostFacts) -> Result<Suite, LoadError> {
+    if let Some(text) = embedded_text(what) {
+        return Ok(parse::parse(text, &format!("embedded:{what}"), what, host)?);
+    }
+    let path = Path::new(what);
+    let text = std::fs::read_to_string(path).map_err(|error| LoadError::Read {
+        path: what.to_string(),
+        error,
+    })?;
+    let stem = path
+        .file_stem()
+        .map_or("suite".into(), |s| s.to_string_lossy().into_owned());
+    Ok(parse::parse(&text, what, &stem, host)?)
+}
+
+/// Parses suite `text` read from `origin` (for messages).
+///
+/// # Errors
+/// Every problem of the text, each with its line, column and field.
+pub fn parse_text(text: &str, origin: &str, host: &HostFacts) -> Result<Suite, SuiteErrors> {
+    parse::parse(text, origin, "suite", host)
+}

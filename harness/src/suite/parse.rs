@@ -1,0 +1,563 @@
+//! From the text of a suite file to a checked [`Suite`]: every problem of the
+//! file reported at once, each with its line, column and field.
+
+use super::error::{Problems, SuiteErrors};
+use super::limits::{self, HostFacts};
+use super::model::*;
+use super::reader::{Table, did_you_mean};
+use crate::sandbox::NamespaceSet;
+use crate::scenario::{self, Timing};
+use isobench_reports::schema::Condition;
+use toml::de::DeTable;
+
+/// Keys of the top level.
+const TOP: [&str; 4] = ["name", "description", "defaults", "scenario"];
+/// Keys of `[defaults]`.
+const DEFAULTS: [&str; 5] = ["rounds", "duration", "warmup", "arena_memory", "margins"];
+/// Keys every `[[scenario]]` has.
+const COMMON: [&str; 6] = [
+    "name",
+    "kind",
+    "description",
+    "rounds",
+    "duration",
+    "warmup",
+];
+
+/// Parses and checks `text`, read from `origin` (a path or `embedded:<name>`);
+/// `fallback_name` names the suite when it has no `name`.
+///
+/// # Errors
+/// Every problem of the file, each with file:line:column and the field.
+pub fn parse(
+    text: &str,
+    origin: &str,
+    fallback_name: &str,
+    host: &HostFacts,
+) -> Result<Suite, SuiteErrors> {
+    let mut p = Problems::new(origin, text);
+    let (doc, syntax) = DeTable::parse_recoverable(text);
+    for e in &syntax {
+        p.at(
+            e.span().unwrap_or(0..0),
+            "syntax",
+            e.message().trim().to_string(),
+        );
+    }
+    if !syntax.is_empty() {
+        return Err(p.into_errors());
+    }
+    let top = Table::new(doc.get_ref(), "", doc.span());
+    top.only(&TOP, &mut p);
+    let name = top
+        .str("name", &mut p)
+        .map_or(fallback_name.to_string(), |(s, _)| s.to_string());
+    top.str("description", &mut p);
+    let defaults = top.table("defaults", "defaults", &mut p);
+    let (timing, arena_bytes, margins) = match defaults {
+        Some(d) => read_defaults(d, &mut p),
+        None => (DEFAULT_TIMING, None, None),
+    };
+    let mut scenarios: Vec<ScenarioDef> = Vec::new();
+    let tables = top.tables("scenario", "scenario", &mut p);
+    if tables.is_empty() && top.get("scenario").is_none() {
+        p.at(
+            top.span(),
+            "scenario",
+            "the suite has no scenario: add at least one [[scenario]] table",
+        );
+    }
+    for t in tables {
+        if let Some(s) = read_scenario(t, timing, arena_bytes, host, &mut p) {
+            if scenarios.iter().any(|o| o.name == s.name) {
+                p.at(
+                    t.get("name").map_or(t.span(), |f| f.span),
+                    "scenario.name",
+                    format!("{:?} names two scenarios: each needs its own name", s.name),
+                );
+            }
+            scenarios.push(s);
+        }
+    }
+    for (name, span) in margins.iter().flat_map(|m| &m.scenario_keys) {
+        if !scenarios.iter().any(|s| &s.name == name) {
+            let names: Vec<&str> = scenarios.iter().map(|s| s.name.as_str()).collect();
+            p.at(
+                span.clone(),
+                "defaults.margins.scenarios",
+                format!(
+                    "{name:?} is no scenario of this suite; its scenarios are {}",
+                    names.join(", ")
+                ),
+            );
+        }
+    }
+    p.finish()?;
+    Ok(Suite {
+        name,
+        origin: origin.to_string(),
+        timing,
+        margins: margins.map(|m| m.margins),
+        scenarios,
+    })
+}
+
+/// Rounds and durations of a suite without `[defaults]`.
+const DEFAULT_TIMING: Timing = Timing {
+    rounds: 5,
+    duration_s: 2.0,
+    warmup_s: 0.5,
+};
+
+fn read_defaults(
+    d: Table<'_, '_>,
+    p: &mut Problems,
+) -> (Timing, Option<u64>, Option<super::margins::SuiteMargins>) {
+    d.only(&DEFAULTS, p);
+    let timing = read_timing(d, DEFAULT_TIMING, p);
+    let arena = d.size("arena_memory", p);
+    let margins = d
+        .table("margins", "defaults.margins", p)
+        .map(|m| super::margins::read(m, p));
+    (timing, arena, margins)
+}
+
+/// `rounds`, `duration` and `warmup` of a table, over `base`.
+fn read_timing(t: Table<'_, '_>, base: Timing, p: &mut Problems) -> Timing {
+    Timing {
+        rounds: t
+            .integer("rounds", scenario::ROUNDS, p)
+            .map_or(base.rounds, |r| r as usize),
+        duration_s: t
+            .number(
+                "duration",
+                scenario::MIN_WINDOW_S..=scenario::MAX_SECONDS,
+                "seconds",
+                p,
+            )
+            .unwrap_or(base.duration_s),
+        warmup_s: t
+            .number("warmup", 0.0..=scenario::MAX_SECONDS, "seconds", p)
+            .unwrap_or(base.warmup_s),
+    }
+}
+
+fn read_scenario(
+    t: Table<'_, '_>,
+    base: Timing,
+    arena: Option<u64>,
+    host: &HostFacts,
+    p: &mut Problems,
+) -> Option<ScenarioDef> {
+    let name = t.required_str("name", p, "a name such as \"cpu-share\"");
+    if let Some((n, span)) = &name
+        && !valid_name(n)
+    {
+        p.at(
+            span.clone(),
+            "scenario.name",
+            format!("{n:?} is not a scenario name: expected 1 to 64 of a-z, 0-9 and -, starting with a letter"),
+        );
+    }
+    let timing = read_timing(t, base, p);
+    t.str("description", p);
+    let kind_name = t.required_str("kind", p, &format!("one of {}", KINDS.join(", ")));
+    let kind = match kind_name {
+        Some((k, span)) if !KINDS.contains(&k) => {
+            let hint = did_you_mean(k, &KINDS)
+                .map(|s| format!("did you mean `{s}`? "))
+                .unwrap_or_default();
+            p.at(
+                span,
+                "scenario.kind",
+                format!(
+                    "unknown kind {k:?}; {hint}expected one of {}",
+                    KINDS.join(", ")
+                ),
+            );
+            None
+        }
+        Some((k, _)) => Some(read_kind(k, t, arena, host, p)),
+        None => None,
+    };
+    Some(ScenarioDef {
+        name: name?.0.to_string(),
+        timing,
+        kind: kind?,
+    })
+}
+
+fn valid_name(n: &str) -> bool {
+    (1..=64).contains(&n.len())
+        && n.starts_with(|c: char| c.is_ascii_lowercase())
+        && n.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// The kind-specific part of a scenario table.
+fn read_kind(
+    kind: &str,
+    t: Table<'_, '_>,
+    arena: Option<u64>,
+    host: &HostFacts,
+    p: &mut Problems,
+) -> Kind {
+    let keys =
+        |own: &[&'static str]| -> Vec<&'static str> { COMMON.iter().chain(own).copied().collect() };
+    match kind {
+        "isolation" => {
+            t.only(
+                &keys(&["victim", "aggressor", "namespaces", "conditions"]),
+                p,
+            );
+            Kind::Isolation(read_isolation(t, host, p))
+        }
+        "memory-pressure" => {
+            t.only(
+                &keys(&["arena_memory", "working_set", "aggressor_limits"]),
+                p,
+            );
+            let def = MemoryPressureDef {
+                arena_bytes: t.size("arena_memory", p).or(arena),
+                working_set_bytes: t.size("working_set", p),
+                aggressor_limits: t
+                    .table("aggressor_limits", "scenario.aggressor_limits", p)
+                    .map(|l| limits::read(l, host, p)),
+            };
+            check_memory_pressure(&def, t, host, p);
+            Kind::MemoryPressure(def)
+        }
+        "startup-latency" => {
+            t.only(&keys(&["samples", "churn_seconds", "namespaces"]), p);
+            Kind::StartupLatency(StartupDef {
+                samples: t.integer("samples", 1..=100_000, p).map(|n| n as usize),
+                churn_s: t.number(
+                    "churn_seconds",
+                    scenario::MIN_WINDOW_S..=scenario::MAX_SECONDS,
+                    "seconds",
+                    p,
+                ),
+                namespaces: namespaces(t, p),
+            })
+        }
+        "memory-high-stall" => {
+            t.only(&COMMON, p);
+            Kind::MemoryHighStall
+        }
+        _ => {
+            t.only(&COMMON, p);
+            Kind::Visibility
+        }
+    }
+}
+
+/// The memory-pressure checks of `--arena-memory`, `--working-set` and
+/// `--aggressor-memory`, on the suite's values.
+fn check_memory_pressure(
+    def: &MemoryPressureDef,
+    t: Table<'_, '_>,
+    host: &HostFacts,
+    p: &mut Problems,
+) {
+    let settings = def
+        .aggressor_limits
+        .as_ref()
+        .map(|l| l.limits.memory.clone())
+        .unwrap_or_default();
+    if let Some(l) = &def.aggressor_limits {
+        let mut other = l.limits.clone();
+        other.memory.clear();
+        if other != crate::cgroup::Limits::default() {
+            p.at(
+                t.get("aggressor_limits").map_or(t.span(), |f| f.span),
+                "scenario.aggressor_limits",
+                "memory-pressure takes memory limits only (memory.max, memory.high, memory.low, memory.min, memory.swap.max or their Docker/Kubernetes words)",
+            );
+        }
+    }
+    if let Err(e) = crate::scenario::memory_pressure::check_options(
+        def.arena_bytes,
+        def.working_set_bytes,
+        &settings,
+        host.layout,
+    ) {
+        let at = ["working_set", "arena_memory", "aggressor_limits"]
+            .iter()
+            .find_map(|k| t.get(k))
+            .map_or(t.span(), |f| f.span);
+        p.at(at, "scenario", e);
+    }
+}
+
+fn read_isolation(t: Table<'_, '_>, host: &HostFacts, p: &mut Problems) -> IsolationDef {
+    let victim = match t.table("victim", "scenario.victim", p) {
+        Some(v) => read_victim(v, host, p),
+        None => {
+            if t.get("victim").is_none() {
+                p.at(
+                    t.span(),
+                    "scenario.victim",
+                    "missing: an isolation scenario needs a [scenario.victim] table",
+                );
+            }
+            None
+        }
+    };
+    let tables = t.tables("aggressor", "scenario.aggressor", p);
+    if tables.is_empty() && t.get("aggressor").is_none() {
+        p.at(
+            t.span(),
+            "scenario.aggressor",
+            "missing: an isolation scenario needs at least one [[scenario.aggressor]] table",
+        );
+    }
+    let single = tables.len() == 1;
+    let mut aggressors: Vec<AggressorDef> = Vec::new();
+    for a in tables {
+        if let Some(def) = read_aggressor(a, single, host, p) {
+            if def.name == "victim" || aggressors.iter().any(|o| o.name == def.name) {
+                p.at(
+                    a.get("name").map_or(a.span(), |f| f.span),
+                    "scenario.aggressor.name",
+                    format!(
+                        "{:?} is taken by another sandbox of this scenario: give each aggressor its own name",
+                        def.name
+                    ),
+                );
+            }
+            aggressors.push(def);
+        }
+    }
+    let conditions = conditions(t, p);
+    IsolationDef {
+        victim: victim.unwrap_or_else(|| VictimDef {
+            workload: String::new(),
+            demand: Demand::Rate(1.0),
+            args: Vec::new(),
+            limits: LimitsDef::default(),
+            late_us: None,
+        }),
+        aggressors,
+        namespaces: namespaces(t, p).unwrap_or(NamespaceSet::ALL),
+        conditions,
+    }
+}
+
+fn read_victim(v: Table<'_, '_>, host: &HostFacts, p: &mut Problems) -> Option<VictimDef> {
+    v.only(
+        &["workload", "cpus", "rate", "args", "limits", "late_us"],
+        p,
+    );
+    let workload = applet(v, &VICTIMS, "victim", p);
+    let cpus = v.number("cpus", 0.01..=1024.0, "CPUs", p);
+    let rate = v.number("rate", 0.1..=1_000_000.0, "units per second", p);
+    let demand = match (cpus, rate, workload) {
+        (Some(_), _, Some(w)) if w != "cpu-units" => {
+            p.at(
+                v.get("cpus").map_or(v.span(), |f| f.span),
+                "scenario.victim.cpus",
+                format!("`cpus` is for cpu-units only; give {w} a `rate` (units per second)"),
+            );
+            None
+        }
+        (Some(_), Some(_), _) => {
+            p.at(
+                v.get("rate").map_or(v.span(), |f| f.span),
+                "scenario.victim.rate",
+                "give either `cpus` or `rate`, not both",
+            );
+            None
+        }
+        (Some(c), None, _) => Some(Demand::Cpus(c)),
+        (None, Some(r), _) => Some(Demand::Rate(r)),
+        (None, None, _) => {
+            if v.get("cpus").is_none() && v.get("rate").is_none() {
+                p.at(
+                    v.span(),
+                    "scenario.victim.rate",
+                    "missing: expected `rate` (units per second), or `cpus` for cpu-units",
+                );
+            }
+            None
+        }
+    };
+    let args = args(v, "victim", workload, super::run_args::victim_flags(), p);
+    let limits = v
+        .table("limits", "scenario.victim.limits", p)
+        .map(|l| limits::read(l, host, p))
+        .unwrap_or_default();
+    let late_us = v.number("late_us", 1.0..=60e6, "µs", p);
+    Some(VictimDef {
+        workload: workload?.to_string(),
+        demand: demand?,
+        args: args?,
+        limits,
+        late_us,
+    })
+}
+
+fn read_aggressor(
+    a: Table<'_, '_>,
+    single: bool,
+    host: &HostFacts,
+    p: &mut Problems,
+) -> Option<AggressorDef> {
+    a.only(&["name", "workload", "count", "args", "limits"], p);
+    let workload = applet(a, &AGGRESSORS, "aggressor", p);
+    let name = match a.str("name", p) {
+        Some((n, span)) => {
+            if !valid_name(n) {
+                p.at(
+                    span,
+                    "scenario.aggressor.name",
+                    format!("{n:?} is not a sandbox name: expected 1 to 64 of a-z, 0-9 and -, starting with a letter"),
+                );
+            }
+            n.to_string()
+        }
+        None if single => "aggressor".to_string(),
+        None => workload.unwrap_or("aggressor").to_string(),
+    };
+    let count = a.integer("count", 1..=MAX_COUNT, p).unwrap_or(1) as usize;
+    let args = args(
+        a,
+        "aggressor",
+        workload,
+        super::run_args::aggressor_flags(),
+        p,
+    );
+    let limits = a
+        .table("limits", "scenario.aggressor.limits", p)
+        .map(|l| limits::read(l, host, p))
+        .unwrap_or_default();
+    Some(AggressorDef {
+        name,
+        workload: workload?.to_string(),
+        count,
+        args: args?,
+        limits,
+    })
+}
+
+/// The `workload` of a victim or aggressor table: one of `known`.
+fn applet<'a>(
+    t: Table<'a, '_>,
+    known: &[&'static str],
+    role: &str,
+    p: &mut Problems,
+) -> Option<&'static str> {
+    let field = format!("scenario.{role}.workload");
+    let (w, span) = t.required_str("workload", p, &format!("one of {}", known.join(", ")))?;
+    if let Some(k) = known.iter().find(|k| **k == w) {
+        return Some(k);
+    }
+    let hint = did_you_mean(w, known)
+        .map(|s| format!("did you mean `{s}`? "))
+        .unwrap_or_default();
+    p.at(
+        span,
+        &field,
+        format!(
+            "{w:?} is not {} {role} workload; {hint}expected one of {}",
+            if role == "aggressor" { "an" } else { "a" },
+            known.join(", ")
+        ),
+    );
+    None
+}
+
+/// The `args` of a workload: strings, none of the flags the harness sets,
+/// and accepted by the applet's own command line.
+fn args(
+    t: Table<'_, '_>,
+    role: &str,
+    workload: Option<&str>,
+    harness_flags: &[&str],
+    p: &mut Problems,
+) -> Option<Vec<String>> {
+    let field = format!("scenario.{role}.args");
+    let Some(items) = t.strings("args", p) else {
+        return Some(Vec::new());
+    };
+    let mut ok = true;
+    for (a, span) in &items {
+        let flag = a.split('=').next().unwrap_or(a);
+        if harness_flags.contains(&flag) {
+            ok = false;
+            p.at(
+                span.clone(),
+                &field,
+                format!("{flag} is set by isobench from the suite (durations, rate, iterations): remove it"),
+            );
+        }
+    }
+    let args: Vec<String> = items.iter().map(|(a, _)| a.to_string()).collect();
+    if let (true, Some(w)) = (ok, workload)
+        && let Err(e) = super::run_args::check(w, &args)
+    {
+        ok = false;
+        p.at(
+            t.get("args").map_or(t.span(), |f| f.span),
+            &field,
+            format!("{w} refuses these arguments: {e}"),
+        );
+    }
+    ok.then_some(args)
+}
+
+/// `namespaces = ["pid", "mnt", ...]` (`[]` is none).
+fn namespaces(t: Table<'_, '_>, p: &mut Problems) -> Option<NamespaceSet> {
+    let items = t.strings("namespaces", p)?;
+    let mut valid = Vec::new();
+    for (n, span) in items {
+        if !n.contains(',') && crate::startup::variant::parse_namespaces(n).is_ok() {
+            valid.push(n);
+        } else {
+            p.at(
+                span,
+                "scenario.namespaces",
+                format!(
+                    "unknown namespace {n:?}: expected one of pid, mnt, uts, ipc, net, cgroup, user"
+                ),
+            );
+        }
+    }
+    if valid.is_empty() {
+        return Some(NamespaceSet::default());
+    }
+    crate::startup::variant::parse_namespaces(&valid.join(",")).ok()
+}
+
+/// `conditions = ["solo", "contended", "isolated"]`: known, unique, with solo.
+fn conditions(t: Table<'_, '_>, p: &mut Problems) -> Vec<Condition> {
+    let Some(items) = t.strings("conditions", p) else {
+        return Condition::ALL.to_vec();
+    };
+    let names: Vec<&str> = Condition::ALL.iter().map(|c| c.as_str()).collect();
+    let mut out = Vec::new();
+    for (c, span) in items {
+        match Condition::ALL.iter().find(|k| k.as_str() == c) {
+            Some(k) if out.contains(k) => {
+                p.at(span, "scenario.conditions", format!("{c:?} is given twice"))
+            }
+            Some(k) => out.push(*k),
+            None => p.at(
+                span,
+                "scenario.conditions",
+                format!(
+                    "unknown condition {c:?}: expected some of {}",
+                    names.join(", ")
+                ),
+            ),
+        }
+    }
+    if !out.contains(&Condition::Solo) {
+        p.at(
+            t.get("conditions").map_or(t.span(), |f| f.span),
+            "scenario.conditions",
+            "`solo` is missing: the victim's retained throughput and latency impact are relative to it",
+        );
+    }
+    out.sort();
+    out
+}

@@ -1,0 +1,103 @@
+//! The command lines isobench gives the applets of a suite's scenarios: the
+//! flags it sets itself (rate, durations, work-unit size, directory), then the
+//! user's `args`; checked with the applet's own parser before anything starts.
+
+use std::path::Path;
+
+/// Flags isobench sets on every victim (a user's `args` may not repeat them).
+const VICTIM_FLAGS: [&str; 4] = ["--iters-per-unit", "--rate", "--warmup", "--duration"];
+/// Flags isobench sets on every aggressor.
+const AGGRESSOR_FLAGS: [&str; 2] = ["--duration", "--dir"];
+
+/// Flags isobench sets on victims.
+pub fn victim_flags() -> &'static [&'static str] {
+    &VICTIM_FLAGS
+}
+
+/// Flags isobench sets on aggressors.
+pub fn aggressor_flags() -> &'static [&'static str] {
+    &AGGRESSOR_FLAGS
+}
+
+/// What isobench fills in on a victim's command line.
+#[derive(Debug, Clone, Copy)]
+pub struct VictimRun {
+    /// Units per second.
+    pub rate: f64,
+    /// Work-loop iterations per unit (`cpu-units` only).
+    pub iters_per_unit: u64,
+    /// Unrecorded warm-up, seconds.
+    pub warmup_s: f64,
+    /// Measured window, seconds.
+    pub duration_s: f64,
+}
+
+/// The victim's argv (applet first): isobench's flags, then `args`.
+pub fn victim(workload: &str, run: VictimRun, args: &[String]) -> Vec<String> {
+    let mut argv = vec![workload.to_string()];
+    if workload == "cpu-units" {
+        argv.extend(["--iters-per-unit".into(), run.iters_per_unit.to_string()]);
+    }
+    argv.extend([
+        "--rate".into(),
+        run.rate.to_string(),
+        "--warmup".into(),
+        run.warmup_s.to_string(),
+        "--duration".into(),
+        run.duration_s.to_string(),
+    ]);
+    argv.extend(args.iter().cloned());
+    argv
+}
+
+/// An aggressor's argv (applet first): `--duration` (and `--dir` for io-hog), then `args`.
+pub fn aggressor(workload: &str, duration_s: f64, dir: &Path, args: &[String]) -> Vec<String> {
+    let mut argv = vec![
+        workload.to_string(),
+        "--duration".into(),
+        duration_s.to_string(),
+    ];
+    if workload == "io-hog" {
+        argv.extend(["--dir".into(), dir.display().to_string()]);
+    }
+    argv.extend(args.iter().cloned());
+    argv
+}
+
+/// Checks `args` of applet `workload` with the applet's own command line, as
+/// isobench would start it.
+///
+/// # Errors
+/// The applet's message (flag, value, what it accepts).
+pub fn check(workload: &str, args: &[String]) -> Result<(), String> {
+    let argv = if super::model::VICTIMS.contains(&workload) {
+        victim(
+            workload,
+            VictimRun {
+                rate: 1.0,
+                iters_per_unit: 1,
+                warmup_s: 0.0,
+                duration_s: 1.0,
+            },
+            args,
+        )
+    } else {
+        aggressor(workload, 1.0, Path::new("/tmp"), args)
+    };
+    isobench_workloads::cli::check_args(&argv[0], &argv[1..]).map_err(|e| first_line(&e))
+}
+
+/// clap's message without its `error: ` prefix and the usage lines that follow.
+fn first_line(message: &str) -> String {
+    let first = message.lines().next().unwrap_or(message);
+    let tips: Vec<&str> = message
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("tip: "))
+        .collect();
+    let mut out = first.trim_start_matches("error: ").to_string();
+    for t in tips {
+        out.push_str("; ");
+        out.push_str(t);
+    }
+    out
+}

@@ -1,0 +1,233 @@
+//! Suite files: every kind of mistake is reported with its file, line, column
+//! and field, all of a file's mistakes at once; the embedded suites are valid
+//! on every layout; arbitrary text never panics the checker.
+
+use isobench::cgroup::Layout;
+use isobench::suite::{self, HostFacts, SuiteErrors};
+
+/// A 2-CPU host of `layout` (CPUs 0 and 1 online).
+fn host(layout: Layout) -> HostFacts {
+    HostFacts::fixed(layout, 2)
+}
+
+fn errors(text: &str) -> SuiteErrors {
+    match suite::parse_text(text, "t.toml", &host(Layout::Hybrid)) {
+        Ok(s) => panic!("accepted:\n{text}\nas {s:?}"),
+        Err(e) => e,
+    }
+}
+
+/// A valid isolation scenario to break one piece of.
+const BASE: &str = r#"[[scenario]]
+name = "s"
+kind = "isolation"
+[scenario.victim]
+workload = "cpu-units"
+cpus = 0.5
+[[scenario.aggressor]]
+workload = "cpu-hog"
+"#;
+
+/// BASE with `from` replaced by `to` (asserting `from` is there).
+fn base_with(from: &str, to: &str) -> String {
+    assert!(BASE.contains(from), "{from:?} not in BASE");
+    BASE.replacen(from, to, 1)
+}
+
+#[test]
+fn the_base_scenario_is_valid() {
+    let s = suite::parse_text(BASE, "t.toml", &host(Layout::Hybrid)).unwrap();
+    assert_eq!(s.scenarios.len(), 1);
+    assert_eq!(s.name, "suite");
+}
+
+/// (case, text, line, column, field, part of the message)
+fn broken() -> Vec<(
+    &'static str,
+    String,
+    usize,
+    usize,
+    &'static str,
+    &'static str,
+)> {
+    vec![
+        ("syntax", "rounds = \n".into(), 1, 10, "syntax", ""),
+        ("unknown top key", format!("scenarios = 1\n{BASE}"), 1, 1, "scenarios", "did you mean `scenario`?"),
+        ("unknown defaults key", format!("[defaults]\nround = 3\n{BASE}"), 2, 1, "defaults.round", "did you mean `rounds`?"),
+        ("rounds zero", format!("[defaults]\nrounds = 0\n{BASE}"), 2, 10, "defaults.rounds", "expected 1 to 1000"),
+        ("rounds wrong type", format!("[defaults]\nrounds = \"five\"\n{BASE}"), 2, 10, "defaults.rounds", "is string: expected a whole number"),
+        ("duration too short", format!("[defaults]\nduration = 0.01\n{BASE}"), 2, 12, "defaults.duration", "expected 0.1 to 3600 seconds"),
+        ("warmup negative", format!("[defaults]\nwarmup = -1\n{BASE}"), 2, 10, "defaults.warmup", "out of range"),
+        ("size not a size", format!("[defaults]\narena_memory = \"2 bananas\"\n{BASE}"), 2, 16, "defaults.arena_memory", "is not a size"),
+        ("no scenario", "name = \"x\"\n".into(), 1, 1, "scenario", "has no scenario"),
+        ("scenario without name", BASE.replacen("name = \"s\"\n", "", 1), 1, 1, "scenario.name", "missing"),
+        ("bad scenario name", base_with("name = \"s\"", "name = \"CPU Share\""), 2, 8, "scenario.name", "is not a scenario name"),
+        ("duplicate scenario", format!("{BASE}{BASE}"), 10, 8, "scenario.name", "names two scenarios"),
+        ("unknown kind", base_with("\"isolation\"", "\"isolaton\""), 3, 8, "scenario.kind", "did you mean `isolation`?"),
+        ("key of another kind", base_with("kind = \"isolation\"", "kind = \"isolation\"\nsamples = 3"), 4, 1, "scenario.samples", "unknown key"),
+        ("isolation without victim", "[[scenario]]\nname = \"s\"\nkind = \"isolation\"\n[[scenario.aggressor]]\nworkload = \"cpu-hog\"\n".into(), 1, 1, "scenario.victim", "needs a [scenario.victim]"),
+        ("isolation without aggressor", BASE.split("[[scenario.aggressor]]").next().unwrap().to_string(), 1, 1, "scenario.aggressor", "at least one"),
+        ("victim typo", base_with("\"cpu-units\"", "\"cpu-unit\""), 5, 12, "scenario.victim.workload", "did you mean `cpu-units`?"),
+        ("aggressor is a victim", base_with("\"cpu-hog\"", "\"cpu-units\""), 8, 12, "scenario.aggressor.workload", "is not a aggressor workload"),
+        ("victim key typo", base_with("cpus = 0.5", "cpus = 0.5\nworklaod = 1"), 7, 1, "scenario.victim.worklaod", "did you mean `workload`?"),
+        ("cpus on another victim", base_with("\"cpu-units\"", "\"wakeup-latency\""), 6, 8, "scenario.victim.cpus", "cpu-units only"),
+        ("cpus and rate", base_with("cpus = 0.5", "cpus = 0.5\nrate = 100"), 7, 8, "scenario.victim.rate", "not both"),
+        ("no demand", base_with("cpus = 0.5\n", ""), 4, 1, "scenario.victim.rate", "missing"),
+        ("rate zero", base_with("cpus = 0.5", "rate = 0"), 6, 8, "scenario.victim.rate", "expected 0.1 to 1000000"),
+        ("args set by isobench", base_with("cpus = 0.5", "cpus = 0.5\nargs = [\"--duration\", \"9\"]"), 7, 9, "scenario.victim.args", "--duration is set by isobench"),
+        ("args the applet refuses", base_with("workload = \"cpu-hog\"", "workload = \"cpu-hog\"\nargs = [\"--bogus\"]"), 9, 8, "scenario.aggressor.args", "cpu-hog refuses these arguments"),
+        ("args not strings", base_with("workload = \"cpu-hog\"", "workload = \"cpu-hog\"\nargs = [1]"), 9, 9, "scenario.aggressor.args", "is not a string"),
+        ("count zero", base_with("workload = \"cpu-hog\"", "workload = \"cpu-hog\"\ncount = 0"), 9, 9, "scenario.aggressor.count", "expected 1 to 64"),
+        ("count huge", base_with("workload = \"cpu-hog\"", "workload = \"cpu-hog\"\ncount = 100000"), 9, 9, "scenario.aggressor.count", "expected 1 to 64"),
+        ("unknown namespace", base_with("kind = \"isolation\"", "kind = \"isolation\"\nnamespaces = [\"pid\", \"pidd\"]"), 4, 22, "scenario.namespaces", "unknown namespace \"pidd\""),
+        ("conditions without solo", base_with("kind = \"isolation\"", "kind = \"isolation\"\nconditions = [\"isolated\"]"), 4, 14, "scenario.conditions", "`solo` is missing"),
+        ("unknown condition", base_with("kind = \"isolation\"", "kind = \"isolation\"\nconditions = [\"solo\", \"alone\"]"), 4, 23, "scenario.conditions", "unknown condition \"alone\""),
+        ("condition twice", base_with("kind = \"isolation\"", "kind = \"isolation\"\nconditions = [\"solo\", \"solo\"]"), 4, 23, "scenario.conditions", "given twice"),
+        ("aggressor named victim", base_with("workload = \"cpu-hog\"", "workload = \"cpu-hog\"\nname = \"victim\""), 9, 8, "scenario.aggressor.name", "is taken"),
+        ("two vocabularies", format!("{BASE}[scenario.aggressor.limits.docker]\ncpus = 1\n[scenario.aggressor.limits.kubernetes]\n\"limits.cpu\" = \"1\"\n"), 11, 1, "scenario.aggressor.limits.kubernetes", "two vocabularies"),
+        ("unknown vocabulary", format!("{BASE}[scenario.aggressor.limits.podman]\ncpus = 1\n"), 9, 1, "scenario.aggressor.limits.podman", "unknown key"),
+        ("working set above arena", "[[scenario]]\nname = \"m\"\nkind = \"memory-pressure\"\narena_memory = \"256MiB\"\nworking_set = \"512MiB\"\n".into(), 5, 15, "scenario", "working set"),
+        ("samples zero", "[[scenario]]\nname = \"st\"\nkind = \"startup-latency\"\nsamples = 0\n".into(), 4, 11, "scenario.samples", "expected 1 to 100000"),
+        ("margin of no metric", format!("[defaults.margins]\nmetrics = {{ \"victim.speed\" = 1.1 }}\n{BASE}"), 2, 13, "defaults.margins.metrics.victim.speed", "is not a gated metric"),
+        ("margin of no scenario", format!("[defaults.margins.scenarios.nope]\n\"victim.latency_p99_us\" = 1.2\n{BASE}"), 1, 28, "defaults.margins.scenarios", "no scenario of this suite"),
+        ("margin on the good side", format!("[defaults.margins]\nmetrics = {{ \"victim.latency_p99_us\" = 0.9 }}\n{BASE}"), 2, 13, "defaults.margins.metrics.victim.latency_p99_us", "a ratio above 1"),
+    ]
+}
+
+#[test]
+fn each_kind_of_mistake_is_placed_and_named() {
+    let cases = broken();
+    assert!(cases.len() >= 30, "only {} cases", cases.len());
+    for (case, text, line, column, field, part) in cases {
+        let all = errors(&text);
+        let e = all
+            .0
+            .iter()
+            .find(|e| e.field == field)
+            .unwrap_or_else(|| panic!("{case}: no error for {field} in:\n{all}"));
+        assert_eq!((e.line, e.column), (line, column), "{case}: {e}");
+        assert!(e.message.contains(part), "{case}: {e}");
+        assert!(
+            e.to_string()
+                .starts_with(&format!("t.toml:{line}:{column}: {field}: ")),
+            "{case}: {e}"
+        );
+    }
+}
+
+#[test]
+fn every_mistake_of_a_file_is_reported_at_once() {
+    let text = "[defaults]\nrounds = 0\nduration = \"long\"\n[[scenario]]\nname = \"s\"\nkind = \"isolaton\"\n[[scenario]]\nname = \"t\"\nkind = \"startup-latency\"\nsamples = -4\nchurn_seconds = 0\n";
+    let all = errors(text);
+    let fields: Vec<&str> = all.0.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        [
+            "defaults.rounds",
+            "defaults.duration",
+            "scenario.kind",
+            "scenario.samples",
+            "scenario.churn_seconds"
+        ],
+        "{all}"
+    );
+    let lines: Vec<usize> = all.0.iter().map(|e| e.line).collect();
+    assert_eq!(lines, [2, 3, 6, 10, 11]);
+    assert!(all.to_string().starts_with("5 problems in the suite file:"));
+}
+
+#[test]
+fn embedded_suites_are_valid_on_every_layout() {
+    for layout in [Layout::V1, Layout::Hybrid, Layout::V2] {
+        for (name, _) in suite::EMBEDDED {
+            let s = suite::load(name, &host(layout))
+                .unwrap_or_else(|e| panic!("embedded {name} on {layout}: {e}"));
+            assert_eq!(s.name, name);
+            assert!(!s.scenarios.is_empty());
+        }
+    }
+}
+
+#[test]
+fn the_default_suites_scenarios_are_the_known_ones() {
+    let s = suite::load("default", &host(Layout::Hybrid)).unwrap();
+    let names: Vec<&str> = s.scenarios.iter().map(|s| s.name.as_str()).collect();
+    let mut known = isobench::scenario::KNOWN.to_vec();
+    known.sort_unstable();
+    let mut sorted = names.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, known);
+}
+
+#[test]
+fn a_suite_file_that_cannot_be_read_names_the_path_and_the_embedded_suites() {
+    let e = suite::load("/nonexistent/suite.toml", &host(Layout::Hybrid)).unwrap_err();
+    let text = e.to_string();
+    assert!(
+        text.contains("/nonexistent/suite.toml") && text.contains("default, quick"),
+        "{text}"
+    );
+}
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Pieces of TOML and of suite files that mutations splice in.
+    const TOKENS: [&str; 24] = [
+        "[",
+        "]",
+        "[[",
+        "]]",
+        "=",
+        "\"",
+        "'",
+        "{",
+        "}",
+        ",",
+        "\n",
+        "#",
+        ".",
+        "-1",
+        "0",
+        "1e999",
+        "nan",
+        "\"2GiB\"",
+        "[scenario.victim]",
+        "[[scenario]]",
+        "kind = \"isolation\"",
+        "limits.docker.cpus = 1.5",
+        "\u{feff}",
+        "é",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1500, ..ProptestConfig::default() })]
+
+        #[test]
+        fn arbitrary_text_never_panics(text in "\\PC{0,300}") {
+            let _ = suite::parse_text(&text, "fuzz.toml", &host(Layout::V2));
+        }
+
+        #[test]
+        fn mutated_default_suites_never_panic(
+            edits in proptest::collection::vec((0usize..10_000, 0usize..24, 0usize..8), 1..6)
+        ) {
+            let mut text = suite::embedded_text("default").unwrap().to_string();
+            for (at, token, cut) in edits {
+                let mut at = at % (text.len() + 1);
+                while !text.is_char_boundary(at) {
+                    at -= 1;
+                }
+                let mut end = (at + cut).min(text.len());
+                while !text.is_char_boundary(end) {
+                    end += 1;
+                }
+                text.replace_range(at..end, TOKENS[token]);
+            }
+            for layout in [Layout::V1, Layout::V2] {
+                let _ = suite::parse_text(&text, "fuzz.toml", &host(layout));
+            }
+        }
+    }
+}
