@@ -189,7 +189,8 @@ pub enum Applet {
         /// Directory of the file, on the device to load (not tmpfs).
         #[arg(long)]
         dir: PathBuf,
-        /// Where the blocks go: one after the other, or at random.
+        /// Where the blocks go: one after the other, or at random (`rand` first
+        /// writes the file once from start to end, as fio lays files out).
         #[arg(long, value_enum, default_value_t = Pattern::Seq)]
         pattern: Pattern,
         /// Bytes per write (suffixes as --bytes; at most 64 MiB and at most --bytes).
