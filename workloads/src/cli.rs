@@ -189,7 +189,8 @@ pub enum Applet {
         /// Directory of the file, on the device to load (not tmpfs).
         #[arg(long)]
         dir: PathBuf,
-        /// Where the blocks go: one after the other, or at random.
+        /// Where the blocks go: one after the other, or at random (`rand` first
+        /// writes the file once from start to end, as fio lays files out).
         #[arg(long, value_enum, default_value_t = Pattern::Seq)]
         pattern: Pattern,
         /// Bytes per write (suffixes as --bytes; at most 64 MiB and at most --bytes).
@@ -429,12 +430,19 @@ mod tests {
 
     #[test]
     fn intensity_outside_one_to_a_hundred_is_refused() {
-        for applet in ["cache-thrash", "mem-bw", "fork-storm", "net-hog"] {
+        for applet in ["cache-thrash", "mem-bw", "fork-storm", "io-hog", "net-hog"] {
             for bad in ["0", "101"] {
-                let err = check(applet, &["--duration", "1", "--intensity", bad]).unwrap_err();
+                let args = ["--duration", "1", "--dir", "/tmp", "--intensity", bad];
+                // Only io-hog takes --dir.
+                let args = if applet == "io-hog" {
+                    &args[..]
+                } else {
+                    &[args[0], args[1], args[4], args[5]][..]
+                };
+                let err = check(applet, args).unwrap_err();
                 assert!(
                     err.contains("--intensity") && err.contains("1 to 100"),
-                    "{err}"
+                    "{applet}: {err}"
                 );
             }
         }

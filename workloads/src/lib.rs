@@ -4,6 +4,14 @@
 //! All of them are applets of one binary, `isobench-workload`. Each prints one
 //! JSON [`report::WorkloadReport`] (or [`inspect::View`]) on stdout when it ends,
 //! which the harness reads. Every workload is bounded by a `--duration`.
+//!
+//! Victims: `cpu-units`, `mem-units`, `wakeup-latency` and `tcp-echo`, all on
+//! the open-loop schedule of [`open_loop`]. Aggressors, one per resource:
+//! `cpu-hog`, `mem-hog`, and the catalogue paced by the [`intensity`] knob
+//! (1–100 %, iBench's duty cycle): `cache-thrash`, `mem-bw`, `fork-storm`,
+//! `io-hog` and `net-hog`, each bounded in size and count as well as in time.
+//! The command line lives in [`cli`], so the harness can check a workload's
+//! arguments ([`cli::check_args`]) before it starts anything.
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 

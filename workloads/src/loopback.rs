@@ -9,32 +9,32 @@ use std::net::{Ipv4Addr, TcpListener, TcpStream};
 pub enum LoopbackError {
     /// `lo` is down, as in a fresh network namespace.
     #[error(
-        "{step}: {source}; the loopback interface lo is down in this network namespace \
+        "{step}: {error}; the loopback interface lo is down in this network namespace \
          (a new one starts with lo down): bring it up first (`ip link set lo up`)"
     )]
     Down {
         /// What was being done.
         step: &'static str,
-        /// The error it met.
-        source: std::io::Error,
+        /// The error it met (in the message, so not repeated as a cause).
+        error: std::io::Error,
     },
     /// Another failure, with what was being done.
-    #[error("{step}: {source}")]
+    #[error("{step}: {error}")]
     Io {
         /// What was being done.
         step: &'static str,
-        /// The error it met.
-        source: std::io::Error,
+        /// The error it met (in the message, so not repeated as a cause).
+        error: std::io::Error,
     },
 }
 
 impl LoopbackError {
-    /// Wraps `source`, naming `lo` if it is down.
-    pub fn at(step: &'static str, source: std::io::Error) -> LoopbackError {
+    /// Wraps `error`, met while doing `step`, naming `lo` if it is down.
+    pub fn at(step: &'static str, error: std::io::Error) -> LoopbackError {
         if lo_is_up() == Some(false) {
-            LoopbackError::Down { step, source }
+            LoopbackError::Down { step, error }
         } else {
-            LoopbackError::Io { step, source }
+            LoopbackError::Io { step, error }
         }
     }
 }

@@ -153,6 +153,9 @@ pub struct IoHogReport {
     pub file_bytes: u64,
     /// `fdatasync` calls made.
     pub fsyncs: u64,
+    /// Seconds until every block of the file had been written once (with
+    /// `rand`, when random writes began); null if that was not reached.
+    pub laid_out_s: Option<f64>,
     /// Write rate in MB/s (10^6 bytes/s) over `ran_s`.
     pub mb_per_s: f64,
     /// Seconds it ran.
