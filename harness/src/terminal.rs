@@ -5,14 +5,18 @@
 use isobench_reports::schema::{Metric, Results};
 
 /// Metrics shown on the terminal, in this order; the rest are in the report.
-const HEADLINE: [&str; 20] = [
+const HEADLINE: [&str; 24] = [
     "aggressor.cpu_share",
+    "aggressor.lines_per_s",
+    "aggressor.mb_per_s",
+    "aggressor.forks_per_s",
     "aggressor.cpu_share_error_pp",
     "aggressor.throttled_ratio",
     "victim.throughput_ops",
     "victim.latency_p99_us",
     "victim.retained_throughput",
     "victim.latency_impact_p99",
+    "victim.late_share",
     "victim.psi_memory_full",
     "victim.major_faults",
     "victim.oom_kills",

@@ -160,6 +160,19 @@ fn the_default_suites_scenarios_are_the_known_ones() {
 }
 
 #[test]
+fn the_annotated_example_of_the_docs_is_a_valid_suite() {
+    let doc = include_str!("../../docs/suite-format.md");
+    let start = doc.find("```toml\n").expect("a toml block") + "```toml\n".len();
+    let example = &doc[start..start + doc[start..].find("```").unwrap()];
+    for layout in [Layout::Hybrid, Layout::V2] {
+        let s = suite::parse_text(example, "docs/suite-format.md", &host(layout))
+            .unwrap_or_else(|e| panic!("on {layout}: {e}"));
+        assert_eq!(s.name, "my-pod");
+        assert!(s.margins.is_some());
+    }
+}
+
+#[test]
 fn a_suite_file_that_cannot_be_read_names_the_path_and_the_embedded_suites() {
     let e = suite::load("/nonexistent/suite.toml", &host(Layout::Hybrid)).unwrap_err();
     let text = e.to_string();
