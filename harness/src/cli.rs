@@ -38,12 +38,20 @@ pub enum Command {
     #[command(subcommand)]
     Suite(SuiteCommand),
     /// Render report.html (and summary.md) again from a results.json, offline.
+    ///
+    /// The report keeps the comparison section (verdict, forest plot, table) that
+    /// `isobench compare` adds: from --compare, or else from a compare.json beside
+    /// RESULTS when that file judges the same run (as `isobench compare` leaves it).
     Report {
         /// The results file.
         results: PathBuf,
         /// The HTML file to write [default: report.html beside RESULTS]; summary.md goes beside it.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// compare.json of `isobench compare` with RESULTS as CURRENT, shown as the comparison
+        /// section [default: compare.json beside RESULTS, if it judges RESULTS' run].
+        #[arg(long, value_name = "COMPARE_JSON")]
+        compare: Option<PathBuf>,
     },
 }
 

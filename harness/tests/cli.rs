@@ -550,10 +550,10 @@ fn memory_reports_show_timelines_kills_and_unavailable_figures_with_their_reason
     let page = std::fs::read_to_string(&html).unwrap();
     for needle in [
         "Memory charged per sandbox",
-        "Memory PSI full per sandbox",
+        "Memory PSI some and full of the victim",
         "OOM kill",
         "isobench-worklo) in aggressor (kmsg)",
-        "cycles unavailable (No such file or directory",
+        "<code>cycles</code></td><td class=\"unavailable\" colspan=\"5\">unavailable (No such file or directory",
         "memory.high is not supported on hybrid",
     ] {
         assert!(page.contains(needle), "report lacks {needle:?}");
@@ -571,7 +571,7 @@ fn memory_reports_show_timelines_kills_and_unavailable_figures_with_their_reason
         page.contains("unavailable (PSI disabled: reading"),
         "C06: the reason, never 0"
     );
-    assert!(page.contains("Chart not drawn: no sample of round 1 had a value to plot"));
+    assert!(page.contains("Chart not drawn: no memory PSI was sampled in round 1"));
     let summary = std::fs::read_to_string(t.path().join("summary.md")).unwrap();
     assert!(
         summary.contains("victim memory stall (PSI full) unavailable"),

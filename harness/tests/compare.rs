@@ -150,3 +150,65 @@ fn an_unknown_metric_in_the_margins_file_is_refused() {
         text(&o)
     );
 }
+
+#[test]
+fn a_report_remade_from_the_results_keeps_the_comparison_beside_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let current = dir.path().join("results.json");
+    std::fs::copy(fixture("quick-b.json"), &current).unwrap();
+    let isobench = || std::process::Command::new(env!("CARGO_BIN_EXE_isobench"));
+    // Without --out, compare writes compare.json and report.html beside CURRENT.
+    let o = isobench()
+        .arg("compare")
+        .args([&fixture("quick-a.json"), &current])
+        .output()
+        .unwrap();
+    assert!(matches!(o.status.code(), Some(0 | 2)), "{}", text(&o));
+    let report = dir.path().join("report.html");
+    let by_compare = std::fs::read_to_string(&report).unwrap();
+    assert!(by_compare.contains("Comparison with baseline"));
+    std::fs::remove_file(&report).unwrap();
+
+    let o = isobench().arg("report").arg(&current).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("with the comparison of"), "{}", text(&o));
+    assert_eq!(std::fs::read_to_string(&report).unwrap(), by_compare);
+
+    // --compare names the file; it must judge the run being reported.
+    let o = isobench()
+        .arg("report")
+        .arg(&current)
+        .args(["--out"])
+        .arg(dir.path().join("again.html"))
+        .arg("--compare")
+        .arg(dir.path().join("compare.json"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("again.html")).unwrap(),
+        by_compare
+    );
+    let o = isobench()
+        .arg("report")
+        .arg(fixture("quick-a.json"))
+        .arg("--out")
+        .arg(dir.path().join("a.html"))
+        .arg("--compare")
+        .arg(dir.path().join("compare.json"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(text(&o).contains("judges run"), "{}", text(&o));
+
+    // A compare.json beside the results about another run is left out, saying so.
+    std::fs::copy(fixture("quick-a.json"), &current).unwrap();
+    let o = isobench().arg("report").arg(&current).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("left out of the report"), "{}", text(&o));
+    assert!(
+        !std::fs::read_to_string(&report)
+            .unwrap()
+            .contains("Comparison with baseline")
+    );
+}

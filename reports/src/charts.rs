@@ -7,6 +7,7 @@
 use crate::comparison::{ChangeKind, ComparedMetric, Comparison, Outcome};
 use crate::escape;
 use crate::format;
+use crate::legend::{self, Entry, Glyph, Legend};
 use crate::metric_names::{AGGRESSOR_CPU_SHARE, AGGRESSOR_CPU_SHARE_EXPECTED, VICTIM_THROUGHPUT};
 use crate::palette;
 use crate::schema::{Condition, Metric, Results, ScenarioResult};
@@ -75,7 +76,20 @@ pub(crate) fn latency_cdf(scenario: &ScenarioResult) -> Result<Chart, NotDrawn> 
         scenario.name
     );
 
-    draw(CDF_SIZE, &title, |root| {
+    let entries: Vec<Entry> = lines
+        .iter()
+        .map(|(condition, _)| {
+            Entry::new(
+                condition.as_str(),
+                Glyph::Line {
+                    rgb: palette::rgb(*condition),
+                    dashed: false,
+                },
+            )
+        })
+        .collect();
+
+    draw(CDF_SIZE, &title, &[entries], |root| {
         let mut chart = ChartBuilder::on(&root)
             .margin(16)
             // room for the last tick label, centred on the axis end
@@ -101,17 +115,12 @@ pub(crate) fn latency_cdf(scenario: &ScenarioResult) -> Result<Chart, NotDrawn> 
             .draw()?;
         for (condition, points) in &lines {
             let colour = colour(palette::rgb(*condition));
-            chart
-                .draw_series(LineSeries::new(
-                    points.iter().copied(),
-                    colour.stroke_width(2),
-                ))?
-                .label(condition.as_str())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(3))
-                });
+            chart.draw_series(LineSeries::new(
+                points.iter().copied(),
+                colour.stroke_width(2),
+            ))?;
         }
-        draw_legend(&mut chart)
+        Ok::<(), DrawingAreaErrorKind<_>>(())
     })
 }
 
@@ -220,14 +229,27 @@ fn condition_bars(scenario: &ScenarioResult, spec: &Bars<'_>) -> Result<Chart, N
         .flat_map(|(_, m, value, expected)| [Some(*value), m.upper, *expected])
         .flatten()
         .fold(0.0, f64::max);
-    // Headroom above the tallest bar keeps the legend clear of it.
-    let y_end = if top > 0.0 { top * 1.35 } else { 1.0 };
+    // A little headroom above the tallest bar or whisker; the legend is below the chart.
+    let y_end = if top > 0.0 { top * 1.12 } else { 1.0 };
     let names: Vec<&str> = bars.iter().map(|(c, ..)| c.as_str()).collect();
     let x_ticks: Vec<f64> = (0..bars.len()).map(|i| i as f64).collect();
     let title = format!("{}, scenario {}", spec.what, scenario.name);
     let black = colour(palette::BLACK);
+    let mut entries = Vec::new();
+    if bars
+        .iter()
+        .any(|(_, m, ..)| m.lower.is_some() && m.upper.is_some())
+    {
+        entries.push(Entry::new(
+            "95 % CI of measured",
+            Glyph::Whisker(palette::BLACK),
+        ));
+    }
+    if bars.iter().any(|(.., expected)| expected.is_some()) {
+        entries.push(Entry::new("expected", Glyph::Thick(palette::BLACK)));
+    }
 
-    draw(CPU_SHARE_SIZE, &title, |root| {
+    draw(CPU_SHARE_SIZE, &title, &[entries], |root| {
         let mut chart = ChartBuilder::on(&root)
             .margin(16)
             .x_label_area_size(48)
@@ -263,44 +285,29 @@ fn condition_bars(scenario: &ScenarioResult, spec: &Bars<'_>) -> Result<Chart, N
                     )
                 }),
         )?;
-        chart
-            .draw_series(bars.iter().enumerate().filter_map(|(i, (_, m, ..))| {
-                let (lower, upper) = (m.lower?, m.upper?);
-                let x = i as f64;
-                Some(PathElement::new(
-                    vec![
-                        (x - 0.08, lower),
-                        (x + 0.08, lower),
-                        (x, lower),
-                        (x, upper),
-                        (x - 0.08, upper),
-                        (x + 0.08, upper),
-                    ],
-                    black.stroke_width(2),
-                ))
-            }))?
-            .label("95 % CI of measured")
-            .legend(move |(x, y)| {
-                PathElement::new(
-                    vec![(x + 10, y - 6), (x + 10, y + 6)],
-                    black.stroke_width(2),
-                )
-            });
-        if spec.expected.is_some() {
-            chart
-                .draw_series(bars.iter().enumerate().filter_map(|(i, (.., expected))| {
-                    let (x, e) = (i as f64, (*expected)?);
-                    Some(PathElement::new(
-                        vec![(x - 0.42, e), (x + 0.42, e)],
-                        black.stroke_width(4),
-                    ))
-                }))?
-                .label("expected")
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], black.stroke_width(4))
-                });
-        }
-        draw_legend(&mut chart)
+        chart.draw_series(bars.iter().enumerate().filter_map(|(i, (_, m, ..))| {
+            let (lower, upper) = (m.lower?, m.upper?);
+            let x = i as f64;
+            Some(PathElement::new(
+                vec![
+                    (x - 0.08, lower),
+                    (x + 0.08, lower),
+                    (x, lower),
+                    (x, upper),
+                    (x - 0.08, upper),
+                    (x + 0.08, upper),
+                ],
+                black.stroke_width(2),
+            ))
+        }))?;
+        chart.draw_series(bars.iter().enumerate().filter_map(|(i, (.., expected))| {
+            let (x, e) = (i as f64, (*expected)?);
+            Some(PathElement::new(
+                vec![(x - 0.42, e), (x + 0.42, e)],
+                black.stroke_width(4),
+            ))
+        }))?;
+        Ok::<(), DrawingAreaErrorKind<_>>(())
     })
 }
 
@@ -348,9 +355,26 @@ pub(crate) fn forest(comparison: &Comparison) -> Result<Chart, NotDrawn> {
     }
     let size = (900, 90 + 34 * n as u32);
     let black = colour(palette::BLACK);
+    let mut outcomes: Vec<Entry> = [
+        Outcome::Fail,
+        Outcome::Inconclusive,
+        Outcome::Pass,
+        Outcome::Improved,
+    ]
+    .into_iter()
+    .filter(|o| rows.iter().any(|r| r.outcome == *o))
+    .map(|o| {
+        Entry::new(
+            crate::compared::outcome_text(o),
+            Glyph::Thick(palette::outcome_rgb(o)),
+        )
+    })
+    .collect();
+    outcomes.push(Entry::new("margin", Glyph::Tick(palette::BLACK)));
     draw(
         size,
         "Change of each gated metric, current / baseline, with 95 % CI",
+        &[outcomes],
         |root| {
             let mut chart = ChartBuilder::on(&root)
                 .margin(16)
@@ -424,19 +448,6 @@ pub(crate) fn one_two_five(start: f64, end: f64) -> Vec<f64> {
     }
 }
 
-/// Draws the series labels of `chart` in a box at its upper left.
-pub(crate) fn draw_legend<'a, X: Ranged, Y: Ranged>(
-    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
-) -> Result<(), DrawingAreaErrorKind<std::io::Error>> {
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .label_font(LABEL_FONT)
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK.mix(0.3))
-        .draw()
-}
-
 /// An f64 axis (linear or log, as `inner` maps it) with ticks and grid lines at
 /// chosen values only: plotters' own `with_key_points` loses the number formatting
 /// that `configure_mesh` needs.
@@ -478,18 +489,25 @@ pub(crate) fn colour((r, g, b): (u8, u8, u8)) -> RGBColor {
     RGBColor(r, g, b)
 }
 
-/// Draws with `plot` on a white SVG canvas of `size` pixels (width, height) and
-/// returns the chart, with `title` as its `<title>`.
+/// Draws with `plot` on a white SVG canvas of `size` pixels (width, height),
+/// with `legend` (if any) below it, outside the plotting area: the canvas grows
+/// by the legend's height, `plot` still gets `size`. Returns the chart, with
+/// `title` as its `<title>`.
 pub(crate) fn draw<E: std::error::Error>(
     size: (u32, u32),
     title: &str,
+    legend: &Legend,
     plot: impl FnOnce(DrawingArea<SVGBackend<'_>, plotters::coord::Shift>) -> Result<(), E>,
 ) -> Result<Chart, NotDrawn> {
+    let legend_height = legend::height(size.0, legend);
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        let root =
+            SVGBackend::with_string(&mut svg, (size.0, size.1 + legend_height)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
-        plot(root.clone()).map_err(|e| e.to_string())?;
+        let (chart, below) = root.split_vertically(size.1);
+        plot(chart).map_err(|e| e.to_string())?;
+        legend::draw(&below, legend).map_err(|e| e.to_string())?;
         root.present().map_err(|e| e.to_string())?;
     }
     Ok(Chart {

@@ -39,7 +39,8 @@ fn value_text(v: Option<f64>) -> String {
     v.map_or("—".into(), |v| format!("{v:.4}"))
 }
 
-fn outcome_text(o: Outcome) -> &'static str {
+/// The outcome as the table and the forest plot's legend write it.
+pub(crate) fn outcome_text(o: Outcome) -> &'static str {
     match o {
         Outcome::Pass => "PASS",
         Outcome::Fail => "FAIL",
@@ -110,8 +111,8 @@ pub(crate) fn section(c: &Comparison) -> String {
         Ok(chart) => format!(
             "<figure style=\"width: {}px\">\n{}\n<figcaption>Each bar is the 95 % CI of current / baseline for a gated \
              ratio metric; the dot is the estimate, the black tick the margin, the grey line no change. For \
-             lower-is-better metrics (latency) left is better; for throughput right is better. Colour: outcome.\
-             </figcaption>\n</figure>\n",
+             lower-is-better metrics (latency) left is better; for throughput right is better. Colour: outcome, \
+             as in the table. Unit: ratio, current / baseline (log scale).</figcaption>\n</figure>\n",
             chart.width_px, chart.svg
         ),
         Err(why) => format!(

@@ -39,6 +39,7 @@ caption { text-align: left; color: #555; font-size: .85rem; padding-bottom: .2re
 th, td { border-bottom: 1px solid #e2e2e2; padding: .25rem .7rem .25rem 0; text-align: left; vertical-align: top; }
 thead th { border-bottom: 2px solid #bbb; }
 .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.nowrap { white-space: nowrap; }
 .unavailable { color: #8a4b00; font-style: italic; }
 table.metrics td { white-space: nowrap; }
 table.metrics td.unavailable { white-space: normal; }
@@ -194,7 +195,12 @@ fn scenario_section(scenario: &ScenarioResult) -> String {
             "<h3>Warnings</h3>\n<ul class=\"warnings\">\n{items}</ul>\n"
         ));
     }
-    if scenario.checks.is_empty() {
+    let skipped =
+        matches!(scenario.status, ScenarioStatus::Skipped(_)) && scenario.rounds.is_empty();
+    if skipped {
+        // Nothing ran: no "chart not drawn" lines, the status says why.
+        section.push_str(&metrics_table(scenario));
+    } else if scenario.checks.is_empty() {
         section.push_str("<div class=\"charts\">\n");
         if scenario.startup.is_none() {
             section.push_str(&figure(charts::latency_cdf(scenario), CDF_CAPTION));

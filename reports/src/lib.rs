@@ -30,6 +30,7 @@ pub mod comparison;
 mod escape;
 mod format;
 mod html;
+mod legend;
 mod markdown;
 mod memory_html;
 mod metric_names;

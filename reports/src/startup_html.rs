@@ -5,6 +5,8 @@
 use crate::charts::{Chart, NotDrawn, Ticked, colour, draw, one_two_five};
 use crate::escape::html as esc;
 use crate::format;
+use crate::legend::{Entry, Glyph};
+use crate::palette;
 use crate::schema::{Percentiles, ScenarioResult, StartupDetail};
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
@@ -62,8 +64,19 @@ fn percentiles_chart(scenario: &ScenarioResult, d: &StartupDetail) -> Result<Cha
     let hi = rows.iter().map(|r| r.1.p99_us).fold(0.0, f64::max) * 1.5;
     let n = rows.len();
     let title = format!("Start latency per variant, scenario {}", scenario.name);
-    let bar = colour((0x00, 0x72, 0xB2));
-    draw((720, 60 + 28 * n as u32), &title, |root| {
+    const BAR: (u8, u8, u8) = (0x00, 0x72, 0xB2);
+    let bar = colour(BAR);
+    let legend = [vec![
+        Entry::new("p50", Glyph::Swatch(BAR)),
+        Entry::new(
+            "to p99",
+            Glyph::Line {
+                rgb: palette::BLACK,
+                dashed: false,
+            },
+        ),
+    ]];
+    draw((720, 60 + 28 * n as u32), &title, &legend, |root| {
         let mut chart = ChartBuilder::on(&root)
             .margin(12)
             .x_label_area_size(44)
@@ -87,21 +100,15 @@ fn percentiles_chart(scenario: &ScenarioResult, d: &StartupDetail) -> Result<Cha
             .light_line_style(WHITE)
             .bold_line_style(BLACK.mix(0.12))
             .draw()?;
-        chart
-            .draw_series(rows.iter().enumerate().map(|(i, (_, p))| {
-                let y = (n - 1 - i) as f64;
-                Rectangle::new([(lo.max(1.0), y - 0.3), (p.p50_us, y + 0.3)], bar.filled())
-            }))?
-            .label("p50")
-            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 16, y + 5)], bar.filled()));
-        chart
-            .draw_series(rows.iter().enumerate().map(|(i, (_, p))| {
-                let y = (n - 1 - i) as f64;
-                PathElement::new(vec![(p.p50_us, y), (p.p99_us, y)], BLACK.stroke_width(2))
-            }))?
-            .label("to p99")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BLACK.stroke_width(2)));
-        legend_upper_right(&mut chart)
+        chart.draw_series(rows.iter().enumerate().map(|(i, (_, p))| {
+            let y = (n - 1 - i) as f64;
+            Rectangle::new([(lo.max(1.0), y - 0.3), (p.p50_us, y + 0.3)], bar.filled())
+        }))?;
+        chart.draw_series(rows.iter().enumerate().map(|(i, (_, p))| {
+            let y = (n - 1 - i) as f64;
+            PathElement::new(vec![(p.p50_us, y), (p.p99_us, y)], BLACK.stroke_width(2))
+        }))?;
+        Ok::<(), DrawingAreaErrorKind<_>>(())
     })
 }
 
@@ -147,7 +154,13 @@ fn phases_chart(scenario: &ScenarioResult, d: &StartupDetail) -> Result<Chart, N
         "Phases of a sandbox's start and teardown, scenario {}",
         scenario.name
     );
-    draw((720, 90 + 28 * n as u32), &title, |root| {
+    let phase_colour = |k: usize| PHASE_COLOURS[k % PHASE_COLOURS.len()];
+    let legend = [names
+        .iter()
+        .enumerate()
+        .map(|(k, phase)| Entry::new(*phase, Glyph::Swatch(phase_colour(k))))
+        .collect::<Vec<_>>()];
+    draw((720, 90 + 28 * n as u32), &title, &legend, |root| {
         let mut chart = ChartBuilder::on(&root)
             .margin(12)
             .x_label_area_size(44)
@@ -166,36 +179,20 @@ fn phases_chart(scenario: &ScenarioResult, d: &StartupDetail) -> Result<Chart, N
             .bold_line_style(BLACK.mix(0.12))
             .draw()?;
         for (k, phase) in names.iter().enumerate() {
-            let c = colour(PHASE_COLOURS[k % PHASE_COLOURS.len()]);
-            chart
-                .draw_series(rows.iter().enumerate().filter_map(|(i, (_, phases))| {
-                    let y = (n - 1 - i) as f64;
-                    let at = phases.iter().position(|p| p.0 == *phase)?;
-                    let start: f64 = phases.iter().take(at).map(|p| p.1).sum();
-                    let (_, width) = phases[at];
-                    Some(Rectangle::new(
-                        [(start, y - 0.3), (start + width, y + 0.3)],
-                        c.filled(),
-                    ))
-                }))?
-                .label(*phase)
-                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 16, y + 5)], c.filled()));
+            let c = colour(phase_colour(k));
+            chart.draw_series(rows.iter().enumerate().filter_map(|(i, (_, phases))| {
+                let y = (n - 1 - i) as f64;
+                let at = phases.iter().position(|p| p.0 == *phase)?;
+                let start: f64 = phases.iter().take(at).map(|p| p.1).sum();
+                let (_, width) = phases[at];
+                Some(Rectangle::new(
+                    [(start, y - 0.3), (start + width, y + 0.3)],
+                    c.filled(),
+                ))
+            }))?;
         }
-        legend_upper_right(&mut chart)
+        Ok::<(), DrawingAreaErrorKind<_>>(())
     })
-}
-
-/// The series labels in a box at the upper right, beside the shortest bars (the baselines come first).
-fn legend_upper_right<'a, X: Ranged, Y: Ranged>(
-    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
-) -> Result<(), DrawingAreaErrorKind<std::io::Error>> {
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font(LABEL_FONT)
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK.mix(0.3))
-        .draw()
 }
 
 /// The name of the row drawn at `y` (rows run top to bottom), or nothing between rows.

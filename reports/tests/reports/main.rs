@@ -1,9 +1,12 @@
 //! Tests of the reports crate against a realistic results document
-//! ([`fixture::results`]): HTML validity and content, the Markdown summary,
-//! verdict lines and schema versioning.
+//! ([`fixture::results`]) and a real run of the full default suite
+//! (tests/fixtures/full-default.json): HTML validity and content, the memory
+//! timelines, legends, the comparison section, size and render time, the
+//! Markdown summary, verdict lines and schema versioning.
 
 mod dom;
 mod fixture;
+mod full;
 mod html;
 mod markdown;
 mod schema;
