@@ -35,5 +35,4 @@ pub mod startup;
 pub mod stats;
 pub mod suite;
 pub mod terminal;
-pub mod vocabulary;
 pub mod workload;
