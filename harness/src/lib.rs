@@ -5,6 +5,7 @@
 //! really gets and what the protected victim feels (DESIGN.md).
 //!
 //! - [`cgroup`]: one interface over v1, hybrid and v2 cgroup hosts;
+//! - [`vocabulary`]: limits in the user's words (kernel, Docker, Kubernetes) mapped to the host's files;
 //! - [`sandbox`]: namespaces, attach before the first instruction, the init;
 //! - [`workload`]: finding and talking to the `isobench-workload` binary;
 //! - [`scenario`]: what is run (conditions × rounds) and the metrics derived;
@@ -30,4 +31,5 @@ pub mod scenario;
 pub mod startup;
 pub mod stats;
 pub mod terminal;
+pub mod vocabulary;
 pub mod workload;
