@@ -406,4 +406,17 @@ mod tests {
         let h = hierarchies(Layout::V2, mountinfo, "0::/kubepods/pod1/ctr\n").unwrap();
         assert_eq!(h[0].own_dir, Path::new("/sys/fs/cgroup/ctr"));
     }
+
+    #[test]
+    fn only_blkio_only_hierarchies_are_on_demand() {
+        let h = |c: &[&str], unified| Hierarchy {
+            controllers: c.iter().map(|s| s.to_string()).collect(),
+            unified,
+            mount_point: PathBuf::new(),
+            own_dir: PathBuf::new(),
+        };
+        assert!(h(&["blkio"], false).on_demand());
+        assert!(!h(&["cpu", "blkio"], false).on_demand());
+        assert!(!h(&[], true).on_demand());
+    }
 }

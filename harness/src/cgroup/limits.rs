@@ -125,7 +125,7 @@ impl<'de> serde::Deserialize<'de> for Limit {
     }
 }
 
-/// A block device, by its kernel device number (`MAJ:MIN`, as /sys/block/<dev>/dev lists it).
+/// A block device, by its kernel device number (`MAJ:MIN`, as `/sys/block/<dev>/dev` lists it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct DeviceNumber {
     /// Major number (the driver).
@@ -576,6 +576,122 @@ mod tests {
             err.contains("\"memory.hgih\"") && err.contains("memory.swap.max"),
             "{err}"
         );
+    }
+
+    fn pairs(l: &Limits, layout: Layout) -> Vec<(String, String, String)> {
+        l.files(layout)
+            .into_iter()
+            .map(|w| (w.controller, w.file, w.value))
+            .collect()
+    }
+
+    fn t(c: &str, f: &str, v: &str) -> (String, String, String) {
+        (c.into(), f.into(), v.into())
+    }
+
+    #[test]
+    fn every_limit_has_its_files_on_each_layout_in_write_order() {
+        let dev = DeviceNumber { major: 8, minor: 0 };
+        let l = Limits {
+            cpu_max: Some(CpuMax::new(Some(150_000), 100_000).unwrap()),
+            cpu_weight: Some(CpuWeight::Shares(1024)),
+            cpuset_cpus: Some("0-1".parse().unwrap()),
+            memory: vec![
+                MemorySetting {
+                    knob: MemoryKnob::MemswLimitInBytes,
+                    bytes: Some(2 << 30),
+                },
+                MemorySetting {
+                    knob: MemoryKnob::Max,
+                    bytes: Some(1 << 30),
+                },
+            ],
+            pids_max: Some(Limit::Value(64)),
+            io_weight: Some(IoWeight::Weight(100)),
+            io_max: vec![IoMax {
+                rbps: Some(Limit::Value(1 << 20)),
+                wiops: Some(Limit::Max),
+                ..IoMax::device(dev)
+            }],
+        };
+        assert_eq!(
+            pairs(&l, Layout::Hybrid),
+            [
+                t("cpu", "cpu.cfs_period_us", "100000"),
+                t("cpu", "cpu.cfs_quota_us", "150000"),
+                t("cpu", "cpu.shares", "1024"),
+                t("cpuset", "cpuset.cpus", "0-1"),
+                t("memory", "memory.limit_in_bytes", "1073741824"),
+                t("memory", "memory.memsw.limit_in_bytes", "2147483648"),
+                t("pids", "pids.max", "64"),
+                t("blkio", "blkio.weight", "20"),
+                t("blkio", "blkio.throttle.read_bps_device", "8:0 1048576"),
+                t("blkio", "blkio.throttle.write_iops_device", "8:0 0"),
+            ]
+        );
+        assert_eq!(l.files(Layout::V1), l.files(Layout::Hybrid));
+        assert_eq!(
+            pairs(&l, Layout::V2),
+            [
+                t("cpu", "cpu.max", "150000 100000"),
+                t("cpu", "cpu.weight", "100"),
+                t("cpuset", "cpuset.cpus", "0-1"),
+                t("memory", "memory.max", "1073741824"),
+                t("pids", "pids.max", "64"),
+                t("io", "io.weight", "default 100"),
+                t("io", "io.max", "8:0 rbps=1048576 wiops=max"),
+            ]
+        );
+        assert_eq!(
+            l.unsupported(Layout::V2)[0].to_string(),
+            "memory.memsw.limit_in_bytes is not supported on v2 (v2 limits swap alone: memory.swap.max)"
+        );
+        assert!(Limits::default().files(Layout::V2).is_empty());
+    }
+
+    #[test]
+    fn cpu_max_outside_the_kernels_range_is_refused_with_the_range() {
+        assert_eq!(
+            CpuMax::new(Some(999), 100_000).unwrap_err(),
+            "quota 999 µs is below the kernel's minimum: expected at least 1000 µs, or max"
+        );
+        assert!(
+            CpuMax::new(None, 999)
+                .unwrap_err()
+                .contains("1000 to 1000000 µs")
+        );
+        assert!(CpuMax::new(Some(1000), 1_000_001).is_err());
+        assert_eq!(
+            CpuMax::new(None, 1_000_000),
+            Ok(CpuMax {
+                quota_us: None,
+                period_us: 1_000_000
+            })
+        );
+    }
+
+    #[test]
+    fn limits_round_trip_through_json_and_old_records_still_read() {
+        let l = Limits {
+            cpu_weight: Some(CpuWeight::Weight(200)),
+            pids_max: Some(Limit::Max),
+            io_max: vec![IoMax {
+                rbps: Some(Limit::Value(5)),
+                ..IoMax::device(DeviceNumber {
+                    major: 254,
+                    minor: 0,
+                })
+            }],
+            ..Limits::default()
+        };
+        let json = serde_json::to_string(&l).unwrap();
+        assert_eq!(
+            json,
+            r#"{"cpu_max":null,"cpu_weight":{"cpu.weight":200},"pids_max":"max","io_max":[{"device":"254:0","rbps":5}]}"#
+        );
+        assert_eq!(serde_json::from_str::<Limits>(&json).unwrap(), l);
+        let old: Limits = serde_json::from_str(r#"{"cpu_max":null}"#).unwrap();
+        assert_eq!(old, Limits::default());
     }
 
     #[test]

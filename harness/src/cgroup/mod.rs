@@ -499,3 +499,170 @@ impl Drop for Cgroup {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An arena over fake hierarchies in a tempdir: `(controllers, unified, files in the arena dir)`.
+    fn fake_arena(
+        layout: Layout,
+        parts: &[(&[&str], bool, &[&str])],
+    ) -> (tempfile::TempDir, Arena) {
+        let t = tempfile::tempdir().unwrap();
+        let mut hierarchies = Vec::new();
+        let mut dirs = Vec::new();
+        for (i, (controllers, unified, files)) in parts.iter().enumerate() {
+            let own = t.path().join(format!("h{i}"));
+            let dir = own.join("isobench-test");
+            std::fs::create_dir_all(&dir).unwrap();
+            for f in *files {
+                std::fs::write(dir.join(f), "").unwrap();
+            }
+            let h = Hierarchy {
+                controllers: controllers.iter().map(|c| c.to_string()).collect(),
+                unified: *unified,
+                mount_point: own.clone(),
+                own_dir: own,
+            };
+            hierarchies.push(h);
+            dirs.push(dir);
+        }
+        let arena = Arena {
+            host: CgroupHost {
+                layout,
+                hierarchies: hierarchies.clone(),
+            },
+            hierarchies,
+            dirs,
+            missing: Vec::new(),
+            delegated: false,
+        };
+        (t, arena)
+    }
+
+    /// Checks `limits` against the fake arena, then lets the arena go without tearing down the tempdir's files.
+    fn check(mut arena: Arena, limits: &Limits) -> Result<()> {
+        let r = arena.check(limits, &limits.files(arena.host.layout));
+        arena.dirs.clear();
+        r
+    }
+
+    fn blkio_files() -> Vec<String> {
+        std::fs::read_to_string("tests/fixtures/hybrid-6.18/cgroup/v1_blkio.files")
+            .unwrap()
+            .lines()
+            .map(String::from)
+            .collect()
+    }
+
+    fn io_weight() -> Limits {
+        Limits {
+            io_weight: Some(IoWeight::Weight(100)),
+            ..Limits::default()
+        }
+    }
+
+    #[test]
+    fn hybrid_io_weight_without_cfq_is_refused_naming_blkio_weight() {
+        let files = blkio_files();
+        let files: Vec<&str> = files.iter().map(String::as_str).collect();
+        let parts: &[(&[&str], bool, &[&str])] = &[
+            (&["cpu"], false, &["cpu.shares"]),
+            (&["blkio"], false, &files),
+        ];
+        let (_t, arena) = fake_arena(Layout::Hybrid, parts);
+        let err = check(arena, &io_weight()).unwrap_err().to_string();
+        assert!(
+            err.starts_with("blkio.weight is not supported on hybrid (no blkio.weight in ")
+                && err.contains("CFQ"),
+            "{err}"
+        );
+        let (_t, arena) = fake_arena(Layout::Hybrid, parts);
+        let throttle = Limits {
+            io_max: vec![IoMax {
+                rbps: Some(Limit::Value(1 << 20)),
+                ..IoMax::device(DeviceNumber {
+                    major: 254,
+                    minor: 0,
+                })
+            }],
+            cpu_weight: Some(CpuWeight::Weight(50)),
+            ..Limits::default()
+        };
+        check(arena, &throttle).unwrap();
+    }
+
+    #[test]
+    fn v2_io_limits_without_the_io_controller_say_it_is_not_enabled() {
+        let parts: &[(&[&str], bool, &[&str])] = &[(&[], true, &["cpu.weight"])];
+        let (_t, arena) = fake_arena(Layout::V2, parts);
+        std::fs::write(
+            arena.dirs[0].join("cgroup.controllers"),
+            "cpuset cpu memory pids\n",
+        )
+        .unwrap();
+        let err = check(arena, &io_weight()).unwrap_err().to_string();
+        assert!(
+            err.starts_with(
+                "io.weight is not supported on v2 (the io controller is not enabled for "
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_controller_no_hierarchy_carries_is_named() {
+        let parts: &[(&[&str], bool, &[&str])] = &[(&["cpu"], false, &[])];
+        let (_t, arena) = fake_arena(Layout::V1, parts);
+        let pids = Limits {
+            pids_max: Some(Limit::Value(10)),
+            ..Limits::default()
+        };
+        let err = check(arena, &pids).unwrap_err().to_string();
+        assert!(
+            err.starts_with(
+                "pids.max is not supported on v1 (no v1 hierarchy carries the pids controller"
+            ),
+            "{err}"
+        );
+        let (_t, mut arena) = fake_arena(Layout::V1, parts);
+        arena
+            .missing
+            .push(("blkio".into(), "creating x: Permission denied".into()));
+        let err = check(arena, &io_weight()).unwrap_err().to_string();
+        assert!(
+            err.contains("the arena could not be created in the blkio hierarchy: creating x: Permission denied"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_cpuset_beyond_the_online_cpus_is_refused_before_anything_is_created() {
+        let parts: &[(&[&str], bool, &[&str])] = &[(&["cpuset"], false, &["cpuset.cpus"])];
+        let (_t, arena) = fake_arena(Layout::Hybrid, parts);
+        let limits = Limits {
+            cpuset_cpus: Some("8000".parse().unwrap()),
+            ..Limits::default()
+        };
+        let err = check(arena, &limits).unwrap_err().to_string();
+        assert!(
+            err.starts_with("cpuset.cpus 8000 names CPUs 8000 that this host does not have online"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn c05_kmem_is_left_to_the_write_and_its_warning() {
+        let parts: &[(&[&str], bool, &[&str])] = &[(&["memory"], false, &[])];
+        let (_t, arena) = fake_arena(Layout::V1, parts);
+        let kmem = Limits {
+            memory: vec![MemorySetting {
+                knob: MemoryKnob::KmemLimitInBytes,
+                bytes: Some(1 << 20),
+            }],
+            ..Limits::default()
+        };
+        check(arena, &kmem).unwrap();
+    }
+}

@@ -84,8 +84,8 @@ pub fn apply(h: &Hierarchy, dir: &Path, limits: &Limits) -> Result<Vec<String>> 
 pub fn missing_file(dir: &Path, file: &str) -> String {
     let cause = match file {
         "blkio.weight" => {
-            "; it came with the CFQ I/O scheduler, removed in Linux 5.0 (BFQ's blkio.bfq.weight, \
-             which counts only on devices whose scheduler is bfq, is not written by isobench); \
+            "; it came with the CFQ I/O scheduler, removed in Linux 5.0, and isobench does not \
+             write BFQ's blkio.bfq.weight, which counts only on devices whose scheduler is bfq; \
              blkio.throttle.* limits still work"
         }
         "memory.memsw.limit_in_bytes" => {
@@ -136,7 +136,8 @@ pub fn read_cpu(h: &Hierarchy, dir: &Path, stat: &mut CpuStat) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cgroup::limits::{CFS_PERIOD, CFS_QUOTA, CpuMax, MemorySetting};
+    use crate::cgroup::limits::{CFS_PERIOD, CFS_QUOTA, CpuMax, IoMax, Limit, MemorySetting};
+    use crate::cgroup::weight::CpuWeight;
     use std::path::PathBuf;
 
     fn hier(controllers: &[&str], root: &Path) -> Hierarchy {
@@ -272,6 +273,46 @@ mod tests {
             warnings[0].starts_with("kmem limit unsupported on this kernel: writing ")
                 && warnings[0].contains("memory.kmem.limit_in_bytes"),
             "{warnings:?}"
+        );
+    }
+
+    #[test]
+    fn each_hierarchy_gets_only_its_own_files() {
+        let (t, child) = fake(&[]);
+        let cg = Path::new("tests/fixtures/hybrid-6.18/cgroup");
+        std::fs::copy(cg.join("v1_cpu.shares"), child.join("cpu.shares")).unwrap();
+        std::fs::copy(cg.join("v1_pids.max"), child.join("pids.max")).unwrap();
+        std::fs::write(child.join("blkio.throttle.read_bps_device"), "").unwrap();
+        let limits = Limits {
+            cpu_weight: Some(CpuWeight::Weight(100)),
+            pids_max: Some(Limit::Max),
+            io_max: vec![IoMax {
+                rbps: Some(Limit::Value(1 << 20)),
+                ..IoMax::device("254:0".parse().unwrap())
+            }],
+            ..Limits::default()
+        };
+        for c in ["cpu", "pids", "blkio"] {
+            apply(&hier(&[c], t.path()), &child, &limits).unwrap();
+        }
+        let read = |f: &str| std::fs::read_to_string(child.join(f)).unwrap();
+        assert_eq!(read("cpu.shares"), "1024", "weight 100 is the v1 default");
+        assert_eq!(read("pids.max"), "max");
+        assert_eq!(
+            format!("{}\n", read("blkio.throttle.read_bps_device")),
+            std::fs::read_to_string(cg.join("v1_blkio.throttle.read_bps_device")).unwrap(),
+            "written as the kernel reads it back"
+        );
+    }
+
+    #[test]
+    fn missing_blkio_weight_names_cfq() {
+        let why = missing_file(Path::new("/sys/fs/cgroup/blkio/isobench-x"), "blkio.weight");
+        assert!(
+            why.starts_with(
+                "no blkio.weight in /sys/fs/cgroup/blkio/isobench-x; it came with the CFQ"
+            ),
+            "{why}"
         );
     }
 

@@ -68,7 +68,8 @@ pub fn acquire(own: &Path) -> Result<Vec<String>> {
     let me = std::process::id() as i32;
     let leaf = own.join(format!("{HARNESS_LEAF_PREFIX}{me}"));
     let is_root = !own.join("cgroup.type").exists();
-    let mut must_move = !(missing_wanted.is_empty() && missing_optional.is_empty()) && !is_root;
+    let nothing_missing = missing_wanted.is_empty() && missing_optional.is_empty();
+    let mut must_move = !nothing_missing && !is_root;
     if must_move {
         let others: Vec<i32> = files::procs(own)?
             .into_iter()
@@ -208,7 +209,66 @@ pub fn read_cpu(dir: &Path) -> Result<CpuStat> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cgroup::limits::CpuMax;
+    use crate::cgroup::limits::{CpuMax, Limit};
+    use crate::cgroup::weight::CpuWeight;
+
+    /// [`acquire`] keeps process-wide state: tests that call it take turns.
+    static ACQUIRE: Mutex<()> = Mutex::new(());
+
+    #[test]
+    fn weight_cpuset_and_pids_are_written_natively() {
+        let t = tempfile::tempdir().unwrap();
+        let fixture = Path::new("tests/fixtures/v2-debian-6.1");
+        for f in ["cpu.weight", "cpuset.cpus", "pids.max"] {
+            std::fs::copy(fixture.join(format!("new_child_{f}")), t.path().join(f)).unwrap();
+        }
+        let limits = Limits {
+            cpu_weight: Some(CpuWeight::Shares(256)),
+            cpuset_cpus: Some("1".parse().unwrap()),
+            pids_max: Some(Limit::Value(64)),
+            ..Limits::default()
+        };
+        apply(t.path(), &limits).unwrap();
+        let read = |f: &str| std::fs::read_to_string(t.path().join(f)).unwrap();
+        assert_eq!(
+            read("cpu.weight"),
+            "35",
+            "256 shares by the runtimes' formula"
+        );
+        assert_eq!(read("cpuset.cpus"), "1");
+        assert_eq!(read("pids.max"), "64");
+    }
+
+    #[test]
+    fn io_is_left_out_rather_than_fail_when_only_it_is_missing_and_others_share_the_cgroup() {
+        let _turn = ACQUIRE.lock().unwrap_or_else(|e| e.into_inner());
+        let t = tempfile::tempdir().unwrap();
+        let own = t.path();
+        std::fs::copy(
+            "tests/fixtures/v2-debian-6.1/runner_cgroup.controllers",
+            own.join("cgroup.controllers"),
+        )
+        .unwrap();
+        std::fs::write(
+            own.join("cgroup.subtree_control"),
+            "cpuset cpu memory pids\n",
+        )
+        .unwrap();
+        std::fs::write(own.join("cgroup.type"), "domain\n").unwrap();
+        std::fs::write(
+            own.join("cgroup.procs"),
+            format!("{}\n4242\n", std::process::id()),
+        )
+        .unwrap();
+        let controllers = acquire(own).unwrap();
+        release().unwrap();
+        assert_eq!(controllers, ["cpuset", "cpu", "memory", "pids"]);
+        assert!(
+            !own.join(format!("{HARNESS_LEAF_PREFIX}{}", std::process::id()))
+                .exists(),
+            "the harness stays where it is"
+        );
+    }
 
     #[test]
     fn cpu_max_is_written_as_quota_and_period() {
@@ -248,6 +308,7 @@ mod tests {
 
     #[test]
     fn c02_foreign_process_in_own_cgroup_stops_with_the_rule_and_path() {
+        let _turn = ACQUIRE.lock().unwrap_or_else(|e| e.into_inner());
         let t = tempfile::tempdir().unwrap();
         let own = t.path();
         let fixture = Path::new("tests/fixtures/v2-debian-6.1");

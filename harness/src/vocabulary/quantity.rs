@@ -206,7 +206,7 @@ mod tests {
         assert_eq!(k8s_milli(&Value::Integer(2)), Ok(2000));
         assert_eq!(k8s_milli(&Value::Float(1.5)), Ok(1500));
         assert_eq!(k8s_milli(&s("1Gi")), Ok(1000 << 30));
-        assert_eq!(k8s_milli(&s("512Mi")), Ok(1000 * 512 << 20));
+        assert_eq!(k8s_milli(&s("512Mi")), Ok((1000 * 512) << 20));
         assert_eq!(k8s_milli(&s("1G")), Ok(1000 * 1_000_000_000));
         assert_eq!(k8s_milli(&s("1e3")), Ok(1_000_000));
         assert_eq!(k8s_milli(&s("0.0001")), Ok(1), "finer than 1m rounds up");
