@@ -5,7 +5,7 @@
 //! (`cargo build --release`); without them it says so and exits 0.
 
 use isobench::run::{RunPlan, execute};
-use isobench::suite::{self, HostFacts};
+use isobench::suite;
 use std::path::PathBuf;
 
 fn main() {
@@ -21,7 +21,14 @@ fn main() {
         println!("skipped: {e}");
         return;
     }
-    let suite = match suite::load("quick", &HostFacts::discover()) {
+    let host = match suite::discover_host() {
+        Ok(h) => h,
+        Err(e) => {
+            println!("skipped: {e}");
+            return;
+        }
+    };
+    let suite = match suite::load("quick", &host) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: the embedded quick suite: {e}");

@@ -5,10 +5,10 @@
 //! really gets and what the protected victim feels (DESIGN.md).
 //!
 //! - [`cgroup`]: one interface over v1, hybrid and v2 cgroup hosts;
+//! - [`vocabulary`]: limits in the user's words (kernel, Docker, Kubernetes) mapped to the host's files;
 //! - [`sandbox`]: namespaces, attach before the first instruction, the init;
 //! - [`workload`]: finding and talking to the `isobench-workload` binary;
 //! - [`suite`]: suites as TOML files, checked before anything starts;
-//! - [`vocabulary`]: limits in cgroup, Docker or Kubernetes words, mapped to the layout;
 //! - [`plan`]: a suite with the command line's overrides, and its expected duration;
 //! - [`scenario`]: what is run (conditions × rounds) and the metrics derived;
 //! - [`measure`]: perf counters, the memory/PSI sampler, OOM kills from the kernel log;
@@ -35,4 +35,5 @@ pub mod startup;
 pub mod stats;
 pub mod suite;
 pub mod terminal;
+pub mod vocabulary;
 pub mod workload;

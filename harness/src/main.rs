@@ -63,7 +63,7 @@ fn main() -> ExitCode {
 
 /// Loads suite `what` (an embedded name or a file), with the host's facts for its checks.
 fn load_suite(what: &str) -> Result<(Suite, HostFacts), Refused> {
-    let host = HostFacts::discover();
+    let host = isobench::suite::discover_host().map_err(Refused)?;
     let suite = isobench::suite::load(what, &host).map_err(|e| Refused(format!("--suite: {e}")))?;
     Ok((suite, host))
 }
@@ -85,7 +85,7 @@ fn plan(args: RunArgs) -> Result<RunPlan, Refused> {
         churn_s: args.churn_seconds,
         namespaces: args.namespaces,
     };
-    isobench::plan::apply(&mut suite, &overrides, host.layout)?;
+    isobench::plan::apply(&mut suite, &overrides, Some(host.layout))?;
     let out_dir = args
         .out
         .unwrap_or_else(|| ["isobench-results", &utc_stamp()].iter().collect());
@@ -522,7 +522,7 @@ fn suite_check(file: &str) -> Result<ExitCode> {
         }
     };
     let mut out = std::io::stdout().lock();
-    let estimate = isobench::plan::estimate_s(&suite, host.layout).round() as u64;
+    let estimate = isobench::plan::estimate_s(&suite, Some(host.layout)).round() as u64;
     writeln!(
         out,
         "{}: ok: suite {}, {} scenarios, about {} min {:02} s on 2 CPUs",

@@ -74,6 +74,7 @@ pub fn apply(suite: &mut Suite, o: &Overrides, layout: Option<Layout>) -> Result
                             .collect(),
                         qos: None,
                         files: Vec::new(),
+                        not_written: Vec::new(),
                         limits: crate::cgroup::Limits {
                             memory: o.aggressor_memory.clone(),
                             ..Default::default()

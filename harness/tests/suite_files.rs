@@ -7,7 +7,11 @@ use isobench::suite::{self, HostFacts, SuiteErrors};
 
 /// A 2-CPU host of `layout` (CPUs 0 and 1 online).
 fn host(layout: Layout) -> HostFacts {
-    HostFacts::fixed(layout, 2)
+    HostFacts {
+        layout,
+        online_cpus: "0-1".parse().unwrap(),
+        block_devices: Vec::new(),
+    }
 }
 
 fn errors(text: &str) -> SuiteErrors {
@@ -68,7 +72,7 @@ fn broken() -> Vec<(
         ("isolation without victim", "[[scenario]]\nname = \"s\"\nkind = \"isolation\"\n[[scenario.aggressor]]\nworkload = \"cpu-hog\"\n".into(), 1, 1, "scenario.victim", "needs a [scenario.victim]"),
         ("isolation without aggressor", BASE.split("[[scenario.aggressor]]").next().unwrap().to_string(), 1, 1, "scenario.aggressor", "at least one"),
         ("victim typo", base_with("\"cpu-units\"", "\"cpu-unit\""), 5, 12, "scenario.victim.workload", "did you mean `cpu-units`?"),
-        ("aggressor is a victim", base_with("\"cpu-hog\"", "\"cpu-units\""), 8, 12, "scenario.aggressor.workload", "is not a aggressor workload"),
+        ("aggressor is a victim", base_with("\"cpu-hog\"", "\"cpu-units\""), 8, 12, "scenario.aggressor.workload", "is not an aggressor workload"),
         ("victim key typo", base_with("cpus = 0.5", "cpus = 0.5\nworklaod = 1"), 7, 1, "scenario.victim.worklaod", "did you mean `workload`?"),
         ("cpus on another victim", base_with("\"cpu-units\"", "\"wakeup-latency\""), 6, 8, "scenario.victim.cpus", "cpu-units only"),
         ("cpus and rate", base_with("cpus = 0.5", "cpus = 0.5\nrate = 100"), 7, 8, "scenario.victim.rate", "not both"),
@@ -85,11 +89,20 @@ fn broken() -> Vec<(
         ("condition twice", base_with("kind = \"isolation\"", "kind = \"isolation\"\nconditions = [\"solo\", \"solo\"]"), 4, 23, "scenario.conditions", "given twice"),
         ("aggressor named victim", base_with("workload = \"cpu-hog\"", "workload = \"cpu-hog\"\nname = \"victim\""), 9, 8, "scenario.aggressor.name", "is taken"),
         ("two vocabularies", format!("{BASE}[scenario.aggressor.limits.docker]\ncpus = 1\n[scenario.aggressor.limits.kubernetes]\n\"limits.cpu\" = \"1\"\n"), 11, 1, "scenario.aggressor.limits.kubernetes", "two vocabularies"),
-        ("unknown vocabulary", format!("{BASE}[scenario.aggressor.limits.podman]\ncpus = 1\n"), 9, 1, "scenario.aggressor.limits.podman", "unknown key"),
+        ("unknown vocabulary", format!("{BASE}[scenario.aggressor.limits.podman]\ncpus = 1\n"), 9, 28, "scenario.aggressor.limits.podman", "unknown key"),
         ("working set above arena", "[[scenario]]\nname = \"m\"\nkind = \"memory-pressure\"\narena_memory = \"256MiB\"\nworking_set = \"512MiB\"\n".into(), 5, 15, "scenario", "working set"),
         ("samples zero", "[[scenario]]\nname = \"st\"\nkind = \"startup-latency\"\nsamples = 0\n".into(), 4, 11, "scenario.samples", "expected 1 to 100000"),
         ("margin of no metric", format!("[defaults.margins]\nmetrics = {{ \"victim.speed\" = 1.1 }}\n{BASE}"), 2, 13, "defaults.margins.metrics.victim.speed", "is not a gated metric"),
-        ("margin of no scenario", format!("[defaults.margins.scenarios.nope]\n\"victim.latency_p99_us\" = 1.2\n{BASE}"), 1, 28, "defaults.margins.scenarios", "no scenario of this suite"),
+        ("margin of no scenario", format!("[defaults.margins.scenarios.nope]\n\"victim.latency_p99_us\" = 1.2\n{BASE}"), 1, 29, "defaults.margins.scenarios", "no scenario of this suite"),
+        ("quota below 1 ms", format!("{BASE}[scenario.aggressor.limits.cgroup]\n\"cpu.max\" = \"500 100000\"\n"), 10, 13, "scenario.aggressor.limits.cgroup.cpu.max", "1000"),
+        ("period above 1 s", format!("{BASE}[scenario.aggressor.limits.cgroup]\n\"cpu.max\" = \"50000 2000000\"\n"), 10, 13, "scenario.aggressor.limits.cgroup.cpu.max", "1000000"),
+        ("weight out of range", format!("{BASE}[scenario.aggressor.limits.cgroup]\n\"cpu.weight\" = 0\n"), 10, 16, "scenario.aggressor.limits.cgroup.cpu.weight", "10000"),
+        ("shares out of range", format!("{BASE}[scenario.aggressor.limits.docker]\ncpu_shares = 1\n"), 10, 14, "scenario.aggressor.limits.docker.cpu_shares", "262144"),
+        ("size not parseable", format!("{BASE}[scenario.aggressor.limits.docker]\nmemory = \"lots\"\n"), 10, 10, "scenario.aggressor.limits.docker.memory", "lots"),
+        ("cpuset the host lacks", format!("{BASE}[scenario.aggressor.limits.docker]\ncpuset_cpus = \"0-7\"\n"), 10, 15, "scenario.aggressor.limits.docker.cpuset_cpus", "2-7"),
+        ("knob the layout lacks", format!("{BASE}[scenario.aggressor.limits.cgroup]\n\"memory.high\" = \"1GiB\"\n"), 10, 17, "scenario.aggressor.limits.cgroup.memory.high", "not supported on hybrid"),
+        ("docker typo", format!("{BASE}[scenario.aggressor.limits.docker]\ncpu = 1.5\n"), 10, 7, "scenario.aggressor.limits.docker.cpu", "cpus"),
+        ("kubernetes quantity", format!("{BASE}[scenario.aggressor.limits.kubernetes]\n\"limits.cpu\" = \"half\"\n"), 10, 16, "scenario.aggressor.limits.kubernetes.limits.cpu", "half"),
         ("margin on the good side", format!("[defaults.margins]\nmetrics = {{ \"victim.latency_p99_us\" = 0.9 }}\n{BASE}"), 2, 13, "defaults.margins.metrics.victim.latency_p99_us", "a ratio above 1"),
     ]
 }
@@ -98,21 +111,23 @@ fn broken() -> Vec<(
 fn each_kind_of_mistake_is_placed_and_named() {
     let cases = broken();
     assert!(cases.len() >= 30, "only {} cases", cases.len());
+    let mut wrong = Vec::new();
     for (case, text, line, column, field, part) in cases {
         let all = errors(&text);
-        let e = all
-            .0
-            .iter()
-            .find(|e| e.field == field)
-            .unwrap_or_else(|| panic!("{case}: no error for {field} in:\n{all}"));
-        assert_eq!((e.line, e.column), (line, column), "{case}: {e}");
-        assert!(e.message.contains(part), "{case}: {e}");
-        assert!(
-            e.to_string()
-                .starts_with(&format!("t.toml:{line}:{column}: {field}: ")),
-            "{case}: {e}"
-        );
+        let Some(e) = all.0.iter().find(|e| e.field == field) else {
+            wrong.push(format!("{case}: no error for {field} in:\n{all}"));
+            continue;
+        };
+        let placed = e
+            .to_string()
+            .starts_with(&format!("t.toml:{line}:{column}: {field}: "));
+        if (e.line, e.column) != (line, column) || !e.message.contains(part) || !placed {
+            wrong.push(format!(
+                "{case}: expected {line}:{column} with {part:?}, got {e}"
+            ));
+        }
     }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
 #[test]

@@ -70,9 +70,22 @@ pub enum CgroupError {
         /// The cgroup directory.
         path: PathBuf,
     },
-    /// A memory knob the host's layout has no file for.
+    /// A knob the host's layout, or the host itself, has no file for.
     #[error("{0}")]
     Unsupported(#[from] super::limits::Unsupported),
+    /// A cpuset naming CPUs the host does not have online.
+    #[error(
+        "cpuset.cpus {requested} names CPUs {missing} that this host does not have online \
+         (online: {online}, from /sys/devices/system/cpu/online)"
+    )]
+    CpusNotOnline {
+        /// The CPUs asked for.
+        requested: super::cpulist::CpuList,
+        /// Those of them that are not online.
+        missing: super::cpulist::CpuList,
+        /// The CPUs that are online.
+        online: super::cpulist::CpuList,
+    },
     /// Processes stayed in a cgroup after they were killed.
     #[error("{path} still holds processes {pids:?} after {waited_ms} ms; they were sent SIGKILL")]
     NotEmpty {

@@ -94,7 +94,12 @@ impl FsKind {
 }
 
 /// v1 controllers the harness uses, in the order it creates them.
-pub const V1_CONTROLLERS: [&str; 5] = ["cpu", "cpuacct", "cpuset", "memory", "pids"];
+pub const V1_CONTROLLERS: [&str; 6] = ["cpu", "cpuacct", "cpuset", "memory", "pids", "blkio"];
+/// v1 controllers whose hierarchy gets a sandbox cgroup only when the sandbox's
+/// limits write into it (block I/O limits are rare, and every extra directory
+/// costs sandbox start-up time); an arena that cannot be created there only
+/// loses those limits.
+pub const V1_ON_DEMAND: [&str; 1] = ["blkio"];
 /// v1 controllers without which no scenario can run.
 pub const V1_REQUIRED: [&str; 2] = ["cpu", "cpuacct"];
 
@@ -115,6 +120,16 @@ impl Hierarchy {
     /// True when the v1 controller `name` is bound to this hierarchy.
     pub fn has(&self, name: &str) -> bool {
         self.controllers.iter().any(|c| c == name)
+    }
+
+    /// True for a v1 hierarchy that holds only [`V1_ON_DEMAND`] controllers.
+    pub fn on_demand(&self) -> bool {
+        !self.unified
+            && !self.controllers.is_empty()
+            && self
+                .controllers
+                .iter()
+                .all(|c| V1_ON_DEMAND.contains(&c.as_str()))
     }
 }
 
@@ -334,10 +349,11 @@ mod tests {
                 "/sys/fs/cgroup/cpuset",
                 "/sys/fs/cgroup/memory/build/job-1234",
                 "/sys/fs/cgroup/pids",
+                "/sys/fs/cgroup/blkio",
                 "/sys/fs/cgroup/unified",
             ]
         );
-        assert!(h[5].unified && h[5].controllers.is_empty());
+        assert!(h[6].unified && h[6].controllers.is_empty());
         assert_eq!(h[0].controllers, ["cpu"]);
     }
 
@@ -389,5 +405,18 @@ mod tests {
         let mountinfo = "30 25 0:26 /kubepods/pod1 /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n";
         let h = hierarchies(Layout::V2, mountinfo, "0::/kubepods/pod1/ctr\n").unwrap();
         assert_eq!(h[0].own_dir, Path::new("/sys/fs/cgroup/ctr"));
+    }
+
+    #[test]
+    fn only_blkio_only_hierarchies_are_on_demand() {
+        let h = |c: &[&str], unified| Hierarchy {
+            controllers: c.iter().map(|s| s.to_string()).collect(),
+            unified,
+            mount_point: PathBuf::new(),
+            own_dir: PathBuf::new(),
+        };
+        assert!(h(&["blkio"], false).on_demand());
+        assert!(!h(&["cpu", "blkio"], false).on_demand());
+        assert!(!h(&[], true).on_demand());
     }
 }

@@ -1,12 +1,33 @@
-//! Resource limits a sandbox's cgroup can carry, in the kernel's own terms.
+//! Resource limits a sandbox's cgroup can carry, in the kernel's own terms, and
+//! the exact files and values each layout gets for them ([`Limits::files`]).
 //!
-//! Memory knobs are named by their kernel file: v2 `memory.max`, `memory.high`,
-//! `memory.low`, `memory.min`, `memory.swap.max`
-//! (Documentation/admin-guide/cgroup-v2.rst, "Memory Interface Files") and v1
-//! `memory.limit_in_bytes`, `memory.soft_limit_in_bytes`,
-//! `memory.memsw.limit_in_bytes` (Documentation/admin-guide/cgroup-v1/memory.rst).
+//! - CPU: `cpu.max` (v1 `cpu.cfs_quota_us` / `cpu.cfs_period_us`,
+//!   Documentation/scheduler/sched-bwc.rst), `cpu.weight` (v1 `cpu.shares`,
+//!   converted by [`super::weight`]), `cpuset.cpus` (cgroup-v1/cpusets.rst).
+//! - Memory knobs are named by their kernel file: v2 `memory.max`, `memory.high`,
+//!   `memory.low`, `memory.min`, `memory.swap.max`
+//!   (Documentation/admin-guide/cgroup-v2.rst, "Memory Interface Files") and v1
+//!   `memory.limit_in_bytes`, `memory.soft_limit_in_bytes`,
+//!   `memory.memsw.limit_in_bytes` (Documentation/admin-guide/cgroup-v1/memory.rst).
+//! - `pids.max` (cgroup-v1/pids.rst; same file on v2).
+//! - Block I/O: v2 `io.weight` and `io.max` ("IO Interface Files"); v1
+//!   `blkio.weight` and `blkio.throttle.{read,write}_{bps,iops}_device`
+//!   (cgroup-v1/blkio-controller.rst).
 
+use super::cpulist::CpuList;
 use super::layout::Layout;
+use super::weight::{CpuWeight, IoWeight};
+
+/// v1 CFS period file (µs).
+pub(super) const CFS_PERIOD: &str = "cpu.cfs_period_us";
+/// v1 CFS quota file (µs, `-1` for none).
+pub(super) const CFS_QUOTA: &str = "cpu.cfs_quota_us";
+
+/// Shortest CFS quota and period the kernel accepts, µs (`min_cfs_quota_period`
+/// in kernel/sched/core.c, Documentation/scheduler/sched-bwc.rst).
+pub const CFS_MIN_US: u64 = 1_000;
+/// Longest CFS period the kernel accepts, µs (`max_cfs_quota_period`).
+pub const CFS_MAX_PERIOD_US: u64 = 1_000_000;
 
 /// CPU bandwidth limit: `quota_us` of CPU time per `period_us` of wall time
 /// (v2 `cpu.max`; v1 `cpu.cfs_quota_us` / `cpu.cfs_period_us`).
@@ -20,6 +41,28 @@ pub struct CpuMax {
 }
 
 impl CpuMax {
+    /// A limit the kernel accepts: a quota of at least 1 000 µs (or `None`, no
+    /// limit) and a period of 1 000 – 1 000 000 µs.
+    ///
+    /// # Errors
+    /// A message naming the value out of range and the accepted range.
+    pub fn new(quota_us: Option<u64>, period_us: u64) -> Result<CpuMax, String> {
+        if !(CFS_MIN_US..=CFS_MAX_PERIOD_US).contains(&period_us) {
+            return Err(format!(
+                "period {period_us} µs is out of range: expected {CFS_MIN_US} to {CFS_MAX_PERIOD_US} µs"
+            ));
+        }
+        if let Some(q) = quota_us.filter(|&q| q < CFS_MIN_US) {
+            return Err(format!(
+                "quota {q} µs is below the kernel's minimum: expected at least {CFS_MIN_US} µs, or max"
+            ));
+        }
+        Ok(CpuMax {
+            quota_us,
+            period_us,
+        })
+    }
+
     /// The limit in CPUs (`quota / period`), or `None` for `max`.
     pub fn cpus(&self) -> Option<f64> {
         self.quota_us.map(|q| q as f64 / self.period_us as f64)
@@ -34,37 +77,288 @@ impl CpuMax {
     }
 }
 
+/// A count or byte limit that may be lifted: `max` in the kernel's files.
+///
+/// Serialised as the number or the string `"max"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// No limit (`max`).
+    Max,
+    /// A limit of this many (pids, bytes per second, I/Os per second).
+    Value(u64),
+}
+
+impl std::fmt::Display for Limit {
+    /// `max` or the number, as v2 files and v1 `pids.max` take it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Limit::Max => f.write_str("max"),
+            Limit::Value(v) => write!(f, "{v}"),
+        }
+    }
+}
+
+impl serde::Serialize for Limit {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Limit::Max => s.serialize_str("max"),
+            Limit::Value(v) => s.serialize_u64(*v),
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Limit {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Limit, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Num(u64),
+            Str(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Num(n) => Ok(Limit::Value(n)),
+            Raw::Str(s) if s == "max" => Ok(Limit::Max),
+            Raw::Str(s) => Err(serde::de::Error::custom(format!(
+                "{s:?}: expected a number or \"max\""
+            ))),
+        }
+    }
+}
+
+/// A block device, by its kernel device number (`MAJ:MIN`, as `/sys/block/<dev>/dev` lists it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DeviceNumber {
+    /// Major number (the driver).
+    pub major: u32,
+    /// Minor number (the device of that driver).
+    pub minor: u32,
+}
+
+impl std::fmt::Display for DeviceNumber {
+    /// `MAJ:MIN`, e.g. `8:0`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.major, self.minor)
+    }
+}
+
+impl std::str::FromStr for DeviceNumber {
+    type Err = String;
+    /// Parses `MAJ:MIN`, e.g. `8:0`.
+    fn from_str(s: &str) -> Result<DeviceNumber, String> {
+        let bad = || format!("{s:?} is not a device number: expected MAJ:MIN such as 8:0");
+        let (a, b) = s.trim().split_once(':').ok_or_else(bad)?;
+        Ok(DeviceNumber {
+            major: a.parse().map_err(|_| bad())?,
+            minor: b.parse().map_err(|_| bad())?,
+        })
+    }
+}
+
+impl serde::Serialize for DeviceNumber {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeviceNumber {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<DeviceNumber, D::Error> {
+        let s = <String as serde::Deserialize>::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Throttling of one block device: v2 `io.max` (`MAJ:MIN rbps= wbps= riops= wiops=`),
+/// v1 `blkio.throttle.{read,write}_{bps,iops}_device`. `None` leaves a field as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct IoMax {
+    /// The device (a whole disk, not a partition).
+    pub device: DeviceNumber,
+    /// Read bytes per second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rbps: Option<Limit>,
+    /// Write bytes per second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wbps: Option<Limit>,
+    /// Read I/O operations per second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub riops: Option<Limit>,
+    /// Write I/O operations per second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wiops: Option<Limit>,
+}
+
+impl IoMax {
+    /// No field set for `device`.
+    pub fn device(device: DeviceNumber) -> IoMax {
+        IoMax {
+            device,
+            rbps: None,
+            wbps: None,
+            riops: None,
+            wiops: None,
+        }
+    }
+
+    /// The fields that are set, as (v2 key, v1 file, limit).
+    fn fields(&self) -> impl Iterator<Item = (&'static str, &'static str, Limit)> {
+        [
+            ("rbps", "blkio.throttle.read_bps_device", self.rbps),
+            ("wbps", "blkio.throttle.write_bps_device", self.wbps),
+            ("riops", "blkio.throttle.read_iops_device", self.riops),
+            ("wiops", "blkio.throttle.write_iops_device", self.wiops),
+        ]
+        .into_iter()
+        .filter_map(|(k, f, v)| v.map(|v| (k, f, v)))
+    }
+}
+
+/// One write of a limit into a sandbox's cgroup: which controller's hierarchy,
+/// which file, what value. [`Limits::files`] lists them in the order the
+/// backends write them; results record them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FileWrite {
+    /// The controller owning the file (`cpu`, `cpuset`, `memory`, `pids`, `io`; v1 `blkio`).
+    pub controller: String,
+    /// The file's name in the cgroup directory, e.g. `cpu.max`.
+    pub file: String,
+    /// The exact text written.
+    pub value: String,
+}
+
 /// The limits of one sandbox's cgroup. `Default` is "no limit of its own".
+///
+/// Each limit is stored as the user gave it; [`Limits::files`] says what
+/// each layout gets for it, and the backends write exactly that.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Limits {
     /// CPU bandwidth limit, if any.
     pub cpu_max: Option<CpuMax>,
+    /// Proportional CPU weight (v2 `cpu.weight` or v1 `cpu.shares`, as given), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_weight: Option<CpuWeight>,
+    /// CPUs the sandbox may run on (`cpuset.cpus`), if restricted. On v1 the
+    /// sandbox's `cpuset.mems` is copied from its parent (case C03).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpuset_cpus: Option<CpuList>,
     /// Memory knobs to write, in this order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub memory: Vec<MemorySetting>,
+    /// Most tasks (processes and threads) the sandbox may hold (`pids.max`), if limited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pids_max: Option<Limit>,
+    /// Proportional block I/O weight (v2 `io.weight` or v1 `blkio.weight`, as given), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub io_weight: Option<IoWeight>,
+    /// Per-device I/O throttling, one entry per device.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub io_max: Vec<IoMax>,
 }
 
 impl Limits {
-    /// The first memory knob that `layout` has no file for, with the reason.
+    /// The first knob that `layout` has no file for, with the reason.
     pub fn unsupported_on(&self, layout: Layout) -> Option<Unsupported> {
+        self.unsupported(layout).into_iter().next()
+    }
+
+    /// Every knob that `layout` has no file for, with the reason. CPU and I/O
+    /// weights, cpusets, pids and I/O throttling exist on every layout (weights
+    /// are converted); only memory knobs differ. Whether the host really has the
+    /// file (a controller not mounted or not delegated, `blkio.weight` without
+    /// CFQ) is checked when a sandbox is created.
+    pub fn unsupported(&self, layout: Layout) -> Vec<Unsupported> {
         self.memory
             .iter()
-            .find(|s| !s.knob.supported_on(layout))
-            .map(|s| Unsupported {
-                knob: s.knob,
-                layout,
+            .filter_map(|s| s.knob.unsupported_on(layout))
+            .collect()
+    }
+
+    /// The files written for these limits on `layout`, in the order they are
+    /// written: on v1 the CFS period before the quota (a quota is checked against
+    /// the period in force) and `memory.limit_in_bytes` before the other memory
+    /// files (the kernel keeps memory+swap at or above it); v1 and hybrid get the
+    /// same files. Memory knobs the layout lacks ([`Limits::unsupported`]) are
+    /// left out.
+    pub fn files(&self, layout: Layout) -> Vec<FileWrite> {
+        let v2 = layout == Layout::V2;
+        let mut out = Vec::new();
+        let mut push = |controller: &str, file: &str, value: String| {
+            out.push(FileWrite {
+                controller: controller.into(),
+                file: file.into(),
+                value,
             })
+        };
+        if let Some(max) = self.cpu_max {
+            if v2 {
+                push("cpu", "cpu.max", max.to_v2());
+            } else {
+                push("cpu", CFS_PERIOD, max.period_us.to_string());
+                let quota = max.quota_us.map_or("-1".to_string(), |q| q.to_string());
+                push("cpu", CFS_QUOTA, quota);
+            }
+        }
+        if let Some(w) = self.cpu_weight {
+            if v2 {
+                push("cpu", "cpu.weight", w.as_weight().to_string());
+            } else {
+                push("cpu", "cpu.shares", w.as_shares().to_string());
+            }
+        }
+        if let Some(cpus) = &self.cpuset_cpus {
+            push("cpuset", "cpuset.cpus", cpus.to_string());
+        }
+        let mut memory: Vec<&MemorySetting> = self
+            .memory
+            .iter()
+            .filter(|s| s.knob.supported_on(layout))
+            .collect();
+        if !v2 {
+            memory.sort_by_key(|s| s.knob.file(layout) != MemoryKnob::Max.file(layout));
+        }
+        for s in memory {
+            push("memory", s.knob.file(layout), s.value(layout));
+        }
+        if let Some(pids) = self.pids_max {
+            push("pids", "pids.max", pids.to_string());
+        }
+        if let Some(w) = self.io_weight {
+            if v2 {
+                push("io", "io.weight", format!("default {}", w.as_io_weight()));
+            } else {
+                push("blkio", "blkio.weight", w.as_blkio_weight().to_string());
+            }
+        }
+        for m in &self.io_max {
+            if v2 {
+                let fields: Vec<String> = m.fields().map(|(k, _, v)| format!("{k}={v}")).collect();
+                if !fields.is_empty() {
+                    push("io", "io.max", format!("{} {}", m.device, fields.join(" ")));
+                }
+            } else {
+                for (_, file, v) in m.fields() {
+                    // v1 lifts a throttle with 0 (blkio-controller.rst).
+                    let v = match v {
+                        Limit::Max => 0,
+                        Limit::Value(v) => v,
+                    };
+                    push("blkio", file, format!("{} {v}", m.device));
+                }
+            }
+        }
+        out
     }
 }
 
-/// A memory knob that the host's layout has no equivalent for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("{knob} is not supported on {layout}{hint}", hint = knob.hint(*layout))]
+/// A knob that the host's layout (or the host itself) has no file for.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{knob} is not supported on {layout}{}", if why.is_empty() { String::new() } else { format!(" ({why})") })]
 pub struct Unsupported {
-    /// The knob asked for.
-    pub knob: MemoryKnob,
+    /// The knob asked for, by its kernel file name (e.g. `memory.high`, `blkio.weight`).
+    pub knob: String,
     /// The host's layout.
     pub layout: Layout,
+    /// What the host lacks and what to use instead; may be empty.
+    pub why: String,
 }
 
 /// One memory knob and the value written to it.
@@ -187,18 +481,27 @@ impl MemoryKnob {
         }
     }
 
+    /// Why `layout` has no file for this knob, or `None` when it has one.
+    pub fn unsupported_on(self, layout: Layout) -> Option<Unsupported> {
+        (!self.supported_on(layout)).then(|| Unsupported {
+            knob: self.as_str().into(),
+            layout,
+            why: self.hint(layout).into(),
+        })
+    }
+
     fn hint(self, layout: Layout) -> &'static str {
         match (self, layout == Layout::V2) {
-            (MemoryKnob::LimitInBytes, true) => " (its v2 equivalent is memory.max)",
-            (MemoryKnob::SoftLimitInBytes, true) => " (v2 offers memory.low and memory.high)",
-            (MemoryKnob::MemswLimitInBytes, true) => " (v2 limits swap alone: memory.swap.max)",
-            (MemoryKnob::KmemLimitInBytes, true) => " (v2 counts kernel memory in memory.max)",
+            (MemoryKnob::LimitInBytes, true) => "its v2 equivalent is memory.max",
+            (MemoryKnob::SoftLimitInBytes, true) => "v2 offers memory.low and memory.high",
+            (MemoryKnob::MemswLimitInBytes, true) => "v2 limits swap alone: memory.swap.max",
+            (MemoryKnob::KmemLimitInBytes, true) => "v2 counts kernel memory in memory.max",
             (MemoryKnob::High, false) => {
-                " (v1 has no throttling limit; memory.max is memory.limit_in_bytes)"
+                "v1 has no throttling limit; memory.max is memory.limit_in_bytes"
             }
-            (MemoryKnob::SwapMax, false) => " (v1 limits memory+swap: memory.memsw.limit_in_bytes)",
+            (MemoryKnob::SwapMax, false) => "v1 limits memory+swap: memory.memsw.limit_in_bytes",
             (MemoryKnob::Low | MemoryKnob::Min, false) => {
-                " (v1 protects nothing from reclaim; memory.soft_limit_in_bytes is the nearest)"
+                "v1 protects nothing from reclaim; memory.soft_limit_in_bytes is the nearest"
             }
             _ => "",
         }
@@ -273,6 +576,122 @@ mod tests {
             err.contains("\"memory.hgih\"") && err.contains("memory.swap.max"),
             "{err}"
         );
+    }
+
+    fn pairs(l: &Limits, layout: Layout) -> Vec<(String, String, String)> {
+        l.files(layout)
+            .into_iter()
+            .map(|w| (w.controller, w.file, w.value))
+            .collect()
+    }
+
+    fn t(c: &str, f: &str, v: &str) -> (String, String, String) {
+        (c.into(), f.into(), v.into())
+    }
+
+    #[test]
+    fn every_limit_has_its_files_on_each_layout_in_write_order() {
+        let dev = DeviceNumber { major: 8, minor: 0 };
+        let l = Limits {
+            cpu_max: Some(CpuMax::new(Some(150_000), 100_000).unwrap()),
+            cpu_weight: Some(CpuWeight::Shares(1024)),
+            cpuset_cpus: Some("0-1".parse().unwrap()),
+            memory: vec![
+                MemorySetting {
+                    knob: MemoryKnob::MemswLimitInBytes,
+                    bytes: Some(2 << 30),
+                },
+                MemorySetting {
+                    knob: MemoryKnob::Max,
+                    bytes: Some(1 << 30),
+                },
+            ],
+            pids_max: Some(Limit::Value(64)),
+            io_weight: Some(IoWeight::Weight(100)),
+            io_max: vec![IoMax {
+                rbps: Some(Limit::Value(1 << 20)),
+                wiops: Some(Limit::Max),
+                ..IoMax::device(dev)
+            }],
+        };
+        assert_eq!(
+            pairs(&l, Layout::Hybrid),
+            [
+                t("cpu", "cpu.cfs_period_us", "100000"),
+                t("cpu", "cpu.cfs_quota_us", "150000"),
+                t("cpu", "cpu.shares", "1024"),
+                t("cpuset", "cpuset.cpus", "0-1"),
+                t("memory", "memory.limit_in_bytes", "1073741824"),
+                t("memory", "memory.memsw.limit_in_bytes", "2147483648"),
+                t("pids", "pids.max", "64"),
+                t("blkio", "blkio.weight", "20"),
+                t("blkio", "blkio.throttle.read_bps_device", "8:0 1048576"),
+                t("blkio", "blkio.throttle.write_iops_device", "8:0 0"),
+            ]
+        );
+        assert_eq!(l.files(Layout::V1), l.files(Layout::Hybrid));
+        assert_eq!(
+            pairs(&l, Layout::V2),
+            [
+                t("cpu", "cpu.max", "150000 100000"),
+                t("cpu", "cpu.weight", "100"),
+                t("cpuset", "cpuset.cpus", "0-1"),
+                t("memory", "memory.max", "1073741824"),
+                t("pids", "pids.max", "64"),
+                t("io", "io.weight", "default 100"),
+                t("io", "io.max", "8:0 rbps=1048576 wiops=max"),
+            ]
+        );
+        assert_eq!(
+            l.unsupported(Layout::V2)[0].to_string(),
+            "memory.memsw.limit_in_bytes is not supported on v2 (v2 limits swap alone: memory.swap.max)"
+        );
+        assert!(Limits::default().files(Layout::V2).is_empty());
+    }
+
+    #[test]
+    fn cpu_max_outside_the_kernels_range_is_refused_with_the_range() {
+        assert_eq!(
+            CpuMax::new(Some(999), 100_000).unwrap_err(),
+            "quota 999 µs is below the kernel's minimum: expected at least 1000 µs, or max"
+        );
+        assert!(
+            CpuMax::new(None, 999)
+                .unwrap_err()
+                .contains("1000 to 1000000 µs")
+        );
+        assert!(CpuMax::new(Some(1000), 1_000_001).is_err());
+        assert_eq!(
+            CpuMax::new(None, 1_000_000),
+            Ok(CpuMax {
+                quota_us: None,
+                period_us: 1_000_000
+            })
+        );
+    }
+
+    #[test]
+    fn limits_round_trip_through_json_and_old_records_still_read() {
+        let l = Limits {
+            cpu_weight: Some(CpuWeight::Weight(200)),
+            pids_max: Some(Limit::Max),
+            io_max: vec![IoMax {
+                rbps: Some(Limit::Value(5)),
+                ..IoMax::device(DeviceNumber {
+                    major: 254,
+                    minor: 0,
+                })
+            }],
+            ..Limits::default()
+        };
+        let json = serde_json::to_string(&l).unwrap();
+        assert_eq!(
+            json,
+            r#"{"cpu_max":null,"cpu_weight":{"cpu.weight":200},"pids_max":"max","io_max":[{"device":"254:0","rbps":5}]}"#
+        );
+        assert_eq!(serde_json::from_str::<Limits>(&json).unwrap(), l);
+        let old: Limits = serde_json::from_str(r#"{"cpu_max":null}"#).unwrap();
+        assert_eq!(old, Limits::default());
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! Everything created is removed by `remove` or, failing that, on drop (also
 //! while a panic unwinds); `isobench cleanup` removes what a killed run left.
 
+pub mod cpulist;
 pub mod error;
 pub mod files;
 pub mod layout;
@@ -21,13 +22,18 @@ pub mod stat;
 mod teardown;
 mod v1;
 mod v2;
+pub mod weight;
 
+pub use cpulist::CpuList;
 pub use error::{CgroupError, Result};
 pub use layout::{Hierarchy, Layout};
-pub use limits::{CpuMax, Limits, MemoryKnob, MemorySetting, Unsupported};
+pub use limits::{
+    CpuMax, DeviceNumber, FileWrite, IoMax, Limit, Limits, MemoryKnob, MemorySetting, Unsupported,
+};
 pub use memory::{MemoryEvents, MemoryStat, MemoryUsage};
 pub use psi::{PsiShare, PsiTotals, PsiUnavailable, Resource};
 pub use stat::CpuStat;
+pub use weight::{CpuWeight, IoWeight};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -68,7 +74,9 @@ impl CgroupHost {
     pub fn arena(&self, run_id: &str) -> Result<Arena> {
         let mut arena = Arena {
             host: self.clone(),
+            hierarchies: Vec::new(),
             dirs: Vec::new(),
+            missing: Vec::new(),
             delegated: false,
         };
         let name = format!("{PREFIX}{run_id}");
@@ -78,11 +86,17 @@ impl CgroupHost {
                 let controllers = v2::acquire(&h.own_dir)?;
                 arena.delegated = true;
                 files::mkdir(&dir)?;
-                arena.dirs.push(dir.clone());
+                arena.push(h, &dir);
                 v2::prepare_arena(&dir, &controllers)?;
             } else {
-                files::mkdir(&dir)?;
-                arena.dirs.push(dir.clone());
+                match files::mkdir(&dir) {
+                    Err(e) if h.on_demand() => {
+                        arena.missing.push((h.controllers.join(","), e.to_string()));
+                        continue;
+                    }
+                    other => other?,
+                }
+                arena.push(h, &dir);
                 v1::prepare(h, &dir)?;
             }
         }
@@ -139,11 +153,20 @@ impl CgroupHost {
 #[derive(Debug)]
 pub struct Arena {
     host: CgroupHost,
+    /// The hierarchies the arena exists in, one per entry of `dirs`.
+    hierarchies: Vec<Hierarchy>,
     dirs: Vec<PathBuf>,
+    /// On-demand v1 hierarchies (controllers, reason) the arena could not be created in.
+    missing: Vec<(String, String)>,
     delegated: bool,
 }
 
 impl Arena {
+    fn push(&mut self, h: &Hierarchy, dir: &Path) {
+        self.hierarchies.push(h.clone());
+        self.dirs.push(dir.into());
+    }
+
     /// The arena's directories, one per hierarchy (for messages and tests).
     pub fn dirs(&self) -> &[PathBuf] {
         &self.dirs
@@ -153,34 +176,48 @@ impl Arena {
     pub fn memory_path(&self) -> Option<String> {
         memory_path(
             self.host.layout,
-            self.host
-                .hierarchies
+            self.hierarchies
                 .iter()
                 .zip(self.dirs.iter().map(PathBuf::as_path)),
         )
     }
 
-    /// Creates the sandbox cgroup `name` in every hierarchy and writes its limits.
+    /// Creates the sandbox cgroup `name` in every hierarchy and writes its
+    /// limits: exactly the files of [`Limits::files`] for the host's layout.
+    /// A hierarchy of [`layout::V1_ON_DEMAND`] controllers (v1 `blkio`) gets a
+    /// directory only when the limits write into it.
     ///
-    /// # Errors
-    /// Creation or write errors naming the path and value; what was created is removed.
     /// Knobs the kernel refused but the sandbox can do without (a kmem limit,
     /// case C05) end up in [`Cgroup::warnings`].
     ///
     /// # Errors
-    /// [`CgroupError::Unsupported`] for a memory knob the layout lacks, before
-    /// anything is created; creation or write errors naming the path and value,
-    /// and then what was created is removed.
+    /// Before anything is created: [`CgroupError::Unsupported`] for a knob the
+    /// layout lacks or whose file the arena does not have (a controller that is
+    /// not mounted or not delegated, `blkio.weight` without CFQ, `io.weight`
+    /// without iocost), naming the file; [`CgroupError::CpusNotOnline`] for a
+    /// cpuset naming CPUs the host lacks. Then creation or write errors naming
+    /// the path and value, and what was created is removed.
     pub fn sandbox(&self, name: &str, limits: &Limits) -> Result<Cgroup> {
-        if let Some(u) = limits.unsupported_on(self.host.layout) {
+        self.create(name, limits, false)
+    }
+
+    /// [`Arena::sandbox`]; `every_hierarchy` also creates it where no limit is written.
+    fn create(&self, name: &str, limits: &Limits, every_hierarchy: bool) -> Result<Cgroup> {
+        let layout = self.host.layout;
+        if let Some(u) = limits.unsupported_on(layout) {
             return Err(CgroupError::Unsupported(u));
         }
+        let writes = limits.files(layout);
+        self.check(limits, &writes)?;
         let mut cg = Cgroup {
-            layout: self.host.layout,
+            layout,
             parts: Vec::new(),
             warnings: Vec::new(),
         };
-        for (h, arena_dir) in self.host.hierarchies.iter().zip(&self.dirs) {
+        for (h, arena_dir) in self.hierarchies.iter().zip(&self.dirs) {
+            if !every_hierarchy && h.on_demand() && !writes.iter().any(|w| h.has(&w.controller)) {
+                continue;
+            }
             let dir = arena_dir.join(name);
             files::mkdir(&dir)?;
             cg.parts.push((h.clone(), dir.clone()));
@@ -196,6 +233,49 @@ impl Arena {
         Ok(cg)
     }
 
+    /// Checks that the host has a file for every write in `writes` (the files of
+    /// `limits`) in the arena, so that a sandbox's cgroup will have it too, and
+    /// that a cpuset names only online CPUs.
+    fn check(&self, limits: &Limits, writes: &[FileWrite]) -> Result<()> {
+        let layout = self.host.layout;
+        if let Some(cpus) = &limits.cpuset_cpus {
+            let online = CpuList::online().map_err(|error| CgroupError::Read {
+                path: cpulist::ONLINE_CPUS.into(),
+                error,
+            })?;
+            if let Some(missing) = cpus.missing_from(&online) {
+                return Err(CgroupError::CpusNotOnline {
+                    requested: cpus.clone(),
+                    missing,
+                    online,
+                });
+            }
+        }
+        for w in writes {
+            if w.file == MemoryKnob::KmemLimitInBytes.as_str() {
+                continue; // refused at write time with a warning (case C05)
+            }
+            let dir = self
+                .hierarchies
+                .iter()
+                .zip(&self.dirs)
+                .find(|(h, _)| layout == Layout::V2 || (!h.unified && h.has(&w.controller)))
+                .map(|(_, d)| d);
+            let why = match dir {
+                Some(d) if d.join(&w.file).exists() => continue,
+                Some(d) if layout == Layout::V2 => v2::missing_file(d, &w.controller, &w.file),
+                Some(d) => v1::missing_file(d, &w.file),
+                None => v1::no_hierarchy(&w.controller, &self.missing),
+            };
+            return Err(CgroupError::Unsupported(Unsupported {
+                knob: w.file.clone(),
+                layout,
+                why,
+            }));
+        }
+        Ok(())
+    }
+
     /// Creates `name` beneath this arena as an arena of its own, with `limits`
     /// on the whole of it (e.g. a memory limit standing for "the machine" that
     /// its sandboxes share), and hands the controllers down to its children.
@@ -203,7 +283,7 @@ impl Arena {
     /// # Errors
     /// As [`Arena::sandbox`]; on v2 also a failed write to its `cgroup.subtree_control`.
     pub fn nested(&self, name: &str, limits: &Limits) -> Result<Arena> {
-        let mut cg = self.sandbox(name, limits)?;
+        let mut cg = self.create(name, limits, true)?;
         if self.host.layout == Layout::V2
             && let Some(parent) = self.dirs.first()
         {
@@ -212,10 +292,12 @@ impl Arena {
                 controllers.split_whitespace().map(String::from).collect();
             v2::prepare_arena(cg.path(), &controllers)?;
         }
-        let dirs = cg.parts.drain(..).map(|(_, dir)| dir).collect();
+        let (hierarchies, dirs) = cg.parts.drain(..).unzip();
         Ok(Arena {
             host: self.host.clone(),
+            hierarchies,
             dirs,
+            missing: self.missing.clone(),
             delegated: false,
         })
     }
@@ -349,9 +431,16 @@ impl Cgroup {
     /// The directory holding the memory controller's files: the v2 cgroup, or
     /// the one in the v1 memory hierarchy.
     pub fn memory_dir(&self) -> Option<&Path> {
+        self.controller_dir("memory")
+    }
+
+    /// The directory holding `controller`'s files (`cpu`, `cpuset`, `pids`,
+    /// v1 `blkio`, …): the v2 cgroup, or the one in the v1 hierarchy that carries
+    /// the controller; `None` where this cgroup has none.
+    pub fn controller_dir(&self, controller: &str) -> Option<&Path> {
         self.parts
             .iter()
-            .find(|(h, _)| self.layout == Layout::V2 || h.has("memory"))
+            .find(|(h, _)| self.layout == Layout::V2 || (!h.unified && h.has(controller)))
             .map(|(_, dir)| dir.as_path())
     }
 
@@ -408,5 +497,172 @@ impl Drop for Cgroup {
         if let Err(e) = self.teardown() {
             eprintln!("warning: cleaning up a sandbox cgroup: {e}; run `isobench cleanup`");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An arena over fake hierarchies in a tempdir: `(controllers, unified, files in the arena dir)`.
+    fn fake_arena(
+        layout: Layout,
+        parts: &[(&[&str], bool, &[&str])],
+    ) -> (tempfile::TempDir, Arena) {
+        let t = tempfile::tempdir().unwrap();
+        let mut hierarchies = Vec::new();
+        let mut dirs = Vec::new();
+        for (i, (controllers, unified, files)) in parts.iter().enumerate() {
+            let own = t.path().join(format!("h{i}"));
+            let dir = own.join("isobench-test");
+            std::fs::create_dir_all(&dir).unwrap();
+            for f in *files {
+                std::fs::write(dir.join(f), "").unwrap();
+            }
+            let h = Hierarchy {
+                controllers: controllers.iter().map(|c| c.to_string()).collect(),
+                unified: *unified,
+                mount_point: own.clone(),
+                own_dir: own,
+            };
+            hierarchies.push(h);
+            dirs.push(dir);
+        }
+        let arena = Arena {
+            host: CgroupHost {
+                layout,
+                hierarchies: hierarchies.clone(),
+            },
+            hierarchies,
+            dirs,
+            missing: Vec::new(),
+            delegated: false,
+        };
+        (t, arena)
+    }
+
+    /// Checks `limits` against the fake arena, then lets the arena go without tearing down the tempdir's files.
+    fn check(mut arena: Arena, limits: &Limits) -> Result<()> {
+        let r = arena.check(limits, &limits.files(arena.host.layout));
+        arena.dirs.clear();
+        r
+    }
+
+    fn blkio_files() -> Vec<String> {
+        std::fs::read_to_string("tests/fixtures/hybrid-6.18/cgroup/v1_blkio.files")
+            .unwrap()
+            .lines()
+            .map(String::from)
+            .collect()
+    }
+
+    fn io_weight() -> Limits {
+        Limits {
+            io_weight: Some(IoWeight::Weight(100)),
+            ..Limits::default()
+        }
+    }
+
+    #[test]
+    fn hybrid_io_weight_without_cfq_is_refused_naming_blkio_weight() {
+        let files = blkio_files();
+        let files: Vec<&str> = files.iter().map(String::as_str).collect();
+        let parts: &[(&[&str], bool, &[&str])] = &[
+            (&["cpu"], false, &["cpu.shares"]),
+            (&["blkio"], false, &files),
+        ];
+        let (_t, arena) = fake_arena(Layout::Hybrid, parts);
+        let err = check(arena, &io_weight()).unwrap_err().to_string();
+        assert!(
+            err.starts_with("blkio.weight is not supported on hybrid (no blkio.weight in ")
+                && err.contains("CFQ"),
+            "{err}"
+        );
+        let (_t, arena) = fake_arena(Layout::Hybrid, parts);
+        let throttle = Limits {
+            io_max: vec![IoMax {
+                rbps: Some(Limit::Value(1 << 20)),
+                ..IoMax::device(DeviceNumber {
+                    major: 254,
+                    minor: 0,
+                })
+            }],
+            cpu_weight: Some(CpuWeight::Weight(50)),
+            ..Limits::default()
+        };
+        check(arena, &throttle).unwrap();
+    }
+
+    #[test]
+    fn v2_io_limits_without_the_io_controller_say_it_is_not_enabled() {
+        let parts: &[(&[&str], bool, &[&str])] = &[(&[], true, &["cpu.weight"])];
+        let (_t, arena) = fake_arena(Layout::V2, parts);
+        std::fs::write(
+            arena.dirs[0].join("cgroup.controllers"),
+            "cpuset cpu memory pids\n",
+        )
+        .unwrap();
+        let err = check(arena, &io_weight()).unwrap_err().to_string();
+        assert!(
+            err.starts_with(
+                "io.weight is not supported on v2 (the io controller is not enabled for "
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_controller_no_hierarchy_carries_is_named() {
+        let parts: &[(&[&str], bool, &[&str])] = &[(&["cpu"], false, &[])];
+        let (_t, arena) = fake_arena(Layout::V1, parts);
+        let pids = Limits {
+            pids_max: Some(Limit::Value(10)),
+            ..Limits::default()
+        };
+        let err = check(arena, &pids).unwrap_err().to_string();
+        assert!(
+            err.starts_with(
+                "pids.max is not supported on v1 (no v1 hierarchy carries the pids controller"
+            ),
+            "{err}"
+        );
+        let (_t, mut arena) = fake_arena(Layout::V1, parts);
+        arena
+            .missing
+            .push(("blkio".into(), "creating x: Permission denied".into()));
+        let err = check(arena, &io_weight()).unwrap_err().to_string();
+        assert!(
+            err.contains("the arena could not be created in the blkio hierarchy: creating x: Permission denied"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_cpuset_beyond_the_online_cpus_is_refused_before_anything_is_created() {
+        let parts: &[(&[&str], bool, &[&str])] = &[(&["cpuset"], false, &["cpuset.cpus"])];
+        let (_t, arena) = fake_arena(Layout::Hybrid, parts);
+        let limits = Limits {
+            cpuset_cpus: Some("8000".parse().unwrap()),
+            ..Limits::default()
+        };
+        let err = check(arena, &limits).unwrap_err().to_string();
+        assert!(
+            err.starts_with("cpuset.cpus 8000 names CPUs 8000 that this host does not have online"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn c05_kmem_is_left_to_the_write_and_its_warning() {
+        let parts: &[(&[&str], bool, &[&str])] = &[(&["memory"], false, &[])];
+        let (_t, arena) = fake_arena(Layout::V1, parts);
+        let kmem = Limits {
+            memory: vec![MemorySetting {
+                knob: MemoryKnob::KmemLimitInBytes,
+                bytes: Some(1 << 20),
+            }],
+            ..Limits::default()
+        };
+        check(arena, &kmem).unwrap();
     }
 }

@@ -3,7 +3,8 @@
 //! Sources: Documentation/admin-guide/cgroup-v1/cgroups.rst (`cgroup.procs`),
 //! cpusets.rst (a new cpuset starts with empty `cpuset.cpus`/`cpuset.mems`),
 //! Documentation/scheduler/sched-bwc.rst (`cpu.cfs_quota_us`, `cpu.cfs_period_us`),
-//! cpuacct.rst (`cpuacct.usage`, ns).
+//! cpuacct.rst (`cpuacct.usage`, ns), blkio-controller.rst (`blkio.weight`,
+//! `blkio.throttle.*`).
 
 use super::error::{CgroupError, Result};
 use super::files;
@@ -14,8 +15,6 @@ use std::path::Path;
 
 const CPUSET_CPUS: &str = "cpuset.cpus";
 const CPUSET_MEMS: &str = "cpuset.mems";
-const CFS_PERIOD: &str = "cpu.cfs_period_us";
-const CFS_QUOTA: &str = "cpu.cfs_quota_us";
 
 /// Prepares a new cgroup `dir` of hierarchy `h` for tasks: a cpuset child gets
 /// its parent's `cpuset.cpus` and `cpuset.mems`, without which attaching fails
@@ -44,7 +43,9 @@ pub fn prepare(h: &Hierarchy, dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Writes `limits` into `dir` of hierarchy `h` (only the knobs its controllers own).
+/// Writes `limits` into `dir` of hierarchy `h`: the files of
+/// [`Limits::files`] whose controller `h` carries, in that order (the CFS period
+/// before the quota, `memory.limit_in_bytes` first among the memory files).
 ///
 /// # Errors
 /// [`CgroupError::Write`] naming the file and value.
@@ -53,24 +54,15 @@ pub fn prepare(h: &Hierarchy, dir: &Path) -> Result<()> {
 /// `memory.kmem.limit_in_bytes` on kernels that reject (EOPNOTSUPP) or lack
 /// (ENOENT) it (case C05, docker/for-linux #1001).
 pub fn apply(h: &Hierarchy, dir: &Path, limits: &Limits) -> Result<Vec<String>> {
-    if let (true, Some(max)) = (h.has("cpu"), limits.cpu_max) {
-        // Period first: a quota is validated against the period in force.
-        files::write(&dir.join(CFS_PERIOD), &max.period_us.to_string())?;
-        let quota = max.quota_us.map_or("-1".to_string(), |q| q.to_string());
-        files::write(&dir.join(CFS_QUOTA), &quota)?;
-    }
     let mut warnings = Vec::new();
-    if !h.has("memory") {
-        return Ok(warnings);
-    }
-    // The hard limit first: the kernel keeps memory+swap at or above it.
-    let mut ordered = limits.memory.clone();
-    ordered.sort_by_key(|s| s.knob.file(Layout::V1) != MemoryKnob::Max.file(Layout::V1));
-    for setting in &ordered {
-        let file = dir.join(setting.knob.file(Layout::V1));
-        match files::write(&file, &setting.value(Layout::V1)) {
+    for w in limits.files(Layout::V1) {
+        if !h.has(&w.controller) {
+            continue;
+        }
+        let file = dir.join(&w.file);
+        match files::write(&file, &w.value) {
             Err(CgroupError::Write { error, .. })
-                if setting.knob == MemoryKnob::KmemLimitInBytes
+                if w.file == MemoryKnob::KmemLimitInBytes.as_str()
                     && matches!(
                         error.raw_os_error(),
                         Some(nix::libc::EOPNOTSUPP | nix::libc::ENOENT)
@@ -85,6 +77,41 @@ pub fn apply(h: &Hierarchy, dir: &Path, limits: &Limits) -> Result<Vec<String>> 
         }
     }
     Ok(warnings)
+}
+
+/// Why arena directory `dir` of a v1 hierarchy lacks `file`, for
+/// [`super::Unsupported`]: what is missing, and the usual cause.
+pub fn missing_file(dir: &Path, file: &str) -> String {
+    let cause = match file {
+        "blkio.weight" => {
+            "; it came with the CFQ I/O scheduler, removed in Linux 5.0, and isobench does not \
+             write BFQ's blkio.bfq.weight, which counts only on devices whose scheduler is bfq; \
+             blkio.throttle.* limits still work"
+        }
+        "memory.memsw.limit_in_bytes" => {
+            "; swap accounting is off (boot with swapaccount=1), or the kernel lacks CONFIG_MEMCG_SWAP"
+        }
+        _ => "",
+    };
+    format!("no {file} in {}{cause}", dir.display())
+}
+
+/// Why no v1 hierarchy of the arena carries `controller`, for
+/// [`super::Unsupported`]; `missing` lists on-demand hierarchies (controllers,
+/// reason) the arena could not be created in.
+pub fn no_hierarchy(controller: &str, missing: &[(String, String)]) -> String {
+    match missing
+        .iter()
+        .find(|(c, _)| c.split(',').any(|c| c == controller))
+    {
+        Some((_, reason)) => {
+            format!("the arena could not be created in the {controller} hierarchy: {reason}")
+        }
+        None => format!(
+            "no v1 hierarchy carries the {controller} controller (see /proc/self/mountinfo), \
+             or /proc/self/cgroup places isobench in none"
+        ),
+    }
 }
 
 /// Adds what hierarchy `h` knows of cgroup `dir`'s CPU accounting to `stat`:
@@ -109,7 +136,8 @@ pub fn read_cpu(h: &Hierarchy, dir: &Path, stat: &mut CpuStat) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cgroup::limits::{CpuMax, MemorySetting};
+    use crate::cgroup::limits::{CFS_PERIOD, CFS_QUOTA, CpuMax, IoMax, Limit, MemorySetting};
+    use crate::cgroup::weight::CpuWeight;
     use std::path::PathBuf;
 
     fn hier(controllers: &[&str], root: &Path) -> Hierarchy {
@@ -245,6 +273,46 @@ mod tests {
             warnings[0].starts_with("kmem limit unsupported on this kernel: writing ")
                 && warnings[0].contains("memory.kmem.limit_in_bytes"),
             "{warnings:?}"
+        );
+    }
+
+    #[test]
+    fn each_hierarchy_gets_only_its_own_files() {
+        let (t, child) = fake(&[]);
+        let cg = Path::new("tests/fixtures/hybrid-6.18/cgroup");
+        std::fs::copy(cg.join("v1_cpu.shares"), child.join("cpu.shares")).unwrap();
+        std::fs::copy(cg.join("v1_pids.max"), child.join("pids.max")).unwrap();
+        std::fs::write(child.join("blkio.throttle.read_bps_device"), "").unwrap();
+        let limits = Limits {
+            cpu_weight: Some(CpuWeight::Weight(100)),
+            pids_max: Some(Limit::Max),
+            io_max: vec![IoMax {
+                rbps: Some(Limit::Value(1 << 20)),
+                ..IoMax::device("254:0".parse().unwrap())
+            }],
+            ..Limits::default()
+        };
+        for c in ["cpu", "pids", "blkio"] {
+            apply(&hier(&[c], t.path()), &child, &limits).unwrap();
+        }
+        let read = |f: &str| std::fs::read_to_string(child.join(f)).unwrap();
+        assert_eq!(read("cpu.shares"), "1024", "weight 100 is the v1 default");
+        assert_eq!(read("pids.max"), "max");
+        assert_eq!(
+            format!("{}\n", read("blkio.throttle.read_bps_device")),
+            std::fs::read_to_string(cg.join("v1_blkio.throttle.read_bps_device")).unwrap(),
+            "written as the kernel reads it back"
+        );
+    }
+
+    #[test]
+    fn missing_blkio_weight_names_cfq() {
+        let why = missing_file(Path::new("/sys/fs/cgroup/blkio/isobench-x"), "blkio.weight");
+        assert!(
+            why.starts_with(
+                "no blkio.weight in /sys/fs/cgroup/blkio/isobench-x; it came with the CFQ"
+            ),
+            "{why}"
         );
     }
 

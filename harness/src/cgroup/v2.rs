@@ -18,6 +18,11 @@ use std::sync::Mutex;
 
 /// Controllers the harness hands down to its sandboxes, where the host offers them.
 pub const WANTED: [&str; 4] = ["cpuset", "cpu", "memory", "pids"];
+/// Controllers handed down too when that costs nothing else: only where the host
+/// offers them, never at the price of a [`CgroupError::InternalProcesses`]
+/// failure, and a refused write only leaves them out (a sandbox that asks for
+/// their limits is then refused by name, runs that don't are unaffected).
+pub const OPTIONAL: [&str; 1] = ["io"];
 
 /// The process-wide move into the harness leaf, shared by every arena of this process.
 struct Delegation {
@@ -36,9 +41,10 @@ fn words(path: &Path) -> Result<Vec<String>> {
         .collect())
 }
 
-/// Makes the controllers of [`WANTED`] available to children of `own`, moving
-/// the harness into its leaf if `own` must not hold processes. Counted: call
-/// [`release`] once per successful call. Returns the controllers children of `own` get.
+/// Makes the controllers of [`WANTED`] (and, where possible, [`OPTIONAL`])
+/// available to children of `own`, moving the harness into its leaf if `own`
+/// must not hold processes. Counted: call [`release`] once per successful call.
+/// Returns the controllers children of `own` get.
 ///
 /// # Errors
 /// [`CgroupError::InternalProcesses`] when `own` holds processes isobench did not
@@ -51,36 +57,51 @@ pub fn acquire(own: &Path) -> Result<Vec<String>> {
     }
     let available = words(&own.join("cgroup.controllers"))?;
     let active = words(&own.join("cgroup.subtree_control"))?;
-    let missing: Vec<String> = WANTED
-        .iter()
-        .filter(|c| available.iter().any(|a| a == *c) && !active.iter().any(|a| a == *c))
-        .map(|c| c.to_string())
-        .collect();
+    let missing = |list: &[&str]| -> Vec<String> {
+        list.iter()
+            .filter(|c| available.iter().any(|a| a == *c) && !active.iter().any(|a| a == *c))
+            .map(|c| c.to_string())
+            .collect()
+    };
+    let missing_wanted = missing(&WANTED);
+    let mut missing_optional = missing(&OPTIONAL);
     let me = std::process::id() as i32;
     let leaf = own.join(format!("{HARNESS_LEAF_PREFIX}{me}"));
     let is_root = !own.join("cgroup.type").exists();
-    let must_move = !missing.is_empty() && !is_root;
+    let nothing_missing = missing_wanted.is_empty() && missing_optional.is_empty();
+    let mut must_move = !nothing_missing && !is_root;
     if must_move {
         let others: Vec<i32> = files::procs(own)?
             .into_iter()
             .filter(|&p| p != me)
             .collect();
-        if !others.is_empty() {
+        if !others.is_empty() && !missing_wanted.is_empty() {
             return Err(CgroupError::InternalProcesses {
                 path: own.into(),
                 pids: others,
             });
         }
-        files::mkdir(&leaf)?;
-        files::write(&leaf.join("cgroup.procs"), &me.to_string())?;
+        if others.is_empty() {
+            files::mkdir(&leaf)?;
+            files::write(&leaf.join("cgroup.procs"), &me.to_string())?;
+        } else {
+            // Only optional controllers are missing: go without them.
+            missing_optional.clear();
+            must_move = false;
+        }
     }
     let mut enabled = Vec::new();
-    for c in &missing {
+    for c in &missing_wanted {
         if let Err(e) = files::write(&own.join("cgroup.subtree_control"), &format!("+{c}")) {
             undo(own, &leaf, &enabled, must_move);
             return Err(e);
         }
         enabled.push(c.clone());
+    }
+    for c in &missing_optional {
+        if files::write(&own.join("cgroup.subtree_control"), &format!("+{c}")).is_ok() {
+            enabled.push(c.clone());
+        }
     }
     *guard = Some(Delegation {
         own: own.into(),
@@ -140,21 +161,40 @@ pub fn prepare_arena(dir: &Path, controllers: &[String]) -> Result<()> {
     files::write(&dir.join("cgroup.subtree_control"), &value.join(" "))
 }
 
-/// Writes `limits` into sandbox cgroup `dir` (`cpu.max`, the memory knobs).
+/// Writes `limits` into sandbox cgroup `dir`: the files of [`Limits::files`]
+/// for v2, in that order.
 ///
 /// # Errors
 /// [`CgroupError::Write`] naming the file and value.
 pub fn apply(dir: &Path, limits: &Limits) -> Result<()> {
-    if let Some(max) = limits.cpu_max {
-        files::write(&dir.join("cpu.max"), &max.to_v2())?;
+    limits
+        .files(Layout::V2)
+        .iter()
+        .try_for_each(|w| files::write(&dir.join(&w.file), &w.value))
+}
+
+/// Why arena directory `dir` lacks `file` of `controller`, for
+/// [`super::Unsupported`]: the controller not handed down to the arena, or a
+/// kernel without the file.
+pub fn missing_file(dir: &Path, controller: &str, file: &str) -> String {
+    let enabled = files::read(&dir.join("cgroup.controllers"))
+        .is_ok_and(|c| c.split_whitespace().any(|c| c == controller));
+    if !enabled {
+        let parent = dir.parent().unwrap_or(dir);
+        return format!(
+            "the {controller} controller is not enabled for {}: {}/cgroup.subtree_control lacks it \
+             (not offered by the host, or not delegated to isobench)",
+            dir.display(),
+            parent.display()
+        );
     }
-    for setting in &limits.memory {
-        files::write(
-            &dir.join(setting.knob.file(Layout::V2)),
-            &setting.value(Layout::V2),
-        )?;
-    }
-    Ok(())
+    let cause = match file {
+        "io.weight" => "; io.weight needs the iocost controller (CONFIG_BLK_CGROUP_IOCOST)",
+        "io.max" => "; io.max needs blk-throttle (CONFIG_BLK_DEV_THROTTLING)",
+        "memory.swap.max" => "; swap accounting is off (CONFIG_MEMCG_SWAP, swapaccount=1)",
+        _ => "",
+    };
+    format!("no {file} in {}{cause}", dir.display())
 }
 
 /// Reads `cpu.stat` of `dir`: usage always, throttling where the cpu controller is on.
@@ -169,7 +209,66 @@ pub fn read_cpu(dir: &Path) -> Result<CpuStat> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cgroup::limits::CpuMax;
+    use crate::cgroup::limits::{CpuMax, Limit};
+    use crate::cgroup::weight::CpuWeight;
+
+    /// [`acquire`] keeps process-wide state: tests that call it take turns.
+    static ACQUIRE: Mutex<()> = Mutex::new(());
+
+    #[test]
+    fn weight_cpuset_and_pids_are_written_natively() {
+        let t = tempfile::tempdir().unwrap();
+        let fixture = Path::new("tests/fixtures/v2-debian-6.1");
+        for f in ["cpu.weight", "cpuset.cpus", "pids.max"] {
+            std::fs::copy(fixture.join(format!("new_child_{f}")), t.path().join(f)).unwrap();
+        }
+        let limits = Limits {
+            cpu_weight: Some(CpuWeight::Shares(256)),
+            cpuset_cpus: Some("1".parse().unwrap()),
+            pids_max: Some(Limit::Value(64)),
+            ..Limits::default()
+        };
+        apply(t.path(), &limits).unwrap();
+        let read = |f: &str| std::fs::read_to_string(t.path().join(f)).unwrap();
+        assert_eq!(
+            read("cpu.weight"),
+            "35",
+            "256 shares by the runtimes' formula"
+        );
+        assert_eq!(read("cpuset.cpus"), "1");
+        assert_eq!(read("pids.max"), "64");
+    }
+
+    #[test]
+    fn io_is_left_out_rather_than_fail_when_only_it_is_missing_and_others_share_the_cgroup() {
+        let _turn = ACQUIRE.lock().unwrap_or_else(|e| e.into_inner());
+        let t = tempfile::tempdir().unwrap();
+        let own = t.path();
+        std::fs::copy(
+            "tests/fixtures/v2-debian-6.1/runner_cgroup.controllers",
+            own.join("cgroup.controllers"),
+        )
+        .unwrap();
+        std::fs::write(
+            own.join("cgroup.subtree_control"),
+            "cpuset cpu memory pids\n",
+        )
+        .unwrap();
+        std::fs::write(own.join("cgroup.type"), "domain\n").unwrap();
+        std::fs::write(
+            own.join("cgroup.procs"),
+            format!("{}\n4242\n", std::process::id()),
+        )
+        .unwrap();
+        let controllers = acquire(own).unwrap();
+        release().unwrap();
+        assert_eq!(controllers, ["cpuset", "cpu", "memory", "pids"]);
+        assert!(
+            !own.join(format!("{HARNESS_LEAF_PREFIX}{}", std::process::id()))
+                .exists(),
+            "the harness stays where it is"
+        );
+    }
 
     #[test]
     fn cpu_max_is_written_as_quota_and_period() {
@@ -209,6 +308,7 @@ mod tests {
 
     #[test]
     fn c02_foreign_process_in_own_cgroup_stops_with_the_rule_and_path() {
+        let _turn = ACQUIRE.lock().unwrap_or_else(|e| e.into_inner());
         let t = tempfile::tempdir().unwrap();
         let own = t.path();
         let fixture = Path::new("tests/fixtures/v2-debian-6.1");

@@ -118,7 +118,12 @@ fn cpu_demand(a: &AggressorDef, cpus: usize) -> Option<f64> {
 /// CPUs it may run on and by its demand (DESIGN §2 "CPU share"); `None` without
 /// a quota or with an unknown demand.
 fn expected_share(a: &AggressorDef, cpus_allowed: usize) -> Option<f64> {
-    let cpus = cpus_allowed; // CPUSET-PENDING
+    let cpus = a
+        .limits
+        .limits
+        .cpuset_cpus
+        .as_ref()
+        .map_or(cpus_allowed, |set| set.len().min(cpus_allowed));
     Some(
         a.limits
             .limits

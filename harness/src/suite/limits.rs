@@ -10,6 +10,18 @@ use toml::de::{DeTable, DeValue};
 
 pub use crate::vocabulary::HostFacts;
 
+/// What this host is, for checking a suite: its cgroup layout, online CPUs and block devices.
+///
+/// # Errors
+/// The layout cannot be told (no cgroup filesystem) or sysfs cannot be read, naming the path.
+pub fn discover_host() -> Result<HostFacts, String> {
+    let layout = crate::cgroup::CgroupHost::discover()
+        .map_err(|e| format!("cannot tell the host's cgroup layout: {e}"))?
+        .layout;
+    HostFacts::discover(layout)
+        .map_err(|e| format!("reading the host's CPUs and block devices: {e}"))
+}
+
 /// The vocabularies, by their key in a `limits` table.
 const VOCABULARIES: [(&str, Vocabulary); 3] = [
     ("cgroup", Vocabulary::Native),
@@ -51,10 +63,19 @@ pub fn read(t: Table<'_, '_>, host: &HostFacts, p: &mut Problems) -> LimitsDef {
         .collect();
     match vocabulary::map(vocabulary, &values, host) {
         Ok(mapped) => LimitsDef {
+            files: mapped
+                .files(host.layout)
+                .into_iter()
+                .map(|f| (f.file, f.value))
+                .collect(),
             vocabulary: Some(key.to_string()),
             words: mapped.words,
-            qos: mapped.qos.map(|q| q.to_string()),
-            files: mapped.files,
+            qos: mapped.qos.map(|q| format!("{q:?}")),
+            not_written: mapped
+                .not_written
+                .into_iter()
+                .map(|n| (n.key, n.reason))
+                .collect(),
             limits: mapped.limits,
         },
         Err(errors) => {

@@ -13,7 +13,7 @@ mod reader;
 pub mod run_args;
 
 pub use error::{SuiteError, SuiteErrors};
-pub use limits::HostFacts;
+pub use limits::{HostFacts, discover_host};
 pub use model::*;
 
 use std::path::Path;

@@ -157,9 +157,13 @@ pub struct LimitsDef {
     /// What the harness writes.
     pub limits: Limits,
     /// The files it writes on this host's layout and their values, e.g.
-    /// `("cpu.max", "150000 100000")`; empty when the layout is unknown.
+    /// `("cpu.max", "150000 100000")`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<(String, String)>,
+    /// Words that write no file by their vocabulary's own rules, with the reason
+    /// (Kubernetes `requests.memory` without the MemoryQoS feature gate).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_written: Vec<(String, String)>,
 }
 
 /// Every sandbox of a scenario that has limits: its name and limits.

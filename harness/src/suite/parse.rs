@@ -279,7 +279,7 @@ fn check_memory_pressure(
         def.arena_bytes,
         def.working_set_bytes,
         &settings,
-        host.layout,
+        Some(host.layout),
     ) {
         let at = ["working_set", "arena_memory", "aggressor_limits"]
             .iter()
