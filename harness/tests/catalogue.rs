@@ -184,3 +184,41 @@ fn wakeup_latency_records_one_oversleep_per_wakeup() {
     assert!(r.ops >= 900 && recorded >= r.ops, "{r:?}");
     cg.remove().unwrap();
 }
+
+#[test]
+fn fork_storm_stays_under_pids_max() {
+    require_root!();
+    let (_host, arena, _id) = common::arena("catalogue-fork");
+    let limits = Limits {
+        pids_max: Some(isobench::cgroup::Limit::Value(8)),
+        ..Limits::default()
+    };
+    let cg = arena.sandbox("fork-storm", &limits).unwrap();
+    let pids = cg.controller_dir("pids").unwrap().join("pids.current");
+    let bin = workload::locate().unwrap();
+    let args = argv(&["fork-storm", "--duration", &RUN_S.to_string(), "--max-children", "32"]);
+    let mut p = sandbox::spawn(&bin, &args, NamespaceSet::default(), Some(&cg)).unwrap();
+    let mut peak = 0u64;
+    let deadline = Instant::now() + Duration::from_secs_f64(RUN_S + 1.5);
+    while Instant::now() < deadline && p.try_reap().map_or(false, |done| !done) {
+        if let Ok(n) = std::fs::read_to_string(&pids) {
+            peak = peak.max(n.trim().parse().unwrap_or(0));
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let status = p.wait_for(Duration::from_secs(2)).unwrap();
+    assert_eq!(status, WaitStatus::Exited(nix::unistd::Pid::from_raw(p.pid()), 0));
+    assert!(peak <= 8, "pids.current reached {peak} under pids.max 8");
+    let WorkloadReport::ForkStorm(r) =
+        workload::parse_report("fork-storm", &p.output().unwrap()).unwrap()
+    else {
+        panic!("not a fork-storm report")
+    };
+    assert!(r.forks > 0, "{r:?}");
+    assert!(
+        r.fork_failures > 0 && r.fork_errnos.contains_key("EAGAIN"),
+        "32 children wanted under pids.max 8, yet no fork failed: {r:?}"
+    );
+    assert!(r.peak_children < 8, "{r:?}");
+    cg.remove().unwrap();
+}
