@@ -543,8 +543,14 @@ fn suite_check(file: &str) -> Result<ExitCode> {
         };
         writeln!(out, "  {} ({}){rounds}", s.name, s.kind.as_str())?;
         for (sandbox, limits) in isobench::suite::limits_of(&s.kind) {
+            if let Some(qos) = &limits.qos {
+                writeln!(out, "    {sandbox}: Kubernetes QoS class {qos}")?;
+            }
             for (file, value) in &limits.files {
                 writeln!(out, "    {sandbox}: {file} = {value}")?;
+            }
+            for (key, reason) in &limits.not_written {
+                writeln!(out, "    {sandbox}: {key}: not written ({reason})")?;
             }
         }
     }

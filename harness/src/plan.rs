@@ -160,11 +160,11 @@ pub fn estimate_s(suite: &Suite, layout: Option<Layout>) -> f64 {
                     t.rounds as f64 * iso.conditions.len() as f64 * (window + 0.8)
                 }
                 // Each condition fills a 2 GiB arena (measured 1.4–5.7 s).
-                Kind::MemoryPressure(_) => t.rounds as f64 * 3.0 * (window + 3.0),
+                Kind::MemoryPressure(_) => t.rounds as f64 * 3.0 * (window + 2.0),
                 Kind::MemoryHighStall if layout == Some(Layout::V2) => 15.0,
                 Kind::MemoryHighStall => 0.0,
                 Kind::Visibility => 3.0,
-                Kind::StartupLatency(_) => 25.0,
+                Kind::StartupLatency(_) => 20.0,
             }
         })
         .sum::<f64>()

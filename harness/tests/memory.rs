@@ -228,6 +228,7 @@ fn c04_memory_high_stalls_and_memory_max_kills_or_the_layout_says_why_not() {
             unit_ns: 100_000,
         },
         cpus_allowed: 1,
+        work_dir: std::env::temp_dir(),
     };
     let spec = memory_high_stall::MemoryHighStallSpec::default();
     let result = memory_high_stall::run(&spec, &ctx, host.layout);

@@ -40,6 +40,7 @@ fn run_check(name: &str, ns: NamespaceSet) -> isobench_reports::schema::Visibili
             unit_ns: 1,
         },
         cpus_allowed: 1,
+        work_dir: std::env::temp_dir(),
     };
     let check = visibility::check(name, ns, &ctx).unwrap();
     arena.remove().unwrap();
