@@ -220,7 +220,7 @@ fn fork_storm_stays_under_pids_max() {
     let mut p = sandbox::spawn(&bin, &args, NamespaceSet::default(), Some(&cg)).unwrap();
     let mut peak = 0u64;
     let deadline = Instant::now() + Duration::from_secs_f64(RUN_S + 1.5);
-    while Instant::now() < deadline && p.try_reap().map_or(false, |done| !done) {
+    while Instant::now() < deadline && p.try_reap().is_ok_and(|done| !done) {
         if let Ok(n) = std::fs::read_to_string(&pids) {
             peak = peak.max(n.trim().parse().unwrap_or(0));
         }

@@ -491,7 +491,7 @@ fn until_decided_needs_a_usable_baseline_and_enough_max_rounds() {
         "--out",
         o,
     ];
-    assert_refused(&args, "--max-rounds 3 is below --rounds 5");
+    assert_refused(&args, "--max-rounds 3 is below the 5 rounds");
     assert_refused(
         &[
             "run",
@@ -600,4 +600,126 @@ fn bad_startup_input_exits_3_naming_the_field() {
         !out.exists(),
         "a refused run must not create its output directory"
     );
+}
+
+#[test]
+fn suite_check_reports_every_problem_and_show_prints_a_suite_to_start_from() {
+    let t = tempfile::tempdir().unwrap();
+    let shown = isobench()
+        .args(["suite", "show", "default"])
+        .output()
+        .unwrap();
+    assert_eq!(shown.status.code(), Some(0));
+    let copy = t.path().join("mine.toml");
+    std::fs::write(&copy, &shown.stdout).unwrap();
+    let ok = isobench()
+        .args(["suite", "check", copy.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    let said = String::from_utf8_lossy(&ok.stdout);
+    assert!(said.contains("ok: suite default, 10 scenarios"), "{said}");
+    assert!(said.contains("aggressor: pids.max = 16"), "{said}");
+
+    let bad = t.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[defaults]\nround = 3\n[[scenario]]\nname = \"x\"\nkind = \"isolation\"\n[scenario.victim]\nworkload = \"cpu-unit\"\ncpus = 0.5\n[[scenario.aggressor]]\nworkload = \"cpu-hog\"\n[scenario.aggressor.limits.docker]\ncpus = 0\n",
+    )
+    .unwrap();
+    let o = isobench()
+        .args(["suite", "check", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3));
+    let err = stderr(&o);
+    let path = bad.display().to_string();
+    for needle in [
+        format!("{path}:2:1: defaults.round: unknown key; did you mean `rounds`?"),
+        format!("{path}:7:12: scenario.victim.workload:"),
+        format!("{path}:12:8: scenario.aggressor.limits.docker.cpus:"),
+    ] {
+        assert!(err.contains(&needle), "expected {needle:?} in {err}");
+    }
+    assert!(err.starts_with("3 problems in the suite file:"), "{err}");
+}
+
+#[test]
+fn a_users_suite_file_runs_with_limits_in_docker_words_and_records_them() {
+    require_root!();
+    let t = tempfile::tempdir().unwrap();
+    let suite = t.path().join("pod.toml");
+    std::fs::write(
+        &suite,
+        r#"name = "pod"
+[defaults]
+rounds = 2
+duration = 0.4
+warmup = 0.1
+[[scenario]]
+name = "pod-vs-batch"
+kind = "isolation"
+[scenario.victim]
+workload = "wakeup-latency"
+rate = 500
+[[scenario.aggressor]]
+name = "batch"
+workload = "cpu-hog"
+args = ["--threads", "1"]
+[scenario.aggressor.limits.docker]
+cpus = 0.25
+[[scenario.aggressor]]
+name = "forks"
+workload = "fork-storm"
+[scenario.aggressor.limits.docker]
+pids_limit = 8
+"#,
+    )
+    .unwrap();
+    let out = t.path().join("run");
+    let (o, run_id) = run(&[
+        "run",
+        "--suite",
+        suite.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("suite pod ("), "{}", stderr(&o));
+    let r = results(&out);
+    let scenario = &r["scenarios"][0];
+    assert_eq!(scenario["name"], "pod-vs-batch");
+    assert_eq!(scenario["status"]["state"], "complete");
+    let metric = |name: &str, cond: &str| {
+        scenario["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == name && m["condition"] == cond)
+            .unwrap_or_else(|| panic!("no {name} ({cond})"))
+            .clone()
+    };
+    let batch = metric("batch.cpu_share", "isolated")["value"]
+        .as_f64()
+        .unwrap();
+    assert!(batch <= 0.3, "batch got {batch} CPUs under cpus = 0.25");
+    assert_eq!(
+        metric("batch.cpu_share_expected", "isolated")["value"],
+        0.25
+    );
+    assert!(metric("forks.forks_per_s", "isolated")["value"].is_number());
+    let recorded = &r["suite"]["scenarios"][0]["kind"]["aggressors"][0]["limits"];
+    assert_eq!(recorded["vocabulary"], "docker");
+    assert_eq!(recorded["words"][0][0], "cpus");
+    let files = recorded["files"].as_array().unwrap();
+    assert!(
+        files
+            .iter()
+            .any(|f| f[0] == "cpu.max" && f[1] == "25000 100000")
+            || files
+                .iter()
+                .any(|f| f[0] == "cpu.cfs_quota_us" && f[1] == "25000"),
+        "{files:?}"
+    );
+    common::assert_nothing_left(&run_id);
 }

@@ -192,7 +192,9 @@ fn a_suite_file_that_cannot_be_read_names_the_path_and_the_embedded_suites() {
     let e = suite::load("/nonexistent/suite.toml", &host(Layout::Hybrid)).unwrap_err();
     let text = e.to_string();
     assert!(
-        text.contains("/nonexistent/suite.toml") && text.contains("default, quick"),
+        text.contains("/nonexistent/suite.toml")
+            && text.contains("default, quick")
+            && text.contains("No such file"),
         "{text}"
     );
 }

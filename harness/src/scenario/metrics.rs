@@ -147,6 +147,10 @@ fn cpu_metrics(rounds: &[Vec<ConditionSample>]) -> Vec<Metric> {
             names.push(&a.sandbox);
         }
     }
+    if names.is_empty() {
+        // No aggressor ran (only solo so far): its metrics are null with their reasons.
+        names.push("aggressor");
+    }
     names
         .iter()
         .flat_map(|n| aggressor_metrics(rounds, n))

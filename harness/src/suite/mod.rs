@@ -34,7 +34,7 @@ pub fn embedded_text(name: &str) -> Option<&'static str> {
 pub enum LoadError {
     /// Neither an embedded suite nor a readable file.
     #[error(
-        "suite file {path}: {error}; the embedded suites are {}",
+        "unknown suite {path:?}: the embedded suites are {}, and as a file it cannot be read ({error})",
         embedded_names()
     )]
     Read {
