@@ -157,7 +157,11 @@ pub fn estimate_s(suite: &Suite, layout: Option<Layout>) -> f64 {
             match &s.kind {
                 // Sandboxes start and stop, aggressors run past the window to report.
                 Kind::Isolation(iso) => {
-                    t.rounds as f64 * iso.conditions.len() as f64 * (window + 0.8)
+                    let overrun = crate::scenario::isolation::AGGRESSOR_OVERRUN_S;
+                    let with_aggressors = iso.conditions.iter().filter(|c| c.as_str() != "solo");
+                    t.rounds as f64
+                        * (iso.conditions.len() as f64 * (window + 0.1)
+                            + with_aggressors.count() as f64 * overrun)
                 }
                 // Each condition fills a 2 GiB arena (measured 1.4–5.7 s).
                 Kind::MemoryPressure(_) => t.rounds as f64 * 3.0 * (window + 2.0),
