@@ -62,6 +62,20 @@ pub(crate) fn signed_percent(change: f64) -> String {
     }
 }
 
+/// A rate or count with three significant digits and a k/M/G prefix: `1.82 k`, `173 M`, `950`.
+pub(crate) fn rate(value: f64) -> String {
+    let (scaled, prefix) = [(1e9, " G"), (1e6, " M"), (1e3, " k")]
+        .into_iter()
+        .find(|(f, _)| value.abs() >= *f)
+        .map_or((value, ""), |(f, p)| (value / f, p));
+    let decimals = match scaled.abs() {
+        a if a >= 100.0 => 0,
+        a if a >= 10.0 => 1,
+        _ => 2,
+    };
+    format!("{scaled:.decimals$}{prefix}")
+}
+
 /// A CPU count (CPUs, e.g. a share of CPU time) with two decimals: `0.5` → `0.50`.
 pub(crate) fn cpus(value: f64) -> String {
     fixed(value, 2)
@@ -201,6 +215,14 @@ fn fixed(value: f64, decimals: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rates_keep_three_significant_digits() {
+        assert_eq!(rate(1822.4), "1.82 k");
+        assert_eq!(rate(172_792_941.0), "173 M");
+        assert_eq!(rate(950.0), "950");
+        assert_eq!(rate(12.345), "12.3");
+    }
 
     fn metric(unit: &str, value: Option<f64>, lower: f64, upper: f64) -> Metric {
         Metric {

@@ -85,6 +85,7 @@ fn scenario_line(scenario: &ScenarioResult) -> String {
         .any(|m| m.name == AGGRESSOR_CPU_SHARE || m.name == AGGRESSOR_CPU_SHARE_EXPECTED)
     {
         clauses.push(aggressor_clause(scenario));
+        clauses.extend(work_clause(scenario));
     }
     format!("{}: {}", scenario.name, clauses.join("; "))
 }
@@ -238,6 +239,25 @@ fn aggressor_clause(scenario: &ScenarioResult) -> String {
         ),
         (None, None) => "aggressor CPU share unavailable".to_owned(),
     }
+}
+
+/// `its work 25 % of contended (1822 vs 7233 forks/s)`: how much of its own
+/// work (the applet's headline figure, a rate) the limits left the aggressor;
+/// `None` where the aggressor reports no such rate.
+fn work_clause(scenario: &ScenarioResult) -> Option<String> {
+    let m = scenario
+        .metrics
+        .iter()
+        .find(|m| m.name.starts_with("aggressor.") && m.name.ends_with("_per_s"))?;
+    let iso = value(scenario, &m.name, Condition::Isolated)?;
+    let con = value(scenario, &m.name, Condition::Contended).filter(|&c| c > 0.0)?;
+    Some(format!(
+        "its work {:.0} % of contended ({} vs {} {})",
+        iso / con * 100.0,
+        format::rate(iso),
+        format::rate(con),
+        m.unit
+    ))
 }
 
 /// The value of metric `name` for `condition`; `None` when missing or null.
