@@ -184,12 +184,15 @@ fn run_command(args: RunArgs) -> Result<ExitCode> {
     for f in &outcome.files {
         writeln!(out, "wrote {}", f.display())?;
     }
-    for w in outcome.results.scenarios.iter().flat_map(|s| &s.warnings) {
-        let colour = isobench::terminal::colour_wanted(std::io::stderr().is_terminal());
-        eprintln!(
-            "{}",
-            isobench::terminal::paint(&format!("warning: {w}"), isobench::terminal::YELLOW, colour)
-        );
+    let colour = isobench::terminal::colour_wanted(std::io::stderr().is_terminal());
+    for s in &outcome.results.scenarios {
+        for w in &s.warnings {
+            let line = format!("warning: {}: {w}", s.name);
+            eprintln!(
+                "{}",
+                isobench::terminal::paint(&line, isobench::terminal::YELLOW, colour)
+            );
+        }
     }
     let statuses = || outcome.results.scenarios.iter().map(|s| &s.status);
     if statuses().any(|s| matches!(s, ScenarioStatus::Interrupted(_)))

@@ -32,6 +32,30 @@ const HEADLINE: [&str; 24] = [
     "startup.churn_per_s",
 ];
 
+/// Whether metric `name` is shown on the row of headline `headline`: itself, or
+/// for `aggressor.*` the same figure of an aggressor with its own name
+/// (`batch.cpu_share` on the row of `aggressor.cpu_share`).
+fn shown_as(name: &str, headline: &str) -> bool {
+    if name == headline {
+        return true;
+    }
+    let (Some(("aggressor", figure)), Some((sandbox, own))) =
+        (headline.split_once('.'), name.split_once('.'))
+    else {
+        return false;
+    };
+    own == figure
+        && ![
+            "victim",
+            "host",
+            "harness",
+            "startup",
+            "outside",
+            "aggressor",
+        ]
+        .contains(&sandbox)
+}
+
 /// ANSI SGR for bold red: breaches, failures.
 pub const RED: &str = "1;31";
 /// ANSI SGR for yellow: warnings.
@@ -99,7 +123,7 @@ pub fn table(results: &Results) -> String {
             "metric", "condition", "mean [95 % CI]", "unit"
         ));
         for name in HEADLINE {
-            for m in s.metrics.iter().filter(|m| m.name == name) {
+            for m in s.metrics.iter().filter(|m| shown_as(&m.name, name)) {
                 let cond = m.condition.map_or("-".to_string(), |c| c.to_string());
                 let (value, unit) = cell(m);
                 out.push_str(&format!(

@@ -325,6 +325,10 @@ pub struct NeighbourRun {
     pub memory_peak_bytes: Option<u64>,
     /// The reports of its processes, as they printed them.
     pub reports: Vec<serde_json::Value>,
+    /// How each process that did not run to its end ended (`exited with status 2`,
+    /// `killed by SIGKILL`, ...); empty when all did.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<String>,
 }
 
 /// The headline figure of an aggressor's report.

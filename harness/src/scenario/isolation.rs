@@ -282,14 +282,26 @@ fn run_condition(
 fn neighbour(r: &mut Running<'_>) -> Result<NeighbourRun> {
     let mut reports = Vec::new();
     let mut work = None;
-    for p in &mut r.procs {
-        if p.wait_for(Duration::from_secs_f64(AGGRESSOR_OVERRUN_S + 5.0))
-            .is_err()
-        {
-            p.stop(Duration::from_secs(2));
-        }
+    let mut failures = Vec::new();
+    for (i, p) in r.procs.iter_mut().enumerate() {
+        let ended = match p.wait_for(Duration::from_secs_f64(AGGRESSOR_OVERRUN_S + 5.0)) {
+            Ok(WaitStatus::Exited(_, 0)) => None,
+            Ok(WaitStatus::Exited(_, code)) => Some(format!("exited with status {code}")),
+            Ok(WaitStatus::Signaled(_, signal, _)) => Some(format!("killed by {signal:?}")),
+            Ok(other) => Some(format!("ended as {other:?}")),
+            Err(e) => {
+                p.stop(Duration::from_secs(2));
+                Some(format!(
+                    "still running 5 s past its deadline ({e}); stopped"
+                ))
+            }
+        };
         let out = p.output().unwrap_or_default();
-        let Ok(parsed) = workload::parse_report(&r.def.workload, &out) else {
+        let parsed = workload::parse_report(&r.def.workload, &out);
+        if let Some(how) = ended.or_else(|| parsed.as_ref().err().map(|e| e.to_string())) {
+            failures.push(format!("process {i}: {how}"));
+        }
+        let Ok(parsed) = parsed else {
             continue;
         };
         if let Some(h) = parsed.headline() {
@@ -314,6 +326,7 @@ fn neighbour(r: &mut Running<'_>) -> Result<NeighbourRun> {
             .ok()
             .and_then(|(usage, _, _)| usage.peak_bytes),
         reports,
+        failures,
     })
 }
 

@@ -200,12 +200,26 @@ fn aggressor_metrics(rounds: &[Vec<ConditionSample>], name: &str) -> Vec<Metric>
     }
     let iso = Condition::Isolated;
     let expected = |s: &ConditionSample| aggressor(s)?.cpu_share_expected;
+    let has_quota = rounds
+        .iter()
+        .flatten()
+        .filter(|s| s.run.condition == iso)
+        .any(|s| {
+            aggressor(s)
+                .and_then(|a| a.nr_periods)
+                .is_some_and(|p| p > 0)
+        });
+    let no_expected = if has_quota {
+        "its CPU demand is not known ahead (only cpu-hog, cache-thrash and mem-bw have a fixed one), so no share is expected of its quota"
+    } else {
+        "the aggressor has no CPU quota"
+    };
     m.push(metric(
         &m_name("cpu_share_expected"),
         Some(iso),
         "CPUs",
         per(iso, &expected),
-        "the aggressor has no CPU quota, or its CPU demand is not known ahead",
+        no_expected,
     ));
     m.push(metric(
         &m_name("cpu_share_error_pp"),
@@ -214,7 +228,7 @@ fn aggressor_metrics(rounds: &[Vec<ConditionSample>], name: &str) -> Vec<Metric>
         per(iso, &|s| {
             Some((aggressor(s)?.cpu_share - expected(s)?).abs() * 100.0)
         }),
-        "the aggressor has no CPU quota, or its CPU demand is not known ahead",
+        no_expected,
     ));
     m.push(metric(
         &m_name("throttled_ratio"),
@@ -364,8 +378,8 @@ fn merged_cdfs(rounds: &[Vec<ConditionSample>]) -> Vec<LatencyCdf> {
 /// Warnings that say what was seen and what to do: one line per kind, naming
 /// the rounds (0-based) and conditions where it was seen.
 fn warnings(rounds: &[Vec<ConditionSample>]) -> Vec<String> {
-    let (mut bursty, mut starved, mut busy, mut slow) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut bursty, mut starved, mut busy, mut slow, mut died) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (i, r) in rounds.iter().enumerate() {
         for s in r {
             let c = s.run.condition;
@@ -380,7 +394,8 @@ fn warnings(rounds: &[Vec<ConditionSample>]) -> Vec<String> {
                 }
                 let ratio = throttled as f64 / periods.max(1) as f64;
                 let seen = format!(
-                    "round {i}: {:.2} of {:.2} CPUs, throttled in {:.0} % of periods",
+                    "round {i} {}: {:.2} of {:.2} CPUs, throttled in {:.0} % of periods",
+                    a.sandbox,
                     a.cpu_share,
                     expected,
                     ratio * 100.0
@@ -389,6 +404,11 @@ fn warnings(rounds: &[Vec<ConditionSample>]) -> Vec<String> {
                     bursty.push(seen)
                 } else {
                     starved.push(seen)
+                }
+            }
+            for n in &s.run.neighbours {
+                for f in &n.failures {
+                    died.push(format!("round {i} {c} {}: {f}", n.sandbox));
                 }
             }
             if let Some(other) = s
@@ -429,6 +449,12 @@ fn warnings(rounds: &[Vec<ConditionSample>]) -> Vec<String> {
         busy,
         "other work on the host used more than 0.1 CPU during these conditions, so their figures are disturbed; stop \
          other load (builds, services, other benchmarks) or pin isobench to reserved CPUs, then rerun",
+    );
+    say(
+        died,
+        "an aggressor did not run to its end, so in those conditions the victim ran beside less than the scenario \
+         meant (an exit status 137 or SIGKILL under a memory limit is usually an OOM kill: see dmesg; give it more \
+         memory or a smaller size)",
     );
     say(
         slow,

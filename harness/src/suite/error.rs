@@ -30,24 +30,26 @@ impl std::fmt::Display for SuiteError {
     }
 }
 
-/// Every problem of a suite file, in the order of their place in it.
+/// Most problems of one file that are placed and listed; beyond them only their number is said.
+pub const MAX_LISTED: usize = 100;
+
+/// The problems of a suite file, in the order of their place in it (at most
+/// [`MAX_LISTED`]), and how many more there were.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub struct SuiteErrors(pub Vec<SuiteError>);
+pub struct SuiteErrors(pub Vec<SuiteError>, pub usize);
 
 impl std::fmt::Display for SuiteErrors {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let n = self.0.len();
+        let n = self.0.len() + self.1;
         writeln!(
             f,
             "{n} problem{} in the suite file:",
             if n == 1 { "" } else { "s" }
         )?;
-        for (i, e) in self.0.iter().enumerate() {
-            if i + 1 < n {
-                writeln!(f, "  {e}")?;
-            } else {
-                write!(f, "  {e}")?;
-            }
+        let lines: Vec<String> = self.0.iter().map(|e| format!("  {e}")).collect();
+        write!(f, "{}", lines.join("\n"))?;
+        if self.1 > 0 {
+            write!(f, "\n  ... and {} more, not listed", self.1)?;
         }
         Ok(())
     }
@@ -57,22 +59,35 @@ impl std::fmt::Display for SuiteErrors {
 pub struct Problems<'t> {
     origin: &'t str,
     text: &'t str,
+    /// Byte offset where each line starts.
+    line_starts: Vec<usize>,
     list: Vec<(usize, SuiteError)>,
+    /// Problems beyond [`MAX_LISTED`], counted only.
+    more: usize,
 }
 
 impl<'t> Problems<'t> {
     /// An empty collection for `text`, read from `origin`.
     pub fn new(origin: &'t str, text: &'t str) -> Problems<'t> {
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
         Problems {
             origin,
             text,
+            line_starts,
             list: Vec::new(),
+            more: 0,
         }
     }
 
     /// A problem with `field` at `span`.
     pub fn at(&mut self, span: Span, field: &str, message: impl Into<String>) {
-        let (line, column) = line_column(self.text, span.start);
+        if self.list.len() >= MAX_LISTED {
+            self.more += 1;
+            return;
+        }
+        let (line, column) = self.line_column(span.start);
         self.list.push((
             span.start,
             SuiteError {
@@ -98,9 +113,13 @@ impl<'t> Problems<'t> {
         );
     }
 
-    /// Whether nothing was reported.
-    pub fn is_empty(&self) -> bool {
-        self.list.is_empty()
+    /// Line and column (both from 1, the column in characters) of byte `at`.
+    fn line_column(&self, at: usize) -> (usize, usize) {
+        let at = at.min(self.text.len());
+        let line = self.line_starts.partition_point(|&s| s <= at);
+        let start = self.line_starts[line - 1];
+        let column = self.text.get(start..at).map_or(0, |l| l.chars().count()) + 1;
+        (line, column)
     }
 
     /// The problems sorted by place, or `Ok(())` when there are none.
@@ -114,17 +133,8 @@ impl<'t> Problems<'t> {
     /// The problems sorted by place.
     pub fn into_errors(mut self) -> SuiteErrors {
         self.list.sort_by_key(|(at, _)| *at);
-        SuiteErrors(self.list.into_iter().map(|(_, e)| e).collect())
+        SuiteErrors(self.list.into_iter().map(|(_, e)| e).collect(), self.more)
     }
-}
-
-/// Line and column (both from 1, the column in characters) of byte `at` in `text`.
-pub fn line_column(text: &str, at: usize) -> (usize, usize) {
-    let at = at.min(text.len());
-    let before = text.get(..at).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
 }
 
 #[cfg(test)]
@@ -134,10 +144,25 @@ mod tests {
     #[test]
     fn places_count_lines_and_characters_from_one() {
         let text = "a = 1\nbé = 2\n";
-        assert_eq!(line_column(text, 0), (1, 1));
-        assert_eq!(line_column(text, 6), (2, 1));
-        assert_eq!(line_column(text, text.find('=').unwrap()), (1, 3));
+        let p = Problems::new("t", text);
+        assert_eq!(p.line_column(0), (1, 1));
+        assert_eq!(p.line_column(6), (2, 1));
+        assert_eq!(p.line_column(text.find('=').unwrap()), (1, 3));
         let second = text.rfind('=').unwrap();
-        assert_eq!(line_column(text, second), (2, 4));
+        assert_eq!(p.line_column(second), (2, 4));
+        assert_eq!(p.line_column(text.len()), (3, 1));
+    }
+
+    #[test]
+    fn only_the_first_hundred_problems_are_placed_the_rest_counted() {
+        let text = "x\n".repeat(500);
+        let mut p = Problems::new("t", &text);
+        for i in 0..500 {
+            p.at(2 * i..2 * i + 1, "x", "bad");
+        }
+        let e = p.finish().unwrap_err();
+        assert_eq!((e.0.len(), e.1), (MAX_LISTED, 400));
+        assert!(e.to_string().starts_with("500 problems"));
+        assert!(e.to_string().ends_with("... and 400 more, not listed"));
     }
 }

@@ -43,6 +43,14 @@ pub enum LoadError {
         /// Why it cannot be read.
         error: std::io::Error,
     },
+    /// Larger than any suite needs.
+    #[error("suite file {path} is {bytes} bytes: at most {MAX_FILE_BYTES} bytes are accepted")]
+    TooLarge {
+        /// The path given.
+        path: String,
+        /// Its size.
+        bytes: u64,
+    },
     /// Problems in the file.
     #[error("{0}")]
     Invalid(#[from] SuiteErrors),
@@ -51,6 +59,10 @@ pub enum LoadError {
 fn embedded_names() -> String {
     EMBEDDED.map(|(n, _)| n).join(", ")
 }
+
+/// Largest suite file read, bytes (the default suite is about 5 KB; parsing
+/// takes about 40 bytes of memory per byte of text).
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
 
 /// Loads `what`: the name of an embedded suite, else the path of a suite file.
 ///
@@ -61,6 +73,17 @@ pub fn load(what: &str, host: &HostFacts) -> Result<Suite, LoadError> {
         return Ok(parse::parse(text, &format!("embedded:{what}"), what, host)?);
     }
     let path = Path::new(what);
+    let read_error = |error| LoadError::Read {
+        path: what.to_string(),
+        error,
+    };
+    let bytes = std::fs::metadata(path).map_err(read_error)?.len();
+    if bytes > MAX_FILE_BYTES {
+        return Err(LoadError::TooLarge {
+            path: what.to_string(),
+            bytes,
+        });
+    }
     let text = std::fs::read_to_string(path).map_err(|error| LoadError::Read {
         path: what.to_string(),
         error,

@@ -59,6 +59,7 @@ pub fn parse(
         None => (DEFAULT_TIMING, None, None),
     };
     let mut scenarios: Vec<ScenarioDef> = Vec::new();
+    let mut names = std::collections::HashSet::new();
     let tables = top.tables("scenario", "scenario", &mut p);
     if tables.is_empty() && top.get("scenario").is_none() {
         p.at(
@@ -69,7 +70,7 @@ pub fn parse(
     }
     for t in tables {
         if let Some(s) = read_scenario(t, timing, arena_bytes, host, &mut p) {
-            if scenarios.iter().any(|o| o.name == s.name) {
+            if !names.insert(s.name.clone()) {
                 p.at(
                     t.get("name").map_or(t.span(), |f| f.span),
                     "scenario.name",
@@ -476,8 +477,10 @@ fn args(
     p: &mut Problems,
 ) -> Option<Vec<String>> {
     let field = format!("scenario.{role}.args");
-    let Some(items) = t.strings("args", p) else {
-        return Some(Vec::new());
+    let items = match (t.get("args"), t.strings("args", p)) {
+        (None, _) => Vec::new(),
+        (Some(_), Some(items)) => items,
+        (Some(_), None) => return None,
     };
     let mut ok = true;
     for (a, span) in &items {
@@ -496,11 +499,11 @@ fn args(
         && let Err(e) = super::run_args::check(w, &args)
     {
         ok = false;
-        p.at(
-            t.get("args").map_or(t.span(), |f| f.span),
-            &field,
-            format!("{w} refuses these arguments: {e}"),
-        );
+        let at = t
+            .get("args")
+            .or_else(|| t.get("workload"))
+            .map_or(t.span(), |f| f.span);
+        p.at(at, &field, format!("{w} refuses these arguments: {e}"));
     }
     ok.then_some(args)
 }

@@ -87,14 +87,23 @@ pub fn check(workload: &str, args: &[String]) -> Result<(), String> {
     isobench_workloads::cli::check_args(&argv[0], &argv[1..]).map_err(|e| first_line(&e))
 }
 
-/// clap's message without its `error: ` prefix and the usage lines that follow.
+/// clap's message without its `error: ` prefix and the usage lines that follow:
+/// its first paragraph (e.g. the missing arguments listed under it) on one line,
+/// then its tips.
 fn first_line(message: &str) -> String {
-    let first = message.lines().next().unwrap_or(message);
+    let paragraph: Vec<&str> = message
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect();
     let tips: Vec<&str> = message
         .lines()
         .filter_map(|l| l.trim().strip_prefix("tip: "))
         .collect();
-    let mut out = first.trim_start_matches("error: ").to_string();
+    let mut out = paragraph
+        .join(" ")
+        .trim_start_matches("error: ")
+        .to_string();
     for t in tips {
         out.push_str("; ");
         out.push_str(t);
