@@ -107,6 +107,18 @@ fn plan(args: RunArgs) -> Result<RunPlan, Refused> {
                 None => suite.margins.clone().unwrap_or_default(),
             };
             let baseline = read_results(&path).map_err(|e| Refused(format!("--baseline {e:#}")))?;
+            if let Some(thin) = baseline.scenarios.iter().find(|b| {
+                b.rounds.len() < isobench::compare::MIN_ROUNDS
+                    && suite.scenarios.iter().any(|s| s.name == b.name)
+            }) {
+                return Err(Refused(format!(
+                    "--baseline {} has {} rounds of scenario {}: a verdict needs at least {} on each side, so no number of rounds here could decide; rerun the baseline with more --rounds",
+                    path.display(),
+                    thin.rounds.len(),
+                    thin.name,
+                    isobench::compare::MIN_ROUNDS
+                )));
+            }
             if let Some(missing) = suite
                 .scenarios
                 .iter()
@@ -510,7 +522,10 @@ fn suite_show(name: &str) -> Result<ExitCode> {
         ))
         .into());
     };
-    print!("{text}");
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .context("writing the suite to stdout")?;
     Ok(ExitCode::SUCCESS)
 }
 

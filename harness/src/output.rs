@@ -46,6 +46,12 @@ pub fn check_writable(dir: &Path) -> Result<(), OutputError> {
     if !existing.is_dir() {
         return Err(not(format!("{} is not a directory", existing.display())));
     }
+    if let Some(kind) = pseudo_filesystem(existing) {
+        return Err(not(format!(
+            "{} is on {kind}, where a new directory is not a plain folder (in cgroupfs it is a cgroup); choose a directory on a disk",
+            existing.display()
+        )));
+    }
     nix::unistd::access(
         existing,
         nix::unistd::AccessFlags::W_OK | nix::unistd::AccessFlags::X_OK,
@@ -58,6 +64,23 @@ pub fn check_writable(dir: &Path) -> Result<(), OutputError> {
         ));
     }
     Ok(())
+}
+
+/// The kernel pseudo-filesystem `path` is on (cgroupfs, sysfs, procfs), if any.
+fn pseudo_filesystem(path: &Path) -> Option<&'static str> {
+    use nix::sys::statfs::{
+        CGROUP_SUPER_MAGIC, CGROUP2_SUPER_MAGIC, PROC_SUPER_MAGIC, SYSFS_MAGIC, statfs,
+    };
+    let kind = statfs(path).ok()?.filesystem_type();
+    [
+        (CGROUP_SUPER_MAGIC, "cgroupfs"),
+        (CGROUP2_SUPER_MAGIC, "cgroupfs"),
+        (SYSFS_MAGIC, "sysfs"),
+        (PROC_SUPER_MAGIC, "procfs"),
+    ]
+    .into_iter()
+    .find(|(magic, _)| *magic == kind)
+    .map(|(_, name)| name)
 }
 
 /// The directory of one run's files.

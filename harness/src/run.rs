@@ -374,7 +374,7 @@ impl Progress for Saver<'_> {
         let undecided: Vec<String> = comparison
             .rows
             .iter()
-            .filter(|r| r.scenario == partial.name && crate::compare::undecided(r))
+            .filter(|r| r.scenario == partial.name && crate::compare::more_rounds_could_decide(r))
             .map(crate::compare::label)
             .collect();
         if undecided.is_empty() {

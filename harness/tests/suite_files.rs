@@ -64,6 +64,10 @@ fn broken() -> Vec<(
         ("warmup negative", format!("[defaults]\nwarmup = -1\n{BASE}"), 2, 10, "defaults.warmup", "out of range"),
         ("size not a size", format!("[defaults]\narena_memory = \"2 bananas\"\n{BASE}"), 2, 16, "defaults.arena_memory", "is not a size"),
         ("no scenario", "name = \"x\"\n".into(), 1, 1, "scenario", "has no scenario"),
+        ("empty scenario array", "scenario = []\n".into(), 1, 1, "scenario", "has no scenario"),
+        ("cpu.max above the kernel's maximum", format!("{BASE}[scenario.aggressor.limits.cgroup]\n\"cpu.max\" = \"9223372036854775807 100000\"\n"), 10, 13, "scenario.aggressor.limits.cgroup.cpu.max", "maximum"),
+        ("pids above PID_MAX_LIMIT", format!("{BASE}[scenario.aggressor.limits.docker]\npids_limit = 4194305\n"), 10, 14, "scenario.aggressor.limits.docker.pids_limit", "PID_MAX_LIMIT"),
+        ("hex read with its radix", base_with("cpus = 0.5", "cpus = 0x401"), 6, 8, "scenario.victim.cpus", "1025 is out of range"),
         ("scenario without name", BASE.replacen("name = \"s\"\n", "", 1), 1, 1, "scenario.name", "missing"),
         ("bad scenario name", base_with("name = \"s\"", "name = \"CPU Share\""), 2, 8, "scenario.name", "is not a scenario name"),
         ("duplicate scenario", format!("{BASE}{BASE}"), 10, 8, "scenario.name", "names two scenarios"),
@@ -184,6 +188,28 @@ fn the_annotated_example_of_the_docs_is_a_valid_suite() {
             .unwrap_or_else(|e| panic!("on {layout}: {e}"));
         assert_eq!(s.name, "my-pod");
         assert!(s.margins.is_some());
+    }
+}
+
+#[test]
+fn memory_pressure_takes_memory_limits_in_kubernetes_words() {
+    let text = "[[scenario]]\nname = \"m\"\nkind = \"memory-pressure\"\n[scenario.aggressor_limits.kubernetes]\n\"limits.memory\" = \"512Mi\"\n";
+    let s = suite::parse_text(text, "t.toml", &host(Layout::V2)).unwrap();
+    let suite::Kind::MemoryPressure(m) = &s.scenarios[0].kind else {
+        panic!("{s:?}")
+    };
+    let knobs = &m.aggressor_limits.as_ref().unwrap().limits.memory;
+    assert_eq!(knobs[0].bytes, Some(512 << 20));
+}
+
+#[test]
+fn a_fifo_or_directory_is_refused_without_reading_it() {
+    let t = tempfile::tempdir().unwrap();
+    let fifo = t.path().join("fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+    for path in [fifo.as_path(), t.path()] {
+        let e = suite::load(path.to_str().unwrap(), &host(Layout::Hybrid)).unwrap_err();
+        assert!(e.to_string().contains("not a regular file"), "{e}");
     }
 }
 

@@ -58,8 +58,8 @@ impl ScheduleArgs {
 pub enum Applet {
     /// Victim: fixed CPU work units, open-loop at --rate units/s; reports ops and latencies.
     CpuUnits {
-        /// Work-loop iterations per unit (see `calibrate`).
-        #[arg(long)]
+        /// Work-loop iterations per unit (see `calibrate`), 1 to 10^9 (about 2 s).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
         iters_per_unit: u64,
         /// When units are due.
         #[command(flatten)]
@@ -67,9 +67,9 @@ pub enum Applet {
     },
     /// Aggressor: N threads spinning on integer work.
     CpuHog {
-        /// Threads; default one per CPU of this process's cpuset.
-        #[arg(long)]
-        threads: Option<usize>,
+        /// Threads, 1 to 1024; default one per CPU of this process's cpuset.
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+        threads: Option<u16>,
         /// Seconds to spin.
         #[arg(long, value_parser = seconds)]
         duration: Duration,
@@ -278,13 +278,20 @@ pub enum Applet {
     },
 }
 
-/// Parses a `--duration`-like value: a finite, non-negative number of seconds.
+/// Longest `--duration` or `--warmup` of an applet, seconds (as suites allow).
+pub const MAX_SECONDS: f64 = 3600.0;
+
+/// Highest `--rate` of a victim, units per second: a unit every microsecond, well
+/// above what one thread serves, and far from what the clock cannot resolve.
+pub const MAX_RATE: f64 = 1e6;
+
+/// Parses a `--duration`-like value: a finite number of seconds, 0 to [`MAX_SECONDS`].
 pub fn seconds(text: &str) -> Result<Duration, String> {
     let value: f64 = text
         .parse()
         .map_err(|_| "expected a number of seconds such as 0.5 or 30".to_string())?;
-    if !value.is_finite() || value < 0.0 {
-        return Err("expected a non-negative number of seconds".into());
+    if !value.is_finite() || !(0.0..=MAX_SECONDS).contains(&value) {
+        return Err(format!("expected 0 to {MAX_SECONDS} seconds"));
     }
     Duration::try_from_secs_f64(value).map_err(|e| format!("{e}: expected a number of seconds"))
 }
@@ -321,11 +328,13 @@ pub fn page_or_more(text: &str) -> Result<u64, String> {
     Ok(bytes)
 }
 
-/// Parses a `--rate`-like value: a finite, positive number per second.
+/// Parses a `--rate`-like value: a number per second above 0 and at most [`MAX_RATE`].
 pub fn positive_rate(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
-        Ok(value) if value.is_finite() && value > 0.0 => Ok(value),
-        _ => Err("expected a positive number per second".into()),
+        Ok(value) if value.is_finite() && value > 0.0 && value <= MAX_RATE => Ok(value),
+        _ => Err(format!(
+            "expected a number per second above 0 and at most {MAX_RATE}"
+        )),
     }
 }
 
@@ -375,6 +384,43 @@ pub fn check_args(applet: &str, args: &[String]) -> Result<(), String> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn rates_and_durations_the_clock_cannot_serve_are_refused() {
+        assert_eq!(positive_rate("1000"), Ok(1000.0));
+        assert!(
+            positive_rate("3e9")
+                .unwrap_err()
+                .contains("at most 1000000")
+        );
+        assert!(seconds("1e12").unwrap_err().contains("0 to 3600"));
+        assert!(
+            check_args(
+                "cpu-hog",
+                &[
+                    "--duration".into(),
+                    "1".into(),
+                    "--threads".into(),
+                    "0".into()
+                ]
+            )
+            .is_err()
+        );
+        assert!(
+            check_args(
+                "cpu-units",
+                &[
+                    "--iters-per-unit".into(),
+                    "18446744073709551615".into(),
+                    "--rate".into(),
+                    "1".into(),
+                    "--duration".into(),
+                    "1".into()
+                ]
+            )
+            .is_err()
+        );
+    }
+
     fn check(applet: &str, args: &[&str]) -> Result<(), String> {
         let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
         check_args(applet, &args)
@@ -401,7 +447,7 @@ mod tests {
     fn bad_value_is_refused_with_the_flag_and_value() {
         let err = check("cpu-hog", &["--duration=-1"]).unwrap_err();
         assert!(
-            err.contains("--duration") && err.contains("non-negative"),
+            err.contains("--duration") && err.contains("0 to 3600"),
             "{err}"
         );
         let err = check("mem-hog", &["--bytes", "0", "--duration", "1"]).unwrap_err();

@@ -18,8 +18,13 @@ fn held(outcome: Result<bool>) -> Result<()> {
     Ok(())
 }
 
+/// Writes the report as one JSON line on stdout; a closed or full stdout is an error, not a panic.
 fn print(report: &impl serde::Serialize) -> Result<()> {
-    println!("{}", serde_json::to_string(report)?);
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", serde_json::to_string(report)?)
+        .and_then(|()| out.flush())
+        .context("writing the report to stdout")?;
     Ok(())
 }
 
@@ -74,7 +79,7 @@ fn main() -> Result<()> {
             print(&WorkloadReport::MemHog(mem_hog::run(&plan)?))
         }
         Applet::CpuHog { threads, duration } => {
-            let threads = threads.unwrap_or_else(cpu_hog::cpus_allowed);
+            let threads = threads.map_or_else(cpu_hog::cpus_allowed, usize::from);
             print(&WorkloadReport::CpuHog(cpu_hog::run(threads, duration)))
         }
         Applet::TcpEcho { payload, schedule } => print(&WorkloadReport::TcpEcho(tcp_echo::run(

@@ -28,6 +28,11 @@ pub(super) const CFS_QUOTA: &str = "cpu.cfs_quota_us";
 pub const CFS_MIN_US: u64 = 1_000;
 /// Longest CFS period the kernel accepts, µs (`max_cfs_quota_period`).
 pub const CFS_MAX_PERIOD_US: u64 = 1_000_000;
+/// Largest CFS quota the kernel takes, µs: `max_cfs_runtime`, 2^44 − 1 µs
+/// (kernel/sched/core.c, `MAX_BW`); larger writes fail with EINVAL.
+pub const CFS_MAX_QUOTA_US: u64 = (1 << 44) - 1;
+/// Largest pids.max the kernel takes: `PID_MAX_LIMIT` on 64-bit (include/linux/threads.h).
+pub const PID_MAX_LIMIT: u64 = 4_194_304;
 
 /// CPU bandwidth limit: `quota_us` of CPU time per `period_us` of wall time
 /// (v2 `cpu.max`; v1 `cpu.cfs_quota_us` / `cpu.cfs_period_us`).
@@ -55,6 +60,11 @@ impl CpuMax {
         if let Some(q) = quota_us.filter(|&q| q < CFS_MIN_US) {
             return Err(format!(
                 "quota {q} µs is below the kernel's minimum: expected at least {CFS_MIN_US} µs, or max"
+            ));
+        }
+        if let Some(q) = quota_us.filter(|&q| q > CFS_MAX_QUOTA_US) {
+            return Err(format!(
+                "quota {q} µs is above the kernel's maximum: expected at most {CFS_MAX_QUOTA_US} µs, or max"
             ));
         }
         Ok(CpuMax {

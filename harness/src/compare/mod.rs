@@ -211,7 +211,7 @@ fn compare_metric(scenario: &str, b: &Metric, c: &Metric, rule: Option<Rule>) ->
     if bv.len() < MIN_ROUNDS || cv.len() < MIN_ROUNDS {
         row.outcome = Outcome::Inconclusive;
         row.note = Some(format!(
-            "{} and {} measured rounds: at least {MIN_ROUNDS} on each side are needed",
+            "{} and {} measured rounds: at least {MIN_ROUNDS} {FEW_ROUNDS}",
             bv.len(),
             cv.len()
         ));
@@ -444,6 +444,17 @@ pub fn compare(input: &CompareInput<'_>) -> Comparison {
 pub fn undecided(r: &ComparedMetric) -> bool {
     r.outcome == Outcome::Inconclusive && r.note.is_none()
 }
+
+/// Whether more rounds of the current run could decide `r`: it is undecided, or
+/// it has too few measured rounds on a side (`--until-decided` keeps going then).
+pub fn more_rounds_could_decide(r: &ComparedMetric) -> bool {
+    undecided(r)
+        || (r.outcome == Outcome::Inconclusive
+            && r.note.as_deref().is_some_and(|n| n.ends_with(FEW_ROUNDS)))
+}
+
+/// End of the note of a metric with too few rounds on a side: more rounds can decide it.
+const FEW_ROUNDS: &str = "on each side are needed";
 
 /// `scenario/metric (condition)`.
 pub fn label(r: &ComparedMetric) -> String {

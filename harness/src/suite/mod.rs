@@ -77,7 +77,14 @@ pub fn load(what: &str, host: &HostFacts) -> Result<Suite, LoadError> {
         path: what.to_string(),
         error,
     };
-    let bytes = std::fs::metadata(path).map_err(read_error)?.len();
+    let meta = std::fs::metadata(path).map_err(read_error)?;
+    if !meta.is_file() {
+        return Err(read_error(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file (a directory, FIFO or device)",
+        )));
+    }
+    let bytes = meta.len();
     if bytes > MAX_FILE_BYTES {
         return Err(LoadError::TooLarge {
             path: what.to_string(),

@@ -61,7 +61,7 @@ pub fn parse(
     let mut scenarios: Vec<ScenarioDef> = Vec::new();
     let mut names = std::collections::HashSet::new();
     let tables = top.tables("scenario", "scenario", &mut p);
-    if tables.is_empty() && top.get("scenario").is_none() {
+    if tables.is_empty() && top.get("scenario").is_none_or(|f| f.value.is_array()) {
         p.at(
             top.span(),
             "scenario",
@@ -266,9 +266,9 @@ fn check_memory_pressure(
         .map(|l| l.limits.memory.clone())
         .unwrap_or_default();
     if let Some(l) = &def.aggressor_limits {
-        let mut other = l.limits.clone();
-        other.memory.clear();
-        if other != crate::cgroup::Limits::default() {
+        // Judged by the words written: Kubernetes' memory words imply cpu.shares 2,
+        // which memory-pressure does not write.
+        if l.words.iter().any(|(key, _)| !key.contains("memory")) {
             p.at(
                 t.get("aggressor_limits").map_or(t.span(), |f| f.span),
                 "scenario.aggressor_limits",

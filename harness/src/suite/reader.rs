@@ -126,7 +126,9 @@ impl<'a, 'i> Table<'a, 'i> {
     ) -> Option<f64> {
         let f = self.get(key)?;
         let v = match f.value {
-            DeValue::Integer(i) => i.as_str().replace('_', "").parse::<f64>().ok(),
+            DeValue::Integer(i) => i64::from_str_radix(&i.as_str().replace('_', ""), i.radix())
+                .ok()
+                .map(|n| n as f64),
             DeValue::Float(x) => x.as_str().replace('_', "").parse::<f64>().ok(),
             _ => None,
         };

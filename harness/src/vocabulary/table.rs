@@ -380,8 +380,19 @@ fn native_pids(_: &str, v: &Value, _: &HostFacts) -> Result<Parsed, String> {
         0 => Err(format!(
             "0 tasks would leave the sandbox unable to start its workload: expected {EXPECTED}"
         )),
-        n => Ok(Parsed::Pids(Limit::Value(n))),
+        n => pids_value(n),
     }
+}
+
+/// A pids.max of `n` tasks, refused above what the kernel takes.
+fn pids_value(n: u64) -> Result<Parsed, String> {
+    if n > crate::cgroup::limits::PID_MAX_LIMIT {
+        return Err(format!(
+            "{n} tasks is above the kernel's PID_MAX_LIMIT: expected at most {}, or max",
+            crate::cgroup::limits::PID_MAX_LIMIT
+        ));
+    }
+    Ok(Parsed::Pids(Limit::Value(n)))
 }
 
 fn native_io_weight(_: &str, v: &Value, _: &HostFacts) -> Result<Parsed, String> {
@@ -496,7 +507,7 @@ fn docker_memory_swap(_: &str, v: &Value, _: &HostFacts) -> Result<Parsed, Strin
 fn docker_pids(_: &str, v: &Value, _: &HostFacts) -> Result<Parsed, String> {
     match quantity::integer(v, "a number of tasks, or -1 for unlimited")? {
         n if n <= 0 => Ok(Parsed::Pids(Limit::Max)),
-        n => Ok(Parsed::Pids(Limit::Value(n as u64))),
+        n => pids_value(n as u64),
     }
 }
 
