@@ -37,9 +37,11 @@ pub struct Overrides {
 ///
 /// # Errors
 /// [`Refused`] naming the flag: an unknown or repeated `--scenario`, memory
-/// sizes that do not fit together or knobs `layout` lacks.
+/// sizes that do not fit together or knobs `layout` lacks, or a flag that no
+/// selected scenario would use (it would be ignored without a word).
 pub fn apply(suite: &mut Suite, o: &Overrides, layout: Option<Layout>) -> Result<(), Refused> {
     select(suite, &o.scenarios)?;
+    check_used(suite, o)?;
     for s in &mut suite.scenarios {
         if let Some(r) = o.rounds {
             s.timing.rounds = r;
@@ -103,6 +105,74 @@ pub fn apply(suite: &mut Suite, o: &Overrides, layout: Option<Layout>) -> Result
         }
     }
     Ok(())
+}
+
+/// Refuses a kind-specific flag that no selected scenario of `suite` takes.
+fn check_used(suite: &Suite, o: &Overrides) -> Result<(), Refused> {
+    let has = |f: &dyn Fn(&Kind) -> bool| suite.scenarios.iter().any(|s| f(&s.kind));
+    let quota = has(&|k| {
+        matches!(k, Kind::Isolation(iso) if iso.aggressors.iter().any(|a| {
+            a.limits.limits.cpu_max.is_some_and(|m| m.quota_us.is_some())
+        }))
+    });
+    let memory = has(&|k| matches!(k, Kind::MemoryPressure(_)));
+    let startup = has(&|k| matches!(k, Kind::StartupLatency(_)));
+    let given = [
+        (
+            "--aggressor-cpus",
+            o.aggressor_cpus.is_some(),
+            quota,
+            "an isolation aggressor with a CPU quota",
+        ),
+        (
+            "--arena-memory",
+            o.arena_bytes.is_some(),
+            memory,
+            "a memory-pressure scenario",
+        ),
+        (
+            "--working-set",
+            o.working_set_bytes.is_some(),
+            memory,
+            "a memory-pressure scenario",
+        ),
+        (
+            "--aggressor-memory",
+            !o.aggressor_memory.is_empty(),
+            memory,
+            "a memory-pressure scenario",
+        ),
+        (
+            "--startup-samples",
+            o.startup_samples.is_some(),
+            startup,
+            "a startup-latency scenario",
+        ),
+        (
+            "--churn-seconds",
+            o.churn_s.is_some(),
+            startup,
+            "a startup-latency scenario",
+        ),
+        (
+            "--namespaces",
+            o.namespaces.is_some(),
+            startup,
+            "a startup-latency scenario",
+        ),
+    ];
+    match given.iter().find(|(_, set, used, _)| *set && !used) {
+        Some((flag, _, _, needs)) => Err(Refused(format!(
+            "{flag} applies to {needs}, and the scenarios to run ({}) have none: it would change nothing; drop it or pick such a scenario",
+            suite
+                .scenarios
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Keeps the scenarios named in `wanted` (all when empty).

@@ -59,6 +59,40 @@ fn bad_input_exits_3_naming_the_problem_and_leaves_nothing() {
     assert_refused(
         &[
             "run",
+            "--suite",
+            "quick",
+            "--arena-memory",
+            "1GiB",
+            "--out",
+            o,
+        ],
+        "--arena-memory applies to a memory-pressure scenario",
+    );
+    assert_refused(
+        &[
+            "run",
+            "--scenario",
+            "visibility",
+            "--aggressor-cpus",
+            "1",
+            "--out",
+            o,
+        ],
+        "--aggressor-cpus applies to an isolation aggressor with a CPU quota",
+    );
+    assert_refused(
+        &[
+            "run",
+            "--scenario",
+            "visibility",
+            "--out",
+            "/proc/isobench-out-test",
+        ],
+        "on procfs",
+    );
+    assert_refused(
+        &[
+            "run",
             "--scenario",
             "cpu-share",
             "--scenario",
