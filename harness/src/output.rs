@@ -48,7 +48,7 @@ pub fn check_writable(dir: &Path) -> Result<(), OutputError> {
     }
     if let Some(kind) = pseudo_filesystem(existing) {
         return Err(not(format!(
-            "{} is on {kind}, where a new directory is not a plain folder (in cgroupfs it is a cgroup), not a folder on a disk",
+            "{} is on {kind}: a directory made there is not a plain folder (on cgroupfs it is a new cgroup)",
             existing.display()
         )));
     }
