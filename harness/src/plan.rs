@@ -117,52 +117,42 @@ fn check_used(suite: &Suite, o: &Overrides) -> Result<(), Refused> {
     });
     let memory = has(&|k| matches!(k, Kind::MemoryPressure(_)));
     let startup = has(&|k| matches!(k, Kind::StartupLatency(_)));
-    let given = [
+    let groups = [
         (
-            "--aggressor-cpus",
-            o.aggressor_cpus.is_some(),
             quota,
             "an isolation aggressor with a CPU quota",
+            vec![("--aggressor-cpus", o.aggressor_cpus.is_some())],
         ),
         (
-            "--arena-memory",
-            o.arena_bytes.is_some(),
             memory,
             "a memory-pressure scenario",
+            vec![
+                ("--arena-memory", o.arena_bytes.is_some()),
+                ("--working-set", o.working_set_bytes.is_some()),
+                ("--aggressor-memory", !o.aggressor_memory.is_empty()),
+            ],
         ),
         (
-            "--working-set",
-            o.working_set_bytes.is_some(),
-            memory,
-            "a memory-pressure scenario",
-        ),
-        (
-            "--aggressor-memory",
-            !o.aggressor_memory.is_empty(),
-            memory,
-            "a memory-pressure scenario",
-        ),
-        (
-            "--startup-samples",
-            o.startup_samples.is_some(),
             startup,
             "a startup-latency scenario",
-        ),
-        (
-            "--churn-seconds",
-            o.churn_s.is_some(),
-            startup,
-            "a startup-latency scenario",
-        ),
-        (
-            "--namespaces",
-            o.namespaces.is_some(),
-            startup,
-            "a startup-latency scenario",
+            vec![
+                ("--startup-samples", o.startup_samples.is_some()),
+                ("--churn-seconds", o.churn_s.is_some()),
+                ("--namespaces", o.namespaces.is_some()),
+            ],
         ),
     ];
-    match given.iter().find(|(_, set, used, _)| *set && !used) {
-        Some((flag, _, _, needs)) => Err(Refused(format!(
+    let unused = groups
+        .iter()
+        .filter(|(used, _, _)| !used)
+        .find_map(|(_, needs, flags)| {
+            flags
+                .iter()
+                .find(|(_, set)| *set)
+                .map(|(flag, _)| (flag, needs))
+        });
+    match unused {
+        Some((flag, needs)) => Err(Refused(format!(
             "{flag} applies to {needs}, and the scenarios to run ({}) have none: it would change nothing; drop it or pick such a scenario",
             suite
                 .scenarios

@@ -239,27 +239,29 @@ mod tests {
         assert_eq!(read("pids.max"), "64");
     }
 
-    #[test]
-    fn io_is_left_out_rather_than_fail_when_only_it_is_missing_and_others_share_the_cgroup() {
-        let _turn = ACQUIRE.lock().unwrap_or_else(|e| e.into_inner());
-        let t = tempfile::tempdir().unwrap();
-        let own = t.path();
+    /// A fake harness cgroup `own` (the runner's controllers from the v2 fixture,
+    /// `subtree_control` as given) that this process shares with a foreign pid 4242.
+    fn shared_own_cgroup(own: &Path, subtree_control: &str) {
         std::fs::copy(
             "tests/fixtures/v2-debian-6.1/runner_cgroup.controllers",
             own.join("cgroup.controllers"),
         )
         .unwrap();
-        std::fs::write(
-            own.join("cgroup.subtree_control"),
-            "cpuset cpu memory pids\n",
-        )
-        .unwrap();
+        std::fs::write(own.join("cgroup.subtree_control"), subtree_control).unwrap();
         std::fs::write(own.join("cgroup.type"), "domain\n").unwrap();
         std::fs::write(
             own.join("cgroup.procs"),
             format!("{}\n4242\n", std::process::id()),
         )
         .unwrap();
+    }
+
+    #[test]
+    fn io_is_left_out_rather_than_fail_when_only_it_is_missing_and_others_share_the_cgroup() {
+        let _turn = ACQUIRE.lock().unwrap_or_else(|e| e.into_inner());
+        let t = tempfile::tempdir().unwrap();
+        let own = t.path();
+        shared_own_cgroup(own, "cpuset cpu memory pids\n");
         let controllers = acquire(own).unwrap();
         release().unwrap();
         assert_eq!(controllers, ["cpuset", "cpu", "memory", "pids"]);
@@ -311,23 +313,10 @@ mod tests {
         let _turn = ACQUIRE.lock().unwrap_or_else(|e| e.into_inner());
         let t = tempfile::tempdir().unwrap();
         let own = t.path();
-        let fixture = Path::new("tests/fixtures/v2-debian-6.1");
-        std::fs::copy(
-            fixture.join("runner_cgroup.controllers"),
-            own.join("cgroup.controllers"),
-        )
-        .unwrap();
-        std::fs::copy(
-            fixture.join("runner_cgroup.subtree_control"),
-            own.join("cgroup.subtree_control"),
-        )
-        .unwrap();
-        std::fs::write(own.join("cgroup.type"), "domain\n").unwrap();
-        std::fs::write(
-            own.join("cgroup.procs"),
-            format!("{}\n4242\n", std::process::id()),
-        )
-        .unwrap();
+        let subtree_control =
+            std::fs::read_to_string("tests/fixtures/v2-debian-6.1/runner_cgroup.subtree_control")
+                .unwrap();
+        shared_own_cgroup(own, &subtree_control);
         let err = acquire(own).unwrap_err().to_string();
         assert!(
             err.contains("no-internal-processes")
