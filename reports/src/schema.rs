@@ -299,6 +299,13 @@ pub struct ConditionRun {
     /// could not be read. Above ~0.1 the figures were disturbed by other load.
     #[serde(default)]
     pub host_other_cpu_share: Option<f64>,
+    /// Why this condition measured nothing a verdict can use (its neighbour
+    /// exited or was OOM-killed before the window ended, never reached its
+    /// load, or the victim never ran); absent when it is valid. An invalid
+    /// condition is left out of the verdict and the gate, never read as
+    /// "kept 100 %".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invalid: Option<String>,
     /// Memory figures of the memory scenarios; absent elsewhere.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<MemoryRun>,

@@ -270,6 +270,7 @@ fn run_condition(
             victim_cpu,
             harness_cpu_share,
             host_other_cpu_share,
+            invalid: None,
             memory: None,
             neighbours,
         },

@@ -532,6 +532,7 @@ fn run_condition(
             victim_cpu,
             harness_cpu_share,
             host_other_cpu_share: host_other,
+            invalid: None,
             memory: Some(MemoryRun {
                 victim_fate,
                 sandboxes: accounts,

@@ -504,6 +504,7 @@ mod tests {
                 victim_cpu: account(0.5, None, 0, 0),
                 harness_cpu_share: 0.001,
                 host_other_cpu_share: Some(0.01),
+                invalid: None,
                 memory: None,
                 neighbours: Vec::new(),
             },

@@ -208,6 +208,7 @@ fn round(index: usize, order: [Condition; 3]) -> Round {
                 victim_cpu: account("victim", 0.98, None),
                 harness_cpu_share: 0.01,
                 host_other_cpu_share: Some(0.02),
+                invalid: None,
                 memory: None,
                 neighbours: Vec::new(),
             }
