@@ -97,7 +97,7 @@ fn broken() -> Vec<(
         ("working set above arena", "[[scenario]]\nname = \"m\"\nkind = \"memory-pressure\"\narena_memory = \"256MiB\"\nworking_set = \"512MiB\"\n".into(), 5, 15, "scenario", "working set"),
         ("samples zero", "[[scenario]]\nname = \"st\"\nkind = \"startup-latency\"\nsamples = 0\n".into(), 4, 11, "scenario.samples", "expected 1 to 100000"),
         ("margin of no metric", format!("[defaults.margins]\nmetrics = {{ \"victim.speed\" = 1.1 }}\n{BASE}"), 2, 13, "defaults.margins.metrics.victim.speed", "is not a gated metric"),
-        ("margin of no scenario", format!("[defaults.margins.scenarios.nope]\n\"victim.latency_p99_us\" = 1.2\n{BASE}"), 1, 29, "defaults.margins.scenarios", "no scenario of this suite"),
+        ("margin of no scenario", format!("[defaults.margins.scenarios.nope]\n\"victim.latency_impact_p99\" = 1.2\n{BASE}"), 1, 29, "defaults.margins.scenarios", "no scenario of this suite"),
         ("quota below 1 ms", format!("{BASE}[scenario.aggressor.limits.cgroup]\n\"cpu.max\" = \"500 100000\"\n"), 10, 13, "scenario.aggressor.limits.cgroup.cpu.max", "1000"),
         ("period above 1 s", format!("{BASE}[scenario.aggressor.limits.cgroup]\n\"cpu.max\" = \"50000 2000000\"\n"), 10, 13, "scenario.aggressor.limits.cgroup.cpu.max", "1000000"),
         ("weight out of range", format!("{BASE}[scenario.aggressor.limits.cgroup]\n\"cpu.weight\" = 0\n"), 10, 16, "scenario.aggressor.limits.cgroup.cpu.weight", "10000"),
@@ -107,7 +107,8 @@ fn broken() -> Vec<(
         ("knob the layout lacks", format!("{BASE}[scenario.aggressor.limits.cgroup]\n\"memory.high\" = \"1GiB\"\n"), 10, 17, "scenario.aggressor.limits.cgroup.memory.high", "not supported on hybrid"),
         ("docker typo", format!("{BASE}[scenario.aggressor.limits.docker]\ncpu = 1.5\n"), 10, 7, "scenario.aggressor.limits.docker.cpu", "cpus"),
         ("kubernetes quantity", format!("{BASE}[scenario.aggressor.limits.kubernetes]\n\"limits.cpu\" = \"half\"\n"), 10, 16, "scenario.aggressor.limits.kubernetes.limits.cpu", "half"),
-        ("margin on the good side", format!("[defaults.margins]\nmetrics = {{ \"victim.latency_p99_us\" = 0.9 }}\n{BASE}"), 2, 13, "defaults.margins.metrics.victim.latency_p99_us", "a ratio above 1"),
+        ("margin on the good side", format!("[defaults.margins]\nmetrics = {{ \"victim.latency_impact_p99\" = 0.9 }}\n{BASE}"), 2, 13, "defaults.margins.metrics.victim.latency_impact_p99", "a ratio above 1"),
+        ("margin of a calibration-dependent figure", format!("[defaults.margins]\nmetrics = {{ \"victim.latency_p99_us\" = 1.2 }}\n{BASE}"), 2, 13, "defaults.margins.metrics.victim.latency_p99_us", "gate victim.latency_impact_p99 instead"),
     ]
 }
 

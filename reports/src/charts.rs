@@ -358,6 +358,7 @@ pub(crate) fn forest(comparison: &Comparison) -> Result<Chart, NotDrawn> {
     let mut outcomes: Vec<Entry> = [
         Outcome::Fail,
         Outcome::Inconclusive,
+        Outcome::NoClearChange,
         Outcome::Pass,
         Outcome::Improved,
     ]

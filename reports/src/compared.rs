@@ -35,6 +35,16 @@ fn margin_text(r: &ComparedMetric) -> String {
     }
 }
 
+/// The smallest change the pair could have detected, in the change's terms:
+/// `×1.32`, `+2.10 pp`; `—` where none was computed.
+fn detectable_text(r: &ComparedMetric) -> String {
+    match (r.kind, r.detectable) {
+        (ChangeKind::Ratio, Some(d)) => format!("×{d:.3}"),
+        (ChangeKind::DifferencePp, Some(d)) => format!("{d:+.2} pp"),
+        _ => "—".into(),
+    }
+}
+
 fn value_text(v: Option<f64>) -> String {
     v.map_or("—".into(), |v| format!("{v:.4}"))
 }
@@ -45,6 +55,7 @@ pub(crate) fn outcome_text(o: Outcome) -> &'static str {
         Outcome::Pass => "PASS",
         Outcome::Fail => "FAIL",
         Outcome::Inconclusive => "INCONCLUSIVE",
+        Outcome::NoClearChange => "NO CLEAR CHANGE",
         Outcome::Improved => "IMPROVED",
         Outcome::NotGated => "not gated",
     }
@@ -75,7 +86,8 @@ fn notes(c: &Comparison) -> Vec<String> {
 }
 
 /// compare.md: the verdict, what was not compared, and a table of the gated
-/// metrics (metric, baseline, current, change with 95 % CI, margin, outcome).
+/// metrics (metric, baseline, current, change with 95 % CI, margin, the
+/// smallest change this pair could have detected, outcome).
 pub fn render_comparison_markdown(c: &Comparison) -> String {
     let md = escape::markdown;
     let mut out = format!(
@@ -89,20 +101,28 @@ pub fn render_comparison_markdown(c: &Comparison) -> String {
     for line in notes(c) {
         out.push_str(&format!("- {}\n", md(&line)));
     }
-    out.push_str("\n| outcome | metric | baseline | current | change [95 % CI] | margin |\n|---|---|---|---|---|---|\n");
+    out.push_str("\n| outcome | metric | baseline | current | change [95 % CI] | margin | can detect |\n|---|---|---|---|---|---|---|\n");
     for r in c.rows.iter().filter(|r| r.outcome != Outcome::NotGated) {
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} |\n",
             outcome_text(r.outcome),
             md(&metric_label(r)),
             value_text(r.baseline),
             value_text(r.current),
             md(&change_text(r)),
-            md(&margin_text(r))
+            md(&margin_text(r)),
+            md(&detectable_text(r))
         ));
     }
+    out.push_str(&format!("\n{}\n", md(DETECTABLE_NOTE)));
     out
 }
+
+/// What the "can detect" column means, under the table.
+const DETECTABLE_NOTE: &str = "can detect: the smallest change in the bad direction this pair of runs would have detected \
+(80 % power, one-sided α = 2.5 %, from the spread of its rounds). NO CLEAR CHANGE: the CI holds no change \
+but reaches past the margin, so this pair cannot vouch for the margin; it does not fail the job. \
+More rounds shrink what can be detected by about 1/√rounds.";
 
 /// The comparison section of the HTML report.
 pub(crate) fn section(c: &Comparison) -> String {
@@ -127,14 +147,15 @@ pub(crate) fn section(c: &Comparison) -> String {
         .map(|r| {
             format!(
                 "<tr><td class=\"outcome-{}\">{}</td><td><code>{}</code></td><td class=\"num\">{}</td>\
-                 <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
+                 <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
                 outcome_text(r.outcome).to_lowercase().replace(' ', "-"),
                 outcome_text(r.outcome),
                 esc(&metric_label(r)),
                 value_text(r.baseline),
                 value_text(r.current),
                 esc(&change_text(r)),
-                esc(&margin_text(r))
+                esc(&margin_text(r)),
+                esc(&detectable_text(r))
             )
         })
         .collect();
@@ -146,9 +167,11 @@ pub(crate) fn section(c: &Comparison) -> String {
         "<section id=\"comparison\">\n<h2>Comparison with baseline</h2>\n<p><strong>{}</strong></p>\n\
          <p class=\"meta\">baseline <code>{}</code> · current <code>{}</code></p>\n<ul>\n{notes}</ul>\n{chart}\
          <table class=\"comparison\">\n<thead><tr><th>outcome</th><th>metric</th><th>baseline</th><th>current</th>\
-         <th>change [95 % CI]</th><th>margin</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n</section>\n",
+         <th>change [95 % CI]</th><th>margin</th><th>can detect</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n\
+         <p class=\"meta\">{}</p>\n</section>\n",
         esc(&c.verdict),
         esc(&c.baseline.run_id),
-        esc(&c.current.run_id)
+        esc(&c.current.run_id),
+        esc(DETECTABLE_NOTE)
     )
 }

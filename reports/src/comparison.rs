@@ -74,8 +74,13 @@ pub enum Outcome {
     Pass,
     /// The change is beyond the margin in the bad direction (after Holm correction).
     Fail,
-    /// The CI straddles the margin: more rounds would decide.
+    /// Worse than the baseline beyond the noise but not clearly beyond the
+    /// margin, or not judged (too few rounds, not measurable): see the note.
     Inconclusive,
+    /// The CI holds "no change" but reaches past the margin: the pair is too
+    /// noisy to vouch for the margin, and nothing says the metric got worse;
+    /// `detectable` says the smallest change it could have seen. Does not fail.
+    NoClearChange,
     /// The CI lies wholly beyond the margin in the good direction.
     Improved,
     /// Shown for context, not gated.
@@ -110,6 +115,12 @@ pub struct ComparedMetric {
     /// The margin: the worst change still accepted (e.g. 1.10 for a lower-is-better ratio, −5 for a
     /// higher-is-better difference in pp).
     pub margin: Option<f64>,
+    /// The smallest change in the bad direction this pair of runs could have
+    /// detected (80 % power, one-sided α = 2.5 %), expressed like `change`
+    /// (e.g. 1.32 for a lower-is-better ratio, −4.1 for a higher-is-better
+    /// difference in pp); null where not computed (checks, unmeasurable rows).
+    #[serde(default)]
+    pub detectable: Option<f64>,
     /// The outcome.
     pub outcome: Outcome,
     /// Anything the reader should know about this row (e.g. why it was not gated).

@@ -11,7 +11,8 @@ use crate::schema::Condition;
 pub(crate) const BLACK: (u8, u8, u8) = (0x00, 0x00, 0x00);
 
 /// The colour of a comparison outcome: Okabe–Ito bluish green (pass), blue
-/// (improved), vermillion (fail), orange (inconclusive), grey (not gated).
+/// (improved), vermillion (fail), orange (inconclusive), sky blue (no clear
+/// change), grey (not gated).
 pub(crate) fn outcome_rgb(outcome: crate::comparison::Outcome) -> (u8, u8, u8) {
     use crate::comparison::Outcome;
     match outcome {
@@ -19,6 +20,7 @@ pub(crate) fn outcome_rgb(outcome: crate::comparison::Outcome) -> (u8, u8, u8) {
         Outcome::Improved => (0x00, 0x72, 0xB2),
         Outcome::Fail => (0xD5, 0x5E, 0x00),
         Outcome::Inconclusive => (0xE6, 0x9F, 0x00),
+        Outcome::NoClearChange => (0x56, 0xB4, 0xE9),
         Outcome::NotGated => (0x99, 0x99, 0x99),
     }
 }

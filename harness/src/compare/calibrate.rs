@@ -1,7 +1,9 @@
 //! Margins proposed from an A/A comparison (the same build run twice): for each
 //! gated metric, the spread is how far its CI reached from "no change" with
 //! nothing changed; the proposed margin is [`SPREAD_FACTOR`] times that, never
-//! tighter than the default (DESIGN §3: margins at about 3× the A/A spread).
+//! tighter than the default (DESIGN §3: margins at about 3× the A/A spread) nor
+//! than the smallest change the pair could detect (a margin the suite cannot
+//! resolve would leave the metric NO CLEAR CHANGE in every comparison).
 
 use super::margins::Margins;
 use super::rules::default_rule;
@@ -35,7 +37,11 @@ pub fn propose(aa: &Comparison) -> Margins {
         } else {
             0.0
         };
-        let spread = (hi - neutral).abs().max((lo - neutral).abs());
+        let resolvable = row.detectable.map_or(0.0, |d| (d - neutral).abs());
+        let spread = (hi - neutral)
+            .abs()
+            .max((lo - neutral).abs())
+            .max(resolvable / SPREAD_FACTOR);
         let margin = match (row.kind, row.better) {
             (ChangeKind::Ratio, Better::Lower) => {
                 round_out((neutral + SPREAD_FACTOR * spread).max(default), true)
@@ -76,6 +82,7 @@ mod tests {
             lower: Some(lo),
             upper: Some(hi),
             margin: None,
+            detectable: None,
             outcome: Outcome::Inconclusive,
             note: None,
         }
@@ -105,14 +112,14 @@ mod tests {
     fn noisy_tail_gets_three_times_its_spread_and_quiet_metrics_keep_the_default() {
         let m = propose(&aa(vec![
             row(
-                "victim.latency_p99_us",
+                "victim.latency_impact_p99",
                 ChangeKind::Ratio,
                 Better::Lower,
                 0.7,
                 1.5,
             ),
             row(
-                "victim.latency_p50_us",
+                "victim.latency_impact_p50",
                 ChangeKind::Ratio,
                 Better::Lower,
                 0.99,
@@ -127,23 +134,37 @@ mod tests {
             ),
         ]));
         let s = &m.scenarios["cpu-share"];
-        assert_eq!(s["victim.latency_p99_us"], 2.5, "1 + 3 × 0.5");
-        assert_eq!(s["victim.latency_p50_us"], 1.1, "the default, not 1.03");
+        assert_eq!(s["victim.latency_impact_p99"], 2.5, "1 + 3 × 0.5");
+        assert_eq!(s["victim.latency_impact_p50"], 1.25, "the default, not 1.03");
         assert_eq!(s["victim.retained_throughput"], -5.0);
+    }
+
+    #[test]
+    fn a_margin_is_never_tighter_than_what_the_pair_can_detect() {
+        let mut r = row(
+            "victim.latency_impact_p99",
+            ChangeKind::Ratio,
+            Better::Lower,
+            0.98,
+            1.02,
+        );
+        r.detectable = Some(1.8);
+        let m = propose(&aa(vec![r]));
+        assert_eq!(m.scenarios["cpu-share"]["victim.latency_impact_p99"], 1.8);
     }
 
     #[test]
     fn proposed_margins_pass_their_own_validation() {
         let m = propose(&aa(vec![row(
-            "victim.throughput_ops",
-            ChangeKind::Ratio,
+            "victim.retained_throughput",
+            ChangeKind::DifferencePp,
             Better::Higher,
-            0.8,
-            1.1,
+            -2.0,
+            1.0,
         )]));
         assert_eq!(
-            m.scenarios["cpu-share"]["victim.throughput_ops"], 0.4,
-            "1 − 3 × 0.2"
+            m.scenarios["cpu-share"]["victim.retained_throughput"], -6.0,
+            "−3 × 2"
         );
         let f = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(f.path(), toml::to_string(&m).unwrap()).unwrap();

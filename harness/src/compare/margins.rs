@@ -3,7 +3,7 @@
 //!
 //! ```toml
 //! [metrics]                      # every scenario
-//! "victim.latency_p99_us" = 1.15 # ratio: up to 15 % worse passes
+//! "victim.latency_impact_p99" = 1.15 # ratio: up to 15 % worse passes
 //! [scenarios.cpu-share]          # this scenario only
 //! "aggressor.cpu_share_error_pp" = 0.5
 //! ```
@@ -135,8 +135,14 @@ pub fn check_margin(name: &str, value: f64) -> Result<(), String> {
     let Some(rule) =
         default_rule(name, Some(Condition::Isolated)).filter(|_| known.contains(&name))
     else {
+        let instead = super::rules::UNGATED_CALIBRATED
+            .iter()
+            .find(|(old, _)| *old == name)
+            .map_or(String::new(), |(_, new)| {
+                format!(" (it follows each run's own calibration of the victim; gate {new} instead)")
+            });
         return Err(format!(
-            "{name:?} is not a gated metric; margins can be set for {}",
+            "{name:?} is not a gated metric{instead}; margins can be set for {}",
             known.join(", ")
         ));
     };
@@ -176,25 +182,25 @@ mod tests {
 
     #[test]
     fn scenario_margin_beats_the_global_one_which_beats_the_default() {
-        let m = load("[metrics]\n\"victim.latency_p99_us\" = 1.2\n[scenarios.cpu-share]\n\"victim.latency_p99_us\" = 1.3\n").unwrap();
+        let m = load("[metrics]\n\"victim.latency_impact_p99\" = 1.2\n[scenarios.cpu-share]\n\"victim.latency_impact_p99\" = 1.3\n").unwrap();
         let iso = Some(Condition::Isolated);
         assert_eq!(
-            m.rule("cpu-share", "victim.latency_p99_us", iso)
+            m.rule("cpu-share", "victim.latency_impact_p99", iso)
                 .unwrap()
                 .margin,
             1.3
         );
         assert_eq!(
-            m.rule("other", "victim.latency_p99_us", iso)
+            m.rule("other", "victim.latency_impact_p99", iso)
                 .unwrap()
                 .margin,
             1.2
         );
         assert_eq!(
-            m.rule("other", "victim.latency_p50_us", iso)
+            m.rule("other", "victim.latency_impact_p50", iso)
                 .unwrap()
                 .margin,
-            1.10
+            1.25
         );
     }
 
@@ -205,7 +211,7 @@ mod tests {
             .to_string();
         assert!(
             err.contains("\"victim.latency_p98_us\" is not a gated metric")
-                && err.contains("victim.latency_p99_us"),
+                && err.contains("victim.latency_impact_p99"),
             "{err}"
         );
     }
@@ -216,7 +222,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("expected a difference below 0"), "{err}");
-        let neutral = load("[metrics]\n\"victim.latency_p99_us\" = 1.0\n")
+        let neutral = load("[metrics]\n\"victim.latency_impact_p99\" = 1.0\n")
             .unwrap_err()
             .to_string();
         assert!(neutral.contains("expected a ratio above 1"), "{neutral}");
@@ -224,7 +230,7 @@ mod tests {
 
     #[test]
     fn a_table_for_an_unknown_scenario_is_refused() {
-        let err = load("[scenarios.cpu_share]\n\"victim.latency_p99_us\" = 1.2\n")
+        let err = load("[scenarios.cpu_share]\n\"victim.latency_impact_p99\" = 1.2\n")
             .unwrap_err()
             .to_string();
         assert!(

@@ -1,8 +1,8 @@
-//! `isobench compare`: CURRENT against BASELINE, metric by metric, with three
-//! outcomes (DESIGN §3).
+//! `isobench compare`: CURRENT against BASELINE, metric by metric (DESIGN §3).
 //!
-//! For each gated metric ([`rules`]) the change of the means over rounds gets a
-//! bootstrap 95 % CI ([`crate::stats::change`]). Against its margin:
+//! For each gated metric ([`rules`]) the change of the two runs' centres over
+//! rounds (the mean, or a trimmed mean for tail figures) gets a bootstrap 95 %
+//! CI ([`crate::stats::change`]). Against its margin:
 //! - PASS: the whole CI is on the good side of the margin;
 //! - IMPROVED: the whole CI is beyond the mirrored margin, on the good side;
 //! - FAIL: the change is beyond the margin in the bad direction, decided by a
@@ -10,11 +10,19 @@
 //!   Holm's step-down correction across all gated metrics at family-wise
 //!   α = 0.025 (Holm, "A simple sequentially rejective multiple test procedure",
 //!   Scand. J. Statist. 6, 1979), so that more metrics do not mean more false alarms;
-//! - INCONCLUSIVE: anything else: more rounds would decide.
+//! - INCONCLUSIVE: worse than the baseline beyond the noise (the same one-sided
+//!   test against "no change", Holm-corrected the same way), but not clearly
+//!   beyond the margin: more rounds would decide;
+//! - NO CLEAR CHANGE: the CI holds "no change" but reaches past the margin: this
+//!   pair of runs is too noisy to tell a change of that size; the row says the
+//!   smallest change it could have detected ([`Change::detectable`]). It does
+//!   not fail the job: nothing says the metric got worse.
 //!
-//! A visibility check that passed in the baseline and fails now is a FAIL
-//! regardless of margins. Exit codes: 0 all pass, 1 any FAIL, 2 inconclusive or
-//! unfit (fingerprints differ, a CPU quota on the runner's own cgroup, fewer than
+//! So a results file compared with itself, or an A/A pair, exits 0 unless a
+//! change beyond the noise is seen. A visibility check that passed in the
+//! baseline and fails now is a FAIL regardless of margins. Exit codes: 0 no
+//! FAIL and nothing inconclusive, 1 any FAIL, 2 inconclusive or unfit
+//! (fingerprints differ, a CPU quota on the runner's own cgroup, fewer than
 //! [`MIN_ROUNDS`] rounds: unfit wins over FAIL, as no verdict can be trusted
 //! then), 3 usage or runtime error.
 
@@ -22,12 +30,13 @@ pub mod calibrate;
 pub mod margins;
 pub mod rules;
 
-use crate::stats::change::{Statistic, change};
+use crate::stats::change::{Change, Statistic, change};
 use isobench_reports::comparison::{
     Better, COMPARISON_VERSION, ChangeKind, ComparedMetric, Comparison, Outcome, RunRef,
 };
 use isobench_reports::schema::{HostFingerprint, Metric, Results, ScenarioResult};
 use margins::Margins;
+use crate::stats::center::Center;
 use rules::{Rule, improvement_bound};
 
 /// Rounds each side needs for its metrics to be judged.
@@ -137,10 +146,13 @@ fn values(m: &Metric, r: &Rule) -> Vec<f64> {
         .collect()
 }
 
-/// One row before the Holm step: its p-value for FAIL when it is a gated, measurable metric.
+/// One row before the Holm steps: for a gated, measurable metric that neither
+/// passed nor improved, its one-sided p-values for "beyond the margin" and for
+/// "worse than no change".
 struct Pending {
     row: ComparedMetric,
     p_fail: Option<f64>,
+    p_worse: Option<f64>,
 }
 
 /// Mean of the measured (non-null, finite) per-round values, in the metric's own unit.
@@ -170,12 +182,13 @@ fn compare_metric(scenario: &str, b: &Metric, c: &Metric, rule: Option<Rule>) ->
         lower: None,
         upper: None,
         margin: rule.map(|r| r.margin),
+        detectable: None,
         outcome: Outcome::NotGated,
         note: None,
     };
     let Some(rule) = rule else {
         row.note = Some("not gated: context only".into());
-        return Pending { row, p_fail: None };
+        return Pending::done(row);
     };
     if rule.kind == ChangeKind::Check {
         let (was, is) = (b.value == Some(1.0), c.value == Some(1.0));
@@ -191,7 +204,7 @@ fn compare_metric(scenario: &str, b: &Metric, c: &Metric, rule: Option<Rule>) ->
                 Some("fails in both runs: an isolation breach".into()),
             ),
         };
-        return Pending { row, p_fail: None };
+        return Pending::done(row);
     }
     let statistic = if rule.kind == ChangeKind::Ratio {
         Statistic::Ratio
@@ -202,12 +215,16 @@ fn compare_metric(scenario: &str, b: &Metric, c: &Metric, rule: Option<Rule>) ->
         h.wrapping_mul(31).wrapping_add(u64::from(b))
     });
     let (bv, cv) = (values(b, &rule), values(c, &rule));
-    let Some(ch) = change(statistic, &bv, &cv, seed) else {
+    if rule.center != Center::Mean {
+        (row.baseline, row.current) = (center_of(b, &rule), center_of(c, &rule));
+    }
+    let Some(ch) = change(statistic, rule.center, &bv, &cv, seed) else {
         row.outcome = Outcome::Inconclusive;
         row.note = Some("not measurable in one of the runs".into());
-        return Pending { row, p_fail: None };
+        return Pending::done(row);
     };
     (row.change, row.lower, row.upper) = (Some(ch.value), Some(ch.lower), Some(ch.upper));
+    row.detectable = detectable(&ch, statistic, rule.better);
     if bv.len() < MIN_ROUNDS || cv.len() < MIN_ROUNDS {
         row.outcome = Outcome::Inconclusive;
         row.note = Some(format!(
@@ -215,55 +232,104 @@ fn compare_metric(scenario: &str, b: &Metric, c: &Metric, rule: Option<Rule>) ->
             bv.len(),
             cv.len()
         ));
-        return Pending { row, p_fail: None };
+        return Pending::done(row);
     }
     let improved = improvement_bound(&rule);
-    let (pass, better_than_margin, p_fail) = match rule.better {
-        Better::Lower => (
-            ch.upper <= rule.margin,
-            ch.upper < improved,
-            ch.share_at_or_below(rule.margin),
-        ),
-        Better::Higher => (
-            ch.lower >= rule.margin,
-            ch.lower > improved,
-            1.0 - ch.share_at_or_below(rule.margin - 1e-12),
-        ),
+    let none = no_change(rule.kind);
+    let beyond = |bound: f64| match rule.better {
+        Better::Lower => ch.share_at_or_below(bound),
+        Better::Higher => 1.0 - ch.share_at_or_below(bound - 1e-12),
     };
-    row.outcome = if better_than_margin {
-        Outcome::Improved
-    } else if pass {
-        Outcome::Pass
-    } else {
-        Outcome::Inconclusive
+    let (pass, better_than_margin) = match rule.better {
+        Better::Lower => (ch.upper <= rule.margin, ch.upper < improved),
+        Better::Higher => (ch.lower >= rule.margin, ch.lower > improved),
     };
+    if better_than_margin || pass {
+        row.outcome = if better_than_margin {
+            Outcome::Improved
+        } else {
+            Outcome::Pass
+        };
+        return Pending::done(row);
+    }
+    row.outcome = Outcome::NoClearChange;
     Pending {
         row,
-        p_fail: Some(p_fail),
+        p_fail: Some(beyond(rule.margin)),
+        p_worse: Some(beyond(none)),
     }
 }
 
-/// Holm's step-down: marks FAIL the rows whose p-values are rejected at family-wise [`ALPHA`].
-fn holm(pending: &mut [Pending]) {
-    let mut order: Vec<usize> = (0..pending.len())
-        .filter(|&i| pending[i].p_fail.is_some())
-        .collect();
-    order.sort_by(|&a, &b| {
-        pending[a]
-            .p_fail
-            .partial_cmp(&pending[b].p_fail)
-            .unwrap_or(std::cmp::Ordering::Equal)
-    });
-    let m = order.len();
-    for (k, &i) in order.iter().enumerate() {
-        let p = pending[i].p_fail.expect("filtered");
-        if p > ALPHA / (m - k) as f64 {
-            break;
+impl Pending {
+    /// A row whose outcome is already decided.
+    fn done(row: ComparedMetric) -> Self {
+        Pending {
+            row,
+            p_fail: None,
+            p_worse: None,
         }
+    }
+}
+
+/// "No change" for a kind of change: 1 for a ratio, 0 for a difference.
+fn no_change(kind: ChangeKind) -> f64 {
+    if kind == ChangeKind::Ratio { 1.0 } else { 0.0 }
+}
+
+/// The centre of `m`'s measured rounds in its own unit, as the rule summarises them.
+fn center_of(m: &Metric, rule: &Rule) -> Option<f64> {
+    let raw: Vec<f64> = m.per_round.iter().flatten().copied().filter(|v| v.is_finite()).collect();
+    rule.center.of(&raw)
+}
+
+/// The smallest change in the bad direction this pair could detect, as the
+/// change is expressed: a ratio above 1 (lower is better) or below 1 (higher is
+/// better), a difference above or below 0.
+fn detectable(ch: &Change, s: Statistic, better: Better) -> Option<f64> {
+    let d = ch.detectable(s)?;
+    Some(match (s, better) {
+        (Statistic::Ratio, Better::Lower) => d,
+        (Statistic::Ratio, Better::Higher) => 1.0 / d,
+        (Statistic::Difference, Better::Lower) => d,
+        (Statistic::Difference, Better::Higher) => -d,
+    })
+}
+
+/// Holm's step-down over the p-values `p` picks from `pending`: the indices
+/// rejected at family-wise [`ALPHA`], with their p-values.
+fn holm(pending: &[Pending], p: fn(&Pending) -> Option<f64>) -> Vec<(usize, f64)> {
+    let mut order: Vec<(usize, f64)> = pending
+        .iter()
+        .enumerate()
+        .filter_map(|(i, x)| p(x).map(|p| (i, p)))
+        .collect();
+    order.sort_by(|a, b| a.1.total_cmp(&b.1));
+    let m = order.len();
+    order
+        .into_iter()
+        .enumerate()
+        .take_while(|(k, (_, p))| *p <= ALPHA / (m - k) as f64)
+        .map(|(_, x)| x)
+        .collect()
+}
+
+/// Decides the rows that neither passed nor improved: FAIL where the change
+/// is beyond the margin, INCONCLUSIVE where it is only beyond "no change", each
+/// Holm-corrected; the rest stay NO CLEAR CHANGE, with what the pair could have seen.
+fn decide(pending: &mut [Pending]) {
+    for (i, p) in holm(pending, |x| x.p_fail) {
         pending[i].row.outcome = Outcome::Fail;
         pending[i].row.note = Some(format!(
             "beyond the margin (one-sided p = {p:.4}, Holm-adjusted)"
         ));
+    }
+    for (i, p) in holm(pending, |x| x.p_worse) {
+        if pending[i].row.outcome == Outcome::NoClearChange {
+            pending[i].row.outcome = Outcome::Inconclusive;
+            pending[i].row.note = Some(format!(
+                "worse than the baseline beyond the noise (one-sided p = {p:.4}, Holm-adjusted), not clearly beyond the margin: {MORE_ROUNDS}"
+            ));
+        }
     }
 }
 
@@ -314,6 +380,7 @@ fn scenario_rows(
                 lower: None,
                 upper: None,
                 margin: Some(rule.margin),
+                detectable: None,
                 outcome: if check {
                     Outcome::Fail
                 } else {
@@ -327,6 +394,7 @@ fn scenario_rows(
                 }),
             },
             p_fail: None,
+            p_worse: None,
         });
     }
 }
@@ -370,7 +438,7 @@ pub fn compare(input: &CompareInput<'_>) -> Comparison {
     {
         not_compared.push(format!("scenario {}: not in the current run", b.name));
     }
-    holm(&mut pending);
+    decide(&mut pending);
     let rows: Vec<ComparedMetric> = pending.into_iter().map(|p| p.row).collect();
     let count = |o: Outcome| rows.iter().filter(|r| r.outcome == o).count();
     let (fails, inconclusive) = (count(Outcome::Fail), count(Outcome::Inconclusive));
@@ -410,19 +478,28 @@ pub fn compare(input: &CompareInput<'_>) -> Comparison {
         let unjudged = inconclusive - straddle;
         let mut why = Vec::new();
         if straddle > 0 {
-            why.push(format!("{straddle} of {gated} gated metrics straddle their margin (more rounds would decide)"));
+            why.push(format!("{straddle} of {gated} gated metrics got worse beyond the noise but not clearly beyond their margin ({MORE_ROUNDS})"));
         }
         if unjudged > 0 {
             why.push(format!("{unjudged} could not be judged (see their notes)"));
         }
         (2, format!("INCONCLUSIVE: {}", why.join("; ")))
     } else {
+        let unclear = count(Outcome::NoClearChange);
+        let within = gated - unclear;
         (
             0,
-            format!(
-                "PASS: all {gated} gated metrics within their margins ({} improved)",
-                count(Outcome::Improved)
-            ),
+            if unclear == 0 {
+                format!(
+                    "PASS: all {gated} gated metrics within their margins ({} improved)",
+                    count(Outcome::Improved)
+                )
+            } else {
+                format!(
+                    "PASS: no gated metric got worse beyond the noise; {within} of {gated} within their margins ({} improved), {unclear} with no clear change but too noisy to vouch for their margin (see the smallest detectable change of each)",
+                    count(Outcome::Improved)
+                )
+            },
         )
     };
     Comparison {
@@ -439,11 +516,15 @@ pub fn compare(input: &CompareInput<'_>) -> Comparison {
     }
 }
 
-/// True for an INCONCLUSIVE row whose CI straddles its margin, the kind more rounds can decide
-/// (as opposed to a metric missing, unmeasurable, or with too few measured rounds).
+/// True for an INCONCLUSIVE row that got worse beyond the noise but not clearly
+/// beyond its margin, the kind more rounds can decide (as opposed to a metric
+/// missing, unmeasurable, or with too few measured rounds).
 pub fn undecided(r: &ComparedMetric) -> bool {
-    r.outcome == Outcome::Inconclusive && r.note.is_none()
+    r.outcome == Outcome::Inconclusive && r.note.as_deref().is_some_and(|n| n.ends_with(MORE_ROUNDS))
 }
+
+/// End of the note of an INCONCLUSIVE row that more rounds can decide.
+const MORE_ROUNDS: &str = "more rounds would decide";
 
 /// Whether more rounds of the current run could decide `r`: it is undecided, or
 /// it has too few measured rounds on a side (`--until-decided` keeps going then).

@@ -2,13 +2,21 @@
 //!
 //! Method: the two runs' per-round values are resampled independently (each with
 //! replacement, at its own size), the statistic is taken on each pair of resample
-//! means — `mean(current*) / mean(baseline*)` for a ratio, `mean(current*) −
-//! mean(baseline*)` for a difference — and the 95 % interval is the 2.5 % and
+//! centres — `c(current*) / c(baseline*)` for a ratio, `c(current*) −
+//! c(baseline*)` for a difference, where `c` is the mean or a trimmed mean
+//! ([`Center`]) — and the 95 % interval is the 2.5 % and
 //! 97.5 % quantiles of [`RESAMPLES`] such draws (percentile bootstrap, Efron &
 //! Tibshirani 1993, ch. 13). The draws are kept: a bootstrap p-value against a
 //! margin is the share of draws on the wrong side of it.
+//!
+//! The smallest change a pair of runs can detect ([`Change::detectable`]) is the
+//! usual power-analysis bound (Cohen, *Statistical Power Analysis for the
+//! Behavioral Sciences*, 2nd ed., 1988, ch. 2): `(z₁₋α + z_power) · SE`, with
+//! SE the standard deviation of the draws (of their logarithm for a ratio),
+//! one-sided α = 2.5 % and 80 % power, so `2.80 · SE`.
 
 use super::bootstrap::{CONFIDENCE, RESAMPLES};
+use super::center::Center;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
@@ -34,15 +42,35 @@ pub struct Change {
     pub draws: Vec<f64>,
 }
 
+/// `z₀.₉₇₅ + z₀.₈₀`: one-sided α = 2.5 % and 80 % power (see the module docs).
+pub const DETECTABLE_Z: f64 = 1.959_964 + 0.841_621;
+
 impl Change {
     /// Share of draws at or below `x` (0..1).
     pub fn share_at_or_below(&self, x: f64) -> f64 {
         self.draws.partition_point(|&d| d <= x) as f64 / self.draws.len() as f64
     }
-}
 
-fn mean(v: &[f64]) -> f64 {
-    v.iter().sum::<f64>() / v.len() as f64
+    /// The smallest change away from "no change" (1 for a ratio, 0 for a
+    /// difference) that this pair of runs would detect with 80 % power at
+    /// one-sided α = 2.5 %, as a distance: for a ratio a factor ≥ 1 (×1.30 means
+    /// 30 % either way), for a difference in the draws' unit. `None` with fewer
+    /// than two distinct draws.
+    pub fn detectable(&self, s: Statistic) -> Option<f64> {
+        let t: Vec<f64> = match s {
+            Statistic::Ratio => self.draws.iter().filter(|d| **d > 0.0).map(|d| d.ln()).collect(),
+            Statistic::Difference => self.draws.clone(),
+        };
+        if t.len() < 2 {
+            return None;
+        }
+        let m = t.iter().sum::<f64>() / t.len() as f64;
+        let sd = (t.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (t.len() - 1) as f64).sqrt();
+        Some(match s {
+            Statistic::Ratio => (DETECTABLE_Z * sd).exp(),
+            Statistic::Difference => DETECTABLE_Z * sd,
+        })
+    }
 }
 
 fn stat(s: Statistic, base: f64, cur: f64) -> f64 {
@@ -52,20 +80,26 @@ fn stat(s: Statistic, base: f64, cur: f64) -> f64 {
     }
 }
 
-/// The change of `current` against `baseline` (per-round values). `None` when
-/// either side is empty, or for a ratio whose baseline mean is not positive.
-/// `seed` makes the draws repeatable.
-pub fn change(s: Statistic, baseline: &[f64], current: &[f64], seed: u64) -> Option<Change> {
-    if baseline.is_empty() || current.is_empty() || (s == Statistic::Ratio && mean(baseline) <= 0.0)
-    {
+/// The change of `current` against `baseline` (per-round values), each side
+/// summarised by `center`. `None` when either side is empty, or for a ratio
+/// whose baseline centre is not positive. `seed` makes the draws repeatable.
+pub fn change(
+    s: Statistic,
+    center: Center,
+    baseline: &[f64],
+    current: &[f64],
+    seed: u64,
+) -> Option<Change> {
+    let (b0, c0) = (center.of(baseline)?, center.of(current)?);
+    if s == Statistic::Ratio && b0 <= 0.0 {
         return None;
     }
     let mut rng = SmallRng::seed_from_u64(seed);
+    let mut buf = Vec::new();
     let mut resample = |v: &[f64]| {
-        (0..v.len())
-            .map(|_| v[rng.random_range(0..v.len())])
-            .sum::<f64>()
-            / v.len() as f64
+        buf.clear();
+        buf.extend((0..v.len()).map(|_| v[rng.random_range(0..v.len())]));
+        center.of(&buf).expect("not empty")
     };
     let mut draws: Vec<f64> = (0..RESAMPLES)
         .map(|_| {
@@ -82,7 +116,7 @@ pub fn change(s: Statistic, baseline: &[f64], current: &[f64], seed: u64) -> Opt
     let q = |p: f64| draws[((draws.len() - 1) as f64 * p).round() as usize];
     let alpha = 1.0 - CONFIDENCE;
     Some(Change {
-        value: stat(s, mean(baseline), mean(current)),
+        value: stat(s, b0, c0),
         lower: q(alpha / 2.0),
         upper: q(1.0 - alpha / 2.0),
         draws,
@@ -97,7 +131,7 @@ mod tests {
     fn ratio_of_a_ten_percent_slowdown_is_about_1_1() {
         let base = [100.0, 102.0, 98.0, 101.0, 99.0];
         let cur = [110.0, 112.0, 108.0, 111.0, 109.0];
-        let c = change(Statistic::Ratio, &base, &cur, 1).unwrap();
+        let c = change(Statistic::Ratio, Center::Mean, &base, &cur, 1).unwrap();
         assert!((c.value - 1.1).abs() < 1e-9);
         assert!(
             c.lower > 1.05 && c.upper < 1.15,
@@ -110,14 +144,28 @@ mod tests {
     #[test]
     fn difference_of_identical_runs_brackets_zero() {
         let v = [0.5, 0.49, 0.51, 0.5, 0.5];
-        let c = change(Statistic::Difference, &v, &v, 1).unwrap();
+        let c = change(Statistic::Difference, Center::Mean, &v, &v, 1).unwrap();
         assert!(c.lower <= 0.0 && c.upper >= 0.0);
         assert!((c.share_at_or_below(0.0) - 0.5).abs() < 0.2);
     }
 
     #[test]
     fn no_ratio_against_a_zero_baseline() {
-        assert!(change(Statistic::Ratio, &[0.0, 0.0], &[1.0], 1).is_none());
-        assert!(change(Statistic::Difference, &[], &[1.0], 1).is_none());
+        assert!(change(Statistic::Ratio, Center::Mean, &[0.0, 0.0], &[1.0], 1).is_none());
+        assert!(change(Statistic::Difference, Center::Mean, &[], &[1.0], 1).is_none());
+    }
+
+    #[test]
+    fn noisier_runs_can_detect_only_larger_changes() {
+        let quiet = [1.0, 1.01, 0.99, 1.0, 1.0, 1.02, 0.98, 1.0];
+        let noisy = [0.7, 1.3, 0.9, 1.1, 1.0, 1.4, 0.6, 1.0];
+        let d = |v: &[f64]| {
+            change(Statistic::Ratio, Center::Mean, v, v, 3)
+                .unwrap()
+                .detectable(Statistic::Ratio)
+                .unwrap()
+        };
+        assert!(d(&quiet) > 1.0 && d(&quiet) < 1.03, "{}", d(&quiet));
+        assert!(d(&noisy) > 1.2, "{}", d(&noisy));
     }
 }

@@ -3,4 +3,5 @@
 //! taken across rounds (DESIGN §3).
 
 pub mod bootstrap;
+pub mod center;
 pub mod change;

@@ -283,6 +283,7 @@ fn comparison_section_comes_with_a_comparison() {
         lower: Some(change * 0.95),
         upper: Some(change * 1.05),
         margin: Some(1.1),
+        detectable: Some(1.2),
         outcome,
         note: None,
     };
