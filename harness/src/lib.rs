@@ -14,6 +14,7 @@
 //! - [`measure`]: perf counters, the memory/PSI sampler, OOM kills from the kernel log;
 //! - [`startup`]: starting the startup probe by each method, with a stamp at every step;
 //! - [`stats`]: statistics over rounds (bootstrap CIs);
+//! - [`verdict`]: each scenario's answer: protected, partly, not, no interference, invalid;
 //! - [`probe`]: the host fingerprint and `isobench doctor`;
 //! - [`output`]: results.json, report.html and summary.md on disk.
 #![deny(missing_docs)]
@@ -35,5 +36,6 @@ pub mod startup;
 pub mod stats;
 pub mod suite;
 pub mod terminal;
+pub mod verdict;
 pub mod vocabulary;
 pub mod workload;

@@ -247,12 +247,17 @@ fn doctor(json: bool) -> Result<ExitCode> {
     })
 }
 
-/// Reads a results file, naming it in every error.
+/// Reads a results file, naming it in every error. A scenario written before
+/// verdicts gets its verdict from its raw rounds, as `run` would have given it.
 fn read_results(path: &std::path::Path) -> Result<isobench_reports::schema::Results> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    isobench_reports::schema::Results::from_json(&text)
-        .with_context(|| format!("{}", path.display()))
+    let mut results = isobench_reports::schema::Results::from_json(&text)
+        .with_context(|| format!("{}", path.display()))?;
+    for s in results.scenarios.iter_mut().filter(|s| s.verdict.is_none()) {
+        s.verdict = isobench::verdict::judge(s);
+    }
+    Ok(results)
 }
 
 fn compare(args: CompareArgs) -> Result<ExitCode> {

@@ -333,6 +333,7 @@ impl Saver<'_> {
     /// Puts `scenario` into the results (replacing its partial self) and writes them.
     fn save(&mut self, mut scenario: ScenarioResult) {
         scenario.name = self.name.clone();
+        scenario.verdict = crate::verdict::judge(&scenario);
         match self
             .results
             .scenarios

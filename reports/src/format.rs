@@ -51,15 +51,27 @@ pub(crate) fn percent(share: f64) -> String {
     format!("{} %", fixed(share * 100.0, 0))
 }
 
-/// A relative change (ratio − 1) as a signed whole percentage: `0.04` → `+4 %`,
-/// `3.8` → `+380 %`, `-0.02` → `-2 %`.
-pub(crate) fn signed_percent(change: f64) -> String {
-    let text = fixed(change * 100.0, 0);
-    if text.starts_with('-') {
-        format!("{text} %")
+
+/// A number with `decimals` decimals and its sign always shown, `−` for
+/// negatives: `+4.6`, `−12.0`, `+0.0`.
+pub(crate) fn signed(value: f64, decimals: usize) -> String {
+    let text = fixed(value.abs(), decimals);
+    let zero = text.chars().all(|c| c == '0' || c == '.');
+    if value < 0.0 && !zero {
+        format!("−{text}")
     } else {
-        format!("+{text} %")
+        format!("+{text}")
     }
+}
+
+/// A factor (ratio) with three significant digits at most: `1.05`, `19.5`, `262`.
+pub(crate) fn factor(value: f64) -> String {
+    let decimals = match value.abs() {
+        v if v < 10.0 => 2,
+        v if v < 100.0 => 1,
+        _ => 0,
+    };
+    fixed(value, decimals)
 }
 
 /// A rate or count with three significant digits and a k/M/G prefix: `1.82 k`, `173 M`, `950`.
@@ -204,7 +216,7 @@ fn significant_decimals(magnitude: f64) -> usize {
 }
 
 /// `value` with `decimals` digits after the point, never as `-0`.
-fn fixed(value: f64, decimals: usize) -> String {
+pub(crate) fn fixed(value: f64, decimals: usize) -> String {
     let text = format!("{value:.decimals$}");
     match text.strip_prefix('-') {
         Some(rest) if rest.chars().all(|c| c == '0' || c == '.') => rest.to_owned(),
@@ -266,10 +278,12 @@ mod tests {
     #[test]
     fn percentages_round_and_sign() {
         assert_eq!(percent(0.99), "99 %");
-        assert_eq!(signed_percent(0.04), "+4 %");
-        assert_eq!(signed_percent(3.8), "+380 %");
-        assert_eq!(signed_percent(-0.02), "-2 %");
-        assert_eq!(signed_percent(-0.001), "+0 %");
+        assert_eq!(signed(4.0, 0), "+4");
+        assert_eq!(signed(-12.04, 1), "−12.0");
+        assert_eq!(signed(-0.01, 1), "+0.0");
+        assert_eq!(factor(1.046), "1.05");
+        assert_eq!(factor(19.46), "19.5");
+        assert_eq!(factor(262.4), "262");
     }
 
     #[test]

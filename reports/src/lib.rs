@@ -38,7 +38,7 @@ mod palette;
 pub mod schema;
 mod startup_html;
 mod timeline;
-mod verdict;
+pub mod verdict;
 
 pub use compared::render_comparison_markdown;
 pub use html::{render_html, render_html_with_comparison};

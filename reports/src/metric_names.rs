@@ -7,10 +7,6 @@ pub(crate) const AGGRESSOR_CPU_SHARE: &str = "aggressor.cpu_share";
 pub(crate) const AGGRESSOR_CPU_SHARE_EXPECTED: &str = "aggressor.cpu_share_expected";
 /// Victim work units per second in a condition, ops/s.
 pub(crate) const VICTIM_THROUGHPUT: &str = "victim.throughput_ops";
-/// Victim throughput isolated (or contended) / solo, share 0..1.
-pub(crate) const RETAINED_THROUGHPUT: &str = "victim.retained_throughput";
-/// Victim p99 latency isolated (or contended) / solo − 1, ratio.
-pub(crate) const LATENCY_IMPACT_P99: &str = "victim.latency_impact_p99";
 /// Start of the headline sandbox (every namespace but net, plus its cgroup), p50 µs.
 pub(crate) const STARTUP_SANDBOX_P50: &str = "startup.sandbox_p50_us";
 /// The same, p99 µs.

@@ -167,6 +167,141 @@ pub struct ScenarioResult {
     /// Distributions per variant and phase, and churn (scenario `startup-latency`); absent elsewhere.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub startup: Option<StartupDetail>,
+    /// The scenario's answer (docs/verdict.md); absent for a skipped scenario
+    /// and in files written before verdicts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
+}
+
+/// A scenario's answer to "do the limits protect the victim from its
+/// neighbour?" (DESIGN §1 "verdict", §2 isolation effectiveness), with the
+/// evidence per measure. How it is decided: docs/verdict.md.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Verdict {
+    /// The answer.
+    pub kind: VerdictKind,
+    /// One sentence saying why, with the figures that decided it.
+    pub reason: String,
+    /// Rounds whose solo, contended and isolated conditions all measured
+    /// something, and so were used.
+    pub rounds_used: usize,
+    /// Per victim measure (`p99`, `late_share`, `throughput`): the interference
+    /// the neighbour caused and what the limits left of it; empty for scenarios
+    /// of checks and for startup.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub measures: Vec<MeasureVerdict>,
+    /// The victim's latency objective and the slack each condition left, where
+    /// its suite sets one (`slo = { p99_us = … }`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slo: Option<SloVerdict>,
+    /// Set when the run was disturbed by other work on the host and the user
+    /// accepted it: what was disturbed. The verdict then says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disturbed: Option<String>,
+}
+
+/// The five answers of DESIGN §1, and `measured` for a scenario that measures a
+/// cost with no neighbour (startup latency).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum VerdictKind {
+    /// The limits left the victim no worse than the neighbour made it, or its
+    /// checks failed: isolation made no clear difference, or made it worse.
+    NotProtected,
+    /// The limits removed part of the interference, clearly, and left part.
+    PartlyProtected,
+    /// The limits removed the interference: the isolated victim is not clearly
+    /// worse than alone (beyond the noise floor), and clearly better than contended.
+    Protected,
+    /// The neighbour did not hurt the victim beyond the noise even unconfined.
+    NoInterference,
+    /// A condition measured nothing usable (its neighbour died, its victim
+    /// never ran) in too many rounds to judge.
+    Invalid,
+    /// A cost measured without a neighbour (startup latency): no isolation question.
+    Measured,
+}
+
+impl VerdictKind {
+    /// The answer in words: `protected`, `partly protected`, `not protected`,
+    /// `no interference to remove`, `invalid`, `measured`.
+    pub fn words(self) -> &'static str {
+        match self {
+            VerdictKind::Protected => "protected",
+            VerdictKind::PartlyProtected => "partly protected",
+            VerdictKind::NotProtected => "not protected",
+            VerdictKind::NoInterference => "no interference to remove",
+            VerdictKind::Invalid => "invalid",
+            VerdictKind::Measured => "measured",
+        }
+    }
+}
+
+/// A value and its bootstrap 95 % CI over rounds.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct Interval {
+    /// The estimate.
+    pub value: f64,
+    /// Lower bound of the 95 % CI.
+    pub lower: f64,
+    /// Upper bound of the 95 % CI.
+    pub upper: f64,
+}
+
+/// One victim measure's evidence. "Excess" is how much worse than solo a
+/// condition left the victim, in `excess_unit`: for `p99` the ratio
+/// p99(condition) / p99(solo) − 1 (0.25 = 25 % slower), for `late_share` the
+/// difference of late shares (0.05 = 5 pp more units late), for `throughput`
+/// the share of the solo throughput lost (0.1 = 10 % fewer units).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MeasureVerdict {
+    /// `p99`, `late_share` or `throughput`.
+    pub measure: String,
+    /// What an excess of 1 means: `ratio`, `share` (of units) or `share` (of throughput).
+    pub excess_unit: String,
+    /// Excess below which a difference is called noise, in `excess_unit`.
+    pub noise_floor: f64,
+    /// The victim's own figure alone, 20 % trimmed mean over rounds (µs for
+    /// p99, share 0..1 for late_share, ops/s for throughput).
+    pub solo: Interval,
+    /// Excess of the contended condition: the interference there was to remove.
+    pub contended_excess: Interval,
+    /// Excess of the isolated condition: what the limits left.
+    pub isolated_excess: Interval,
+    /// Isolation effectiveness `(d_contended − d_isolated) / (d_contended − 1)`
+    /// (DESIGN §2), 1 = all interference removed, 0 = none, < 0 = worse;
+    /// null where there was no interference to remove.
+    pub effectiveness: Option<Interval>,
+    /// This measure's answer.
+    pub kind: VerdictKind,
+    /// The isolated victim was worse than the contended one beyond the noise.
+    #[serde(default)]
+    pub isolation_worse: bool,
+}
+
+/// The victim's latency objective and how each condition met it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SloVerdict {
+    /// The objective: p99 at most this many µs.
+    pub p99_us: f64,
+    /// Per condition: its p99 and slack `(SLO − p99) / SLO` (Lo et al.,
+    /// "Heracles: improving resource efficiency at scale", ISCA 2015), negative
+    /// when the objective is missed.
+    pub conditions: Vec<SloSlack>,
+    /// Whether the isolated victim held the objective: true when the CI of its
+    /// p99 lies at or below the SLO, false when above, null when it straddles.
+    pub held: Option<bool>,
+}
+
+/// One condition's slack against the objective.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SloSlack {
+    /// Which condition.
+    pub condition: Condition,
+    /// Its p99, µs (20 % trimmed mean over rounds, with CI).
+    pub p99_us: Interval,
+    /// `(SLO − p99) / SLO`, with CI.
+    pub slack: Interval,
 }
 
 /// What scenario `startup-latency` measured beyond its metrics.
@@ -571,6 +706,7 @@ impl ScenarioResult {
             warnings: Vec::new(),
             checks: Vec::new(),
             startup: None,
+            verdict: None,
         }
     }
 }

@@ -1,28 +1,32 @@
-//! One line per scenario saying what the reader most needs to know: how much of
-//! its solo throughput the isolated victim kept, how much its p99 latency grew,
-//! and (for CPU scenarios) whether the aggressor got the CPU share it should.
+//! One line per scenario saying what the reader most needs to know: the
+//! scenario's verdict (protected, partly protected, not protected, no
+//! interference to remove, invalid; docs/verdict.md), the evidence per victim
+//! measure with its 95 % CI, and (for CPU scenarios) whether the aggressor got
+//! the CPU share it should.
 //!
-//! Figures come from the scenario's metrics (DESIGN §2, "Victim experience" and
-//! "CPU share"); a metric that is missing or null is said as `unavailable`,
-//! never as 0.
+//! A change whose CI holds "no change" reads as "no clear change", with the
+//! interval; a metric that is missing or null is said as `unavailable`, never
+//! as 0.
 
 use crate::format;
 use crate::metric_names::{
-    AGGRESSOR_CPU_SHARE, AGGRESSOR_CPU_SHARE_EXPECTED, LATENCY_IMPACT_P99, OOM_KILLS,
-    RETAINED_THROUGHPUT, STARTUP_BASELINE_P50, STARTUP_CHURN, STARTUP_CHURN_PARALLEL,
+    AGGRESSOR_CPU_SHARE, AGGRESSOR_CPU_SHARE_EXPECTED, OOM_KILLS, STARTUP_BASELINE_P50, STARTUP_CHURN, STARTUP_CHURN_PARALLEL,
     STARTUP_OVERHEAD_RATIO, STARTUP_SANDBOX_NET_P99, STARTUP_SANDBOX_P50, STARTUP_SANDBOX_P99,
     STARTUP_TEARDOWN_P99, VICTIM_PSI_MEMORY_FULL,
 };
-use crate::schema::{Condition, Results, ScenarioResult, ScenarioStatus};
+use crate::schema::{
+    Condition, Interval, MeasureVerdict, Results, ScenarioResult, ScenarioStatus, SloVerdict,
+    VerdictKind,
+};
 
 /// One line per scenario, in run order, e.g.
-/// `cpu-share: isolated victim kept 99 % of its solo throughput (contended: 61 %);
-/// p99 +4 % (contended: +380 %); aggressor got 0.50 CPUs of 0.50 expected`.
+/// `cpu-share: PARTLY PROTECTED — late units vs solo: +9.9 pp [6.9, 12.9]
+/// contended, +4.6 pp [3.2, 6.1] isolated; the limits removed 54 % [38, 68] of
+/// it; p99 vs solo: …; aggressor got 0.50 CPUs of 0.50 expected`.
 ///
-/// - Retained throughput is a percentage of solo throughput
-///   (`victim.retained_throughput`), the p99 change a signed percentage
-///   (`victim.latency_impact_p99`), both for `isolated` with `contended` in
-///   parentheses.
+/// - The verdict word in capitals, then one clause per victim measure
+///   ([`measure_clause`]), the objective if the suite set one ([`slo_clause`]);
+///   an invalid verdict gives its reason instead.
 /// - The aggressor clause (CPUs, from `aggressor.cpu_share` and
 ///   `aggressor.cpu_share_expected` under `isolated`) appears only in scenarios
 ///   that have either metric.
@@ -56,22 +60,38 @@ pub(crate) fn status_text(scenario: &ScenarioResult) -> String {
 
 /// The verdict line of one scenario.
 fn scenario_line(scenario: &ScenarioResult) -> String {
-    if !scenario.checks.is_empty() {
-        return checks_line(scenario);
-    }
     let mut clauses = Vec::new();
     if scenario.status != ScenarioStatus::Complete {
         clauses.push(status_text(scenario));
-        if scenario.metrics.is_empty() {
-            return format!("{}: {}", scenario.name, clauses.join("; "));
-        }
+    }
+    let head = match &scenario.verdict {
+        Some(v) => format!("{}: {} — ", scenario.name, v.kind.words().to_uppercase()),
+        None => format!("{}: ", scenario.name),
+    };
+    if !scenario.checks.is_empty() {
+        clauses.push(checks_clause(scenario));
+        return head + &clauses.join("; ");
+    }
+    if scenario.metrics.is_empty() && scenario.verdict.is_none() {
+        return head + &clauses.join("; ");
     }
     if scenario.startup.is_some() {
         clauses.push(startup_clause(scenario));
-        return format!("{}: {}", scenario.name, clauses.join("; "));
+        return head + &clauses.join("; ");
     }
-    clauses.push(retained_clause(scenario));
-    clauses.push(latency_clause(scenario));
+    match &scenario.verdict {
+        Some(v) if v.kind == VerdictKind::Invalid || v.kind == VerdictKind::Measured => {
+            clauses.push(v.reason.clone())
+        }
+        Some(v) => {
+            clauses.extend(v.measures.iter().map(measure_clause));
+            clauses.extend(v.slo.as_ref().map(slo_clause));
+            if let Some(d) = &v.disturbed {
+                clauses.push(format!("disturbed, accepted: {d}"));
+            }
+        }
+        None => clauses.push("no verdict (results written before verdicts)".into()),
+    }
     if scenario
         .metrics
         .iter()
@@ -87,13 +107,117 @@ fn scenario_line(scenario: &ScenarioResult) -> String {
         clauses.push(aggressor_clause(scenario));
         clauses.extend(work_clause(scenario));
     }
-    format!("{}: {}", scenario.name, clauses.join("; "))
+    head + &clauses.join("; ")
 }
 
-/// For a scenario of pass/fail checks: `visibility: 6 of 6 checks passed`, or
-/// `visibility: isolation breach: net, ipc (4 of 6 checks passed)`; a status
-/// other than complete is said first.
-fn checks_line(scenario: &ScenarioResult) -> String {
+/// How one measure is named in a clause.
+fn measure_label(measure: &str) -> &str {
+    match measure {
+        "late_share" => "late units",
+        other => other,
+    }
+}
+
+/// An excess over solo as the measure reads it, as a number and its unit:
+/// `("19.5", "×")` (p99: the ratio to solo), `("+4.6", " pp")` (late share),
+/// `("−12.0", " %")` (throughput: the change of ops).
+fn excess_number(m: &MeasureVerdict, x: f64) -> String {
+    match m.measure.as_str() {
+        "p99" => format::factor(x + 1.0),
+        "late_share" => format::signed(x * 100.0, 1),
+        _ => format::signed(-x * 100.0, 1),
+    }
+}
+
+/// An excess with its CI in one unit: `×19.5 [14.0, 24.2]`, `+4.6 pp [+3.2,
+/// +6.1]`, `−12.0 % [−15.1, −9.0]`; `no clear change: …` first when the CI holds
+/// no change and `say_unclear` asks for it.
+fn excess_with_ci(m: &MeasureVerdict, i: &Interval, say_unclear: bool) -> String {
+    let (lo, hi) = (excess_number(m, i.lower), excess_number(m, i.upper));
+    // Throughput is shown as a change of ops: its lower bound is the larger loss.
+    let (lo, hi) = if m.measure == "throughput" { (hi, lo) } else { (lo, hi) };
+    let v = excess_number(m, i.value);
+    let shown = match m.measure.as_str() {
+        "p99" => format!("×{v} [{lo}, {hi}]"),
+        "late_share" => format!("{v} pp [{lo}, {hi}]"),
+        _ => format!("{v} % [{lo}, {hi}]"),
+    };
+    if say_unclear && i.lower <= 0.0 && i.upper >= 0.0 {
+        format!("no clear change ({shown})")
+    } else {
+        shown
+    }
+}
+
+/// One victim measure's evidence, e.g. `late units vs solo: +9.9 pp [6.9,
+/// 12.9] contended, +4.6 pp [3.2, 6.1] isolated; the limits removed 54 % [38,
+/// 68] of it`, or `p99 vs solo: no interference to remove (contended ×1.02
+/// [0.95, 1.10])`.
+pub fn measure_clause(m: &MeasureVerdict) -> String {
+    let label = measure_label(&m.measure);
+    if m.kind == VerdictKind::NoInterference {
+        return format!(
+            "{label} vs solo: no interference to remove (contended {})",
+            excess_with_ci(m, &m.contended_excess, false)
+        );
+    }
+    let contended = excess_with_ci(m, &m.contended_excess, true);
+    let isolated = excess_with_ci(m, &m.isolated_excess, true);
+    let removed = |e: &Interval| {
+        format!(
+            "{} % [{}, {}]",
+            format::fixed(e.value * 100.0, 0),
+            format::fixed(e.lower * 100.0, 0),
+            format::fixed(e.upper * 100.0, 0)
+        )
+    };
+    let effect = match (m.isolation_worse, &m.effectiveness) {
+        (true, _) => "isolation made it worse, beyond the noise".to_string(),
+        (false, Some(e)) if m.kind == VerdictKind::NotProtected => format!(
+            "the limits made no clear difference (removed {} of it)",
+            removed(e)
+        ),
+        (false, Some(e)) => format!("the limits removed {} of it", removed(e)),
+        (false, None) => "the limits made no clear difference".to_string(),
+    };
+    format!("{label} vs solo: {contended} contended, {isolated} isolated; {effect}")
+}
+
+/// The objective and each condition's slack, e.g. `objective p99 ≤ 2 ms held
+/// isolated (slack +21 % [+10, +30]; contended −95 % [−140, −60])`.
+pub fn slo_clause(s: &SloVerdict) -> String {
+    let held = match s.held {
+        Some(true) => "held",
+        Some(false) => "missed",
+        None => "neither clearly held nor missed",
+    };
+    let slack = |c: Condition| {
+        s.conditions
+            .iter()
+            .find(|x| x.condition == c)
+            .map_or_else(
+                || format::unavailable(None),
+                |x| {
+                    format!(
+                        "{} % [{}, {}]",
+                        format::signed(x.slack.value * 100.0, 0),
+                        format::signed(x.slack.lower * 100.0, 0),
+                        format::signed(x.slack.upper * 100.0, 0)
+                    )
+                },
+            )
+    };
+    format!(
+        "objective p99 ≤ {} {held} isolated (slack {}; contended {})",
+        format::latency_us(s.p99_us),
+        slack(Condition::Isolated),
+        slack(Condition::Contended),
+    )
+}
+
+/// For a scenario of pass/fail checks: `6 of 6 checks passed`, or
+/// `isolation breach: net, ipc (4 of 6 checks passed)`.
+fn checks_clause(scenario: &ScenarioResult) -> String {
     let failed: Vec<&str> = scenario
         .checks
         .iter()
@@ -101,10 +225,6 @@ fn checks_line(scenario: &ScenarioResult) -> String {
         .map(|c| c.name.as_str())
         .collect();
     let (total, passed) = (scenario.checks.len(), scenario.checks.len() - failed.len());
-    let mut line = format!("{}: ", scenario.name);
-    if scenario.status != ScenarioStatus::Complete {
-        line.push_str(&format!("{}; ", status_text(scenario)));
-    }
     if failed.is_empty() {
         let verdicts: Vec<String> = scenario
             .checks
@@ -112,55 +232,22 @@ fn checks_line(scenario: &ScenarioResult) -> String {
             .filter(|c| c.name.starts_with("memory."))
             .map(|c| format!("{}: {}", c.name, c.saw.split(';').next().unwrap_or("")))
             .collect();
-        line.push_str(&format!("{passed} of {total} checks passed"));
+        let mut line = format!("{passed} of {total} checks passed");
         if !verdicts.is_empty() {
             line.push_str(&format!(" ({})", verdicts.join("; ")));
         }
+        line
     } else {
         let what = if scenario.name == "visibility" {
             "isolation breach"
         } else {
             "unexpected outcome"
         };
-        line.push_str(&format!(
+        format!(
             "{what}: {} ({passed} of {total} checks passed)",
             failed.join(", ")
-        ));
-    }
-    line
-}
-
-/// `isolated victim kept 99 % of its solo throughput (contended: 61 %)`.
-fn retained_clause(scenario: &ScenarioResult) -> String {
-    let isolated = value(scenario, RETAINED_THROUGHPUT, Condition::Isolated);
-    let contended = shown(
-        value(scenario, RETAINED_THROUGHPUT, Condition::Contended),
-        format::percent,
-    );
-    match isolated {
-        Some(share) => format!(
-            "isolated victim kept {} of its solo throughput (contended: {contended})",
-            format::percent(share)
-        ),
-        None => {
-            format!("isolated victim's retained throughput unavailable (contended: {contended})")
-        }
-    }
-}
-
-/// `p99 +4 % (contended: +380 %)`.
-fn latency_clause(scenario: &ScenarioResult) -> String {
-    let change = |condition| {
-        shown(
-            value(scenario, LATENCY_IMPACT_P99, condition),
-            format::signed_percent,
         )
-    };
-    format!(
-        "p99 {} (contended: {})",
-        change(Condition::Isolated),
-        change(Condition::Contended)
-    )
+    }
 }
 
 /// `victim memory stall (PSI full) 0 % (contended: 14 %); OOM kills isolated (3 rounds): aggressor 3, victim 0, outside 0`:

@@ -63,6 +63,7 @@ fn results(id: &str, metrics: Vec<Metric>, n_rounds: usize) -> Results {
             warnings: vec![],
             checks: vec![],
             startup: None,
+            verdict: None,
         }],
         warnings: vec![],
         suite: None,

@@ -525,6 +525,7 @@ mod tests {
             warnings: vec![],
             checks: vec![],
             startup: None,
+            verdict: None,
         }
     }
 

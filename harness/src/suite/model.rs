@@ -98,6 +98,16 @@ pub struct VictimDef {
     pub limits: LimitsDef,
     /// A unit is late when its latency passes this, µs (`victim.late_share`).
     pub late_us: Option<f64>,
+    /// The victim's latency objective, if its suite sets one: the verdict then
+    /// reports each condition's slack against it.
+    pub slo: Option<Slo>,
+}
+
+/// A latency objective (`slo = { p99_us = 2000 }` in a suite file).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Slo {
+    /// The victim's p99 latency must stay at or below this, µs.
+    pub p99_us: f64,
 }
 
 /// How much the victim asks for.

@@ -337,6 +337,7 @@ fn read_isolation(t: Table<'_, '_>, host: &HostFacts, p: &mut Problems) -> Isola
             args: Vec::new(),
             limits: LimitsDef::default(),
             late_us: None,
+            slo: None,
         }),
         aggressors,
         namespaces: namespaces(t, p).unwrap_or(NamespaceSet::ALL),
@@ -346,7 +347,7 @@ fn read_isolation(t: Table<'_, '_>, host: &HostFacts, p: &mut Problems) -> Isola
 
 fn read_victim(v: Table<'_, '_>, host: &HostFacts, p: &mut Problems) -> Option<VictimDef> {
     v.only(
-        &["workload", "cpus", "rate", "args", "limits", "late_us"],
+        &["workload", "cpus", "rate", "args", "limits", "late_us", "slo"],
         p,
     );
     let workload = applet(v, &VICTIMS, "victim", p);
@@ -388,12 +389,25 @@ fn read_victim(v: Table<'_, '_>, host: &HostFacts, p: &mut Problems) -> Option<V
         .map(|l| limits::read(l, host, p))
         .unwrap_or_default();
     let late_us = v.number("late_us", 1.0..=60e6, "µs", p);
+    let slo = v.table("slo", "scenario.victim.slo", p).and_then(|t| {
+        t.only(&["p99_us"], p);
+        if t.get("p99_us").is_none() {
+            p.at(
+                t.span(),
+                "scenario.victim.slo.p99_us",
+                "missing: expected the latency objective as `p99_us` (µs), e.g. slo = { p99_us = 2000 }",
+            );
+        }
+        t.number("p99_us", 1.0..=60e6, "µs", p)
+            .map(|p99_us| Slo { p99_us })
+    });
     Some(VictimDef {
         workload: workload?.to_string(),
         demand: demand?,
         args: args?,
         limits,
         late_us,
+        slo,
     })
 }
 

@@ -247,6 +247,7 @@ pub fn results() -> Results {
         ],
         checks: vec![],
         startup: None,
+        verdict: None,
     };
     let memory_high = ScenarioResult {
         name: "memory-high".into(),
@@ -271,6 +272,7 @@ pub fn results() -> Results {
         warnings: vec![],
         checks: vec![],
         startup: None,
+        verdict: None,
     };
     Results {
         schema_version: SCHEMA_VERSION,

@@ -1,0 +1,307 @@
+//! A scenario's verdict: do the limits protect the victim from its neighbour?
+//! (DESIGN §1 "verdict", §2 isolation effectiveness; the rules: docs/verdict.md).
+//!
+//! For each victim measure ([`measures::ALL`]: p99, late share, throughput)
+//! the excess of the contended and isolated conditions over solo gets a paired
+//! bootstrap CI over rounds. Per measure, with `floor` its noise floor:
+//! - no interference to remove: the contended excess is not above the floor
+//!   beyond the noise (its CI's lower bound ≤ floor), and isolation did not
+//!   make it worse;
+//! - not protected: isolation made it worse (isolated − contended excess above
+//!   the floor beyond the noise), or did not clearly help (the effectiveness
+//!   CI reaches 0);
+//! - protected: it clearly helped and left the victim no worse than alone
+//!   beyond the floor (the isolated excess CI reaches below the floor);
+//! - partly protected: it clearly helped and clearly left some.
+//!
+//! The scenario's answer: not protected when isolation made any measure
+//! worse; else, among the measures that saw interference, protected when all
+//! are protected, not protected when none was helped, partly protected when
+//! they differ (a quota that halves the late units but leaves the p99 at the
+//! scheduler's slice protects partly); "no interference to remove" when no
+//! measure saw interference. Rounds in which
+//! a condition is invalid ([`ConditionRun::invalid`]) are left out; with fewer
+//! than [`MIN_ROUNDS`] usable rounds the verdict is invalid.
+
+pub mod measures;
+
+use isobench_reports::schema::{
+    Condition, ConditionRun, Interval, MeasureVerdict, ScenarioResult, ScenarioStatus, SloSlack,
+    SloVerdict, Verdict, VerdictKind,
+};
+use isobench_reports::verdict::{measure_clause, slo_clause};
+use measures::{Measure, Triples, excesses};
+
+/// Rounds with every condition valid that a verdict needs.
+pub const MIN_ROUNDS: usize = 2;
+
+/// The verdict of `result` as it stands; `None` for a skipped scenario.
+pub fn judge(result: &ScenarioResult) -> Option<Verdict> {
+    if matches!(result.status, ScenarioStatus::Skipped(_)) {
+        return None;
+    }
+    if !result.checks.is_empty() {
+        return Some(checks(result));
+    }
+    if result.startup.is_some() {
+        return Some(plain(
+            VerdictKind::Measured,
+            "a cost measured without a neighbour: how long a sandbox takes to start, against fork+exec and posix_spawn".into(),
+            0,
+        ));
+    }
+    Some(victim(result))
+}
+
+fn plain(kind: VerdictKind, reason: String, rounds_used: usize) -> Verdict {
+    Verdict {
+        kind,
+        reason,
+        rounds_used,
+        measures: Vec::new(),
+        slo: None,
+        disturbed: None,
+    }
+}
+
+/// Pass/fail checks: protected when every check passed, else not protected, naming the failures.
+fn checks(result: &ScenarioResult) -> Verdict {
+    let failed: Vec<&str> = result
+        .checks
+        .iter()
+        .filter(|c| !c.passed)
+        .map(|c| c.name.as_str())
+        .collect();
+    let total = result.checks.len();
+    if failed.is_empty() {
+        plain(
+            VerdictKind::Protected,
+            format!("all {total} checks passed, each with its evidence"),
+            1,
+        )
+    } else {
+        plain(
+            VerdictKind::NotProtected,
+            format!(
+                "{} of {total} checks failed: {}",
+                failed.len(),
+                failed.join(", ")
+            ),
+            1,
+        )
+    }
+}
+
+/// Why condition `c` of `round` cannot be used, if it cannot.
+fn unusable(conditions: &[ConditionRun], c: Condition) -> Option<String> {
+    match conditions.iter().find(|x| x.condition == c) {
+        None => Some(format!("no {c} condition")),
+        Some(x) => x.invalid.as_ref().map(|why| format!("{c}: {why}")),
+    }
+}
+
+/// The verdict of a victim-and-neighbour scenario from its rounds.
+fn victim(result: &ScenarioResult) -> Verdict {
+    let has = |c: Condition| {
+        result
+            .rounds
+            .iter()
+            .any(|r| r.conditions.iter().any(|x| x.condition == c))
+    };
+    if !result.rounds.is_empty() && !(has(Condition::Contended) && has(Condition::Isolated)) {
+        return plain(
+            VerdictKind::Measured,
+            "no verdict on protection: this scenario does not run both the contended and the isolated condition".into(),
+            0,
+        );
+    }
+    let mut left_out = Vec::new();
+    let used: Vec<usize> = (0..result.rounds.len())
+        .filter(|&i| {
+            let r = &result.rounds[i];
+            let why: Vec<String> = Condition::ALL
+                .iter()
+                .filter_map(|&c| unusable(&r.conditions, c))
+                .collect();
+            if why.is_empty() {
+                true
+            } else {
+                left_out.push(format!("round {}: {}", r.index + 1, why.join("; ")));
+                false
+            }
+        })
+        .collect();
+    let dropped = if left_out.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " ({} of {} rounds left out: {})",
+            left_out.len(),
+            result.rounds.len(),
+            left_out.join(" | ")
+        )
+    };
+    if used.len() < MIN_ROUNDS {
+        return plain(
+            VerdictKind::Invalid,
+            format!(
+                "{} of {} rounds had every condition measuring something; at least {MIN_ROUNDS} are needed{dropped}",
+                used.len(),
+                result.rounds.len()
+            ),
+            used.len(),
+        );
+    }
+    let seed = result.name.bytes().fold(0x5EED_u64, |h, b| {
+        h.wrapping_mul(131).wrapping_add(u64::from(b))
+    });
+    let judged: Vec<MeasureVerdict> = measures::ALL
+        .iter()
+        .filter_map(|m| measure_verdict(m, &Triples::of(m, &result.rounds, &used), seed))
+        .collect();
+    let slo = slo_p99_us(result).and_then(|s| slo_verdict(s, result, &used, seed));
+    let hurt: Vec<&MeasureVerdict> = judged
+        .iter()
+        .filter(|m| m.kind != VerdictKind::NoInterference)
+        .collect();
+    let (kind, mut reason) = match combine(&hurt) {
+        Some(kind) => (
+            kind,
+            hurt.iter()
+                .filter(|m| m.isolation_worse || kind != VerdictKind::NotProtected || !hurt.iter().any(|h| h.isolation_worse))
+                .map(|m| measure_clause(m))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        None if judged.is_empty() => (
+            VerdictKind::Invalid,
+            "no victim figure was measured in every condition".to_string(),
+        ),
+        None => (
+            VerdictKind::NoInterference,
+            format!(
+                "the neighbour did not hurt the victim beyond the noise even unconfined: {}",
+                judged
+                    .iter()
+                    .map(measure_clause)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        ),
+    };
+    if let Some(s) = &slo {
+        reason.push_str(&format!("; {}", slo_clause(s)));
+    }
+    reason.push_str(&dropped);
+    Verdict {
+        kind,
+        reason,
+        rounds_used: used.len(),
+        measures: judged,
+        slo,
+        disturbed: None,
+    }
+}
+
+/// The scenario's answer from the answers of the measures that saw
+/// interference (see the module docs); `None` when none did.
+fn combine(hurt: &[&MeasureVerdict]) -> Option<VerdictKind> {
+    let all = |k: VerdictKind| hurt.iter().all(|m| m.kind == k);
+    Some(if hurt.is_empty() {
+        return None;
+    } else if hurt.iter().any(|m| m.isolation_worse) || all(VerdictKind::NotProtected) {
+        VerdictKind::NotProtected
+    } else if all(VerdictKind::Protected) {
+        VerdictKind::Protected
+    } else {
+        VerdictKind::PartlyProtected
+    })
+}
+
+/// One measure's answer; `None` where fewer than 2 rounds have it in every condition.
+fn measure_verdict(m: &Measure, t: &Triples, seed: u64) -> Option<MeasureVerdict> {
+    let x = excesses(m, t, seed)?;
+    let floor = m.noise_floor;
+    let isolation_worse = x.isolated_minus_contended.lower > floor;
+    let interference = x.contended.lower > floor;
+    let kind = if isolation_worse {
+        VerdictKind::NotProtected
+    } else if !interference {
+        VerdictKind::NoInterference
+    } else {
+        match x.effectiveness {
+            Some(e) if e.lower > 0.0 && x.isolated.lower <= floor => VerdictKind::Protected,
+            Some(e) if e.lower > 0.0 => VerdictKind::PartlyProtected,
+            _ => VerdictKind::NotProtected,
+        }
+    };
+    Some(MeasureVerdict {
+        measure: m.name.into(),
+        excess_unit: m.excess_unit.into(),
+        noise_floor: floor,
+        solo: x.solo,
+        contended_excess: x.contended,
+        isolated_excess: x.isolated,
+        effectiveness: interference.then_some(x.effectiveness).flatten(),
+        kind,
+        isolation_worse,
+    })
+}
+
+/// The victim's latency objective from the scenario's spec (`victim.slo.p99_us`).
+fn slo_p99_us(result: &ScenarioResult) -> Option<f64> {
+    result
+        .spec
+        .pointer("/scenario/victim/slo/p99_us")
+        .and_then(serde_json::Value::as_f64)
+}
+
+/// Each condition's p99 and slack against `slo_us`, and whether the isolated victim held it.
+fn slo_verdict(slo_us: f64, result: &ScenarioResult, used: &[usize], seed: u64) -> Option<SloVerdict> {
+    let conditions: Vec<SloSlack> = Condition::ALL
+        .iter()
+        .filter_map(|&c| {
+            let values: Vec<f64> = used
+                .iter()
+                .filter_map(|&i| {
+                    result.rounds[i]
+                        .conditions
+                        .iter()
+                        .find(|x| x.condition == c)?
+                        .victim
+                        .as_ref()
+                        .map(|v| v.latency_p99_us)
+                })
+                .collect();
+            let p99 = measures::trimmed_interval(&values, seed)?;
+            let slack = |p: f64| (slo_us - p) / slo_us;
+            Some(SloSlack {
+                condition: c,
+                p99_us: p99,
+                slack: Interval {
+                    value: slack(p99.value),
+                    lower: slack(p99.upper),
+                    upper: slack(p99.lower),
+                },
+            })
+        })
+        .collect();
+    let isolated = conditions
+        .iter()
+        .find(|s| s.condition == Condition::Isolated)?;
+    let held = if isolated.p99_us.upper <= slo_us {
+        Some(true)
+    } else if isolated.p99_us.lower > slo_us {
+        Some(false)
+    } else {
+        None
+    };
+    Some(SloVerdict {
+        p99_us: slo_us,
+        conditions,
+        held,
+    })
+}
+
+#[cfg(test)]
+mod tests;
