@@ -10,7 +10,7 @@ use crate::metric_names::AGGRESSOR_CPU_SHARE;
 use crate::palette;
 use crate::schema::{
     CheckStatus, Condition, Doctor, HostFingerprint, Reading, Results, ScenarioResult,
-    ScenarioStatus,
+    ScenarioStatus, VerdictKind,
 };
 use crate::verdict::{status_text, verdict_lines};
 
@@ -26,6 +26,13 @@ ol.verdict { list-style: none; padding: 0; margin: 1rem 0; }
 ol.verdict li { border-left: 6px solid #56B4E9; background: #f3f8fb; padding: .45rem .8rem; margin: .3rem 0; }
 ol.verdict li.failed, ol.verdict li.interrupted { border-color: #D55E00; background: #fdf1ea; }
 ol.verdict a { color: inherit; text-decoration: none; }
+.badge { display: inline-block; min-width: 11em; text-align: center; font-size: .8rem; font-weight: 700; letter-spacing: .03em; color: #fff; border-radius: 3px; padding: .1rem .45rem; margin-right: .5rem; }
+.badge.protected { background: #007a59; } ol.verdict li.protected { border-color: #009E73; }
+.badge.partly-protected { background: #9a6a00; } ol.verdict li.partly-protected { border-color: #E69F00; }
+.badge.not-protected { background: #b34e00; } ol.verdict li.not-protected { border-color: #D55E00; }
+.badge.no-interference { background: #2b7aa6; } ol.verdict li.no-interference { border-color: #56B4E9; }
+.badge.invalid, .badge.skipped { background: #6b6b6b; } ol.verdict li.invalid, ol.verdict li.skipped { border-color: #999999; }
+.badge.measured { background: #0072B2; } ol.verdict li.measured { border-color: #0072B2; }
 .status.failed, .status.interrupted { color: #a33f00; font-weight: 600; }
 ul.warnings { padding-left: 1.2rem; }
 ul.warnings li { color: #7a4a00; }
@@ -57,7 +64,7 @@ pre { background: #f5f5f5; padding: .5rem .7rem; white-space: pre-wrap; overflow
   section.scenario { break-before: page; }
   h2, h3 { break-after: avoid; }
   figure, tr, ol.verdict li { break-inside: avoid; }
-  ol.verdict li, .swatch { print-color-adjust: exact; -webkit-print-color-adjust: exact; }
+  ol.verdict li, .swatch, .badge { print-color-adjust: exact; -webkit-print-color-adjust: exact; }
   a { color: inherit; text-decoration: none; }
 }
 "#;
@@ -159,19 +166,38 @@ fn verdict_strip(results: &Results) -> String {
         .iter()
         .zip(verdict_lines(results))
         .map(|(scenario, line)| {
-            let verdict = line
+            let (class, word) = match (&scenario.verdict, &scenario.status) {
+                (Some(v), _) => (badge_class(v.kind), v.kind.words().to_uppercase()),
+                (None, ScenarioStatus::Skipped(_)) => ("skipped", "SKIPPED".to_owned()),
+                (None, _) => ("invalid", "NO VERDICT".to_owned()),
+            };
+            let text = line
                 .strip_prefix(&format!("{}: ", scenario.name))
                 .unwrap_or(&line);
+            let text = text.strip_prefix(&format!("{word} — ")).unwrap_or(text);
             format!(
-                "<li class=\"{}\"><a href=\"#{}\"><strong>{}</strong>: {}</a></li>\n",
+                "<li class=\"{class} {}\"><a href=\"#{}\"><span class=\"badge {class}\">{word}</span>\
+                 <strong>{}</strong>: {}</a></li>\n",
                 status_class(&scenario.status),
                 anchor(&scenario.name),
                 esc(&scenario.name),
-                esc(verdict)
+                esc(text)
             )
         })
         .collect();
     format!("<h2>Verdict</h2>\n<ol class=\"verdict\">\n{items}</ol>\n")
+}
+
+/// The CSS class of a verdict's badge and strip item.
+fn badge_class(kind: VerdictKind) -> &'static str {
+    match kind {
+        VerdictKind::Protected => "protected",
+        VerdictKind::PartlyProtected => "partly-protected",
+        VerdictKind::NotProtected => "not-protected",
+        VerdictKind::NoInterference => "no-interference",
+        VerdictKind::Invalid => "invalid",
+        VerdictKind::Measured => "measured",
+    }
 }
 
 /// One scenario: description, status, warnings, charts, metrics and spec.
