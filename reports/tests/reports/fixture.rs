@@ -221,6 +221,70 @@ fn round(index: usize, order: [Condition; 3]) -> Round {
     }
 }
 
+fn interval(value: f64, lower: f64, upper: f64) -> Interval {
+    Interval {
+        value,
+        lower,
+        upper,
+    }
+}
+
+/// The cpu-share scenario's verdict: the limits halved the late units and left the p99.
+pub fn verdict() -> Verdict {
+    let measure = |measure: &str, unit: &str, floor, solo, c, i, e: Option<Interval>, kind| {
+        MeasureVerdict {
+            measure: measure.into(),
+            excess_unit: unit.into(),
+            noise_floor: floor,
+            solo,
+            contended_excess: c,
+            isolated_excess: i,
+            effectiveness: e,
+            kind,
+            isolation_worse: false,
+        }
+    };
+    Verdict {
+        kind: VerdictKind::PartlyProtected,
+        reason: "late units vs solo: +9.9 pp [+6.9, +12.9] contended".into(),
+        rounds_used: 3,
+        measures: vec![
+            measure(
+                "p99",
+                "ratio",
+                0.1,
+                interval(120.0, 110.0, 130.0),
+                interval(3.8, 3.1, 4.4),
+                interval(3.6, 2.9, 4.3),
+                Some(interval(0.05, -0.2, 0.3)),
+                VerdictKind::NotProtected,
+            ),
+            measure(
+                "late_share",
+                "share",
+                0.01,
+                interval(0.003, 0.001, 0.005),
+                interval(0.099, 0.069, 0.129),
+                interval(0.046, 0.032, 0.061),
+                Some(interval(0.54, 0.38, 0.68)),
+                VerdictKind::PartlyProtected,
+            ),
+            measure(
+                "throughput",
+                "share",
+                0.02,
+                interval(10000.0, 9990.0, 10010.0),
+                interval(0.001, -0.001, 0.003),
+                interval(0.0, -0.001, 0.001),
+                None,
+                VerdictKind::NoInterference,
+            ),
+        ],
+        slo: None,
+        disturbed: None,
+    }
+}
+
 /// The results document.
 pub fn results() -> Results {
     use Condition::{Contended, Isolated, Solo};
@@ -247,7 +311,7 @@ pub fn results() -> Results {
         ],
         checks: vec![],
         startup: None,
-        verdict: None,
+        verdict: Some(verdict()),
     };
     let memory_high = ScenarioResult {
         name: "memory-high".into(),

@@ -178,7 +178,19 @@ fn verdict_strip_opens_the_page_with_one_line_per_scenario() {
         .into_iter()
         .map(|li| dom.text(li))
         .collect();
-    assert_eq!(items, isobench_reports::verdict_lines(&results));
+    // Each item is the verdict's badge, then the line without its verdict word.
+    let badged: Vec<String> = isobench_reports::verdict_lines(&results)
+        .iter()
+        .zip(&results.scenarios)
+        .map(|(line, s)| match &s.verdict {
+            Some(v) => {
+                let word = v.kind.words().to_uppercase();
+                format!("{word}{}", line.replacen(&format!("{word} — "), "", 1))
+            }
+            None => format!("NO VERDICT{line}"),
+        })
+        .collect();
+    assert_eq!(items, badged);
     let first_section = dom.elements("section")[0];
     assert!(strip < first_section, "verdict comes before the scenarios");
 }
