@@ -2,7 +2,8 @@
 //! mean and 95 % CI over rounds; verdicts and warnings in colour on a terminal
 //! unless NO_COLOR is set (<https://no-color.org>).
 
-use isobench_reports::schema::{Metric, Results};
+use isobench_reports::schema::Results;
+use isobench_reports::{Notes, metric_cells};
 
 /// Metrics shown on the terminal, in this order; the rest are in the report.
 const HEADLINE: [&str; 24] = [
@@ -90,16 +91,9 @@ pub fn verdict(line: &str, on: bool) -> String {
     paint(line, if trouble { RED } else { BOLD }, on)
 }
 
-/// `value [lower, upper]` and the display unit, as the report and summary.md show them.
-fn cell(m: &Metric) -> (String, String) {
-    let (value, ci, unit) = isobench_reports::metric_text(m);
-    match m.value {
-        Some(_) if ci != "—" => (format!("{value} {ci}"), unit),
-        _ => (value, unit),
-    }
-}
-
-/// One table per scenario: metric, condition, mean [95 % CI], unit.
+/// One table per scenario: metric, condition, mean and 95 % CI, each with its
+/// display unit as the report and summary.md write them; the reasons of
+/// unavailable values follow the table as notes, each once.
 pub fn table(results: &Results) -> String {
     let mut out = String::new();
     for s in &results.scenarios {
@@ -119,18 +113,22 @@ pub fn table(results: &Results) -> String {
             continue;
         }
         out.push_str(&format!(
-            "  {:<30} {:<10} {:<32} {}\n",
-            "metric", "condition", "mean [95 % CI]", "unit"
+            "  {:<30} {:<10} {:<16} {}\n",
+            "metric", "condition", "mean", "95 % CI"
         ));
+        let mut notes = Notes::default();
         for name in HEADLINE {
             for m in s.metrics.iter().filter(|m| shown_as(&m.name, name)) {
                 let cond = m.condition.map_or("-".to_string(), |c| c.to_string());
-                let (value, unit) = cell(m);
+                let cells = metric_cells(m, &mut notes);
                 out.push_str(&format!(
-                    "  {:<30} {:<10} {:<32} {unit}\n",
-                    m.name, cond, value
+                    "  {:<30} {:<10} {:<16} {}\n",
+                    m.name, cond, cells.value, cells.ci
                 ));
             }
+        }
+        for line in notes.lines() {
+            out.push_str(&format!("  {line}\n"));
         }
     }
     out

@@ -4,39 +4,50 @@
 use crate::charts;
 use crate::comparison::{ChangeKind, ComparedMetric, Comparison, Outcome};
 use crate::escape;
+use crate::units::Rule;
 
-/// `×1.07 [1.01, 1.12]` for a ratio, `+0.3 pp [−0.1, +0.6]` for a difference,
-/// `1 → 0` for a check, `—` when there is none.
+/// The rule the change of `r` is written by: a factor for a ratio (`×1.07`),
+/// signed percentage points for a difference (`+0.3 pp`), pass/fail for a check.
+fn change_rule(r: &ComparedMetric) -> Rule<'static> {
+    match r.kind {
+        ChangeKind::Ratio => Rule::Factor,
+        ChangeKind::DifferencePp => Rule::PpChange,
+        ChangeKind::Check => Rule::Check,
+    }
+}
+
+/// `×1.07 [×1.01, ×1.12]` for a ratio, `+0.3 pp [-0.1, +0.6] pp` for a
+/// difference, `pass → fail` for a check, `—` when there is none.
 fn change_text(r: &ComparedMetric) -> String {
     let Some(v) = r.change else {
         return "—".into();
     };
-    let ci = |f: &dyn Fn(f64) -> String| match (r.lower, r.upper) {
-        (Some(lo), Some(hi)) => format!(" [{}, {}]", f(lo), f(hi)),
-        _ => String::new(),
-    };
-    match r.kind {
-        ChangeKind::Ratio => format!("×{v:.3}{}", ci(&|x| format!("{x:.3}"))),
-        ChangeKind::DifferencePp => format!("{v:+.2} pp{}", ci(&|x| format!("{x:+.2}"))),
-        ChangeKind::Check => format!(
-            "{:.0} → {:.0}",
-            r.baseline.unwrap_or(f64::NAN),
-            r.current.unwrap_or(f64::NAN)
+    match (r.kind, r.lower, r.upper) {
+        (ChangeKind::Check, ..) => format!(
+            "{} → {}",
+            value_text(r, r.baseline),
+            value_text(r, r.current)
         ),
+        (_, Some(lower), Some(upper)) => {
+            let (value, ci) = change_rule(r).with_interval(v, lower, upper);
+            format!("{value} {ci}")
+        }
+        _ => change_rule(r).text(v),
     }
 }
 
+/// The margin in the change's own terms: `×1.10`, `-5.0 pp`, `must pass`.
 fn margin_text(r: &ComparedMetric) -> String {
     match (r.kind, r.margin) {
         (_, None) => "—".into(),
-        (ChangeKind::Ratio, Some(m)) => format!("×{m}"),
-        (ChangeKind::DifferencePp, Some(m)) => format!("{m:+} pp"),
         (ChangeKind::Check, Some(_)) => "must pass".into(),
+        (_, Some(m)) => change_rule(r).text(m),
     }
 }
 
-fn value_text(v: Option<f64>) -> String {
-    v.map_or("—".into(), |v| format!("{v:.4}"))
+/// A side's mean as the metric's display rule writes it (`3.95 ms`, `4.9 %`), or `—`.
+fn value_text(r: &ComparedMetric, v: Option<f64>) -> String {
+    v.map_or("—".into(), |v| Rule::for_metric(&r.name, &r.unit).text(v))
 }
 
 /// The outcome as the table and the forest plot's legend write it.
@@ -95,8 +106,8 @@ pub fn render_comparison_markdown(c: &Comparison) -> String {
             "| {} | {} | {} | {} | {} | {} |\n",
             outcome_text(r.outcome),
             md(&metric_label(r)),
-            value_text(r.baseline),
-            value_text(r.current),
+            md(&value_text(r, r.baseline)),
+            md(&value_text(r, r.current)),
             md(&change_text(r)),
             md(&margin_text(r))
         ));
@@ -131,8 +142,8 @@ pub(crate) fn section(c: &Comparison) -> String {
                 outcome_text(r.outcome).to_lowercase().replace(' ', "-"),
                 outcome_text(r.outcome),
                 esc(&metric_label(r)),
-                value_text(r.baseline),
-                value_text(r.current),
+                esc(&value_text(r, r.baseline)),
+                esc(&value_text(r, r.current)),
                 esc(&change_text(r)),
                 esc(&margin_text(r))
             )

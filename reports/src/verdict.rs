@@ -20,9 +20,9 @@ use crate::schema::{Condition, Results, ScenarioResult, ScenarioStatus};
 /// p99 +4 % (contended: +380 %); aggressor got 0.50 CPUs of 0.50 expected`.
 ///
 /// - Retained throughput is a percentage of solo throughput
-///   (`victim.retained_throughput`), the p99 change a signed percentage
-///   (`victim.latency_impact_p99`), both for `isolated` with `contended` in
-///   parentheses.
+///   (`victim.retained_throughput`), the p99 change a signed percentage, or a
+///   factor beyond +999 % (`victim.latency_impact_p99`), both for `isolated`
+///   with `contended` in parentheses.
 /// - The aggressor clause (CPUs, from `aggressor.cpu_share` and
 ///   `aggressor.cpu_share_expected` under `isolated`) appears only in scenarios
 ///   that have either metric.
@@ -153,7 +153,7 @@ fn latency_clause(scenario: &ScenarioResult) -> String {
     let change = |condition| {
         shown(
             value(scenario, LATENCY_IMPACT_P99, condition),
-            format::signed_percent,
+            format::relative_change,
         )
     };
     format!(
@@ -195,12 +195,12 @@ fn memory_clause(scenario: &ScenarioResult) -> String {
     )
 }
 
-/// `sandbox start p50 4.9 ms, 2.06× fork+exec (2.5 ms); p99 10 ms, with a new
-/// netns 15 ms; teardown p99 8.4 ms; churn 84/s (2 starters: 139/s)`.
+/// `sandbox start p50 4.90 ms, ×2.06 fork+exec (2.50 ms); p99 10.0 ms, with a new
+/// netns 15.0 ms; teardown p99 8.40 ms; churn 84.0/s (2 starters: 139/s)`.
 fn startup_clause(scenario: &ScenarioResult) -> String {
     let get = |name: &str| Results::metric(scenario, name, None).and_then(|m| m.value);
     let ms = |name: &str| shown(get(name), format::latency_us);
-    let per_s = |name: &str| shown(get(name), |v| format!("{v:.0}/s"));
+    let per_s = |name: &str| shown(get(name), format::per_second);
     let starters = scenario
         .startup
         .as_ref()
@@ -209,7 +209,7 @@ fn startup_clause(scenario: &ScenarioResult) -> String {
     format!(
         "sandbox start p50 {}, {} fork+exec ({}); p99 {}, with a new netns {}; teardown p99 {}; churn {} ({starters} starters: {})",
         ms(STARTUP_SANDBOX_P50),
-        shown(get(STARTUP_OVERHEAD_RATIO), |r| format!("{r:.2}×")),
+        shown(get(STARTUP_OVERHEAD_RATIO), format::factor),
         ms(STARTUP_BASELINE_P50),
         ms(STARTUP_SANDBOX_P99),
         ms(STARTUP_SANDBOX_NET_P99),

@@ -87,3 +87,16 @@ fn interrupted_scenario_without_metrics_gives_only_its_status() {
         "memory-high: interrupted after 0 rounds: SIGINT"
     );
 }
+
+#[test]
+fn a_latency_impact_past_999_percent_reads_as_a_factor_as_in_the_tables() {
+    let mut results = fixture::results();
+    set(
+        &mut results,
+        "victim.latency_impact_p99",
+        Condition::Contended,
+        Some(17_491.105),
+    );
+    let line = &verdict_lines(&results)[0];
+    assert!(line.contains("p99 +4 % (contended: ×17492)"), "{line}");
+}
