@@ -8,10 +8,9 @@
 
 use crate::format;
 use crate::metric_names::{
-    AGGRESSOR_CPU_SHARE, AGGRESSOR_CPU_SHARE_EXPECTED, LATENCY_IMPACT_P99, OOM_KILLS,
-    RETAINED_THROUGHPUT, STARTUP_BASELINE_P50, STARTUP_CHURN, STARTUP_CHURN_PARALLEL,
-    STARTUP_OVERHEAD_RATIO, STARTUP_SANDBOX_NET_P99, STARTUP_SANDBOX_P50, STARTUP_SANDBOX_P99,
-    STARTUP_TEARDOWN_P99, VICTIM_PSI_MEMORY_FULL,
+    LATENCY_IMPACT_P99, OOM_KILLS, RETAINED_THROUGHPUT, STARTUP_BASELINE_P50, STARTUP_CHURN,
+    STARTUP_CHURN_PARALLEL, STARTUP_OVERHEAD_RATIO, STARTUP_SANDBOX_NET_P99, STARTUP_SANDBOX_P50,
+    STARTUP_SANDBOX_P99, STARTUP_TEARDOWN_P99, VICTIM_PSI_MEMORY_FULL, aggressor_sandboxes,
 };
 use crate::schema::{Condition, Results, ScenarioResult, ScenarioStatus};
 
@@ -23,9 +22,10 @@ use crate::schema::{Condition, Results, ScenarioResult, ScenarioStatus};
 ///   (`victim.retained_throughput`), the p99 change a signed percentage, or a
 ///   factor beyond +999 % (`victim.latency_impact_p99`), both for `isolated`
 ///   with `contended` in parentheses.
-/// - The aggressor clause (CPUs, from `aggressor.cpu_share` and
-///   `aggressor.cpu_share_expected` under `isolated`) appears only in scenarios
-///   that have either metric.
+/// - The aggressor clause (CPUs, from `<sandbox>.cpu_share` and
+///   `<sandbox>.cpu_share_expected` under `isolated`) appears once per aggressor
+///   sandbox that has either metric: `aggressor`, or the name a suite file gives
+///   it (`batch got 0.25 CPUs of 0.25 expected`).
 /// - A missing or null metric reads `unavailable`; a failed or interrupted
 ///   scenario starts with that status and its reason.
 pub fn verdict_lines(results: &Results) -> Vec<String> {
@@ -79,13 +79,9 @@ fn scenario_line(scenario: &ScenarioResult) -> String {
     {
         clauses.push(memory_clause(scenario));
     }
-    if scenario
-        .metrics
-        .iter()
-        .any(|m| m.name == AGGRESSOR_CPU_SHARE || m.name == AGGRESSOR_CPU_SHARE_EXPECTED)
-    {
-        clauses.push(aggressor_clause(scenario));
-        clauses.extend(work_clause(scenario));
+    for sandbox in aggressor_sandboxes(scenario) {
+        clauses.push(aggressor_clause(scenario, sandbox));
+        clauses.extend(work_clause(scenario, sandbox));
     }
     format!("{}: {}", scenario.name, clauses.join("; "))
 }
@@ -219,36 +215,47 @@ fn startup_clause(scenario: &ScenarioResult) -> String {
     )
 }
 
-/// `aggressor got 0.50 CPUs of 0.50 expected`.
-fn aggressor_clause(scenario: &ScenarioResult) -> String {
-    let measured = value(scenario, AGGRESSOR_CPU_SHARE, Condition::Isolated);
-    let expected = value(scenario, AGGRESSOR_CPU_SHARE_EXPECTED, Condition::Isolated);
+/// `aggressor got 0.50 CPUs of 0.50 expected`, for aggressor sandbox `sandbox`
+/// (`batch got 0.25 CPUs of 0.25 expected`).
+fn aggressor_clause(scenario: &ScenarioResult, sandbox: &str) -> String {
+    let measured = value(
+        scenario,
+        &format!("{sandbox}.cpu_share"),
+        Condition::Isolated,
+    );
+    let expected = value(
+        scenario,
+        &format!("{sandbox}.cpu_share_expected"),
+        Condition::Isolated,
+    );
     match (measured, expected) {
         (Some(m), Some(e)) => format!(
-            "aggressor got {} CPUs of {} expected",
+            "{sandbox} got {} CPUs of {} expected",
             format::cpus(m),
             format::cpus(e)
         ),
         (Some(m), None) => format!(
-            "aggressor got {} CPUs (expected share unavailable)",
+            "{sandbox} got {} CPUs (expected share unavailable)",
             format::cpus(m)
         ),
         (None, Some(e)) => format!(
-            "aggressor CPU share unavailable ({} CPUs expected)",
+            "{sandbox} CPU share unavailable ({} CPUs expected)",
             format::cpus(e)
         ),
-        (None, None) => "aggressor CPU share unavailable".to_owned(),
+        (None, None) => format!("{sandbox} CPU share unavailable"),
     }
 }
 
 /// `its work 25 % of contended (1822 vs 7233 forks/s)`: how much of its own
-/// work (the applet's headline figure, a rate) the limits left the aggressor;
-/// `None` where the aggressor reports no such rate.
-fn work_clause(scenario: &ScenarioResult) -> Option<String> {
-    let m = scenario
-        .metrics
-        .iter()
-        .find(|m| m.name.starts_with("aggressor.") && m.name.ends_with("_per_s"))?;
+/// work (the applet's headline figure, a rate) the limits left aggressor
+/// sandbox `sandbox`; `None` where it reports no such rate.
+fn work_clause(scenario: &ScenarioResult, sandbox: &str) -> Option<String> {
+    let m = scenario.metrics.iter().find(|m| {
+        m.name
+            .strip_prefix(sandbox)
+            .and_then(|rest| rest.strip_prefix('.'))
+            .is_some_and(|figure| figure.ends_with("_per_s"))
+    })?;
     let iso = value(scenario, &m.name, Condition::Isolated)?;
     let con = value(scenario, &m.name, Condition::Contended).filter(|&c| c > 0.0)?;
     Some(format!(

@@ -89,6 +89,46 @@ fn interrupted_scenario_without_metrics_gives_only_its_status() {
 }
 
 #[test]
+fn a_named_aggressor_gets_the_clauses_of_aggressor() {
+    let mut results = fixture::results();
+    for m in &mut results.scenarios[0].metrics {
+        if let Some(figure) = m.name.strip_prefix("aggressor.") {
+            m.name = format!("batch.{figure}");
+        }
+    }
+    let mut forks = results.scenarios[0]
+        .metrics
+        .iter()
+        .filter(|m| m.name.starts_with("batch.cpu_share"))
+        .cloned()
+        .collect::<Vec<_>>();
+    for m in &mut forks {
+        m.name = m.name.replacen("batch", "forks", 1);
+        if m.name == "forks.cpu_share_expected" {
+            m.value = None;
+        }
+    }
+    let mut work = forks[0].clone();
+    work.name = "forks.forks_per_s".into();
+    work.unit = "forks/s".into();
+    work.value = Some(7233.0);
+    let mut isolated_work = work.clone();
+    isolated_work.condition = Some(Condition::Isolated);
+    isolated_work.value = Some(1822.0);
+    results.scenarios[0]
+        .metrics
+        .extend(forks.into_iter().chain([work, isolated_work]));
+    let line = &verdict_lines(&results)[0];
+    assert!(
+        line.ends_with(
+            "; batch got 0.50 CPUs of 0.50 expected; forks got 0.50 CPUs (expected share \
+             unavailable); its work 25 % of contended (1.82 k vs 7.23 k forks/s)"
+        ),
+        "{line}"
+    );
+}
+
+#[test]
 fn a_latency_impact_past_999_percent_reads_as_a_factor_as_in_the_tables() {
     let mut results = fixture::results();
     set(
