@@ -3,7 +3,7 @@
 //! unless NO_COLOR is set (<https://no-color.org>).
 
 use isobench_reports::schema::Results;
-use isobench_reports::{Notes, metric_cells};
+use isobench_reports::{Notes, aggressor_sandboxes, metric_cells};
 
 /// Metrics shown on the terminal, in this order; the rest are in the report.
 const HEADLINE: [&str; 24] = [
@@ -34,9 +34,9 @@ const HEADLINE: [&str; 24] = [
 ];
 
 /// Whether metric `name` is shown on the row of headline `headline`: itself, or
-/// for `aggressor.*` the same figure of an aggressor with its own name
-/// (`batch.cpu_share` on the row of `aggressor.cpu_share`).
-fn shown_as(name: &str, headline: &str) -> bool {
+/// for `aggressor.*` the same figure of an aggressor sandbox of another name
+/// among `aggressors` (`batch.cpu_share` on the row of `aggressor.cpu_share`).
+fn shown_as(name: &str, headline: &str, aggressors: &[&str]) -> bool {
     if name == headline {
         return true;
     }
@@ -45,16 +45,7 @@ fn shown_as(name: &str, headline: &str) -> bool {
     else {
         return false;
     };
-    own == figure
-        && ![
-            "victim",
-            "host",
-            "harness",
-            "startup",
-            "outside",
-            "aggressor",
-        ]
-        .contains(&sandbox)
+    own == figure && sandbox != "aggressor" && aggressors.contains(&sandbox)
 }
 
 /// ANSI SGR for bold red: breaches, failures.
@@ -117,8 +108,13 @@ pub fn table(results: &Results) -> String {
             "metric", "condition", "mean", "95 % CI"
         ));
         let mut notes = Notes::default();
+        let aggressors = aggressor_sandboxes(s);
         for name in HEADLINE {
-            for m in s.metrics.iter().filter(|m| shown_as(&m.name, name)) {
+            for m in s
+                .metrics
+                .iter()
+                .filter(|m| shown_as(&m.name, name, &aggressors))
+            {
                 let cond = m.condition.map_or("-".to_string(), |c| c.to_string());
                 let cells = metric_cells(m, &mut notes);
                 out.push_str(&format!(
@@ -149,5 +145,14 @@ mod tests {
             "\x1b[1;31mvisibility: isolation breach: net\x1b[0m"
         );
         assert!(!colour_wanted(false));
+    }
+
+    #[test]
+    fn a_named_aggressors_figures_take_the_rows_of_aggressor() {
+        let aggressors = ["batch"];
+        assert!(shown_as("batch.cpu_share", "aggressor.cpu_share", &aggressors));
+        assert!(shown_as("aggressor.cpu_share", "aggressor.cpu_share", &[]));
+        assert!(!shown_as("victim.cpu_share", "aggressor.cpu_share", &aggressors));
+        assert!(!shown_as("batch.cpu_share", "victim.cpu_share", &aggressors));
     }
 }

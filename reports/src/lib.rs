@@ -46,5 +46,6 @@ mod verdict;
 pub use compared::render_comparison_markdown;
 pub use html::{render_html, render_html_with_comparison};
 pub use markdown::render_markdown;
+pub use metric_names::aggressor_sandboxes;
 pub use units::{MetricCells, Notes, metric_cells};
 pub use verdict::verdict_lines;

@@ -38,12 +38,15 @@ pub(crate) const OOM_KILLS: [(&str, &str); 3] = [
     ("outside", "outside.oom_kills"),
 ];
 
+/// Sandboxes with a `cpu_share` metric that are not aggressors.
+const NOT_AGGRESSORS: [&str; 2] = ["victim", "harness"];
+
 /// The aggressor sandboxes of `scenario` that have a CPU share metric
 /// (`<sandbox>.cpu_share` or `<sandbox>.cpu_share_expected`), in the order first
 /// met: `aggressor` in the embedded suites, or the names a suite file gives them
-/// (`batch`). Names come from the rounds' `aggressors[].sandbox` and from the
-/// `<sandbox>.cpu_share_expected` metrics, which only aggressors have.
-pub(crate) fn aggressor_sandboxes(scenario: &ScenarioResult) -> Vec<&str> {
+/// (`batch`). Names come from the rounds' `aggressors[].sandbox` and from those
+/// metrics of every sandbox but the victim and the harness.
+pub fn aggressor_sandboxes(scenario: &ScenarioResult) -> Vec<&str> {
     let from_rounds = scenario
         .rounds
         .iter()
@@ -53,13 +56,13 @@ pub(crate) fn aggressor_sandboxes(scenario: &ScenarioResult) -> Vec<&str> {
     let from_metrics = scenario
         .metrics
         .iter()
-        .filter_map(|m| m.name.strip_suffix(".cpu_share_expected"));
+        .filter_map(|m| cpu_share_of(&m.name))
+        .filter(|sandbox| !NOT_AGGRESSORS.contains(sandbox));
     let has_share = |sandbox: &str| {
-        scenario.metrics.iter().any(|m| {
-            m.name
-                .strip_prefix(sandbox)
-                .is_some_and(|rest| rest == ".cpu_share" || rest == ".cpu_share_expected")
-        })
+        scenario
+            .metrics
+            .iter()
+            .any(|m| cpu_share_of(&m.name) == Some(sandbox))
     };
     let mut sandboxes: Vec<&str> = Vec::new();
     for sandbox in from_rounds.chain(from_metrics) {
@@ -68,4 +71,10 @@ pub(crate) fn aggressor_sandboxes(scenario: &ScenarioResult) -> Vec<&str> {
         }
     }
     sandboxes
+}
+
+/// The sandbox of a `<sandbox>.cpu_share` or `<sandbox>.cpu_share_expected` metric.
+fn cpu_share_of(name: &str) -> Option<&str> {
+    name.strip_suffix(".cpu_share")
+        .or_else(|| name.strip_suffix(".cpu_share_expected"))
 }
