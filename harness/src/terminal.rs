@@ -150,9 +150,21 @@ mod tests {
     #[test]
     fn a_named_aggressors_figures_take_the_rows_of_aggressor() {
         let aggressors = ["batch"];
-        assert!(shown_as("batch.cpu_share", "aggressor.cpu_share", &aggressors));
+        assert!(shown_as(
+            "batch.cpu_share",
+            "aggressor.cpu_share",
+            &aggressors
+        ));
         assert!(shown_as("aggressor.cpu_share", "aggressor.cpu_share", &[]));
-        assert!(!shown_as("victim.cpu_share", "aggressor.cpu_share", &aggressors));
-        assert!(!shown_as("batch.cpu_share", "victim.cpu_share", &aggressors));
+        assert!(!shown_as(
+            "victim.cpu_share",
+            "aggressor.cpu_share",
+            &aggressors
+        ));
+        assert!(!shown_as(
+            "batch.cpu_share",
+            "victim.cpu_share",
+            &aggressors
+        ));
     }
 }

@@ -15,121 +15,54 @@ use isobench_reports::{
 /// Why the synthetic PSI figure is missing.
 const NO_PSI: &str = "PSI is disabled on this kernel (boot with psi=1)";
 
-/// Each metric of the synthetic run: name, unit, mean, CI, and how every
-/// output must write the mean and the CI.
-const SHOWN: [(&str, &str, f64, [f64; 2], &str, &str); 14] = [
-    (
-        "aggressor.cpu_share",
-        "CPUs",
-        0.5013,
-        [0.4998, 0.5029],
-        "0.50 CPUs",
-        "[0.50, 0.50] CPUs",
-    ),
-    (
-        "aggressor.lines_per_s",
-        "lines/s",
-        170_904_824.0,
-        [165e6, 178e6],
-        "171 M lines/s",
-        "[165, 178] M lines/s",
-    ),
-    (
-        "aggressor.cpu_share_error_pp",
-        "pp",
-        0.21,
-        [0.1, 0.3],
-        "0.2 pp",
-        "[0.1, 0.3] pp",
-    ),
-    (
-        "aggressor.throttled_ratio",
-        "share",
-        0.97,
-        [0.95, 0.99],
-        "97 %",
-        "[95, 99] %",
-    ),
-    (
-        "victim.throughput_ops",
-        "ops/s",
-        5037.0,
-        [5030.0, 5040.0],
-        "5.04 k ops/s",
-        "[5.03, 5.04] k ops/s",
-    ),
-    (
-        "victim.latency_p99_us",
-        "us",
-        3952.6,
-        [3180.0, 5140.0],
-        "3.95 ms",
-        "[3.18, 5.14] ms",
-    ),
-    (
-        "victim.retained_throughput",
-        "share",
-        0.9997,
-        [0.999, 1.0],
-        "100 %",
-        "[100, 100] %",
-    ),
-    (
-        "victim.latency_impact_p99",
-        "ratio",
-        17_491.105,
-        [12_987.0, 23_188.0],
-        "×17492",
-        "[×12988, ×23189]",
-    ),
-    (
-        "victim.late_share",
-        "share",
-        0.0488,
-        [0.035, 0.064],
-        "4.9 %",
-        "[3.5, 6.4] %",
-    ),
-    (
-        "victim.major_faults",
-        "count",
-        1234.0,
-        [1100.0, 1390.0],
-        "1.23 k",
-        "[1.10, 1.39] k",
-    ),
-    (
-        "aggressor.oom_kills",
-        "count",
-        1.0,
-        [1.0, 1.0],
-        "1",
-        "[1, 1]",
-    ),
-    (
-        "aggressor.memory_peak_bytes",
-        "bytes",
-        1_310_720.0,
-        [1_200_000.0, 1_400_000.0],
-        "1.25 MiB",
-        "[1.14, 1.34] MiB",
-    ),
-    (
-        "startup.overhead_ratio_p50",
-        "ratio",
-        0.8444,
-        [0.81, 0.88],
-        "×0.84",
-        "[×0.81, ×0.88]",
-    ),
-    (
-        "startup.churn_per_s",
-        "per s",
-        407.97,
-        [390.0, 420.0],
-        "408/s",
-        "[390, 420]/s",
-    ),
+/// A metric of the synthetic run and how every output must write it.
+struct Shown {
+    name: &'static str,
+    unit: &'static str,
+    value: f64,
+    ci: [f64; 2],
+    /// The mean as written.
+    text: &'static str,
+    /// The CI as written.
+    ci_text: &'static str,
+}
+
+/// Shorthand for a [`Shown`].
+const fn shown(
+    name: &'static str,
+    unit: &'static str,
+    value: f64,
+    ci: [f64; 2],
+    text: &'static str,
+    ci_text: &'static str,
+) -> Shown {
+    Shown {
+        name,
+        unit,
+        value,
+        ci,
+        text,
+        ci_text,
+    }
+}
+
+/// One metric of each display rule, all under `isolated`.
+#[rustfmt::skip]
+const SHOWN: [Shown; 14] = [
+    shown("aggressor.cpu_share", "CPUs", 0.5013, [0.4998, 0.5029], "0.50 CPUs", "[0.50, 0.50] CPUs"),
+    shown("aggressor.lines_per_s", "lines/s", 170_904_824.0, [165e6, 178e6], "171 M lines/s", "[165, 178] M lines/s"),
+    shown("aggressor.cpu_share_error_pp", "pp", 0.21, [0.1, 0.3], "0.2 pp", "[0.1, 0.3] pp"),
+    shown("aggressor.throttled_ratio", "share", 0.97, [0.95, 0.99], "97 %", "[95, 99] %"),
+    shown("victim.throughput_ops", "ops/s", 5037.0, [5030.0, 5040.0], "5.04 k ops/s", "[5.03, 5.04] k ops/s"),
+    shown("victim.latency_p99_us", "us", 3952.6, [3180.0, 5140.0], "3.95 ms", "[3.18, 5.14] ms"),
+    shown("victim.retained_throughput", "share", 0.9997, [0.999, 1.0], "100 %", "[100, 100] %"),
+    shown("victim.latency_impact_p99", "ratio", 17_491.105, [12_987.0, 23_188.0], "×17492", "[×12988, ×23189]"),
+    shown("victim.late_share", "share", 0.0488, [0.035, 0.064], "4.9 %", "[3.5, 6.4] %"),
+    shown("victim.major_faults", "count", 1234.0, [1100.0, 1390.0], "1.23 k", "[1.10, 1.39] k"),
+    shown("aggressor.oom_kills", "count", 1.0, [1.0, 1.0], "1", "[1, 1]"),
+    shown("aggressor.memory_peak_bytes", "bytes", 1_310_720.0, [1_200_000.0, 1_400_000.0], "1.25 MiB", "[1.14, 1.34] MiB"),
+    shown("startup.overhead_ratio_p50", "ratio", 0.8444, [0.81, 0.88], "×0.84", "[×0.81, ×0.88]"),
+    shown("startup.churn_per_s", "per s", 407.97, [390.0, 420.0], "408/s", "[390, 420]/s"),
 ];
 
 fn metric(name: &str, unit: &str, value: f64, [lower, upper]: [f64; 2]) -> Metric {
@@ -150,7 +83,7 @@ fn metric(name: &str, unit: &str, value: f64, [lower, upper]: [f64; 2]) -> Metri
 fn results() -> Results {
     let mut metrics: Vec<Metric> = SHOWN
         .iter()
-        .map(|&(name, unit, value, ci, ..)| metric(name, unit, value, ci))
+        .map(|s| metric(s.name, s.unit, s.value, s.ci))
         .collect();
     metrics.push(Metric {
         value: None,
@@ -212,7 +145,13 @@ fn every_output_writes_a_metric_and_its_interval_alike() {
     let terminal = isobench::terminal::table(&results);
     let md = render_markdown(&results);
     let html = render_html(&results);
-    for (name, _, _, _, value, ci) in SHOWN {
+    for Shown {
+        name,
+        text: value,
+        ci_text: ci,
+        ..
+    } in SHOWN
+    {
         let cells = format!("| {value} | {ci} |");
         assert!(row(&md, "| ", name).ends_with(&cells), "summary.md: {name}");
         let cells = format!("<td class=\"num\">{value}</td><td class=\"num\">{ci}</td>");
@@ -274,7 +213,10 @@ fn the_comparison_and_the_verdict_write_means_as_the_tables_do() {
         "aggressor.cpu_share",
         "aggressor.cpu_share_error_pp",
     ];
-    for (name, _, _, _, value, _) in SHOWN.iter().filter(|s| gated.contains(&s.0)) {
+    for Shown {
+        name, text: value, ..
+    } in SHOWN.iter().filter(|s| gated.contains(&s.name))
+    {
         let label = format!("units/{name} (isolated)");
         let line = md
             .lines()
