@@ -109,7 +109,7 @@ impl<'a> Rule<'a> {
         let magnitude = value.abs();
         match *self {
             Rule::Duration { us_per_unit } => {
-                Scale::stepped(magnitude * us_per_unit, &DURATIONS, " ").per_unit(us_per_unit)
+                Scale::stepped(magnitude * us_per_unit, &DURATIONS).per_unit(us_per_unit)
             }
             Rule::Percent => Scale::plain(100.0, percent_decimals(magnitude * 100.0), " %"),
             Rule::Change if value < LARGEST_PERCENT_CHANGE => Scale {
@@ -135,24 +135,25 @@ impl<'a> Rule<'a> {
             Rule::Count => {
                 let scale = Scale::si(magnitude);
                 let whole = numbers.iter().all(|n| n.fract() == 0.0);
-                let decimals = match () {
-                    _ if whole && magnitude < 1e3 => 0,
-                    // A mean of a few counts below 1 (0.33 kills a round) needs no third decimal.
-                    _ => scale.decimals.min(2),
+                // A mean of a few counts below 1 (0.33 kills a round) needs no third decimal.
+                let decimals = if whole && magnitude < 1e3 {
+                    0
+                } else {
+                    scale.decimals.min(2)
                 };
                 Scale { decimals, ..scale }
             }
-            Rule::Bytes => Scale::stepped(magnitude, &BINARY, " "),
+            Rule::Bytes => Scale::stepped(magnitude, &BINARY),
             Rule::Rate(unit) => {
-                let scale = Scale::si(magnitude);
-                let prefixed = scale.suffix.trim();
-                let suffix = match (prefixed, unit.strip_prefix('/')) {
-                    ("", Some(_)) => unit.to_owned(),
-                    (_, Some(_)) => format!(" {prefixed}{unit}"),
-                    ("", None) => format!(" {unit}"),
-                    (_, None) => format!(" {prefixed} {unit}"),
+                let (size, prefix) = step(magnitude, &SI);
+                // `/s` alone goes right after the number or prefix: `408/s`, `1.82 k/s`.
+                let suffix = match (prefix, unit.starts_with('/')) {
+                    ("", true) => unit.to_owned(),
+                    ("", false) => format!(" {unit}"),
+                    (prefix, true) => format!(" {prefix}{unit}"),
+                    (prefix, false) => format!(" {prefix} {unit}"),
                 };
-                Scale { suffix, ..scale }
+                Scale::plain(1.0 / size, significant_decimals(magnitude / size), &suffix)
             }
             Rule::Check => Scale {
                 words: true,
@@ -174,8 +175,8 @@ impl<'a> Rule<'a> {
 /// How a mark goes with every number of a scale.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Mark {
-    /// None: `3.95`.
-    None,
+    /// No mark: `3.95`.
+    Plain,
     /// A sign, also `+`: `+4`, `-2`.
     Sign,
     /// A times sign before a factor: `×18.5`.
@@ -202,32 +203,27 @@ impl Scale {
             offset: 0.0,
             factor,
             decimals,
-            mark: Mark::None,
+            mark: Mark::Plain,
             suffix: suffix.to_owned(),
             words: false,
         }
     }
 
-    /// The largest of `steps` (size in base units, symbol) that `magnitude`
-    /// reaches once rounded to three significant digits (999.7 µs is `1.00 ms`),
-    /// with three significant digits; `space` goes before a symbol.
-    fn stepped(magnitude: f64, steps: &[(f64, &str)], space: &str) -> Scale {
-        let (size, symbol) = steps
-            .iter()
-            .rev()
-            .find(|(size, _)| magnitude >= *size * 0.9995)
-            .unwrap_or(&steps[0]);
+    /// The largest of `steps` that `magnitude` reaches (see [`step`]), with
+    /// three significant digits: `3.95 ms`.
+    fn stepped(magnitude: f64, steps: &[(f64, &str)]) -> Scale {
+        let (size, symbol) = step(magnitude, steps);
         let suffix = if symbol.is_empty() {
             String::new()
         } else {
-            format!("{space}{symbol}")
+            format!(" {symbol}")
         };
         Scale::plain(1.0 / size, significant_decimals(magnitude / size), &suffix)
     }
 
     /// SI prefixes with three significant digits, for numbers around `magnitude`: `1.82 k`.
     pub(crate) fn si(magnitude: f64) -> Scale {
-        Scale::stepped(magnitude, &SI, " ")
+        Scale::stepped(magnitude, &SI)
     }
 
     /// This scale for values given in units of `size` base units each.
@@ -242,7 +238,7 @@ impl Scale {
     pub(crate) fn number(&self, value: f64) -> String {
         let text = fixed((value + self.offset) * self.factor, self.decimals);
         match self.mark {
-            Mark::None => text,
+            Mark::Plain => text,
             Mark::Sign if text.starts_with('-') => text,
             Mark::Sign => format!("+{text}"),
             Mark::Times => format!("×{text}"),
@@ -336,6 +332,18 @@ impl Notes {
     pub fn is_empty(&self) -> bool {
         self.reasons.is_empty()
     }
+}
+
+/// The largest of `steps` (size in base units, symbol; ascending) that
+/// `magnitude` reaches once rounded to three significant digits (999.7 µs is
+/// `1.00 ms`), or the first.
+fn step<'s>(magnitude: f64, steps: &'s [(f64, &'s str)]) -> (f64, &'s str) {
+    steps
+        .iter()
+        .rev()
+        .find(|(size, _)| magnitude >= *size * 0.9995)
+        .copied()
+        .unwrap_or(steps[0])
 }
 
 /// Decimals of a percentage: one below 10 %, none from 10 % and for 0.
