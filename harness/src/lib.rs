@@ -29,6 +29,7 @@ pub mod measure;
 pub mod output;
 pub mod plan;
 pub mod probe;
+mod progress;
 pub mod run;
 pub mod sandbox;
 pub mod scenario;

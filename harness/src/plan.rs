@@ -4,7 +4,7 @@
 use crate::cgroup::{CpuMax, Layout, MemorySetting};
 use crate::run::Refused;
 use crate::sandbox::NamespaceSet;
-use crate::suite::{Kind, LimitsDef, Suite};
+use crate::suite::{Kind, LimitsDef, ScenarioDef, Suite};
 
 /// What the command line changes in a suite; `None` and empty leave it as written.
 #[derive(Debug, Clone, Default)]
@@ -211,26 +211,29 @@ pub fn estimate_s(suite: &Suite, layout: Option<Layout>) -> f64 {
     suite
         .scenarios
         .iter()
-        .map(|s| {
-            let t = s.timing;
-            let window = t.warmup_s + t.duration_s;
-            match &s.kind {
-                // Sandboxes start and stop, aggressors run past the window to report.
-                Kind::Isolation(iso) => {
-                    let overrun = crate::scenario::isolation::AGGRESSOR_OVERRUN_S;
-                    let with_aggressors = iso.conditions.iter().filter(|c| c.as_str() != "solo");
-                    t.rounds as f64
-                        * (iso.conditions.len() as f64 * (window + 0.1)
-                            + with_aggressors.count() as f64 * overrun)
-                }
-                // Each condition fills a 2 GiB arena (measured 1.4–5.7 s).
-                Kind::MemoryPressure(_) => t.rounds as f64 * 3.0 * (window + 2.0),
-                Kind::MemoryHighStall if layout == Some(Layout::V2) => 15.0,
-                Kind::MemoryHighStall => 0.0,
-                Kind::Visibility => 3.0,
-                Kind::StartupLatency(_) => 20.0,
-            }
-        })
+        .map(|s| scenario_estimate_s(s, layout))
         .sum::<f64>()
         + 2.0
+}
+
+/// Seconds scenario `s` takes on about 2 CPUs (see [`estimate_s`]).
+pub fn scenario_estimate_s(s: &ScenarioDef, layout: Option<Layout>) -> f64 {
+    let t = s.timing;
+    let window = t.warmup_s + t.duration_s;
+    match &s.kind {
+        // Sandboxes start and stop, aggressors run past the window to report.
+        Kind::Isolation(iso) => {
+            let overrun = crate::scenario::isolation::AGGRESSOR_OVERRUN_S;
+            let with_aggressors = iso.conditions.iter().filter(|c| c.as_str() != "solo");
+            t.rounds as f64
+                * (iso.conditions.len() as f64 * (window + 0.1)
+                    + with_aggressors.count() as f64 * overrun)
+        }
+        // Each condition fills a 2 GiB arena (measured 1.4–5.7 s).
+        Kind::MemoryPressure(_) => t.rounds as f64 * 3.0 * (window + 2.0),
+        Kind::MemoryHighStall if layout == Some(Layout::V2) => 15.0,
+        Kind::MemoryHighStall => 0.0,
+        Kind::Visibility => 3.0,
+        Kind::StartupLatency(_) => 20.0,
+    }
 }

@@ -2,6 +2,7 @@
 
 use crate::cgroup::{CgroupError, CgroupHost, Limits};
 use crate::output::{self, OutputDir};
+use crate::progress::Meter;
 use crate::sandbox::{self, NamespaceSet};
 use crate::scenario::{
     self, Progress, RunContext, Timing, isolation, memory_high_stall, memory_pressure,
@@ -11,7 +12,6 @@ use crate::suite::{Kind, MemoryPressureDef, ScenarioDef, Suite};
 use crate::{interrupt, probe, workload};
 
 use anyhow::{Context, Result, bail};
-use indicatif::{ProgressBar, ProgressStyle};
 use isobench_reports::schema::{
     CheckStatus, Results, SCHEMA_VERSION, ScenarioResult, ScenarioStatus,
 };
@@ -162,16 +162,25 @@ pub fn execute(plan: &RunPlan) -> Result<RunOutcome> {
         .iter()
         .map(|s| scenario::steps(&s.kind, &s.timing))
         .sum();
+    let estimates_s = plan
+        .suite
+        .scenarios
+        .iter()
+        .map(|s| crate::plan::scenario_estimate_s(s, Some(host.layout)))
+        .collect();
     let mut progress = Saver {
         out: &out,
         results: &mut results,
-        bar: progress_bar(steps as u64, &plan.suite),
+        meter: Meter::new(&plan.suite.name, steps as u64, estimates_s),
         failed: None,
         until: plan.until_decided.as_ref(),
         name: String::new(),
         round_steps: 0,
     };
-    for def in &plan.suite.scenarios {
+    for (index, def) in plan.suite.scenarios.iter().enumerate() {
+        progress
+            .meter
+            .scenario_started(index, &def.name, def.timing.rounds);
         progress.name = def.name.clone();
         progress.round_steps = scenario::steps(
             &def.kind,
@@ -189,7 +198,7 @@ pub fn execute(plan: &RunPlan) -> Result<RunOutcome> {
             break;
         }
     }
-    progress.bar.finish_and_clear();
+    progress.meter.finish();
     drop(ctx);
     arena.remove().context("removing the run's cgroups")?;
     Ok(RunOutcome {
@@ -302,25 +311,11 @@ fn calibrate(arena: &crate::cgroup::Arena, bin: &std::path::Path) -> Result<Cali
     }
 }
 
-fn progress_bar(len: u64, suite: &Suite) -> ProgressBar {
-    let bar = ProgressBar::new(len);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} {msg:32} [{bar:30}] {pos}/{len} conditions, ETA {eta}",
-        )
-        .expect("static template")
-        .progress_chars("=> "),
-    );
-    bar.set_message(format!("suite {}", suite.name));
-    bar.enable_steady_tick(Duration::from_millis(200));
-    bar
-}
-
-/// Saves the results after every round and moves the progress bar.
+/// Saves the results after every round and shows the progress.
 struct Saver<'a> {
     out: &'a OutputDir,
     results: &'a mut Results,
-    bar: ProgressBar,
+    meter: Meter,
     failed: Option<output::OutputError>,
     until: Option<&'a UntilDecided>,
     /// The suite's name of the scenario running: its results carry it.
@@ -351,8 +346,7 @@ impl Saver<'_> {
 
 impl Progress for Saver<'_> {
     fn step_done(&mut self, scenario: &str, what: &str) {
-        self.bar.set_message(format!("{scenario} {what}"));
-        self.bar.inc(1);
+        self.meter.step_done(scenario, what);
     }
 
     fn more_rounds(&mut self, partial: &ScenarioResult) -> bool {
@@ -392,11 +386,12 @@ impl Progress for Saver<'_> {
             self.results.warnings.push(note);
             return false;
         }
-        self.bar.inc_length(self.round_steps as u64);
+        self.meter.more_rounds(self.round_steps as u64);
         true
     }
 
     fn round_done(&mut self, partial: &ScenarioResult) {
+        self.meter.round_done(partial);
         let mut saved = partial.clone();
         if saved.status == ScenarioStatus::Complete {
             saved.status = ScenarioStatus::Interrupted(

@@ -2,7 +2,8 @@
 //! mean and 95 % CI over rounds; verdicts and warnings in colour on a terminal
 //! unless NO_COLOR is set (<https://no-color.org>).
 
-use isobench_reports::schema::{Metric, Results};
+use isobench_reports::schema::Results;
+use isobench_reports::{Notes, aggressor_sandboxes, metric_cells};
 
 /// Metrics shown on the terminal, in this order; the rest are in the report.
 const HEADLINE: [&str; 24] = [
@@ -33,9 +34,9 @@ const HEADLINE: [&str; 24] = [
 ];
 
 /// Whether metric `name` is shown on the row of headline `headline`: itself, or
-/// for `aggressor.*` the same figure of an aggressor with its own name
-/// (`batch.cpu_share` on the row of `aggressor.cpu_share`).
-fn shown_as(name: &str, headline: &str) -> bool {
+/// for `aggressor.*` the same figure of an aggressor sandbox of another name
+/// among `aggressors` (`batch.cpu_share` on the row of `aggressor.cpu_share`).
+fn shown_as(name: &str, headline: &str, aggressors: &[&str]) -> bool {
     if name == headline {
         return true;
     }
@@ -44,16 +45,7 @@ fn shown_as(name: &str, headline: &str) -> bool {
     else {
         return false;
     };
-    own == figure
-        && ![
-            "victim",
-            "host",
-            "harness",
-            "startup",
-            "outside",
-            "aggressor",
-        ]
-        .contains(&sandbox)
+    own == figure && sandbox != "aggressor" && aggressors.contains(&sandbox)
 }
 
 /// ANSI SGR for bold red: breaches, failures.
@@ -90,16 +82,9 @@ pub fn verdict(line: &str, on: bool) -> String {
     paint(line, if trouble { RED } else { BOLD }, on)
 }
 
-/// `value [lower, upper]` and the display unit, as the report and summary.md show them.
-fn cell(m: &Metric) -> (String, String) {
-    let (value, ci, unit) = isobench_reports::metric_text(m);
-    match m.value {
-        Some(_) if ci != "—" => (format!("{value} {ci}"), unit),
-        _ => (value, unit),
-    }
-}
-
-/// One table per scenario: metric, condition, mean [95 % CI], unit.
+/// One table per scenario: metric, condition, mean and 95 % CI, each with its
+/// display unit as the report and summary.md write them; the reasons of
+/// unavailable values follow the table as notes, each once.
 pub fn table(results: &Results) -> String {
     let mut out = String::new();
     for s in &results.scenarios {
@@ -119,18 +104,27 @@ pub fn table(results: &Results) -> String {
             continue;
         }
         out.push_str(&format!(
-            "  {:<30} {:<10} {:<32} {}\n",
-            "metric", "condition", "mean [95 % CI]", "unit"
+            "  {:<30} {:<10} {:<16} {}\n",
+            "metric", "condition", "mean", "95 % CI"
         ));
+        let mut notes = Notes::default();
+        let aggressors = aggressor_sandboxes(s);
         for name in HEADLINE {
-            for m in s.metrics.iter().filter(|m| shown_as(&m.name, name)) {
+            for m in s
+                .metrics
+                .iter()
+                .filter(|m| shown_as(&m.name, name, &aggressors))
+            {
                 let cond = m.condition.map_or("-".to_string(), |c| c.to_string());
-                let (value, unit) = cell(m);
+                let cells = metric_cells(m, &mut notes);
                 out.push_str(&format!(
-                    "  {:<30} {:<10} {:<32} {unit}\n",
-                    m.name, cond, value
+                    "  {:<30} {:<10} {:<16} {}\n",
+                    m.name, cond, cells.value, cells.ci
                 ));
             }
+        }
+        for line in notes.lines() {
+            out.push_str(&format!("  {line}\n"));
         }
     }
     out
@@ -151,5 +145,26 @@ mod tests {
             "\x1b[1;31mvisibility: isolation breach: net\x1b[0m"
         );
         assert!(!colour_wanted(false));
+    }
+
+    #[test]
+    fn a_named_aggressors_figures_take_the_rows_of_aggressor() {
+        let aggressors = ["batch"];
+        assert!(shown_as(
+            "batch.cpu_share",
+            "aggressor.cpu_share",
+            &aggressors
+        ));
+        assert!(shown_as("aggressor.cpu_share", "aggressor.cpu_share", &[]));
+        assert!(!shown_as(
+            "victim.cpu_share",
+            "aggressor.cpu_share",
+            &aggressors
+        ));
+        assert!(!shown_as(
+            "batch.cpu_share",
+            "victim.cpu_share",
+            &aggressors
+        ));
     }
 }

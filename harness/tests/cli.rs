@@ -321,6 +321,16 @@ fn short_run_writes_results_report_and_summary_with_the_contract_metrics() {
             .any(|w| line.starts_with(&format!("cpu-share: {w} — "))),
         "{line}"
     );
+    // Without a terminal, a plain line per scenario and per round instead of a bar.
+    let err = stderr(&o);
+    for needle in [
+        "[cpu-share] scenario 1 of 1 — ",
+        "[cpu-share] round 1/2 done (",
+        "[cpu-share] round 2/2 done (",
+        " elapsed, about ",
+    ] {
+        assert!(err.contains(needle), "{needle:?} not in {err}");
+    }
     let r = results(&out);
     assert_eq!(r["schema_version"], 1);
     let scenario = &r["scenarios"][0];

@@ -110,7 +110,7 @@ pub(crate) fn latency_cdf(scenario: &ScenarioResult) -> Result<Chart, NotDrawn> 
             .axis_desc_style(AXIS_FONT)
             .label_style(LABEL_FONT)
             .x_label_formatter(&|x| format::percentile(1.0 - 10f64.powf(-x)))
-            .y_label_formatter(&|y| format::latency_us(*y))
+            .y_label_formatter(&|y| format::latency_label(*y))
             .bold_line_style(BLACK.mix(0.12))
             .draw()?;
         for (condition, points) in &lines {

@@ -4,49 +4,59 @@
 use crate::charts;
 use crate::comparison::{ChangeKind, ComparedMetric, Comparison, Outcome};
 use crate::escape;
+use crate::units::Rule;
 
-/// `×1.07 [1.01, 1.12]` for a ratio, `+0.3 pp [−0.1, +0.6]` for a difference,
-/// `1 → 0` for a check, `—` when there is none.
+/// The rule the change of `r` is written by: a factor for a ratio (`×1.07`),
+/// signed percentage points for a difference (`+0.3 pp`), pass/fail for a check.
+fn change_rule(r: &ComparedMetric) -> Rule<'static> {
+    match r.kind {
+        ChangeKind::Ratio => Rule::Factor,
+        ChangeKind::DifferencePp => Rule::PpChange,
+        ChangeKind::Check => Rule::Check,
+    }
+}
+
+/// `×1.07 [×1.01, ×1.12]` for a ratio, `+0.3 pp [-0.1, +0.6] pp` for a
+/// difference, `pass → fail` for a check, `—` when there is none.
 fn change_text(r: &ComparedMetric) -> String {
     let Some(v) = r.change else {
         return "—".into();
     };
-    let ci = |f: &dyn Fn(f64) -> String| match (r.lower, r.upper) {
-        (Some(lo), Some(hi)) => format!(" [{}, {}]", f(lo), f(hi)),
-        _ => String::new(),
-    };
-    match r.kind {
-        ChangeKind::Ratio => format!("×{v:.3}{}", ci(&|x| format!("{x:.3}"))),
-        ChangeKind::DifferencePp => format!("{v:+.2} pp{}", ci(&|x| format!("{x:+.2}"))),
-        ChangeKind::Check => format!(
-            "{:.0} → {:.0}",
-            r.baseline.unwrap_or(f64::NAN),
-            r.current.unwrap_or(f64::NAN)
+    match (r.kind, r.lower, r.upper) {
+        (ChangeKind::Check, ..) => format!(
+            "{} → {}",
+            value_text(r, r.baseline),
+            value_text(r, r.current)
         ),
+        (_, Some(lower), Some(upper)) => {
+            let (value, ci) = change_rule(r).with_interval(v, lower, upper);
+            format!("{value} {ci}")
+        }
+        _ => change_rule(r).text(v),
     }
 }
 
+/// The margin in the change's own terms: `×1.10`, `-5.0 pp`, `must pass`.
 fn margin_text(r: &ComparedMetric) -> String {
     match (r.kind, r.margin) {
         (_, None) => "—".into(),
-        (ChangeKind::Ratio, Some(m)) => format!("×{m}"),
-        (ChangeKind::DifferencePp, Some(m)) => format!("{m:+} pp"),
         (ChangeKind::Check, Some(_)) => "must pass".into(),
+        (_, Some(m)) => change_rule(r).text(m),
     }
 }
 
-/// The smallest change the pair could have detected, in the change's terms:
-/// `×1.32`, `+2.10 pp`; `—` where none was computed.
+/// The smallest change the pair could have detected, in the change's own
+/// terms: `×1.32`, `+2.1 pp`; `—` where none was computed.
 fn detectable_text(r: &ComparedMetric) -> String {
     match (r.kind, r.detectable) {
-        (ChangeKind::Ratio, Some(d)) => format!("×{d:.3}"),
-        (ChangeKind::DifferencePp, Some(d)) => format!("{d:+.2} pp"),
-        _ => "—".into(),
+        (ChangeKind::Check, _) | (_, None) => "—".into(),
+        (_, Some(d)) => change_rule(r).text(d),
     }
 }
 
-fn value_text(v: Option<f64>) -> String {
-    v.map_or("—".into(), |v| format!("{v:.4}"))
+/// A side's mean as the metric's display rule writes it (`3.95 ms`, `4.9 %`), or `—`.
+fn value_text(r: &ComparedMetric, v: Option<f64>) -> String {
+    v.map_or("—".into(), |v| Rule::for_metric(&r.name, &r.unit).text(v))
 }
 
 /// The outcome as the table and the forest plot's legend write it.
@@ -107,8 +117,8 @@ pub fn render_comparison_markdown(c: &Comparison) -> String {
             "| {} | {} | {} | {} | {} | {} | {} |\n",
             outcome_text(r.outcome),
             md(&metric_label(r)),
-            value_text(r.baseline),
-            value_text(r.current),
+            md(&value_text(r, r.baseline)),
+            md(&value_text(r, r.current)),
             md(&change_text(r)),
             md(&margin_text(r)),
             md(&detectable_text(r))
@@ -122,7 +132,8 @@ pub fn render_comparison_markdown(c: &Comparison) -> String {
 const DETECTABLE_NOTE: &str = "can detect: the smallest change in the bad direction this pair of runs would have detected \
 (80 % power, one-sided α = 2.5 %, from the spread of its rounds). NO CLEAR CHANGE: the CI holds no change \
 but reaches past the margin, so this pair cannot vouch for the margin; it does not fail the job. \
-More rounds shrink what can be detected by about 1/√rounds.";
+More rounds shrink what can be detected by about 1/√rounds. Baseline and current are means over rounds; \
+for tail figures (latency impacts, late share) the 20 % trimmed mean, which one disturbed round does not move.";
 
 /// The comparison section of the HTML report.
 pub(crate) fn section(c: &Comparison) -> String {
@@ -151,8 +162,8 @@ pub(crate) fn section(c: &Comparison) -> String {
                 outcome_text(r.outcome).to_lowercase().replace(' ', "-"),
                 outcome_text(r.outcome),
                 esc(&metric_label(r)),
-                value_text(r.baseline),
-                value_text(r.current),
+                esc(&value_text(r, r.baseline)),
+                esc(&value_text(r, r.current)),
                 esc(&change_text(r)),
                 esc(&margin_text(r)),
                 esc(&detectable_text(r))

@@ -5,13 +5,14 @@
 
 use crate::charts::{self, Chart, NotDrawn};
 use crate::escape::html as esc;
-use crate::format::{self, metric_cells};
+use crate::format;
 use crate::metric_names::AGGRESSOR_CPU_SHARE;
 use crate::palette;
 use crate::schema::{
     CheckStatus, Condition, Doctor, HostFingerprint, Reading, Results, ScenarioResult,
     ScenarioStatus, VerdictKind,
 };
+use crate::units::{Notes, metric_cells};
 use crate::verdict::{status_text, verdict_lines};
 
 /// Page styles; the condition colours are appended from [`palette`].
@@ -49,7 +50,7 @@ thead th { border-bottom: 2px solid #bbb; }
 .nowrap { white-space: nowrap; }
 .unavailable { color: #8a4b00; font-style: italic; }
 table.metrics td { white-space: nowrap; }
-table.metrics td.unavailable { white-space: normal; }
+ul.notes { list-style: none; padding: 0; margin: -.6rem 0 1rem; font-size: .85rem; color: #8a4b00; }
 td.pass, .check-ok { color: #00704f; }
 td.fail, td.outcome-fail { color: #b23a00; font-weight: bold; }
 td.outcome-pass, td.outcome-improved { color: #00704f; }
@@ -90,7 +91,7 @@ const THROUGHPUT_CAPTION: &str = "Victim throughput per condition: bars are the 
 ///
 /// The page loads nothing: charts are inline SVG, styles inline, no script. Metric
 /// values are scaled for display only (µs → ms etc.); a null metric reads
-/// `unavailable (reason)`.
+/// `unavailable [n]`, and note n below its table gives the reason.
 pub fn render_html(results: &Results) -> String {
     render_html_with_comparison(results, None)
 }
@@ -298,16 +299,18 @@ fn figure(chart: Result<Chart, NotDrawn>, caption: &str) -> String {
     }
 }
 
-/// The metric table: name, condition, value, 95 % CI, display unit.
+/// The metric table: name, condition, value and 95 % CI with their display
+/// unit; the reasons of unavailable values follow as notes, each once.
 fn metrics_table(scenario: &ScenarioResult) -> String {
     if scenario.metrics.is_empty() {
         return "<p class=\"unavailable\">No metrics were derived.</p>\n".to_owned();
     }
+    let mut notes = Notes::default();
     let rows: String = scenario
         .metrics
         .iter()
         .map(|metric| {
-            let cells = metric_cells(metric);
+            let cells = metric_cells(metric, &mut notes);
             let condition = metric.condition.map_or_else(
                 || "—".to_owned(),
                 |c| format!("<span class=\"swatch cond-{c}\"></span>{c}"),
@@ -315,23 +318,31 @@ fn metrics_table(scenario: &ScenarioResult) -> String {
             let value_class = if metric.value.is_some() {
                 "num"
             } else {
-                "unavailable"
+                "num unavailable"
             };
             format!(
                 "<tr><td><code>{}</code></td><td>{condition}</td>\
-                 <td class=\"{value_class}\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>\n",
+                 <td class=\"{value_class}\">{}</td><td class=\"num\">{}</td></tr>\n",
                 esc(&metric.name),
                 esc(&cells.value),
                 esc(&cells.ci),
-                esc(&cells.unit),
             )
         })
         .collect();
+    let notes: String = notes
+        .lines()
+        .map(|line| format!("<li>{}</li>\n", esc(&line)))
+        .collect();
+    let notes = if notes.is_empty() {
+        notes
+    } else {
+        format!("<ul class=\"notes\">\n{notes}</ul>\n")
+    };
     format!(
         "<table class=\"metrics\">\n<caption>Mean over rounds, with the bootstrap 95 % \
          confidence interval of the mean</caption>\n<thead><tr><th>metric</th>\
-         <th>condition</th><th class=\"num\">value</th><th class=\"num\">95 % CI</th><th>unit</th></tr></thead>\n\
-         <tbody>\n{rows}</tbody>\n</table>\n"
+         <th>condition</th><th class=\"num\">value</th><th class=\"num\">95 % CI</th></tr></thead>\n\
+         <tbody>\n{rows}</tbody>\n</table>\n{notes}"
     )
 }
 

@@ -12,7 +12,9 @@
 //!   and the terminal summary.
 //!
 //! Values stay in base units in the results (`_us`, `_bytes`, shares 0..1); only
-//! this crate scales them for display (µs → ms, share → %).
+//! this crate scales them for display, by one rule per metric that every output
+//! shares ([`metric_cells`]: µs → ms, share → %, `171 M lines/s`), and the
+//! terminal table of the harness uses too.
 //!
 //! ```
 //! use isobench_reports::{render_markdown, schema::Results};
@@ -38,16 +40,12 @@ mod palette;
 pub mod schema;
 mod startup_html;
 mod timeline;
+mod units;
 pub mod verdict;
 
 pub use compared::render_comparison_markdown;
 pub use html::{render_html, render_html_with_comparison};
 pub use markdown::render_markdown;
+pub use metric_names::aggressor_sandboxes;
+pub use units::{MetricCells, Notes, metric_cells};
 pub use verdict::verdict_lines;
-
-/// A metric as every renderer shows it: `(value, [lower, upper], display unit)`,
-/// scaled for people (µs → ms, share → %), or `unavailable (reason)` as the value.
-pub fn metric_text(metric: &schema::Metric) -> (String, String, String) {
-    let c = format::metric_cells(metric);
-    (c.value, c.ci, c.unit)
-}

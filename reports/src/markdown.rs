@@ -3,8 +3,8 @@
 //! one line, and one compact metric table per scenario.
 
 use crate::escape::markdown as esc;
-use crate::format::metric_cells;
 use crate::schema::Results;
+use crate::units::{Notes, metric_cells};
 use crate::verdict::{status_text, verdict_lines};
 
 /// Most metric rows shown per scenario; the rest are counted, not shown.
@@ -18,7 +18,8 @@ const MAX_WARNING_CHARS: usize = 300;
 /// Renders `results` as GitHub-flavoured Markdown for a CI job summary: a heading
 /// with the run id, one bullet per verdict line, the host (kernel, layout, CPUs),
 /// then per scenario its status, warnings and a table (metric, condition, value,
-/// 95 % CI, unit), values scaled for display.
+/// 95 % CI), values written by each metric's display rule with their unit; the
+/// reasons of unavailable values follow the table as notes, each once.
 ///
 /// The size stays bounded: at most 40 metric rows per scenario, and scenario tables
 /// stop once the summary passes 40 KiB (the HTML report has everything).
@@ -63,17 +64,23 @@ pub fn render_markdown(results: &Results) -> String {
         if scenario.metrics.is_empty() {
             continue;
         }
-        md.push_str("\n| metric | condition | value | 95 % CI | unit |\n|---|---|--:|--:|---|\n");
+        md.push_str("\n| metric | condition | value | 95 % CI |\n|---|---|--:|--:|\n");
+        let mut notes = Notes::default();
         for metric in scenario.metrics.iter().take(MAX_ROWS_PER_SCENARIO) {
-            let cells = metric_cells(metric);
+            let cells = metric_cells(metric, &mut notes);
             md.push_str(&format!(
-                "| {} | {} | {} | {} | {} |\n",
+                "| {} | {} | {} | {} |\n",
                 esc(&metric.name),
                 metric.condition.map_or("—", |c| c.as_str()),
                 esc(&cells.value),
                 esc(&cells.ci),
-                esc(&cells.unit)
             ));
+        }
+        if !notes.is_empty() {
+            md.push('\n');
+            for line in notes.lines() {
+                md.push_str(&format!("- {}\n", esc(&line)));
+            }
         }
         let left_out = scenario.metrics.len().saturating_sub(MAX_ROWS_PER_SCENARIO);
         if left_out > 0 {

@@ -102,10 +102,7 @@ fn sample_interval_ms(scenario: &ScenarioResult) -> String {
 }
 
 fn bytes(b: Option<u64>) -> String {
-    b.map_or_else(
-        || format::unavailable(None),
-        |b| format!("{:.0} MiB", b as f64 / 1048576.0),
-    )
+    b.map_or_else(|| format::unavailable(None), |b| format::bytes(b as f64))
 }
 
 fn count(v: Option<u64>) -> String {

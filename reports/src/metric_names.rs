@@ -1,6 +1,8 @@
 //! Names of the metrics that the renderers look up by name (the contract is
 //! `docs/results-schema.md`); every other metric is shown as found.
 
+use crate::schema::ScenarioResult;
+
 /// The aggressor's measured CPU share, CPUs.
 pub(crate) const AGGRESSOR_CPU_SHARE: &str = "aggressor.cpu_share";
 /// The aggressor's expected CPU share under its limits, CPUs.
@@ -31,3 +33,44 @@ pub(crate) const OOM_KILLS: [(&str, &str); 3] = [
     ("victim", "victim.oom_kills"),
     ("outside", "outside.oom_kills"),
 ];
+
+/// Sandboxes with a `cpu_share` metric that are not aggressors.
+const NOT_AGGRESSORS: [&str; 2] = ["victim", "harness"];
+
+/// The aggressor sandboxes of `scenario` that have a CPU share metric
+/// (`<sandbox>.cpu_share` or `<sandbox>.cpu_share_expected`), in the order first
+/// met: `aggressor` in the embedded suites, or the names a suite file gives them
+/// (`batch`). Names come from the rounds' `aggressors[].sandbox` and from those
+/// metrics of every sandbox but the victim and the harness.
+pub fn aggressor_sandboxes(scenario: &ScenarioResult) -> Vec<&str> {
+    let from_rounds = scenario
+        .rounds
+        .iter()
+        .flat_map(|r| &r.conditions)
+        .flat_map(|c| &c.aggressors)
+        .map(|a| a.sandbox.as_str());
+    let from_metrics = scenario
+        .metrics
+        .iter()
+        .filter_map(|m| cpu_share_of(&m.name))
+        .filter(|sandbox| !NOT_AGGRESSORS.contains(sandbox));
+    let has_share = |sandbox: &str| {
+        scenario
+            .metrics
+            .iter()
+            .any(|m| cpu_share_of(&m.name) == Some(sandbox))
+    };
+    let mut sandboxes: Vec<&str> = Vec::new();
+    for sandbox in from_rounds.chain(from_metrics) {
+        if !sandboxes.contains(&sandbox) && has_share(sandbox) {
+            sandboxes.push(sandbox);
+        }
+    }
+    sandboxes
+}
+
+/// The sandbox of a `<sandbox>.cpu_share` or `<sandbox>.cpu_share_expected` metric.
+fn cpu_share_of(name: &str) -> Option<&str> {
+    name.strip_suffix(".cpu_share")
+        .or_else(|| name.strip_suffix(".cpu_share_expected"))
+}

@@ -95,7 +95,7 @@ fn percentiles_chart(scenario: &ScenarioResult, d: &StartupDetail) -> Result<Cha
             .label_style(LABEL_FONT)
             .y_labels(n)
             .y_label_formatter(&|y| row_label(&rows, *y, |r| r.0))
-            .x_label_formatter(&|x| format::latency_us(*x))
+            .x_label_formatter(&|x| format::latency_label(*x))
             .disable_y_mesh()
             .light_line_style(WHITE)
             .bold_line_style(BLACK.mix(0.12))
@@ -173,7 +173,7 @@ fn phases_chart(scenario: &ScenarioResult, d: &StartupDetail) -> Result<Chart, N
             .label_style(LABEL_FONT)
             .y_labels(n)
             .y_label_formatter(&|y| row_label(&rows, *y, |r| r.0))
-            .x_label_formatter(&|x| format::latency_us(*x))
+            .x_label_formatter(&|x| format::latency_label(*x))
             .disable_y_mesh()
             .light_line_style(WHITE)
             .bold_line_style(BLACK.mix(0.12))
@@ -243,7 +243,7 @@ fn tables(d: &StartupDetail) -> String {
                 c.starters,
                 c.per_s.map_or_else(
                     || esc(&format::unavailable(c.unavailable.as_deref())),
-                    |v| format!("{v:.0}")
+                    format::per_second
                 )
             )
         })
@@ -259,7 +259,7 @@ fn tables(d: &StartupDetail) -> String {
          removed). Attach: {}.</caption>\n<thead><tr><th>variant</th><th>starts</th><th>p50</th><th>p90</th>\
          <th>p99</th><th>p99.9</th><th>max</th><th>teardown p99</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n\
          <table class=\"churn\">\n<caption>Churn: sandboxes started and torn down per second (higher is better).\
-         </caption>\n<thead><tr><th>variant</th><th>starters</th><th>per second</th></tr></thead>\n<tbody>\n{churn}\
+         </caption>\n<thead><tr><th>variant</th><th>starters</th><th>rate</th></tr></thead>\n<tbody>\n{churn}\
          </tbody>\n</table>\n{}",
         esc(&d.attach),
         if flags.is_empty() {

@@ -9,10 +9,11 @@
 //! as 0.
 
 use crate::format;
+use crate::units::Rule;
 use crate::metric_names::{
-    AGGRESSOR_CPU_SHARE, AGGRESSOR_CPU_SHARE_EXPECTED, OOM_KILLS, STARTUP_BASELINE_P50, STARTUP_CHURN, STARTUP_CHURN_PARALLEL,
-    STARTUP_OVERHEAD_RATIO, STARTUP_SANDBOX_NET_P99, STARTUP_SANDBOX_P50, STARTUP_SANDBOX_P99,
-    STARTUP_TEARDOWN_P99, VICTIM_PSI_MEMORY_FULL,
+    OOM_KILLS, STARTUP_BASELINE_P50, STARTUP_CHURN, STARTUP_CHURN_PARALLEL, STARTUP_OVERHEAD_RATIO,
+    STARTUP_SANDBOX_NET_P99, STARTUP_SANDBOX_P50, STARTUP_SANDBOX_P99, STARTUP_TEARDOWN_P99,
+    VICTIM_PSI_MEMORY_FULL, aggressor_sandboxes,
 };
 use crate::schema::{
     Condition, Interval, MeasureVerdict, Results, ScenarioResult, ScenarioStatus, SloVerdict,
@@ -27,9 +28,10 @@ use crate::schema::{
 /// - The verdict word in capitals, then one clause per victim measure
 ///   ([`measure_clause`]), the objective if the suite set one ([`slo_clause`]);
 ///   an invalid verdict gives its reason instead.
-/// - The aggressor clause (CPUs, from `aggressor.cpu_share` and
-///   `aggressor.cpu_share_expected` under `isolated`) appears only in scenarios
-///   that have either metric.
+/// - The aggressor clause (CPUs, from `<sandbox>.cpu_share` and
+///   `<sandbox>.cpu_share_expected` under `isolated`) appears once per aggressor
+///   sandbox that has either metric: `aggressor`, or the name a suite file gives
+///   it (`batch got 0.25 CPUs of 0.25 expected`).
 /// - A missing or null metric reads `unavailable`; a failed or interrupted
 ///   scenario starts with that status and its reason.
 pub fn verdict_lines(results: &Results) -> Vec<String> {
@@ -99,13 +101,9 @@ fn scenario_line(scenario: &ScenarioResult) -> String {
     {
         clauses.push(memory_clause(scenario));
     }
-    if scenario
-        .metrics
-        .iter()
-        .any(|m| m.name == AGGRESSOR_CPU_SHARE || m.name == AGGRESSOR_CPU_SHARE_EXPECTED)
-    {
-        clauses.push(aggressor_clause(scenario));
-        clauses.extend(work_clause(scenario));
+    for sandbox in aggressor_sandboxes(scenario) {
+        clauses.push(aggressor_clause(scenario, sandbox));
+        clauses.extend(work_clause(scenario, sandbox));
     }
     head + &clauses.join("; ")
 }
@@ -118,34 +116,29 @@ fn measure_label(measure: &str) -> &str {
     }
 }
 
-/// An excess over solo as the measure reads it, as a number and its unit:
-/// `("19.5", "×")` (p99: the ratio to solo), `("+4.6", " pp")` (late share),
-/// `("−12.0", " %")` (throughput: the change of ops).
-fn excess_number(m: &MeasureVerdict, x: f64) -> String {
+/// How an excess over solo is written, and the value shown for excess `x`:
+/// p99 as its ratio to solo (`×19.5`), late share as a difference in pp
+/// (`+4.6 pp`), throughput as the change of ops (`−12 %`).
+fn excess_rule(m: &MeasureVerdict) -> (Rule<'static>, fn(f64) -> f64) {
     match m.measure.as_str() {
-        "p99" => format::factor(x + 1.0),
-        "late_share" => format::signed(x * 100.0, 1),
-        _ => format::signed(-x * 100.0, 1),
+        "p99" => (Rule::Factor, |x| x + 1.0),
+        "late_share" => (Rule::PpChange, |x| x * 100.0),
+        _ => (Rule::Change, |x| -x),
     }
 }
 
-/// An excess with its CI in one unit: `×19.5 [14.0, 24.2]`, `+4.6 pp [+3.2,
-/// +6.1]`, `−12.0 % [−15.1, −9.0]`; `no clear change: …` first when the CI holds
-/// no change and `say_unclear` asks for it.
+/// An excess with its CI in one scale: `×19.5 [×14.0, ×24.2]`, `+4.6 pp [+3.2,
+/// +6.1] pp`, `-12 % [-15, -9] %`; `no clear change (…)` around it when the CI
+/// holds no change and `say_unclear` asks for it.
 fn excess_with_ci(m: &MeasureVerdict, i: &Interval, say_unclear: bool) -> String {
-    let (lo, hi) = (excess_number(m, i.lower), excess_number(m, i.upper));
-    // Throughput is shown as a change of ops: its lower bound is the larger loss.
-    let (lo, hi) = if m.measure == "throughput" { (hi, lo) } else { (lo, hi) };
-    let v = excess_number(m, i.value);
-    let shown = match m.measure.as_str() {
-        "p99" => format!("×{v} [{lo}, {hi}]"),
-        "late_share" => format!("{v} pp [{lo}, {hi}]"),
-        _ => format!("{v} % [{lo}, {hi}]"),
-    };
+    let (rule, shown) = excess_rule(m);
+    let (lo, hi) = (shown(i.lower), shown(i.upper));
+    let (value, ci) = rule.with_interval(shown(i.value), lo.min(hi), lo.max(hi));
+    let text = format!("{value} {ci}");
     if say_unclear && i.lower <= 0.0 && i.upper >= 0.0 {
-        format!("no clear change ({shown})")
+        format!("no clear change ({text})")
     } else {
-        shown
+        text
     }
 }
 
@@ -164,12 +157,8 @@ pub fn measure_clause(m: &MeasureVerdict) -> String {
     let contended = excess_with_ci(m, &m.contended_excess, true);
     let isolated = excess_with_ci(m, &m.isolated_excess, true);
     let removed = |e: &Interval| {
-        format!(
-            "{} % [{}, {}]",
-            format::fixed(e.value * 100.0, 0),
-            format::fixed(e.lower * 100.0, 0),
-            format::fixed(e.upper * 100.0, 0)
-        )
+        let (value, ci) = Rule::Percent.with_interval(e.value, e.lower, e.upper);
+        format!("{value} {ci}")
     };
     let effect = match (m.isolation_worse, &m.effectiveness) {
         (true, _) => "isolation made it worse, beyond the noise".to_string(),
@@ -198,12 +187,9 @@ pub fn slo_clause(s: &SloVerdict) -> String {
             .map_or_else(
                 || format::unavailable(None),
                 |x| {
-                    format!(
-                        "{} % [{}, {}]",
-                        format::signed(x.slack.value * 100.0, 0),
-                        format::signed(x.slack.lower * 100.0, 0),
-                        format::signed(x.slack.upper * 100.0, 0)
-                    )
+                    let (value, ci) =
+                        Rule::Change.with_interval(x.slack.value, x.slack.lower, x.slack.upper);
+                    format!("{value} {ci}")
                 },
             )
     };
@@ -282,12 +268,12 @@ fn memory_clause(scenario: &ScenarioResult) -> String {
     )
 }
 
-/// `sandbox start p50 4.9 ms, 2.06× fork+exec (2.5 ms); p99 10 ms, with a new
-/// netns 15 ms; teardown p99 8.4 ms; churn 84/s (2 starters: 139/s)`.
+/// `sandbox start p50 4.90 ms, ×2.06 fork+exec (2.50 ms); p99 10.0 ms, with a new
+/// netns 15.0 ms; teardown p99 8.40 ms; churn 84.0/s (2 starters: 139/s)`.
 fn startup_clause(scenario: &ScenarioResult) -> String {
     let get = |name: &str| Results::metric(scenario, name, None).and_then(|m| m.value);
     let ms = |name: &str| shown(get(name), format::latency_us);
-    let per_s = |name: &str| shown(get(name), |v| format!("{v:.0}/s"));
+    let per_s = |name: &str| shown(get(name), format::per_second);
     let starters = scenario
         .startup
         .as_ref()
@@ -296,7 +282,7 @@ fn startup_clause(scenario: &ScenarioResult) -> String {
     format!(
         "sandbox start p50 {}, {} fork+exec ({}); p99 {}, with a new netns {}; teardown p99 {}; churn {} ({starters} starters: {})",
         ms(STARTUP_SANDBOX_P50),
-        shown(get(STARTUP_OVERHEAD_RATIO), |r| format!("{r:.2}×")),
+        shown(get(STARTUP_OVERHEAD_RATIO), format::factor),
         ms(STARTUP_BASELINE_P50),
         ms(STARTUP_SANDBOX_P99),
         ms(STARTUP_SANDBOX_NET_P99),
@@ -306,36 +292,47 @@ fn startup_clause(scenario: &ScenarioResult) -> String {
     )
 }
 
-/// `aggressor got 0.50 CPUs of 0.50 expected`.
-fn aggressor_clause(scenario: &ScenarioResult) -> String {
-    let measured = value(scenario, AGGRESSOR_CPU_SHARE, Condition::Isolated);
-    let expected = value(scenario, AGGRESSOR_CPU_SHARE_EXPECTED, Condition::Isolated);
+/// `aggressor got 0.50 CPUs of 0.50 expected`, for aggressor sandbox `sandbox`
+/// (`batch got 0.25 CPUs of 0.25 expected`).
+fn aggressor_clause(scenario: &ScenarioResult, sandbox: &str) -> String {
+    let measured = value(
+        scenario,
+        &format!("{sandbox}.cpu_share"),
+        Condition::Isolated,
+    );
+    let expected = value(
+        scenario,
+        &format!("{sandbox}.cpu_share_expected"),
+        Condition::Isolated,
+    );
     match (measured, expected) {
         (Some(m), Some(e)) => format!(
-            "aggressor got {} CPUs of {} expected",
+            "{sandbox} got {} CPUs of {} expected",
             format::cpus(m),
             format::cpus(e)
         ),
         (Some(m), None) => format!(
-            "aggressor got {} CPUs (expected share unavailable)",
+            "{sandbox} got {} CPUs (expected share unavailable)",
             format::cpus(m)
         ),
         (None, Some(e)) => format!(
-            "aggressor CPU share unavailable ({} CPUs expected)",
+            "{sandbox} CPU share unavailable ({} CPUs expected)",
             format::cpus(e)
         ),
-        (None, None) => "aggressor CPU share unavailable".to_owned(),
+        (None, None) => format!("{sandbox} CPU share unavailable"),
     }
 }
 
 /// `its work 25 % of contended (1822 vs 7233 forks/s)`: how much of its own
-/// work (the applet's headline figure, a rate) the limits left the aggressor;
-/// `None` where the aggressor reports no such rate.
-fn work_clause(scenario: &ScenarioResult) -> Option<String> {
-    let m = scenario
-        .metrics
-        .iter()
-        .find(|m| m.name.starts_with("aggressor.") && m.name.ends_with("_per_s"))?;
+/// work (the applet's headline figure, a rate) the limits left aggressor
+/// sandbox `sandbox`; `None` where it reports no such rate.
+fn work_clause(scenario: &ScenarioResult, sandbox: &str) -> Option<String> {
+    let m = scenario.metrics.iter().find(|m| {
+        m.name
+            .strip_prefix(sandbox)
+            .and_then(|rest| rest.strip_prefix('.'))
+            .is_some_and(|figure| figure.ends_with("_per_s"))
+    })?;
     let iso = value(scenario, &m.name, Condition::Isolated)?;
     let con = value(scenario, &m.name, Condition::Contended).filter(|&c| c > 0.0)?;
     Some(format!(

@@ -209,7 +209,7 @@ fn each_scenario_has_its_section() {
 }
 
 #[test]
-fn null_metric_reads_unavailable_with_its_reason_never_zero() {
+fn null_metric_reads_unavailable_with_its_reason_in_a_note_never_zero() {
     let (_, dom) = rendered(&fixture::results());
     let row = dom
         .elements("tr")
@@ -221,11 +221,19 @@ fn null_metric_reads_unavailable_with_its_reason_never_zero() {
         .into_iter()
         .map(|c| dom.text(c))
         .collect();
-    assert_eq!(cells[2], format!("unavailable ({PSI_REASON})"));
+    assert_eq!(cells[2], "unavailable [1]");
     assert!(
         cells.iter().all(|c| !c.starts_with('0')),
         "null metric shown as a number: {cells:?}"
     );
+    let notes: Vec<String> = dom
+        .elements("ul")
+        .into_iter()
+        .filter(|&ul| dom.attr(ul, "class") == Some("notes"))
+        .flat_map(|ul| dom.child_elements(ul))
+        .map(|li| dom.text(li))
+        .collect();
+    assert_eq!(notes, [format!("[1] {PSI_REASON}")]);
 }
 
 #[test]
@@ -242,7 +250,7 @@ fn metric_values_are_scaled_for_reading() {
         })
         .find(|cells| cells[0] == "victim.latency_p99_us" && cells[1] == "contended")
         .expect("row of contended p99");
-    assert_eq!(&row[2..], ["1.20", "[1.19, 1.21]", "ms"]);
+    assert_eq!(&row[2..], ["1.20 ms", "[1.19, 1.21] ms"]);
 }
 
 #[test]

@@ -35,7 +35,7 @@ fn summary_has_verdict_lines_host_and_a_row_per_metric() {
 }
 
 #[test]
-fn null_metric_row_reads_unavailable_with_its_reason() {
+fn null_metric_row_reads_unavailable_with_its_reason_in_a_note() {
     let md = render_markdown(&fixture::results());
     let row = md
         .lines()
@@ -43,8 +43,10 @@ fn null_metric_row_reads_unavailable_with_its_reason() {
         .expect("row of the null metric");
     assert_eq!(
         row,
-        format!("| victim.cpu_pressure_some_us | isolated | unavailable ({PSI_REASON}) | — | µs |")
+        "| victim.cpu_pressure_some_us | isolated | unavailable [1] | — |"
     );
+    let notes: Vec<&str> = md.lines().filter(|l| l.starts_with("- [")).collect();
+    assert_eq!(notes, [format!("- [1] {PSI_REASON}")]);
 }
 
 #[test]

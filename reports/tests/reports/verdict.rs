@@ -17,11 +17,11 @@ fn cpu_share_line_states_its_verdict_each_measure_with_its_ci_and_the_aggressor_
     let lines = verdict_lines(&fixture::results());
     assert_eq!(
         lines[0],
-        "cpu-share: PARTLY PROTECTED — p99 vs solo: ×4.80 [4.10, 5.40] contended, ×4.60 [3.90, 5.30] isolated; \
-         the limits made no clear difference (removed 5 % [-20, 30] of it); \
-         late units vs solo: +9.9 pp [+6.9, +12.9] contended, +4.6 pp [+3.2, +6.1] isolated; \
-         the limits removed 54 % [38, 68] of it; \
-         throughput vs solo: no interference to remove (contended −0.1 % [−0.3, +0.1]); \
+        "cpu-share: PARTLY PROTECTED — p99 vs solo: ×4.80 [×4.10, ×5.40] contended, ×4.60 [×3.90, ×5.30] isolated; \
+         the limits made no clear difference (removed 5.0 % [-20.0, 30.0] % of it); \
+         late units vs solo: +9.9 pp [+6.9, +12.9] pp contended, +4.6 pp [+3.2, +6.1] pp isolated; \
+         the limits removed 54 % [38, 68] % of it; \
+         throughput vs solo: no interference to remove (contended +0 % [+0, +0] %); \
          aggressor got 0.50 CPUs of 0.50 expected"
     );
 }
@@ -33,7 +33,7 @@ fn a_change_whose_ci_holds_no_change_reads_as_no_clear_change() {
     v.measures[1].isolated_excess.lower = -0.004;
     let line = &verdict_lines(&results)[0];
     assert!(
-        line.contains("no clear change (+4.6 pp [−0.4, +6.1]) isolated"),
+        line.contains("no clear change (+4.6 pp [-0.4, +6.1] pp) isolated"),
         "{line}"
     );
 }
@@ -114,4 +114,54 @@ fn interrupted_scenario_without_metrics_gives_only_its_status() {
         verdict_lines(&results)[1],
         "memory-high: interrupted after 0 rounds: SIGINT"
     );
+}
+
+#[test]
+fn a_named_aggressor_gets_the_clauses_of_aggressor() {
+    let mut results = fixture::results();
+    for m in &mut results.scenarios[0].metrics {
+        if let Some(figure) = m.name.strip_prefix("aggressor.") {
+            m.name = format!("batch.{figure}");
+        }
+    }
+    let mut forks = results.scenarios[0]
+        .metrics
+        .iter()
+        .filter(|m| m.name.starts_with("batch.cpu_share"))
+        .cloned()
+        .collect::<Vec<_>>();
+    for m in &mut forks {
+        m.name = m.name.replacen("batch", "forks", 1);
+        if m.name == "forks.cpu_share_expected" {
+            m.value = None;
+        }
+    }
+    let mut work = forks[0].clone();
+    work.name = "forks.forks_per_s".into();
+    work.unit = "forks/s".into();
+    work.value = Some(7233.0);
+    let mut isolated_work = work.clone();
+    isolated_work.condition = Some(Condition::Isolated);
+    isolated_work.value = Some(1822.0);
+    results.scenarios[0]
+        .metrics
+        .extend(forks.into_iter().chain([work, isolated_work]));
+    let line = &verdict_lines(&results)[0];
+    assert!(
+        line.ends_with(
+            "; batch got 0.50 CPUs of 0.50 expected; forks got 0.50 CPUs (expected share \
+             unavailable); its work 25 % of contended (1.82 k vs 7.23 k forks/s)"
+        ),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_latency_impact_past_999_percent_reads_as_a_factor_as_in_the_tables() {
+    let mut results = fixture::results();
+    let v = results.scenarios[0].verdict.as_mut().unwrap();
+    v.measures[0].contended_excess.value = 17_491.105;
+    v.measures[0].contended_excess.upper = 20_000.0;
+    let line = &verdict_lines(&results)[0];
+    assert!(line.contains("p99 vs solo: ×17492 [×4"), "{line}");
 }
