@@ -5,7 +5,7 @@
 //! verdict lines, charts and detail tables use for single figures. All functions
 //! return plain text: the renderers escape it for their format.
 
-use crate::units::{Rule, Scale, fixed};
+use crate::units::{Rule, fixed};
 
 /// `unavailable`, with the reason in parentheses when there is one.
 pub(crate) fn unavailable(reason: Option<&str>) -> String {
@@ -19,17 +19,6 @@ pub(crate) fn unavailable(reason: Option<&str>) -> String {
 /// `0.049` → `4.9 %`.
 pub(crate) fn percent(share: f64) -> String {
     Rule::Percent.text(share)
-}
-
-/// A ratio as a factor: `0.844` → `×0.84`.
-pub(crate) fn factor(ratio: f64) -> String {
-    Rule::Factor.text(ratio)
-}
-
-/// A rate or count with three significant digits and a k/M/G prefix, without its
-/// unit (rates put their unit after it): `1.82 k`, `173 M`, `950`.
-pub(crate) fn rate(value: f64) -> String {
-    Scale::si(value.abs()).text(value)
 }
 
 /// Events per second: `408/s`, `1.82 k/s`.
@@ -98,13 +87,14 @@ pub(crate) fn command_line(argv: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::units::Scale;
 
     #[test]
     fn rates_keep_three_significant_digits() {
-        assert_eq!(rate(1822.4), "1.82 k");
-        assert_eq!(rate(172_792_941.0), "173 M");
-        assert_eq!(rate(950.0), "950");
-        assert_eq!(rate(12.345), "12.3");
+        assert_eq!(Scale::si(1822.4).text(1822.4), "1.82 k");
+        assert_eq!(Scale::si(172_792_941.0).text(172_792_941.0), "173 M");
+        assert_eq!(Scale::si(950.0).text(950.0), "950");
+        assert_eq!(Scale::si(12.345).text(12.345), "12.3");
         assert_eq!(per_second(407.97), "408/s");
         assert_eq!(per_second(1822.4), "1.82 k/s");
     }
@@ -125,7 +115,7 @@ mod tests {
         assert_eq!(Rule::Change.text(9.99), "+999 %");
         assert_eq!(Rule::Change.text(17.491), "×18.5");
         assert_eq!(Rule::Change.text(17_491.105), "×17492");
-        assert_eq!(factor(0.8444), "×0.84");
+        assert_eq!(Rule::Factor.text(0.8444), "×0.84");
     }
 
     #[test]

@@ -239,12 +239,7 @@ fn checks_clause(scenario: &ScenarioResult) -> String {
 /// `victim memory stall (PSI full) 0 % (contended: 14 %); OOM kills isolated (3 rounds): aggressor 3, victim 0, outside 0`:
 /// kills are totals over the rounds, so one kill in three rounds never reads as 0.
 fn memory_clause(scenario: &ScenarioResult) -> String {
-    let psi = |condition| {
-        shown(
-            value(scenario, VICTIM_PSI_MEMORY_FULL, condition),
-            format::percent,
-        )
-    };
+    let psi = |condition| figure(scenario, VICTIM_PSI_MEMORY_FULL, Some(condition), Rule::Percent);
     let total = |name: &str| {
         Results::metric(scenario, name, Some(Condition::Isolated)).map(|m| {
             let counted: Vec<f64> = m.per_round.iter().flatten().copied().collect();
@@ -271,9 +266,8 @@ fn memory_clause(scenario: &ScenarioResult) -> String {
 /// `sandbox start p50 4.90 ms, ×2.06 fork+exec (2.50 ms); p99 10.0 ms, with a new
 /// netns 15.0 ms; teardown p99 8.40 ms; churn 84.0/s (2 starters: 139/s)`.
 fn startup_clause(scenario: &ScenarioResult) -> String {
-    let get = |name: &str| Results::metric(scenario, name, None).and_then(|m| m.value);
-    let ms = |name: &str| shown(get(name), format::latency_us);
-    let per_s = |name: &str| shown(get(name), format::per_second);
+    let ms = |name: &str| figure(scenario, name, None, Rule::Duration { us_per_unit: 1.0 });
+    let per_s = |name: &str| figure(scenario, name, None, Rule::Rate("/s"));
     let starters = scenario
         .startup
         .as_ref()
@@ -282,7 +276,7 @@ fn startup_clause(scenario: &ScenarioResult) -> String {
     format!(
         "sandbox start p50 {}, {} fork+exec ({}); p99 {}, with a new netns {}; teardown p99 {}; churn {} ({starters} starters: {})",
         ms(STARTUP_SANDBOX_P50),
-        shown(get(STARTUP_OVERHEAD_RATIO), format::factor),
+        figure(scenario, STARTUP_OVERHEAD_RATIO, None, Rule::Factor),
         ms(STARTUP_BASELINE_P50),
         ms(STARTUP_SANDBOX_P99),
         ms(STARTUP_SANDBOX_NET_P99),
@@ -295,25 +289,23 @@ fn startup_clause(scenario: &ScenarioResult) -> String {
 /// `aggressor got 0.50 CPUs of 0.50 expected`, for aggressor sandbox `sandbox`
 /// (`batch got 0.25 CPUs of 0.25 expected`).
 fn aggressor_clause(scenario: &ScenarioResult, sandbox: &str) -> String {
-    let measured = value(
-        scenario,
-        &format!("{sandbox}.cpu_share"),
-        Condition::Isolated,
-    );
+    let share = format!("{sandbox}.cpu_share");
+    let measured = value(scenario, &share, Condition::Isolated);
     let expected = value(
         scenario,
         &format!("{sandbox}.cpu_share_expected"),
         Condition::Isolated,
     );
+    let got = || figure(scenario, &share, Some(Condition::Isolated), Rule::Cpus);
     match (measured, expected) {
-        (Some(m), Some(e)) => format!(
-            "{sandbox} got {} CPUs of {} expected",
-            format::cpus(m),
+        (Some(_), Some(e)) => format!(
+            "{sandbox} got {} of {} expected",
+            got(),
             format::cpus(e)
         ),
-        (Some(m), None) => format!(
-            "{sandbox} got {} CPUs (expected share unavailable)",
-            format::cpus(m)
+        (Some(_), None) => format!(
+            "{sandbox} got {} (expected share unavailable)",
+            got()
         ),
         (None, Some(e)) => format!(
             "{sandbox} CPU share unavailable ({} CPUs expected)",
@@ -335,13 +327,35 @@ fn work_clause(scenario: &ScenarioResult, sandbox: &str) -> Option<String> {
     })?;
     let iso = value(scenario, &m.name, Condition::Isolated)?;
     let con = value(scenario, &m.name, Condition::Contended).filter(|&c| c > 0.0)?;
+    let rate = Rule::Rate(&m.unit);
     Some(format!(
-        "its work {:.0} % of contended ({} vs {} {})",
-        iso / con * 100.0,
-        format::rate(iso),
-        format::rate(con),
-        m.unit
+        "its work {} of contended ({} isolated vs {} contended)",
+        format::percent(iso / con),
+        figure(scenario, &m.name, Some(Condition::Isolated), rate),
+        figure(scenario, &m.name, Some(Condition::Contended), rate),
     ))
+}
+
+/// Metric `name` under `condition` with its 95 % CI in one scale of `rule`
+/// (`0.50 [0.49, 0.51]`, `3.95 ms [3.18, 5.14] ms`), its value alone without an
+/// interval, or `unavailable`.
+fn figure(
+    scenario: &ScenarioResult,
+    name: &str,
+    condition: Option<Condition>,
+    rule: Rule<'_>,
+) -> String {
+    match Results::metric(scenario, name, condition) {
+        Some(m) => match (m.value, m.lower, m.upper) {
+            (Some(v), Some(lo), Some(hi)) => {
+                let (value, ci) = rule.with_interval(v, lo, hi);
+                format!("{value} {ci}")
+            }
+            (Some(v), ..) => rule.text(v),
+            _ => format::unavailable(None),
+        },
+        None => format::unavailable(None),
+    }
 }
 
 /// The value of metric `name` for `condition`; `None` when missing or null.
@@ -349,7 +363,3 @@ fn value(scenario: &ScenarioResult, name: &str, condition: Condition) -> Option<
     Results::metric(scenario, name, Some(condition)).and_then(|m| m.value)
 }
 
-/// `value` formatted by `show`, or `unavailable`.
-fn shown(value: Option<f64>, show: fn(f64) -> String) -> String {
-    value.map_or_else(|| format::unavailable(None), show)
-}

@@ -22,7 +22,7 @@ fn cpu_share_line_states_its_verdict_each_measure_with_its_ci_and_the_aggressor_
          late units vs solo: +9.9 pp [+6.9, +12.9] pp contended, +4.6 pp [+3.2, +6.1] pp isolated; \
          the limits removed 54 % [38, 68] % of it; \
          throughput vs solo: no interference to remove (contended +0 % [+0, +0] %); \
-         aggressor got 0.50 CPUs of 0.50 expected"
+         aggressor got 0.50 CPUs [0.50, 0.50] CPUs of 0.50 expected"
     );
 }
 
@@ -79,7 +79,7 @@ fn missing_or_null_metrics_read_unavailable_never_zero() {
     );
     let line = &verdict_lines(&results)[0];
     assert!(
-        line.ends_with("aggressor got 0.50 CPUs (expected share unavailable)"),
+        line.ends_with("aggressor got 0.50 CPUs [0.50, 0.50] CPUs (expected share unavailable)"),
         "{line}"
     );
     set(
@@ -139,18 +139,20 @@ fn a_named_aggressor_gets_the_clauses_of_aggressor() {
     let mut work = forks[0].clone();
     work.name = "forks.forks_per_s".into();
     work.unit = "forks/s".into();
-    work.value = Some(7233.0);
+    (work.value, work.lower, work.upper) = (Some(7233.0), Some(7100.0), Some(7400.0));
     let mut isolated_work = work.clone();
     isolated_work.condition = Some(Condition::Isolated);
-    isolated_work.value = Some(1822.0);
+    (isolated_work.value, isolated_work.lower, isolated_work.upper) =
+        (Some(1822.0), Some(1790.0), Some(1850.0));
     results.scenarios[0]
         .metrics
         .extend(forks.into_iter().chain([work, isolated_work]));
     let line = &verdict_lines(&results)[0];
     assert!(
         line.ends_with(
-            "; batch got 0.50 CPUs of 0.50 expected; forks got 0.50 CPUs (expected share \
-             unavailable); its work 25 % of contended (1.82 k vs 7.23 k forks/s)"
+            "; batch got 0.50 CPUs [0.50, 0.50] CPUs of 0.50 expected; forks got 0.50 CPUs [0.50, 0.50] CPUs \
+             (expected share unavailable); its work 25 % of contended (1.82 k forks/s [1.79, 1.85] k forks/s \
+             isolated vs 7.23 k forks/s [7.10, 7.40] k forks/s contended)"
         ),
         "{line}"
     );
