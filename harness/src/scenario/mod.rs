@@ -8,6 +8,7 @@ mod metrics;
 mod rounds;
 pub mod startup_latency;
 mod support;
+mod validity;
 pub mod visibility;
 
 use crate::cgroup::Arena;
