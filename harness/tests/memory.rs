@@ -9,9 +9,11 @@ use isobench::measure::oom::{self, Watched};
 use isobench::measure::perf::SandboxCounters;
 use isobench::measure::window::{self, Snapshot};
 use isobench::sandbox::{self, NamespaceSet};
-use isobench::scenario::{RunContext, memory_high_stall};
+use isobench::scenario::{
+    Progress, RunContext, Timing, memory_high_stall, memory_press, memory_pressure,
+};
 use isobench::workload;
-use isobench_reports::schema::ScenarioStatus;
+use isobench_reports::schema::{Condition, ScenarioResult, ScenarioStatus};
 use isobench_workloads::report::Calibration;
 use nix::sys::wait::WaitStatus;
 use std::time::Duration;
@@ -273,6 +275,102 @@ fn c04_memory_high_stalls_and_memory_max_kills_or_the_layout_says_why_not() {
         assert_eq!(metric("memory-high-stall.memory_max.oom_kills"), Some(1.0));
         assert!(metric("memory-high-stall.memory_max.verdict_s").unwrap() < spec.deadline_s);
     }
+    drop(ctx);
+    arena.remove().unwrap();
+    common::assert_nothing_left(&id);
+}
+
+/// Progress that records nothing and asks for no extra round.
+struct Quiet;
+
+impl Progress for Quiet {
+    fn step_done(&mut self, _: &str, _: &str) {}
+    fn round_done(&mut self, _: &ScenarioResult) {}
+    fn more_rounds(&mut self, _: &ScenarioResult) -> bool {
+        false
+    }
+}
+
+#[test]
+fn memory_pressure_isolated_neighbour_lives_at_its_limit_and_the_condition_is_valid() {
+    require_root!();
+    let (host, arena, id) = common::arena("press");
+    let ctx = RunContext {
+        arena: &arena,
+        workload_bin: workload::locate().unwrap(),
+        calibration: Calibration {
+            iters_per_unit: 1,
+            unit_ns: 100_000,
+        },
+        cpus_allowed: 1,
+        work_dir: std::env::temp_dir(),
+    };
+    let timing = Timing {
+        rounds: 1,
+        duration_s: 0.5,
+        warmup_s: 0.2,
+    };
+    let limit = 256 * MIB;
+    let spec = memory_pressure::MemoryPressureSpec::new(
+        timing,
+        host.layout,
+        Some(512 * MIB),
+        Some(64 * MIB),
+        Some(vec![MemorySetting {
+            knob: MemoryKnob::Max,
+            bytes: Some(limit),
+        }]),
+    );
+    let result = memory_pressure::run(&spec, &ctx, &mut Quiet);
+    assert_eq!(result.status, ScenarioStatus::Complete, "{result:?}");
+    let isolated = result.rounds[0]
+        .conditions
+        .iter()
+        .find(|c| c.condition == Condition::Isolated)
+        .unwrap();
+    assert_eq!(isolated.invalid, None, "{isolated:#?}");
+    let memory = isolated.memory.as_ref().unwrap();
+    let p = memory.pressure.as_ref().expect("pressing evidence");
+    assert_eq!(p.limit_bytes, Some(limit), "{p:?}");
+    assert!(p.alive_at_end, "{p:?}");
+    assert!(
+        p.target_bytes < limit && p.target_bytes >= limit / 16 * 15,
+        "{p:?}"
+    );
+    let held = p.held_share.expect("timeline samples");
+    assert!(held >= memory_press::HELD_SAMPLES, "{p:?}");
+    assert!(
+        p.min_bytes.unwrap() as f64 >= 0.9 * p.target_bytes as f64,
+        "{p:?}"
+    );
+    assert!(
+        memory
+            .oom_kills
+            .iter()
+            .all(|k| k.attributed_to != "aggressor"),
+        "pressing is not dying: {:?}",
+        memory.oom_kills
+    );
+    if p.method.contains("streamed") {
+        // With page cache to reclaim (a disk), the limit is hit again and again.
+        assert!(p.limit_events.unwrap() > 0, "{p:?}");
+    } else {
+        assert!(p.method.contains("no page-cache stream: "), "{p:?}");
+    }
+    let neighbour = &isolated.neighbours[0];
+    assert_eq!(neighbour.workload, "mem-hog");
+    assert!(neighbour.failures.is_empty(), "{neighbour:?}");
+    assert_eq!(
+        neighbour.reports.len(),
+        1,
+        "it ends with its report on SIGTERM"
+    );
+    eprintln!(
+        "isolated: {}; held {:.0} % of samples, {:?} limit events",
+        p.method,
+        held * 100.0,
+        p.limit_events
+    );
     drop(ctx);
     arena.remove().unwrap();
     common::assert_nothing_left(&id);

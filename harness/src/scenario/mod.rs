@@ -3,6 +3,7 @@
 
 pub mod isolation;
 pub mod memory_high_stall;
+pub mod memory_press;
 pub mod memory_pressure;
 mod metrics;
 mod rounds;
