@@ -10,8 +10,9 @@ use isobench::measure::perf::SandboxCounters;
 use isobench::measure::window::{self, Snapshot};
 use isobench::sandbox::{self, NamespaceSet};
 use isobench::scenario::{
-    Progress, RunContext, Timing, memory_high_stall, memory_press, memory_pressure,
+    Progress, RunContext, Timing, isolation, memory_high_stall, memory_press, memory_pressure,
 };
+use isobench::suite::{AggressorDef, Demand, IsolationDef, LimitsDef, VictimDef};
 use isobench::workload;
 use isobench_reports::schema::{Condition, ScenarioResult, ScenarioStatus};
 use isobench_workloads::report::Calibration;
@@ -370,6 +371,108 @@ fn memory_pressure_isolated_neighbour_lives_at_its_limit_and_the_condition_is_va
         p.method,
         held * 100.0,
         p.limit_events
+    );
+    drop(ctx);
+    arena.remove().unwrap();
+    common::assert_nothing_left(&id);
+}
+
+#[test]
+fn an_isolation_aggressor_killed_before_the_windows_end_makes_the_condition_invalid() {
+    require_root!();
+    let (_host, arena, id) = common::arena("ended");
+    let ctx = RunContext {
+        arena: &arena,
+        workload_bin: workload::locate().unwrap(),
+        calibration: Calibration {
+            iters_per_unit: 1,
+            unit_ns: 100_000,
+        },
+        cpus_allowed: 1,
+        work_dir: std::env::temp_dir(),
+    };
+    // 128 MiB of anonymous memory under memory.max = 32 MiB: OOM-killed in its
+    // sandbox at once when isolated; unconfined it holds them to its deadline.
+    let spec = isolation::IsolationSpec {
+        name: "ended-early".into(),
+        timing: Timing {
+            rounds: 1,
+            duration_s: 0.5,
+            warmup_s: 0.2,
+        },
+        def: IsolationDef {
+            victim: VictimDef {
+                workload: "wakeup-latency".into(),
+                demand: Demand::Rate(500.0),
+                args: vec![],
+                limits: LimitsDef::default(),
+                late_us: None,
+            },
+            aggressors: vec![AggressorDef {
+                name: "aggressor".into(),
+                workload: "mem-hog".into(),
+                count: 1,
+                args: ["--bytes", "128MiB"].map(String::from).to_vec(),
+                limits: LimitsDef {
+                    limits: max(32 * MIB),
+                    ..LimitsDef::default()
+                },
+            }],
+            namespaces: NamespaceSet::default(),
+            conditions: Condition::ALL.to_vec(),
+        },
+    };
+    let result = isolation::run(&spec, &ctx, &mut Quiet);
+    assert_eq!(result.status, ScenarioStatus::Complete, "{result:?}");
+    let run = |c| {
+        result.rounds[0]
+            .conditions
+            .iter()
+            .find(|r| r.condition == c)
+            .unwrap()
+    };
+    let why = run(Condition::Isolated).invalid.clone().expect("invalid");
+    assert!(
+        why.starts_with(
+            "an aggressor ended before the window's end (aggressor process 0: killed by SIGKILL)"
+        ),
+        "{why}"
+    );
+    assert!(run(Condition::Isolated).victim.is_some(), "raw values stay");
+    assert_eq!(
+        run(Condition::Contended).invalid,
+        None,
+        "ran past the window: valid"
+    );
+    assert_eq!(run(Condition::Solo).invalid, None);
+    let metric = |name: &str, c| {
+        result
+            .metrics
+            .iter()
+            .find(|m| m.name == name && m.condition == Some(c))
+            .unwrap()
+    };
+    let retained = metric("victim.retained_throughput", Condition::Isolated);
+    assert_eq!(retained.per_round, vec![None]);
+    assert!(
+        retained
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("invalid in every round")
+    );
+    assert!(
+        metric("victim.retained_throughput", Condition::Contended)
+            .value
+            .is_some()
+    );
+    assert!(
+        result
+            .warnings
+            .iter()
+            .any(|w| w.contains("round 0 isolated: an aggressor ended before the window's end")),
+        "{:?}",
+        result.warnings
     );
     drop(ctx);
     arena.remove().unwrap();
