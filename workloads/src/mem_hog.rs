@@ -156,7 +156,7 @@ pub fn run(plan: &HogPlan) -> std::io::Result<MemHogReport> {
     let mut reached = 0u64;
     let mut fill_s = None;
     let data = vec![0xA5u8; step];
-    while Instant::now() < deadline {
+    while !ended() {
         if reached >= plan.bytes {
             fill_s.get_or_insert(start.elapsed().as_secs_f64());
             break;
@@ -207,7 +207,8 @@ pub fn run(plan: &HogPlan) -> std::io::Result<MemHogReport> {
         }
     }
     let mut buf = vec![0u8; 1 << 20];
-    while !ended() && !(plan.exit_when_grown && fill_s.is_some()) {
+    let grown_and_done = plan.exit_when_grown && fill_s.is_some();
+    while !grown_and_done && !ended() {
         if !plan.keep {
             // Short naps, so that a SIGTERM to a pressing hog ends it promptly.
             std::thread::sleep((deadline - Instant::now()).min(Duration::from_millis(20)));
@@ -264,6 +265,43 @@ mod tests {
             let r = run(&plan(kind, t.path())).unwrap();
             assert_eq!(r.bytes_reached, 4 << 20, "{kind:?}");
             assert!(r.fill_s.is_some() && r.keep_passes > 0, "{kind:?}: {r:?}");
+        }
+    }
+
+    #[test]
+    fn a_pressing_hog_reports_its_limit_target_and_stream() {
+        let cg = tempfile::tempdir().unwrap();
+        std::fs::write(cg.path().join("memory.current"), "1048576\n").unwrap();
+        std::fs::write(cg.path().join("memory.max"), "67108864\n").unwrap();
+        std::fs::write(cg.path().join("memory.high"), "max\n").unwrap();
+        let dir = tempfile::tempdir_in("/var/tmp").unwrap();
+        let mut p = plan(Kind::Anon, dir.path());
+        p.keep = false;
+        p.duration = Duration::from_secs(1);
+        p.press = Some(PressPlan {
+            cgroup: Some(cg.path().into()),
+            stream_rate: Some(64.0 * 1024.0 * 1024.0),
+        });
+        let r = run(&p).unwrap();
+        let press = r.press.expect("a press report");
+        let limit = press.limit.clone().expect("memory.max read");
+        assert_eq!((limit.knob.as_str(), limit.bytes), ("memory.max", 64 << 20));
+        assert_eq!(
+            press.target_bytes,
+            4 << 20,
+            "--bytes is below the limit less its headroom"
+        );
+        assert_eq!(press.charge_at_fill_bytes, Some(1 << 20));
+        match press.stream_off.clone() {
+            None => {
+                assert_eq!(
+                    press.stream_file_bytes,
+                    Some(8 << 20),
+                    "twice the 4 MiB headroom"
+                );
+                assert!(press.streamed_bytes > 0, "{press:?}");
+            }
+            Some(why) => assert!(why.contains("tmpfs") || why.contains("ramfs"), "{why}"),
         }
     }
 
