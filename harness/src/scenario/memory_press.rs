@@ -83,8 +83,12 @@ pub fn evidence(seen: &Seen<'_>) -> MemoryPressure {
 /// How it pressed, in words, from its report (or what it was asked to do).
 fn method(seen: &Seen<'_>) -> String {
     let Some(r) = seen.report else {
+        let why = match &seen.ended {
+            Some(how) => format!("it ended early ({how}) and printed no report"),
+            None => "it printed no report when stopped".into(),
+        };
         return format!(
-            "mem-hog asked to hold {} (its report is missing: it did not end by itself)",
+            "mem-hog was to hold a charge of {} and press on its limit; {why}",
             size(seen.target_bytes)
         );
     };
