@@ -9,9 +9,12 @@ use isobench::measure::oom::{self, Watched};
 use isobench::measure::perf::SandboxCounters;
 use isobench::measure::window::{self, Snapshot};
 use isobench::sandbox::{self, NamespaceSet};
-use isobench::scenario::{RunContext, memory_high_stall};
+use isobench::scenario::{
+    Progress, RunContext, Timing, isolation, memory_high_stall, memory_press, memory_pressure,
+};
+use isobench::suite::{AggressorDef, Demand, IsolationDef, LimitsDef, VictimDef};
 use isobench::workload;
-use isobench_reports::schema::ScenarioStatus;
+use isobench_reports::schema::{Condition, ScenarioResult, ScenarioStatus};
 use isobench_workloads::report::Calibration;
 use nix::sys::wait::WaitStatus;
 use std::time::Duration;
@@ -273,6 +276,205 @@ fn c04_memory_high_stalls_and_memory_max_kills_or_the_layout_says_why_not() {
         assert_eq!(metric("memory-high-stall.memory_max.oom_kills"), Some(1.0));
         assert!(metric("memory-high-stall.memory_max.verdict_s").unwrap() < spec.deadline_s);
     }
+    drop(ctx);
+    arena.remove().unwrap();
+    common::assert_nothing_left(&id);
+}
+
+/// Progress that records nothing and asks for no extra round.
+struct Quiet;
+
+impl Progress for Quiet {
+    fn step_done(&mut self, _: &str, _: &str) {}
+    fn round_done(&mut self, _: &ScenarioResult) {}
+    fn more_rounds(&mut self, _: &ScenarioResult) -> bool {
+        false
+    }
+}
+
+#[test]
+fn memory_pressure_isolated_neighbour_lives_at_its_limit_and_the_condition_is_valid() {
+    require_root!();
+    let (host, arena, id) = common::arena("press");
+    let ctx = RunContext {
+        arena: &arena,
+        workload_bin: workload::locate().unwrap(),
+        calibration: Calibration {
+            iters_per_unit: 1,
+            unit_ns: 100_000,
+        },
+        cpus_allowed: 1,
+        work_dir: std::env::temp_dir(),
+    };
+    let timing = Timing {
+        rounds: 1,
+        duration_s: 0.5,
+        warmup_s: 0.2,
+    };
+    let limit = 256 * MIB;
+    let spec = memory_pressure::MemoryPressureSpec::new(
+        timing,
+        host.layout,
+        Some(512 * MIB),
+        Some(64 * MIB),
+        Some(vec![MemorySetting {
+            knob: MemoryKnob::Max,
+            bytes: Some(limit),
+        }]),
+    );
+    let result = memory_pressure::run(&spec, &ctx, &mut Quiet);
+    assert_eq!(result.status, ScenarioStatus::Complete, "{result:?}");
+    let isolated = result.rounds[0]
+        .conditions
+        .iter()
+        .find(|c| c.condition == Condition::Isolated)
+        .unwrap();
+    assert_eq!(isolated.invalid, None, "{isolated:#?}");
+    let memory = isolated.memory.as_ref().unwrap();
+    let p = memory.pressure.as_ref().expect("pressing evidence");
+    assert_eq!(p.limit_bytes, Some(limit), "{p:?}");
+    assert!(p.alive_at_end, "{p:?}");
+    assert!(
+        p.target_bytes < limit && p.target_bytes >= limit / 16 * 15,
+        "{p:?}"
+    );
+    let held = p.held_share.expect("timeline samples");
+    assert!(held >= memory_press::HELD_SAMPLES, "{p:?}");
+    assert!(
+        p.min_bytes.unwrap() as f64 >= 0.9 * p.target_bytes as f64,
+        "{p:?}"
+    );
+    assert!(
+        memory
+            .oom_kills
+            .iter()
+            .all(|k| k.attributed_to != "aggressor"),
+        "pressing is not dying: {:?}",
+        memory.oom_kills
+    );
+    if p.method.contains("streamed") {
+        // With page cache to reclaim (a disk), the limit is hit again and again.
+        assert!(p.limit_events.unwrap() > 0, "{p:?}");
+    } else {
+        assert!(p.method.contains("no page-cache stream: "), "{p:?}");
+    }
+    let neighbour = &isolated.neighbours[0];
+    assert_eq!(neighbour.workload, "mem-hog");
+    assert!(neighbour.failures.is_empty(), "{neighbour:?}");
+    assert_eq!(
+        neighbour.reports.len(),
+        1,
+        "it ends with its report on SIGTERM"
+    );
+    eprintln!(
+        "isolated: {}; held {:.0} % of samples, {:?} limit events",
+        p.method,
+        held * 100.0,
+        p.limit_events
+    );
+    drop(ctx);
+    arena.remove().unwrap();
+    common::assert_nothing_left(&id);
+}
+
+#[test]
+fn an_isolation_aggressor_killed_before_the_windows_end_makes_the_condition_invalid() {
+    require_root!();
+    let (_host, arena, id) = common::arena("ended");
+    let ctx = RunContext {
+        arena: &arena,
+        workload_bin: workload::locate().unwrap(),
+        calibration: Calibration {
+            iters_per_unit: 1,
+            unit_ns: 100_000,
+        },
+        cpus_allowed: 1,
+        work_dir: std::env::temp_dir(),
+    };
+    // 128 MiB of anonymous memory under memory.max = 32 MiB: OOM-killed in its
+    // sandbox at once when isolated; unconfined it holds them to its deadline.
+    let spec = isolation::IsolationSpec {
+        name: "ended-early".into(),
+        timing: Timing {
+            rounds: 1,
+            duration_s: 0.5,
+            warmup_s: 0.2,
+        },
+        def: IsolationDef {
+            victim: VictimDef {
+                workload: "wakeup-latency".into(),
+                demand: Demand::Rate(500.0),
+                args: vec![],
+                limits: LimitsDef::default(),
+                late_us: None,
+                slo: None,
+            },
+            aggressors: vec![AggressorDef {
+                name: "aggressor".into(),
+                workload: "mem-hog".into(),
+                count: 1,
+                args: ["--bytes", "128MiB"].map(String::from).to_vec(),
+                limits: LimitsDef {
+                    limits: max(32 * MIB),
+                    ..LimitsDef::default()
+                },
+            }],
+            namespaces: NamespaceSet::default(),
+            conditions: Condition::ALL.to_vec(),
+        },
+    };
+    let result = isolation::run(&spec, &ctx, &mut Quiet);
+    assert_eq!(result.status, ScenarioStatus::Complete, "{result:?}");
+    let run = |c| {
+        result.rounds[0]
+            .conditions
+            .iter()
+            .find(|r| r.condition == c)
+            .unwrap()
+    };
+    let why = run(Condition::Isolated).invalid.clone().expect("invalid");
+    assert!(
+        why.starts_with(
+            "an aggressor ended before the window's end (aggressor process 0: killed by SIGKILL)"
+        ),
+        "{why}"
+    );
+    assert!(run(Condition::Isolated).victim.is_some(), "raw values stay");
+    assert_eq!(
+        run(Condition::Contended).invalid,
+        None,
+        "ran past the window: valid"
+    );
+    assert_eq!(run(Condition::Solo).invalid, None);
+    let metric = |name: &str, c| {
+        result
+            .metrics
+            .iter()
+            .find(|m| m.name == name && m.condition == Some(c))
+            .unwrap()
+    };
+    let retained = metric("victim.retained_throughput", Condition::Isolated);
+    assert_eq!(retained.per_round, vec![None]);
+    assert!(
+        retained
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("invalid in every round")
+    );
+    assert!(
+        metric("victim.retained_throughput", Condition::Contended)
+            .value
+            .is_some()
+    );
+    assert!(
+        result
+            .warnings
+            .iter()
+            .any(|w| w.contains("round 0 isolated: an aggressor ended before the window's end")),
+        "{:?}",
+        result.warnings
+    );
     drop(ctx);
     arena.remove().unwrap();
     common::assert_nothing_left(&id);

@@ -503,6 +503,52 @@ pub struct MemoryRun {
     pub sample_interval_s: f64,
     /// The sampler thread's CPU time over the condition's wall time, in CPUs.
     pub sampler_cpu_share: f64,
+    /// How the aggressor pressed on memory while the victim ran: the evidence
+    /// behind `invalid`; absent for `solo` (and in files written before it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pressure: Option<MemoryPressure>,
+}
+
+/// The evidence that a memory aggressor pressed on its limit while the victim
+/// ran (docs/validity.md). Limits and counters are the kernel's: v2
+/// `memory.max`, `memory.high`, `memory.current`, `memory.events`
+/// (Documentation/admin-guide/cgroup-v2.rst); v1 `memory.limit_in_bytes`,
+/// `memory.usage_in_bytes`, `memory.failcnt` (Documentation/admin-guide/cgroup-v1/memory.rst).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MemoryPressure {
+    /// The lowest memory limit of the aggressor's own sandbox (`memory.max`,
+    /// `memory.high`, `memory.limit_in_bytes`), kernel file name; null when it
+    /// has none of its own (contended: only the arena bounds it).
+    pub limit_knob: Option<String>,
+    /// That limit, bytes; null with `limit_knob`.
+    pub limit_bytes: Option<u64>,
+    /// The charge it was to hold: its size, or the limit less its headroom
+    /// (1/16 of the limit, 4 to 64 MiB) where that is lower, bytes.
+    pub target_bytes: u64,
+    /// Its sandbox's charge when the victim was started, bytes; null when unreadable.
+    pub start_bytes: Option<u64>,
+    /// Seconds the harness waited for it to grow before starting the victim.
+    pub fill_wait_s: f64,
+    /// Lowest charge of the timeline samples taken while the victim ran, bytes;
+    /// null without samples.
+    pub min_bytes: Option<u64>,
+    /// Share of those samples (0..1) in which its charge was at least 90 % of
+    /// `target_bytes`; null without samples.
+    pub held_share: Option<f64>,
+    /// Timeline samples taken while the victim ran.
+    pub samples: usize,
+    /// Times its sandbox's charge hit its own limit while the victim ran
+    /// (Δ of v2 `memory.events` `max` + `high`, v1 `memory.failcnt`): reclaim at
+    /// the limit; null where unreadable. 0 without a limit of its own.
+    pub limit_events: Option<u64>,
+    /// Whether its process was still running when the victim ended.
+    pub alive_at_end: bool,
+    /// How it ended, when it ended before the victim did (`killed by SIGKILL`, `exited with status 1`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended: Option<String>,
+    /// How it pressed, in words: what it held and whether it streamed a file
+    /// through the page cache (and if not, why not).
+    pub method: String,
 }
 
 /// One sandbox's memory account over a condition.

@@ -116,9 +116,23 @@ pub enum Applet {
         /// End as soon as --bytes are reached instead of holding them until --duration ends.
         #[arg(long)]
         exit_when_grown: bool,
-        /// Directory of the file (`--kind file`).
+        /// Directory of the file (`--kind file`) and of the --stream-rate file.
         #[arg(long, default_value = "/var/tmp")]
         dir: PathBuf,
+        /// Live beside its cgroup's memory limit instead of dying on it: grow only
+        /// until the cgroup's charge is the limit (the lower of memory.max and
+        /// memory.high; v1 memory.limit_in_bytes) less 1/16 of it (4 to 64 MiB),
+        /// and end with its report on SIGTERM.
+        #[arg(long)]
+        press_limit: bool,
+        /// The memory cgroup directory to read the limit from (--press-limit);
+        /// default: found from /proc/self/cgroup, which a cgroup namespace hides.
+        #[arg(long, requires = "press_limit")]
+        cgroup: Option<PathBuf>,
+        /// With --press-limit: once grown, read a file of twice the headroom
+        /// round and round at this rate (bytes/s), so that reclaim keeps running at the limit.
+        #[arg(long, value_parser = size, requires = "press_limit")]
+        stream_rate: Option<u64>,
         /// Seconds to run, growth included.
         #[arg(long, value_parser = seconds)]
         duration: Duration,

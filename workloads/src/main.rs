@@ -63,9 +63,16 @@ fn main() -> Result<()> {
             huge_pages,
             exit_when_grown,
             dir,
+            press_limit,
+            cgroup,
+            stream_rate,
             duration,
         } => {
             let plan = mem_hog::HogPlan {
+                press: press_limit.then(|| mem_hog::PressPlan {
+                    cgroup,
+                    stream_rate: stream_rate.filter(|&r| r > 0).map(|r| r as f64),
+                }),
                 huge_pages,
                 exit_when_grown,
                 kind,

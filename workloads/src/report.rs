@@ -192,6 +192,37 @@ pub struct MemHogReport {
     pub ran_s: f64,
     /// Full passes re-touching the memory (`--keep`).
     pub keep_passes: u64,
+    /// With `--press-limit`: the limit it found and how it pressed on it; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub press: Option<PressReport>,
+}
+
+/// How a `mem-hog --press-limit` pressed on its cgroup's memory limit
+/// (see [`crate::mem_hog`]).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PressReport {
+    /// The memory cgroup directory it read; null when it could not find it.
+    pub cgroup: Option<String>,
+    /// Its cgroup's lowest memory limit; null when it has none of its own (or it could not be read).
+    pub limit: Option<crate::memory_limit::MemoryLimit>,
+    /// Why the limit could not be read, when it could not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit_unknown: Option<String>,
+    /// The charge it grew to: `--bytes`, or the limit less its headroom when lower, bytes.
+    pub target_bytes: u64,
+    /// Its cgroup's charge when growth ended, bytes; null without a cgroup directory.
+    pub charge_at_fill_bytes: Option<u64>,
+    /// Size of the file streamed through the page cache (twice the headroom), bytes; null without a stream.
+    pub stream_file_bytes: Option<u64>,
+    /// Rate of the stream, bytes/s; null without a stream.
+    pub stream_rate_bytes_per_s: Option<f64>,
+    /// Bytes read from the stream once grown.
+    pub streamed_bytes: u64,
+    /// Full passes over the stream file.
+    pub stream_passes: u64,
+    /// Why there was no stream (not asked for, or a directory on tmpfs/ramfs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream_off: Option<String>,
 }
 
 /// Report of a victim that runs open-loop work units.

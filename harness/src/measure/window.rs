@@ -48,6 +48,17 @@ impl Snapshot {
         }
     }
 
+    /// The memory limit counters (`memory.events`, v1 `memory.failcnt`) at this
+    /// instant; `None` where they could not be read.
+    pub fn events(&self) -> Option<MemoryEvents> {
+        self.memory.as_ref().ok().map(|m| m.2)
+    }
+
+    /// The memory charge at this instant, bytes; `None` where it could not be read.
+    pub fn charge_bytes(&self) -> Option<u64> {
+        self.memory.as_ref().ok().map(|m| m.0.current_bytes)
+    }
+
     /// The memory charge now, split by kind.
     pub fn breakdown(&self) -> MemoryBreakdown {
         match &self.memory {

@@ -75,6 +75,11 @@ impl Process {
         }
     }
 
+    /// How the process ended, once reaped ([`Process::try_reap`], a wait); `None` before.
+    pub fn status(&self) -> Option<WaitStatus> {
+        self.status
+    }
+
     /// Waits until the process exits, at most `limit`, polling every 5 ms so that
     /// SIGINT/SIGTERM to the harness ([`interrupt`]) end the wait promptly.
     ///

@@ -15,6 +15,7 @@
 
 use super::metrics::{self, ConditionSample};
 use super::support::{account, host_other_cpu_share, own_cpu_s};
+use super::validity;
 use super::{Progress, RunContext, Timing, rounds};
 use crate::cgroup::{Cgroup, CpuStat, Limits};
 use crate::interrupt;
@@ -224,6 +225,7 @@ fn run_condition(
     if !interrupt::sleep(Duration::from_secs_f64(t.duration_s)) {
         bail!("interrupted");
     }
+    let ended_early = ended_before_now(&mut running);
     let (busy1, v1, a1) = (
         host_load::busy_cpu_s(),
         victim_cg.cpu_stat()?,
@@ -270,13 +272,33 @@ fn run_condition(
             victim_cpu,
             harness_cpu_share,
             host_other_cpu_share,
-            invalid: None,
+            invalid: validity::neighbours_ended(&ended_early),
             memory: None,
             neighbours,
         },
         histogram,
         missed: report.missed,
     })
+}
+
+/// The aggressor processes that have already ended, as `<sandbox> process <i>:
+/// <how>`: asked at the window's end, so each ended before it. One that ran its
+/// scheduled overrun ([`AGGRESSOR_OVERRUN_S`]) is still running then.
+fn ended_before_now(running: &mut [Running<'_>]) -> Vec<String> {
+    let mut ended = Vec::new();
+    for r in running.iter_mut() {
+        for (i, p) in r.procs.iter_mut().enumerate() {
+            let how = match p.try_reap() {
+                Ok(false) => continue,
+                Ok(true) => p
+                    .status()
+                    .map_or("ended".into(), |s| validity::ended_how(&s)),
+                Err(e) => format!("could not be waited for: {e}"),
+            };
+            ended.push(format!("{} process {i}: {how}", r.def.name));
+        }
+    }
+    ended
 }
 
 /// Stops an aggressor's processes and gathers their reports and the sandbox's memory peak.

@@ -12,15 +12,21 @@
 //!   `memory.low` = its working set.
 //!
 //! Victim `mem-units` reads random cache lines of a 256 MiB file-backed working
-//! set; aggressor `mem-hog` grows anonymous memory to the arena size less half
-//! the working set, so in contention the victim keeps only part of its working
-//! set and pays major faults. On a host without swap, anonymous memory over a
-//! limit can only be OOM-killed: in the isolated condition the aggressor is,
-//! in its own sandbox (expected). Every OOM kill is attributed (case C05), and
-//! an unconfined 32 MiB canary runs beside each condition: its death is a breach.
+//! set; aggressor `mem-hog --press-limit` grows anonymous memory to the arena
+//! size less half the working set, so in contention the victim keeps only part
+//! of its working set and pays major faults. Under a limit of its own it grows
+//! only to that limit less a headroom (on a host without swap, anonymous
+//! memory over a limit can only be OOM-killed) and streams a file through the
+//! page cache, so that it lives at its limit and reclaim runs there while the
+//! victim runs. Whether it did is recorded (`memory.pressure`) and a condition
+//! in which it did not is invalid (docs/validity.md). Every OOM kill is
+//! attributed (case C05), and an unconfined 32 MiB canary runs beside each
+//! condition: its death is a breach.
 
+use super::memory_press::{self, Fill, Seen};
 use super::metrics::{self, ConditionSample};
 use super::support::{account, host_other_cpu_share, own_cpu_s, stat_of, strings};
+use super::validity;
 use super::{Progress, RunContext, Timing, rounds};
 use crate::cgroup::{Cgroup, Layout, Limits, MemoryKnob, MemorySetting};
 use crate::interrupt;
@@ -34,10 +40,11 @@ use crate::sandbox::{self, NamespaceSet, Process};
 use crate::workload;
 use anyhow::{Context, Result, bail};
 use isobench_reports::schema::{
-    Condition, ConditionRun, MemoryAccount, MemoryRun, Metric, ScenarioResult,
+    Condition, ConditionRun, MemoryAccount, MemoryRun, Metric, NeighbourRun, ScenarioResult,
 };
 use isobench_workloads::memory::Kind;
-use isobench_workloads::report::{WorkloadReport, add_pairs, new_histogram};
+use isobench_workloads::memory_limit::{self, MemoryLimit};
+use isobench_workloads::report::{MemHogReport, WorkloadReport, add_pairs, new_histogram};
 use nix::sys::wait::WaitStatus;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -68,6 +75,11 @@ const LATE_NS: u64 = 1_000_000;
 /// The longest the harness waits for the aggressor to grow before starting the victim.
 const FILL_DEADLINE: Duration = Duration::from_secs(20);
 
+/// Default rate of the aggressor's page-cache stream, bytes/s (64 MiB/s): enough
+/// to keep reclaim running at its limit, little enough (a few % of a CPU) not to
+/// turn the memory neighbour into a CPU or disk one.
+pub const DEFAULT_STREAM_RATE: u64 = 64 * MIB;
+
 /// The scenario's parameters, recorded in the results as its spec.
 #[derive(Debug, Clone, Serialize)]
 pub struct MemoryPressureSpec {
@@ -85,8 +97,13 @@ pub struct MemoryPressureSpec {
     pub victim_rate: f64,
     /// Cache lines each victim unit reads.
     pub victim_lines: usize,
-    /// Anonymous memory the aggressor grows to, bytes.
+    /// Anonymous memory the aggressor grows to, bytes; under a limit of its own
+    /// it stops at that limit less its headroom (1/16, 4 to 64 MiB).
     pub aggressor_bytes: u64,
+    /// Rate at which the grown aggressor streams a file of twice its headroom
+    /// through the page cache, bytes/s, so that reclaim keeps running at its
+    /// limit (none where the working directory is on tmpfs).
+    pub aggressor_stream_rate: u64,
     /// The aggressor's memory knobs in the isolated condition.
     pub aggressor_limits: Vec<MemorySetting>,
     /// The victim's memory knobs in the isolated condition (protection where the layout has it).
@@ -145,6 +162,7 @@ impl MemoryPressureSpec {
             victim_rate: 1000.0,
             victim_lines: 64,
             aggressor_bytes: arena_bytes.saturating_sub(working_set_bytes / 2),
+            aggressor_stream_rate: DEFAULT_STREAM_RATE,
             aggressor_limits: aggressor_limits.unwrap_or(vec![MemorySetting {
                 knob: MemoryKnob::Max,
                 bytes: Some(512 * MIB),
@@ -367,11 +385,17 @@ fn run_condition(
         .context("starting the canary")?,
     };
     let mut aggressor_perf = None;
+    let mut fill = None;
     if condition != Condition::Solo {
         let cg = arena
             .sandbox("aggressor", &aggressor_limits)
             .context("creating the aggressor's cgroup")?;
         let budget = FILL_DEADLINE.as_secs_f64() + 60.0 + t.warmup_s + t.duration_s;
+        let memory_dir = cg
+            .memory_dir()
+            .context("the aggressor's cgroup has no memory controller")?
+            .display()
+            .to_string();
         let args = strings(&[
             "mem-hog",
             "--bytes",
@@ -379,6 +403,13 @@ fn run_condition(
             "--kind",
             "anon",
             "--huge-pages",
+            "--press-limit",
+            "--cgroup",
+            &memory_dir,
+            "--stream-rate",
+            &spec.aggressor_stream_rate.to_string(),
+            "--dir",
+            &spec.working_dir.display().to_string(),
             "--duration",
             &budget.to_string(),
         ]);
@@ -390,7 +421,7 @@ fn run_condition(
         aggressor_perf = perf;
         s.aggressor_cg = Some(cg);
         s.aggressor = Some(process);
-        wait_for_fill(&mut s, spec)?;
+        fill = Some(wait_for_fill(&mut s, spec)?);
     }
     let victim_args = strings(&[
         "mem-units",
@@ -449,9 +480,7 @@ fn run_condition(
         stat_of(s.aggressor_cg.as_ref())?,
     );
     let harness_cpu_share = (own_cpu_s()? - harness0) / wall;
-    if let Some(a) = s.aggressor.as_mut() {
-        a.stop(Duration::from_secs(2));
-    }
+    let aggressor_end = s.aggressor.as_mut().map(finish_aggressor);
     let canary_survived = !s.canary.try_reap().unwrap_or(true);
     s.canary.stop(Duration::from_secs(1));
     let perf = |p: Option<SandboxCounters>| p.map(|mut c| c.read()).unwrap_or_default();
@@ -493,12 +522,44 @@ fn run_condition(
         "aggressor",
         timeline_start_s,
     );
+    let (neighbours, pressure) = match (&aggressor_end, &fill, s.aggressor_cg.as_ref()) {
+        (Some(end), Some((fill, limit, target)), Some(cg)) => {
+            let evidence = memory_press::evidence(&Seen {
+                limit: limit.as_ref(),
+                target_bytes: *target,
+                fill: *fill,
+                timeline: &timeline,
+                index: 1,
+                events: before[1].events().zip(after[1].events()),
+                ended: end.ended.as_ref().map(|how| {
+                    let kills = oom_kills
+                        .iter()
+                        .filter(|k| k.attributed_to == "aggressor")
+                        .count();
+                    match kills {
+                        0 => how.clone(),
+                        n => {
+                            format!("{how}: OOM-killed, {n} OOM kill(s) attributed to its sandbox")
+                        }
+                    }
+                }),
+                report: end.report.as_ref().and_then(|r| r.press.as_ref()),
+            });
+            (vec![end.neighbour(cg)], Some(evidence))
+        }
+        _ => (Vec::new(), None),
+    };
     let victim_killed = accounts[0].events.oom_kill.unwrap_or(0) > 0;
     let victim_fate = match status {
         Some(WaitStatus::Exited(_, 0)) => "completed".to_string(),
         Some(_) if victim_killed => "oom-killed".to_string(),
         Some(other) => bail!("the victim ended with {other:?} (its stderr is above)"),
         None => format!("did not finish within {} s; killed", deadline.as_secs()),
+    };
+    let invalid = if victim_fate != "completed" {
+        Some(validity::victim_silent(&victim_fate))
+    } else {
+        pressure.as_ref().and_then(memory_press::invalid)
     };
     let report = if victim_fate == "completed" {
         let out = victim.output().context("reading the victim's report")?;
@@ -532,7 +593,7 @@ fn run_condition(
             victim_cpu,
             harness_cpu_share,
             host_other_cpu_share: host_other,
-            invalid: None,
+            invalid,
             memory: Some(MemoryRun {
                 victim_fate,
                 sandboxes: accounts,
@@ -542,35 +603,129 @@ fn run_condition(
                 timeline,
                 sample_interval_s: interval.as_secs_f64(),
                 sampler_cpu_share,
+                pressure,
             }),
-            neighbours: Vec::new(),
+            neighbours,
         },
         histogram,
         missed: report.map_or(0, |r| r.missed),
     })
 }
 
-/// Waits until the aggressor has grown to its size (or to its limit), or has
-/// ended (OOM-killed in its own sandbox), at most [`FILL_DEADLINE`].
-fn wait_for_fill(s: &mut Sandboxes, spec: &MemoryPressureSpec) -> Result<()> {
+/// The aggressor's growth before the victim starts, its sandbox's lowest limit
+/// as the kernel has it, and the charge it is to hold, bytes.
+type Filled = (Fill, Option<MemoryLimit>, u64);
+
+/// Waits until the aggressor's charge is 90 % of what it is to hold (its size,
+/// or its own limit less its headroom: [`memory_limit::press_target`], the rule
+/// mem-hog follows), or it has ended, at most [`FILL_DEADLINE`].
+fn wait_for_fill(s: &mut Sandboxes, spec: &MemoryPressureSpec) -> Result<Filled> {
     let (Some(cg), Some(process)) = (s.aggressor_cg.as_ref(), s.aggressor.as_mut()) else {
-        return Ok(());
+        bail!("no aggressor to wait for");
     };
-    let target = (spec.aggressor_bytes as f64 * 0.9) as u64;
+    let dir = cg
+        .memory_dir()
+        .context("the aggressor's cgroup has no memory controller")?;
+    let limit = memory_limit::read_limit(dir).context("reading the aggressor's memory limit")?;
+    let target = memory_limit::press_target(spec.aggressor_bytes, limit.as_ref().map(|l| l.bytes));
+    let floor = (target as f64 * memory_press::HELD) as u64;
     let start = Instant::now();
-    while start.elapsed() < FILL_DEADLINE {
+    loop {
         if interrupt::requested() {
             bail!("interrupted");
         }
-        if process.try_reap()? {
-            return Ok(());
-        }
-        if cg.memory()?.0.current_bytes >= target {
-            return Ok(());
+        let current = cg.memory()?.0.current_bytes;
+        if current >= floor || process.try_reap()? || start.elapsed() >= FILL_DEADLINE {
+            let fill = Fill {
+                waited_s: start.elapsed().as_secs_f64(),
+                start_bytes: Some(current),
+            };
+            return Ok((fill, limit, target));
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    Ok(())
+}
+
+/// How the aggressor ended: before the victim did, or stopped after it, with its report.
+struct AggressorEnd {
+    /// How it ended when that was before the victim ended; `None` while it still ran.
+    ended: Option<String>,
+    /// Its report (it prints one when stopped with SIGTERM).
+    report: Option<MemHogReport>,
+    /// Its report as printed, for the results.
+    raw: Option<serde_json::Value>,
+    /// What went wrong, for `neighbours[].failures`.
+    failures: Vec<String>,
+}
+
+impl AggressorEnd {
+    /// The neighbour entry of the results.
+    fn neighbour(&self, cg: &Cgroup) -> NeighbourRun {
+        let headline = self
+            .report
+            .clone()
+            .and_then(|r| WorkloadReport::MemHog(r).headline());
+        NeighbourRun {
+            sandbox: "aggressor".into(),
+            workload: "mem-hog".into(),
+            count: 1,
+            work: headline.map(|h| isobench_reports::schema::WorkFigure {
+                name: h.name.into(),
+                value: h.value,
+                unit: h.unit.into(),
+            }),
+            memory_peak_bytes: cg.memory().ok().and_then(|m| m.0.peak_bytes),
+            reports: self.raw.iter().cloned().collect(),
+            failures: self.failures.clone(),
+        }
+    }
+}
+
+/// Right after the victim ended: notes whether the aggressor was still running,
+/// then stops it (SIGTERM: a pressing mem-hog prints its report and ends) and reads its report.
+fn finish_aggressor(p: &mut Process) -> AggressorEnd {
+    let ended = match p.try_reap() {
+        Ok(true) => Some(
+            p.status()
+                .map_or("ended".into(), |s| validity::ended_how(&s)),
+        ),
+        Ok(false) => None,
+        Err(e) => Some(format!("could not be waited for: {e}")),
+    };
+    p.stop(Duration::from_secs(2));
+    let mut failures: Vec<String> = ended.iter().map(|e| format!("process 0: {e}")).collect();
+    if ended.is_none()
+        && let Some(status) = p.status()
+        && !matches!(status, WaitStatus::Exited(_, 0))
+    {
+        failures.push(format!(
+            "process 0: did not end with its report on SIGTERM ({})",
+            validity::ended_how(&status)
+        ));
+    }
+    let out = p.output().unwrap_or_default();
+    let parsed = (!out.trim().is_empty()).then(|| workload::parse_report("mem-hog", &out));
+    let (report, raw) = match parsed {
+        Some(Ok(WorkloadReport::MemHog(r))) => {
+            let raw = serde_json::to_value(WorkloadReport::MemHog(r.clone())).ok();
+            (Some(r), raw)
+        }
+        Some(Ok(other)) => {
+            failures.push(format!("process 0: reported {other:?} instead of mem-hog"));
+            (None, None)
+        }
+        Some(Err(e)) => {
+            failures.push(format!("process 0: {e}"));
+            (None, None)
+        }
+        None => (None, None),
+    };
+    AggressorEnd {
+        ended,
+        report,
+        raw,
+        failures,
+    }
 }
 
 /// A sandbox's memory account in a sample.
@@ -606,6 +761,8 @@ fn psi_reason(rounds: &[Vec<ConditionSample>], name: &str) -> String {
 /// The memory metrics, then the victim's, host's and harness's (DESIGN §2).
 fn derive(result: &mut ScenarioResult, rounds: &[Vec<ConditionSample>]) {
     let per = |c, f: &dyn Fn(&ConditionSample) -> Option<f64>| metrics::per_round(rounds, c, f);
+    // OOM kills happened whether or not the condition measured the victim: counted in every round.
+    let all = |c, f: &dyn Fn(&ConditionSample) -> Option<f64>| metrics::per_round_all(rounds, c, f);
     let with_aggressor = [Condition::Contended, Condition::Isolated];
     let mut m: Vec<Metric> = Vec::new();
     for c in Condition::ALL {
@@ -635,14 +792,14 @@ fn derive(result: &mut ScenarioResult, rounds: &[Vec<ConditionSample>]) {
             "victim.oom_kills",
             Some(c),
             "count",
-            per(c, &|s| Some(kills(s, "victim"))),
+            all(c, &|s| Some(kills(s, "victim"))),
             "no memory figures",
         ));
         m.push(metrics::metric(
             "outside.oom_kills",
             Some(c),
             "count",
-            per(c, &|s| Some(kills(s, "outside"))),
+            all(c, &|s| Some(kills(s, "outside"))),
             "no memory figures",
         ));
     }
@@ -658,8 +815,22 @@ fn derive(result: &mut ScenarioResult, rounds: &[Vec<ConditionSample>]) {
             "aggressor.oom_kills",
             Some(c),
             "count",
-            per(c, &|s| Some(kills(s, "aggressor"))),
+            all(c, &|s| Some(kills(s, "aggressor"))),
             "no memory figures",
+        ));
+        m.push(metrics::metric(
+            "aggressor.held_share",
+            Some(c),
+            "share",
+            per(c, &|s| pressure(s)?.held_share),
+            "no timeline sample of the aggressor's charge while the victim ran",
+        ));
+        m.push(metrics::metric(
+            "aggressor.limit_events",
+            Some(c),
+            "count",
+            per(c, &|s| Some(pressure(s)?.limit_events? as f64)),
+            "its sandbox's limit counters (memory.events, memory.failcnt) could not be read",
         ));
         m.push(metrics::metric(
             "aggressor.memory_peak_bytes",
@@ -687,35 +858,11 @@ fn derive(result: &mut ScenarioResult, rounds: &[Vec<ConditionSample>]) {
     ));
     metrics::derive_with(result, rounds, m);
     result.warnings.extend(breaches(rounds));
-    result.warnings.extend(neighbour_gone(rounds));
 }
 
-/// A warning when the isolated aggressor was OOM-killed before the victim
-/// started: the isolated victim then ran beside no neighbour at all.
-fn neighbour_gone(rounds: &[Vec<ConditionSample>]) -> Option<String> {
-    let isolated: Vec<&ConditionSample> = rounds
-        .iter()
-        .flatten()
-        .filter(|s| s.run.condition == Condition::Isolated)
-        .collect();
-    let early = isolated
-        .iter()
-        .filter(|s| {
-            s.run.memory.as_ref().is_some_and(|m| {
-                m.oom_kills
-                    .iter()
-                    .any(|k| k.attributed_to == "aggressor" && k.t_s.is_some_and(|t| t <= 0.0))
-            })
-        })
-        .count();
-    (early > 0).then(|| {
-        format!(
-            "the isolated aggressor was OOM-killed in its own sandbox before the victim started in {early} of {} \
-             rounds: without swap, memory.max ends an anonymous hog outright, so there the isolated victim ran \
-             beside no neighbour (try --aggressor-memory memory.high=... on v2 to throttle it instead)",
-            isolated.len()
-        )
-    })
+/// The aggressor's pressing evidence in a sample.
+fn pressure(s: &ConditionSample) -> Option<&isobench_reports::schema::MemoryPressure> {
+    s.run.memory.as_ref()?.pressure.as_ref()
 }
 
 /// OOM kills attributed to `to` in a sample.

@@ -5,6 +5,7 @@
 //! and latency impact `L_p = p(c) / p(solo) − 1`, each computed within a round so
 //! that both sides share that round's noise.
 
+use super::validity;
 use crate::stats::bootstrap;
 use hdrhistogram::Histogram;
 use isobench_reports::schema::{
@@ -77,6 +78,11 @@ fn find(round: &[ConditionSample], c: Condition) -> Option<&ConditionSample> {
     round.iter().find(|s| s.run.condition == c)
 }
 
+/// Condition `c` of `round` when it is valid (docs/validity.md).
+fn valid(round: &[ConditionSample], c: Condition) -> Option<&ConditionSample> {
+    find(round, c).filter(|s| validity::valid(s))
+}
+
 /// Builds a metric from per-round values; `reason` explains a metric no round could measure.
 pub fn metric(
     name: &str,
@@ -109,8 +115,21 @@ pub fn metric(
     }
 }
 
-/// The value of `f` for condition `c` in every round (`None` where the round lacks it).
+/// The value of `f` for condition `c` in every round: `None` where the round
+/// lacks it or the condition is invalid (docs/validity.md), so that the mean and
+/// its CI are over the valid rounds only.
 pub fn per_round(
+    rounds: &[Vec<ConditionSample>],
+    c: Condition,
+    f: &dyn Fn(&ConditionSample) -> Option<f64>,
+) -> Vec<Option<f64>> {
+    rounds.iter().map(|r| valid(r, c).and_then(f)).collect()
+}
+
+/// As [`per_round`], but invalid conditions included: for counts of events
+/// that happened whether or not the condition measured the victim (OOM kills,
+/// whose attribution says whether isolation was breached).
+pub fn per_round_all(
     rounds: &[Vec<ConditionSample>],
     c: Condition,
     f: &dyn Fn(&ConditionSample) -> Option<f64>,
@@ -133,6 +152,15 @@ pub fn derive_with(
     let mut m = specific;
     m.extend(victim_metrics(rounds));
     m.extend(host_metrics(rounds));
+    for metric in &mut m {
+        if metric.value.is_none()
+            && let Some(why) = metric
+                .condition
+                .and_then(|c| validity::invalid_throughout(rounds, c))
+        {
+            metric.reason = Some(why);
+        }
+    }
     result.metrics = m;
     result.latency_cdf = merged_cdfs(rounds);
     result.warnings = warnings(rounds);
@@ -253,7 +281,7 @@ fn victim_metrics(rounds: &[Vec<ConditionSample>]) -> Vec<Metric> {
      -> Vec<Option<f64>> {
         rounds
             .iter()
-            .map(|r| f(find(r, c)?, find(r, Condition::Solo)?))
+            .map(|r| f(valid(r, c)?, valid(r, Condition::Solo)?))
             .collect()
     };
     let mut m = Vec::new();
@@ -354,7 +382,11 @@ fn merged_cdfs(rounds: &[Vec<ConditionSample>]) -> Vec<LatencyCdf> {
         .into_iter()
         .filter_map(|c| {
             let mut merged = isobench_workloads::report::new_histogram();
-            for s in rounds.iter().filter_map(|r| find(r, c)) {
+            for s in rounds
+                .iter()
+                .filter_map(|r| find(r, c))
+                .filter(|s| validity::valid(s))
+            {
                 merged.add(&s.histogram).ok()?;
             }
             if merged.is_empty() {
@@ -428,7 +460,7 @@ fn warnings(rounds: &[Vec<ConditionSample>]) -> Vec<String> {
             }
         }
     }
-    let mut out = Vec::new();
+    let mut out: Vec<String> = validity::warning(rounds).into_iter().collect();
     let mut say = |seen: Vec<String>, what: &str| {
         if !seen.is_empty() {
             out.push(format!("{what} ({})", seen.join("; ")));
@@ -643,6 +675,105 @@ mod tests {
         };
         assert!((victim_run(&report, &h, 1_000_000).late_share - 0.10).abs() < 1e-12);
         assert_eq!(victim_run(&report, &h, 3_000_000).late_share, 0.0);
+    }
+
+    #[test]
+    fn an_invalid_condition_is_left_out_of_the_metrics_and_named_in_a_warning() {
+        let mut r = empty();
+        let mut gone = round(0.5);
+        // Round 1: the isolated aggressor died early, so the victim kept "everything".
+        gone[2].run.victim = Some(victim_run(
+            &UnitsReport {
+                ops: 10_000,
+                missed: 0,
+                window_s: 2.0,
+                rate: 5000.0,
+                latency_ns: vec![],
+            },
+            &gone[0].histogram,
+            1_000_000,
+        ));
+        gone[2].histogram = gone[0].histogram.clone();
+        gone[2].run.invalid = Some(
+            "an aggressor ended before the window's end (aggressor process 0: killed by SIGKILL)"
+                .into(),
+        );
+        let rounds = [round(0.5), gone, round(0.5)];
+        derive(&mut r, &rounds);
+        let m = |name: &str| {
+            r.metrics
+                .iter()
+                .find(|m| m.name == name && m.condition == Some(Condition::Isolated))
+                .unwrap()
+                .clone()
+        };
+        let retained = m("victim.retained_throughput");
+        assert_eq!(retained.per_round[1], None, "{retained:?}");
+        assert!(
+            (retained.value.unwrap() - 0.99).abs() < 1e-9,
+            "mean of the valid rounds only: {retained:?}"
+        );
+        assert_eq!(m("aggressor.cpu_share").per_round[1], None);
+        assert_eq!(
+            m("victim.latency_p99_us")
+                .per_round
+                .iter()
+                .flatten()
+                .count(),
+            2
+        );
+        // The raw values stay; only the derived figures leave it out.
+        assert_eq!(rounds[1][2].run.victim.as_ref().unwrap().ops, 10_000);
+        let iso_cdf = r
+            .latency_cdf
+            .iter()
+            .find(|c| c.condition == Condition::Isolated)
+            .unwrap();
+        assert!(
+            (iso_cdf.points[0].1 - 126.0).abs() < 1.0,
+            "the invalid 120 µs round is not merged: {iso_cdf:?}"
+        );
+        let w = r
+            .warnings
+            .iter()
+            .find(|w| w.starts_with("invalid conditions were left out of the metrics"))
+            .expect("a warning");
+        assert!(
+            w.contains("round 1 isolated: an aggressor ended before the window's end (aggressor process 0: killed by SIGKILL)"),
+            "{w}"
+        );
+        let counted = per_round_all(&rounds, Condition::Isolated, &|s| {
+            Some(s.run.aggressors.len() as f64)
+        });
+        assert_eq!(counted, vec![Some(1.0); 3], "event counts keep every round");
+    }
+
+    #[test]
+    fn a_condition_invalid_in_every_round_is_null_with_its_reason() {
+        let mut r = empty();
+        let mut rd = round(0.5);
+        rd[1].run.invalid = Some(
+            "the victim reported nothing (oom-killed), so there is no experience to compare".into(),
+        );
+        derive(&mut r, &[rd]);
+        let m = r
+            .metrics
+            .iter()
+            .find(|m| {
+                m.name == "victim.retained_throughput" && m.condition == Some(Condition::Contended)
+            })
+            .unwrap();
+        assert_eq!((m.value, m.per_round.clone()), (None, vec![None]));
+        let why = m.reason.as_deref().unwrap();
+        assert!(
+            why.starts_with("the contended condition was invalid in every round (round 0: the victim reported nothing"),
+            "{why}"
+        );
+        assert!(
+            r.latency_cdf
+                .iter()
+                .all(|c| c.condition != Condition::Contended)
+        );
     }
 
     #[test]

@@ -3,11 +3,13 @@
 
 pub mod isolation;
 pub mod memory_high_stall;
+pub mod memory_press;
 pub mod memory_pressure;
 mod metrics;
 mod rounds;
 pub mod startup_latency;
 mod support;
+mod validity;
 pub mod visibility;
 
 use crate::cgroup::Arena;
