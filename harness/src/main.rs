@@ -247,15 +247,20 @@ fn doctor(json: bool) -> Result<ExitCode> {
     })
 }
 
-/// Reads a results file, naming it in every error. A scenario written before
-/// verdicts gets its verdict from its raw rounds, as `run` would have given it.
+/// Reads a results file, naming it in every error. Every scenario's verdict is
+/// derived again from its raw rounds, as `run` gave it: a file written before
+/// verdicts gets one, and a hand-edited verdict cannot contradict the data.
 fn read_results(path: &std::path::Path) -> Result<isobench_reports::schema::Results> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let mut results = isobench_reports::schema::Results::from_json(&text)
         .with_context(|| format!("{}", path.display()))?;
-    for s in results.scenarios.iter_mut().filter(|s| s.verdict.is_none()) {
-        s.verdict = isobench::verdict::judge(s);
+    for s in &mut results.scenarios {
+        let disturbed = s.verdict.as_ref().and_then(|v| v.disturbed.clone());
+        s.verdict = isobench::verdict::judge(s).map(|v| isobench_reports::schema::Verdict {
+            disturbed,
+            ..v
+        });
     }
     Ok(results)
 }

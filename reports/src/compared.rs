@@ -124,14 +124,24 @@ pub fn render_comparison_markdown(c: &Comparison) -> String {
             md(&detectable_text(r))
         ));
     }
+    let noted: Vec<String> = c
+        .rows
+        .iter()
+        .filter(|r| r.outcome != Outcome::NotGated)
+        .filter_map(|r| Some(format!("- {}: {}\n", md(&metric_label(r)), md(r.note.as_deref()?))))
+        .collect();
+    if !noted.is_empty() {
+        out.push_str(&format!("\nNotes:\n\n{}", noted.concat()));
+    }
     out.push_str(&format!("\n{}\n", md(DETECTABLE_NOTE)));
     out
 }
 
 /// What the "can detect" column means, under the table.
 const DETECTABLE_NOTE: &str = "can detect: the smallest change in the bad direction this pair of runs would have detected \
-(80 % power, one-sided α = 2.5 %, from the spread of its rounds). NO CLEAR CHANGE: the CI holds no change \
-but reaches past the margin, so this pair cannot vouch for the margin; it does not fail the job. \
+(80 % power, one-sided α = 2.5 %, from the spread of its rounds). NO CLEAR CHANGE: not worse beyond the noise \
+(Holm-corrected across the gated metrics), yet the CI reaches past the margin, so this pair cannot vouch for the margin; \
+it does not fail the job. \
 More rounds shrink what can be detected by about 1/√rounds. Baseline and current are means over rounds; \
 for tail figures (latency impacts, late share) the 20 % trimmed mean, which one disturbed round does not move.";
 
@@ -157,11 +167,12 @@ pub(crate) fn section(c: &Comparison) -> String {
         .filter(|r| r.outcome != Outcome::NotGated)
         .map(|r| {
             format!(
-                "<tr><td class=\"outcome-{}\">{}</td><td><code>{}</code></td><td class=\"num\">{}</td>\
+                "<tr><td class=\"outcome-{}\">{}</td><td><code>{}</code>{}</td><td class=\"num\">{}</td>\
                  <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
                 outcome_text(r.outcome).to_lowercase().replace(' ', "-"),
                 outcome_text(r.outcome),
                 esc(&metric_label(r)),
+                r.note.as_deref().map_or(String::new(), |n| format!("<br><small>{}</small>", esc(n))),
                 esc(&value_text(r, r.baseline)),
                 esc(&value_text(r, r.current)),
                 esc(&change_text(r)),

@@ -117,11 +117,12 @@ fn measure_label(measure: &str) -> &str {
 }
 
 /// How an excess over solo is written, and the value shown for excess `x`:
-/// p99 as its ratio to solo (`×19.5`), late share as a difference in pp
-/// (`+4.6 pp`), throughput as the change of ops (`−12 %`).
+/// p99 as the latency impact is everywhere (`+40 %`, beyond +999 % the
+/// factor `×19.5`), late share as a difference in pp (`+4.6 pp`), throughput
+/// as the change of ops (`−12 %`).
 fn excess_rule(m: &MeasureVerdict) -> (Rule<'static>, fn(f64) -> f64) {
     match m.measure.as_str() {
-        "p99" => (Rule::Factor, |x| x + 1.0),
+        "p99" => (Rule::Change, |x| x),
         "late_share" => (Rule::PpChange, |x| x * 100.0),
         _ => (Rule::Change, |x| -x),
     }
@@ -162,6 +163,10 @@ pub fn measure_clause(m: &MeasureVerdict) -> String {
     };
     let effect = match (m.isolation_worse, &m.effectiveness) {
         (true, _) => "isolation made it worse, beyond the noise".to_string(),
+        (false, Some(e)) if e.upper < 0.0 => format!(
+            "the isolated victim fared somewhat worse than contended, within the noise floor (removed {} of it)",
+            removed(e)
+        ),
         (false, Some(e)) if m.kind == VerdictKind::NotProtected => format!(
             "the limits made no clear difference (removed {} of it)",
             removed(e)

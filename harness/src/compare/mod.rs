@@ -219,8 +219,23 @@ fn compare_metric(scenario: &str, b: &Metric, c: &Metric, rule: Option<Rule>) ->
         (row.baseline, row.current) = (center_of(b, &rule), center_of(c, &rule));
     }
     let Some(ch) = change(statistic, rule.center, &bv, &cv, seed) else {
-        row.outcome = Outcome::Inconclusive;
-        row.note = Some("not measurable in one of the runs".into());
+        if bv.is_empty() && cv.is_empty() {
+            row.outcome = Outcome::NotGated;
+            row.note = Some(format!(
+                "measured in neither run ({}): nothing to judge",
+                c.reason.as_deref().or(b.reason.as_deref()).unwrap_or("no value")
+            ));
+        } else {
+            row.outcome = Outcome::Inconclusive;
+            row.note = Some(format!(
+                "not measurable in the {} run{}",
+                if cv.is_empty() { "current" } else { "baseline" },
+                c.reason
+                    .as_deref()
+                    .or(b.reason.as_deref())
+                    .map_or(String::new(), |r| format!(": {r}"))
+            ));
+        }
         return Pending::done(row);
     };
     (row.change, row.lower, row.upper) = (Some(ch.value), Some(ch.lower), Some(ch.upper));
@@ -331,6 +346,39 @@ fn decide(pending: &mut [Pending]) {
             ));
         }
     }
+    let judged = pending.iter().filter(|x| x.p_worse.is_some()).count();
+    for x in pending.iter_mut() {
+        let (Some(p), Outcome::NoClearChange) = (x.p_worse, x.row.outcome) else {
+            continue;
+        };
+        if p <= ALPHA {
+            x.row.note = Some(format!(
+                "its CI alone excludes no change (one-sided p = {p:.4}), but not after Holm's correction across the {judged} metrics judged here: as often as that happens between two runs of one build"
+            ));
+        }
+    }
+}
+
+/// `m` with the rounds in which its condition was invalid (its neighbour did
+/// not press, its victim never ran: [`ConditionRun::invalid`]) left out, as
+/// the run's own metrics leave them out.
+///
+/// [`ConditionRun::invalid`]: isobench_reports::schema::ConditionRun::invalid
+fn without_invalid(s: &ScenarioResult, m: &Metric) -> Metric {
+    let Some(condition) = m.condition else {
+        return m.clone();
+    };
+    let mut m = m.clone();
+    for r in &s.rounds {
+        let invalid = r
+            .conditions
+            .iter()
+            .any(|x| x.condition == condition && x.invalid.is_some());
+        if let Some(v) = m.per_round.get_mut(r.index).filter(|_| invalid) {
+            *v = None;
+        }
+    }
+    m
 }
 
 fn scenario_rows(
@@ -347,8 +395,8 @@ fn scenario_rows(
         {
             pending.push(compare_metric(
                 &cur.name,
-                b,
-                c,
+                &without_invalid(base, b),
+                &without_invalid(cur, c),
                 margins.rule(&cur.name, &c.name, c.condition),
             ));
         }
@@ -399,6 +447,22 @@ fn scenario_rows(
     }
 }
 
+/// Rounds a scenario ran: its raw rounds, or for scenarios that keep their
+/// rounds only in their metrics (startup latency) the most any metric has.
+fn rounds_of(s: &ScenarioResult) -> usize {
+    s.metrics
+        .iter()
+        .map(|m| m.per_round.len())
+        .chain([s.rounds.len()])
+        .max()
+        .unwrap_or(0)
+}
+
+/// A scenario the host could not run: it has nothing to judge, in either run.
+fn skipped(s: &ScenarioResult) -> bool {
+    matches!(s.status, isobench_reports::schema::ScenarioStatus::Skipped(_))
+}
+
 /// Compares two runs. Never fails: what cannot be compared is said in the result.
 pub fn compare(input: &CompareInput<'_>) -> Comparison {
     let ((base, base_path), (cur, cur_path)) = (input.baseline, input.current);
@@ -412,18 +476,21 @@ pub fn compare(input: &CompareInput<'_>) -> Comparison {
     }
     unfit.extend([&base.host, &cur.host].into_iter().filter_map(runner_quota));
     unfit.extend([base, cur].into_iter().flat_map(disturbed));
+    let mut seen = std::collections::HashSet::new();
+    unfit.retain(|u| seen.insert(u.clone()));
     let mut pending = Vec::new();
     let mut not_compared = Vec::new();
     for c in &cur.scenarios {
         match base.scenarios.iter().find(|b| b.name == c.name) {
             Some(b) => {
                 scenario_rows(b, c, input.margins, &mut pending);
-                for (s, run) in [(b, &base.run_id), (c, &cur.run_id)] {
-                    if s.checks.is_empty() && s.rounds.len() < MIN_ROUNDS {
+                let sides = [(b, &base.run_id), (c, &cur.run_id)];
+                for (s, run) in sides.into_iter().take(if base.run_id == cur.run_id { 1 } else { 2 }) {
+                    let rounds = rounds_of(s);
+                    if s.checks.is_empty() && !skipped(s) && rounds < MIN_ROUNDS {
                         unfit.push(format!(
-                            "scenario {} has {} rounds in run {run}: at least {MIN_ROUNDS} are needed to judge it",
+                            "scenario {} has {rounds} rounds in run {run}: at least {MIN_ROUNDS} are needed to judge it",
                             s.name,
-                            s.rounds.len()
                         ));
                     }
                 }

@@ -27,7 +27,8 @@ pub struct Measure {
     pub noise_floor: f64,
     /// The figure of one condition's victim; `None` where it has none.
     read: fn(&ConditionRun) -> Option<f64>,
-    /// The excess of a condition's summary `c` over solo's `s`.
+    /// The excess of a condition's summary `c` over a reference's `s` (solo's,
+    /// or contended's when asking whether isolation made it worse).
     excess: fn(c: f64, s: f64) -> f64,
 }
 
@@ -104,8 +105,9 @@ pub struct Excesses {
     pub contended: Interval,
     /// Isolated excess over solo.
     pub isolated: Interval,
-    /// Isolated minus contended excess (> 0: isolation made it worse).
-    pub isolated_minus_contended: Interval,
+    /// The excess of isolated over contended, as the measure forms excesses
+    /// (p99: p99_isolated / p99_contended − 1; > 0: isolation made it worse).
+    pub isolated_over_contended: Interval,
     /// Isolation effectiveness; `None` when too few draws had interference to divide by.
     pub effectiveness: Option<Interval>,
 }
@@ -125,8 +127,8 @@ pub fn excesses(m: &Measure, t: &Triples, seed: u64) -> Option<Excesses> {
             center.of(&col(1))?,
             center.of(&col(2))?,
         );
-        let (xc, xi) = ((m.excess)(c, s), (m.excess)(i, s));
-        (xc.is_finite() && xi.is_finite()).then_some([s, xc, xi, xi - xc])
+        let (xc, xi, xic) = ((m.excess)(c, s), (m.excess)(i, s), (m.excess)(i, c));
+        (xc.is_finite() && xi.is_finite() && xic.is_finite()).then_some([s, xc, xi, xic])
     };
     let observed = summary(&t.0)?;
     let mut rng = SmallRng::seed_from_u64(seed);
@@ -150,7 +152,7 @@ pub fn excesses(m: &Measure, t: &Triples, seed: u64) -> Option<Excesses> {
         solo: interval(observed[0], &mut draws[0])?,
         contended: interval(observed[1], &mut draws[1])?,
         isolated: interval(observed[2], &mut draws[2])?,
-        isolated_minus_contended: interval(observed[3], &mut draws[3])?,
+        isolated_over_contended: interval(observed[3], &mut draws[3])?,
         // Effectiveness only where nearly every draw had interference to divide by.
         effectiveness: e_observed
             .filter(|_| effectiveness.len() * 10 >= RESAMPLES * 9)

@@ -7,9 +7,10 @@
 //! - no interference to remove: the contended excess is not above the floor
 //!   beyond the noise (its CI's lower bound ≤ floor), and isolation did not
 //!   make it worse;
-//! - not protected: isolation made it worse (isolated − contended excess above
-//!   the floor beyond the noise), or did not clearly help (the effectiveness
-//!   CI reaches 0);
+//! - not protected: isolation made it worse (the excess of isolated over
+//!   contended, formed like the excess over solo, above the floor beyond the
+//!   noise: for p99 the isolated p99 more than 10 % above the contended one),
+//!   or did not clearly help (the effectiveness CI reaches 0);
 //! - protected: it clearly helped and left the victim no worse than alone
 //!   beyond the floor (the isolated excess CI reaches below the floor);
 //! - partly protected: it clearly helped and clearly left some.
@@ -32,8 +33,9 @@ use isobench_reports::schema::{
 use isobench_reports::verdict::{measure_clause, slo_clause};
 use measures::{Measure, Triples, excesses};
 
-/// Rounds with every condition valid that a verdict needs.
-pub const MIN_ROUNDS: usize = 2;
+/// Rounds with every condition valid that a verdict needs: as many as the
+/// gate needs to judge a scenario ([`crate::compare::MIN_ROUNDS`]).
+pub const MIN_ROUNDS: usize = crate::compare::MIN_ROUNDS;
 
 /// The verdict of `result` as it stands; `None` for a skipped scenario.
 pub fn judge(result: &ScenarioResult) -> Option<Verdict> {
@@ -126,7 +128,7 @@ fn victim(result: &ScenarioResult) -> Verdict {
             if why.is_empty() {
                 true
             } else {
-                left_out.push(format!("round {}: {}", r.index + 1, why.join("; ")));
+                left_out.push(format!("round {}: {}", r.index, why.join("; ")));
                 false
             }
         })
@@ -142,15 +144,19 @@ fn victim(result: &ScenarioResult) -> Verdict {
         )
     };
     if used.len() < MIN_ROUNDS {
-        return plain(
-            VerdictKind::Invalid,
+        let reason = if left_out.is_empty() {
+            format!(
+                "too few rounds to judge: {} ran, at least {MIN_ROUNDS} are needed (--rounds)",
+                used.len()
+            )
+        } else {
             format!(
                 "{} of {} rounds had every condition measuring something; at least {MIN_ROUNDS} are needed{dropped}",
                 used.len(),
                 result.rounds.len()
-            ),
-            used.len(),
-        );
+            )
+        };
+        return plain(VerdictKind::Invalid, reason, used.len());
     }
     let seed = result.name.bytes().fold(0x5EED_u64, |h, b| {
         h.wrapping_mul(131).wrapping_add(u64::from(b))
@@ -222,7 +228,7 @@ fn combine(hurt: &[&MeasureVerdict]) -> Option<VerdictKind> {
 fn measure_verdict(m: &Measure, t: &Triples, seed: u64) -> Option<MeasureVerdict> {
     let x = excesses(m, t, seed)?;
     let floor = m.noise_floor;
-    let isolation_worse = x.isolated_minus_contended.lower > floor;
+    let isolation_worse = x.isolated_over_contended.lower > floor;
     let interference = x.contended.lower > floor;
     let kind = if isolation_worse {
         VerdictKind::NotProtected

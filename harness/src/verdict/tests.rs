@@ -114,7 +114,7 @@ fn isolation_worse_than_none_is_called_out() {
 
 #[test]
 fn a_condition_whose_neighbour_died_is_invalid_never_kept_100_percent() {
-    let mut r = scenario(3, [SOLO, (4000.0, 0.10, 100.0), SOLO]);
+    let mut r = scenario(4, [SOLO, (4000.0, 0.10, 100.0), SOLO]);
     for round in &mut r.rounds {
         round.conditions[2].invalid = Some("the aggressor was OOM-killed 0.01 s into the window".into());
     }
@@ -133,6 +133,29 @@ fn invalid_rounds_are_left_out_and_named() {
     assert_eq!(v.kind, VerdictKind::Protected, "{}", v.reason);
     assert_eq!(v.rounds_used, 5);
     assert!(v.reason.contains("1 of 6 rounds left out"), "{}", v.reason);
+    assert!(v.reason.contains("round 0: contended: the aggressor exited"), "{}", v.reason);
+}
+
+#[test]
+fn a_few_percent_between_two_large_p99_excesses_is_not_isolation_made_worse() {
+    // Contended ×22, isolated ×23.6: 7 % apart, within the 10 % floor of p99.
+    let v = judge(&scenario(8, [SOLO, (4400.0, 0.002, 5000.0), (4720.0, 0.002, 5000.0)])).unwrap();
+    assert!(!v.measures[0].isolation_worse, "{}", v.reason);
+    assert_eq!(v.kind, VerdictKind::NotProtected, "{}", v.reason);
+}
+
+#[test]
+fn a_sandbox_that_hurts_a_victim_its_neighbour_did_not_is_called_out() {
+    let v = judge(&scenario(8, [SOLO, SOLO, (1800.0, 0.002, 5000.0)])).unwrap();
+    assert_eq!(v.kind, VerdictKind::NotProtected, "{}", v.reason);
+    assert!(v.measures[0].isolation_worse);
+}
+
+#[test]
+fn too_few_rounds_say_so() {
+    let v = judge(&scenario(2, [SOLO, (4000.0, 0.10, 4000.0), SOLO])).unwrap();
+    assert_eq!(v.kind, VerdictKind::Invalid);
+    assert!(v.reason.starts_with("too few rounds to judge: 2 ran"), "{}", v.reason);
 }
 
 #[test]
