@@ -10,12 +10,11 @@ use isobench::measure::perf::SandboxCounters;
 use isobench::measure::window::{self, Snapshot};
 use isobench::sandbox::{self, NamespaceSet};
 use isobench::scenario::{
-    Progress, RunContext, Timing, isolation, memory_high_stall, memory_press, memory_pressure,
+    Progress, Timing, isolation, memory_high_stall, memory_press, memory_pressure,
 };
 use isobench::suite::{AggressorDef, Demand, IsolationDef, LimitsDef, VictimDef};
 use isobench::workload;
 use isobench_reports::schema::{Condition, ScenarioResult, ScenarioStatus};
-use isobench_workloads::report::Calibration;
 use nix::sys::wait::WaitStatus;
 use std::time::Duration;
 
@@ -223,16 +222,7 @@ fn c05_a_kmem_limit_the_kernel_refuses_is_a_warning_not_an_error() {
 fn c04_memory_high_stalls_and_memory_max_kills_or_the_layout_says_why_not() {
     require_root!();
     let (host, arena, id) = common::arena("c04");
-    let ctx = RunContext {
-        arena: &arena,
-        workload_bin: workload::locate().unwrap(),
-        calibration: Calibration {
-            iters_per_unit: 1,
-            unit_ns: 100_000,
-        },
-        cpus_allowed: 1,
-        work_dir: std::env::temp_dir(),
-    };
+    let ctx = common::context(&arena, 100_000);
     let spec = memory_high_stall::MemoryHighStallSpec::default();
     let result = memory_high_stall::run(&spec, &ctx, host.layout);
     if host.layout != Layout::V2 {
@@ -296,16 +286,7 @@ impl Progress for Quiet {
 fn memory_pressure_isolated_neighbour_lives_at_its_limit_and_the_condition_is_valid() {
     require_root!();
     let (host, arena, id) = common::arena("press");
-    let ctx = RunContext {
-        arena: &arena,
-        workload_bin: workload::locate().unwrap(),
-        calibration: Calibration {
-            iters_per_unit: 1,
-            unit_ns: 100_000,
-        },
-        cpus_allowed: 1,
-        work_dir: std::env::temp_dir(),
-    };
+    let ctx = common::context(&arena, 100_000);
     let timing = Timing {
         rounds: 1,
         duration_s: 0.5,
@@ -381,16 +362,7 @@ fn memory_pressure_isolated_neighbour_lives_at_its_limit_and_the_condition_is_va
 fn an_isolation_aggressor_killed_before_the_windows_end_makes_the_condition_invalid() {
     require_root!();
     let (_host, arena, id) = common::arena("ended");
-    let ctx = RunContext {
-        arena: &arena,
-        workload_bin: workload::locate().unwrap(),
-        calibration: Calibration {
-            iters_per_unit: 1,
-            unit_ns: 100_000,
-        },
-        cpus_allowed: 1,
-        work_dir: std::env::temp_dir(),
-    };
+    let ctx = common::context(&arena, 100_000);
     // 128 MiB of anonymous memory under memory.max = 32 MiB: OOM-killed in its
     // sandbox at once when isolated; unconfined it holds them to its deadline.
     let spec = isolation::IsolationSpec {

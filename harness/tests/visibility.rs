@@ -5,10 +5,7 @@
 mod common;
 
 use isobench::sandbox::NamespaceSet;
-use isobench::scenario::RunContext;
 use isobench::scenario::visibility::{self, CHECKS};
-use isobench::workload;
-use isobench_workloads::report::Calibration;
 use std::sync::Mutex;
 
 /// The checks bind host port 3306 and mount in /tmp: one at a time.
@@ -32,16 +29,7 @@ fn without(name: &str) -> NamespaceSet {
 fn run_check(name: &str, ns: NamespaceSet) -> isobench_reports::schema::VisibilityCheck {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let (_host, arena, id) = common::arena(&format!("vis-{name}"));
-    let ctx = RunContext {
-        arena: &arena,
-        workload_bin: workload::locate().unwrap(),
-        calibration: Calibration {
-            iters_per_unit: 1,
-            unit_ns: 1,
-        },
-        cpus_allowed: 1,
-        work_dir: std::env::temp_dir(),
-    };
+    let ctx = common::context(&arena, 1);
     let check = visibility::check(name, ns, &ctx).unwrap();
     arena.remove().unwrap();
     common::assert_nothing_left(&id);

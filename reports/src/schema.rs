@@ -739,6 +739,15 @@ pub struct Metric {
 }
 
 impl ScenarioResult {
+    /// The names of the checks that failed, in the order they ran.
+    pub fn failed_checks(&self) -> Vec<&str> {
+        self.checks
+            .iter()
+            .filter(|c| !c.passed)
+            .map(|c| c.name.as_str())
+            .collect()
+    }
+
     /// A scenario that has just started: complete so far, with nothing measured yet.
     pub fn started(name: &str, description: &str, spec: serde_json::Value) -> ScenarioResult {
         ScenarioResult {

@@ -209,12 +209,7 @@ pub fn slo_clause(s: &SloVerdict) -> String {
 /// For a scenario of pass/fail checks: `6 of 6 checks passed`, or
 /// `isolation breach: net, ipc (4 of 6 checks passed)`.
 fn checks_clause(scenario: &ScenarioResult) -> String {
-    let failed: Vec<&str> = scenario
-        .checks
-        .iter()
-        .filter(|c| !c.passed)
-        .map(|c| c.name.as_str())
-        .collect();
+    let failed = scenario.failed_checks();
     let (total, passed) = (scenario.checks.len(), scenario.checks.len() - failed.len());
     if failed.is_empty() {
         let verdicts: Vec<String> = scenario

@@ -68,12 +68,7 @@ fn plain(kind: VerdictKind, reason: String, rounds_used: usize) -> Verdict {
 
 /// Pass/fail checks: protected when every check passed, else not protected, naming the failures.
 fn checks(result: &ScenarioResult) -> Verdict {
-    let failed: Vec<&str> = result
-        .checks
-        .iter()
-        .filter(|c| !c.passed)
-        .map(|c| c.name.as_str())
-        .collect();
+    let failed = result.failed_checks();
     let total = result.checks.len();
     if failed.is_empty() {
         plain(

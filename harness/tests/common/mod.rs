@@ -1,6 +1,9 @@
 //! Helpers shared by the integration tests that need root and real cgroups.
 
 use isobench::cgroup::{Arena, CgroupHost};
+use isobench::scenario::RunContext;
+use isobench_workloads::report::Calibration;
+use isobench::workload;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Skips the calling test, with a one-line reason, unless it runs as root.
@@ -39,4 +42,21 @@ pub fn assert_nothing_left(suffix: &str) {
         .filter(|p| p.to_string_lossy().ends_with(suffix))
         .collect();
     assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+/// A run context over `arena` for tests that run a scenario: the workload
+/// binary found as `run` finds it, a victim unit of `unit_ns` ns (not
+/// calibrated: these tests do not judge the victim's speed), one CPU.
+#[allow(dead_code)]
+pub fn context(arena: &Arena, unit_ns: u64) -> RunContext<'_> {
+    RunContext {
+        arena,
+        workload_bin: workload::locate().unwrap(),
+        calibration: Calibration {
+            iters_per_unit: 1,
+            unit_ns,
+        },
+        cpus_allowed: 1,
+        work_dir: std::env::temp_dir(),
+    }
 }
