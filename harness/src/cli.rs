@@ -84,9 +84,14 @@ pub struct CompareArgs {
     /// TOML file of margins that replace the defaults (see docs/compare.md).
     #[arg(long)]
     pub margins: Option<PathBuf>,
-    /// Compare even when the two hosts' fingerprints differ.
+    /// Compare even when the two hosts' fingerprints differ (only those: see --accept-disturbed).
     #[arg(long)]
     pub force: bool,
+    /// Judge runs that other work on the host disturbed (more than 0.1 CPU of it on
+    /// average in a condition) instead of answering UNFIT; compare.json and compare.md
+    /// list the disturbance as accepted.
+    #[arg(long)]
+    pub accept_disturbed: bool,
 }
 
 /// Arguments of `isobench calibrate`.
@@ -166,6 +171,11 @@ pub struct RunArgs {
     /// Output directory [default: isobench-results/<UTC timestamp>].
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Accept conditions that other work on the host disturbed (more than 0.1 CPU
+    /// of it): results.json records the acceptance and the disturbed conditions,
+    /// and --until-decided judges them anyway (`isobench compare` needs the flag too).
+    #[arg(long)]
+    pub accept_disturbed: bool,
 }
 
 /// Parses a size in bytes, e.g. `4096`, `256MiB`, `2G` (1000-based) or `2GiB`; refuses 0 and negatives.

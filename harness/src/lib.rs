@@ -14,6 +14,7 @@
 //! - [`measure`]: perf counters, the memory/PSI sampler, OOM kills from the kernel log;
 //! - [`startup`]: starting the startup probe by each method, with a stamp at every step;
 //! - [`stats`]: statistics over rounds (bootstrap CIs);
+//! - [`disturbance`]: which conditions other work on the host disturbed, and `--accept-disturbed`;
 //! - [`verdict`]: each scenario's answer: protected, partly, not, no interference, invalid;
 //! - [`probe`]: the host fingerprint and `isobench doctor`;
 //! - [`output`]: results.json, report.html and summary.md on disk.
@@ -24,6 +25,7 @@ pub mod cgroup;
 pub mod cleanup;
 pub mod cli;
 pub mod compare;
+pub mod disturbance;
 pub mod interrupt;
 pub mod measure;
 pub mod output;

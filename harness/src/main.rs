@@ -146,6 +146,7 @@ fn plan(args: RunArgs) -> Result<RunPlan, Refused> {
         command_line: std::env::args_os()
             .map(|a| a.to_string_lossy().into_owned())
             .collect(),
+        accept_disturbed: args.accept_disturbed,
     })
 }
 
@@ -205,6 +206,15 @@ fn run_command(args: RunArgs) -> Result<ExitCode> {
                 isobench::terminal::paint(&line, isobench::terminal::YELLOW, colour)
             );
         }
+    }
+    if let Some(d) = &outcome.results.disturbance
+        && let Some(summary) = isobench::disturbance::summary(d)
+    {
+        let line = format!("{}: {summary}", if d.accepted { "note" } else { "warning" });
+        eprintln!(
+            "{}",
+            isobench::terminal::paint(&line, isobench::terminal::YELLOW, colour)
+        );
     }
     let statuses = || outcome.results.scenarios.iter().map(|s| &s.status);
     if statuses().any(|s| matches!(s, ScenarioStatus::Interrupted(_)))
@@ -288,6 +298,7 @@ fn compare(args: CompareArgs) -> Result<ExitCode> {
         current: (&cur, &cp),
         margins: &margins,
         force: args.force,
+        accept_disturbed: args.accept_disturbed,
     });
     let dir = args.out.clone().unwrap_or_else(|| {
         args.current
@@ -465,6 +476,7 @@ fn calibrate(args: CalibrateArgs) -> Result<ExitCode> {
             baseline: None,
             max_rounds: None,
             margins: None,
+            accept_disturbed: false,
         };
         let plan = plan(run_args)?;
         isobench::output::check_writable(&plan.out_dir)
@@ -496,6 +508,7 @@ fn calibrate(args: CalibrateArgs) -> Result<ExitCode> {
         current: (&runs[1].0, &runs[1].1),
         margins: &Margins::default(),
         force: false,
+        accept_disturbed: false,
     });
     let proposed = isobench::compare::calibrate::propose(&aa);
     let text = format!(

@@ -31,6 +31,9 @@ pub struct RunPlan {
     pub out_dir: PathBuf,
     /// argv as given, recorded in the results.
     pub command_line: Vec<String>,
+    /// `--accept-disturbed`: conditions disturbed by other work on the host are
+    /// judged anyway (by `--until-decided`'s gate), and results.json records that.
+    pub accept_disturbed: bool,
 }
 
 /// Memory a run must leave to the rest of the host beyond its arena, bytes.
@@ -142,7 +145,9 @@ pub fn execute(plan: &RunPlan) -> Result<RunOutcome> {
         scenarios: Vec::new(),
         warnings: concurrent_runs(&host),
         suite: serde_json::to_value(&plan.suite).ok(),
+        disturbance: None,
     };
+    results.disturbance = Some(crate::disturbance::of_run(&results, plan.accept_disturbed));
     for w in &results.warnings {
         eprintln!("warning: {w}");
     }
@@ -174,6 +179,7 @@ pub fn execute(plan: &RunPlan) -> Result<RunOutcome> {
         meter: Meter::new(&plan.suite.name, steps as u64, estimates_s),
         failed: None,
         until: plan.until_decided.as_ref(),
+        accept_disturbed: plan.accept_disturbed,
         name: String::new(),
         round_steps: 0,
     };
@@ -199,6 +205,15 @@ pub fn execute(plan: &RunPlan) -> Result<RunOutcome> {
         }
     }
     progress.meter.finish();
+    if let Some(note) = results
+        .disturbance
+        .as_ref()
+        .filter(|d| d.accepted)
+        .and_then(crate::disturbance::summary)
+    {
+        results.warnings.push(note);
+        out.write(&results)?;
+    }
     drop(ctx);
     arena.remove().context("removing the run's cgroups")?;
     Ok(RunOutcome {
@@ -318,6 +333,8 @@ struct Saver<'a> {
     meter: Meter,
     failed: Option<output::OutputError>,
     until: Option<&'a UntilDecided>,
+    /// `--accept-disturbed`, recorded in the results and given to the gate.
+    accept_disturbed: bool,
     /// The suite's name of the scenario running: its results carry it.
     name: String,
     /// Progress steps of one round of the scenario running.
@@ -338,6 +355,10 @@ impl Saver<'_> {
             Some(s) => *s = scenario,
             None => self.results.scenarios.push(scenario),
         }
+        self.results.disturbance = Some(crate::disturbance::of_run(
+            self.results,
+            self.accept_disturbed,
+        ));
         if let Err(e) = self.out.write(self.results) {
             self.failed.get_or_insert(e);
         }
@@ -365,6 +386,7 @@ impl Progress for Saver<'_> {
             current: (&current, "(this run)"),
             margins: &until.margins,
             force: true,
+            accept_disturbed: self.accept_disturbed,
         });
         let undecided: Vec<String> = comparison
             .rows

@@ -366,6 +366,24 @@ fn short_run_writes_results_report_and_summary_with_the_contract_metrics() {
         .find(|m| m["name"] == "aggressor.cpu_share_expected")
         .unwrap();
     assert_eq!(expected["value"], 0.5);
+    // Other work on the host is measured in every condition, from its parts.
+    for round in scenario["rounds"].as_array().unwrap() {
+        for c in round["conditions"].as_array().unwrap() {
+            let h = &c["host_cpu"];
+            assert!(c["host_other_cpu_share"].is_number(), "{c}");
+            assert!(
+                h["all_tasks_cpu_share"].is_number()
+                    && h["arena_cpu_share"].is_number()
+                    && h["harness_cpu_share"].is_number()
+                    && h["steal_cpu_share"].is_number()
+                    && h["source"].is_string(),
+                "{h}"
+            );
+        }
+    }
+    assert!(has("host.steal_cpu_share", "solo") && has("host.irq_cpu_share", "isolated"));
+    assert_eq!(r["disturbance"]["accepted"], false);
+    assert_eq!(r["disturbance"]["limit_cpus"], 0.1);
     assert!(
         std::fs::read_to_string(out.join("report.html"))
             .unwrap()
@@ -376,6 +394,47 @@ fn short_run_writes_results_report_and_summary_with_the_contract_metrics() {
             .unwrap()
             .contains("| ")
     );
+    common::assert_nothing_left(&run_id);
+}
+
+#[test]
+fn accept_disturbed_is_recorded_with_the_disturbed_conditions() {
+    require_root!();
+    let t = tempfile::tempdir().unwrap();
+    let out: PathBuf = t.path().join("run");
+    let (o, run_id) = run(&[
+        "run",
+        "--scenario",
+        "cpu-share",
+        "--rounds",
+        "1",
+        "--duration",
+        "0.2",
+        "--warmup",
+        "0.1",
+        "--accept-disturbed",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let r = results(&out);
+    let d = &r["disturbance"];
+    assert_eq!(d["accepted"], true, "{d}");
+    // Whether this host was quiet is not up to the test: what was recorded must agree with the rounds.
+    let beyond: usize = r["scenarios"][0]["rounds"][0]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["host_other_cpu_share"].as_f64().unwrap() > 0.1)
+        .count();
+    assert_eq!(d["disturbed"].as_array().unwrap().len(), beyond, "{d}");
+    let noted = r["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|w| w.as_str().unwrap().starts_with("disturbance accepted (--accept-disturbed)"));
+    assert_eq!(noted, beyond > 0, "{}", r["warnings"]);
+    assert_eq!(stderr(&o).contains("note: disturbance accepted"), beyond > 0, "{}", stderr(&o));
     common::assert_nothing_left(&run_id);
 }
 

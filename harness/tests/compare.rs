@@ -212,3 +212,74 @@ fn a_report_remade_from_the_results_keeps_the_comparison_beside_them() {
             .contains("Comparison with baseline")
     );
 }
+
+/// quick-b.json with other work at `cpus` in every round of cpu-share's
+/// isolated condition (its per-round values, the metric and its mean), written into `dir`.
+fn disturbed_copy(dir: &Path, cpus: f64) -> PathBuf {
+    let mut r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("quick-b.json")).unwrap()).unwrap();
+    let s = r["scenarios"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|s| s["name"] == "cpu-share")
+        .unwrap();
+    for round in s["rounds"].as_array_mut().unwrap() {
+        for c in round["conditions"].as_array_mut().unwrap() {
+            if c["condition"] == "isolated" {
+                c["host_other_cpu_share"] = cpus.into();
+            }
+        }
+    }
+    let m = s["metrics"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|m| m["name"] == "host.other_cpu_share" && m["condition"] == "isolated")
+        .unwrap();
+    let n = m["per_round"].as_array().unwrap().len();
+    m["per_round"] = vec![cpus; n].into();
+    for k in ["value", "lower", "upper"] {
+        m[k] = cpus.into();
+    }
+    let path = dir.join("disturbed.json");
+    std::fs::write(&path, serde_json::to_string(&r).unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn a_disturbed_run_is_unfit_unless_accepted_and_force_does_not_accept_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let cur = disturbed_copy(dir.path(), 0.1004);
+    let (o, out) = compare(&fixture("quick-a.json"), &cur, &["--force"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let md = std::fs::read_to_string(out.path().join("compare.md")).unwrap();
+    assert!(md.contains("UNFIT"), "{md}");
+    assert!(
+        md.contains("other work used 0.1004 CPUs on average during cpu-share (isolated), more than 0.1 CPU")
+            && md.contains("pass --accept-disturbed to judge it anyway"),
+        "{md}"
+    );
+    assert!(!md.contains("used 0.10 CPUs"), "{md}");
+
+    let (o, out) = compare(&fixture("quick-a.json"), &cur, &["--accept-disturbed"]);
+    assert!(matches!(o.status.code(), Some(0 | 2)), "{}", text(&o));
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.path().join("compare.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(json["accept_disturbed"], true);
+    assert!(json["unfit"].as_array().unwrap().is_empty(), "{}", json["unfit"]);
+    let accepted = json["accepted_disturbance"].as_array().unwrap();
+    assert_eq!(accepted.len(), 1, "{accepted:?}");
+    assert!(
+        accepted[0]
+            .as_str()
+            .unwrap()
+            .starts_with("accepted (--accept-disturbed): run "),
+        "{accepted:?}"
+    );
+    assert!(!json["verdict"].as_str().unwrap().starts_with("UNFIT"), "{}", json["verdict"]);
+    let md = std::fs::read_to_string(out.path().join("compare.md")).unwrap();
+    assert!(md.contains("- accepted (--accept-disturbed): run "), "{md}");
+}

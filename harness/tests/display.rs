@@ -127,6 +127,7 @@ fn results() -> Results {
         }],
         warnings: vec![],
         suite: None,
+        disturbance: None,
     }
 }
 
@@ -201,6 +202,7 @@ fn the_comparison_and_the_verdict_write_means_as_the_tables_do() {
         current: (&results, "b.json"),
         margins: &Margins::default(),
         force: false,
+        accept_disturbed: false,
     });
     let md = render_comparison_markdown(&comparison);
     let html = render_html_with_comparison(&results, Some(&comparison));

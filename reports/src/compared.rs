@@ -78,8 +78,9 @@ fn metric_label(r: &ComparedMetric) -> String {
     }
 }
 
-/// What the reader must know beside the table: why there is no verdict, hosts
-/// compared despite differing (`--force`), what was not compared.
+/// What the reader must know beside the table: why there is no verdict,
+/// disturbance accepted (`--accept-disturbed`), hosts compared despite
+/// differing (`--force`), what was not compared.
 fn notes(c: &Comparison) -> Vec<String> {
     let forced = (c.forced && !c.fingerprint_differences.is_empty()).then(|| {
         format!(
@@ -90,6 +91,7 @@ fn notes(c: &Comparison) -> Vec<String> {
     c.unfit
         .iter()
         .cloned()
+        .chain(c.accepted_disturbance.iter().cloned())
         .chain(forced)
         .chain(c.not_compared.iter().cloned())
         .collect()

@@ -23,6 +23,14 @@ pub struct Comparison {
     pub forced: bool,
     /// Why the host or the runs are unfit for a verdict (exit 2), e.g. a CPU quota on the runner.
     pub unfit: Vec<String>,
+    /// Judged although other work on the host disturbed a run (`--accept-disturbed`).
+    #[serde(default)]
+    pub accept_disturbed: bool,
+    /// Disturbance that would have made the runs unfit and was accepted with
+    /// `--accept-disturbed`: one sentence per disturbed scenario and condition,
+    /// with the CPU other work used there.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accepted_disturbance: Vec<String>,
     /// Every metric present in both runs, gated or not.
     pub rows: Vec<ComparedMetric>,
     /// What could not be compared and why, e.g. `scenario visibility: not in the baseline`.

@@ -42,6 +42,40 @@ pub struct Results {
     /// written (docs/suite-format.md); null in files written before suites.
     #[serde(default)]
     pub suite: Option<serde_json::Value>,
+    /// Conditions during which other work on the host used more CPU than the
+    /// limit, and whether the run was told to accept that
+    /// (`--accept-disturbed`); absent in files written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disturbance: Option<Disturbance>,
+}
+
+/// Disturbance of a run by other work on the host (`host.other_cpu_share`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Disturbance {
+    /// True when the run was made with `--accept-disturbed`: its disturbed
+    /// conditions are judged anyway, and say so.
+    pub accepted: bool,
+    /// The limit, CPUs: above it a condition is disturbed.
+    pub limit_cpus: f64,
+    /// Every scenario and condition with a round above the limit, in run order.
+    pub disturbed: Vec<DisturbedCondition>,
+}
+
+/// One scenario's condition during which other work exceeded the limit.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DisturbedCondition {
+    /// Scenario name.
+    pub scenario: String,
+    /// The condition.
+    pub condition: Condition,
+    /// The rounds (0-based) in which `host_other_cpu_share` exceeded the limit.
+    pub rounds: Vec<usize>,
+    /// The largest `host_other_cpu_share` of those rounds, CPUs.
+    pub max_cpus: f64,
+    /// Mean `host_other_cpu_share` over all rounds of the condition, CPUs:
+    /// above the limit, `isobench compare` calls the run unfit unless told to
+    /// accept it.
+    pub mean_cpus: f64,
 }
 
 /// Host fingerprint (DESIGN §3): runs are comparable only when these agree.
@@ -429,11 +463,18 @@ pub struct ConditionRun {
     pub victim_cpu: CpuAccount,
     /// The harness's own CPU time over the condition divided by its wall time (CPUs).
     pub harness_cpu_share: f64,
-    /// CPU used on the host outside the victim's and aggressors' cgroups during the
-    /// window (other processes, interrupts, steal), in CPUs; null where /proc/stat
-    /// could not be read. Above ~0.1 the figures were disturbed by other load.
+    /// CPU used during the window by tasks on the host that are not this run's
+    /// (not in the run's arena, not the harness), in CPUs: the `all_tasks`,
+    /// `arena` and `harness` figures of `host_cpu`; null with the reason in
+    /// `host_cpu.unavailable` where it could not be measured. Above
+    /// `Disturbance::limit_cpus` (0.1) the figures were disturbed by other load.
     #[serde(default)]
     pub host_other_cpu_share: Option<f64>,
+    /// Where the host's CPU time went during the window, the parts of
+    /// `host_other_cpu_share` and what it leaves out; absent in files written
+    /// before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_cpu: Option<HostCpuWindow>,
     /// Why this condition measured nothing a verdict can use (its neighbour
     /// exited or was OOM-killed before the window ended, never reached its
     /// load, or the victim never ran); absent when it is valid. An invalid
@@ -688,6 +729,39 @@ pub struct VictimRun {
     /// Share of units (0..1) that ended more than 10 unit lengths after their intended start.
     #[serde(default)]
     pub late_share: f64,
+}
+
+/// The host's CPU time over one condition's measured window, in CPUs (CPU
+/// time / wall time of the window).
+///
+/// `other = all_tasks − arena − harness` (`host_other_cpu_share`). Interrupt and
+/// steal time are apart: they come from /proc/stat, in 10 ms steps.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct HostCpuWindow {
+    /// Where `all_tasks` was read: the v1 cpuacct root's `cpuacct.usage`, or on
+    /// cgroup v2 the root's child cgroups' `cpu.stat` plus its own threads'
+    /// `/proc/<tid>/schedstat`; or why it could not be.
+    pub source: String,
+    /// CPU time of every task on the host (exact, from the scheduler's
+    /// accounting); null when it could not be read.
+    pub all_tasks_cpu_share: Option<f64>,
+    /// CPU time of every task in the run's arena (all sandboxes: victim,
+    /// aggressors), from the arena's cgroup; null when it could not be read.
+    pub arena_cpu_share: Option<f64>,
+    /// CPU time of the harness process itself (all its threads:
+    /// CLOCK_PROCESS_CPUTIME_ID), which lives outside the arena.
+    pub harness_cpu_share: f64,
+    /// Hardware and soft interrupt time (/proc/stat `irq` + `softirq`); with
+    /// `CONFIG_IRQ_TIME_ACCOUNTING` measured and apart from task time, without
+    /// it sampled at the tick (the interrupted task is charged); null when
+    /// /proc/stat could not be read.
+    pub irq_cpu_share: Option<f64>,
+    /// Steal time (/proc/stat `steal`): the hypervisor ran something else while
+    /// this guest wanted the CPU; 0 on bare metal; null when /proc/stat could not be read.
+    pub steal_cpu_share: Option<f64>,
+    /// Why `host_other_cpu_share` is null; absent when it was measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<String>,
 }
 
 /// CPU accounting of one sandbox's cgroup over the measured window.

@@ -14,6 +14,7 @@
 pub mod cpulist;
 pub mod error;
 pub mod files;
+pub mod host_cpu;
 pub mod layout;
 pub mod limits;
 pub mod memory;
@@ -25,6 +26,7 @@ mod v2;
 pub mod weight;
 
 pub use cpulist::CpuList;
+pub use host_cpu::{HostCpuSnapshot, HostCpuSource};
 pub use error::{CgroupError, Result};
 pub use layout::{Hierarchy, Layout};
 pub use limits::{
@@ -182,6 +184,29 @@ impl Arena {
         )
     }
 
+    /// Where the CPU time of every task on the host is read (see [`host_cpu`]).
+    ///
+    /// # Errors
+    /// As [`HostCpuSource::discover`].
+    pub fn host_cpu_source(&self) -> Result<HostCpuSource> {
+        HostCpuSource::discover(&self.host)
+    }
+
+    /// CPU accounting of the whole arena: `usage_us` is the CPU time of every
+    /// task in it or beneath it (every sandbox of the run), µs (v2 `cpu.stat`
+    /// `usage_usec`, v1 `cpuacct.usage` / 1000).
+    ///
+    /// # Errors
+    /// Read or parse errors with the path.
+    pub fn cpu_stat(&self) -> Result<CpuStat> {
+        cpu_stat_of(
+            self.host.layout,
+            self.hierarchies
+                .iter()
+                .zip(self.dirs.iter().map(PathBuf::as_path)),
+        )
+    }
+
     /// Creates the sandbox cgroup `name` in every hierarchy and writes its
     /// limits: exactly the files of [`Limits::files`] for the host's layout.
     /// A hierarchy of [`layout::V1_ON_DEMAND`] controllers (v1 `blkio`) gets a
@@ -329,6 +354,23 @@ impl Drop for Arena {
     }
 }
 
+/// CPU accounting of one cgroup from its directories `parts` (hierarchy, directory):
+/// usage (µs) and throttling counters.
+fn cpu_stat_of<'a>(
+    layout: Layout,
+    parts: impl Iterator<Item = (&'a Hierarchy, &'a Path)>,
+) -> Result<CpuStat> {
+    let mut stat = CpuStat::default();
+    for (h, dir) in parts {
+        match layout {
+            Layout::V2 => stat = v2::read_cpu(dir)?,
+            _ if h.unified => {}
+            _ => v1::read_cpu(h, dir, &mut stat)?,
+        }
+    }
+    Ok(stat)
+}
+
 /// The memory controller's directory among `parts` (hierarchy, directory),
 /// relative to its hierarchy's root and starting with `/`, as the kernel names
 /// cgroups in its log.
@@ -392,15 +434,7 @@ impl Cgroup {
     /// # Errors
     /// Read or parse errors with the path.
     pub fn cpu_stat(&self) -> Result<CpuStat> {
-        let mut stat = CpuStat::default();
-        for (h, dir) in &self.parts {
-            match self.layout {
-                Layout::V2 => stat = v2::read_cpu(dir)?,
-                _ if h.unified => {}
-                _ => v1::read_cpu(h, dir, &mut stat)?,
-            }
-        }
-        Ok(stat)
+        cpu_stat_of(self.layout, self.parts.iter().map(|(h, d)| (h, d.as_path())))
     }
 
     /// The host's layout.

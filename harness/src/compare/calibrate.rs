@@ -101,6 +101,8 @@ mod tests {
             fingerprint_differences: vec![],
             forced: false,
             unfit: vec![],
+            accept_disturbed: false,
+            accepted_disturbance: vec![],
             rows,
             not_compared: vec![],
             exit_code: 2,

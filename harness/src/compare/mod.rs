@@ -22,9 +22,10 @@
 //! change beyond the noise is seen. A visibility check that passed in the
 //! baseline and fails now is a FAIL regardless of margins. Exit codes: 0 no
 //! FAIL and nothing inconclusive, 1 any FAIL, 2 inconclusive or unfit
-//! (fingerprints differ, a CPU quota on the runner's own cgroup, fewer than
-//! [`MIN_ROUNDS`] rounds: unfit wins over FAIL, as no verdict can be trusted
-//! then), 3 usage or runtime error.
+//! (fingerprints differ, a CPU quota on the runner's own cgroup, other work
+//! disturbed a run unless `--accept-disturbed`, fewer than [`MIN_ROUNDS`]
+//! rounds: unfit wins over FAIL, as no verdict can be trusted then), 3 usage
+//! or runtime error.
 
 pub mod calibrate;
 pub mod margins;
@@ -54,6 +55,9 @@ pub struct CompareInput<'a> {
     pub margins: &'a Margins,
     /// Compare even when the fingerprints differ.
     pub force: bool,
+    /// Judge runs that other work on the host disturbed (`--accept-disturbed`),
+    /// noting the disturbance instead of answering UNFIT.
+    pub accept_disturbed: bool,
 }
 
 fn run_ref(r: &Results, path: &str) -> RunRef {
@@ -118,20 +122,38 @@ fn runner_quota(host: &HostFingerprint) -> Option<String> {
 }
 
 /// Conditions of `run` during which other work on the host used more than
-/// [`crate::scenario::OTHER_LOAD_LIMIT_CPUS`] on average: their figures say more about that work than about isolation.
-fn disturbed(run: &Results) -> Vec<String> {
+/// [`crate::disturbance::LIMIT_CPUS`] on average (the mean of the
+/// `host.other_cpu_share` metric): their figures say more about that work than
+/// about isolation. One sentence each; the CPU figure is written with enough
+/// digits to show it beyond the limit. `accepted`: the sentences for
+/// `--accept-disturbed`, which say the disturbance was accepted; otherwise
+/// they say what to do.
+fn disturbed(run: &Results, accepted: bool) -> Vec<String> {
+    use crate::disturbance::{FLAG, LIMIT_CPUS, beyond};
+    let run_accepted = run.disturbance.as_ref().is_some_and(|d| d.accepted);
     run.scenarios
         .iter()
         .flat_map(|s| s.metrics.iter().map(move |m| (s, m)))
         .filter(|(_, m)| m.name == "host.other_cpu_share")
         .filter_map(|(s, m)| {
-            let v = m.value.filter(|&v| v > crate::scenario::OTHER_LOAD_LIMIT_CPUS)?;
-            Some(format!(
-                "run {} was disturbed: other work used {v:.2} CPUs during {} ({}); rerun on a quiet host",
+            let v = m.value.filter(|&v| v > LIMIT_CPUS)?;
+            let what = format!(
+                "run {} was disturbed: other work used {} CPUs on average during {} ({}), more than {LIMIT_CPUS} CPU",
                 run.run_id,
+                beyond(v, LIMIT_CPUS),
                 s.name,
                 m.condition.map_or("-".into(), |c| c.to_string())
-            ))
+            );
+            Some(if accepted {
+                format!("accepted ({FLAG}): {what}; its figures are judged anyway")
+            } else if run_accepted {
+                format!(
+                    "{what}; the run was made with {FLAG}: pass {FLAG} to compare as well to judge it anyway, or \
+                     rerun on a quiet host"
+                )
+            } else {
+                format!("{what}; rerun on a quiet host, or pass {FLAG} to judge it anyway")
+            })
         })
         .collect()
 }
@@ -475,9 +497,18 @@ pub fn compare(input: &CompareInput<'_>) -> Comparison {
         ));
     }
     unfit.extend([&base.host, &cur.host].into_iter().filter_map(runner_quota));
-    unfit.extend([base, cur].into_iter().flat_map(disturbed));
     let mut seen = std::collections::HashSet::new();
-    unfit.retain(|u| seen.insert(u.clone()));
+    let disturbance: Vec<String> = [base, cur]
+        .into_iter()
+        .flat_map(|r| disturbed(r, input.accept_disturbed))
+        .filter(|d| seen.insert(d.clone()))
+        .collect();
+    let accepted_disturbance = if input.accept_disturbed {
+        disturbance
+    } else {
+        unfit.extend(disturbance);
+        Vec::new()
+    };
     let mut pending = Vec::new();
     let mut not_compared = Vec::new();
     for c in &cur.scenarios {
@@ -569,6 +600,16 @@ pub fn compare(input: &CompareInput<'_>) -> Comparison {
             },
         )
     };
+    let verdict = if accepted_disturbance.is_empty() {
+        verdict
+    } else {
+        format!(
+            "{verdict} (judged although other work disturbed {} condition{}: accepted with {})",
+            accepted_disturbance.len(),
+            if accepted_disturbance.len() == 1 { "" } else { "s" },
+            crate::disturbance::FLAG
+        )
+    };
     Comparison {
         schema_version: COMPARISON_VERSION,
         baseline: run_ref(base, base_path),
@@ -576,6 +617,8 @@ pub fn compare(input: &CompareInput<'_>) -> Comparison {
         fingerprint_differences: differences,
         forced: input.force,
         unfit,
+        accept_disturbed: input.accept_disturbed,
+        accepted_disturbance,
         rows,
         not_compared,
         exit_code,

@@ -67,6 +67,7 @@ fn results(id: &str, metrics: Vec<Metric>, n_rounds: usize) -> Results {
         }],
         warnings: vec![],
         suite: None,
+        disturbance: None,
     }
 }
 
@@ -90,6 +91,7 @@ fn run(base: &Results, cur: &Results) -> Comparison {
         current: (cur, "c.json"),
         margins: &Margins::default(),
         force: false,
+        accept_disturbed: false,
     })
 }
 
@@ -251,6 +253,7 @@ fn differing_fingerprints_are_unfit_unless_forced() {
         current: (&cur, "c"),
         margins: &Margins::default(),
         force: true,
+        accept_disturbed: false,
     });
     assert_eq!(forced.exit_code, 0, "{}", forced.verdict);
 }
@@ -274,6 +277,7 @@ fn a_cpu_quota_on_the_runner_is_unfit() {
         current: (&cur, "c"),
         margins: &Margins::default(),
         force: true,
+        accept_disturbed: false,
     });
     assert_eq!(c.exit_code, 2);
     assert!(
@@ -395,6 +399,121 @@ fn a_run_disturbed_by_other_work_gets_no_verdict() {
         c.unfit
             .iter()
             .any(|u| u.starts_with("run b was disturbed: other work used 0.40 CPUs")),
+        "{:?}",
+        c.unfit
+    );
+}
+
+#[test]
+fn a_disturbed_run_is_judged_with_accept_disturbed_and_the_disturbance_is_noted() {
+    let iso = Some(Condition::Isolated);
+    let steady = || metric("victim.retained_throughput", iso, &[1.0; 5]);
+    let base = results("a", vec![steady()], 5);
+    let cur = results(
+        "b",
+        vec![steady(), metric("host.other_cpu_share", iso, &[0.4; 5])],
+        5,
+    );
+    let c = compare(&CompareInput {
+        baseline: (&base, "b.json"),
+        current: (&cur, "c.json"),
+        margins: &Margins::default(),
+        force: false,
+        accept_disturbed: true,
+    });
+    assert_eq!(c.exit_code, 0, "{}", c.verdict);
+    assert!(c.unfit.is_empty(), "{:?}", c.unfit);
+    assert!(c.accept_disturbed);
+    assert_eq!(
+        c.accepted_disturbance,
+        vec![
+            "accepted (--accept-disturbed): run b was disturbed: other work used 0.40 CPUs on average during \
+             cpu-share (isolated), more than 0.1 CPU; its figures are judged anyway"
+                .to_string()
+        ]
+    );
+    assert!(
+        c.verdict.starts_with("PASS")
+            && c.verdict.ends_with("(judged although other work disturbed 1 condition: accepted with --accept-disturbed)"),
+        "{}",
+        c.verdict
+    );
+    let md = isobench_reports::render_comparison_markdown(&c);
+    assert!(md.contains("- accepted (--accept-disturbed): run b was disturbed"), "{md}");
+}
+
+#[test]
+fn force_does_not_override_disturbance() {
+    let iso = Some(Condition::Isolated);
+    let steady = || metric("victim.retained_throughput", iso, &[1.0; 5]);
+    let base = results("a", vec![steady()], 5);
+    let cur = results(
+        "b",
+        vec![steady(), metric("host.other_cpu_share", iso, &[0.2; 5])],
+        5,
+    );
+    let c = compare(&CompareInput {
+        baseline: (&base, "b.json"),
+        current: (&cur, "c.json"),
+        margins: &Margins::default(),
+        force: true,
+        accept_disturbed: false,
+    });
+    assert_eq!(c.exit_code, 2, "{}", c.verdict);
+    assert!(c.accepted_disturbance.is_empty());
+    assert!(
+        c.unfit.iter().any(|u| u.ends_with("rerun on a quiet host, or pass --accept-disturbed to judge it anyway")),
+        "{:?}",
+        c.unfit
+    );
+}
+
+#[test]
+fn a_mean_just_beyond_the_limit_is_never_written_as_the_limit() {
+    let iso = Some(Condition::Isolated);
+    let steady = || metric("victim.retained_throughput", iso, &[1.0; 5]);
+    let base = results("a", vec![steady()], 5);
+    let cur = results(
+        "b",
+        vec![
+            steady(),
+            metric("host.other_cpu_share", iso, &[0.1, 0.1, 0.1, 0.1, 0.1015]),
+        ],
+        5,
+    );
+    let c = run(&base, &cur);
+    assert_eq!(c.exit_code, 2, "{}", c.verdict);
+    assert!(
+        c.unfit
+            .iter()
+            .any(|u| u.starts_with("run b was disturbed: other work used 0.1003 CPUs on average")),
+        "{:?}",
+        c.unfit
+    );
+    // Exactly at the limit is not disturbed.
+    let at = results("c", vec![steady(), metric("host.other_cpu_share", iso, &[0.1; 5])], 5);
+    assert_eq!(run(&base, &at).exit_code, 0);
+}
+
+#[test]
+fn a_run_recorded_as_accepting_disturbance_still_needs_the_flag_to_compare() {
+    let iso = Some(Condition::Isolated);
+    let steady = || metric("victim.retained_throughput", iso, &[1.0; 5]);
+    let base = results("a", vec![steady()], 5);
+    let mut cur = results(
+        "b",
+        vec![steady(), metric("host.other_cpu_share", iso, &[0.3; 5])],
+        5,
+    );
+    cur.disturbance = Some(isobench_reports::schema::Disturbance {
+        accepted: true,
+        limit_cpus: 0.1,
+        disturbed: vec![],
+    });
+    let c = run(&base, &cur);
+    assert_eq!(c.exit_code, 2, "{}", c.verdict);
+    assert!(
+        c.unfit.iter().any(|u| u.contains("the run was made with --accept-disturbed: pass --accept-disturbed to compare")),
         "{:?}",
         c.unfit
     );

@@ -14,12 +14,11 @@
 //! `cpu-hog` with `cpu.max` 50000 100000.
 
 use super::metrics::{self, ConditionSample};
-use super::support::{account, host_other_cpu_share, own_cpu_s};
+use super::support::{HostEdge, account, host_cpu, own_cpu_s};
 use super::validity;
 use super::{Progress, RunContext, Timing, rounds};
 use crate::cgroup::{Cgroup, CpuStat, Limits};
 use crate::interrupt;
-use crate::probe::host_load;
 use crate::sandbox::{self, NamespaceSet, Process};
 use crate::suite::run_args::{self, VictimRun};
 use crate::suite::{AggressorDef, Demand, IsolationDef};
@@ -216,9 +215,9 @@ fn run_condition(
     let stats = |running: &[Running<'_>]| -> Result<Vec<CpuStat>> {
         running.iter().map(|r| Ok(r.cg.cpu_stat()?)).collect()
     };
-    let (wall0, busy0, v0, a0) = (
+    let (wall0, host0, v0, a0) = (
         Instant::now(),
-        host_load::busy_cpu_s(),
+        HostEdge::read(ctx.arena)?,
         victim_cg.cpu_stat()?,
         stats(&running)?,
     );
@@ -226,8 +225,8 @@ fn run_condition(
         bail!("interrupted");
     }
     let ended_early = ended_before_now(&mut running);
-    let (busy1, v1, a1) = (
-        host_load::busy_cpu_s(),
+    let (host1, v1, a1) = (
+        HostEdge::read(ctx.arena)?,
         victim_cg.cpu_stat()?,
         stats(&running)?,
     );
@@ -250,7 +249,7 @@ fn run_condition(
         neighbours.push(neighbour(r)?);
     }
     let victim_cpu = account("victim", &v1.delta(&v0), wall, None, &victim_cg)?;
-    let host_other_cpu_share = host_other_cpu_share(busy0, busy1, wall, &victim_cpu, &aggressors);
+    let (host_other_cpu_share, host_cpu) = host_cpu(&host0, &host1, wall);
     drop(victim);
     victim_cg.remove()?;
     for r in running {
@@ -272,6 +271,7 @@ fn run_condition(
             victim_cpu,
             harness_cpu_share,
             host_other_cpu_share,
+            host_cpu: Some(host_cpu),
             invalid: validity::neighbours_ended(&ended_early),
             memory: None,
             neighbours,

@@ -25,7 +25,7 @@
 
 use super::memory_press::{self, Fill, Seen};
 use super::metrics::{self, ConditionSample};
-use super::support::{account, host_other_cpu_share, own_cpu_s, stat_of, strings};
+use super::support::{HostEdge, account, host_cpu, own_cpu_s, stat_of, strings};
 use super::validity;
 use super::{Progress, RunContext, Timing, rounds};
 use crate::cgroup::{Cgroup, Layout, Limits, MemoryKnob, MemorySetting};
@@ -35,7 +35,6 @@ use crate::measure::oom::{self, Watched};
 use crate::measure::perf::SandboxCounters;
 use crate::measure::sampler::{self, Sampler};
 use crate::measure::window::{self, Snapshot};
-use crate::probe::host_load;
 use crate::sandbox::{self, NamespaceSet, Process};
 use crate::workload;
 use anyhow::{Context, Result, bail};
@@ -445,9 +444,9 @@ fn run_condition(
         .collect();
     let before: Vec<Snapshot> = cgs.iter().map(|cg| Snapshot::of(cg)).collect();
     let system0 = Snapshot::system();
-    let (wall0, busy0, cpu_v0, cpu_a0, harness0) = (
+    let (wall0, host0, cpu_v0, cpu_a0, harness0) = (
         Instant::now(),
-        host_load::busy_cpu_s(),
+        HostEdge::read(ctx.arena)?,
         s.victim_cg.cpu_stat()?,
         stat_of(s.aggressor_cg.as_ref())?,
         own_cpu_s()?,
@@ -474,8 +473,8 @@ fn run_condition(
     let (timeline, sampler_cpu_share) = sampler.finish();
     let after: Vec<Snapshot> = cgs.iter().map(|cg| Snapshot::of(cg)).collect();
     let system1 = Snapshot::system();
-    let (busy1, cpu_v1, cpu_a1) = (
-        host_load::busy_cpu_s(),
+    let (host1, cpu_v1, cpu_a1) = (
+        HostEdge::read(ctx.arena)?,
         s.victim_cg.cpu_stat()?,
         stat_of(s.aggressor_cg.as_ref())?,
     );
@@ -575,7 +574,7 @@ fn run_condition(
     if let (Some(cg), Some(a0), Some(a1)) = (s.aggressor_cg.as_ref(), cpu_a0, cpu_a1) {
         aggressors.push(account("aggressor", &a1.delta(&a0), wall, None, cg)?);
     }
-    let host_other = host_other_cpu_share(busy0, busy1, wall, &victim_cpu, &aggressors);
+    let (host_other, host_cpu) = host_cpu(&host0, &host1, wall);
     drop(victim);
     drop(s);
     arena.remove().context("removing the condition's arena")?;
@@ -593,6 +592,7 @@ fn run_condition(
             victim_cpu,
             harness_cpu_share,
             host_other_cpu_share: host_other,
+            host_cpu: Some(host_cpu),
             invalid,
             memory: Some(MemoryRun {
                 victim_fate,

@@ -9,7 +9,7 @@ use super::validity;
 use crate::stats::bootstrap;
 use hdrhistogram::Histogram;
 use isobench_reports::schema::{
-    Condition, ConditionRun, LatencyCdf, Metric, ScenarioResult, VictimRun,
+    Condition, ConditionRun, HostCpuWindow, LatencyCdf, Metric, ScenarioResult, VictimRun,
 };
 use isobench_workloads::report::UnitsReport;
 
@@ -348,7 +348,7 @@ fn victim_metrics(rounds: &[Vec<ConditionSample>]) -> Vec<Metric> {
     m
 }
 
-/// CPU taken by other work on the host, and by the harness itself.
+/// CPU taken by other work on the host, by interrupts and steal, and by the harness itself.
 fn host_metrics(rounds: &[Vec<ConditionSample>]) -> Vec<Metric> {
     let mut m = Vec::new();
     for c in Condition::ALL {
@@ -357,8 +357,22 @@ fn host_metrics(rounds: &[Vec<ConditionSample>]) -> Vec<Metric> {
             Some(c),
             "CPUs",
             per_round(rounds, c, &|s| s.run.host_other_cpu_share),
-            "/proc/stat could not be read",
+            "the CPU time of all tasks or of the arena could not be read (see host_cpu.unavailable in the rounds)",
         ));
+    }
+    for (name, pick) in [
+        ("host.irq_cpu_share", (|h| h.irq_cpu_share) as fn(&HostCpuWindow) -> Option<f64>),
+        ("host.steal_cpu_share", |h| h.steal_cpu_share),
+    ] {
+        for c in Condition::ALL {
+            m.push(metric(
+                name,
+                Some(c),
+                "CPUs",
+                per_round(rounds, c, &|s| s.run.host_cpu.as_ref().and_then(pick)),
+                "/proc/stat could not be read",
+            ));
+        }
     }
     m.push(metric(
         "harness.cpu_share",
@@ -448,7 +462,10 @@ fn warnings(rounds: &[Vec<ConditionSample>]) -> Vec<String> {
                 .host_other_cpu_share
                 .filter(|&o| o > super::OTHER_LOAD_LIMIT_CPUS)
             {
-                busy.push(format!("round {i} {c}: {other:.2} CPUs"));
+                busy.push(format!(
+                    "round {i} {c}: {} CPUs",
+                    crate::disturbance::beyond(other, super::OTHER_LOAD_LIMIT_CPUS)
+                ));
             }
             let ops = s.run.victim.as_ref().map_or(0, |v| v.ops);
             if c == Condition::Solo && s.missed as f64 > MISSED_FLAG_SHARE * ops as f64 {
@@ -536,6 +553,7 @@ mod tests {
                 victim_cpu: account(0.5, None, 0, 0),
                 harness_cpu_share: 0.001,
                 host_other_cpu_share: Some(0.01),
+                host_cpu: None,
                 invalid: None,
                 memory: None,
                 neighbours: Vec::new(),

@@ -1,9 +1,10 @@
 //! Small pieces the condition-based scenarios share: argument lists, the
-//! harness's own CPU time, CPU accounts of a window, other load on the host.
+//! harness's own CPU time, CPU accounts of a window, other work on the host.
 
-use crate::cgroup::{Cgroup, CpuStat};
+use crate::cgroup::{Arena, Cgroup, CpuStat, HostCpuSnapshot};
+use crate::probe::host_load::ProcStatCpu;
 use anyhow::{Context, Result};
-use isobench_reports::schema::CpuAccount;
+use isobench_reports::schema::{CpuAccount, HostCpuWindow};
 
 /// Owned arguments from string slices.
 pub fn strings(args: &[&str]) -> Vec<String> {
@@ -18,15 +19,17 @@ pub fn stat_of(cg: Option<&Cgroup>) -> Result<Option<CpuStat>> {
     Ok(cg.map(Cgroup::cpu_stat).transpose()?)
 }
 
-/// CPU time of the harness process (all its threads, not its children), seconds.
+/// CPU time of the harness process (all its threads, live and ended, not its
+/// children), seconds: `CLOCK_PROCESS_CPUTIME_ID`, the scheduler's exact runtime
+/// (clock_gettime(2); the same total as getrusage(2) `RUSAGE_SELF`, without its
+/// tick-based user/system split and µs steps).
 ///
 /// # Errors
-/// getrusage(2) failing.
+/// clock_gettime(2) failing.
 pub fn own_cpu_s() -> Result<f64> {
-    use nix::sys::resource::{UsageWho, getrusage};
-    let u = getrusage(UsageWho::RUSAGE_SELF).context("getrusage(RUSAGE_SELF)")?;
-    let s = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
-    Ok(s(u.user_time()) + s(u.system_time()))
+    let t = nix::time::clock_gettime(nix::time::ClockId::CLOCK_PROCESS_CPUTIME_ID)
+        .context("clock_gettime(CLOCK_PROCESS_CPUTIME_ID)")?;
+    Ok(t.tv_sec() as f64 + t.tv_nsec() as f64 / 1e9)
 }
 
 /// The CPU account of one sandbox over a window of `wall_s` seconds:
@@ -54,16 +57,91 @@ pub fn account(
     })
 }
 
-/// CPU used on the host outside our sandboxes over the window, in CPUs:
-/// the /proc/stat busy time less what the victim and aggressors used; `None`
-/// when /proc/stat could not be read at either edge.
-pub fn host_other_cpu_share(
-    busy0: Result<f64, String>,
-    busy1: Result<f64, String>,
-    wall_s: f64,
-    victim: &CpuAccount,
-    aggressors: &[CpuAccount],
-) -> Option<f64> {
-    let ours = victim.cpu_share + aggressors.iter().map(|a| a.cpu_share).sum::<f64>();
-    Some(((busy1.ok()? - busy0.ok()?) / wall_s - ours).max(0.0))
+/// The host's CPU accounts at one edge of a measured window: every task
+/// (exact), the run's arena, the harness itself, and /proc/stat for interrupt
+/// and steal time. Read at both edges, then [`host_cpu`] tells other work from ours.
+#[derive(Debug, Clone)]
+pub struct HostEdge {
+    /// What `all` was read from.
+    source: String,
+    /// CPU time of every task, per part; or why it could not be read.
+    all: std::result::Result<HostCpuSnapshot, String>,
+    /// The arena's usage, µs; or why it could not be read.
+    arena_us: std::result::Result<u64, String>,
+    /// The harness's own CPU time, s.
+    harness_s: f64,
+    /// /proc/stat; or why it could not be read.
+    stat: std::result::Result<ProcStatCpu, String>,
+}
+
+impl HostEdge {
+    /// Reads every account now, the harness's own CPU time last (so that the
+    /// reading itself falls inside what is subtracted as the harness's).
+    ///
+    /// # Errors
+    /// Only the harness's own CPU time failing; the others become their reasons.
+    pub fn read(arena: &Arena) -> Result<HostEdge> {
+        let source = arena.host_cpu_source().map_err(|e| e.to_string());
+        let all = source
+            .as_ref()
+            .map_err(Clone::clone)
+            .and_then(|s| s.snapshot().map_err(|e| e.to_string()));
+        let arena_us = arena
+            .cpu_stat()
+            .map_err(|e| e.to_string())
+            .and_then(|s| s.usage_us.ok_or_else(|| "the arena's accounting has no usage".into()));
+        let stat = ProcStatCpu::read();
+        Ok(HostEdge {
+            source: source.map_or_else(|e| e, |s| s.describe()),
+            all,
+            arena_us,
+            harness_s: own_cpu_s()?,
+            stat,
+        })
+    }
+}
+
+/// The host's CPU time over the window between edges `e0` and `e1` of
+/// `wall_s` seconds, in CPUs: every task, the arena's, the harness's,
+/// interrupts and steal; and `other = all_tasks − arena − harness` (CPU time of
+/// tasks that are not this run's; tiny negatives from the order of the reads
+/// are 0), `None` with the reason in `unavailable` where a part could not be read.
+pub fn host_cpu(e0: &HostEdge, e1: &HostEdge, wall_s: f64) -> (Option<f64>, HostCpuWindow) {
+    let share = |s: f64| s / wall_s;
+    let stat = match (&e0.stat, &e1.stat) {
+        (Ok(a), Ok(b)) => Some((a, b)),
+        _ => None,
+    };
+    let mut source = e1.source.clone();
+    let all = match (&e0.all, &e1.all, stat) {
+        (Ok(a), Ok(b), _) => Ok(share(b.delta_us(a) as f64 / 1e6)),
+        (Err(e), _, Some((a, b))) | (_, Err(e), Some((a, b))) => {
+            source = format!(
+                "/proc/stat user + nice + system, sampled at the scheduler tick and printed in 10 ms \
+                 steps (about ±0.03 CPU over a 1 s window), because the exact accounting could not be read: {e}"
+            );
+            Ok(share(b.tasks() - a.tasks()))
+        }
+        (Err(e), _, None) | (_, Err(e), None) => Err(e.clone()),
+    };
+    let arena = match (&e0.arena_us, &e1.arena_us) {
+        (Ok(a), Ok(b)) => Ok(share(b.saturating_sub(*a) as f64 / 1e6)),
+        (Err(e), _) | (_, Err(e)) => Err(e.clone()),
+    };
+    let harness = share(e1.harness_s - e0.harness_s);
+    let other = match (&all, &arena) {
+        (Ok(all), Ok(arena)) => Ok((all - arena - harness).max(0.0)),
+        (Err(e), _) => Err(format!("the CPU time of all tasks could not be read ({e}), nor /proc/stat")),
+        (_, Err(e)) => Err(format!("the arena's CPU time could not be read: {e}")),
+    };
+    let window = HostCpuWindow {
+        source,
+        all_tasks_cpu_share: all.ok(),
+        arena_cpu_share: arena.ok(),
+        harness_cpu_share: harness,
+        irq_cpu_share: stat.map(|(a, b)| share(b.interrupts() - a.interrupts())),
+        steal_cpu_share: stat.map(|(a, b)| share(b.steal - a.steal)),
+        unavailable: other.as_ref().err().cloned(),
+    };
+    (other.ok(), window)
 }

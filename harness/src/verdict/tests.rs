@@ -30,6 +30,7 @@ fn run(condition: Condition, f: Option<Figures>, invalid: Option<&str>) -> Condi
         },
         harness_cpu_share: 0.01,
         host_other_cpu_share: Some(0.0),
+        host_cpu: None,
         invalid: invalid.map(str::to_string),
         memory: None,
         neighbours: vec![],

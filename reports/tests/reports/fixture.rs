@@ -208,6 +208,7 @@ fn round(index: usize, order: [Condition; 3]) -> Round {
                 victim_cpu: account("victim", 0.98, None),
                 harness_cpu_share: 0.01,
                 host_other_cpu_share: Some(0.02),
+                host_cpu: None,
                 invalid: None,
                 memory: None,
                 neighbours: Vec::new(),
@@ -392,5 +393,6 @@ pub fn results() -> Results {
         scenarios: vec![cpu_share, memory_high],
         warnings: vec![],
         suite: None,
+        disturbance: None,
     }
 }

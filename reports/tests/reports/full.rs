@@ -294,6 +294,8 @@ fn comparison_section_comes_with_a_comparison() {
         fingerprint_differences: Vec::new(),
         forced: false,
         unfit: Vec::new(),
+        accept_disturbed: false,
+        accepted_disturbance: Vec::new(),
         rows: vec![
             row("victim.latency_p99_us", 1.02, Outcome::Pass),
             row("victim.latency_p50_us", 1.3, Outcome::Fail),
