@@ -98,6 +98,32 @@ pub fn list(d: &Disturbance) -> Option<String> {
     (!items.is_empty()).then(|| items.join("; "))
 }
 
+/// What a verdict of scenario `scenario` says about the disturbance of `d`,
+/// e.g. `other work used more than 0.1 CPU during contended (round 2; up to
+/// 0.74 CPUs); accepted with --accept-disturbed`; `None` when none of its
+/// conditions was disturbed.
+pub fn of_scenario(d: &Disturbance, scenario: &str) -> Option<String> {
+    let mine = Disturbance {
+        disturbed: d
+            .disturbed
+            .iter()
+            .filter(|c| c.scenario == scenario)
+            .cloned()
+            .collect(),
+        ..d.clone()
+    };
+    let list = list(&mine)?;
+    Some(format!(
+        "other work on the host used more than {} CPU during {list}; {}",
+        d.limit_cpus,
+        if d.accepted {
+            format!("accepted with {FLAG}")
+        } else {
+            "rerun on a quiet host".to_string()
+        }
+    ))
+}
+
 /// What `isobench run` says at its end about the disturbance of `d`: that it
 /// was accepted, or what it means for `isobench compare` and what to do;
 /// `None` when no condition was disturbed.

@@ -355,10 +355,13 @@ impl Saver<'_> {
             Some(s) => *s = scenario,
             None => self.results.scenarios.push(scenario),
         }
-        self.results.disturbance = Some(crate::disturbance::of_run(
-            self.results,
-            self.accept_disturbed,
-        ));
+        let disturbance = crate::disturbance::of_run(self.results, self.accept_disturbed);
+        for s in &mut self.results.scenarios {
+            if let Some(v) = s.verdict.as_mut() {
+                v.disturbed = crate::disturbance::of_scenario(&disturbance, &s.name);
+            }
+        }
+        self.results.disturbance = Some(disturbance);
         if let Err(e) = self.out.write(self.results) {
             self.failed.get_or_insert(e);
         }

@@ -228,8 +228,9 @@ pub struct Verdict {
     /// its suite sets one (`slo = { p99_us = … }`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slo: Option<SloVerdict>,
-    /// Set when the run was disturbed by other work on the host and the user
-    /// accepted it: what was disturbed. The verdict then says so.
+    /// Set when other work on the host disturbed a condition of this scenario:
+    /// which, how much, and whether the run accepted it (`--accept-disturbed`).
+    /// The verdict line then says so.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disturbed: Option<String>,
 }

@@ -89,7 +89,7 @@ fn scenario_line(scenario: &ScenarioResult) -> String {
             clauses.extend(v.measures.iter().map(measure_clause));
             clauses.extend(v.slo.as_ref().map(slo_clause));
             if let Some(d) = &v.disturbed {
-                clauses.push(format!("disturbed, accepted: {d}"));
+                clauses.push(format!("disturbed: {d}"));
             }
         }
         None => clauses.push("no verdict (results written before verdicts)".into()),
