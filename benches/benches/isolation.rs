@@ -55,6 +55,7 @@ fn main() {
             "--bench".into(),
             "isolation".into(),
         ],
+        accept_disturbed: false,
     };
     if let Err(e) = isobench::interrupt::install() {
         eprintln!("error: installing signal handlers: {e}");

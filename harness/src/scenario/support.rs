@@ -86,10 +86,10 @@ impl HostEdge {
             .as_ref()
             .map_err(Clone::clone)
             .and_then(|s| s.snapshot().map_err(|e| e.to_string()));
-        let arena_us = arena
-            .cpu_stat()
-            .map_err(|e| e.to_string())
-            .and_then(|s| s.usage_us.ok_or_else(|| "the arena's accounting has no usage".into()));
+        let arena_us = arena.cpu_stat().map_err(|e| e.to_string()).and_then(|s| {
+            s.usage_us
+                .ok_or_else(|| "the arena's accounting has no usage".into())
+        });
         let stat = ProcStatCpu::read();
         Ok(HostEdge {
             source: source.map_or_else(|e| e, |s| s.describe()),
@@ -131,7 +131,9 @@ pub fn host_cpu(e0: &HostEdge, e1: &HostEdge, wall_s: f64) -> (Option<f64>, Host
     let harness = share(e1.harness_s - e0.harness_s);
     let other = match (&all, &arena) {
         (Ok(all), Ok(arena)) => Ok((all - arena - harness).max(0.0)),
-        (Err(e), _) => Err(format!("the CPU time of all tasks could not be read ({e}), nor /proc/stat")),
+        (Err(e), _) => Err(format!(
+            "the CPU time of all tasks could not be read ({e}), nor /proc/stat"
+        )),
         (_, Err(e)) => Err(format!("the arena's CPU time could not be read: {e}")),
     };
     let window = HostCpuWindow {
