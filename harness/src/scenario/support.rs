@@ -105,7 +105,9 @@ impl HostEdge {
 /// `wall_s` seconds, in CPUs: every task, the arena's, the harness's,
 /// interrupts and steal; and `other = all_tasks − arena − harness` (CPU time of
 /// tasks that are not this run's; tiny negatives from the order of the reads
-/// are 0), `None` with the reason in `unavailable` where a part could not be read.
+/// are 0), `None` with the reason in `unavailable` where a part could not be
+/// read. Where the exact accounting of all tasks cannot be read, /proc/stat's
+/// tick-sampled user + nice + system stands in, and `source` says so and why.
 pub fn host_cpu(e0: &HostEdge, e1: &HostEdge, wall_s: f64) -> (Option<f64>, HostCpuWindow) {
     let share = |s: f64| s / wall_s;
     let stat = match (&e0.stat, &e1.stat) {
