@@ -266,21 +266,17 @@ mod tests {
         assert_eq!(s.snapshot().unwrap().delta_us(&snap), 500);
     }
 
-    /// Threads of the cgroup2 root of the hybrid host (all its tasks: its
-    /// cgroup2 tree has no children), one per line.
-    const ROOT_THREADS: &str = "hybrid-6.18/cgroup/unified_root_cgroup.threads";
+    /// Threads of the cgroup2 root of the v2 VM (its kernel threads), one per line.
+    const ROOT_THREADS: &str = "v2-debian-6.1/root_cgroup.threads";
 
-    /// A fake cgroup2 root from real files: the root of the hybrid host's
-    /// cgroup2 tree (its tick-sampled `cpu.stat`, its 117 threads, each with a
-    /// real kernel thread's schedstat) and two children (`cpu.stat` of a v2 and
-    /// of a hybrid cgroup).
+    /// A fake cgroup2 root from real files of the v2 VM (Debian 6.1): its
+    /// tick-sampled `cpu.stat` (whole 4 ms ticks), its 52 threads, each with
+    /// the schedstat of kthreadd (tid 2), and two children (`cpu.stat` of a
+    /// v2 cgroup and of the hybrid host's cgroup2 twin).
     fn fake_v2_root() -> (tempfile::TempDir, PathBuf, PathBuf) {
         let t = tempfile::tempdir().unwrap();
         let (root, proc) = (t.path().join("cgroup"), t.path().join("proc"));
-        copy(
-            "hybrid-6.18/cgroup/unified_root_cpu.stat",
-            &root.join("cpu.stat"),
-        );
+        copy("v2-debian-6.1/root_cpu.stat", &root.join("cpu.stat"));
         copy(
             "v2-debian-6.1/bench_cpu.stat",
             &root.join("ci.slice/cpu.stat"),
@@ -295,7 +291,7 @@ mod tests {
             .lines()
         {
             copy(
-                "hybrid-6.18/proc/tid_schedstat",
+                "v2-debian-6.1/proc_2_schedstat",
                 &proc.join(tid).join("schedstat"),
             );
         }
@@ -310,11 +306,11 @@ mod tests {
         let snap = s.snapshot().unwrap();
         assert_eq!(
             read_schedstat_us(&proc.join("2/schedstat")).unwrap(),
-            595_039
+            35_563
         );
         assert_eq!(
             snap.parts.values().sum::<u64>(),
-            14_338_000 + 687_405 + 117 * 595_039,
+            14_338_000 + 687_405 + 52 * 35_563,
             "{snap:?}"
         );
         assert!(s.describe().contains("cgroup.threads"));
@@ -325,7 +321,7 @@ mod tests {
         let (_t, root, proc) = fake_v2_root();
         let s = HostCpuSource::for_v2_mount(&root, &proc);
         let before = s.snapshot().unwrap();
-        std::fs::write(root.join("cgroup.threads"), "2\n4194300\n").unwrap(); // the other 116 exited
+        std::fs::write(root.join("cgroup.threads"), "2\n4194300\n").unwrap(); // the other 51 exited
         std::fs::write(proc.join("2/schedstat"), "1000000000000 0 1\n").unwrap();
         std::fs::create_dir_all(proc.join("4194300")).unwrap();
         std::fs::write(proc.join("4194300/schedstat"), "3000 0 1\n").unwrap();
