@@ -56,6 +56,7 @@ fn main() {
             "--bench".into(),
             "isolation".into(),
         ],
+        accept_disturbed: false,
     };
     if let Err(e) = isobench::interrupt::install() {
         eprintln!("error: installing signal handlers: {e}");

@@ -216,7 +216,10 @@ mod tests {
         let d = of_run(&r, false);
         assert_eq!(d.disturbed.len(), 1, "{d:?}");
         let c = &d.disturbed[0];
-        assert_eq!((c.condition, c.rounds.clone()), (Condition::Solo, vec![2, 4]));
+        assert_eq!(
+            (c.condition, c.rounds.clone()),
+            (Condition::Solo, vec![2, 4])
+        );
         assert_eq!(c.max_cpus, 0.9);
         assert!((c.mean_cpus - (0.01 + 0.1 + 0.1003 + 0.9) / 4.0).abs() < 1e-12);
         let line = summary(&d).unwrap();
@@ -227,13 +230,19 @@ mod tests {
             "{line}"
         );
         let accepted = summary(&of_run(&r, true)).unwrap();
-        assert!(accepted.starts_with("disturbance accepted (--accept-disturbed)"), "{accepted}");
+        assert!(
+            accepted.starts_with("disturbance accepted (--accept-disturbed)"),
+            "{accepted}"
+        );
         assert_eq!(summary(&of_run(&run_with(&[Some(0.02)]), true)), None);
     }
 
     #[test]
     fn a_single_round_at_the_edge_is_shown_beyond_the_limit() {
         let d = of_run(&run_with(&[Some(0.1002)]), false);
-        assert_eq!(list(&d).unwrap(), "cpu-share solo (round 0; up to 0.1002 CPUs)");
+        assert_eq!(
+            list(&d).unwrap(),
+            "cpu-share solo (round 0; up to 0.1002 CPUs)"
+        );
     }
 }

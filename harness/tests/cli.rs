@@ -428,13 +428,18 @@ fn accept_disturbed_is_recorded_with_the_disturbed_conditions() {
         .filter(|c| c["host_other_cpu_share"].as_f64().unwrap() > 0.1)
         .count();
     assert_eq!(d["disturbed"].as_array().unwrap().len(), beyond, "{d}");
-    let noted = r["warnings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|w| w.as_str().unwrap().starts_with("disturbance accepted (--accept-disturbed)"));
+    let noted = r["warnings"].as_array().unwrap().iter().any(|w| {
+        w.as_str()
+            .unwrap()
+            .starts_with("disturbance accepted (--accept-disturbed)")
+    });
     assert_eq!(noted, beyond > 0, "{}", r["warnings"]);
-    assert_eq!(stderr(&o).contains("note: disturbance accepted"), beyond > 0, "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o).contains("note: disturbance accepted"),
+        beyond > 0,
+        "{}",
+        stderr(&o)
+    );
     common::assert_nothing_left(&run_id);
 }
 

@@ -256,20 +256,24 @@ fn a_disturbed_run_is_unfit_unless_accepted_and_force_does_not_accept_it() {
     let md = std::fs::read_to_string(out.path().join("compare.md")).unwrap();
     assert!(md.contains("UNFIT"), "{md}");
     assert!(
-        md.contains("other work used 0.1004 CPUs on average during cpu-share (isolated), more than 0.1 CPU")
-            && md.contains("pass --accept-disturbed to judge it anyway"),
+        md.contains(
+            "other work used 0.1004 CPUs on average during cpu-share (isolated), more than 0.1 CPU"
+        ) && md.contains("pass --accept-disturbed to judge it anyway"),
         "{md}"
     );
     assert!(!md.contains("used 0.10 CPUs"), "{md}");
 
     let (o, out) = compare(&fixture("quick-a.json"), &cur, &["--accept-disturbed"]);
     assert!(matches!(o.status.code(), Some(0 | 2)), "{}", text(&o));
-    let json: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(out.path().join("compare.json")).unwrap(),
-    )
-    .unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("compare.json")).unwrap())
+            .unwrap();
     assert_eq!(json["accept_disturbed"], true);
-    assert!(json["unfit"].as_array().unwrap().is_empty(), "{}", json["unfit"]);
+    assert!(
+        json["unfit"].as_array().unwrap().is_empty(),
+        "{}",
+        json["unfit"]
+    );
     let accepted = json["accepted_disturbance"].as_array().unwrap();
     assert_eq!(accepted.len(), 1, "{accepted:?}");
     assert!(
@@ -279,7 +283,11 @@ fn a_disturbed_run_is_unfit_unless_accepted_and_force_does_not_accept_it() {
             .starts_with("accepted (--accept-disturbed): run "),
         "{accepted:?}"
     );
-    assert!(!json["verdict"].as_str().unwrap().starts_with("UNFIT"), "{}", json["verdict"]);
+    assert!(
+        !json["verdict"].as_str().unwrap().starts_with("UNFIT"),
+        "{}",
+        json["verdict"]
+    );
     let md = std::fs::read_to_string(out.path().join("compare.md")).unwrap();
     assert!(md.contains("- accepted (--accept-disturbed): run "), "{md}");
 }

@@ -29,11 +29,11 @@
 //! paravirtual steal accounting; /proc/stat reports both (see
 //! [`crate::probe::host_load`]).
 
+use super::CgroupHost;
 use super::error::{CgroupError, Result};
 use super::files;
 use super::layout::Layout;
 use super::stat::{CpuStat, read_cpuacct_usage_us};
-use super::CgroupHost;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -86,7 +86,9 @@ impl HostCpuSource {
         match host.layout {
             Layout::V2 => {
                 let h = host.hierarchies.iter().find(|h| h.unified).ok_or_else(|| {
-                    CgroupError::Layout("no cgroup2 hierarchy to read the host's CPU time from".into())
+                    CgroupError::Layout(
+                        "no cgroup2 hierarchy to read the host's CPU time from".into(),
+                    )
                 })?;
                 Ok(Self::for_v2_mount(&h.mount_point, Path::new("/proc")))
             }
@@ -97,7 +99,8 @@ impl HostCpuSource {
                 .map(|h| HostCpuSource::CpuacctRoot(h.mount_point.join("cpuacct.usage")))
                 .ok_or_else(|| {
                     CgroupError::Layout(
-                        "no v1 hierarchy carries cpuacct: the host's CPU time cannot be read".into(),
+                        "no v1 hierarchy carries cpuacct: the host's CPU time cannot be read"
+                            .into(),
                     )
                 }),
         }
@@ -122,7 +125,10 @@ impl HostCpuSource {
         match self {
             HostCpuSource::CpuacctRoot(p) => format!("{} (v1 cpuacct root)", p.display()),
             HostCpuSource::CgroupStat(p) => {
-                format!("{} usage_usec (cgroup2 mount of a non-root cgroup)", p.display())
+                format!(
+                    "{} usage_usec (cgroup2 mount of a non-root cgroup)",
+                    p.display()
+                )
             }
             HostCpuSource::V2Root { root, proc } => format!(
                 "usage_usec of every cgroup in {} and {}/<tid>/schedstat of each thread in its \
@@ -159,7 +165,10 @@ impl HostCpuSource {
                     }
                 }
                 let threads = root.join("cgroup.threads");
-                for tid in files::read(&threads)?.lines().filter(|l| !l.trim().is_empty()) {
+                for tid in files::read(&threads)?
+                    .lines()
+                    .filter(|l| !l.trim().is_empty())
+                {
                     let tid: u32 = tid.trim().parse().map_err(|_| CgroupError::Parse {
                         path: threads.clone(),
                         line: tid.into(),
@@ -257,23 +266,34 @@ mod tests {
         assert_eq!(s.snapshot().unwrap().delta_us(&snap), 500);
     }
 
-    /// Threads of the cgroup2 root of the hybrid host (all its tasks: its
-    /// cgroup2 tree has no children), one per line.
-    const ROOT_THREADS: &str = "hybrid-6.18/cgroup/unified_root_cgroup.threads";
+    /// Threads of the cgroup2 root of the v2 VM (its kernel threads), one per line.
+    const ROOT_THREADS: &str = "v2-debian-6.1/root_cgroup.threads";
 
-    /// A fake cgroup2 root from real files: the root of the hybrid host's
-    /// cgroup2 tree (its tick-sampled `cpu.stat`, its 117 threads, each with a
-    /// real kernel thread's schedstat) and two children (`cpu.stat` of a v2 and
-    /// of a hybrid cgroup).
+    /// A fake cgroup2 root from real files of the v2 VM (Debian 6.1): its
+    /// tick-sampled `cpu.stat` (whole 4 ms ticks), its 52 threads, each with
+    /// the schedstat of kthreadd (tid 2), and two children (`cpu.stat` of a
+    /// v2 cgroup and of the hybrid host's cgroup2 twin).
     fn fake_v2_root() -> (tempfile::TempDir, PathBuf, PathBuf) {
         let t = tempfile::tempdir().unwrap();
         let (root, proc) = (t.path().join("cgroup"), t.path().join("proc"));
-        copy("hybrid-6.18/cgroup/unified_root_cpu.stat", &root.join("cpu.stat"));
-        copy("v2-debian-6.1/bench_cpu.stat", &root.join("ci.slice/cpu.stat"));
-        copy("hybrid-6.18/cgroup/unified_cpu.stat", &root.join("init.scope/cpu.stat"));
+        copy("v2-debian-6.1/root_cpu.stat", &root.join("cpu.stat"));
+        copy(
+            "v2-debian-6.1/bench_cpu.stat",
+            &root.join("ci.slice/cpu.stat"),
+        );
+        copy(
+            "hybrid-6.18/cgroup/unified_cpu.stat",
+            &root.join("init.scope/cpu.stat"),
+        );
         copy(ROOT_THREADS, &root.join("cgroup.threads"));
-        for tid in std::fs::read_to_string(Path::new(FIX).join(ROOT_THREADS)).unwrap().lines() {
-            copy("hybrid-6.18/proc/tid_schedstat", &proc.join(tid).join("schedstat"));
+        for tid in std::fs::read_to_string(Path::new(FIX).join(ROOT_THREADS))
+            .unwrap()
+            .lines()
+        {
+            copy(
+                "v2-debian-6.1/proc_2_schedstat",
+                &proc.join(tid).join("schedstat"),
+            );
         }
         (t, root, proc)
     }
@@ -284,10 +304,13 @@ mod tests {
         let s = HostCpuSource::for_v2_mount(&root, &proc);
         assert!(matches!(s, HostCpuSource::V2Root { .. }), "{s:?}");
         let snap = s.snapshot().unwrap();
-        assert_eq!(read_schedstat_us(&proc.join("2/schedstat")).unwrap(), 595_039);
+        assert_eq!(
+            read_schedstat_us(&proc.join("2/schedstat")).unwrap(),
+            35_563
+        );
         assert_eq!(
             snap.parts.values().sum::<u64>(),
-            14_338_000 + 687_405 + 117 * 595_039,
+            14_338_000 + 687_405 + 52 * 35_563,
             "{snap:?}"
         );
         assert!(s.describe().contains("cgroup.threads"));
@@ -298,7 +321,7 @@ mod tests {
         let (_t, root, proc) = fake_v2_root();
         let s = HostCpuSource::for_v2_mount(&root, &proc);
         let before = s.snapshot().unwrap();
-        std::fs::write(root.join("cgroup.threads"), "2\n4194300\n").unwrap(); // the other 116 exited
+        std::fs::write(root.join("cgroup.threads"), "2\n4194300\n").unwrap(); // the other 51 exited
         std::fs::write(proc.join("2/schedstat"), "1000000000000 0 1\n").unwrap();
         std::fs::create_dir_all(proc.join("4194300")).unwrap();
         std::fs::write(proc.join("4194300/schedstat"), "3000 0 1\n").unwrap();
@@ -310,7 +333,9 @@ mod tests {
     fn a_thread_listed_but_gone_is_skipped() {
         let (_t, root, proc) = fake_v2_root();
         std::fs::write(root.join("cgroup.threads"), "2\n4194301\n").unwrap();
-        let snap = HostCpuSource::for_v2_mount(&root, &proc).snapshot().unwrap();
+        let snap = HostCpuSource::for_v2_mount(&root, &proc)
+            .snapshot()
+            .unwrap();
         assert!(snap.parts.contains_key("tid 2") && !snap.parts.contains_key("tid 4194301"));
     }
 
@@ -327,7 +352,10 @@ mod tests {
         .unwrap()
         .usage_us
         .unwrap();
-        assert_eq!(s.snapshot().unwrap().parts.values().sum::<u64>(), root_usage);
+        assert_eq!(
+            s.snapshot().unwrap().parts.values().sum::<u64>(),
+            root_usage
+        );
     }
 
     #[test]
@@ -338,17 +366,26 @@ mod tests {
             .snapshot()
             .unwrap_err()
             .to_string();
-        assert!(err.contains("15/schedstat") && err.contains("soon"), "{err}");
+        assert!(
+            err.contains("15/schedstat") && err.contains("soon"),
+            "{err}"
+        );
         std::fs::write(root.join("cgroup.threads"), "two\n").unwrap();
         let err = HostCpuSource::for_v2_mount(&root, &proc)
             .snapshot()
             .unwrap_err()
             .to_string();
-        assert!(err.contains("cgroup.threads") && err.contains("two"), "{err}");
+        assert!(
+            err.contains("cgroup.threads") && err.contains("two"),
+            "{err}"
+        );
         std::fs::write(root.join("cgroup.threads"), "2\n").unwrap();
         let cpu = root.join("ci.slice/cpu.stat");
         std::fs::write(&cpu, "user_usec 5\n").unwrap();
         let err = usage_of(&cpu).unwrap_err().to_string();
-        assert!(err.contains("ci.slice/cpu.stat") && err.contains("usage_usec"), "{err}");
+        assert!(
+            err.contains("ci.slice/cpu.stat") && err.contains("usage_usec"),
+            "{err}"
+        );
     }
 }

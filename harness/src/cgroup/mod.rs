@@ -26,8 +26,8 @@ mod v2;
 pub mod weight;
 
 pub use cpulist::CpuList;
-pub use host_cpu::{HostCpuSnapshot, HostCpuSource};
 pub use error::{CgroupError, Result};
+pub use host_cpu::{HostCpuSnapshot, HostCpuSource};
 pub use layout::{Hierarchy, Layout};
 pub use limits::{
     CpuMax, DeviceNumber, FileWrite, IoMax, Limit, Limits, MemoryKnob, MemorySetting, Unsupported,
@@ -434,7 +434,10 @@ impl Cgroup {
     /// # Errors
     /// Read or parse errors with the path.
     pub fn cpu_stat(&self) -> Result<CpuStat> {
-        cpu_stat_of(self.layout, self.parts.iter().map(|(h, d)| (h, d.as_path())))
+        cpu_stat_of(
+            self.layout,
+            self.parts.iter().map(|(h, d)| (h, d.as_path())),
+        )
     }
 
     /// The host's layout.

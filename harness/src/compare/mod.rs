@@ -606,7 +606,11 @@ pub fn compare(input: &CompareInput<'_>) -> Comparison {
         format!(
             "{verdict} (judged although other work disturbed {} condition{}: accepted with {})",
             accepted_disturbance.len(),
-            if accepted_disturbance.len() == 1 { "" } else { "s" },
+            if accepted_disturbance.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
             crate::disturbance::FLAG
         )
     };

@@ -439,7 +439,10 @@ fn a_disturbed_run_is_judged_with_accept_disturbed_and_the_disturbance_is_noted(
         c.verdict
     );
     let md = isobench_reports::render_comparison_markdown(&c);
-    assert!(md.contains("- accepted (--accept-disturbed): run b was disturbed"), "{md}");
+    assert!(
+        md.contains("- accepted (--accept-disturbed): run b was disturbed"),
+        "{md}"
+    );
 }
 
 #[test]
@@ -462,7 +465,10 @@ fn force_does_not_override_disturbance() {
     assert_eq!(c.exit_code, 2, "{}", c.verdict);
     assert!(c.accepted_disturbance.is_empty());
     assert!(
-        c.unfit.iter().any(|u| u.ends_with("rerun on a quiet host, or pass --accept-disturbed to judge it anyway")),
+        c.unfit
+            .iter()
+            .any(|u| u
+                .ends_with("rerun on a quiet host, or pass --accept-disturbed to judge it anyway")),
         "{:?}",
         c.unfit
     );
@@ -491,7 +497,11 @@ fn a_mean_just_beyond_the_limit_is_never_written_as_the_limit() {
         c.unfit
     );
     // Exactly at the limit is not disturbed.
-    let at = results("c", vec![steady(), metric("host.other_cpu_share", iso, &[0.1; 5])], 5);
+    let at = results(
+        "c",
+        vec![steady(), metric("host.other_cpu_share", iso, &[0.1; 5])],
+        5,
+    );
     assert_eq!(run(&base, &at).exit_code, 0);
 }
 
@@ -513,7 +523,9 @@ fn a_run_recorded_as_accepting_disturbance_still_needs_the_flag_to_compare() {
     let c = run(&base, &cur);
     assert_eq!(c.exit_code, 2, "{}", c.verdict);
     assert!(
-        c.unfit.iter().any(|u| u.contains("the run was made with --accept-disturbed: pass --accept-disturbed to compare")),
+        c.unfit.iter().any(|u| u.contains(
+            "the run was made with --accept-disturbed: pass --accept-disturbed to compare"
+        )),
         "{:?}",
         c.unfit
     );

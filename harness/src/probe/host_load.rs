@@ -42,8 +42,7 @@ impl ProcStatCpu {
     /// The path and the reason when it cannot be read or parsed.
     pub fn read() -> Result<ProcStatCpu, String> {
         let path = Path::new("/proc/stat");
-        let text =
-            std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let ticks = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
             .ok()
             .flatten()

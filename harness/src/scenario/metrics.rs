@@ -361,7 +361,10 @@ fn host_metrics(rounds: &[Vec<ConditionSample>]) -> Vec<Metric> {
         ));
     }
     for (name, pick) in [
-        ("host.irq_cpu_share", (|h| h.irq_cpu_share) as fn(&HostCpuWindow) -> Option<f64>),
+        (
+            "host.irq_cpu_share",
+            (|h| h.irq_cpu_share) as fn(&HostCpuWindow) -> Option<f64>,
+        ),
         ("host.steal_cpu_share", |h| h.steal_cpu_share),
     ] {
         for c in Condition::ALL {

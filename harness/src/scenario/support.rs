@@ -86,10 +86,10 @@ impl HostEdge {
             .as_ref()
             .map_err(Clone::clone)
             .and_then(|s| s.snapshot().map_err(|e| e.to_string()));
-        let arena_us = arena
-            .cpu_stat()
-            .map_err(|e| e.to_string())
-            .and_then(|s| s.usage_us.ok_or_else(|| "the arena's accounting has no usage".into()));
+        let arena_us = arena.cpu_stat().map_err(|e| e.to_string()).and_then(|s| {
+            s.usage_us
+                .ok_or_else(|| "the arena's accounting has no usage".into())
+        });
         let stat = ProcStatCpu::read();
         Ok(HostEdge {
             source: source.map_or_else(|e| e, |s| s.describe()),
@@ -105,7 +105,9 @@ impl HostEdge {
 /// `wall_s` seconds, in CPUs: every task, the arena's, the harness's,
 /// interrupts and steal; and `other = all_tasks − arena − harness` (CPU time of
 /// tasks that are not this run's; tiny negatives from the order of the reads
-/// are 0), `None` with the reason in `unavailable` where a part could not be read.
+/// are 0), `None` with the reason in `unavailable` where a part could not be
+/// read. Where the exact accounting of all tasks cannot be read, /proc/stat's
+/// tick-sampled user + nice + system stands in, and `source` says so and why.
 pub fn host_cpu(e0: &HostEdge, e1: &HostEdge, wall_s: f64) -> (Option<f64>, HostCpuWindow) {
     let share = |s: f64| s / wall_s;
     let stat = match (&e0.stat, &e1.stat) {
@@ -131,7 +133,9 @@ pub fn host_cpu(e0: &HostEdge, e1: &HostEdge, wall_s: f64) -> (Option<f64>, Host
     let harness = share(e1.harness_s - e0.harness_s);
     let other = match (&all, &arena) {
         (Ok(all), Ok(arena)) => Ok((all - arena - harness).max(0.0)),
-        (Err(e), _) => Err(format!("the CPU time of all tasks could not be read ({e}), nor /proc/stat")),
+        (Err(e), _) => Err(format!(
+            "the CPU time of all tasks could not be read ({e}), nor /proc/stat"
+        )),
         (_, Err(e)) => Err(format!("the arena's CPU time could not be read: {e}")),
     };
     let window = HostCpuWindow {
