@@ -48,7 +48,6 @@ fn main() {
     let plan = RunPlan {
         suite,
         until_decided: None,
-        accept_disturbed: false,
         out_dir: out_dir.clone(),
         command_line: vec![
             "cargo".into(),
