@@ -56,6 +56,7 @@ fn main() {
             "isolation".into(),
         ],
         accept_disturbed: false,
+        calibration: None,
     };
     if let Err(e) = isobench::interrupt::install() {
         eprintln!("error: installing signal handlers: {e}");

@@ -133,6 +133,11 @@ pub struct RunArgs {
     /// [default: the suite's; cpu-share: 0.5].
     #[arg(long, value_name = "CPUS", value_parser = quota_cpus)]
     pub aggressor_cpus: Option<f64>,
+    /// Reuse the victim's work unit as calibrated by that run (its results.json)
+    /// instead of calibrating anew, so that `isobench compare` against it also
+    /// gates absolute latencies and rates (implied by --until-decided's --baseline).
+    #[arg(long, value_name = "RESULTS.json")]
+    pub calibration_from: Option<PathBuf>,
     /// Keep adding rounds while a gated metric is INCONCLUSIVE against --baseline, up to --max-rounds.
     #[arg(long, requires = "baseline")]
     pub until_decided: bool,

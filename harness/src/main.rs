@@ -139,10 +139,25 @@ fn plan(args: RunArgs) -> Result<RunPlan, Refused> {
         }
         None => None,
     };
+    let calibration = match (&args.calibration_from, &until_decided) {
+        (Some(path), _) => {
+            let from = read_results(path)
+                .map_err(|e| Refused(format!("--calibration-from {e:#}")))?;
+            Some(isobench::run::calibration_of(&from).ok_or_else(|| {
+                Refused(format!(
+                    "--calibration-from {}: no scenario of that run recorded a calibration (spec.calibration); give the results.json of a run with an isolation or memory scenario",
+                    path.display()
+                ))
+            })?)
+        }
+        (None, Some(u)) => isobench::run::calibration_of(&u.baseline),
+        (None, None) => None,
+    };
     Ok(RunPlan {
         suite,
         until_decided,
         out_dir,
+        calibration,
         command_line: std::env::args_os()
             .map(|a| a.to_string_lossy().into_owned())
             .collect(),
@@ -477,6 +492,8 @@ fn calibrate(args: CalibrateArgs) -> Result<ExitCode> {
             max_rounds: None,
             margins: None,
             accept_disturbed: false,
+            // Run b does the work run a calibrated, as a gated pair should.
+            calibration_from: (side == "b").then(|| dir.join("a").join("results.json")),
         };
         let plan = plan(run_args)?;
         isobench::output::check_writable(&plan.out_dir)

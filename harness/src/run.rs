@@ -34,6 +34,19 @@ pub struct RunPlan {
     /// `--accept-disturbed`: conditions disturbed by other work on the host are
     /// judged anyway (by `--until-decided`'s gate), and results.json records that.
     pub accept_disturbed: bool,
+    /// The victim's work unit to reuse (`--calibration-from`, or the
+    /// `--until-decided` baseline's) instead of calibrating anew.
+    pub calibration: Option<Calibration>,
+}
+
+/// The calibration a results file's runs used: the first scenario's
+/// `spec.calibration` that parses; `None` when no scenario recorded one.
+pub fn calibration_of(results: &Results) -> Option<Calibration> {
+    results
+        .scenarios
+        .iter()
+        .filter_map(|s| s.spec.get("calibration"))
+        .find_map(|c| serde_json::from_value(c.clone()).ok())
 }
 
 /// Memory a run must leave to the rest of the host beyond its arena, bytes.
@@ -153,7 +166,10 @@ pub fn execute(plan: &RunPlan) -> Result<RunOutcome> {
     }
     out.write(&results)?;
     let cpus_allowed = results.host.cpus_allowed;
-    let calibration = calibrate(&arena, &workload_bin)?;
+    let calibration = match plan.calibration {
+        Some(c) => c,
+        None => calibrate(&arena, &workload_bin)?,
+    };
     let ctx = RunContext {
         arena: &arena,
         workload_bin,

@@ -108,7 +108,6 @@ fn broken() -> Vec<(
         ("docker typo", format!("{BASE}[scenario.aggressor.limits.docker]\ncpu = 1.5\n"), 10, 7, "scenario.aggressor.limits.docker.cpu", "cpus"),
         ("kubernetes quantity", format!("{BASE}[scenario.aggressor.limits.kubernetes]\n\"limits.cpu\" = \"half\"\n"), 10, 16, "scenario.aggressor.limits.kubernetes.limits.cpu", "half"),
         ("margin on the good side", format!("[defaults.margins]\nmetrics = {{ \"victim.latency_impact_p99\" = 0.9 }}\n{BASE}"), 2, 13, "defaults.margins.metrics.victim.latency_impact_p99", "a ratio above 1"),
-        ("margin of a calibration-dependent figure", format!("[defaults.margins]\nmetrics = {{ \"victim.latency_p99_us\" = 1.2 }}\n{BASE}"), 2, 13, "defaults.margins.metrics.victim.latency_p99_us", "gate victim.latency_impact_p99 instead"),
     ]
 }
 

@@ -167,8 +167,11 @@ pub fn measure_clause(m: &MeasureVerdict) -> String {
             "the isolated victim fared somewhat worse than contended, within the noise floor (removed {} of it)",
             removed(e)
         ),
-        (false, Some(e)) if m.kind == VerdictKind::NotProtected => format!(
-            "the limits made no clear difference (removed {} of it)",
+        (false, Some(e)) if m.kind == VerdictKind::NotProtected => {
+            format!("the limits removed little or none of it ({})", removed(e))
+        }
+        (false, Some(e)) if e.lower <= 0.0 => format!(
+            "the limits may have removed part of it, not clearly any ({})",
             removed(e)
         ),
         (false, Some(e)) => format!("the limits removed {} of it", removed(e)),

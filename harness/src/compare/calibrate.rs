@@ -137,7 +137,7 @@ mod tests {
         ]));
         let s = &m.scenarios["cpu-share"];
         assert_eq!(s["victim.latency_impact_p99"], 2.5, "1 + 3 × 0.5");
-        assert_eq!(s["victim.latency_impact_p50"], 1.25, "the default, not 1.03");
+        assert_eq!(s["victim.latency_impact_p50"], 1.1, "the default, not 1.03");
         assert_eq!(s["victim.retained_throughput"], -5.0);
     }
 
@@ -150,9 +150,9 @@ mod tests {
             0.98,
             1.02,
         );
-        r.detectable = Some(1.8);
+        r.detectable = Some(2.4);
         let m = propose(&aa(vec![r]));
-        assert_eq!(m.scenarios["cpu-share"]["victim.latency_impact_p99"], 1.8);
+        assert_eq!(m.scenarios["cpu-share"]["victim.latency_impact_p99"], 2.4);
     }
 
     #[test]

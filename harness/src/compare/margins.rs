@@ -135,14 +135,8 @@ pub fn check_margin(name: &str, value: f64) -> Result<(), String> {
     let Some(rule) =
         default_rule(name, Some(Condition::Isolated)).filter(|_| known.contains(&name))
     else {
-        let instead = super::rules::UNGATED_CALIBRATED
-            .iter()
-            .find(|(old, _)| *old == name)
-            .map_or(String::new(), |(_, new)| {
-                format!(" (it follows each run's own calibration of the victim; gate {new} instead)")
-            });
         return Err(format!(
-            "{name:?} is not a gated metric{instead}; margins can be set for {}",
+            "{name:?} is not a gated metric; margins can be set for {}",
             known.join(", ")
         ));
     };
@@ -200,7 +194,7 @@ mod tests {
             m.rule("other", "victim.latency_impact_p50", iso)
                 .unwrap()
                 .margin,
-            1.25
+            1.10
         );
     }
 

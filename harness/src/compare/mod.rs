@@ -1,8 +1,7 @@
 //! `isobench compare`: CURRENT against BASELINE, metric by metric (DESIGN §3).
 //!
-//! For each gated metric ([`rules`]) the change of the two runs' centres over
-//! rounds (the mean, or a trimmed mean for tail figures) gets a bootstrap 95 %
-//! CI ([`crate::stats::change`]). Against its margin:
+//! For each gated metric ([`rules`]) the change of the two runs' means over
+//! rounds gets a bootstrap 95 % CI ([`crate::stats::change`]). Against its margin:
 //! - PASS: the whole CI is on the good side of the margin;
 //! - IMPROVED: the whole CI is beyond the mirrored margin, on the good side;
 //! - FAIL: the change is beyond the margin in the bad direction, decided by a
@@ -37,7 +36,6 @@ use isobench_reports::comparison::{
 };
 use isobench_reports::schema::{HostFingerprint, Metric, Results, ScenarioResult};
 use margins::Margins;
-use crate::stats::center::Center;
 use rules::{Rule, improvement_bound};
 
 /// Rounds each side needs for its metrics to be judged.
@@ -237,10 +235,7 @@ fn compare_metric(scenario: &str, b: &Metric, c: &Metric, rule: Option<Rule>) ->
         h.wrapping_mul(31).wrapping_add(u64::from(b))
     });
     let (bv, cv) = (values(b, &rule), values(c, &rule));
-    if rule.center != Center::Mean {
-        (row.baseline, row.current) = (center_of(b, &rule), center_of(c, &rule));
-    }
-    let Some(ch) = change(statistic, rule.center, &bv, &cv, seed) else {
+    let Some(ch) = change(statistic, &bv, &cv, seed) else {
         if bv.is_empty() && cv.is_empty() {
             row.outcome = Outcome::NotGated;
             row.note = Some(format!(
@@ -311,12 +306,6 @@ impl Pending {
 /// "No change" for a kind of change: 1 for a ratio, 0 for a difference.
 fn no_change(kind: ChangeKind) -> f64 {
     if kind == ChangeKind::Ratio { 1.0 } else { 0.0 }
-}
-
-/// The centre of `m`'s measured rounds in its own unit, as the rule summarises them.
-fn center_of(m: &Metric, rule: &Rule) -> Option<f64> {
-    let raw: Vec<f64> = m.per_round.iter().flatten().copied().filter(|v| v.is_finite()).collect();
-    rule.center.of(&raw)
 }
 
 /// The smallest change in the bad direction this pair could detect, as the
@@ -403,29 +392,43 @@ fn without_invalid(s: &ScenarioResult, m: &Metric) -> Metric {
     m
 }
 
+/// The note of a figure that follows each run's calibration, between runs that did not share one.
+const UNSHARED_CALIBRATION: &str = "not gated: each run calibrated the victim's work unit itself, so absolute latencies and rates differ by a few percent between runs of one build; run the current with --calibration-from BASELINE to gate it";
+
 fn scenario_rows(
     base: &ScenarioResult,
     cur: &ScenarioResult,
     margins: &Margins,
     pending: &mut Vec<Pending>,
 ) {
+    let calibration = |s: &ScenarioResult| s.spec.get("calibration").filter(|c| !c.is_null()).cloned();
+    let shared = calibration(base).is_some() && calibration(base) == calibration(cur);
     for c in &cur.metrics {
         if let Some(b) = base
             .metrics
             .iter()
             .find(|b| b.name == c.name && b.condition == c.condition)
         {
-            pending.push(compare_metric(
+            let rule = margins.rule(&cur.name, &c.name, c.condition);
+            let unshared = rule.is_some_and(|r| r.calibrated) && !shared;
+            let mut p = compare_metric(
                 &cur.name,
                 &without_invalid(base, b),
                 &without_invalid(cur, c),
-                margins.rule(&cur.name, &c.name, c.condition),
-            ));
+                rule.filter(|_| !unshared),
+            );
+            if unshared {
+                p.row.note = Some(UNSHARED_CALIBRATION.into());
+            }
+            pending.push(p);
         }
     }
     // What the baseline gated and the current run no longer reports cannot pass by its absence.
     for b in &base.metrics {
-        let Some(rule) = margins.rule(&base.name, &b.name, b.condition) else {
+        let Some(rule) = margins
+            .rule(&base.name, &b.name, b.condition)
+            .filter(|r| shared || !r.calibrated)
+        else {
             continue;
         };
         if cur

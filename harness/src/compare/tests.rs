@@ -530,3 +530,20 @@ fn a_run_recorded_as_accepting_disturbance_still_needs_the_flag_to_compare() {
         c.unfit
     );
 }
+
+#[test]
+fn absolute_latencies_are_gated_only_between_runs_that_share_a_calibration() {
+    let iso = Some(Condition::Isolated);
+    let side = |id: &str, units: u64| {
+        let mut r = results(id, vec![metric("victim.latency_p99_us", iso, &[3000.0; 5])], 5);
+        r.scenarios[0].spec =
+            serde_json::json!({ "calibration": { "iters_per_unit": units, "unit_ns": 100_000 } });
+        r
+    };
+    let apart = run(&side("a", 45_619), &side("b", 46_673));
+    let row = &apart.rows[0];
+    assert_eq!(row.outcome, Outcome::NotGated, "{row:?}");
+    assert!(row.note.as_deref().unwrap().contains("--calibration-from"), "{row:?}");
+    let shared = run(&side("a", 45_619), &side("b", 45_619));
+    assert_eq!(shared.rows[0].outcome, Outcome::Pass, "{:?}", shared.rows[0]);
+}

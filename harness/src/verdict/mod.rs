@@ -10,10 +10,13 @@
 //! - not protected: isolation made it worse (the excess of isolated over
 //!   contended, formed like the excess over solo, above the floor beyond the
 //!   noise: for p99 the isolated p99 more than 10 % above the contended one),
-//!   or did not clearly help (the effectiveness CI reaches 0);
-//! - protected: it clearly helped and left the victim no worse than alone
-//!   beyond the floor (the isolated excess CI reaches below the floor);
-//! - partly protected: it clearly helped and clearly left some.
+//!   or removed little or none of the interference (the whole effectiveness CI
+//!   below [`LITTLE_REMOVED`], 25 %);
+//! - protected: it clearly helped (the effectiveness CI above 0) and left the
+//!   victim no worse than alone beyond the floor (the isolated excess CI
+//!   reaches below the floor);
+//! - partly protected: anything between: it clearly left some, or it may
+//!   have removed a good part but not clearly any.
 //!
 //! The scenario's answer: not protected when isolation made any measure
 //! worse; else, among the measures that saw interference, protected when all
@@ -32,6 +35,13 @@ use isobench_reports::schema::{
 };
 use isobench_reports::verdict::{measure_clause, slo_clause};
 use measures::{Measure, Triples, excesses};
+
+/// Effectiveness below which the limits removed "little or none" of the
+/// interference: a measure is not protected when even the upper bound of its
+/// effectiveness CI is below this. Between "clearly some" and "clearly
+/// little" lies an uncertain band that reads as partly protected, so that two
+/// runs of one build do not flip between partly and not protected on noise.
+pub const LITTLE_REMOVED: f64 = 0.25;
 
 /// Rounds with every condition valid that a verdict needs: as many as the
 /// gate needs to judge a scenario ([`crate::compare::MIN_ROUNDS`]).
@@ -232,7 +242,7 @@ fn measure_verdict(m: &Measure, t: &Triples, seed: u64) -> Option<MeasureVerdict
     } else {
         match x.effectiveness {
             Some(e) if e.lower > 0.0 && x.isolated.lower <= floor => VerdictKind::Protected,
-            Some(e) if e.lower > 0.0 => VerdictKind::PartlyProtected,
+            Some(e) if e.upper >= LITTLE_REMOVED => VerdictKind::PartlyProtected,
             _ => VerdictKind::NotProtected,
         }
     };

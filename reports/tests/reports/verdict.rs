@@ -18,7 +18,7 @@ fn cpu_share_line_states_its_verdict_each_measure_with_its_ci_and_the_aggressor_
     assert_eq!(
         lines[0],
         "cpu-share: PARTLY PROTECTED — p99 vs solo: +380 % [+310, +440] % contended, +360 % [+290, +430] % isolated; \
-         the limits made no clear difference (removed 5.0 % [-20.0, 30.0] % of it); \
+         the limits removed little or none of it (5.0 % [-20.0, 30.0] %); \
          late units vs solo: +9.9 pp [+6.9, +12.9] pp contended, +4.6 pp [+3.2, +6.1] pp isolated; \
          the limits removed 54 % [38, 68] % of it; \
          throughput vs solo: no interference to remove (contended +0 % [+0, +0] %); \
