@@ -144,8 +144,7 @@ const DETECTABLE_NOTE: &str = "can detect: the smallest change in the bad direct
 (80 % power, one-sided α = 2.5 %, from the spread of its rounds). NO CLEAR CHANGE: not worse beyond the noise \
 (Holm-corrected across the gated metrics), yet the CI reaches past the margin, so this pair cannot vouch for the margin; \
 it does not fail the job. \
-More rounds shrink what can be detected by about 1/√rounds. Baseline and current are means over rounds; \
-for tail figures (latency impacts, late share) the 20 % trimmed mean, which one disturbed round does not move.";
+More rounds shrink what can be detected by about 1/√rounds. Baseline and current are means over rounds.";
 
 /// The comparison section of the HTML report.
 pub(crate) fn section(c: &Comparison) -> String {
