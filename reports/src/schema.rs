@@ -755,6 +755,12 @@ pub struct HostCpuWindow {
     /// Hardware and soft interrupt time (/proc/stat `irq` + `softirq`); with
     /// `CONFIG_IRQ_TIME_ACCOUNTING` measured and apart from task time, without
     /// it sampled at the tick (the interrupted task is charged); null when
+    /// The kernel's own threads (kswapd, kworkers, ksoftirqd…), from their
+    /// `/proc/<pid>/schedstat`, CPUs: inside `all_tasks` and left out of
+    /// `host_other_cpu_share`, since they work mostly for the run's own
+    /// workloads; null where /proc could not be listed.
+    #[serde(default)]
+    pub kernel_threads_cpu_share: Option<f64>,
     /// /proc/stat could not be read.
     pub irq_cpu_share: Option<f64>,
     /// Steal time (/proc/stat `steal`): the hypervisor ran something else while

@@ -117,12 +117,12 @@ fn measure_label(measure: &str) -> &str {
 }
 
 /// How an excess over solo is written, and the value shown for excess `x`:
-/// p99 as the latency impact is everywhere (`+40 %`, beyond +999 % the
-/// factor `×19.5`), late share as a difference in pp (`+4.6 pp`), throughput
-/// as the change of ops (`−12 %`).
+/// p99 as its ratio to solo (`×19.5`, one scale for every figure of the
+/// clause), late share as a difference in pp (`+4.6 pp`), throughput as the
+/// change of ops (`−12 %`).
 fn excess_rule(m: &MeasureVerdict) -> (Rule<'static>, fn(f64) -> f64) {
     match m.measure.as_str() {
-        "p99" => (Rule::Change, |x| x),
+        "p99" => (Rule::Factor, |x| x + 1.0),
         "late_share" => (Rule::PpChange, |x| x * 100.0),
         _ => (Rule::Change, |x| -x),
     }

@@ -4,6 +4,7 @@
 mod doctor;
 mod host;
 pub mod host_load;
+pub mod kthreads;
 
 pub use doctor::{doctor, psi_status};
 pub use host::{fingerprint, parse_cpu_list};

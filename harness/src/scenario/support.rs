@@ -68,6 +68,8 @@ pub struct HostEdge {
     all: std::result::Result<HostCpuSnapshot, String>,
     /// The arena's usage, µs; or why it could not be read.
     arena_us: std::result::Result<u64, String>,
+    /// The kernel threads' CPU time, by pid; or why it could not be read.
+    kthreads: std::result::Result<crate::probe::kthreads::KthreadTimes, String>,
     /// The harness's own CPU time, s.
     harness_s: f64,
     /// /proc/stat; or why it could not be read.
@@ -91,10 +93,12 @@ impl HostEdge {
                 .ok_or_else(|| "the arena's accounting has no usage".into())
         });
         let stat = ProcStatCpu::read();
+        let kthreads = crate::probe::kthreads::read(std::path::Path::new("/proc"));
         Ok(HostEdge {
             source: source.map_or_else(|e| e, |s| s.describe()),
             all,
             arena_us,
+            kthreads,
             harness_s: own_cpu_s()?,
             stat,
         })
@@ -103,9 +107,10 @@ impl HostEdge {
 
 /// The host's CPU time over the window between edges `e0` and `e1` of
 /// `wall_s` seconds, in CPUs: every task, the arena's, the harness's,
-/// interrupts and steal; and `other = all_tasks − arena − harness` (CPU time of
-/// tasks that are not this run's; tiny negatives from the order of the reads
-/// are 0), `None` with the reason in `unavailable` where a part could not be
+/// kernel threads, interrupts and steal; and `other = all_tasks − arena −
+/// harness − kernel threads` (CPU time of user tasks that are not this run's:
+/// the kernel threads work mostly for the run's own workloads, see
+/// [`crate::probe::kthreads`]; tiny negatives from the order of the reads are 0), `None` with the reason in `unavailable` where a part could not be
 /// read. Where the exact accounting of all tasks cannot be read, /proc/stat's
 /// tick-sampled user + nice + system stands in, and `source` says so and why.
 pub fn host_cpu(e0: &HostEdge, e1: &HostEdge, wall_s: f64) -> (Option<f64>, HostCpuWindow) {
@@ -131,8 +136,12 @@ pub fn host_cpu(e0: &HostEdge, e1: &HostEdge, wall_s: f64) -> (Option<f64>, Host
         (Err(e), _) | (_, Err(e)) => Err(e.clone()),
     };
     let harness = share(e1.harness_s - e0.harness_s);
+    let kthreads = match (&e0.kthreads, &e1.kthreads) {
+        (Ok(a), Ok(b)) => Some(share(crate::probe::kthreads::delta_us(a, b) as f64 / 1e6)),
+        _ => None,
+    };
     let other = match (&all, &arena) {
-        (Ok(all), Ok(arena)) => Ok((all - arena - harness).max(0.0)),
+        (Ok(all), Ok(arena)) => Ok((all - arena - harness - kthreads.unwrap_or(0.0)).max(0.0)),
         (Err(e), _) => Err(format!(
             "the CPU time of all tasks could not be read ({e}), nor /proc/stat"
         )),
@@ -143,6 +152,7 @@ pub fn host_cpu(e0: &HostEdge, e1: &HostEdge, wall_s: f64) -> (Option<f64>, Host
         all_tasks_cpu_share: all.ok(),
         arena_cpu_share: arena.ok(),
         harness_cpu_share: harness,
+        kernel_threads_cpu_share: kthreads,
         irq_cpu_share: stat.map(|(a, b)| share(b.interrupts() - a.interrupts())),
         steal_cpu_share: stat.map(|(a, b)| share(b.steal - a.steal)),
         unavailable: other.as_ref().err().cloned(),

@@ -17,7 +17,7 @@ fn cpu_share_line_states_its_verdict_each_measure_with_its_ci_and_the_aggressor_
     let lines = verdict_lines(&fixture::results());
     assert_eq!(
         lines[0],
-        "cpu-share: PARTLY PROTECTED — p99 vs solo: +380 % [+310, +440] % contended, +360 % [+290, +430] % isolated; \
+        "cpu-share: PARTLY PROTECTED — p99 vs solo: ×4.80 [×4.10, ×5.40] contended, ×4.60 [×3.90, ×5.30] isolated; \
          the limits removed little or none of it (5.0 % [-20.0, 30.0] %); \
          late units vs solo: +9.9 pp [+6.9, +12.9] pp contended, +4.6 pp [+3.2, +6.1] pp isolated; \
          the limits removed 54 % [38, 68] % of it; \
