@@ -141,8 +141,8 @@ fn plan(args: RunArgs) -> Result<RunPlan, Refused> {
     };
     let calibration = match (&args.calibration_from, &until_decided) {
         (Some(path), _) => {
-            let from = read_results(path)
-                .map_err(|e| Refused(format!("--calibration-from {e:#}")))?;
+            let from =
+                read_results(path).map_err(|e| Refused(format!("--calibration-from {e:#}")))?;
             Some(isobench::run::calibration_of(&from).ok_or_else(|| {
                 Refused(format!(
                     "--calibration-from {}: no scenario of that run recorded a calibration (spec.calibration); give the results.json of a run with an isolation or memory scenario",
@@ -282,10 +282,8 @@ fn read_results(path: &std::path::Path) -> Result<isobench_reports::schema::Resu
         .with_context(|| format!("{}", path.display()))?;
     for s in &mut results.scenarios {
         let disturbed = s.verdict.as_ref().and_then(|v| v.disturbed.clone());
-        s.verdict = isobench::verdict::judge(s).map(|v| isobench_reports::schema::Verdict {
-            disturbed,
-            ..v
-        });
+        s.verdict = isobench::verdict::judge(s)
+            .map(|v| isobench_reports::schema::Verdict { disturbed, ..v });
     }
     Ok(results)
 }

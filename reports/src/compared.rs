@@ -130,7 +130,13 @@ pub fn render_comparison_markdown(c: &Comparison) -> String {
         .rows
         .iter()
         .filter(|r| r.outcome != Outcome::NotGated)
-        .filter_map(|r| Some(format!("- {}: {}\n", md(&metric_label(r)), md(r.note.as_deref()?))))
+        .filter_map(|r| {
+            Some(format!(
+                "- {}: {}\n",
+                md(&metric_label(r)),
+                md(r.note.as_deref()?)
+            ))
+        })
         .collect();
     if !noted.is_empty() {
         out.push_str(&format!("\nNotes:\n\n{}", noted.concat()));

@@ -9,7 +9,6 @@
 //! as 0.
 
 use crate::format;
-use crate::units::Rule;
 use crate::metric_names::{
     OOM_KILLS, STARTUP_BASELINE_P50, STARTUP_CHURN, STARTUP_CHURN_PARALLEL, STARTUP_OVERHEAD_RATIO,
     STARTUP_SANDBOX_NET_P99, STARTUP_SANDBOX_P50, STARTUP_SANDBOX_P99, STARTUP_TEARDOWN_P99,
@@ -19,6 +18,7 @@ use crate::schema::{
     Condition, Interval, MeasureVerdict, Results, ScenarioResult, ScenarioStatus, SloVerdict,
     VerdictKind,
 };
+use crate::units::Rule;
 
 /// One line per scenario, in run order, e.g.
 /// `cpu-share: PARTLY PROTECTED — late units vs solo: +9.9 pp [6.9, 12.9]
@@ -189,17 +189,14 @@ pub fn slo_clause(s: &SloVerdict) -> String {
         None => "neither clearly held nor missed",
     };
     let slack = |c: Condition| {
-        s.conditions
-            .iter()
-            .find(|x| x.condition == c)
-            .map_or_else(
-                || format::unavailable(None),
-                |x| {
-                    let (value, ci) =
-                        Rule::Change.with_interval(x.slack.value, x.slack.lower, x.slack.upper);
-                    format!("{value} {ci}")
-                },
-            )
+        s.conditions.iter().find(|x| x.condition == c).map_or_else(
+            || format::unavailable(None),
+            |x| {
+                let (value, ci) =
+                    Rule::Change.with_interval(x.slack.value, x.slack.lower, x.slack.upper);
+                format!("{value} {ci}")
+            },
+        )
     };
     format!(
         "objective p99 ≤ {} {held} isolated (slack {}; contended {})",
@@ -242,7 +239,14 @@ fn checks_clause(scenario: &ScenarioResult) -> String {
 /// `victim memory stall (PSI full) 0 % (contended: 14 %); OOM kills isolated (3 rounds): aggressor 3, victim 0, outside 0`:
 /// kills are totals over the rounds, so one kill in three rounds never reads as 0.
 fn memory_clause(scenario: &ScenarioResult) -> String {
-    let psi = |condition| figure(scenario, VICTIM_PSI_MEMORY_FULL, Some(condition), Rule::Percent);
+    let psi = |condition| {
+        figure(
+            scenario,
+            VICTIM_PSI_MEMORY_FULL,
+            Some(condition),
+            Rule::Percent,
+        )
+    };
     let total = |name: &str| {
         Results::metric(scenario, name, Some(Condition::Isolated)).map(|m| {
             let counted: Vec<f64> = m.per_round.iter().flatten().copied().collect();
@@ -301,15 +305,8 @@ fn aggressor_clause(scenario: &ScenarioResult, sandbox: &str) -> String {
     );
     let got = || figure(scenario, &share, Some(Condition::Isolated), Rule::Cpus);
     match (measured, expected) {
-        (Some(_), Some(e)) => format!(
-            "{sandbox} got {} of {} expected",
-            got(),
-            format::cpus(e)
-        ),
-        (Some(_), None) => format!(
-            "{sandbox} got {} (expected share unavailable)",
-            got()
-        ),
+        (Some(_), Some(e)) => format!("{sandbox} got {} of {} expected", got(), format::cpus(e)),
+        (Some(_), None) => format!("{sandbox} got {} (expected share unavailable)", got()),
         (None, Some(e)) => format!(
             "{sandbox} CPU share unavailable ({} CPUs expected)",
             format::cpus(e)
@@ -365,4 +362,3 @@ fn figure(
 fn value(scenario: &ScenarioResult, name: &str, condition: Condition) -> Option<f64> {
     Results::metric(scenario, name, Some(condition)).and_then(|m| m.value)
 }
-

@@ -240,7 +240,10 @@ fn compare_metric(scenario: &str, b: &Metric, c: &Metric, rule: Option<Rule>) ->
             row.outcome = Outcome::NotGated;
             row.note = Some(format!(
                 "measured in neither run ({}): nothing to judge",
-                c.reason.as_deref().or(b.reason.as_deref()).unwrap_or("no value")
+                c.reason
+                    .as_deref()
+                    .or(b.reason.as_deref())
+                    .unwrap_or("no value")
             ));
         } else {
             row.outcome = Outcome::Inconclusive;
@@ -401,7 +404,8 @@ fn scenario_rows(
     margins: &Margins,
     pending: &mut Vec<Pending>,
 ) {
-    let calibration = |s: &ScenarioResult| s.spec.get("calibration").filter(|c| !c.is_null()).cloned();
+    let calibration =
+        |s: &ScenarioResult| s.spec.get("calibration").filter(|c| !c.is_null()).cloned();
     let shared = calibration(base).is_some() && calibration(base) == calibration(cur);
     for c in &cur.metrics {
         if let Some(b) = base
@@ -485,7 +489,10 @@ fn rounds_of(s: &ScenarioResult) -> usize {
 
 /// A scenario the host could not run: it has nothing to judge, in either run.
 fn skipped(s: &ScenarioResult) -> bool {
-    matches!(s.status, isobench_reports::schema::ScenarioStatus::Skipped(_))
+    matches!(
+        s.status,
+        isobench_reports::schema::ScenarioStatus::Skipped(_)
+    )
 }
 
 /// Compares two runs. Never fails: what cannot be compared is said in the result.
@@ -519,7 +526,11 @@ pub fn compare(input: &CompareInput<'_>) -> Comparison {
             Some(b) => {
                 scenario_rows(b, c, input.margins, &mut pending);
                 let sides = [(b, &base.run_id), (c, &cur.run_id)];
-                for (s, run) in sides.into_iter().take(if base.run_id == cur.run_id { 1 } else { 2 }) {
+                for (s, run) in
+                    sides
+                        .into_iter()
+                        .take(if base.run_id == cur.run_id { 1 } else { 2 })
+                {
                     let rounds = rounds_of(s);
                     if s.checks.is_empty() && !skipped(s) && rounds < MIN_ROUNDS {
                         unfit.push(format!(
@@ -637,7 +648,8 @@ pub fn compare(input: &CompareInput<'_>) -> Comparison {
 /// beyond its margin, the kind more rounds can decide (as opposed to a metric
 /// missing, unmeasurable, or with too few measured rounds).
 pub fn undecided(r: &ComparedMetric) -> bool {
-    r.outcome == Outcome::Inconclusive && r.note.as_deref().is_some_and(|n| n.ends_with(MORE_ROUNDS))
+    r.outcome == Outcome::Inconclusive
+        && r.note.as_deref().is_some_and(|n| n.ends_with(MORE_ROUNDS))
 }
 
 /// End of the note of an INCONCLUSIVE row that more rounds can decide.

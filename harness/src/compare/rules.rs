@@ -165,9 +165,18 @@ mod tests {
     #[test]
     fn figures_that_follow_a_runs_calibration_need_a_shared_one() {
         for name in ["victim.latency_p99_us", "victim.throughput_ops"] {
-            assert!(default_rule(name, Some(Condition::Isolated)).unwrap().calibrated, "{name}");
+            assert!(
+                default_rule(name, Some(Condition::Isolated))
+                    .unwrap()
+                    .calibrated,
+                "{name}"
+            );
         }
-        assert!(!default_rule("victim.latency_impact_p99", Some(Condition::Isolated)).unwrap().calibrated);
+        assert!(
+            !default_rule("victim.latency_impact_p99", Some(Condition::Isolated))
+                .unwrap()
+                .calibrated
+        );
     }
 
     #[test]

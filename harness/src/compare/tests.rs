@@ -100,9 +100,21 @@ fn trial(rng: &mut SmallRng, shift: f64) -> Comparison {
     let side = |rng: &mut SmallRng, id: &str, k: f64| {
         let metrics = vec![
             // Impacts `p / p_solo − 1`: the gate compares `p / p_solo`.
-            metric("victim.latency_impact_p50", iso, &minus_one(noisy(rng, 2.0 * k, 5))),
-            metric("victim.latency_impact_p99", iso, &minus_one(noisy(rng, 9.0 * k, 5))),
-            metric("victim.latency_impact_p999", iso, &minus_one(noisy(rng, 20.0 * k, 5))),
+            metric(
+                "victim.latency_impact_p50",
+                iso,
+                &minus_one(noisy(rng, 2.0 * k, 5)),
+            ),
+            metric(
+                "victim.latency_impact_p99",
+                iso,
+                &minus_one(noisy(rng, 9.0 * k, 5)),
+            ),
+            metric(
+                "victim.latency_impact_p999",
+                iso,
+                &minus_one(noisy(rng, 20.0 * k, 5)),
+            ),
         ];
         results(id, metrics, 5)
     };
@@ -128,7 +140,10 @@ fn a_doubled_tail_fails_in_90_of_100_trials() {
         .filter(|_| trial(&mut rng, 2.0).exit_code == 1)
         .count();
     eprintln!("doubled tail trials: {fails} of 100 FAIL");
-    assert!(fails >= 90, "only {fails} of 100 trials caught a doubled tail");
+    assert!(
+        fails >= 90,
+        "only {fails} of 100 trials caught a doubled tail"
+    );
 }
 
 #[test]
@@ -156,7 +171,11 @@ fn a_results_file_compared_with_itself_passes_even_when_noisy() {
     let iso = Some(Condition::Isolated);
     let r = results(
         "a",
-        vec![metric("victim.latency_impact_p99", iso, &wide(&mut rng, 10))],
+        vec![metric(
+            "victim.latency_impact_p99",
+            iso,
+            &wide(&mut rng, 10),
+        )],
         10,
     );
     let c = run(&r, &r);
@@ -197,12 +216,20 @@ fn a_worsening_within_the_noise_floor_but_short_of_the_margin_is_inconclusive() 
     let iso = Some(Condition::Isolated);
     let base = results(
         "a",
-        vec![metric("victim.late_share", iso, &[0.050, 0.060, 0.040, 0.050, 0.050])],
+        vec![metric(
+            "victim.late_share",
+            iso,
+            &[0.050, 0.060, 0.040, 0.050, 0.050],
+        )],
         5,
     );
     let cur = results(
         "b",
-        vec![metric("victim.late_share", iso, &[0.080, 0.090, 0.070, 0.080, 0.080])],
+        vec![metric(
+            "victim.late_share",
+            iso,
+            &[0.080, 0.090, 0.070, 0.080, 0.080],
+        )],
         5,
     );
     let c = run(&base, &cur);
@@ -385,14 +412,7 @@ fn rounds_without_a_measured_value_do_not_count() {
 
 #[test]
 fn a_run_disturbed_by_other_work_gets_no_verdict() {
-    let iso = Some(Condition::Isolated);
-    let steady = || metric("victim.retained_throughput", iso, &[1.0; 5]);
-    let base = results("a", vec![steady()], 5);
-    let cur = results(
-        "b",
-        vec![steady(), metric("host.other_cpu_share", iso, &[0.4; 5])],
-        5,
-    );
+    let (base, cur) = disturbed_pair(0.4);
     let c = run(&base, &cur);
     assert_eq!(c.exit_code, 2, "{}", c.verdict);
     assert!(
@@ -404,16 +424,22 @@ fn a_run_disturbed_by_other_work_gets_no_verdict() {
     );
 }
 
-#[test]
-fn a_disturbed_run_is_judged_with_accept_disturbed_and_the_disturbance_is_noted() {
+/// A steady baseline `a`, and a current `b` during which other work used `other` CPUs in every round.
+fn disturbed_pair(other: f64) -> (Results, Results) {
     let iso = Some(Condition::Isolated);
     let steady = || metric("victim.retained_throughput", iso, &[1.0; 5]);
     let base = results("a", vec![steady()], 5);
     let cur = results(
         "b",
-        vec![steady(), metric("host.other_cpu_share", iso, &[0.4; 5])],
+        vec![steady(), metric("host.other_cpu_share", iso, &[other; 5])],
         5,
     );
+    (base, cur)
+}
+
+#[test]
+fn a_disturbed_run_is_judged_with_accept_disturbed_and_the_disturbance_is_noted() {
+    let (base, cur) = disturbed_pair(0.4);
     let c = compare(&CompareInput {
         baseline: (&base, "b.json"),
         current: (&cur, "c.json"),
@@ -447,14 +473,7 @@ fn a_disturbed_run_is_judged_with_accept_disturbed_and_the_disturbance_is_noted(
 
 #[test]
 fn force_does_not_override_disturbance() {
-    let iso = Some(Condition::Isolated);
-    let steady = || metric("victim.retained_throughput", iso, &[1.0; 5]);
-    let base = results("a", vec![steady()], 5);
-    let cur = results(
-        "b",
-        vec![steady(), metric("host.other_cpu_share", iso, &[0.2; 5])],
-        5,
-    );
+    let (base, cur) = disturbed_pair(0.2);
     let c = compare(&CompareInput {
         baseline: (&base, "b.json"),
         current: (&cur, "c.json"),
@@ -535,7 +554,11 @@ fn a_run_recorded_as_accepting_disturbance_still_needs_the_flag_to_compare() {
 fn absolute_latencies_are_gated_only_between_runs_that_share_a_calibration() {
     let iso = Some(Condition::Isolated);
     let side = |id: &str, units: u64| {
-        let mut r = results(id, vec![metric("victim.latency_p99_us", iso, &[3000.0; 5])], 5);
+        let mut r = results(
+            id,
+            vec![metric("victim.latency_p99_us", iso, &[3000.0; 5])],
+            5,
+        );
         r.scenarios[0].spec =
             serde_json::json!({ "calibration": { "iters_per_unit": units, "unit_ns": 100_000 } });
         r
@@ -543,7 +566,15 @@ fn absolute_latencies_are_gated_only_between_runs_that_share_a_calibration() {
     let apart = run(&side("a", 45_619), &side("b", 46_673));
     let row = &apart.rows[0];
     assert_eq!(row.outcome, Outcome::NotGated, "{row:?}");
-    assert!(row.note.as_deref().unwrap().contains("--calibration-from"), "{row:?}");
+    assert!(
+        row.note.as_deref().unwrap().contains("--calibration-from"),
+        "{row:?}"
+    );
     let shared = run(&side("a", 45_619), &side("b", 45_619));
-    assert_eq!(shared.rows[0].outcome, Outcome::Pass, "{:?}", shared.rows[0]);
+    assert_eq!(
+        shared.rows[0].outcome,
+        Outcome::Pass,
+        "{:?}",
+        shared.rows[0]
+    );
 }

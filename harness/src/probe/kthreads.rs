@@ -26,7 +26,11 @@ pub fn ppid_of_stat(text: &str) -> Option<u32> {
 
 /// The time on a CPU from the text of `/proc/<pid>/schedstat`, µs.
 pub fn schedstat_us(text: &str) -> Option<u64> {
-    text.split_whitespace().next()?.parse::<u64>().ok().map(|ns| ns / 1000)
+    text.split_whitespace()
+        .next()?
+        .parse::<u64>()
+        .ok()
+        .map(|ns| ns / 1000)
 }
 
 /// Reads every kernel thread's CPU time below `proc` (normally `/proc`). A
@@ -38,7 +42,11 @@ pub fn read(proc: &Path) -> Result<KthreadTimes, String> {
     let entries = std::fs::read_dir(proc).map_err(|e| format!("{}: {e}", proc.display()))?;
     let mut times = KthreadTimes::new();
     for entry in entries.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
             continue;
         };
         let dir = entry.path();
@@ -75,7 +83,8 @@ mod tests {
 
     #[test]
     fn parent_and_time_are_read_from_their_files() {
-        let stat = "41 (kworker/0:1-events (x)) I 2 0 0 0 -1 69238880 0 0 0 0 0 12 0 0 20 0 1 0 9 0 0";
+        let stat =
+            "41 (kworker/0:1-events (x)) I 2 0 0 0 -1 69238880 0 0 0 0 0 12 0 0 20 0 1 0 9 0 0";
         assert_eq!(ppid_of_stat(stat), Some(2));
         assert_eq!(ppid_of_stat("garbage"), None);
         assert_eq!(schedstat_us("1234567 890 12\n"), Some(1234));

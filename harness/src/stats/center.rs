@@ -57,7 +57,9 @@ mod tests {
 
     #[test]
     fn trimmed_mean_ignores_one_outlier_round() {
-        let v = [140.0, 127.0, 142.0, 124.0, 4313.0, 195.0, 155.0, 134.0, 128.0, 141.0];
+        let v = [
+            140.0, 127.0, 142.0, 124.0, 4313.0, 195.0, 155.0, 134.0, 128.0, 141.0,
+        ];
         let mean = Center::Mean.of(&v).unwrap();
         let trimmed = Center::Trimmed(TAIL_TRIM).of(&v).unwrap();
         assert!(mean > 500.0);

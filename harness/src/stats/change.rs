@@ -57,7 +57,12 @@ impl Change {
     /// than two distinct draws.
     pub fn detectable(&self, s: Statistic) -> Option<f64> {
         let t: Vec<f64> = match s {
-            Statistic::Ratio => self.draws.iter().filter(|d| **d > 0.0).map(|d| d.ln()).collect(),
+            Statistic::Ratio => self
+                .draws
+                .iter()
+                .filter(|d| **d > 0.0)
+                .map(|d| d.ln())
+                .collect(),
             Statistic::Difference => self.draws.clone(),
         };
         if t.len() < 2 {

@@ -347,7 +347,9 @@ fn read_isolation(t: Table<'_, '_>, host: &HostFacts, p: &mut Problems) -> Isola
 
 fn read_victim(v: Table<'_, '_>, host: &HostFacts, p: &mut Problems) -> Option<VictimDef> {
     v.only(
-        &["workload", "cpus", "rate", "args", "limits", "late_us", "slo"],
+        &[
+            "workload", "cpus", "rate", "args", "limits", "late_us", "slo",
+        ],
         p,
     );
     let workload = applet(v, &VICTIMS, "victim", p);

@@ -57,7 +57,13 @@ pub const THROUGHPUT: Measure = Measure {
     name: "throughput",
     excess_unit: "share",
     noise_floor: 0.02,
-    read: |c| Some(c.victim.as_ref().map_or(0.0, |v: &VictimRun| v.throughput_ops)),
+    read: |c| {
+        Some(
+            c.victim
+                .as_ref()
+                .map_or(0.0, |v: &VictimRun| v.throughput_ops),
+        )
+    },
     excess: |c, s| 1.0 - c / s,
 };
 
@@ -92,7 +98,7 @@ impl Triples {
     }
 
     /// Rounds with all three figures.
-    pub fn len(&self) -> usize {
+    pub fn rounds(&self) -> usize {
         self.0.len()
     }
 }
@@ -115,7 +121,7 @@ pub struct Excesses {
 /// The excesses of `t` under measure `m`; `None` with fewer than 2 rounds or a
 /// solo figure of 0 where the excess divides by it.
 pub fn excesses(m: &Measure, t: &Triples, seed: u64) -> Option<Excesses> {
-    let n = t.len();
+    let n = t.rounds();
     if n < 2 {
         return None;
     }

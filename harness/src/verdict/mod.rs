@@ -115,7 +115,8 @@ fn victim(result: &ScenarioResult) -> Verdict {
             .iter()
             .any(|r| r.conditions.iter().any(|x| x.condition == c))
     };
-    if !result.rounds.is_empty() && !(has(Condition::Contended) && has(Condition::Isolated)) {
+    let compared = has(Condition::Contended) && has(Condition::Isolated);
+    if !result.rounds.is_empty() && !compared {
         return plain(
             VerdictKind::Measured,
             "no verdict on protection: this scenario does not run both the contended and the isolated condition".into(),
@@ -179,7 +180,11 @@ fn victim(result: &ScenarioResult) -> Verdict {
         Some(kind) => (
             kind,
             hurt.iter()
-                .filter(|m| m.isolation_worse || kind != VerdictKind::NotProtected || !hurt.iter().any(|h| h.isolation_worse))
+                .filter(|m| {
+                    m.isolation_worse
+                        || kind != VerdictKind::NotProtected
+                        || !hurt.iter().any(|h| h.isolation_worse)
+                })
                 .map(|m| measure_clause(m))
                 .collect::<Vec<_>>()
                 .join("; "),
@@ -268,7 +273,12 @@ fn slo_p99_us(result: &ScenarioResult) -> Option<f64> {
 }
 
 /// Each condition's p99 and slack against `slo_us`, and whether the isolated victim held it.
-fn slo_verdict(slo_us: f64, result: &ScenarioResult, used: &[usize], seed: u64) -> Option<SloVerdict> {
+fn slo_verdict(
+    slo_us: f64,
+    result: &ScenarioResult,
+    used: &[usize],
+    seed: u64,
+) -> Option<SloVerdict> {
     let conditions: Vec<SloSlack> = Condition::ALL
         .iter()
         .filter_map(|&c| {

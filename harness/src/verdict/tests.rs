@@ -76,7 +76,11 @@ fn a_neighbour_that_does_not_hurt_leaves_no_interference_to_remove() {
     assert_eq!(v.kind, VerdictKind::NoInterference, "{}", v.reason);
     assert_eq!(v.measures.len(), 3);
     assert!(v.measures.iter().all(|m| m.effectiveness.is_none()));
-    assert!(v.reason.contains("no interference to remove"), "{}", v.reason);
+    assert!(
+        v.reason.contains("no interference to remove"),
+        "{}",
+        v.reason
+    );
 }
 
 #[test]
@@ -93,12 +97,20 @@ fn limits_that_change_nothing_do_not_protect() {
     let hurt = (4000.0, 0.10, 4000.0);
     let v = judge(&scenario(8, [SOLO, hurt, hurt])).unwrap();
     assert_eq!(v.kind, VerdictKind::NotProtected, "{}", v.reason);
-    assert!(v.reason.contains("removed little or none of it"), "{}", v.reason);
+    assert!(
+        v.reason.contains("removed little or none of it"),
+        "{}",
+        v.reason
+    );
 }
 
 #[test]
 fn limits_that_remove_half_protect_partly() {
-    let v = judge(&scenario(8, [SOLO, (4000.0, 0.10, 5000.0), (2000.0, 0.05, 5000.0)])).unwrap();
+    let v = judge(&scenario(
+        8,
+        [SOLO, (4000.0, 0.10, 5000.0), (2000.0, 0.05, 5000.0)],
+    ))
+    .unwrap();
     assert_eq!(v.kind, VerdictKind::PartlyProtected, "{}", v.reason);
     let e = v.measures[1].effectiveness.unwrap();
     assert!((0.4..0.6).contains(&e.value), "{e:?}");
@@ -126,7 +138,11 @@ fn an_effect_that_may_be_large_but_is_not_clearly_any_reads_as_partly() {
 
 #[test]
 fn isolation_worse_than_none_is_called_out() {
-    let v = judge(&scenario(8, [SOLO, (400.0, 0.002, 5000.0), (4000.0, 0.002, 5000.0)])).unwrap();
+    let v = judge(&scenario(
+        8,
+        [SOLO, (400.0, 0.002, 5000.0), (4000.0, 0.002, 5000.0)],
+    ))
+    .unwrap();
     assert_eq!(v.kind, VerdictKind::NotProtected, "{}", v.reason);
     assert!(v.measures[0].isolation_worse);
     assert!(v.reason.contains("isolation made it worse"), "{}", v.reason);
@@ -136,7 +152,8 @@ fn isolation_worse_than_none_is_called_out() {
 fn a_condition_whose_neighbour_died_is_invalid_never_kept_100_percent() {
     let mut r = scenario(4, [SOLO, (4000.0, 0.10, 100.0), SOLO]);
     for round in &mut r.rounds {
-        round.conditions[2].invalid = Some("the aggressor was OOM-killed 0.01 s into the window".into());
+        round.conditions[2].invalid =
+            Some("the aggressor was OOM-killed 0.01 s into the window".into());
     }
     let v = judge(&r).unwrap();
     assert_eq!(v.kind, VerdictKind::Invalid);
@@ -153,13 +170,22 @@ fn invalid_rounds_are_left_out_and_named() {
     assert_eq!(v.kind, VerdictKind::Protected, "{}", v.reason);
     assert_eq!(v.rounds_used, 5);
     assert!(v.reason.contains("1 of 6 rounds left out"), "{}", v.reason);
-    assert!(v.reason.contains("round 0: contended: the aggressor exited"), "{}", v.reason);
+    assert!(
+        v.reason
+            .contains("round 0: contended: the aggressor exited"),
+        "{}",
+        v.reason
+    );
 }
 
 #[test]
 fn a_few_percent_between_two_large_p99_excesses_is_not_isolation_made_worse() {
     // Contended ×22, isolated ×23.6: 7 % apart, within the 10 % floor of p99.
-    let v = judge(&scenario(8, [SOLO, (4400.0, 0.002, 5000.0), (4720.0, 0.002, 5000.0)])).unwrap();
+    let v = judge(&scenario(
+        8,
+        [SOLO, (4400.0, 0.002, 5000.0), (4720.0, 0.002, 5000.0)],
+    ))
+    .unwrap();
     assert!(!v.measures[0].isolation_worse, "{}", v.reason);
     assert_eq!(v.kind, VerdictKind::NotProtected, "{}", v.reason);
 }
@@ -175,7 +201,11 @@ fn a_sandbox_that_hurts_a_victim_its_neighbour_did_not_is_called_out() {
 fn too_few_rounds_say_so() {
     let v = judge(&scenario(2, [SOLO, (4000.0, 0.10, 4000.0), SOLO])).unwrap();
     assert_eq!(v.kind, VerdictKind::Invalid);
-    assert!(v.reason.starts_with("too few rounds to judge: 2 ran"), "{}", v.reason);
+    assert!(
+        v.reason.starts_with("too few rounds to judge: 2 ran"),
+        "{}",
+        v.reason
+    );
 }
 
 #[test]
@@ -184,7 +214,14 @@ fn an_objective_reports_slack_per_condition() {
     r.spec = serde_json::json!({ "scenario": { "victim": { "slo": { "p99_us": 2000.0 } } } });
     let slo = judge(&r).unwrap().slo.unwrap();
     assert_eq!(slo.held, Some(true));
-    let slack = |c| slo.conditions.iter().find(|s| s.condition == c).unwrap().slack.value;
+    let slack = |c| {
+        slo.conditions
+            .iter()
+            .find(|s| s.condition == c)
+            .unwrap()
+            .slack
+            .value
+    };
     assert!((slack(Condition::Isolated) - 0.25).abs() < 0.05);
     assert!((slack(Condition::Contended) + 1.0).abs() < 0.1);
 }

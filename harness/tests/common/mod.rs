@@ -2,8 +2,8 @@
 
 use isobench::cgroup::{Arena, CgroupHost};
 use isobench::scenario::RunContext;
-use isobench_workloads::report::Calibration;
 use isobench::workload;
+use isobench_workloads::report::Calibration;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Skips the calling test, with a one-line reason, unless it runs as root.

@@ -232,8 +232,8 @@ fn interval(value: f64, lower: f64, upper: f64) -> Interval {
 
 /// The cpu-share scenario's verdict: the limits halved the late units and left the p99.
 pub fn verdict() -> Verdict {
-    let measure = |measure: &str, unit: &str, floor, solo, c, i, e: Option<Interval>, kind| {
-        MeasureVerdict {
+    let measure =
+        |measure: &str, unit: &str, floor, solo, c, i, e: Option<Interval>, kind| MeasureVerdict {
             measure: measure.into(),
             excess_unit: unit.into(),
             noise_floor: floor,
@@ -243,8 +243,7 @@ pub fn verdict() -> Verdict {
             effectiveness: e,
             kind,
             isolation_worse: false,
-        }
-    };
+        };
     Verdict {
         kind: VerdictKind::PartlyProtected,
         reason: "late units vs solo: +9.9 pp [+6.9, +12.9] contended".into(),

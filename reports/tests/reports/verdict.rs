@@ -46,7 +46,9 @@ fn an_invalid_verdict_gives_its_reason_never_a_kept_share() {
     v.reason = "0 of 3 rounds had every condition measuring something".into();
     let line = &verdict_lines(&results)[0];
     assert!(
-        line.starts_with("cpu-share: INVALID — 0 of 3 rounds had every condition measuring something"),
+        line.starts_with(
+            "cpu-share: INVALID — 0 of 3 rounds had every condition measuring something"
+        ),
         "{line}"
     );
     assert!(!line.contains("kept"), "{line}");
@@ -142,8 +144,11 @@ fn a_named_aggressor_gets_the_clauses_of_aggressor() {
     (work.value, work.lower, work.upper) = (Some(7233.0), Some(7100.0), Some(7400.0));
     let mut isolated_work = work.clone();
     isolated_work.condition = Some(Condition::Isolated);
-    (isolated_work.value, isolated_work.lower, isolated_work.upper) =
-        (Some(1822.0), Some(1790.0), Some(1850.0));
+    (
+        isolated_work.value,
+        isolated_work.lower,
+        isolated_work.upper,
+    ) = (Some(1822.0), Some(1790.0), Some(1850.0));
     results.scenarios[0]
         .metrics
         .extend(forks.into_iter().chain([work, isolated_work]));
