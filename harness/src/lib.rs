@@ -24,6 +24,7 @@
 pub mod cgroup;
 pub mod cleanup;
 pub mod cli;
+pub mod commands;
 pub mod compare;
 pub mod disturbance;
 pub mod interrupt;

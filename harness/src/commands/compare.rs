@@ -1,0 +1,67 @@
+//! `isobench compare`: the regression gate between two results files.
+
+use super::read_results;
+use crate::cli::CompareArgs;
+use crate::compare::CompareInput;
+use crate::compare::margins::Margins;
+use anyhow::{Context, Result};
+use std::io::Write;
+use std::process::ExitCode;
+
+/// Compares CURRENT against BASELINE, writes compare.json, compare.md and
+/// report.html, prints the table; the exit status is the gate's (0, 1 or 2).
+///
+/// # Errors
+/// An unreadable results or margins file (named), or a write error.
+pub fn compare(args: CompareArgs) -> Result<ExitCode> {
+    let base = read_results(&args.baseline)?;
+    let cur = read_results(&args.current)?;
+    let margins = match (&args.margins, Margins::of_suite(&cur)) {
+        (Some(p), _) => Margins::load(p)?,
+        (None, Some(m)) => {
+            eprintln!(
+                "margins: those of the suite recorded in {} (its [defaults.margins]); --margins FILE replaces them",
+                args.current.display()
+            );
+            m
+        }
+        (None, None) => Margins::default(),
+    };
+    let (bp, cp) = (
+        args.baseline.display().to_string(),
+        args.current.display().to_string(),
+    );
+    let comparison = crate::compare::compare(&CompareInput {
+        baseline: (&base, &bp),
+        current: (&cur, &cp),
+        margins: &margins,
+        force: args.force,
+        accept_disturbed: args.accept_disturbed,
+    });
+    let dir = args.out.clone().unwrap_or_else(|| {
+        args.current
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or(".".into(), |p| p.to_path_buf())
+    });
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let json = serde_json::to_string_pretty(&comparison)?;
+    let markdown = isobench_reports::render_comparison_markdown(&comparison);
+    let html = isobench_reports::render_html_with_comparison(&cur, Some(&comparison));
+    for (name, bytes) in [
+        ("compare.json", json.as_bytes()),
+        ("compare.md", markdown.as_bytes()),
+        ("report.html", html.as_bytes()),
+    ] {
+        crate::output::write_atomic(&dir.join(name), bytes)?;
+    }
+    let mut out = std::io::stdout().lock();
+    write!(out, "{markdown}")?;
+    writeln!(
+        out,
+        "
+wrote {}/compare.json, compare.md and report.html",
+        dir.display()
+    )?;
+    Ok(ExitCode::from(comparison.exit_code))
+}

@@ -1,0 +1,74 @@
+//! `isobench suite show` and `suite check`.
+
+use super::{EXIT_ERROR, load_suite};
+use crate::run::Refused;
+use crate::suite::Kind;
+use anyhow::{Context, Result};
+use std::io::Write;
+use std::process::ExitCode;
+
+/// Prints an embedded suite's TOML.
+///
+/// # Errors
+/// An unknown suite name (the embedded ones listed).
+pub fn suite_show(name: &str) -> Result<ExitCode> {
+    let Some(text) = crate::suite::embedded_text(name) else {
+        let names: Vec<&str> = crate::suite::EMBEDDED.iter().map(|(n, _)| *n).collect();
+        return Err(Refused(format!(
+            "unknown suite {name:?}: the embedded suites are {}",
+            names.join(", ")
+        ))
+        .into());
+    };
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .context("writing the suite to stdout")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Checks a suite; on success, says what it runs, how long it takes and what
+/// each sandbox's limits become on this host.
+pub fn suite_check(file: &str) -> Result<ExitCode> {
+    let (suite, host) = match load_suite(file) {
+        Ok(ok) => ok,
+        Err(Refused(e)) => {
+            eprintln!("{}", e.trim_start_matches("--suite: "));
+            return Ok(ExitCode::from(EXIT_ERROR));
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    let estimate = crate::plan::estimate_s(&suite, Some(host.layout)).round() as u64;
+    writeln!(
+        out,
+        "{}: ok: suite {}, {} scenarios, about {} min {:02} s on 2 CPUs",
+        suite.origin,
+        suite.name,
+        suite.scenarios.len(),
+        estimate / 60,
+        estimate % 60
+    )?;
+    for s in &suite.scenarios {
+        let t = s.timing;
+        let rounds = match s.kind {
+            Kind::Isolation(_) | Kind::MemoryPressure(_) => {
+                format!(": {} rounds × {} s", t.rounds, t.duration_s)
+            }
+            Kind::StartupLatency(_) => format!(": {} rounds", t.rounds),
+            Kind::Visibility | Kind::MemoryHighStall => String::new(),
+        };
+        writeln!(out, "  {} ({}){rounds}", s.name, s.kind.as_str())?;
+        for (sandbox, limits) in crate::suite::limits_of(&s.kind) {
+            if let Some(qos) = &limits.qos {
+                writeln!(out, "    {sandbox}: Kubernetes QoS class {qos}")?;
+            }
+            for (file, value) in &limits.files {
+                writeln!(out, "    {sandbox}: {file} = {value}")?;
+            }
+            for (key, reason) in &limits.not_written {
+                writeln!(out, "    {sandbox}: {key}: not written ({reason})")?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
