@@ -12,7 +12,9 @@ use isobench::sandbox::{self, NamespaceSet};
 use isobench::scenario::{
     Progress, Timing, isolation, memory_high_stall, memory_press, memory_pressure,
 };
-use isobench::suite::{AggressorDef, Demand, IsolationDef, LimitsDef, VictimDef};
+use isobench::suite::{
+    AggressorDef, AggressorWorkload, Demand, IsolationDef, LimitsDef, VictimDef, VictimWorkload,
+};
 use isobench::workload;
 use isobench_reports::schema::{Condition, ScenarioResult, ScenarioStatus};
 use nix::sys::wait::WaitStatus;
@@ -374,18 +376,22 @@ fn an_isolation_aggressor_killed_before_the_windows_end_makes_the_condition_inva
         },
         def: IsolationDef {
             victim: VictimDef {
-                workload: "wakeup-latency".into(),
+                workload: VictimWorkload::Applet {
+                    workload: "wakeup-latency".into(),
+                    args: vec![],
+                },
                 demand: Demand::Rate(500.0),
-                args: vec![],
                 limits: LimitsDef::default(),
                 late_us: None,
                 slo: None,
             },
             aggressors: vec![AggressorDef {
                 name: "aggressor".into(),
-                workload: "mem-hog".into(),
+                workload: AggressorWorkload::Applet {
+                    workload: "mem-hog".into(),
+                    args: ["--bytes", "128MiB"].map(String::from).to_vec(),
+                },
                 count: 1,
-                args: ["--bytes", "128MiB"].map(String::from).to_vec(),
                 limits: LimitsDef {
                     limits: max(32 * MIB),
                     ..LimitsDef::default()

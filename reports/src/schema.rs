@@ -497,7 +497,7 @@ pub struct ConditionRun {
 pub struct NeighbourRun {
     /// Sandbox name (`aggressor`), as in [`CpuAccount::sandbox`].
     pub sandbox: String,
-    /// The applet (`cpu-hog`, `mem-bw`, ...).
+    /// The applet (`cpu-hog`, `mem-bw`, ...), or `command <program>` for a user's command.
     pub workload: String,
     /// Processes of the applet in the sandbox.
     pub count: usize,
@@ -513,6 +513,11 @@ pub struct NeighbourRun {
     /// `killed by SIGKILL`, ...); empty when all did.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failures: Vec<String>,
+    /// How each process of a command neighbour ended when it was stopped at the
+    /// window's end (`stopped by SIGTERM: exited with status 143`, `ignored
+    /// SIGTERM for 1 s; killed`); empty for applets, which end by themselves.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exits: Vec<String>,
 }
 
 /// The headline figure of an aggressor's report.
@@ -727,9 +732,12 @@ pub struct VictimRun {
     pub latency_p999_us: f64,
     /// Maximum, µs.
     pub latency_max_us: f64,
-    /// Share of units (0..1) that ended more than 10 unit lengths after their intended start.
+    /// Share of units (0..1) that ended past the late threshold (10 unit lengths
+    /// after their intended start for cpu-units, 1 ms for the other applets, the
+    /// suite's `late_us` where given); null for a victim without one (a command
+    /// or closure victim whose suite sets no `late_us`).
     #[serde(default)]
-    pub late_share: f64,
+    pub late_share: Option<f64>,
 }
 
 /// The host's CPU time over one condition's measured window, in CPUs (CPU

@@ -230,6 +230,39 @@ pub enum Applet {
         #[command(flatten)]
         run: AggressorArgs,
     },
+    /// Replaces itself with a user's command (a neighbour, or a service victim).
+    Exec {
+        /// The command.
+        #[command(flatten)]
+        command: crate::command::CommandArgs,
+    },
+    /// Victim: a user's command run back to back; each run's wall time is a unit.
+    CommandRuns {
+        /// Seconds of unrecorded warm-up before the measured window.
+        #[arg(long, value_parser = seconds, default_value = "0")]
+        warmup: Duration,
+        /// Seconds of the measured window.
+        #[arg(long, value_parser = seconds)]
+        duration: Duration,
+        /// The command.
+        #[command(flatten)]
+        command: crate::command::CommandArgs,
+    },
+    /// Victim: a user's command that reports its own latencies on stdout.
+    CommandReports {
+        /// What it prints: one µs figure per line, or one JSON summary at exit.
+        #[arg(long, value_enum)]
+        format: crate::command_reports::Format,
+        /// Seconds of unrecorded warm-up before the measured window.
+        #[arg(long, value_parser = seconds, default_value = "0")]
+        warmup: Duration,
+        /// Seconds of the measured window.
+        #[arg(long, value_parser = seconds)]
+        duration: Duration,
+        /// The command.
+        #[command(flatten)]
+        command: crate::command::CommandArgs,
+    },
     /// Finds the work-loop iterations that make one unit of --unit-us µs.
     Calibrate {
         /// Wanted unit length, µs.

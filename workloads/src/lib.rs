@@ -15,8 +15,12 @@
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
+pub mod applets;
 pub mod cache_thrash;
 pub mod cli;
+pub mod command;
+pub mod command_reports;
+pub mod command_runs;
 pub mod cpu_hog;
 pub mod cpu_units;
 pub mod fork_storm;

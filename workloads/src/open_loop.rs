@@ -150,6 +150,7 @@ impl Ticks {
             window_s: self.schedule.duration.as_secs_f64(),
             rate: self.schedule.rate,
             latency_ns: histogram_to_pairs(&self.hist),
+            failure: None,
         }
     }
 }

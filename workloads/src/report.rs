@@ -48,6 +48,10 @@ pub enum WorkloadReport {
     IoHog(IoHogReport),
     /// `net-hog`: a loopback TCP flood.
     NetHog(NetHogReport),
+    /// `command-runs`: a user's command run back to back, one unit per run.
+    CommandRuns(UnitsReport),
+    /// `command-reports`: the latencies a user's command reported itself.
+    CommandReports(UnitsReport),
 }
 
 /// The one figure that says how hard an aggressor pressed: a field of its report.
@@ -238,6 +242,10 @@ pub struct UnitsReport {
     pub rate: f64,
     /// Latency of each unit from its intended start to its end, as `[value_ns, count]` pairs.
     pub latency_ns: Vec<(u64, u64)>,
+    /// Why the victim measured nothing worth reading (a command that failed,
+    /// printed a malformed line, never listened): the condition is then invalid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
 }
 
 /// Report of an aggressor that spins threads.

@@ -21,7 +21,9 @@ use crate::cgroup::{Cgroup, CpuStat, Limits};
 use crate::interrupt;
 use crate::sandbox::{self, NamespaceSet, Process};
 use crate::suite::run_args::{self, VictimRun};
-use crate::suite::{AggressorDef, Demand, IsolationDef};
+use crate::suite::{
+    AggressorDef, AggressorWorkload, CommandMode, Demand, IsolationDef, VictimWorkload,
+};
 use crate::workload;
 use anyhow::{Context, Result, bail};
 use isobench_reports::schema::{Condition, ConditionRun, NeighbourRun, ScenarioResult};
@@ -52,22 +54,24 @@ pub fn run(
     ctx: &RunContext<'_>,
     progress: &mut dyn Progress,
 ) -> ScenarioResult {
-    let neighbours: Vec<&str> = spec
+    let neighbours: Vec<String> = spec
         .def
         .aggressors
         .iter()
-        .map(|a| a.workload.as_str())
+        .map(|a| a.workload.label())
         .collect();
     let mut result = ScenarioResult::started(
         &spec.name,
         &format!(
             "victim {} beside {}: what the limits hold and what the victim keeps",
-            spec.def.victim.workload,
+            spec.def.victim.workload.label(),
             neighbours.join(" + ")
         ),
         serde_json::json!({
             "scenario": spec,
-            "calibration": ctx.calibration,
+            // Only a victim whose work follows the calibrated unit records it:
+            // the gate compares absolute figures of others between any two runs.
+            "calibration": spec.def.victim.workload.calibrated().then_some(ctx.calibration),
             "victim_rate_per_s": victim_rate(spec, ctx),
         }),
     );
@@ -82,11 +86,12 @@ pub fn run(
     result
 }
 
-/// Units per second the victim is asked for.
-fn victim_rate(spec: &IsolationSpec, ctx: &RunContext<'_>) -> f64 {
+/// Units per second the victim is asked for; `None` for a command that keeps its own pace.
+fn victim_rate(spec: &IsolationSpec, ctx: &RunContext<'_>) -> Option<f64> {
     match spec.def.victim.demand {
-        Demand::Cpus(cpus) => cpus / (ctx.calibration.unit_ns as f64 / 1e9),
-        Demand::Rate(r) => r,
+        Demand::Cpus(cpus) => Some(cpus / (ctx.calibration.unit_ns as f64 / 1e9)),
+        Demand::Rate(r) => Some(r),
+        Demand::Own => None,
     }
 }
 
@@ -105,9 +110,12 @@ fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
 /// CPU it may use), the threads × intensity of cache-thrash and mem-bw; `None`
 /// for applets whose CPU demand is not known ahead.
 fn cpu_demand(a: &AggressorDef, cpus: usize) -> Option<f64> {
-    let number = |name: &str| flag(&a.args, name).and_then(|v| v.parse::<f64>().ok());
+    let AggressorWorkload::Applet { workload, args } = &a.workload else {
+        return None;
+    };
+    let number = |name: &str| flag(args, name).and_then(|v| v.parse::<f64>().ok());
     let intensity = number("--intensity").unwrap_or(100.0) / 100.0;
-    match a.workload.as_str() {
+    match workload.as_str() {
         "cpu-hog" => Some(number("--threads").unwrap_or(cpus as f64)),
         "cache-thrash" | "mem-bw" => Some(number("--threads").unwrap_or(1.0) * intensity),
         _ => None,
@@ -180,11 +188,10 @@ fn run_condition(
                 .arena
                 .sandbox(&name(&a.name), &limits_of(&a.limits.limits))
                 .with_context(|| format!("creating the cgroup of aggressor {}", a.name))?;
-            let argv = run_args::aggressor(
+            let argv = run_args::aggressor_argv(
                 &a.workload,
                 t.warmup_s + t.duration_s + AGGRESSOR_OVERRUN_S,
                 &ctx.work_dir,
-                &a.args,
             );
             let mut procs = Vec::new();
             for _ in 0..a.count {
@@ -196,18 +203,18 @@ fn run_condition(
             running.push(Running { def: a, cg, procs });
         }
     }
-    let victim_argv = run_args::victim(
-        &victim_def.workload,
+    let mut victim = start_victim(
+        spec,
+        ctx,
+        ns,
+        &victim_cg,
         VictimRun {
-            rate: victim_rate(spec, ctx),
+            rate: victim_rate(spec, ctx).unwrap_or(0.0),
             iters_per_unit: ctx.calibration.iters_per_unit,
             warmup_s: t.warmup_s,
             duration_s: t.duration_s,
         },
-        &victim_def.args,
-    );
-    let mut victim = sandbox::spawn(&ctx.workload_bin, &victim_argv, ns, Some(&victim_cg))
-        .context("starting the victim")?;
+    )?;
     let harness0 = own_cpu_s()?;
     if !interrupt::sleep(Duration::from_secs_f64(t.warmup_s)) {
         bail!("interrupted");
@@ -225,28 +232,23 @@ fn run_condition(
         bail!("interrupted");
     }
     let ended_early = ended_before_now(&mut running);
+    let exits = stop_commands(&mut running);
     let (host1, v1, a1) = (
         HostEdge::read(ctx.arena)?,
         victim_cg.cpu_stat()?,
         stats(&running)?,
     );
     let wall = wall0.elapsed().as_secs_f64();
-    let status = victim
-        .wait_for(Duration::from_secs_f64(t.duration_s + 30.0))
-        .context("waiting for the victim")?;
-    if status != WaitStatus::Exited(nix::unistd::Pid::from_raw(victim.pid()), 0) {
-        bail!("the victim ended with {status:?} (its stderr is above)");
-    }
+    let report = victim.report(t.duration_s + VICTIM_PATIENCE_S);
     let harness_cpu_share = (own_cpu_s()? - harness0) / (t.warmup_s + wall);
-    let report = victim_report(&victim_def.workload, &mut victim)?;
     let mut aggressors = Vec::new();
     let mut neighbours = Vec::new();
-    for (r, (s0, s1)) in running.iter_mut().zip(a0.iter().zip(&a1)) {
+    for ((r, (s0, s1)), exits) in running.iter_mut().zip(a0.iter().zip(&a1)).zip(exits) {
         let expected = isolated
             .then(|| expected_share(r.def, ctx.cpus_allowed))
             .flatten();
         aggressors.push(account(&r.def.name, &s1.delta(s0), wall, expected, &r.cg)?);
-        neighbours.push(neighbour(r)?);
+        neighbours.push(neighbour(r, exits)?);
     }
     let victim_cpu = account("victim", &v1.delta(&v0), wall, None, &victim_cg)?;
     let (host_other_cpu_share, host_cpu) = host_cpu(&host0, &host1, wall);
@@ -257,28 +259,144 @@ fn run_condition(
         r.cg.remove()?;
     }
     let mut histogram = new_histogram();
-    add_pairs(&mut histogram, &report.latency_ns)?;
-    let late_ns = match (victim_def.late_us, victim_def.demand) {
-        (Some(us), _) => (us * 1000.0) as u64,
-        (None, Demand::Cpus(_)) => metrics::LATE_UNITS * ctx.calibration.unit_ns,
-        (None, Demand::Rate(_)) => metrics::LATE_DEFAULT_NS,
+    let (report, victim_failed) = match report {
+        Ok(r) => {
+            add_pairs(&mut histogram, &r.latency_ns)?;
+            let failed = r.failure.clone();
+            (Some(r), failed)
+        }
+        Err(why) => (None, Some(why)),
     };
+    let late_ns = match (victim_def.late_us, &victim_def.workload) {
+        (Some(us), _) => Some((us * 1000.0) as u64),
+        (None, _) if matches!(victim_def.demand, Demand::Cpus(_)) => {
+            Some(metrics::LATE_UNITS * ctx.calibration.unit_ns)
+        }
+        (None, VictimWorkload::Applet { .. }) => Some(metrics::LATE_DEFAULT_NS),
+        (None, _) => None,
+    };
+    let invalid = victim_failed
+        .map(|why| validity::victim_failed(&why))
+        .or_else(|| validity::neighbours_ended(&ended_early));
     Ok(ConditionSample {
         run: ConditionRun {
             condition,
-            victim: Some(metrics::victim_run(&report, &histogram, late_ns)),
+            victim: report
+                .as_ref()
+                .map(|r| metrics::victim_run(r, &histogram, late_ns)),
             aggressors,
             victim_cpu,
             harness_cpu_share,
             host_other_cpu_share,
             host_cpu: Some(host_cpu),
-            invalid: validity::neighbours_ended(&ended_early),
+            invalid,
             memory: None,
             neighbours,
         },
         histogram,
-        missed: report.missed,
+        missed: report.map_or(0, |r| r.missed),
     })
+}
+
+/// Seconds the harness waits for the victim's report past its window.
+const VICTIM_PATIENCE_S: f64 = 30.0;
+
+/// Seconds a command neighbour has after SIGTERM at the window's end before
+/// SIGKILL; what is left in its cgroup then dies with the cgroup.
+pub const COMMAND_GRACE_S: f64 = 1.0;
+
+/// The victim's processes while a condition runs: the one that reports its
+/// units, and those it serves (a service victim's server).
+struct Victim {
+    reporter: Process,
+    label: String,
+}
+
+/// Starts the victim of `spec` in `cg` with namespaces `ns`.
+fn start_victim(
+    spec: &IsolationSpec,
+    ctx: &RunContext<'_>,
+    ns: NamespaceSet,
+    cg: &Cgroup,
+    run: VictimRun,
+) -> Result<Victim> {
+    let w = &spec.def.victim.workload;
+    if let VictimWorkload::Command {
+        mode: CommandMode::Service(_),
+        ..
+    } = w
+    {
+        bail!("service victims are not supported yet");
+    }
+    let argv = run_args::victim_argv(w, run);
+    let reporter = sandbox::spawn(&ctx.workload_bin, &argv, ns, Some(cg))
+        .with_context(|| format!("starting the victim ({})", w.label()))?;
+    Ok(Victim {
+        reporter,
+        label: w.label(),
+    })
+}
+
+impl Victim {
+    /// Waits up to `patience_s` for the victim's end and reads its units; `Err`
+    /// says why there are none (how it ended, what it printed).
+    fn report(&mut self, patience_s: f64) -> Result<UnitsReport, String> {
+        let p = &mut self.reporter;
+        let status = match p.wait_for(Duration::from_secs_f64(patience_s)) {
+            Ok(s) => s,
+            Err(e) => {
+                p.stop(Duration::from_secs(1));
+                return Err(format!("it did not end: {e}; stopped"));
+            }
+        };
+        if status != WaitStatus::Exited(nix::unistd::Pid::from_raw(p.pid()), 0) {
+            return Err(format!(
+                "it {} (its stderr is above)",
+                validity::ended_how(&status)
+            ));
+        }
+        let out = p
+            .output()
+            .map_err(|e| format!("its report could not be read: {e}"))?;
+        match workload::parse_report(&self.label, &out).map_err(|e| e.to_string())? {
+            WorkloadReport::CpuUnits(r)
+            | WorkloadReport::MemUnits(r)
+            | WorkloadReport::WakeupLatency(r)
+            | WorkloadReport::TcpEcho(r)
+            | WorkloadReport::CommandRuns(r)
+            | WorkloadReport::CommandReports(r) => Ok(r),
+            other => Err(format!("it reported {other:?} instead of units")),
+        }
+    }
+}
+
+/// Stops the processes of command neighbours at the window's end (SIGTERM,
+/// [`COMMAND_GRACE_S`], SIGKILL) and says how each ended; applets end by themselves.
+fn stop_commands(running: &mut [Running<'_>]) -> Vec<Vec<String>> {
+    running
+        .iter_mut()
+        .map(|r| {
+            if !matches!(r.def.workload, AggressorWorkload::Command(_)) {
+                return Vec::new();
+            }
+            r.procs
+                .iter_mut()
+                .enumerate()
+                .filter(|(_, p)| p.status().is_none())
+                .map(|(i, p)| {
+                    p.stop(Duration::from_secs_f64(COMMAND_GRACE_S));
+                    let how = match p.status() {
+                        Some(WaitStatus::Signaled(_, nix::sys::signal::Signal::SIGKILL, _)) => {
+                            format!("ignored SIGTERM for {COMMAND_GRACE_S} s; killed")
+                        }
+                        Some(s) => format!("stopped by SIGTERM: {}", validity::ended_how(&s)),
+                        None => "could not be waited for".into(),
+                    };
+                    format!("process {i}: {how}")
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// The aggressor processes that have already ended, as `<sandbox> process <i>:
@@ -302,7 +420,19 @@ fn ended_before_now(running: &mut [Running<'_>]) -> Vec<String> {
 }
 
 /// Stops an aggressor's processes and gathers their reports and the sandbox's memory peak.
-fn neighbour(r: &mut Running<'_>) -> Result<NeighbourRun> {
+fn neighbour(r: &mut Running<'_>, exits: Vec<String>) -> Result<NeighbourRun> {
+    if let AggressorWorkload::Command(_) = r.def.workload {
+        return Ok(NeighbourRun {
+            sandbox: r.def.name.clone(),
+            workload: r.def.workload.label(),
+            count: r.def.count,
+            work: None,
+            memory_peak_bytes: memory_peak(&r.cg),
+            reports: Vec::new(),
+            failures: Vec::new(),
+            exits,
+        });
+    }
     let mut reports = Vec::new();
     let mut work = None;
     let mut failures = Vec::new();
@@ -320,7 +450,7 @@ fn neighbour(r: &mut Running<'_>) -> Result<NeighbourRun> {
             }
         };
         let out = p.output().unwrap_or_default();
-        let parsed = workload::parse_report(&r.def.workload, &out);
+        let parsed = workload::parse_report(&r.def.workload.label(), &out);
         if let Some(how) = ended.or_else(|| parsed.as_ref().err().map(|e| e.to_string())) {
             failures.push(format!("process {i}: {how}"));
         }
@@ -340,26 +470,17 @@ fn neighbour(r: &mut Running<'_>) -> Result<NeighbourRun> {
     }
     Ok(NeighbourRun {
         sandbox: r.def.name.clone(),
-        workload: r.def.workload.clone(),
+        workload: r.def.workload.label(),
         count: r.def.count,
         work,
-        memory_peak_bytes: r
-            .cg
-            .memory()
-            .ok()
-            .and_then(|(usage, _, _)| usage.peak_bytes),
+        memory_peak_bytes: memory_peak(&r.cg),
         reports,
         failures,
+        exits,
     })
 }
 
-fn victim_report(applet: &str, victim: &mut Process) -> Result<UnitsReport> {
-    let out = victim.output().context("reading the victim's report")?;
-    match workload::parse_report(applet, &out)? {
-        WorkloadReport::CpuUnits(r)
-        | WorkloadReport::MemUnits(r)
-        | WorkloadReport::WakeupLatency(r)
-        | WorkloadReport::TcpEcho(r) => Ok(r),
-        other => bail!("the victim reported {other:?} instead of {applet}'s units"),
-    }
+/// Peak memory charged to `cg`, bytes; `None` where the kernel keeps no peak.
+fn memory_peak(cg: &Cgroup) -> Option<u64> {
+    cg.memory().ok().and_then(|(usage, _, _)| usage.peak_bytes)
 }

@@ -587,7 +587,7 @@ fn run_condition(
             condition,
             victim: report
                 .as_ref()
-                .map(|r| metrics::victim_run(r, &histogram, LATE_NS)),
+                .map(|r| metrics::victim_run(r, &histogram, Some(LATE_NS))),
             aggressors,
             victim_cpu,
             harness_cpu_share,
@@ -677,6 +677,7 @@ impl AggressorEnd {
             memory_peak_bytes: cg.memory().ok().and_then(|m| m.0.peak_bytes),
             reports: self.raw.iter().cloned().collect(),
             failures: self.failures.clone(),
+            exits: Vec::new(),
         }
     }
 }

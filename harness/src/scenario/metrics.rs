@@ -55,15 +55,16 @@ pub struct ConditionSample {
 /// The victim's figures from its report and histogram (ns → µs here).
 ///
 /// `late_ns` is the latency past which a unit counts as late (see [`LATE_UNITS`]).
-pub fn victim_run(report: &UnitsReport, h: &Histogram<u64>, late_ns: u64) -> VictimRun {
+pub fn victim_run(report: &UnitsReport, h: &Histogram<u64>, late_ns: Option<u64>) -> VictimRun {
     let us = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
-    let late = h.count_between(late_ns, h.max().max(late_ns));
     VictimRun {
-        late_share: if h.is_empty() {
-            0.0
-        } else {
-            late as f64 / h.len() as f64
-        },
+        late_share: late_ns.map(|late_ns| {
+            if h.is_empty() {
+                0.0
+            } else {
+                h.count_between(late_ns, h.max().max(late_ns)) as f64 / h.len() as f64
+            }
+        }),
         ops: report.ops,
         window_s: report.window_s,
         throughput_ops: report.ops as f64 / report.window_s,
@@ -304,8 +305,12 @@ fn victim_metrics(rounds: &[Vec<ConditionSample>]) -> Vec<Metric> {
             "victim.late_share",
             Some(c),
             "share",
-            per(c, &|s| Some(s.run.victim.as_ref()?.late_share)),
-            "no round has a report from the victim (not run, or OOM-killed: see memory.victim_fate)",
+            per(c, &|s| s.run.victim.as_ref()?.late_share),
+            if rounds.iter().flatten().any(|s| s.run.victim.is_some()) {
+                "this victim has no late threshold: give it `late_us` in the suite (µs past which a unit is late)"
+            } else {
+                "no round has a report from the victim (not run, or OOM-killed: see memory.victim_fate)"
+            },
         ));
         for (p, pick) in LATENCIES {
             let name = format!("victim.latency_{p}_us");
@@ -547,11 +552,12 @@ mod tests {
             window_s: 2.0,
             rate: 5000.0,
             latency_ns: vec![],
+            failure: None,
         };
         ConditionSample {
             run: ConditionRun {
                 condition: c,
-                victim: Some(victim_run(&report, &h, 1_000_000)),
+                victim: Some(victim_run(&report, &h, Some(1_000_000))),
                 aggressors: aggressor.into_iter().collect(),
                 victim_cpu: account(0.5, None, 0, 0),
                 harness_cpu_share: 0.001,
@@ -693,9 +699,15 @@ mod tests {
             window_s: 1.0,
             rate: 100.0,
             latency_ns: vec![],
+            failure: None,
         };
-        assert!((victim_run(&report, &h, 1_000_000).late_share - 0.10).abs() < 1e-12);
-        assert_eq!(victim_run(&report, &h, 3_000_000).late_share, 0.0);
+        assert!(
+            (victim_run(&report, &h, Some(1_000_000)).late_share.unwrap() - 0.10).abs() < 1e-12
+        );
+        assert_eq!(
+            victim_run(&report, &h, Some(3_000_000)).late_share,
+            Some(0.0)
+        );
     }
 
     #[test]
@@ -710,9 +722,10 @@ mod tests {
                 window_s: 2.0,
                 rate: 5000.0,
                 latency_ns: vec![],
+                failure: None,
             },
             &gone[0].histogram,
-            1_000_000,
+            Some(1_000_000),
         ));
         gone[2].histogram = gone[0].histogram.clone();
         gone[2].run.invalid = Some(

@@ -28,6 +28,12 @@ pub fn victim_silent(fate: &str) -> String {
     format!("the victim reported nothing ({fate}), so there is no experience to compare")
 }
 
+/// The reason for a condition whose victim ended badly or measured nothing
+/// (`why`: how it ended, what it printed, the failure it reported).
+pub fn victim_failed(why: &str) -> String {
+    format!("the victim measured nothing worth reading: {why}")
+}
+
 /// The reason for a condition in which aggressor processes ended before the
 /// window's end, each given as `<sandbox> process <i>: <how it ended>`;
 /// `None` when none did.

@@ -4,6 +4,7 @@
 //! written in the same format (`harness/suites/*.toml`, shown by
 //! `isobench suite show NAME`); docs/suite-format.md describes it.
 
+mod command;
 pub mod error;
 mod limits;
 mod margins;

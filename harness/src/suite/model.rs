@@ -88,12 +88,12 @@ pub struct IsolationDef {
 /// The victim of an `isolation` scenario.
 #[derive(Debug, Clone, Serialize)]
 pub struct VictimDef {
-    /// A victim applet of `isobench-workload` (see [`VICTIMS`]).
-    pub workload: String,
-    /// Its demand: CPUs for `cpu-units` (rate = cpus / unit length), or units per second.
+    /// What it runs: an applet, a command of the user's, or a bench closure.
+    #[serde(flatten)]
+    pub workload: VictimWorkload,
+    /// Its demand: CPUs for `cpu-units` (rate = cpus / unit length), units per
+    /// second, or none of its own (a command that runs back to back or paces itself).
     pub demand: Demand,
-    /// Extra arguments of the applet, checked by its own command line.
-    pub args: Vec<String>,
     /// Limits of its sandbox in the isolated condition.
     pub limits: LimitsDef,
     /// A unit is late when its latency passes this, µs (`victim.late_share`).
@@ -101,6 +101,155 @@ pub struct VictimDef {
     /// The victim's latency objective, if its suite sets one: the verdict then
     /// reports each condition's slack against it.
     pub slo: Option<Slo>,
+}
+
+/// What a victim runs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum VictimWorkload {
+    /// A victim applet of `isobench-workload` (see [`VICTIMS`]) with extra
+    /// arguments, checked by its own command line.
+    Applet {
+        /// The applet, e.g. `cpu-units`.
+        workload: String,
+        /// Its extra arguments.
+        args: Vec<String>,
+    },
+    /// A command of the user's, measured as `mode` says.
+    Command {
+        /// What runs.
+        command: CommandDef,
+        /// How its latency and throughput are taken.
+        mode: CommandMode,
+    },
+    /// A closure registered with `isobench::bench` in a `cargo bench` binary,
+    /// which is re-executed in the sandbox to run it open-loop.
+    Closure {
+        /// The name it was registered under.
+        name: String,
+    },
+}
+
+impl VictimWorkload {
+    /// A short name for descriptions: the applet, `command gzip (runs)`, `closure hash`.
+    pub fn label(&self) -> String {
+        match self {
+            VictimWorkload::Applet { workload, .. } => workload.clone(),
+            VictimWorkload::Command { command, mode } => {
+                format!("command {} ({})", command.display_name(), mode.as_str())
+            }
+            VictimWorkload::Closure { name } => format!("closure {name}"),
+        }
+    }
+
+    /// Whether the victim's work follows the run's calibrated unit (`cpu-units`):
+    /// its absolute figures then differ between runs that calibrated apart.
+    pub fn calibrated(&self) -> bool {
+        matches!(self, VictimWorkload::Applet { workload, .. } if workload == "cpu-units")
+    }
+}
+
+/// A command of the user's, as a victim or a neighbour.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CommandDef {
+    /// The command line as written: program, then arguments.
+    pub argv: Vec<String>,
+    /// The program found at `suite check`: `argv[0]` if it has a `/`, else the
+    /// first executable of that name on PATH.
+    pub program: std::path::PathBuf,
+    /// Variables added to isobench's environment, `(name, value)`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub env: Vec<(String, String)>,
+    /// Working directory; isobench's own when `None`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<std::path::PathBuf>,
+}
+
+impl CommandDef {
+    /// The program's file name, for labels (`stress-ng`).
+    pub fn display_name(&self) -> String {
+        let first = self.argv.first().map_or("", String::as_str);
+        first.rsplit('/').next().unwrap_or(first).to_string()
+    }
+}
+
+/// How a command victim is measured.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CommandMode {
+    /// Run to completion again and again through the window: each run's wall
+    /// time is a latency sample, runs per second the throughput.
+    Runs,
+    /// A long-running server, driven open-loop over TCP inside its sandbox's
+    /// network namespace.
+    Service(ServiceDef),
+    /// The command reports its own latencies on stdout.
+    Reports(ReportFormat),
+}
+
+impl CommandMode {
+    /// Its name in suite files.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CommandMode::Runs => "runs",
+            CommandMode::Service(_) => "service",
+            CommandMode::Reports(_) => "reports",
+        }
+    }
+}
+
+/// Modes of a command victim, as suite files name them.
+pub const COMMAND_MODES: [&str; 3] = ["runs", "service", "reports"];
+
+/// A service victim: where it listens and what one request is.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServiceDef {
+    /// TCP port it listens on, on 127.0.0.1 of its network namespace.
+    pub port: u16,
+    /// One request and its reply.
+    pub protocol: ServiceProtocol,
+    /// How long isobench waits for the port to accept before the window, s.
+    pub ready_timeout_s: f64,
+}
+
+/// One request/response exchange with a service.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "protocol", rename_all = "kebab-case")]
+pub enum ServiceProtocol {
+    /// Raw TCP: `send` goes out, the reply is `reply`.
+    Tcp {
+        /// Bytes sent per request.
+        send: String,
+        /// How the reply ends.
+        reply: TcpReply,
+    },
+    /// HTTP/1.1 GET of `path` on a kept-alive connection; the reply ends after
+    /// its headers and `Content-Length` bytes.
+    Http {
+        /// The request target, e.g. `/`.
+        path: String,
+    },
+}
+
+/// How a raw TCP reply ends.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TcpReply {
+    /// After exactly this many bytes.
+    Bytes(u64),
+    /// At the first occurrence of this delimiter (included).
+    Until(String),
+}
+
+/// What a `reports` command prints.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReportFormat {
+    /// One latency per line, µs; each line read while the window is open is a unit.
+    Lines,
+    /// One JSON object at exit: `{"latencies_us": [...]}` and optionally `"ops"`
+    /// and `"window_s"` (docs/suite-format.md).
+    Json,
 }
 
 /// A latency objective (`slo = { p99_us = 2000 }` in a suite file).
@@ -116,8 +265,11 @@ pub struct Slo {
 pub enum Demand {
     /// CPUs (cpu-units only): units per second = CPUs / the calibrated unit length.
     Cpus(f64),
-    /// Units (requests, wake-ups) per second.
+    /// Units (requests, wake-ups) per second, on an open-loop schedule.
     Rate(f64),
+    /// None of its own: a `runs` command runs back to back, a `reports`
+    /// command keeps its own pace.
+    Own,
 }
 
 /// An aggressor of an `isolation` scenario.
@@ -125,14 +277,38 @@ pub enum Demand {
 pub struct AggressorDef {
     /// Unique among the scenario's sandboxes: prefix of its metrics (`aggressor.cpu_share`).
     pub name: String,
-    /// An aggressor applet of `isobench-workload` (see [`AGGRESSORS`]).
-    pub workload: String,
-    /// Processes of the applet in its sandbox, 1 to [`MAX_COUNT`].
+    /// What it runs.
+    #[serde(flatten)]
+    pub workload: AggressorWorkload,
+    /// Processes of it in its sandbox, 1 to [`MAX_COUNT`].
     pub count: usize,
-    /// Extra arguments of the applet, checked by its own command line.
-    pub args: Vec<String>,
     /// Limits of its sandbox in the isolated condition.
     pub limits: LimitsDef,
+}
+
+/// What an aggressor runs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum AggressorWorkload {
+    /// An aggressor applet of `isobench-workload` (see [`AGGRESSORS`]).
+    Applet {
+        /// The applet, e.g. `cpu-hog`.
+        workload: String,
+        /// Its extra arguments, checked by its own command line.
+        args: Vec<String>,
+    },
+    /// A command of the user's: stopped with its whole tree at the window's end.
+    Command(CommandDef),
+}
+
+impl AggressorWorkload {
+    /// A short name: the applet, or `command stress-ng`.
+    pub fn label(&self) -> String {
+        match self {
+            AggressorWorkload::Applet { workload, .. } => workload.clone(),
+            AggressorWorkload::Command(c) => format!("command {}", c.display_name()),
+        }
+    }
 }
 
 /// Most processes of one aggressor.

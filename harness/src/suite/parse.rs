@@ -1,6 +1,7 @@
 //! From the text of a suite file to a checked [`Suite`]: every problem of the
 //! file reported at once, each with its line, column and field.
 
+use super::command;
 use super::error::{Problems, SuiteErrors};
 use super::limits::{self, HostFacts};
 use super::model::*;
@@ -332,9 +333,11 @@ fn read_isolation(t: Table<'_, '_>, host: &HostFacts, p: &mut Problems) -> Isola
     let conditions = conditions(t, p);
     IsolationDef {
         victim: victim.unwrap_or_else(|| VictimDef {
-            workload: String::new(),
+            workload: VictimWorkload::Applet {
+                workload: String::new(),
+                args: Vec::new(),
+            },
             demand: Demand::Rate(1.0),
-            args: Vec::new(),
             limits: LimitsDef::default(),
             late_us: None,
             slo: None,
@@ -346,27 +349,52 @@ fn read_isolation(t: Table<'_, '_>, host: &HostFacts, p: &mut Problems) -> Isola
 }
 
 fn read_victim(v: Table<'_, '_>, host: &HostFacts, p: &mut Problems) -> Option<VictimDef> {
-    v.only(
-        &[
-            "workload", "cpus", "rate", "args", "limits", "late_us", "slo",
-        ],
-        p,
-    );
-    let workload = applet(v, &VICTIMS, "victim", p);
+    let mut keys = vec![
+        "workload", "cpus", "rate", "args", "limits", "late_us", "slo",
+    ];
+    keys.extend(command::COMMAND_KEYS);
+    keys.extend(command::VICTIM_MODE_KEYS);
+    v.only(&keys, p);
+    let workload = victim_workload(v, p);
     let cpus = v.number("cpus", 0.01..=1024.0, "CPUs", p);
     let rate = v.number("rate", 0.1..=1_000_000.0, "units per second", p);
-    let demand = match (cpus, rate, workload) {
-        (Some(_), _, Some(w)) if w != "cpu-units" => {
+    let at = |key: &str| v.get(key).map_or(v.span(), |f| f.span);
+    let demand = match (cpus, rate, &workload) {
+        (
+            _,
+            _,
+            Some(
+                w @ VictimWorkload::Command {
+                    mode: CommandMode::Runs | CommandMode::Reports(_),
+                    ..
+                },
+            ),
+        ) => {
+            for (key, value) in [("cpus", cpus), ("rate", rate)] {
+                if value.is_some() {
+                    p.at(
+                        at(key),
+                        &format!("scenario.victim.{key}"),
+                        format!("`{key}` sets an open-loop pace; a {} command keeps its own (runs back to back, or reports its own units): remove it", match w { VictimWorkload::Command { mode, .. } => mode.as_str(), _ => "" }),
+                    );
+                }
+            }
+            Some(Demand::Own)
+        }
+        (Some(_), _, Some(w)) if !w.calibrated() => {
             p.at(
-                v.get("cpus").map_or(v.span(), |f| f.span),
+                at("cpus"),
                 "scenario.victim.cpus",
-                format!("`cpus` is for cpu-units only; give {w} a `rate` (units per second)"),
+                format!(
+                    "`cpus` is for cpu-units only; give {} a `rate` (units per second)",
+                    w.label()
+                ),
             );
             None
         }
         (Some(_), Some(_), _) => {
             p.at(
-                v.get("rate").map_or(v.span(), |f| f.span),
+                at("rate"),
                 "scenario.victim.rate",
                 "give either `cpus` or `rate`, not both",
             );
@@ -379,13 +407,12 @@ fn read_victim(v: Table<'_, '_>, host: &HostFacts, p: &mut Problems) -> Option<V
                 p.at(
                     v.span(),
                     "scenario.victim.rate",
-                    "missing: expected `rate` (units per second), or `cpus` for cpu-units",
+                    "missing: expected `rate` (units, or requests, per second), or `cpus` for cpu-units",
                 );
             }
             None
         }
     };
-    let args = args(v, "victim", workload, super::run_args::victim_flags(), p);
     let limits = v
         .table("limits", "scenario.victim.limits", p)
         .map(|l| limits::read(l, host, p))
@@ -404,9 +431,8 @@ fn read_victim(v: Table<'_, '_>, host: &HostFacts, p: &mut Problems) -> Option<V
             .map(|p99_us| Slo { p99_us })
     });
     Some(VictimDef {
-        workload: workload?.to_string(),
+        workload: workload?,
         demand: demand?,
-        args: args?,
         limits,
         late_us,
         slo,
@@ -419,8 +445,23 @@ fn read_aggressor(
     host: &HostFacts,
     p: &mut Problems,
 ) -> Option<AggressorDef> {
-    a.only(&["name", "workload", "count", "args", "limits"], p);
-    let workload = applet(a, &AGGRESSORS, "aggressor", p);
+    let mut keys = vec!["name", "workload", "count", "args", "limits"];
+    keys.extend(command::COMMAND_KEYS);
+    a.only(&keys, p);
+    let workload = match a.get("command") {
+        Some(_) => {
+            one_of_workload_or_command(a, "aggressor", p);
+            command::read(a, "aggressor", p).map(AggressorWorkload::Command)
+        }
+        None => {
+            let name = applet(a, &AGGRESSORS, "aggressor", p);
+            let args = args(a, "aggressor", name, super::run_args::aggressor_flags(), p);
+            name.zip(args).map(|(w, args)| AggressorWorkload::Applet {
+                workload: w.to_string(),
+                args,
+            })
+        }
+    };
     let name = match a.str("name", p) {
         Some((n, span)) => {
             if !valid_name(n) {
@@ -433,27 +474,86 @@ fn read_aggressor(
             n.to_string()
         }
         None if single => "aggressor".to_string(),
-        None => workload.unwrap_or("aggressor").to_string(),
+        None => match &workload {
+            Some(AggressorWorkload::Applet { workload, .. }) => workload.clone(),
+            Some(AggressorWorkload::Command(c)) => sandbox_name(&c.display_name()),
+            None => "aggressor".to_string(),
+        },
     };
     let count = a.integer("count", 1..=MAX_COUNT, p).unwrap_or(1) as usize;
-    let args = args(
-        a,
-        "aggressor",
-        workload,
-        super::run_args::aggressor_flags(),
-        p,
-    );
     let limits = a
         .table("limits", "scenario.aggressor.limits", p)
         .map(|l| limits::read(l, host, p))
         .unwrap_or_default();
     Some(AggressorDef {
         name,
-        workload: workload?.to_string(),
+        workload: workload?,
         count,
-        args: args?,
         limits,
     })
+}
+
+/// What a victim table runs: `command` (with its mode) or an applet `workload` with `args`.
+fn victim_workload(v: Table<'_, '_>, p: &mut Problems) -> Option<VictimWorkload> {
+    if v.get("command").is_none() {
+        for key in command::VICTIM_MODE_KEYS.iter().chain(&["env", "cwd"]) {
+            if let Some(f) = v.get(key) {
+                p.at(
+                    f.span,
+                    &format!("scenario.victim.{key}"),
+                    format!("`{key}` is for a command victim (command = [...]); this victim runs the applet in `workload`"),
+                );
+            }
+        }
+        let name = applet(v, &VICTIMS, "victim", p);
+        let args = args(v, "victim", name, super::run_args::victim_flags(), p);
+        return name.zip(args).map(|(w, args)| VictimWorkload::Applet {
+            workload: w.to_string(),
+            args,
+        });
+    }
+    one_of_workload_or_command(v, "victim", p);
+    let command = command::read(v, "victim", p);
+    let mode = command::read_mode(v, p);
+    Some(VictimWorkload::Command {
+        command: command?,
+        mode: mode?,
+    })
+}
+
+/// A table with `command` has neither `workload` nor `args` (the arguments go in `command`).
+fn one_of_workload_or_command(t: Table<'_, '_>, role: &str, p: &mut Problems) {
+    for (key, why) in [
+        (
+            "workload",
+            "give either `workload` (an applet) or `command`, not both",
+        ),
+        ("args", "a command's arguments go in `command` itself"),
+    ] {
+        if let Some(f) = t.get(key) {
+            p.at(f.span, &format!("scenario.{role}.{key}"), why);
+        }
+    }
+}
+
+/// A sandbox name made from a program's name: lower case, `-` for what a
+/// name may not hold, a leading letter, at most 64 characters.
+fn sandbox_name(program: &str) -> String {
+    let mut name: String = program
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .take(60)
+        .collect();
+    if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        name.insert_str(0, "cmd-");
+    }
+    name
 }
 
 /// The `workload` of a victim or aggressor table: one of `known`.

@@ -2,6 +2,7 @@
 //! flags it sets itself (rate, durations, work-unit size, directory), then the
 //! user's `args`; checked with the applet's own parser before anything starts.
 
+use super::model::{AggressorWorkload, CommandDef, CommandMode, ReportFormat, VictimWorkload};
 use std::path::Path;
 
 /// Flags isobench sets on every victim (a user's `args` may not repeat them).
@@ -61,6 +62,81 @@ pub fn aggressor(workload: &str, duration_s: f64, dir: &Path, args: &[String]) -
         argv.extend(["--dir".into(), dir.display().to_string()]);
     }
     argv.extend(args.iter().cloned());
+    argv
+}
+
+/// The argv (applet first) that runs `w` as a victim: an applet's, a command's
+/// (`command-runs`, `command-reports`, or `exec` for a service, whose driver has
+/// argv of its own), or a bench closure's.
+pub fn victim_argv(w: &VictimWorkload, run: VictimRun) -> Vec<String> {
+    let window = || {
+        vec![
+            "--warmup".to_string(),
+            run.warmup_s.to_string(),
+            "--duration".to_string(),
+            run.duration_s.to_string(),
+        ]
+    };
+    match w {
+        VictimWorkload::Applet { workload, args } => victim(workload, run, args),
+        VictimWorkload::Command { command, mode } => {
+            let mut argv = match mode {
+                CommandMode::Runs => [vec!["command-runs".to_string()], window()].concat(),
+                CommandMode::Reports(format) => [
+                    vec!["command-reports".to_string(), "--format".to_string()],
+                    vec![match format {
+                        ReportFormat::Lines => "lines".to_string(),
+                        ReportFormat::Json => "json".to_string(),
+                    }],
+                    window(),
+                ]
+                .concat(),
+                CommandMode::Service(_) => vec!["exec".to_string()],
+            };
+            argv.extend(command_args(command));
+            argv
+        }
+        VictimWorkload::Closure { name } => {
+            let mut argv = vec![
+                BENCH_VICTIM.to_string(),
+                "--name".into(),
+                name.clone(),
+                "--rate".into(),
+                run.rate.to_string(),
+            ];
+            argv.extend(window());
+            argv
+        }
+    }
+}
+
+/// The applet a `cargo bench` binary serves to run one of its closures as a victim.
+pub const BENCH_VICTIM: &str = "bench-victim";
+
+/// The argv (applet first) that runs `w` as an aggressor for `duration_s`
+/// (a command runs until it is stopped at the window's end).
+pub fn aggressor_argv(w: &AggressorWorkload, duration_s: f64, dir: &Path) -> Vec<String> {
+    match w {
+        AggressorWorkload::Applet { workload, args } => aggressor(workload, duration_s, dir, args),
+        AggressorWorkload::Command(c) => {
+            let mut argv = vec!["exec".to_string()];
+            argv.extend(command_args(c));
+            argv
+        }
+    }
+}
+
+/// `--program P [--env K=V]... [--cwd D] -- ARGV...`: how the command applets take a command.
+fn command_args(c: &CommandDef) -> Vec<String> {
+    let mut argv = vec!["--program".to_string(), c.program.display().to_string()];
+    for (k, v) in &c.env {
+        argv.extend(["--env".to_string(), format!("{k}={v}")]);
+    }
+    if let Some(dir) = &c.cwd {
+        argv.extend(["--cwd".to_string(), dir.display().to_string()]);
+    }
+    argv.push("--".into());
+    argv.extend(c.argv.iter().cloned());
     argv
 }
 

@@ -46,7 +46,7 @@ pub const LATE_SHARE: Measure = Measure {
     name: "late_share",
     excess_unit: "share",
     noise_floor: 0.01,
-    read: |c| c.victim.as_ref().map(|v| v.late_share),
+    read: |c| c.victim.as_ref()?.late_share,
     excess: |c, s| c - s,
 };
 

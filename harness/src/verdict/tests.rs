@@ -17,7 +17,7 @@ fn run(condition: Condition, f: Option<Figures>, invalid: Option<&str>) -> Condi
             latency_p99_us: p99,
             latency_p999_us: p99 * 2.0,
             latency_max_us: p99 * 3.0,
-            late_share: late,
+            late_share: Some(late),
         }),
         aggressors: vec![],
         victim_cpu: CpuAccount {
@@ -124,9 +124,9 @@ fn an_effect_that_may_be_large_but_is_not_clearly_any_reads_as_partly() {
     for (i, round) in r.rounds.iter_mut().enumerate() {
         let v = round.conditions[2].victim.as_mut().unwrap();
         if i % 2 == 0 {
-            (v.latency_p99_us, v.late_share) = (4200.0, 0.105);
+            (v.latency_p99_us, v.late_share) = (4200.0, Some(0.105));
         } else {
-            (v.latency_p99_us, v.late_share) = (600.0, 0.01);
+            (v.latency_p99_us, v.late_share) = (600.0, Some(0.01));
         }
     }
     let v = judge(&r).unwrap();

@@ -202,7 +202,7 @@ fn round(index: usize, order: [Condition; 3]) -> Round {
                     latency_p99_us: v.p99_us,
                     latency_p999_us: v.p999_us,
                     latency_max_us: v.p999_us * 1.8,
-                    late_share: 0.01,
+                    late_share: Some(0.01),
                 }),
                 aggressors,
                 victim_cpu: account("victim", 0.98, None),
