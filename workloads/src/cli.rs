@@ -29,7 +29,7 @@ pub struct Cli {
 }
 
 /// When a victim's units are due (open loop).
-#[derive(clap::Args)]
+#[derive(Debug, clap::Args)]
 pub struct ScheduleArgs {
     /// Intended units per second (a positive number).
     #[arg(long, value_parser = positive_rate)]
@@ -411,6 +411,15 @@ impl Cli {
     }
 }
 
+/// Whether `name` is an applet of `isobench-workload` (`cpu-hog`, `sandbox-init`, …),
+/// as its command line spells it: a binary that serves the applets through
+/// [`crate::applets::main_with`] besides a command line of its own tells them apart with it.
+pub fn is_applet(name: &str) -> bool {
+    Cli::command()
+        .get_subcommands()
+        .any(|c| c.get_name() == name)
+}
+
 /// Checks the arguments of one applet as `isobench-workload APPLET ARGS...` would,
 /// without running anything.
 ///
@@ -430,6 +439,12 @@ pub fn check_args(applet: &str, args: &[String]) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn applets_are_known_by_their_command_line_names() {
+        assert!(is_applet("sandbox-init") && is_applet("cache-thrash") && is_applet("calibrate"));
+        assert!(!is_applet("--bench") && !is_applet("bench-victim") && !is_applet("cache_thrash"));
+    }
 
     #[test]
     fn rates_and_durations_the_clock_cannot_serve_are_refused() {

@@ -52,6 +52,9 @@ pub enum WorkloadReport {
     CommandRuns(UnitsReport),
     /// `command-reports`: the latencies a user's command reported itself.
     CommandReports(UnitsReport),
+    /// `bench-victim`: a closure of a `cargo bench` binary (`isobench::bench`),
+    /// one unit per call, open-loop.
+    BenchVictim(UnitsReport),
 }
 
 /// The one figure that says how hard an aggressor pressed: a field of its report.

@@ -364,7 +364,8 @@ impl Victim {
             | WorkloadReport::WakeupLatency(r)
             | WorkloadReport::TcpEcho(r)
             | WorkloadReport::CommandRuns(r)
-            | WorkloadReport::CommandReports(r) => Ok(r),
+            | WorkloadReport::CommandReports(r)
+            | WorkloadReport::BenchVictim(r) => Ok(r),
             other => Err(format!("it reported {other:?} instead of units")),
         }
     }
