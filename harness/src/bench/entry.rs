@@ -60,7 +60,7 @@ fn victim(bench: &mut Bench, v: &VictimArgs) -> i32 {
         return 2;
     };
     let unit = &mut s.unit;
-    let report = open_loop::run(v.schedule.schedule(), || unit());
+    let report = open_loop::run(v.schedule.schedule(), unit);
     match applets::print(&WorkloadReport::BenchVictim(report)) {
         Ok(()) => 0,
         Err(e) => {
@@ -92,6 +92,13 @@ fn cargo(mut bench: Bench, c: &CargoArgs) -> i32 {
         for s in bench.scenarios.iter().filter(|s| c.selects(&s.name)) {
             println!("{}: benchmark", s.name);
         }
+        return 0;
+    }
+    let filtered_out =
+        !bench.scenarios.is_empty() && !bench.scenarios.iter().any(|s| c.selects(&s.name));
+    if filtered_out {
+        // `cargo bench -- FILTER` passes FILTER to every bench target; it may be meant for another.
+        println!("isobench: {name}: no scenario matches {:?}", c.filters);
         return 0;
     }
     if c.bench {

@@ -64,7 +64,8 @@ pub(super) fn run(name: &str, selected: &[&Scenario], c: &CargoArgs, exe: &Path)
         return EXIT_ERROR;
     }
     let estimate = crate::plan::estimate_s(&suite, Some(host.layout));
-    println!(
+    // On stderr with the progress, so that a host that cannot run it leaves one line on stdout.
+    eprintln!(
         "isobench: {name}: {} scenario{}, about {:.0} s; files in {}",
         suite.scenarios.len(),
         if suite.scenarios.len() == 1 { "" } else { "s" },
