@@ -103,13 +103,24 @@ fn example_cargo_bench_writes_its_files_and_says_no_change_against_itself() {
                 .starts_with("fnv1a: victim p99 beside cpu-hog: ")
         })
         .unwrap_or_else(|| panic!("no line for the victim's p99:\n{second}"));
-    assert!(p99.contains(", no change"), "{p99}");
-    assert!(
-        !second.contains("regressed"),
-        "a run of the same build regressed against itself:\n{second}"
-    );
     for file in ["compare.json", "compare.md", "report.html"] {
         assert!(root.join("latest").join(file).is_file(), "no latest/{file}");
+    }
+    let comparison: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("latest/compare.json")).unwrap())
+            .unwrap();
+    let unfit = comparison["unfit"].as_array().cloned().unwrap_or_default();
+    if unfit.is_empty() {
+        assert!(p99.contains(", no change"), "{p99}\n{second}");
+        assert!(
+            !second.contains("regressed"),
+            "a run of the same build regressed against itself:\n{second}"
+        );
+    } else {
+        // Other work on the host (a parallel build, another test's sandboxes)
+        // moved one run's figures: the gate gives such a pair no verdict, and
+        // neither does this test.
+        eprintln!("not judged, the comparison is unfit: {unfit:?}\n{second}");
     }
     let report = std::fs::read_to_string(root.join("latest/report.html")).unwrap();
     assert!(
