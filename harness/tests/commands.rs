@@ -129,15 +129,12 @@ limits.docker = { cpus = 0.5 }
 #[test]
 fn stress_ng_as_a_neighbour_beside_a_built_in_victim() {
     require_root!();
-    if std::env::var_os("CI").is_none()
-        && suite::parse_text(
-            "[[scenario]]\nname=\"x\"\nkind=\"isolation\"\n[scenario.victim]\nworkload=\"cpu-units\"\ncpus=0.5\n[[scenario.aggressor]]\ncommand=[\"stress-ng\"]\n",
-            "probe.toml",
-            &suite::discover_host().unwrap(),
-        )
-        .is_err()
-    {
-        eprintln!("skipped: stress-ng is not installed (scripts/install-test-tools installs it; CI runs this test)");
+    let on_path = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .any(|d| d.join("stress-ng").is_file());
+    if !on_path {
+        eprintln!(
+            "skipped: stress-ng is not installed (scripts/install-test-tools installs it; CI runs it first)"
+        );
         return;
     }
     let s = spec(
