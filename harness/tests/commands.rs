@@ -34,7 +34,7 @@ fn spec(body: &str, rounds: usize, duration: f64) -> isolation::IsolationSpec {
     isolation::IsolationSpec {
         name: def.name,
         timing: def.timing,
-        def: iso,
+        def: *iso,
     }
 }
 

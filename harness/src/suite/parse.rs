@@ -212,7 +212,7 @@ fn read_kind(
                 &keys(&["victim", "aggressor", "namespaces", "conditions"]),
                 p,
             );
-            Kind::Isolation(read_isolation(t, host, p))
+            Kind::Isolation(Box::new(read_isolation(t, host, p)))
         }
         "memory-pressure" => {
             t.only(
