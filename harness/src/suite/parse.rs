@@ -227,7 +227,7 @@ fn read_kind(
                     .map(|l| limits::read(l, host, p)),
             };
             check_memory_pressure(&def, t, host, p);
-            Kind::MemoryPressure(def)
+            Kind::MemoryPressure(Box::new(def))
         }
         "startup-latency" => {
             t.only(&keys(&["samples", "churn_seconds", "namespaces"]), p);
