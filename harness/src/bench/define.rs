@@ -148,7 +148,7 @@ fn scenario(s: &Scenario, host: Option<&HostFacts>, p: &mut Problems) -> Option<
     Some(ScenarioDef {
         name: s.name.clone(),
         timing: timing?,
-        kind: Kind::Isolation(IsolationDef {
+        kind: Kind::Isolation(Box::new(IsolationDef {
             victim: VictimDef {
                 workload: VictimWorkload::Closure {
                     name: s.name.clone(),
@@ -161,7 +161,7 @@ fn scenario(s: &Scenario, host: Option<&HostFacts>, p: &mut Problems) -> Option<
             aggressors,
             namespaces: NamespaceSet::ALL,
             conditions: Condition::ALL.to_vec(),
-        }),
+        })),
     })
 }
 
