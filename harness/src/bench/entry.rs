@@ -88,6 +88,13 @@ fn cargo(mut bench: Bench, c: &CargoArgs) -> i32 {
         .name
         .clone()
         .unwrap_or_else(|| files::bench_name(&exe));
+    if !files::valid_name(&name) {
+        eprintln!(
+            "error: bench name {name:?}: expected 1 to 100 of letters, digits, `.`, `_` and `-`, \
+             not starting with `.` (its files go to target/isobench/<name>/)"
+        );
+        return EXIT_ERROR;
+    }
     if c.list {
         for s in bench.scenarios.iter().filter(|s| c.selects(&s.name)) {
             println!("{}: benchmark", s.name);

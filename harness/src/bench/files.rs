@@ -47,6 +47,16 @@ pub fn bench_name(exe: &Path) -> String {
     }
 }
 
+/// Whether `name` may name a bench's or a baseline's directory: 1 to 100 of
+/// ASCII letters, digits, `.`, `_` and `-`, not starting with `.`.
+pub fn valid_name(name: &str) -> bool {
+    (1..=100).contains(&name.len())
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
 /// Why a baseline cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum BaselineError {
@@ -107,12 +117,7 @@ impl BenchDir {
     /// # Errors
     /// [`BaselineError::BadName`] for a name that cannot name a directory.
     pub fn baseline(&self, name: &str) -> Result<PathBuf, BaselineError> {
-        let valid = (1..=100).contains(&name.len())
-            && !name.starts_with('.')
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-        if !valid {
+        if !valid_name(name) {
             return Err(BaselineError::BadName(name.into()));
         }
         Ok(self.root.join("baselines").join(name))

@@ -59,6 +59,10 @@ pub(super) fn run(name: &str, selected: &[&Scenario], c: &CargoArgs, exe: &Path)
         );
         return EXIT_ERROR;
     }
+    if let Err(e) = crate::output::check_writable(&latest) {
+        eprintln!("error: {name}: {e}");
+        return EXIT_ERROR;
+    }
     if let Err(e) = crate::interrupt::install() {
         eprintln!("error: {name}: installing signal handlers: {e}");
         return EXIT_ERROR;
@@ -99,12 +103,23 @@ pub(super) fn run(name: &str, selected: &[&Scenario], c: &CargoArgs, exe: &Path)
         );
         return EXIT_INTERRUPTED;
     }
+    // Saved before the comparison's report.html replaces the run's own in `latest/`.
+    let saved = match &plan.save_as {
+        Some(save) => match dir.save(&latest, save) {
+            Ok(path) => Some((save, path)),
+            Err(e) => {
+                eprintln!("error: {name}: saving baseline {save:?}: {e}");
+                return EXIT_ERROR;
+            }
+        },
+        None => None,
+    };
     let code = match &plan.compare_with {
         Some((base_name, base, path)) => {
             compared(name, &latest, &outcome.results, base_name, base, path)
         }
         None => {
-            if let Some(save) = &plan.save_as {
+            if let Some((save, _)) = &saved {
                 println!(
                     "no baseline {save:?} yet: this run becomes it, and the next run is compared with it"
                 );
@@ -112,14 +127,8 @@ pub(super) fn run(name: &str, selected: &[&Scenario], c: &CargoArgs, exe: &Path)
             0
         }
     };
-    if let Some(save) = &plan.save_as {
-        match dir.save(&latest, save) {
-            Ok(path) => println!("saved as baseline {save:?}: {}", path.display()),
-            Err(e) => {
-                eprintln!("error: {name}: saving baseline {save:?}: {e}");
-                return EXIT_ERROR;
-            }
-        }
+    if let Some((save, path)) = &saved {
+        println!("saved as baseline {save:?}: {}", path.display());
     }
     println!("report: {}", latest.join("report.html").display());
     code
