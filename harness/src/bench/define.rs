@@ -21,7 +21,7 @@ const LATENCY_US: std::ops::RangeInclusive<f64> = 1.0..=60e6;
 
 /// Whether `name` may name a scenario or a sandbox: 1 to 64 of `a-z`, `0-9`
 /// and `-`, starting with a letter (as in suite files).
-pub(super) fn valid_name(name: &str) -> bool {
+fn valid_name(name: &str) -> bool {
     (1..=64).contains(&name.len())
         && name.starts_with(|c: char| c.is_ascii_lowercase())
         && name
