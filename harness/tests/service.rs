@@ -92,7 +92,9 @@ fn condition(result: &ScenarioResult, c: Condition) -> &ConditionRun {
 }
 
 /// Asserts that every condition is valid and measured about `rate` × 0.5 s
-/// requests with sane latencies; prints p50/p99 per condition.
+/// requests with sane latencies (under the driver's 5 s reply timeout: a
+/// contended python server whose accept queue overflows makes some requests
+/// wait for TCP to resend their SYN, 1 s); prints p50/p99 per condition.
 fn assert_measured(result: &ScenarioResult, rate: f64, what: &str) {
     assert_eq!(result.status, ScenarioStatus::Complete, "{result:?}");
     for c in Condition::ALL {
@@ -108,7 +110,7 @@ fn assert_measured(result: &ScenarioResult, rate: f64, what: &str) {
         assert!(
             v.latency_p50_us > 0.0
                 && v.latency_p50_us <= v.latency_p99_us
-                && v.latency_p99_us < 1e6,
+                && v.latency_p99_us < 5e6,
             "{c}: {v:?}"
         );
         eprintln!(

@@ -202,6 +202,7 @@ pub fn run(cli: Cli) -> Result<()> {
             port,
             connections,
             ready_timeout,
+            reply_timeout,
             ref schedule,
             ..
         } => {
@@ -214,6 +215,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 request,
                 connections: connections.into(),
                 ready_timeout,
+                reply_timeout,
                 schedule: schedule.schedule(),
             };
             let report = service_driver::run(&plan, |after| {

@@ -292,6 +292,10 @@ pub enum Applet {
         /// Seconds to wait for the port to accept a connection before driving it.
         #[arg(long, value_parser = seconds, default_value = "10")]
         ready_timeout: Duration,
+        /// Seconds a whole reply may take from its request being sent (the
+        /// connect included); one that takes longer makes the run a failure.
+        #[arg(long, value_parser = positive_seconds, default_value = "5")]
+        reply_timeout: Duration,
         /// Most connections open to the service at once, 1 to 1024.
         #[arg(long, default_value_t = service_driver::DEFAULT_CONNECTIONS, value_parser = clap::value_parser!(u16).range(1..=1024))]
         connections: u16,
@@ -406,6 +410,15 @@ pub fn seconds(text: &str) -> Result<Duration, String> {
         return Err(format!("expected 0 to {MAX_SECONDS} seconds"));
     }
     Duration::try_from_secs_f64(value).map_err(|e| format!("{e}: expected a number of seconds"))
+}
+
+/// Parses a timeout: as [`seconds`], but more than 0.
+pub fn positive_seconds(text: &str) -> Result<Duration, String> {
+    let d = seconds(text)?;
+    if d.is_zero() {
+        return Err("must be more than 0 seconds".into());
+    }
+    Ok(d)
 }
 
 /// Parses a size such as `256MiB`, `2G` or `4096`, refusing zero.
@@ -699,6 +712,15 @@ mod tests {
         .unwrap_err();
         assert!(
             err.contains("--reply-bytes is for --protocol tcp only"),
+            "{err}"
+        );
+        let err = check(
+            "drive-service",
+            &with(&["--protocol", "http", "--reply-timeout", "0"]),
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("--reply-timeout") && err.contains("more than 0"),
             "{err}"
         );
         let err = check("drive-service", &with(&["--protocol", "udp"])).unwrap_err();

@@ -488,7 +488,8 @@ fn service_end(p: &Process, when: &str) -> String {
     let how = p
         .status()
         .map_or("ended".into(), |s| validity::ended_how(&s));
-    let out = p.output_so_far().unwrap_or_default();
+    // Twice the bytes quoted, so that the quote can start at a line's start.
+    let out = p.output_tail(2 * SERVICE_TAIL as u64).unwrap_or_default();
     let out = out.trim();
     let mut cut = out
         .char_indices()
