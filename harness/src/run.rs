@@ -250,7 +250,7 @@ fn run_scenario(
             &isolation::IsolationSpec {
                 name: def.name.clone(),
                 timing: def.timing,
-                def: iso.clone(),
+                def: (**iso).clone(),
             },
             ctx,
             progress,

@@ -58,6 +58,9 @@ pub fn suite_check(file: &str) -> Result<ExitCode> {
             Kind::Visibility | Kind::MemoryHighStall => String::new(),
         };
         writeln!(out, "  {} ({}){rounds}", s.name, s.kind.as_str())?;
+        for (sandbox, what) in commands_of(&s.kind) {
+            writeln!(out, "    {sandbox}: {what}")?;
+        }
         for (sandbox, limits) in crate::suite::limits_of(&s.kind) {
             if let Some(qos) = &limits.qos {
                 writeln!(out, "    {sandbox}: Kubernetes QoS class {qos}")?;
@@ -71,4 +74,39 @@ pub fn suite_check(file: &str) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Each sandbox of an isolation scenario that runs a command: its name and
+/// `runs /usr/bin/gzip -9 -c big.file` (the mode, the program found, its arguments).
+fn commands_of(kind: &Kind) -> Vec<(String, String)> {
+    use crate::suite::{AggressorWorkload, CommandDef, VictimWorkload};
+    let Kind::Isolation(iso) = kind else {
+        return Vec::new();
+    };
+    let line = |c: &CommandDef| {
+        std::iter::once(c.program.display().to_string())
+            .chain(c.argv.iter().skip(1).map(|a| {
+                if a.is_empty() || a.contains(|ch: char| ch.is_whitespace() || ch == '"') {
+                    format!("{a:?}")
+                } else {
+                    a.clone()
+                }
+            }))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let victim = match &iso.victim.workload {
+        VictimWorkload::Command { command, mode } => Some((
+            "victim".to_string(),
+            format!("{} {}", mode.as_str(), line(command)),
+        )),
+        _ => None,
+    };
+    victim
+        .into_iter()
+        .chain(iso.aggressors.iter().filter_map(|a| match &a.workload {
+            AggressorWorkload::Command(c) => Some((a.name.clone(), format!("command {}", line(c)))),
+            AggressorWorkload::Applet { .. } => None,
+        }))
+        .collect()
 }

@@ -41,9 +41,9 @@ pub enum Kind {
     /// Pass/fail checks that each namespace took effect.
     Visibility,
     /// A victim beside aggressors: solo, contended and isolated conditions.
-    Isolation(IsolationDef),
+    Isolation(Box<IsolationDef>),
     /// A file-backed victim beside an anonymous-memory hog in a memory-limited arena.
-    MemoryPressure(MemoryPressureDef),
+    MemoryPressure(Box<MemoryPressureDef>),
     /// Case C04 (cgroup v2): memory.high below the working set against memory.max.
     MemoryHighStall,
     /// Sandbox start-up latency by variant, phases, teardown and churn.

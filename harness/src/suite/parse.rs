@@ -212,7 +212,7 @@ fn read_kind(
                 &keys(&["victim", "aggressor", "namespaces", "conditions"]),
                 p,
             );
-            Kind::Isolation(read_isolation(t, host, p))
+            Kind::Isolation(Box::new(read_isolation(t, host, p)))
         }
         "memory-pressure" => {
             t.only(
@@ -227,7 +227,7 @@ fn read_kind(
                     .map(|l| limits::read(l, host, p)),
             };
             check_memory_pressure(&def, t, host, p);
-            Kind::MemoryPressure(def)
+            Kind::MemoryPressure(Box::new(def))
         }
         "startup-latency" => {
             t.only(&keys(&["samples", "churn_seconds", "namespaces"]), p);

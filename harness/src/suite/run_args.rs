@@ -37,7 +37,7 @@ pub struct VictimRun {
 }
 
 /// The victim's argv (applet first): isobench's flags, then `args`.
-pub fn victim(workload: &str, run: VictimRun, args: &[String]) -> Vec<String> {
+fn victim(workload: &str, run: VictimRun, args: &[String]) -> Vec<String> {
     let mut argv = vec![workload.to_string()];
     if workload == "cpu-units" {
         argv.extend(["--iters-per-unit".into(), run.iters_per_unit.to_string()]);
@@ -55,7 +55,7 @@ pub fn victim(workload: &str, run: VictimRun, args: &[String]) -> Vec<String> {
 }
 
 /// An aggressor's argv (applet first): `--duration` (and `--dir` for io-hog), then `args`.
-pub fn aggressor(workload: &str, duration_s: f64, dir: &Path, args: &[String]) -> Vec<String> {
+fn aggressor(workload: &str, duration_s: f64, dir: &Path, args: &[String]) -> Vec<String> {
     let mut argv = vec![
         workload.to_string(),
         "--duration".into(),
