@@ -69,7 +69,7 @@ fn run_suite(text: &str, test: &str) -> (ScenarioResult, Duration, String) {
     let spec = isolation::IsolationSpec {
         name: scenario.name.clone(),
         timing: scenario.timing,
-        def: def.clone(),
+        def: (**def).clone(),
     };
     let (_host, arena, id) = common::arena(test);
     let ctx = common::context(&arena, 100_000);
