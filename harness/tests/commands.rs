@@ -188,7 +188,7 @@ mode = "runs"
 late_us = 1e6
 [[scenario.aggressor]]
 workload = "cpu-hog"
-args = ["--threads", "2"]
+args = ["--threads", "4"]
 limits.docker = {{ cpus = 0.5 }}
 "#,
             file.display()

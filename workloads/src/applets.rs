@@ -6,7 +6,8 @@ use crate::cli::{Applet, Cli};
 use crate::report::{Calibration, WorkloadReport};
 use crate::{
     cache_thrash, command_reports, command_runs, cpu_hog, cpu_units, fork_storm, hold, init,
-    inspect, io_hog, mem_bw, mem_hog, mem_units, net_hog, tcp_echo, wakeup_latency, work,
+    inspect, io_hog, mem_bw, mem_hog, mem_units, net_hog, service_driver, tcp_echo, wakeup_latency,
+    work,
 };
 use anyhow::{Context, Result};
 use std::time::Duration;
@@ -158,8 +159,15 @@ pub fn run(cli: Cli) -> Result<()> {
         Applet::WakeupLatency { schedule } => print(&WorkloadReport::WakeupLatency(
             wakeup_latency::run(schedule.schedule()),
         )),
-        Applet::Exec { command } => {
-            let err = command.exec();
+        Applet::Exec {
+            stderr_to_stdout,
+            command,
+        } => {
+            let err = if stderr_to_stdout {
+                command.exec_with_stderr_on_stdout()
+            } else {
+                command.exec()
+            };
             eprintln!(
                 "isobench-workload exec: cannot run {}: {err}",
                 command.program.display()
@@ -190,6 +198,33 @@ pub fn run(cli: Cli) -> Result<()> {
                 duration,
             },
         ))),
+        ref applet @ Applet::DriveService {
+            port,
+            connections,
+            ready_timeout,
+            reply_timeout,
+            ref schedule,
+            ..
+        } => {
+            let request = applet
+                .service_request()
+                .map_err(anyhow::Error::msg)?
+                .context("drive-service without a request")?;
+            let plan = service_driver::DrivePlan {
+                port,
+                request,
+                connections: connections.into(),
+                ready_timeout,
+                reply_timeout,
+                schedule: schedule.schedule(),
+            };
+            let report = service_driver::run(&plan, |after| {
+                // The harness starts the neighbours on this line; a closed
+                // stdout shows as a missing report instead.
+                let _ = ready_line(port, after);
+            });
+            print(&WorkloadReport::DriveService(report))
+        }
         Applet::Calibrate { unit_us } => {
             let (iters_per_unit, unit_ns) = work::calibrate(Duration::from_micros(unit_us));
             print(&WorkloadReport::Calibrate(Calibration {
@@ -228,6 +263,19 @@ pub fn run(cli: Cli) -> Result<()> {
             held(hold::mqueue(&name, Duration::from_millis(hold_ms)))
         }
     }
+}
+
+/// Prints [`service_driver::READY_PREFIX`]`127.0.0.1:PORT after T s` on its own line of stdout, flushed.
+fn ready_line(port: u16, after: Duration) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{}127.0.0.1:{port} after {:.3} s",
+        service_driver::READY_PREFIX,
+        after.as_secs_f64()
+    )?;
+    out.flush()
 }
 
 /// Exits 1 when a holder could not take its resource (it printed why on stdout).

@@ -11,7 +11,7 @@ use crate::io_hog::Pattern;
 use crate::mem_bw::Kernel;
 use crate::memory::{Kind, PAGE};
 use crate::open_loop::Schedule;
-use crate::{cache_thrash, fork_storm, io_hog, mem_bw, net_hog, tcp_echo};
+use crate::{cache_thrash, fork_storm, io_hog, mem_bw, net_hog, service_driver, tcp_echo};
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser, Subcommand};
 use std::ffi::OsString;
@@ -232,6 +232,10 @@ pub enum Applet {
     },
     /// Replaces itself with a user's command (a neighbour, or a service victim).
     Exec {
+        /// Send the command's stderr where its stdout goes (a service victim's
+        /// output file, whose end the harness quotes when the service fails).
+        #[arg(long)]
+        stderr_to_stdout: bool,
         /// The command.
         #[command(flatten)]
         command: crate::command::CommandArgs,
@@ -262,6 +266,42 @@ pub enum Applet {
         /// The command.
         #[command(flatten)]
         command: crate::command::CommandArgs,
+    },
+    /// Victim driver: waits for a user's service on 127.0.0.1:PORT, then sends
+    /// it requests open-loop at --rate requests/s over a pool of kept-alive
+    /// connections; records each reply's latency from the request's intended start.
+    DriveService {
+        /// The service's TCP port on 127.0.0.1 of this network namespace.
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+        port: u16,
+        /// What one request is: an HTTP/1.1 GET, or raw bytes.
+        #[arg(long, value_enum)]
+        protocol: service_driver::Protocol,
+        /// The request target of `--protocol http` (default /).
+        #[arg(long)]
+        path: Option<String>,
+        /// The bytes of one `--protocol tcp` request.
+        #[arg(long)]
+        send: Option<String>,
+        /// A `--protocol tcp` reply is this many bytes (suffixes as --bytes; at most 1 MiB).
+        #[arg(long, value_parser = size_up_to::<{ service_driver::MAX_TCP_REPLY }>)]
+        reply_bytes: Option<u64>,
+        /// A `--protocol tcp` reply ends with the first occurrence of this delimiter.
+        #[arg(long)]
+        reply_until: Option<String>,
+        /// Seconds to wait for the port to accept a connection before driving it.
+        #[arg(long, value_parser = seconds, default_value = "10")]
+        ready_timeout: Duration,
+        /// Seconds a whole reply may take from its request being sent (the
+        /// connect included); one that takes longer makes the run a failure.
+        #[arg(long, value_parser = positive_seconds, default_value = "5")]
+        reply_timeout: Duration,
+        /// Most connections open to the service at once, 1 to 1024.
+        #[arg(long, default_value_t = service_driver::DEFAULT_CONNECTIONS, value_parser = clap::value_parser!(u16).range(1..=1024))]
+        connections: u16,
+        /// When requests are due.
+        #[command(flatten)]
+        schedule: ScheduleArgs,
     },
     /// Finds the work-loop iterations that make one unit of --unit-us µs.
     Calibrate {
@@ -325,6 +365,35 @@ pub enum Applet {
     },
 }
 
+impl Applet {
+    /// The request of `drive-service`, from its flags; `None` for other applets.
+    ///
+    /// # Errors
+    /// A flag that is missing or does not fit the protocol, by name (see
+    /// [`service_driver::Request::from_flags`]).
+    pub fn service_request(&self) -> Result<Option<service_driver::Request>, String> {
+        let Applet::DriveService {
+            protocol,
+            path,
+            send,
+            reply_bytes,
+            reply_until,
+            ..
+        } = self
+        else {
+            return Ok(None);
+        };
+        service_driver::Request::from_flags(
+            *protocol,
+            path.as_deref(),
+            send.as_deref(),
+            *reply_bytes,
+            reply_until.as_deref(),
+        )
+        .map(Some)
+    }
+}
+
 /// Longest `--duration` or `--warmup` of an applet, seconds (as suites allow).
 pub const MAX_SECONDS: f64 = 3600.0;
 
@@ -341,6 +410,15 @@ pub fn seconds(text: &str) -> Result<Duration, String> {
         return Err(format!("expected 0 to {MAX_SECONDS} seconds"));
     }
     Duration::try_from_secs_f64(value).map_err(|e| format!("{e}: expected a number of seconds"))
+}
+
+/// Parses a timeout: as [`seconds`], but more than 0.
+pub fn positive_seconds(text: &str) -> Result<Duration, String> {
+    let d = seconds(text)?;
+    if d.is_zero() {
+        return Err("must be more than 0 seconds".into());
+    }
+    Ok(d)
 }
 
 /// Parses a size such as `256MiB`, `2G` or `4096`, refusing zero.
@@ -387,7 +465,8 @@ pub fn positive_rate(text: &str) -> Result<f64, String> {
 
 impl Cli {
     /// Parses `argv` (program name first) and checks what no single value parser
-    /// can: that an `io-hog` block fits in its file.
+    /// can: that an `io-hog` block fits in its file, and that the flags of
+    /// `drive-service` fit its protocol.
     ///
     /// # Errors
     /// Clap's error, ready to print or `exit` with.
@@ -406,6 +485,11 @@ impl Cli {
                     "--block {block} is larger than --bytes {bytes}: a block must fit in the file"
                 ),
             ));
+        }
+        if let Applet::DriveService { .. } = cli.applet {
+            cli.applet
+                .service_request()
+                .map_err(|why| Cli::command().error(ErrorKind::ArgumentConflict, why))?;
         }
         Ok(cli)
     }
@@ -602,6 +686,75 @@ mod tests {
         assert!(err.contains("--max-forks"), "{err}");
         let err = check("fork-storm", &["--duration", "1", "--max-children", "0"]).unwrap_err();
         assert!(err.contains("--max-children"), "{err}");
+    }
+
+    #[test]
+    fn drive_service_flags_must_fit_the_protocol() {
+        let window = ["--rate", "100", "--duration", "1"];
+        let with = |extra: &[&'static str]| {
+            let mut args = vec!["--port", "8080"];
+            args.extend_from_slice(extra);
+            args.extend_from_slice(&window);
+            args
+        };
+        check(
+            "drive-service",
+            &with(&["--protocol", "http", "--path", "/health"]),
+        )
+        .unwrap();
+        check(
+            "drive-service",
+            &with(&[
+                "--protocol",
+                "tcp",
+                "--send",
+                "ping\n",
+                "--reply-until",
+                "\n",
+            ]),
+        )
+        .unwrap();
+        let err = check(
+            "drive-service",
+            &with(&["--protocol", "tcp", "--send", "x"]),
+        )
+        .unwrap_err();
+        assert!(err.contains("--reply-bytes N or --reply-until"), "{err}");
+        let err = check(
+            "drive-service",
+            &with(&["--protocol", "http", "--reply-bytes", "4"]),
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("--reply-bytes is for --protocol tcp only"),
+            "{err}"
+        );
+        let err = check(
+            "drive-service",
+            &with(&["--protocol", "http", "--reply-timeout", "0"]),
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("--reply-timeout") && err.contains("more than 0"),
+            "{err}"
+        );
+        let err = check("drive-service", &with(&["--protocol", "udp"])).unwrap_err();
+        assert!(err.contains("udp"), "{err}");
+        let err = check(
+            "drive-service",
+            &[
+                "--port",
+                "0",
+                "--protocol",
+                "http",
+                "--rate",
+                "1",
+                "--duration",
+                "1",
+            ],
+        )
+        .unwrap_err();
+        assert!(err.contains("--port"), "{err}");
     }
 
     #[test]

@@ -57,6 +57,19 @@ impl CommandArgs {
     pub fn exec(&self) -> std::io::Error {
         self.command().exec()
     }
+
+    /// [`CommandArgs::exec`] with the command's stderr on this process's stdout
+    /// (dup2(2) before the execve).
+    pub fn exec_with_stderr_on_stdout(&self) -> std::io::Error {
+        use std::os::fd::AsFd;
+        let stdout = match std::io::stdout().as_fd().try_clone_to_owned() {
+            Ok(fd) => fd,
+            Err(e) => return e,
+        };
+        self.command()
+            .stderr(std::process::Stdio::from(stdout))
+            .exec()
+    }
 }
 
 /// A started command in a process group of its own, whose end a thread waits for.

@@ -6,7 +6,8 @@
 //! which the harness reads. Every workload is bounded by a `--duration`.
 //!
 //! Victims: `cpu-units`, `mem-units`, `wakeup-latency` and `tcp-echo`, all on
-//! the open-loop schedule of [`open_loop`]. Aggressors, one per resource:
+//! the open-loop schedule of [`open_loop`]; `drive-service` drives a user's
+//! service on that schedule ([`service_driver`]). Aggressors, one per resource:
 //! `cpu-hog`, `mem-hog`, and the catalogue paced by the [`intensity`] knob
 //! (1–100 %, iBench's duty cycle): `cache-thrash`, `mem-bw`, `fork-storm`,
 //! `io-hog` and `net-hog`, each bounded in size and count as well as in time.
@@ -25,6 +26,7 @@ pub mod cpu_hog;
 pub mod cpu_units;
 pub mod fork_storm;
 pub mod hold;
+pub mod http_reply;
 pub mod init;
 pub mod inspect;
 pub mod intensity;
@@ -38,6 +40,7 @@ pub mod memory_limit;
 pub mod net_hog;
 pub mod open_loop;
 pub mod report;
+pub mod service_driver;
 pub mod stream;
 pub mod tcp_echo;
 pub mod wakeup_latency;

@@ -52,6 +52,8 @@ pub enum WorkloadReport {
     CommandRuns(UnitsReport),
     /// `command-reports`: the latencies a user's command reported itself.
     CommandReports(UnitsReport),
+    /// `drive-service`: requests to a user's service, one per unit.
+    DriveService(ServiceReport),
     /// `bench-victim`: a closure of a `cargo bench` binary (`isobench::bench`),
     /// one unit per call, open-loop.
     BenchVictim(UnitsReport),
@@ -249,6 +251,28 @@ pub struct UnitsReport {
     /// printed a malformed line, never listened): the condition is then invalid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<String>,
+}
+
+/// Report of `drive-service`: the window's requests to a service as units, and
+/// what its replies were (see [`crate::service_driver`]).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ServiceReport {
+    /// The window's requests as units: ops, missed, latencies from their
+    /// intended starts, and `failure` when the service could not be measured.
+    pub units: UnitsReport,
+    /// Seconds from the driver's start until the service accepted a
+    /// connection; null when it never did.
+    pub ready_s: Option<f64>,
+    /// Requests of the window whose reply came whole, error statuses included.
+    pub replies: u64,
+    /// Of `replies`, HTTP replies with a 4xx or 5xx status.
+    pub error_replies: u64,
+    /// The first such status in the window, e.g. `404 Not Found`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_error: Option<String>,
+    /// Connections opened to the service, warm-up included: the pool's growth
+    /// and the replacements of connections the service closed.
+    pub connections: u64,
 }
 
 /// Report of an aggressor that spins threads.

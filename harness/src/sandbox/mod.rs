@@ -152,7 +152,37 @@ pub fn spawn(
     ns: NamespaceSet,
     cgroup: Option<&Cgroup>,
 ) -> Result<Process, SpawnError> {
-    start(program, args, ns, cgroup, None)
+    start(program, args, ns, cgroup, None, None)
+}
+
+/// Starts `isobench-workload` (at `program`) with `args` in no namespace of its
+/// own but in the network namespace of process `pid` (joined with setns(2)
+/// from `/proc/<pid>/ns/net` before the exec), attached to `cgroup` before its
+/// first instruction: a client that reaches a sandbox's 127.0.0.1 while its CPU
+/// is charged elsewhere (a service victim's driver). Its stdout goes to a
+/// temporary file that [`Process::output`] reads back.
+///
+/// # Errors
+/// [`SpawnError::Setup`] naming `/proc/<pid>/ns/net` when it cannot be opened
+/// (the process has ended); [`SpawnError::Child`] with step `JoinNetns` when
+/// setns(2) is refused; the others of [`spawn`].
+pub fn spawn_in_netns_of(
+    program: &Path,
+    args: &[String],
+    pid: i32,
+    cgroup: Option<&Cgroup>,
+) -> Result<Process, SpawnError> {
+    let path = format!("/proc/{pid}/ns/net");
+    let netns = std::fs::File::open(&path)
+        .map_err(|e| SpawnError::Setup(format!("opening {path}: {e}")))?;
+    start(
+        program,
+        args,
+        NamespaceSet::default(),
+        cgroup,
+        None,
+        Some(netns.as_fd()),
+    )
 }
 
 /// [`spawn`], calling `before_release` with the child's pid once it is in its
@@ -168,16 +198,18 @@ pub fn spawn_with(
     cgroup: Option<&Cgroup>,
     before_release: &mut dyn FnMut(i32),
 ) -> Result<Process, SpawnError> {
-    start(program, args, ns, cgroup, Some(before_release))
+    start(program, args, ns, cgroup, Some(before_release), None)
 }
 
-/// [`spawn`] and [`spawn_with`]: the sandbox init's argv, the report file, the launch.
+/// [`spawn`], [`spawn_with`] and [`spawn_in_netns_of`]: the sandbox init's
+/// argv, the report file, the launch (joining `netns` if given).
 fn start(
     program: &Path,
     args: &[String],
     ns: NamespaceSet,
     cgroup: Option<&Cgroup>,
     before_release: Option<&mut dyn FnMut(i32)>,
+    netns: Option<std::os::fd::BorrowedFd<'_>>,
 ) -> Result<Process, SpawnError> {
     let setup = |what: &str, e: &dyn std::fmt::Display| SpawnError::Setup(format!("{what}: {e}"));
     let mut argv = vec![program.as_os_str().as_bytes().to_vec()];
@@ -200,7 +232,10 @@ fn start(
         .try_clone()
         .map_err(|e| setup("opening the report file", &e))?;
     let exec = Exec::new(program, argv)?;
-    let plan = Launch::new(&exec, report.as_fd());
+    let mut plan = Launch::new(&exec, report.as_fd());
+    if let Some(fd) = netns {
+        plan = plan.joining_netns(fd);
+    }
     launch(
         &plan,
         reader,

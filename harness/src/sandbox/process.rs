@@ -159,6 +159,21 @@ impl Process {
         Ok(String::from_utf8_lossy(&buf).into_owned())
     }
 
+    /// The last `max` bytes the process has written to stdout so far (lossily
+    /// as text), without reading the rest: the end of a chatty server's log.
+    ///
+    /// # Errors
+    /// I/O errors on the temporary report file.
+    pub fn output_tail(&self, max: u64) -> std::io::Result<String> {
+        use std::os::unix::fs::FileExt;
+        let len = self.stdout.metadata()?.len();
+        let from = len.saturating_sub(max);
+        let mut buf = vec![0u8; (len - from) as usize];
+        let n = self.stdout.read_at(&mut buf, from)?;
+        buf.truncate(n);
+        Ok(String::from_utf8_lossy(&buf).into_owned())
+    }
+
     /// Everything the process wrote to stdout.
     ///
     /// # Errors

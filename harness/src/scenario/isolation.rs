@@ -2,12 +2,24 @@
 //! does the victim beside them keep its throughput and latency?
 //!
 //! A victim applet (open-loop units: `cpu-units`, `mem-units`, `wakeup-latency`,
-//! `tcp-echo`) runs beside one or more aggressor applets, each in its own cgroup:
+//! `tcp-echo`), a command of the user's or a bench closure runs beside one or
+//! more aggressors, each in its own cgroup:
 //! - solo: the victim alone, unconfined;
 //! - contended: victim and aggressors, all unconfined (each in an accounting
 //!   cgroup without limits, no namespaces);
 //! - isolated: each in its sandbox (the scenario's namespaces) with the limits
 //!   the suite gives it.
+//!
+//! A service victim (a command with `mode = "service"`) is a server driven
+//! open-loop by `drive-service` (see `isobench_workloads::service_driver`):
+//! the server runs in the victim's cgroup and namespaces; the driver runs in a
+//! cgroup of its own (so the victim is charged with the server alone), inside
+//! the server's network namespace when the condition has one (setns) and on
+//! the host's loopback otherwise. The server starts, and listens, before the
+//! aggressors; one that ends before the window's end makes the condition
+//! invalid, with how it ended and the end of its output. After the window it
+//! is stopped (SIGTERM, [`COMMAND_GRACE_S`], SIGKILL) and its tree dies with
+//! its cgroup.
 //!
 //! CPU share = Δusage / Δwall over the measured window (DESIGN §2). The
 //! embedded suites' `cpu-share` is one: `cpu-units` asking for 0.5 CPU beside a
@@ -22,7 +34,7 @@ use crate::interrupt;
 use crate::sandbox::{self, NamespaceSet, Process};
 use crate::suite::run_args::{self, VictimRun};
 use crate::suite::{
-    AggressorDef, AggressorWorkload, CommandMode, Demand, IsolationDef, VictimWorkload,
+    AggressorDef, AggressorWorkload, CommandMode, Demand, IsolationDef, ServiceDef, VictimWorkload,
 };
 use crate::workload;
 use anyhow::{Context, Result, bail};
@@ -181,6 +193,22 @@ fn run_condition(
         .arena
         .sandbox(&name("victim"), &limits_of(&victim_def.limits.limits))
         .context("creating the victim's cgroup")?;
+    let victim_run = VictimRun {
+        rate: victim_rate(spec, ctx).unwrap_or(0.0),
+        iters_per_unit: ctx.calibration.iters_per_unit,
+        warmup_s: t.warmup_s,
+        duration_s: t.duration_s,
+    };
+    let start = || start_victim(spec, ctx, ns, &victim_cg, victim_run, &name(DRIVER));
+    // A service starts, and is listening, before its neighbours: they run for
+    // the window's length from their start, however long it takes to listen.
+    let first = match &victim_def.workload {
+        VictimWorkload::Command {
+            mode: CommandMode::Service(_),
+            ..
+        } => Some(start()?),
+        _ => None,
+    };
     let mut running = Vec::new();
     if condition != Condition::Solo {
         for a in &spec.def.aggressors {
@@ -203,18 +231,10 @@ fn run_condition(
             running.push(Running { def: a, cg, procs });
         }
     }
-    let mut victim = start_victim(
-        spec,
-        ctx,
-        ns,
-        &victim_cg,
-        VictimRun {
-            rate: victim_rate(spec, ctx).unwrap_or(0.0),
-            iters_per_unit: ctx.calibration.iters_per_unit,
-            warmup_s: t.warmup_s,
-            duration_s: t.duration_s,
-        },
-    )?;
+    let mut victim = match first {
+        Some(v) => v,
+        None => start()?,
+    };
     let harness0 = own_cpu_s()?;
     if !interrupt::sleep(Duration::from_secs_f64(t.warmup_s)) {
         bail!("interrupted");
@@ -252,7 +272,7 @@ fn run_condition(
     }
     let victim_cpu = account("victim", &v1.delta(&v0), wall, None, &victim_cg)?;
     let (host_other_cpu_share, host_cpu) = host_cpu(&host0, &host1, wall);
-    drop(victim);
+    victim.remove()?;
     victim_cg.remove()?;
     for r in running {
         drop(r.procs);
@@ -305,43 +325,260 @@ const VICTIM_PATIENCE_S: f64 = 30.0;
 /// SIGKILL; what is left in its cgroup then dies with the cgroup.
 pub const COMMAND_GRACE_S: f64 = 1.0;
 
+/// The name of a service victim's driver among the sandboxes of a condition
+/// (`r0-solo-victim_driver`): no aggressor's name has `_`.
+const DRIVER: &str = "victim_driver";
+
+/// Seconds the harness waits for a service's driver to say it is ready beyond
+/// the service's `ready_timeout` (the driver's own start, its last try).
+const READY_SLACK_S: f64 = 5.0;
+
+/// Bytes of a service's output quoted when it ended.
+const SERVICE_TAIL: usize = 300;
+
 /// The victim's processes while a condition runs: the one that reports its
 /// units, and those it serves (a service victim's server).
 struct Victim {
-    reporter: Process,
+    /// The victim applet, or a service's driver; `None` when a service ended
+    /// before its driver could join its network namespace.
+    reporter: Option<Process>,
     label: String,
+    service: Option<Service>,
 }
 
-/// Starts the victim of `spec` in `cg` with namespaces `ns`.
+/// A service victim's server, and the cgroup of its driver.
+struct Service {
+    /// The service command (its sandbox init where it has namespaces), in the victim's cgroup.
+    process: Process,
+    /// The driver's cgroup: no limits, so that the victim's is charged with the service alone.
+    driver_cg: Cgroup,
+    /// Why it cannot be measured, when found before the window (it ended before it listened).
+    ended: Option<String>,
+}
+
+/// Starts the victim of `spec` in `cg` with namespaces `ns`; a service's
+/// driver goes in cgroup `driver_name` of the arena.
 fn start_victim(
     spec: &IsolationSpec,
     ctx: &RunContext<'_>,
     ns: NamespaceSet,
     cg: &Cgroup,
     run: VictimRun,
+    driver_name: &str,
 ) -> Result<Victim> {
     let w = &spec.def.victim.workload;
     if let VictimWorkload::Command {
-        mode: CommandMode::Service(_),
+        mode: CommandMode::Service(service),
         ..
     } = w
     {
-        bail!("service victims are not supported yet");
+        return start_service(ctx, w, service, ns, cg, run, driver_name);
     }
     let argv = run_args::victim_argv(w, run);
     let reporter = sandbox::spawn(&ctx.workload_bin, &argv, ns, Some(cg))
         .with_context(|| format!("starting the victim ({})", w.label()))?;
     Ok(Victim {
-        reporter,
+        reporter: Some(reporter),
         label: w.label(),
+        service: None,
     })
 }
 
+/// Starts service victim `w` (`def` its service): its command (the `exec`
+/// applet) in `cg` with namespaces `ns`, then its driver (`drive-service`) in a cgroup of its
+/// own, inside the service's network namespace when `ns` has one and on the
+/// host's loopback otherwise; and waits until the driver says the service
+/// listens, gave up on it, or the service ended.
+///
+/// # Errors
+/// The port already accepts connections on the host's loopback (a condition
+/// without a network namespace would drive another program); a start failed;
+/// the run was interrupted.
+fn start_service(
+    ctx: &RunContext<'_>,
+    w: &VictimWorkload,
+    def: &ServiceDef,
+    ns: NamespaceSet,
+    cg: &Cgroup,
+    run: VictimRun,
+    driver_name: &str,
+) -> Result<Victim> {
+    if !ns.net {
+        host_port_free(def.port)?;
+    }
+    let label = w.label();
+    let mut process = sandbox::spawn(
+        &ctx.workload_bin,
+        &run_args::victim_argv(w, run),
+        ns,
+        Some(cg),
+    )
+    .with_context(|| format!("starting the victim ({label})"))?;
+    let driver_cg = ctx
+        .arena
+        .sandbox(driver_name, &Limits::default())
+        .context("creating the cgroup of the service victim's driver")?;
+    let driver_argv = run_args::driver_argv(def, run);
+    let driver = if ns.net {
+        sandbox::spawn_in_netns_of(
+            &ctx.workload_bin,
+            &driver_argv,
+            process.pid(),
+            Some(&driver_cg),
+        )
+    } else {
+        sandbox::spawn(
+            &ctx.workload_bin,
+            &driver_argv,
+            NamespaceSet::default(),
+            Some(&driver_cg),
+        )
+    };
+    let (reporter, ended) = match driver {
+        Ok(d) => (Some(d), None),
+        // Its network namespace went with it.
+        Err(_) if process.try_reap().unwrap_or(false) => (
+            None,
+            Some(format!(
+                "the service {}",
+                service_end(
+                    &process,
+                    &format!("before it listened on 127.0.0.1:{}", def.port)
+                )
+            )),
+        ),
+        Err(e) => {
+            return Err(e).with_context(|| format!("starting the driver of the victim ({label})"));
+        }
+    };
+    let mut victim = Victim {
+        reporter,
+        label,
+        service: Some(Service {
+            process,
+            driver_cg,
+            ended,
+        }),
+    };
+    victim.await_ready(def.port, def.ready_timeout_s + READY_SLACK_S)?;
+    Ok(victim)
+}
+
+/// Refuses `port` when it already accepts connections on the host's
+/// 127.0.0.1 before the service has started.
+///
+/// # Errors
+/// What listens there and what to do.
+fn host_port_free(port: u16) -> Result<()> {
+    let addr = std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, port));
+    if std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+        bail!(
+            "127.0.0.1:{port} already accepts connections before the service victim has started: \
+             another program listens there, and in a condition without a network namespace the \
+             driver would measure it instead; stop it, or give the service another port (service.port)"
+        );
+    }
+    Ok(())
+}
+
+/// How a reaped service ended, `when`, with the end of its output (stdout
+/// and stderr, from a line's start): `exited with status 1 before it listened
+/// on 127.0.0.1:8080; its output ended: "OSError: [Errno 98] Address already in use"`.
+fn service_end(p: &Process, when: &str) -> String {
+    let how = p
+        .status()
+        .map_or("ended".into(), |s| validity::ended_how(&s));
+    // Twice the bytes quoted, so that the quote can start at a line's start.
+    let out = p.output_tail(2 * SERVICE_TAIL as u64).unwrap_or_default();
+    let out = out.trim();
+    let mut cut = out
+        .char_indices()
+        .map(|(i, _)| i)
+        .find(|&i| out.len() - i <= SERVICE_TAIL)
+        .unwrap_or(out.len());
+    if cut > 0
+        && let Some(nl) = out[cut..].find('\n')
+    {
+        cut += nl + 1;
+    }
+    match &out[cut..] {
+        "" => format!("{how} {when}"),
+        tail => format!("{how} {when}; its output ended: {tail:?}"),
+    }
+}
+
 impl Victim {
+    /// Waits, at most `limit_s`, until a service's driver prints its ready
+    /// line, ends (it reports why), or the service ends (noted in
+    /// [`Service::ended`], the driver stopped). A victim without a service
+    /// returns at once.
+    ///
+    /// # Errors
+    /// SIGINT or SIGTERM reached the harness.
+    fn await_ready(&mut self, port: u16, limit_s: f64) -> Result<()> {
+        let (Some(driver), Some(service)) = (self.reporter.as_mut(), self.service.as_mut()) else {
+            return Ok(());
+        };
+        let start = Instant::now();
+        while start.elapsed().as_secs_f64() < limit_s {
+            let said = driver.output_so_far().unwrap_or_default();
+            if said
+                .lines()
+                .any(|l| l.starts_with(isobench_workloads::service_driver::READY_PREFIX))
+            {
+                return Ok(());
+            }
+            if service.process.try_reap().unwrap_or(true) {
+                service.ended = Some(format!(
+                    "the service {}",
+                    service_end(
+                        &service.process,
+                        &format!("before it listened on 127.0.0.1:{port}")
+                    )
+                ));
+                driver.kill_and_reap();
+                return Ok(());
+            }
+            if driver.try_reap().unwrap_or(true) {
+                return Ok(());
+            }
+            if interrupt::requested() {
+                bail!("interrupted");
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        // The driver is late; its report, or its silence, will say why.
+        Ok(())
+    }
+
     /// Waits up to `patience_s` for the victim's end and reads its units; `Err`
-    /// says why there are none (how it ended, what it printed).
+    /// says why there are none (how it ended, what it printed). A service must
+    /// still run at the window's end; it is stopped once its driver has
+    /// reported (SIGTERM, [`COMMAND_GRACE_S`], SIGKILL).
     fn report(&mut self, patience_s: f64) -> Result<UnitsReport, String> {
-        let p = &mut self.reporter;
+        if let Some(s) = &mut self.service {
+            if let Some(why) = s.ended.take() {
+                return Err(why);
+            }
+            if s.process.try_reap().unwrap_or(true) {
+                return Err(format!(
+                    "the service {}",
+                    service_end(&s.process, "before the window's end")
+                ));
+            }
+        }
+        let units = self.units(patience_s);
+        if let Some(s) = &mut self.service {
+            s.process.stop(Duration::from_secs_f64(COMMAND_GRACE_S));
+        }
+        units
+    }
+
+    /// The units the victim applet (or a service's driver) reported.
+    fn units(&mut self, patience_s: f64) -> Result<UnitsReport, String> {
+        let Some(p) = &mut self.reporter else {
+            return Err("it never started".into());
+        };
         let status = match p.wait_for(Duration::from_secs_f64(patience_s)) {
             Ok(s) => s,
             Err(e) => {
@@ -366,8 +603,21 @@ impl Victim {
             | WorkloadReport::CommandRuns(r)
             | WorkloadReport::CommandReports(r)
             | WorkloadReport::BenchVictim(r) => Ok(r),
+            WorkloadReport::DriveService(r) => Ok(r.units),
             other => Err(format!("it reported {other:?} instead of units")),
         }
+    }
+
+    /// Stops what is left of the victim and removes a service driver's cgroup.
+    ///
+    /// # Errors
+    /// The driver cgroup's teardown error.
+    fn remove(mut self) -> Result<()> {
+        if let Some(s) = self.service.take() {
+            drop(s.process);
+            s.driver_cg.remove()?;
+        }
+        Ok(())
     }
 }
 

@@ -2,7 +2,10 @@
 //! flags it sets itself (rate, durations, work-unit size, directory), then the
 //! user's `args`; checked with the applet's own parser before anything starts.
 
-use super::model::{AggressorWorkload, CommandDef, CommandMode, ReportFormat, VictimWorkload};
+use super::model::{
+    AggressorWorkload, CommandDef, CommandMode, ReportFormat, ServiceDef, ServiceProtocol,
+    TcpReply, VictimWorkload,
+};
 use std::path::Path;
 
 /// Flags isobench sets on every victim (a user's `args` may not repeat them).
@@ -91,7 +94,10 @@ pub fn victim_argv(w: &VictimWorkload, run: VictimRun) -> Vec<String> {
                     window(),
                 ]
                 .concat(),
-                CommandMode::Service(_) => vec!["exec".to_string()],
+                // Its output goes to its report file, whose end is quoted if it fails.
+                CommandMode::Service(_) => {
+                    vec!["exec".to_string(), "--stderr-to-stdout".to_string()]
+                }
             };
             argv.extend(command_args(command));
             argv
@@ -108,6 +114,49 @@ pub fn victim_argv(w: &VictimWorkload, run: VictimRun) -> Vec<String> {
             argv
         }
     }
+}
+
+/// The argv (applet first) of the `drive-service` applet that drives service
+/// `s` open-loop at `run.rate` requests per second through `run`'s warm-up and window.
+pub fn driver_argv(s: &ServiceDef, run: VictimRun) -> Vec<String> {
+    let mut argv = vec![
+        "drive-service".to_string(),
+        "--port".into(),
+        s.port.to_string(),
+        "--ready-timeout".into(),
+        s.ready_timeout_s.to_string(),
+    ];
+    match &s.protocol {
+        ServiceProtocol::Http { path } => {
+            argv.extend([
+                "--protocol".into(),
+                "http".into(),
+                "--path".into(),
+                path.clone(),
+            ]);
+        }
+        ServiceProtocol::Tcp { send, reply } => {
+            argv.extend([
+                "--protocol".into(),
+                "tcp".into(),
+                "--send".into(),
+                send.clone(),
+            ]);
+            match reply {
+                TcpReply::Bytes(n) => argv.extend(["--reply-bytes".into(), n.to_string()]),
+                TcpReply::Until(d) => argv.extend(["--reply-until".into(), d.clone()]),
+            }
+        }
+    }
+    argv.extend([
+        "--rate".into(),
+        run.rate.to_string(),
+        "--warmup".into(),
+        run.warmup_s.to_string(),
+        "--duration".into(),
+        run.duration_s.to_string(),
+    ]);
+    argv
 }
 
 /// The applet a `cargo bench` binary serves to run one of its closures as a victim.
@@ -185,4 +234,44 @@ fn first_line(message: &str) -> String {
         out.push_str(t);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run() -> VictimRun {
+        VictimRun {
+            rate: 200.0,
+            iters_per_unit: 1,
+            warmup_s: 0.2,
+            duration_s: 0.5,
+        }
+    }
+
+    #[test]
+    fn the_driver_of_every_protocol_takes_its_argv() {
+        for protocol in [
+            ServiceProtocol::Http {
+                path: "/health".into(),
+            },
+            ServiceProtocol::Tcp {
+                send: "ping\n".into(),
+                reply: TcpReply::Bytes(5),
+            },
+            ServiceProtocol::Tcp {
+                send: "ping\n".into(),
+                reply: TcpReply::Until("\n".into()),
+            },
+        ] {
+            let s = ServiceDef {
+                port: 8080,
+                protocol,
+                ready_timeout_s: 2.5,
+            };
+            let argv = driver_argv(&s, run());
+            isobench_workloads::cli::check_args(&argv[0], &argv[1..])
+                .unwrap_or_else(|e| panic!("{argv:?}: {e}"));
+        }
+    }
 }
