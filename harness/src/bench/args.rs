@@ -99,9 +99,11 @@ pub(super) fn parse(args: &[String]) -> Result<Mode, String> {
             .map_err(|e| e.render().to_string());
     }
     // Cargo ends the command line of a bench with `--bench`: `cpu-hog --bench`
-    // is a filter, never the applet isobench starts.
+    // is a filter, never the applet isobench starts. An applet that carries a
+    // command (`sandbox-init`, `exec`) has it after `--`, and that command may
+    // end with `--bench` itself.
     if first.is_some_and(isobench_workloads::cli::is_applet)
-        && args.last().map(String::as_str) != Some("--bench")
+        && (args.last().map(String::as_str) != Some("--bench") || args.iter().any(|a| a == "--"))
     {
         return Ok(Mode::Applet);
     }
@@ -168,6 +170,8 @@ mod tests {
             "sandbox-init --private-mounts -- bench-victim --name hash",
             "cpu-hog --duration 1",
             "calibrate --unit-us 100",
+            "exec --program /usr/bin/other-bench -- other-bench --bench",
+            "sandbox-init --private-mounts -- exec --program /b -- b --bench",
         ] {
             assert!(
                 matches!(parse(&args(line)).unwrap(), Mode::Applet),
