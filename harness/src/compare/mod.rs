@@ -401,8 +401,8 @@ const UNSHARED_CALIBRATION: &str = "not gated: each run calibrated the victim's 
 /// Whether the absolute victim figures of two runs of a scenario compare
 /// ([`rules::Rule::calibrated`]): both did the same calibrated work unit, or
 /// neither victim's work follows the calibration (an isolation scenario
-/// records `calibration: null` for a victim with fixed work of its own, such as
-/// a `cargo bench` closure, mem-units or a command). A scenario that records no
+/// records `calibration: null` for a victim whose work is the user's own: a
+/// command or a `cargo bench` closure). A scenario that records no
 /// `calibration` key at all says nothing, and its absolute figures stay context.
 fn comparable_absolutes(base: &ScenarioResult, cur: &ScenarioResult) -> bool {
     match (base.spec.get("calibration"), cur.spec.get("calibration")) {
