@@ -79,7 +79,11 @@ limits.docker = { cpus = 0.5 }
         (share - 0.5).abs() <= tolerance(),
         "isolated spin got {share:.3} CPUs under docker cpus = 0.5"
     );
-    assert!(metric(&r, "spin.cpu_share", Condition::Contended) > 0.8);
+    let unconfined = metric(&r, "spin.cpu_share", Condition::Contended);
+    assert!(
+        unconfined > share + 0.2,
+        "unconfined the spinner got {unconfined:.3} CPUs, held {share:.3}"
+    );
     let exits: Vec<&String> = r
         .rounds
         .iter()
