@@ -9,7 +9,7 @@ use crate::scenario::{MAX_SECONDS, MIN_WINDOW_S, ROUNDS, Timing};
 use crate::suite::{
     AGGRESSORS, AggressorDef, AggressorWorkload, CommandDef, Demand, HostFacts, IsolationDef, Kind,
     LimitsDef, MAX_COUNT, ScenarioDef, Slo, Suite, VictimDef, VictimWorkload, did_you_mean,
-    find_program, from_words, run_args,
+    find_with_env, from_words, run_args, sandbox_name,
 };
 use isobench_reports::schema::Condition;
 use std::time::Duration;
@@ -363,13 +363,7 @@ fn command(
             dir.display()
         ));
     }
-    let path_var = env
-        .iter()
-        .find(|(k, _)| k == "PATH")
-        .map(|(_, v)| v.clone())
-        .or_else(|| std::env::var("PATH").ok())
-        .unwrap_or_default();
-    let program = match find_program(first, cwd, &path_var) {
+    let program = match find_with_env(first, cwd, env) {
         Ok(program) => program,
         Err(why) => {
             problems.push(format!("neighbour {first}: {why}"));
@@ -382,27 +376,6 @@ fn command(
         env: env.to_vec(),
         cwd: cwd.map(Into::into),
     })
-}
-
-/// A sandbox name made from an applet's or program's name: its file name,
-/// lower case, `-` for anything else, a leading letter, at most 64 characters.
-fn sandbox_name(label: &str) -> String {
-    let base = label.rsplit('/').next().unwrap_or(label);
-    let mut name: String = base
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .take(60)
-        .collect();
-    if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
-        name.insert_str(0, "cmd-");
-    }
-    name
 }
 
 #[cfg(test)]

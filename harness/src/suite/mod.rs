@@ -13,7 +13,7 @@ mod parse;
 mod reader;
 pub mod run_args;
 
-pub use command::find_program;
+pub use command::{find_with_env, sandbox_name};
 pub use error::{SuiteError, SuiteErrors};
 pub use limits::{HostFacts, discover_host, from_words};
 pub use model::*;
