@@ -53,6 +53,17 @@ impl ScheduleArgs {
     }
 }
 
+/// The window of a victim that keeps its own pace (a user's command).
+#[derive(clap::Args)]
+pub struct WindowArgs {
+    /// Seconds of unrecorded warm-up before the measured window.
+    #[arg(long, value_parser = seconds, default_value = "0")]
+    pub warmup: Duration,
+    /// Seconds of the measured window.
+    #[arg(long, value_parser = seconds)]
+    pub duration: Duration,
+}
+
 /// The applets of `isobench-workload`, one per victim, aggressor or helper.
 #[derive(Subcommand)]
 pub enum Applet {
@@ -242,12 +253,9 @@ pub enum Applet {
     },
     /// Victim: a user's command run back to back; each run's wall time is a unit.
     CommandRuns {
-        /// Seconds of unrecorded warm-up before the measured window.
-        #[arg(long, value_parser = seconds, default_value = "0")]
-        warmup: Duration,
-        /// Seconds of the measured window.
-        #[arg(long, value_parser = seconds)]
-        duration: Duration,
+        /// The window.
+        #[command(flatten)]
+        window: WindowArgs,
         /// The command.
         #[command(flatten)]
         command: crate::command::CommandArgs,
@@ -257,12 +265,9 @@ pub enum Applet {
         /// What it prints: one µs figure per line, or one JSON summary at exit.
         #[arg(long, value_enum)]
         format: crate::command_reports::Format,
-        /// Seconds of unrecorded warm-up before the measured window.
-        #[arg(long, value_parser = seconds, default_value = "0")]
-        warmup: Duration,
-        /// Seconds of the measured window.
-        #[arg(long, value_parser = seconds)]
-        duration: Duration,
+        /// The window.
+        #[command(flatten)]
+        window: WindowArgs,
         /// The command.
         #[command(flatten)]
         command: crate::command::CommandArgs,
