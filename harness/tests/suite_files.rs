@@ -11,6 +11,7 @@ fn host(layout: Layout) -> HostFacts {
         layout,
         online_cpus: "0-1".parse().unwrap(),
         block_devices: Vec::new(),
+        missing_knobs: Vec::new(),
     }
 }
 

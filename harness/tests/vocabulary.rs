@@ -24,6 +24,7 @@ fn host(layout: Layout) -> HostFacts {
                 device: "254:0".parse().unwrap(),
             },
         ],
+        missing_knobs: Vec::new(),
     }
 }
 

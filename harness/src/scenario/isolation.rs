@@ -31,6 +31,7 @@ use super::validity;
 use super::{Progress, RunContext, Timing, rounds};
 use crate::cgroup::{Cgroup, CpuStat, Limits};
 use crate::interrupt;
+use crate::measure::pids::PidsWatches;
 use crate::sandbox::{self, NamespaceSet, Process};
 use crate::suite::run_args::{self, VictimRun};
 use crate::suite::{
@@ -193,6 +194,8 @@ fn run_condition(
         .arena
         .sandbox(&name("victim"), &limits_of(&victim_def.limits.limits))
         .context("creating the victim's cgroup")?;
+    let mut pids = PidsWatches::default();
+    pids.add("victim", &victim_cg);
     let victim_run = VictimRun {
         rate: victim_rate(spec, ctx).unwrap_or(0.0),
         iters_per_unit: ctx.calibration.iters_per_unit,
@@ -216,6 +219,7 @@ fn run_condition(
                 .arena
                 .sandbox(&name(&a.name), &limits_of(&a.limits.limits))
                 .with_context(|| format!("creating the cgroup of aggressor {}", a.name))?;
+            pids.add(&a.name, &cg);
             let argv = run_args::aggressor_argv(
                 &a.workload,
                 t.warmup_s + t.duration_s + AGGRESSOR_OVERRUN_S,
@@ -235,6 +239,7 @@ fn run_condition(
         Some(v) => v,
         None => start()?,
     };
+    pids.sample();
     let harness0 = own_cpu_s()?;
     if !interrupt::sleep(Duration::from_secs_f64(t.warmup_s)) {
         bail!("interrupted");
@@ -272,6 +277,7 @@ fn run_condition(
     }
     let victim_cpu = account("victim", &v1.delta(&v0), wall, None, &victim_cg)?;
     let (host_other_cpu_share, host_cpu) = host_cpu(&host0, &host1, wall);
+    let pids = pids.finish();
     victim.remove()?;
     victim_cg.remove()?;
     for r in running {
@@ -312,6 +318,7 @@ fn run_condition(
             invalid,
             memory: None,
             neighbours,
+            pids,
         },
         histogram,
         missed: report.map_or(0, |r| r.missed),

@@ -535,6 +535,8 @@ mod tests {
             nr_periods: Some(periods),
             nr_throttled: Some(throttled),
             throttled_us: Some(0),
+            nr_bursts: None,
+            burst_us: None,
         }
     }
 
@@ -566,6 +568,7 @@ mod tests {
                 invalid: None,
                 memory: None,
                 neighbours: Vec::new(),
+                pids: Vec::new(),
             },
             histogram: h,
             missed: 0,
