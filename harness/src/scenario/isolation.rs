@@ -120,8 +120,9 @@ fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
 }
 
 /// CPUs an aggressor process can keep busy: cpu-hog's threads (default one per
-/// CPU it may use), the threads × intensity of cache-thrash and mem-bw; `None`
-/// for applets whose CPU demand is not known ahead.
+/// CPU it may use), the threads × intensity of cache-thrash and mem-bw, the
+/// duty cycle of cpu-bursts (burst / (burst + sleep)); `None` for applets whose
+/// CPU demand is not known ahead.
 fn cpu_demand(a: &AggressorDef, cpus: usize) -> Option<f64> {
     let AggressorWorkload::Applet { workload, args } = &a.workload else {
         return None;
@@ -131,6 +132,10 @@ fn cpu_demand(a: &AggressorDef, cpus: usize) -> Option<f64> {
     match workload.as_str() {
         "cpu-hog" => Some(number("--threads").unwrap_or(cpus as f64)),
         "cache-thrash" | "mem-bw" => Some(number("--threads").unwrap_or(1.0) * intensity),
+        "cpu-bursts" => {
+            let burst = number("--burst-ms").unwrap_or(120.0);
+            Some(burst / (burst + number("--sleep-ms").unwrap_or(280.0)))
+        }
         _ => None,
     }
 }

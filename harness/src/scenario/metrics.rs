@@ -239,7 +239,7 @@ fn aggressor_metrics(rounds: &[Vec<ConditionSample>], name: &str) -> Vec<Metric>
                 .is_some_and(|p| p > 0)
         });
     let no_expected = if has_quota {
-        "its CPU demand is not known ahead (only cpu-hog, cache-thrash and mem-bw have a fixed one), so no share is expected of its quota"
+        "its CPU demand is not known ahead (only cpu-hog, cpu-bursts, cache-thrash and mem-bw have a fixed one), so no share is expected of its quota"
     } else {
         "the aggressor has no CPU quota"
     };
