@@ -507,9 +507,11 @@ pub struct PidsAccount {
     /// Highest `pids.current` sampled every 10 ms while its processes ran, tasks;
     /// null where the file could not be read.
     pub sampled_peak: Option<u64>,
-    /// `pids.peak` at the end: the kernel's high-water mark since the sandbox was
-    /// created, tasks; null where the kernel lacks the file (before Linux 6.12),
-    /// with the reason in `unavailable`.
+    /// The kernel's high-water mark since the sandbox was created, tasks: the
+    /// lowest `pids.peak` of the sandbox and its ancestors (the kernel raises a
+    /// cgroup's `pids.peak` for a fork that an ancestor's limit then refuses, so
+    /// the sandbox's own file can read one above what it held); null where the
+    /// kernel lacks the file (before Linux 6.12), with the reason in `unavailable`.
     pub peak: Option<u64>,
     /// Forks of the sandbox's tasks refused by a pids limit over the condition
     /// (EAGAIN), from `pids.events` of the sandbox and its ancestors up to the

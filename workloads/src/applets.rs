@@ -5,9 +5,9 @@
 use crate::cli::{Applet, Cli};
 use crate::report::{Calibration, WorkloadReport};
 use crate::{
-    cache_thrash, command_reports, command_runs, cpu_bursts, cpu_hog, cpu_units, fork_storm, hold, init,
-    inspect, io_hog, mem_bw, mem_hog, mem_units, net_hog, service_driver, tcp_echo, wakeup_latency,
-    work,
+    cache_thrash, command_reports, command_runs, cpu_bursts, cpu_hog, cpu_units, fork_storm, hold,
+    init, inspect, io_hog, mem_bw, mem_hog, mem_units, net_hog, service_driver, tcp_echo,
+    wakeup_latency, work,
 };
 use anyhow::{Context, Result};
 use std::time::Duration;

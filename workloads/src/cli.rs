@@ -634,7 +634,14 @@ mod tests {
         check("fork-storm", &["--duration", "1", "--intensity", "50"]).unwrap();
         check(
             "fork-storm",
-            &["--duration", "1", "--max-attempts", "40", "--child-life-ms", "1500"],
+            &[
+                "--duration",
+                "1",
+                "--max-attempts",
+                "40",
+                "--child-life-ms",
+                "1500",
+            ],
         )
         .unwrap();
         check("cpu-bursts", &["--duration", "1", "--burst-ms", "120"]).unwrap();

@@ -74,7 +74,10 @@ pub fn run(plan: &BurstPlan) -> CpuBurstsReport {
         sleep_ms: plan.sleep.as_secs_f64() * 1e3,
         wall_ms_p50: sorted.get(sorted.len() / 2).copied(),
         wall_ms_max: sorted.last().copied(),
-        stretched_bursts: walls_ms.iter().filter(|&&w| w >= STRETCHED * burst_ms).count() as u64,
+        stretched_bursts: walls_ms
+            .iter()
+            .filter(|&&w| w >= STRETCHED * burst_ms)
+            .count() as u64,
         walls_ms,
         cpu_s: (thread_cpu() - cpu0).as_secs_f64(),
         ran_s: start.elapsed().as_secs_f64(),

@@ -77,11 +77,9 @@ impl WorkloadReport {
             WorkloadReport::CacheThrash(r) => ("lines_per_s", r.lines_per_s, "lines/s"),
             WorkloadReport::MemBw(r) => ("mb_per_s", r.mb_per_s?, "MB/s"),
             WorkloadReport::ForkStorm(r) => ("forks_per_s", r.forks_per_s, "forks/s"),
-            WorkloadReport::CpuBursts(r) => (
-                "stretched_bursts",
-                r.stretched_bursts as f64,
-                "bursts",
-            ),
+            WorkloadReport::CpuBursts(r) => {
+                ("stretched_bursts", r.stretched_bursts as f64, "bursts")
+            }
             WorkloadReport::IoHog(r) => ("mb_per_s", r.mb_per_s, "MB/s"),
             WorkloadReport::NetHog(r) => ("mb_per_s", r.mb_per_s, "MB/s"),
             WorkloadReport::MemHog(r) => ("bytes_reached", r.bytes_reached as f64, "bytes"),

@@ -335,6 +335,23 @@ mod tests {
     }
 
     #[test]
+    fn c17_the_refused_childs_own_files_count_the_forks_and_overstate_its_peak() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::write(t.path().join("pids.max"), "max\n").unwrap();
+        std::fs::write(t.path().join("pids.current"), "0\n").unwrap();
+        for f in ["pids.events", "pids.peak"] {
+            std::fs::copy(format!("{HYBRID}/v1_{f}.refused_child"), t.path().join(f)).unwrap();
+        }
+        let c = PidsFiles::read(t.path()).unwrap();
+        assert_eq!((c.events_max, c.peak), (25, Some(17)));
+        let p = events_max(
+            Path::new("pids.events"),
+            &std::fs::read_to_string(format!("{HYBRID}/v1_pids.events.limiting_parent")).unwrap(),
+        );
+        assert_eq!(p.unwrap(), 0);
+    }
+
+    #[test]
     fn a_malformed_events_file_names_its_path() {
         let err = events_max(Path::new("/c/pids.events"), "maximum 3\n")
             .unwrap_err()

@@ -158,6 +158,16 @@ mod tests {
     }
 
     #[test]
+    fn v1_cpu_stat_of_a_bursting_group_counts_bursts_in_us() {
+        let (p, t) = fixture("hybrid-6.18/cgroup/v1_cpu.stat.burst");
+        let s = CpuStat::parse_v1(&p, &t).unwrap();
+        assert_eq!(
+            (s.nr_throttled, s.nr_bursts, s.burst_us),
+            (Some(0), Some(3), Some(103_785))
+        );
+    }
+
+    #[test]
     fn cgroup2_cpu_stat_without_controller_has_usage_but_no_throttle_keys() {
         let (p, t) = fixture("hybrid-6.18/cgroup/unified_cpu.stat");
         let s = CpuStat::parse_v2(&p, &t).unwrap();

@@ -80,7 +80,7 @@ impl PidsWatch {
             .collect();
         let (forks, refused, unexplained) = pids::refusals(&levels, self.counting);
         let mut unavailable: Vec<String> = unexplained.into_iter().collect();
-        let peak = levels.first().and_then(|l| l.end.peak);
+        let peak = true_peak(&levels);
         if peak.is_none() {
             unavailable.push(
                 "pids.peak unsupported: this kernel has no pids.peak (Linux ≥ 6.12); \
@@ -119,6 +119,17 @@ impl PidsWatch {
             unavailable,
         }
     }
+}
+
+/// The sandbox's peak from `pids.peak`: the lowest of its own and its
+/// ancestors' files. The kernel raises a cgroup's watermark when it charges a
+/// fork that an ancestor's limit then refuses (kernel/cgroup/pids.c
+/// `pids_try_charge`: "Not technically accurate if we go over limit somewhere up
+/// the hierarchy"), so the sandbox's own file can read one above what it held;
+/// its tasks count in every ancestor, whose file holds no such charge below
+/// its own limit. `None` where the kernel has no `pids.peak`.
+fn true_peak(levels: &[Level]) -> Option<u64> {
+    levels.iter().map(|l| l.end.peak).min().flatten()
 }
 
 /// The pids files of every directory, or the first error in words.
