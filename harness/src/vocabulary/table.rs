@@ -51,20 +51,6 @@ pub const TABLE: &[Row] = &[
     },
     Row {
         vocabulary: Native,
-        key: "cpu.max.burst",
-        maps_to: "cpu.max.burst (µs, at most the cpu.max quota); v1 cpu.cfs_burst_us; Linux >= 5.14",
-        source: "Documentation/scheduler/sched-bwc.rst (Burst feature); Documentation/admin-guide/cgroup-v2.rst (cpu.max.burst)",
-        parse: native_cpu_burst,
-    },
-    Row {
-        vocabulary: Native,
-        key: "cpu.idle",
-        maps_to: "cpu.idle 0 or 1, same file on v1; no weight with 1; Linux >= 5.15",
-        source: "Documentation/admin-guide/cgroup-v2.rst (cpu.idle); kernel/sched/core.c sched_group_set_idle",
-        parse: native_switch,
-    },
-    Row {
-        vocabulary: Native,
         key: "cpu.weight",
         maps_to: "cpu.weight 1-10000; v1 cpu.shares by the inverse of the runtimes' shares-to-weight formula",
         source: CGROUP_V2,
@@ -76,6 +62,20 @@ pub const TABLE: &[Row] = &[
         maps_to: "v1 cpu.shares 2-262144; v2 cpu.weight = ceil(10^((l^2 + 125 l)/612 - 7/34)), l = log2(shares)",
         source: "Documentation/admin-guide/cgroup-v1/ (cpu.shares); https://github.com/opencontainers/runc/pull/4785",
         parse: cpu_shares,
+    },
+    Row {
+        vocabulary: Native,
+        key: "cpu.max.burst",
+        maps_to: "cpu.max.burst (µs, at most the cpu.max quota); v1 cpu.cfs_burst_us; Linux >= 5.14",
+        source: "Documentation/scheduler/sched-bwc.rst (Burst feature); Documentation/admin-guide/cgroup-v2.rst (cpu.max.burst)",
+        parse: native_cpu_burst,
+    },
+    Row {
+        vocabulary: Native,
+        key: "cpu.idle",
+        maps_to: "cpu.idle 0 or 1, same file on v1; no weight with 1; Linux >= 5.15",
+        source: "Documentation/admin-guide/cgroup-v2.rst (cpu.idle); kernel/sched/core.c sched_group_set_idle",
+        parse: native_switch,
     },
     Row {
         vocabulary: Native,
