@@ -369,8 +369,7 @@ fn c11_oom_group_kills_the_whole_sandbox_but_a_shielded_supervisor() {
 /// The highest online CPU, for pinning.
 fn last_cpu() -> String {
     let online = std::fs::read_to_string("/sys/devices/system/cpu/online").unwrap();
-    let last = online.trim().rsplit([',', '-']).next().unwrap().to_string();
-    last
+    online.trim().rsplit([',', '-']).next().unwrap().to_string()
 }
 
 /// Case C16 (runc PR #4143, systemd PR #23299): two sibling sandboxes pinned to
