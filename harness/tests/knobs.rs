@@ -161,15 +161,30 @@ fn c10_a_quota_without_burst_stalls_a_bursty_group_and_a_burst_above_the_quota_i
             r.bursts
         );
         assert_eq!(r.bursts, BURSTS, "{r:?}");
-        let usage_s = d.usage_us.unwrap() as f64 / 1e6;
         let work_s = BURSTS as f64 * 0.120;
         assert!(
-            (usage_s / work_s - 1.0).abs() <= 0.05,
+            (r.cpu_s / work_s - 1.0).abs() <= 0.05,
+            "{name}: the bursting thread used {:.3} s for {work_s:.3} s of bursts",
+            r.cpu_s
+        );
+        // The cgroup's usage also holds the applet's start, which an emulated
+        // CPU makes long (0.4 s in the VM).
+        let usage_s = d.usage_us.unwrap() as f64 / 1e6;
+        assert!(
+            emulated() || (usage_s / work_s - 1.0).abs() <= 0.05,
             "{name}: usage {usage_s:.3} s for {work_s:.3} s of bursts"
         );
         seen.push((d, r));
     }
     let (quota, burst) = (&seen[0], &seen[1]);
+    let (u0, u1) = (
+        quota.0.usage_us.unwrap() as f64,
+        burst.0.usage_us.unwrap() as f64,
+    );
+    assert!(
+        (u0 / u1 - 1.0).abs() <= 0.05,
+        "the same usage with and without a burst: {u0} vs {u1} µs"
+    );
     assert!(
         quota.0.nr_throttled.unwrap() >= BURSTS,
         "burst 0: throttled at least once per burst: {:?}",
@@ -326,7 +341,13 @@ fn c11_oom_group_kills_the_whole_sandbox_but_a_shielded_supervisor() {
             run.dead, events.oom_kill, events.oom_group_kill
         );
         assert_eq!(run.dead, deaths, "{name}: who died");
-        assert_eq!(events.oom_kill, Some(killed), "{name}: {events:?}");
+        // The kernel may count a group kill's chosen victim twice (killed again
+        // by the group scan: Debian's 6.1 counts 6 for five processes).
+        let counted = events.oom_kill.unwrap();
+        assert!(
+            counted == killed || (group && counted == killed + 1),
+            "{name}: {events:?}"
+        );
         if let Some(group_kills) = events.oom_group_kill {
             assert_eq!(group_kills, u64::from(group), "{name}: {events:?}");
         }
@@ -344,9 +365,15 @@ fn c11_oom_group_kills_the_whole_sandbox_but_a_shielded_supervisor() {
         let logged = log.as_mut().map(|l| l.oom_kills()).map_err(|e| e.clone());
         let kills = oom::attribute(&logged, &watched, None, "sandbox", 0.0);
         eprintln!("{name}: {kills:#?}");
-        assert_eq!(kills.len() as u64, killed, "{name}: one kill per process");
         assert!(kills.iter().all(|k| k.attributed_to == "sandbox"));
         if logged.is_ok() {
+            assert_eq!(kills.len() as u64, killed, "{name}: one kill per process");
+            let twice = kills.iter().filter(|k| k.counted_twice).count() as u64;
+            assert_eq!(
+                killed + twice,
+                counted,
+                "{name}: the log explains memory.events"
+            );
             let mut pids: Vec<i32> = kills
                 .iter()
                 .map(|k| {

@@ -780,6 +780,16 @@ pub struct OomKill {
     /// The process's `oom_score_adj` as the kernel logged it; null where not logged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oom_score_adj: Option<i32>,
+    /// True when the kernel killed this process twice and `memory.events`
+    /// `oom_kill` counts it twice: a group kill's chosen victim that the group
+    /// scan found still alive (mm/oom_kill.c; seen on 6.1). Absent when false.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub counted_twice: bool,
+}
+
+/// For `skip_serializing_if`: a flag that is off.
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// One sample of the memory timeline.

@@ -14,7 +14,9 @@
 //! - with `memory.oom.group` set (case C11): `Tasks in <path> are going to be
 //!   killed due to memory.oom.group set`, then one `Killed process` line for
 //!   every other task of that cgroup and its descendants, those with
-//!   `oom_score_adj` −1000 spared (the victim may be named twice).
+//!   `oom_score_adj` −1000 spared. The chosen victim, still alive when the group
+//!   is scanned, is killed and logged again, and `memory.events` `oom_kill`
+//!   counts it twice (seen on Debian's 6.1: five processes, `oom_kill` 6).
 
 use std::fs::File;
 use std::io::Read;
@@ -38,6 +40,10 @@ pub struct LoggedOomKill {
     pub oom_group: Option<String>,
     /// `oom_score_adj` of the task (`Killed process` line), where logged.
     pub oom_score_adj: Option<i32>,
+    /// Times the kernel killed it in this OOM kill, each counted in
+    /// `memory.events` `oom_kill`: 2 for a group kill's chosen victim killed
+    /// again by the group scan, else 1.
+    pub times_killed: u32,
     /// When the kernel logged it: CLOCK_MONOTONIC, seconds (the record's µs timestamp).
     pub at_s: f64,
 }
@@ -137,7 +143,11 @@ impl OomLogParser {
                 at_s,
             }) => {
                 if self.killed.contains(&pid) {
-                    return; // the chosen victim, named again by the group kill
+                    // The chosen victim, killed again by the group kill.
+                    if let Some(k) = self.kills.iter_mut().rev().find(|k| k.pid == pid) {
+                        k.times_killed += 1;
+                    }
+                    return;
                 }
                 let summary = self.summary.as_ref();
                 let chosen = summary.is_some_and(|s| s.0 == pid);
@@ -161,6 +171,7 @@ impl OomLogParser {
                     oom_memcg,
                     oom_group,
                     oom_score_adj,
+                    times_killed: 1,
                     at_s,
                 });
             }
@@ -244,6 +255,7 @@ mod tests {
                 oom_memcg: "/process_api/42/isobench-7/r0-isolated".into(),
                 oom_group: None,
                 oom_score_adj: Some(0),
+                times_killed: 1,
                 at_s: 5.25001,
             }]
         );
@@ -281,6 +293,49 @@ mod tests {
             [(300, g, None, Some(0)), (301, g, Some(g), Some(-997))]
         );
         assert!(k.iter().all(|k| k.oom_memcg == g));
+    }
+
+    /// The log of a real group kill (Debian 6.1 in the v2 VM, case C11): the
+    /// leaker chosen, then the group, the leaker again among them.
+    #[test]
+    fn c11_a_real_group_kill_is_five_processes_and_six_kernel_counts() {
+        let dmesg =
+            std::fs::read_to_string("tests/fixtures/v2-debian-6.1/dmesg_oom_group").unwrap();
+        let records: Vec<String> = dmesg
+            .lines()
+            .enumerate()
+            .map(|(i, l)| {
+                let (ts, msg) = l.trim_start_matches('[').split_once("] ").unwrap();
+                let us = (ts.trim().parse::<f64>().unwrap() * 1e6).round() as u64;
+                format!("6,{i},{us},-;{msg}")
+            })
+            .collect();
+        let refs: Vec<&str> = records.iter().map(String::as_str).collect();
+        let k = kills(&refs);
+        let group = "/ci.slice/runner.service/test3/isobench-test-612-1-c11/group1";
+        let got: Vec<(i32, u32, bool)> = k
+            .iter()
+            .map(|k| (k.pid, k.times_killed, k.oom_group.is_some()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (629, 2, false),
+                (625, 1, true),
+                (626, 1, true),
+                (627, 1, true),
+                (628, 1, true)
+            ]
+        );
+        assert!(
+            k.iter()
+                .all(|k| k.task_memcg == group && k.oom_memcg == group)
+        );
+        assert_eq!(
+            k.iter().map(|k| k.times_killed).sum::<u32>(),
+            6,
+            "memory.events oom_kill"
+        );
     }
 
     #[test]

@@ -7,7 +7,9 @@
 //! `Killed process` line under the group's cgroup, so every process of a group
 //! kill is one kill here. A kill counted in a sandbox's `memory.events`
 //! (`oom_kill`) that the log did not show (the log unreadable, its records
-//! overwritten, or the summary line rate-limited) is added from the counter.
+//! overwritten, or the summary line rate-limited) is added from the counter;
+//! a process the kernel killed twice (a group kill's chosen victim) is counted
+//! twice there and is one kill here.
 
 use super::kmsg::LoggedOomKill;
 use isobench_reports::schema::OomKill;
@@ -65,11 +67,16 @@ pub fn attribute(
                 t_s: Some(k.at_s - start_s),
                 oom_group: k.oom_group.clone(),
                 oom_score_adj: k.oom_score_adj,
+                counted_twice: k.times_killed > 1,
             }
         })
         .collect();
     for w in watched {
-        let seen = kills.iter().filter(|k| k.attributed_to == w.name).count() as u64;
+        let seen = kills
+            .iter()
+            .filter(|k| k.attributed_to == w.name)
+            .map(|k| if k.counted_twice { 2 } else { 1 })
+            .sum::<u64>();
         for _ in seen..w.oom_kills.unwrap_or(0) {
             kills.push(OomKill {
                 attributed_to: w.name.clone(),
@@ -83,6 +90,7 @@ pub fn attribute(
                 },
                 oom_group: None,
                 oom_score_adj: None,
+                counted_twice: false,
             });
         }
     }
@@ -109,6 +117,7 @@ mod tests {
             oom_memcg: memcg.into(),
             oom_group: None,
             oom_score_adj: Some(0),
+            times_killed: 1,
             at_s: 12.5,
         }
     }
@@ -160,15 +169,18 @@ mod tests {
 
     #[test]
     fn c11_every_process_of_a_group_kill_is_attributed_with_its_group() {
-        let w = [watched("sandbox", "/run/isobench-1/sandbox", 5)];
+        // memory.events counts the chosen victim twice (killed again with its group).
+        let w = [watched("sandbox", "/run/isobench-1/sandbox", 6)];
         let mut log = vec![logged(300, "/run/isobench-1/sandbox")];
+        log[0].times_killed = 2;
         for pid in 301..305 {
             let mut k = logged(pid, "/run/isobench-1/sandbox");
             k.oom_group = Some("/run/isobench-1/sandbox".into());
             log.push(k);
         }
         let kills = attribute(&Ok(log), &w, None, "sandbox", 0.0);
-        assert_eq!(kills.len(), 5, "{kills:?}");
+        assert_eq!(kills.len(), 5, "one kill per process: {kills:?}");
+        assert!(kills[0].counted_twice);
         assert!(
             kills
                 .iter()
