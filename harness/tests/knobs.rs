@@ -195,9 +195,16 @@ fn c10_a_quota_without_burst_stalls_a_bursty_group_and_a_burst_above_the_quota_i
         "burst 0: every 120 ms burst takes ≥ 160 ms: {:?}",
         quota.1.walls_ms
     );
+    // At most twice; an emulated CPU, whose guest is itself preempted, gets a
+    // quarter of the throttling without a burst.
+    let most = if emulated() {
+        quota.0.nr_throttled.unwrap() / 4
+    } else {
+        2
+    };
     assert!(
-        burst.0.nr_throttled.unwrap() <= 2,
-        "burst 50000: throttled at most twice: {:?}",
+        burst.0.nr_throttled.unwrap() <= most,
+        "burst 50000: throttled at most {most} times: {:?}",
         burst.0
     );
     assert!(
@@ -593,7 +600,7 @@ fn c16_an_idle_group_takes_next_to_no_cpu_and_refuses_a_weight() {
 /// child C unlimited; a single-threaded holder in C forks 40 sleepers. Peak 16
 /// (the holder counts), 25 forks refused with EAGAIN, attributed to P's limit
 /// on every kernel by reading the subtree: v1 and 6.1-era v2 count the event in
-/// C, v2 from 6.12 in P. `pids.peak` unsupported where the file is missing.
+/// C, v2 kernels with pids.events.local (2024) in P. `pids.peak` unsupported where the file is missing.
 /// Moving tasks into P past its limit succeeds (`pids.current > pids.max`).
 #[test]
 fn c17_refused_forks_are_counted_and_attributed_to_the_parents_limit() {
@@ -648,7 +655,7 @@ fn c17_refused_forks_are_counted_and_attributed_to_the_parents_limit() {
             "{a:?}"
         ),
     }
-    // Where the kernel counted: C on v1 and before 6.12, P (its own limit) from 6.12.
+    // Where the kernel counted: C on v1 and older v2, P (its own limit) with pids.events.local.
     let (c_level, p_level) = (&a.levels[0], &a.levels[1]);
     if c_level.events_local_max.is_some() {
         assert_eq!(

@@ -511,7 +511,7 @@ pub struct PidsAccount {
     /// lowest `pids.peak` of the sandbox and its ancestors (the kernel raises a
     /// cgroup's `pids.peak` for a fork that an ancestor's limit then refuses, so
     /// the sandbox's own file can read one above what it held); null where the
-    /// kernel lacks the file (before Linux 6.12), with the reason in `unavailable`.
+    /// kernel lacks the file (older kernels), with the reason in `unavailable`.
     pub peak: Option<u64>,
     /// Forks of the sandbox's tasks refused by a pids limit over the condition
     /// (EAGAIN), from `pids.events` of the sandbox and its ancestors up to the
@@ -538,8 +538,8 @@ pub struct PidsRefusal {
     /// Its `pids.max`, tasks.
     pub limit: u64,
     /// How it was told: `pids.events.local` (the kernel counts the event at the
-    /// cgroup whose limit was hit: v2, Linux ≥ 6.12) or `inferred` (the kernel
-    /// counts it where the fork failed: v1, and v2 before 6.12 or with
+    /// cgroup whose limit was hit: v2 kernels with `pids.events.local`, 2024) or `inferred` (the kernel
+    /// counts it where the fork failed: v1, and older v2 or v2 with
     /// `pids_localevents`; the limit is the nearest one at or above the sandbox
     /// that its peak reached).
     pub how: String,
@@ -559,7 +559,7 @@ pub struct PidsLevel {
     /// Δ`pids.events` `max` over the condition.
     pub events_max: u64,
     /// Δ`pids.events.local` `max` over the condition; null where the kernel
-    /// lacks the file (v1, v2 before Linux 6.12).
+    /// lacks the file (v1, older v2).
     pub events_local_max: Option<u64>,
 }
 

@@ -3,19 +3,19 @@
 //! Files (Documentation/admin-guide/cgroup-v2.rst "PID", cgroup-v1/pids.rst,
 //! kernel/cgroup/pids.c): `pids.max` (a count of tasks or `max`),
 //! `pids.current` (tasks now: processes and threads), `pids.peak` (the
-//! high-water mark; Linux ≥ 6.12 on both layouts), `pids.events` (`max N`) and,
-//! on v2 only, `pids.events.local` (Linux ≥ 6.12).
+//! high-water mark, on both layouts where the kernel has it: Debian's 6.1
+//! does), `pids.events` (`max N`) and, on v2 only, `pids.events.local`.
 //!
-//! Where a refused fork is counted changed in Linux 6.12 (commits "cgroup/pids:
+//! Where a refused fork is counted changed in 2024 (commits "cgroup/pids:
 //! Separate semantics of pids.events related to pids.max" and "Make event
 //! counters hierarchical", case C17):
-//! - v1, v2 before 6.12, and v2 mounted with `pids_localevents`: `pids.events`
+//! - v1, v2 before those commits, and v2 mounted with `pids_localevents`: `pids.events`
 //!   `max` counts forks that failed *in that cgroup*, whichever limit refused
 //!   them ([`EventCounting::WhereForkFailed`]). The refusing limit is not named,
 //!   so it is inferred: the nearest cgroup at or above the forking one whose
 //!   limit its peak reached (the kernel charges a fork from the forking cgroup
 //!   upwards and fails at the first limit it would pass).
-//! - v2 from 6.12: `pids.events.local` `max` counts forks refused *by that
+//! - v2 since, which has `pids.events.local`: its `max` counts forks refused *by that
 //!   cgroup's own limit*, and `pids.events` the same for it and its descendants
 //!   ([`EventCounting::AtTheLimit`]); the forking cgroup counts nothing.
 //!
@@ -36,11 +36,11 @@ pub struct PidsFiles {
     pub max: Limit,
     /// `pids.current`, tasks.
     pub current: u64,
-    /// `pids.peak`, tasks; `None` where the kernel lacks the file (before 6.12).
+    /// `pids.peak`, tasks; `None` where the kernel lacks the file (older kernels).
     pub peak: Option<u64>,
     /// `max` of `pids.events`.
     pub events_max: u64,
-    /// `max` of `pids.events.local`; `None` where the kernel lacks the file (v1, v2 before 6.12).
+    /// `max` of `pids.events.local`; `None` where the kernel lacks the file (v1, older v2).
     pub events_local_max: Option<u64>,
 }
 
@@ -108,10 +108,10 @@ fn events_max(path: &Path, text: &str) -> Result<u64> {
 /// Where the kernel counts a refused fork in `pids.events` (see the module's docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventCounting {
-    /// In the cgroup whose task forked (v1; v2 before Linux 6.12 or mounted
+    /// In the cgroup whose task forked (v1; v2 without `pids.events.local` or mounted
     /// with `pids_localevents`).
     WhereForkFailed,
-    /// In the cgroup whose limit was hit: `pids.events.local` (v2 ≥ 6.12).
+    /// In the cgroup whose limit was hit: `pids.events.local` (v2 since 2024).
     AtTheLimit,
 }
 
@@ -328,8 +328,8 @@ mod tests {
         for f in ["pids.max", "pids.current", "pids.events"] {
             std::fs::copy(format!("{HYBRID}/v1_{f}"), t.path().join(f)).unwrap();
         }
-        let before_6_12 = PidsFiles::read(t.path()).unwrap();
-        assert_eq!(before_6_12, files(Limit::Value(64), None, 0, None));
+        let without_peak = PidsFiles::read(t.path()).unwrap();
+        assert_eq!(without_peak, files(Limit::Value(64), None, 0, None));
         std::fs::copy(format!("{HYBRID}/v1_pids.peak"), t.path().join("pids.peak")).unwrap();
         assert_eq!(PidsFiles::read(t.path()).unwrap().peak, Some(16));
     }
@@ -414,7 +414,7 @@ mod tests {
 
     #[test]
     fn c17_from_6_12_the_parent_counts_its_own_limit_locally() {
-        // pids.c since 6.12: P's events.local and events count; C's stay 0.
+        // pids.c since 2024: P's events.local and events count; C's stay 0.
         let c = level("/p/c", files(Limit::Max, Some(16), 0, Some(0)), None);
         let p = level("/p", files(Limit::Value(16), Some(16), 25, Some(25)), None);
         let (forks, by, _) = refusals(&[c, p], EventCounting::AtTheLimit);

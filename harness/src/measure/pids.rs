@@ -83,7 +83,7 @@ impl PidsWatch {
         let peak = true_peak(&levels);
         if peak.is_none() {
             unavailable.push(
-                "pids.peak unsupported: this kernel has no pids.peak (Linux ≥ 6.12); \
+                "pids.peak unsupported: this kernel has no pids.peak; \
                  sampled_peak is the highest pids.current seen every 10 ms"
                     .into(),
             );

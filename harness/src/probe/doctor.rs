@@ -137,13 +137,13 @@ fn knobs_check(host: &CgroupHost, pids_files: Option<(bool, bool)>) -> Check {
         Some((peak, local)) => {
             if !peak {
                 notes.push(
-                    "pids.peak unsupported (Linux ≥ 6.12): a sandbox's peak is sampled every 10 ms"
+                    "pids.peak unsupported (an older kernel): a sandbox's peak is sampled every 10 ms"
                         .into(),
                 );
             }
             if !local && host.layout == Layout::V2 {
                 notes.push(
-                    "no pids.events.local (Linux ≥ 6.12): refused forks are counted where they \
+                    "no pids.events.local (a kernel before 2024): refused forks are counted where they \
                      failed, and the limit that refused them is inferred"
                         .into(),
                 );
