@@ -31,6 +31,7 @@ use super::validity;
 use super::{Progress, RunContext, Timing, rounds};
 use crate::cgroup::{Cgroup, CpuStat, Limits};
 use crate::interrupt;
+use crate::measure::pids::PidsWatches;
 use crate::sandbox::{self, NamespaceSet, Process};
 use crate::suite::run_args::{self, VictimRun};
 use crate::suite::{
@@ -124,8 +125,9 @@ fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
 }
 
 /// CPUs an aggressor process can keep busy: cpu-hog's threads (default one per
-/// CPU it may use), the threads × intensity of cache-thrash and mem-bw; `None`
-/// for applets whose CPU demand is not known ahead.
+/// CPU it may use), the threads × intensity of cache-thrash and mem-bw, the
+/// duty cycle of cpu-bursts (burst / (burst + sleep)); `None` for applets whose
+/// CPU demand is not known ahead.
 fn cpu_demand(a: &AggressorDef, cpus: usize) -> Option<f64> {
     let AggressorWorkload::Applet { workload, args } = &a.workload else {
         return None;
@@ -135,6 +137,10 @@ fn cpu_demand(a: &AggressorDef, cpus: usize) -> Option<f64> {
     match workload.as_str() {
         "cpu-hog" => Some(number("--threads").unwrap_or(cpus as f64)),
         "cache-thrash" | "mem-bw" => Some(number("--threads").unwrap_or(1.0) * intensity),
+        "cpu-bursts" => {
+            let burst = number("--burst-ms").unwrap_or(120.0);
+            Some(burst / (burst + number("--sleep-ms").unwrap_or(280.0)))
+        }
         _ => None,
     }
 }
@@ -198,6 +204,8 @@ fn run_condition(
         .arena
         .sandbox(&name("victim"), &limits_of(&victim_def.limits.limits))
         .context("creating the victim's cgroup")?;
+    let mut pids = PidsWatches::default();
+    pids.add("victim", &victim_cg);
     let victim_run = VictimRun {
         rate: victim_rate(spec, ctx).unwrap_or(0.0),
         iters_per_unit: ctx.calibration.iters_per_unit,
@@ -221,6 +229,7 @@ fn run_condition(
                 .arena
                 .sandbox(&name(&a.name), &limits_of(&a.limits.limits))
                 .with_context(|| format!("creating the cgroup of aggressor {}", a.name))?;
+            pids.add(&a.name, &cg);
             let argv = run_args::aggressor_argv(
                 &a.workload,
                 t.warmup_s + t.duration_s + AGGRESSOR_OVERRUN_S,
@@ -240,6 +249,7 @@ fn run_condition(
         Some(v) => v,
         None => start()?,
     };
+    pids.sample();
     let harness0 = own_cpu_s()?;
     if !interrupt::sleep(Duration::from_secs_f64(t.warmup_s)) {
         bail!("interrupted");
@@ -277,6 +287,7 @@ fn run_condition(
     }
     let victim_cpu = account("victim", &v1.delta(&v0), wall, None, &victim_cg)?;
     let (host_other_cpu_share, host_cpu) = host_cpu(&host0, &host1, wall);
+    let pids = pids.finish();
     victim.remove()?;
     victim_cg.remove()?;
     for r in running {
@@ -317,6 +328,7 @@ fn run_condition(
             invalid,
             memory: None,
             neighbours,
+            pids,
         },
         histogram,
         missed: report.map_or(0, |r| r.missed),
