@@ -11,7 +11,7 @@
 //!   itself soon after; it is stopped [`JSON_GRACE`] past the close.
 
 use crate::command::{self, CommandArgs, Running, Waited};
-use crate::report::{UnitsReport, histogram_to_pairs, new_histogram};
+use crate::report::{MAX_LATENCY_NS, UnitsReport, histogram_to_pairs, new_histogram};
 use hdrhistogram::Histogram;
 use std::io::{BufRead, BufReader, Read};
 use std::process::Stdio;
@@ -83,7 +83,7 @@ pub fn run(plan: &ReportsPlan) -> UnitsReport {
     };
     match plan.format {
         Format::Lines => lines(&running, stdout, window_start, window_end, plan.duration),
-        Format::Json => json(&running, stdout, window_end, plan.duration),
+        Format::Json => json(&running, stdout, start, window_end, plan.duration),
     }
 }
 
@@ -159,15 +159,29 @@ pub fn parse_latency_us(text: &str) -> Result<Option<f64>, String> {
         return Ok(None);
     }
     match t.parse::<f64>() {
-        Ok(v) if v.is_finite() && v >= 0.0 => Ok(Some(v)),
+        Ok(v) if v.is_finite() && v >= 0.0 => within_range(v).map(Some),
         _ => Err("not a latency: expected one number of µs (0 or more) per line".into()),
     }
+}
+
+/// Most µs a reported latency may be: what the histograms hold (60 s).
+const MAX_US: f64 = MAX_LATENCY_NS as f64 / 1000.0;
+
+/// `us` if the histograms can hold it, else why not.
+fn within_range(us: f64) -> Result<f64, String> {
+    if us > MAX_US {
+        return Err(format!(
+            "{us} µs is above {MAX_US} µs (60 s), the longest latency isobench records"
+        ));
+    }
+    Ok(us)
 }
 
 /// Waits for the command's exit (at most [`JSON_GRACE`] past the close) and reads its summary.
 fn json(
     running: &Running,
     stdout: std::process::ChildStdout,
+    started: Instant,
     window_end: Instant,
     duration: Duration,
 ) -> UnitsReport {
@@ -176,8 +190,17 @@ fn json(
         let _ = stdout.take(MAX_JSON_BYTES).read_to_string(&mut out);
         out
     });
+    // It must have run beside the neighbours through the window (a twentieth
+    // of it may be missing: its own clock and ours start apart).
+    let close_enough = window_end - duration / 20;
     let ended = match running.wait_until(window_end + JSON_GRACE) {
-        Waited::Ended(_, status) if status.success() => Ok(()),
+        Waited::Ended(at, status) if status.success() && at < close_enough => Err(format!(
+            "it exited {:.2} s before the window's close, so it did not run beside the neighbours through the window (it is told the window in ISOBENCH_WARMUP_S and ISOBENCH_DURATION_S)",
+            window_end.duration_since(at).as_secs_f64()
+        )),
+        Waited::Ended(at, status) if status.success() => {
+            Ok(at.duration_since(started).as_secs_f64())
+        }
         Waited::Ended(_, status) => Err(command::ended_how(status)),
         Waited::Running => Err(format!(
             "did not exit within {} s of the window's close ({})",
@@ -188,7 +211,7 @@ fn json(
     };
     running.stop();
     let output = reader.join().unwrap_or_default();
-    let summary = ended.and_then(|()| parse_summary(&output, duration.as_secs_f64()));
+    let summary = ended.and_then(|ran_s| parse_summary(&output, duration.as_secs_f64(), ran_s));
     match summary {
         Ok((ops, window_s, hist)) => UnitsReport {
             ops,
@@ -209,11 +232,17 @@ fn json(
     }
 }
 
-/// The summary a `json` command printed as its last line: `(ops, window_s, latencies)`.
+/// The summary a `json` command printed as its last line: `(ops, window_s,
+/// latencies)`; `duration_s` is the window, `ran_s` how long the command ran.
 ///
 /// # Errors
-/// What is wrong with it, quoting the start of the line.
-pub fn parse_summary(output: &str, duration_s: f64) -> Result<(u64, f64, Histogram<u64>), String> {
+/// What is wrong with it, quoting the start of the line: a latency out of
+/// range, fewer `ops` than latencies, a `window_s` longer than the command ran.
+pub fn parse_summary(
+    output: &str,
+    duration_s: f64,
+    ran_s: f64,
+) -> Result<(u64, f64, Histogram<u64>), String> {
     #[derive(serde::Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Summary {
@@ -238,6 +267,7 @@ pub fn parse_summary(output: &str, duration_s: f64) -> Result<(u64, f64, Histogr
         if !us.is_finite() || *us < 0.0 {
             return Err(format!("latencies_us[{i}] is {us}: expected µs, 0 or more"));
         }
+        let us = within_range(*us).map_err(|e| format!("latencies_us[{i}]: {e}"))?;
         hist.saturating_record((us * 1000.0) as u64);
     }
     if s.latencies_us.is_empty() {
@@ -247,7 +277,19 @@ pub fn parse_summary(output: &str, duration_s: f64) -> Result<(u64, f64, Histogr
     if !(window_s.is_finite() && window_s > 0.0) {
         return Err(format!("window_s is {window_s}: expected seconds above 0"));
     }
-    Ok((s.ops.unwrap_or(s.latencies_us.len() as u64), window_s, hist))
+    if window_s > ran_s {
+        return Err(format!(
+            "window_s is {window_s} s, longer than the {ran_s:.2} s the command ran: expected its own measured window"
+        ));
+    }
+    let ops = s.ops.unwrap_or(s.latencies_us.len() as u64);
+    if ops < s.latencies_us.len() as u64 {
+        return Err(format!(
+            "ops is {ops}, fewer than the {} latencies reported: expected the units completed, each latency one of them",
+            s.latencies_us.len()
+        ));
+    }
+    Ok((ops, window_s, hist))
 }
 
 #[cfg(test)]
@@ -261,25 +303,26 @@ mod tests {
         assert!(parse_latency_us("12us").is_err());
         assert!(parse_latency_us("-1").is_err());
         assert!(parse_latency_us("NaN").is_err());
+        assert!(parse_latency_us("1e300").unwrap_err().contains("above"));
     }
 
     #[test]
     fn a_summary_is_the_last_line_and_a_bad_one_is_named() {
         let (ops, w, h) =
-            parse_summary("noise\n{\"latencies_us\": [100, 200], \"ops\": 5}\n", 2.0).unwrap();
+            parse_summary("noise\n{\"latencies_us\": [100, 200], \"ops\": 5}\n", 2.0, 2.5).unwrap();
         assert_eq!((ops, w, h.len()), (5, 2.0, 2));
-        let err = parse_summary("{\"latency\": [1]}", 1.0).unwrap_err();
+        let err = parse_summary("{\"latency\": [1]}", 1.0, 2.0).unwrap_err();
         assert!(
             err.starts_with("line 1 of its output") && err.contains("latencies_us"),
             "{err}"
         );
         assert!(
-            parse_summary("{\"latencies_us\": [-3]}", 1.0)
+            parse_summary("{\"latencies_us\": [-3]}", 1.0, 2.0)
                 .unwrap_err()
                 .contains("latencies_us[0]")
         );
         assert!(
-            parse_summary("", 1.0)
+            parse_summary("", 1.0, 2.0)
                 .unwrap_err()
                 .contains("printed nothing")
         );

@@ -2,8 +2,9 @@
 //!
 //! It prepares what only the inside can (private mount propagation, a fresh
 //! /proc, the hostname), starts the workload as its only child, forwards
-//! SIGTERM, SIGINT and SIGHUP to it, reaps every child (orphans are re-parented
-//! to pid 1, see pid_namespaces(7)), and exits with the workload's status.
+//! SIGTERM, SIGINT and SIGHUP to it, reaps children (orphans are re-parented
+//! to pid 1, see pid_namespaces(7)) until the workload ends, and exits with its
+//! status; the kernel then kills what is left in the namespace.
 
 use anyhow::{Context, Result};
 use nix::errno::Errno;
@@ -75,17 +76,19 @@ fn forward_signals(child: Pid) -> Result<()> {
     Ok(())
 }
 
-/// Reaps every child until none is left; returns the exit code of `main`.
+/// Reaps children (orphans included) until `main` ends; returns its exit code
+/// (128 + the signal for a signal). When this pid 1 then exits, the kernel
+/// kills whatever is left in the namespace (pid_namespaces(7)), as a container
+/// ends with its main process: a daemon the workload left behind neither keeps
+/// the sandbox alive nor outlives it.
 fn reap_until(main: Pid) -> Result<i32> {
-    let mut code = None;
     loop {
         match waitpid(None::<Pid>, None) {
-            Ok(WaitStatus::Exited(pid, status)) if pid == main => code = Some(status),
-            Ok(WaitStatus::Signaled(pid, sig, _)) if pid == main => code = Some(128 + sig as i32),
+            Ok(WaitStatus::Exited(pid, status)) if pid == main => return Ok(status),
+            Ok(WaitStatus::Signaled(pid, sig, _)) if pid == main => return Ok(128 + sig as i32),
             Ok(_) | Err(Errno::EINTR) => {}
-            Err(Errno::ECHILD) => break,
+            Err(Errno::ECHILD) => anyhow::bail!("the workload vanished without an exit status"),
             Err(e) => return Err(e).context("waiting for children"),
         }
     }
-    code.context("the workload vanished without an exit status")
 }

@@ -96,6 +96,11 @@ pub(super) fn run(name: &str, selected: &[&Scenario], c: &CargoArgs, exe: &Path)
     for line in isobench_reports::verdict_lines(&outcome.results) {
         println!("{line}");
     }
+    for s in &outcome.results.scenarios {
+        for w in &s.warnings {
+            eprintln!("warning: {}: {w}", s.name);
+        }
+    }
     if crate::interrupt::requested() {
         println!(
             "interrupted: {} holds the rounds completed; no baseline was saved",
@@ -104,7 +109,11 @@ pub(super) fn run(name: &str, selected: &[&Scenario], c: &CargoArgs, exe: &Path)
         return EXIT_INTERRUPTED;
     }
     // Saved before the comparison's report.html replaces the run's own in `latest/`.
-    let saved = match &plan.save_as {
+    let unsaved = not_a_baseline(&outcome.results, c);
+    if let (Some(save), Some(why)) = (&plan.save_as, &unsaved) {
+        println!("not saved as baseline {save:?}: {why}");
+    }
+    let saved = match plan.save_as.as_ref().filter(|_| unsaved.is_none()) {
         Some(save) => match dir.save(&latest, save) {
             Ok(path) => Some((save, path)),
             Err(e) => {
@@ -132,6 +141,24 @@ pub(super) fn run(name: &str, selected: &[&Scenario], c: &CargoArgs, exe: &Path)
     }
     println!("report: {}", latest.join("report.html").display());
     code
+}
+
+/// Why `results` must not replace a baseline: a filter ran only some of the
+/// bench's scenarios (the baseline keeps them all), or no scenario measured
+/// anything a verdict can use; `None` when it may.
+fn not_a_baseline(results: &Results, c: &CargoArgs) -> Option<String> {
+    use isobench_reports::schema::VerdictKind;
+    if !c.filters.is_empty() {
+        return Some(format!(
+            "a filter ({}) ran only some scenarios; the baseline keeps the run of all of them",
+            c.filters.join(", ")
+        ));
+    }
+    let judged = results
+        .scenarios
+        .iter()
+        .any(|s| s.verdict.as_ref().is_some_and(|v| v.kind != VerdictKind::Invalid));
+    (!judged).then(|| "every scenario is invalid: it measured nothing a later run could be compared with".into())
 }
 
 /// Which baseline a run is compared with and which it is saved as.

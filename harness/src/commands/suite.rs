@@ -41,10 +41,11 @@ pub fn suite_check(file: &str) -> Result<ExitCode> {
     let estimate = crate::plan::estimate_s(&suite, Some(host.layout)).round() as u64;
     writeln!(
         out,
-        "{}: ok: suite {}, {} scenarios, about {} min {:02} s on 2 CPUs",
+        "{}: ok: suite {}, {} scenario{}, about {} min {:02} s on 2 CPUs",
         suite.origin,
         suite.name,
         suite.scenarios.len(),
+        if suite.scenarios.len() == 1 { "" } else { "s" },
         estimate / 60,
         estimate % 60
     )?;

@@ -298,7 +298,14 @@ fn run_condition(
     let (report, victim_failed) = match report {
         Ok(r) => {
             add_pairs(&mut histogram, &r.latency_ns)?;
-            let failed = r.failure.clone();
+            let failed = r.failure.clone().or_else(|| {
+                (r.ops == 0).then(|| {
+                    format!(
+                        "it completed no unit in the window ({} due, none started in time): it cannot serve its rate on this host, so nothing of what it felt was measured; lower its rate",
+                        r.missed
+                    )
+                })
+            });
             (Some(r), failed)
         }
         Err(why) => (None, Some(why)),

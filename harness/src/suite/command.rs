@@ -40,6 +40,14 @@ pub fn read(t: Table<'_, '_>, role: &str, p: &mut Problems) -> Option<CommandDef
         );
         return None;
     };
+    if first.is_empty() {
+        p.at(
+            f.span,
+            &field,
+            "the program's name is empty: expected the program first, e.g. [\"stress-ng\", \"--cpu\", \"1\"]",
+        );
+        return None;
+    }
     if argv.iter().any(|a| a.contains('\0')) {
         p.at(
             f.span,

@@ -410,8 +410,10 @@ fn read_victim(v: Table<'_, '_>, host: &HostFacts, p: &mut Problems) -> Option<V
         }
         (Some(c), None, _) => Some(Demand::Cpus(c)),
         (None, Some(r), _) => Some(Demand::Rate(r)),
-        (None, None, _) => {
-            if v.get("cpus").is_none() && v.get("rate").is_none() {
+        (None, None, workload) => {
+            // A command victim whose mode could not be read says so already.
+            let unread_mode = workload.is_none() && v.get("command").is_some();
+            if v.get("cpus").is_none() && v.get("rate").is_none() && !unread_mode {
                 p.at(
                     v.span(),
                     "scenario.victim.rate",
