@@ -312,6 +312,11 @@ pub struct MeasureVerdict {
     /// The isolated victim was worse than the contended one beyond the noise.
     #[serde(default)]
     pub isolation_worse: bool,
+    /// Excess of the isolated condition over the contended one (p99: p99
+    /// isolated / p99 contended − 1), what `isolation_worse` is judged on;
+    /// absent in files written before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isolated_over_contended: Option<Interval>,
 }
 
 /// The victim's latency objective and how each condition met it.

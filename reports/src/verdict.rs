@@ -162,7 +162,13 @@ pub fn measure_clause(m: &MeasureVerdict) -> String {
         format!("{value} {ci}")
     };
     let effect = match (m.isolation_worse, &m.effectiveness) {
-        (true, _) => "isolation made it worse, beyond the noise".to_string(),
+        (true, _) => match &m.isolated_over_contended {
+            Some(x) => format!(
+                "isolation made it worse, beyond the noise (isolated over contended {})",
+                excess_with_ci(m, x, false)
+            ),
+            None => "isolation made it worse, beyond the noise".to_string(),
+        },
         (false, Some(e)) if e.upper < 0.0 => format!(
             "the isolated victim fared somewhat worse than contended, within the noise floor (removed {} of it)",
             removed(e)

@@ -308,8 +308,12 @@ mod tests {
 
     #[test]
     fn a_summary_is_the_last_line_and_a_bad_one_is_named() {
-        let (ops, w, h) =
-            parse_summary("noise\n{\"latencies_us\": [100, 200], \"ops\": 5}\n", 2.0, 2.5).unwrap();
+        let (ops, w, h) = parse_summary(
+            "noise\n{\"latencies_us\": [100, 200], \"ops\": 5}\n",
+            2.0,
+            2.5,
+        )
+        .unwrap();
         assert_eq!((ops, w, h.len()), (5, 2.0, 2));
         let err = parse_summary("{\"latency\": [1]}", 1.0, 2.0).unwrap_err();
         assert!(

@@ -154,11 +154,14 @@ fn not_a_baseline(results: &Results, c: &CargoArgs) -> Option<String> {
             c.filters.join(", ")
         ));
     }
-    let judged = results
-        .scenarios
-        .iter()
-        .any(|s| s.verdict.as_ref().is_some_and(|v| v.kind != VerdictKind::Invalid));
-    (!judged).then(|| "every scenario is invalid: it measured nothing a later run could be compared with".into())
+    let judged = results.scenarios.iter().any(|s| {
+        s.verdict
+            .as_ref()
+            .is_some_and(|v| v.kind != VerdictKind::Invalid)
+    });
+    (!judged).then(|| {
+        "every scenario is invalid: it measured nothing a later run could be compared with".into()
+    })
 }
 
 /// Which baseline a run is compared with and which it is saved as.

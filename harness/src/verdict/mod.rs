@@ -261,6 +261,7 @@ fn measure_verdict(m: &Measure, t: &Triples, seed: u64) -> Option<MeasureVerdict
         effectiveness: interference.then_some(x.effectiveness).flatten(),
         kind,
         isolation_worse,
+        isolated_over_contended: Some(x.isolated_over_contended),
     })
 }
 

@@ -246,6 +246,7 @@ pub fn verdict() -> Verdict {
             effectiveness: e,
             kind,
             isolation_worse: false,
+            isolated_over_contended: None,
         };
     Verdict {
         kind: VerdictKind::PartlyProtected,
