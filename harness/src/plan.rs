@@ -77,6 +77,7 @@ pub fn apply(suite: &mut Suite, o: &Overrides, layout: Option<Layout>) -> Result
                         qos: None,
                         files: Vec::new(),
                         not_written: Vec::new(),
+                        resources: None,
                         limits: crate::cgroup::Limits {
                             memory: o.aggressor_memory.clone(),
                             ..Default::default()

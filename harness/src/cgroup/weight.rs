@@ -308,11 +308,22 @@ mod tests {
     fn scheduler_weights_share_one_scale_on_every_layout() {
         use super::super::Layout;
         assert_eq!(scheduler_weight(None, Layout::V2), 1024.0);
-        assert_eq!(scheduler_weight(Some(CpuWeight::Weight(100)), Layout::V2), 1024.0);
-        assert_eq!(scheduler_weight(Some(CpuWeight::Weight(313)), Layout::V1), 4276.0);
-        assert_eq!(scheduler_weight(Some(CpuWeight::Shares(2048)), Layout::Hybrid), 2048.0);
+        assert_eq!(
+            scheduler_weight(Some(CpuWeight::Weight(100)), Layout::V2),
+            1024.0
+        );
+        assert_eq!(
+            scheduler_weight(Some(CpuWeight::Weight(313)), Layout::V1),
+            4276.0
+        );
+        assert_eq!(
+            scheduler_weight(Some(CpuWeight::Shares(2048)), Layout::Hybrid),
+            2048.0
+        );
         // On v2 the written weight counts: 2048 shares become 174, not 200.
-        assert!((scheduler_weight(Some(CpuWeight::Shares(2048)), Layout::V2) - 1781.76).abs() < 1e-9);
+        assert!(
+            (scheduler_weight(Some(CpuWeight::Shares(2048)), Layout::V2) - 1781.76).abs() < 1e-9
+        );
     }
 
     #[test]

@@ -483,10 +483,16 @@ mod tests {
         let nodes = [a, hog("b", None, 1024.0, 1.0), hog("c", None, 2048.0, 1.0)];
         assert_eq!(cpus(&expected(&nodes, 1)), [0.2, 0.2667, 0.5333]);
         // A victim asking for 0.1 CPU takes 0.1; the hog takes the rest.
-        let nodes = [hog("victim", None, 1024.0, 0.1), hog("hog", None, 1024.0, 1.0)];
+        let nodes = [
+            hog("victim", None, 1024.0, 0.1),
+            hog("hog", None, 1024.0, 1.0),
+        ];
         assert_eq!(cpus(&expected(&nodes, 1)), [0.1, 0.9]);
         // An idle group takes nothing.
-        let nodes = [group("empty", None, 10_000.0), hog("hog", None, 1024.0, 1.0)];
+        let nodes = [
+            group("empty", None, 10_000.0),
+            hog("hog", None, 1024.0, 1.0),
+        ];
         assert_eq!(cpus(&expected(&nodes, 1)), [0.0, 1.0]);
     }
 

@@ -6,6 +6,7 @@
 
 mod command;
 pub mod error;
+mod groups;
 mod limits;
 mod margins;
 pub mod model;
