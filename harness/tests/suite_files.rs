@@ -313,6 +313,28 @@ fn groups_nest_parents_first_with_their_limits_on_every_layout() {
 }
 
 #[test]
+fn a_quota_raised_after_the_check_is_named_against_its_group() {
+    let s = suite::parse_text(GROUPS, "t.toml", &host(Layout::V2)).unwrap();
+    let suite::Kind::Isolation(mut iso) = s.scenarios.into_iter().next().unwrap().kind else {
+        panic!("not isolation")
+    };
+    assert!(suite::beyond_groups(&iso).is_empty());
+    // What --aggressor-cpus 1.5 does to the aggressor in pod (docker cpus = 1).
+    iso.aggressors[0].limits.limits.cpu_max = Some(isobench::cgroup::CpuMax {
+        quota_us: Some(150_000),
+        period_us: 100_000,
+    });
+    assert_eq!(
+        suite::beyond_groups(&iso),
+        [
+            "aggressor asks for more than its group \"pod\" allows: a CPU quota of 1.5 CPUs above the \
+          group's 1: cgroup v1 refuses a child's quota above its parent's (EINVAL), and on v2 it never \
+          binds; give at most 1 CPUs, or raise the group's"
+        ]
+    );
+}
+
+#[test]
 fn kubelet_groups_get_the_shares_and_quotas_the_kubelet_writes() {
     let s =
         suite::parse_text(KUBELET, "t.toml", &host(Layout::V2)).unwrap_or_else(|e| panic!("{e}"));

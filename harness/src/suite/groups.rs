@@ -870,3 +870,34 @@ fn check_not_empty(raws: &[Raw], members: &[Member<'_>], p: &mut Problems) {
         }
     }
 }
+
+/// The sandboxes of `iso` that ask for more than a group above them allows,
+/// each as `<sandbox> asks for more than its group "<g>" allows: ...`: for
+/// limits changed after the suite was checked (`--aggressor-cpus`).
+pub fn beyond_groups(iso: &super::model::IsolationDef) -> Vec<String> {
+    let index = |name: &str| iso.groups.iter().position(|g| g.name == name);
+    let sandboxes = std::iter::once(("victim", &iso.victim.limits, iso.victim.group.as_deref()))
+        .chain(
+            iso.aggressors
+                .iter()
+                .map(|a| (a.name.as_str(), &a.limits, a.group.as_deref())),
+        );
+    let mut out = Vec::new();
+    for (name, limits, group) in sandboxes {
+        let mut at = group.and_then(index);
+        let mut steps = 0;
+        while let Some(i) = at.filter(|_| steps <= iso.groups.len()) {
+            let g = &iso.groups[i];
+            if let Some(why) = above(&limits.limits, &g.limits.limits) {
+                out.push(format!(
+                    "{name} asks for more than its group {:?} allows: {why}",
+                    g.name
+                ));
+                break;
+            }
+            at = g.parent.as_deref().and_then(index);
+            steps += 1;
+        }
+    }
+    out
+}

@@ -15,6 +15,7 @@ mod reader;
 pub mod run_args;
 
 pub use error::{SuiteError, SuiteErrors};
+pub use groups::beyond_groups;
 pub use limits::{HostFacts, discover_host};
 pub use model::*;
 
