@@ -21,9 +21,17 @@
 //! is stopped (SIGTERM, [`COMMAND_GRACE_S`], SIGKILL) and its tree dies with
 //! its cgroup.
 //!
-//! CPU share = Δusage / Δwall over the measured window (DESIGN §2). The
-//! embedded suites' `cpu-share` is one: `cpu-units` asking for 0.5 CPU beside a
-//! `cpu-hog` with `cpu.max` 50000 100000.
+//! Groups (`[[scenario.group]]`, issue 15) exist in the isolated condition
+//! only: each is created per round beneath its parent, or the arena, with its
+//! limits ([`Arena::nested`]), its sandboxes beneath it, and removed deepest
+//! first after the window; the contended condition keeps every sandbox a
+//! sibling in the arena, without limits.
+//!
+//! CPU share = Δusage / Δwall over the measured window (DESIGN §2), for every
+//! sandbox and group, beside the share expected through the hierarchy
+//! ([`expected_shares`], [`super::expected`]). The embedded suites'
+//! `cpu-share` is one: `cpu-units` asking for 0.5 CPU beside a `cpu-hog` with
+//! `cpu.max` 50000 100000.
 
 use super::expected::{self, Expected};
 use super::metrics::{self, ConditionSample};
