@@ -250,26 +250,18 @@ pub fn expected_shares(def: &IsolationDef, cpus_allowed: usize, layout: Layout) 
             ),
         ));
     }
-    let mut all = expected::expected(&nodes, cpus_allowed).into_iter();
-    let groups = def
-        .groups
-        .iter()
-        .map(|g| {
-            (
-                g.name.clone(),
-                all.next().unwrap_or(Expected::Unknown(String::new())),
-            )
-        })
-        .collect();
-    let sandboxes = nodes[def.groups.len()..]
-        .iter()
-        .map(|n| {
-            (
-                n.name.clone(),
-                all.next().unwrap_or(Expected::Unknown(String::new())),
-            )
-        })
-        .collect();
+    let all = expected::expected(&nodes, cpus_allowed);
+    let (groups, sandboxes) = all.split_at(def.groups.len());
+    let named = |nodes: &[expected::Node], shares: &[Expected]| -> Vec<(String, Expected)> {
+        nodes
+            .iter()
+            .zip(shares)
+            .map(|(n, e)| (n.name.clone(), e.clone()))
+            .collect()
+    };
+    let (group_nodes, sandbox_nodes) = nodes.split_at(def.groups.len());
+    let groups = named(group_nodes, groups);
+    let sandboxes = named(sandbox_nodes, sandboxes);
     ExpectedShares { sandboxes, groups }
 }
 

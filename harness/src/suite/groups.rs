@@ -116,21 +116,22 @@ pub(super) fn read(
         }
     }
     let order = ordered(&raws, p);
-    let mut groups: Vec<Option<GroupDef>> = raws.iter().map(|_| None).collect();
     derive_kubelet(&mut raws, &order, members, host, p);
-    for &i in &order {
-        let r = &raws[i];
-        groups[i] = Some(GroupDef {
-            name: r.name.clone(),
-            parent: r.parent.as_ref().map(|(n, _)| n.clone()),
-            limits: r.limits.clone(),
-            kubelet: r.kubelet.as_ref().map(|k| kubelet_def(k, &r.limits)),
-        });
-    }
-    let ordered: Vec<GroupDef> = order.iter().filter_map(|&i| groups[i].take()).collect();
+    let groups = order
+        .iter()
+        .map(|&i| {
+            let r = &raws[i];
+            GroupDef {
+                name: r.name.clone(),
+                parent: r.parent.as_ref().map(|(n, _)| n.clone()),
+                limits: r.limits.clone(),
+                kubelet: r.kubelet.as_ref().map(|k| kubelet_def(k, &r.limits)),
+            }
+        })
+        .collect();
     check_within_parents(&raws, members, p);
     check_not_empty(&raws, members, p);
-    ordered
+    groups
 }
 
 /// `victim` or `aggressor`, for field paths.
@@ -240,7 +241,7 @@ fn read_kubelet(k: Table<'_, '_>, p: &mut Problems) -> Option<RawKubelet> {
         }
         Some(f) => {
             let value = limits::plain(f.value);
-            let shown = vocabulary_show(&value);
+            let shown = as_written(&value);
             match vocabulary::k8s_milli(&value) {
                 Ok(0) => {
                     p.at(
@@ -301,7 +302,7 @@ fn read_kubelet(k: Table<'_, '_>, p: &mut Problems) -> Option<RawKubelet> {
 }
 
 /// A TOML value as the user wrote it, without quotes around a string.
-fn vocabulary_show(v: &toml::Value) -> String {
+fn as_written(v: &toml::Value) -> String {
     match v {
         toml::Value::String(s) => s.clone(),
         other => other.to_string(),
