@@ -30,8 +30,8 @@
 //!    The result is the weighted max-min fair split, which is what the
 //!    scheduler converges to over a window of many periods.
 //! 3. A sandbox whose demand is **not known ahead** (a rate-driven victim, a
-//!    user's command) is tried at both extremes, idle and as busy as its
-//!    cpuset allows, every combination of them. A node whose share is the
+//!    user's command) is tried at both extremes, idle and as busy as it can
+//!    be (its threads, else its cpuset), every combination of them. A node whose share is the
 //!    same in all of them has that expectation; otherwise it is unknown, with
 //!    the reason.
 //!
@@ -82,8 +82,14 @@ pub enum Demand {
     /// A sandbox that keeps this many CPUs busy when it can (threads × intensity,
     /// an open-loop victim's CPUs).
     Cpus(f64),
-    /// A sandbox whose demand is not known ahead, and why.
-    Unknown(String),
+    /// A sandbox whose demand is not known ahead: at most `at_most` CPUs
+    /// (its threads; infinite when not even they are known), and why.
+    Unknown {
+        /// The most CPUs it can keep busy.
+        at_most: f64,
+        /// Why its demand is not known.
+        why: String,
+    },
 }
 
 /// A node's expected CPU share.
@@ -120,7 +126,7 @@ pub fn expected(nodes: &[Node], cpus: usize) -> Vec<Expected> {
     let unknown: Vec<usize> = nodes
         .iter()
         .enumerate()
-        .filter(|(_, n)| matches!(n.demand, Demand::Unknown(_)))
+        .filter(|(_, n)| matches!(n.demand, Demand::Unknown { .. }))
         .map(|(i, _)| i)
         .collect();
     let corners: Vec<Vec<bool>> = if unknown.len() <= MAX_CORNERS {
@@ -139,9 +145,9 @@ pub fn expected(nodes: &[Node], cpus: usize) -> Vec<Expected> {
             .map(|(i, n)| match &n.demand {
                 Demand::Group => 0.0,
                 Demand::Cpus(c) => c.max(0.0),
-                Demand::Unknown(_) => {
+                Demand::Unknown { at_most, .. } => {
                     let k = unknown.iter().position(|&u| u == i).unwrap_or(0);
-                    if corner[k] { f64::INFINITY } else { 0.0 }
+                    if corner[k] { at_most.max(0.0) } else { 0.0 }
                 }
             })
             .collect();
@@ -160,7 +166,7 @@ pub fn expected(nodes: &[Node], cpus: usize) -> Vec<Expected> {
         .iter()
         .enumerate()
         .map(|(i, n)| {
-            if let Demand::Unknown(why) = &n.demand {
+            if let Demand::Unknown { why, .. } = &n.demand {
                 return Expected::Unknown(why.clone());
             }
             if high[i] - low[i] <= SAME {
@@ -526,7 +532,10 @@ mod tests {
         let mut aggressor = hog("aggressor", None, 1024.0, 1.0);
         aggressor.quota_cpus = Some(0.5);
         let victim = Node {
-            demand: Demand::Unknown("a command".into()),
+            demand: Demand::Unknown {
+                at_most: f64::INFINITY,
+                why: "a command".into(),
+            },
             ..group("victim", None, 1024.0)
         };
         let e = expected(&[victim.clone(), aggressor.clone()], 2);
@@ -541,5 +550,17 @@ mod tests {
                 && why.ends_with("between 0.500 and 0.800 CPUs"),
             "{why}"
         );
+        // A single-threaded victim takes at most one CPU: on two, a low-weight
+        // aggressor still reaches its quota whatever the victim does.
+        let victim = Node {
+            demand: Demand::Unknown {
+                at_most: 1.0,
+                why: "a rate".into(),
+            },
+            ..group("victim", None, 1024.0)
+        };
+        let mut aggressor = hog("aggressor", None, 256.0, 1.0);
+        aggressor.quota_cpus = Some(0.5);
+        assert_eq!(expected(&[victim, aggressor], 2)[1], Expected::Cpus(0.5));
     }
 }

@@ -225,10 +225,13 @@ pub fn expected_shares(def: &IsolationDef, cpus_allowed: usize, layout: Layout) 
         let cpus = cpus_of(a.limits.limits.cpuset_cpus.as_ref(), a.group.as_deref());
         let demand = match cpu_demand(a, cpus) {
             Some(d) => expected::Demand::Cpus(d * a.count as f64),
-            None => expected::Demand::Unknown(format!(
-                "the CPU demand of {} is not known ahead (only cpu-hog, cache-thrash and mem-bw have a fixed one)",
-                a.workload.label()
-            )),
+            None => expected::Demand::Unknown {
+                at_most: f64::INFINITY,
+                why: format!(
+                    "the CPU demand of {} is not known ahead (only cpu-hog, cache-thrash and mem-bw have a fixed one)",
+                    a.workload.label()
+                ),
+            },
         };
         nodes.push(node(&a.name, a.group.as_deref(), &a.limits.limits, demand));
     }
@@ -244,10 +247,11 @@ pub fn expected_shares(def: &IsolationDef, cpus_allowed: usize, layout: Layout) 
             DRIVER,
             None,
             &Limits::default(),
-            expected::Demand::Unknown(
-                "the service's driver uses CPU as the service's replies come, not known ahead"
+            expected::Demand::Unknown {
+                at_most: f64::INFINITY,
+                why: "the service's driver uses CPU as the service's replies come, not known ahead"
                     .into(),
-            ),
+            },
         ));
     }
     let all = expected::expected(&nodes, cpus_allowed);
@@ -265,18 +269,38 @@ pub fn expected_shares(def: &IsolationDef, cpus_allowed: usize, layout: Layout) 
     ExpectedShares { sandboxes, groups }
 }
 
-/// The victim's CPU demand: `cpus` of cpu-units; unknown for the others.
+/// The victim's CPU demand: `cpus` of cpu-units; unknown for the others, at
+/// most the threads of a victim applet.
 fn victim_demand(v: &VictimDef) -> expected::Demand {
+    let at_most = match &v.workload {
+        VictimWorkload::Applet { workload, .. } => victim_threads(workload),
+        _ => f64::INFINITY,
+    };
     match v.demand {
         Demand::Cpus(c) => expected::Demand::Cpus(c),
-        Demand::Rate(r) => expected::Demand::Unknown(format!(
-            "the CPU use of victim {} at {r} units/s is not known ahead (only cpu-units, which asks for `cpus`, has a known demand)",
-            v.workload.label()
-        )),
-        Demand::Own => expected::Demand::Unknown(format!(
-            "victim {} keeps its own pace: its CPU use is not known ahead",
-            v.workload.label()
-        )),
+        Demand::Rate(r) => expected::Demand::Unknown {
+            at_most,
+            why: format!(
+                "the CPU use of victim {} at {r} units/s is not known ahead (only cpu-units, which asks for `cpus`, has a known demand)",
+                v.workload.label()
+            ),
+        },
+        Demand::Own => expected::Demand::Unknown {
+            at_most,
+            why: format!(
+                "victim {} keeps its own pace: its CPU use is not known ahead",
+                v.workload.label()
+            ),
+        },
+    }
+}
+
+/// Threads of victim applet `workload` that can use CPU at once: one for the
+/// open-loop applets, three for tcp-echo (sender, echo server, receiver).
+fn victim_threads(workload: &str) -> f64 {
+    match workload {
+        "tcp-echo" => 3.0,
+        _ => 1.0,
     }
 }
 
