@@ -57,6 +57,7 @@ fn main() {
         ],
         accept_disturbed: false,
         calibration: None,
+        workload_bin: None,
     };
     if let Err(e) = isobench::interrupt::install() {
         eprintln!("error: installing signal handlers: {e}");

@@ -17,10 +17,12 @@
 //! - [`disturbance`]: which conditions other work on the host disturbed, and `--accept-disturbed`;
 //! - [`verdict`]: each scenario's answer: protected, partly, not, no interference, invalid;
 //! - [`probe`]: the host fingerprint and `isobench doctor`;
-//! - [`output`]: results.json, report.html and summary.md on disk.
+//! - [`output`]: results.json, report.html and summary.md on disk;
+//! - [`bench`]: a crate's own closure as the victim in its `cargo bench` (`harness = false`).
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
+pub mod bench;
 pub mod cgroup;
 pub mod cleanup;
 pub mod cli;

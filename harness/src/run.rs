@@ -37,6 +37,11 @@ pub struct RunPlan {
     /// The victim's work unit to reuse (`--calibration-from`, or the
     /// `--until-decided` baseline's) instead of calibrating anew.
     pub calibration: Option<Calibration>,
+    /// The multi-call binary that serves the applets (`sandbox-init`, the
+    /// victims and aggressors, `calibrate`); `None` finds `isobench-workload`
+    /// ([`workload::locate`]). A `cargo bench` binary using [`crate::bench`]
+    /// gives its own path: it serves every applet, and its closures.
+    pub workload_bin: Option<PathBuf>,
 }
 
 /// The calibration a results file's runs used: the first scenario's
@@ -118,7 +123,11 @@ pub fn execute(plan: &RunPlan) -> Result<RunOutcome> {
     let host = CgroupHost::discover()
         .map_err(|e| Refused(format!("cannot use the host's cgroups: {e}")))?;
     output::check_writable(&plan.out_dir).map_err(|e| Refused(format!("--out: {e}")))?;
-    let doctor = probe::doctor(Ok(&host));
+    let located = match &plan.workload_bin {
+        Some(bin) => Ok(bin.clone()),
+        None => workload::locate(),
+    };
+    let doctor = probe::doctor_with_workload(Ok(&host), located.as_ref());
     if let Some(c) = doctor
         .checks
         .iter()
@@ -126,7 +135,7 @@ pub fn execute(plan: &RunPlan) -> Result<RunOutcome> {
     {
         return Err(Refused(format!("{}: {} (see `isobench doctor`)", c.name, c.detail)).into());
     }
-    let workload_bin = workload::locate()?;
+    let workload_bin = located?;
     let started = SystemTime::now();
     let run_id = new_run_id(started);
     let out = OutputDir::create(&plan.out_dir).map_err(|e| Refused(e.to_string()))?;

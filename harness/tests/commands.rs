@@ -6,48 +6,15 @@
 
 mod common;
 
-use isobench::scenario::{self, isolation};
-use isobench::suite::{self, Kind};
 use isobench_reports::schema::{Condition, ScenarioResult};
 
-/// The quiet progress of a test.
-struct Quiet;
-impl scenario::Progress for Quiet {
-    fn step_done(&mut self, _: &str, _: &str) {}
-    fn round_done(&mut self, _: &ScenarioResult) {}
-    fn more_rounds(&mut self, _: &ScenarioResult) -> bool {
-        false
-    }
-}
-
-/// Parses a suite of one isolation scenario, `[scenario]` body `body`, with `rounds` × `duration` s windows.
-fn spec(body: &str, rounds: usize, duration: f64) -> isolation::IsolationSpec {
+/// Runs a suite of one isolation scenario, `[scenario]` body `body`, with
+/// `rounds` × `duration` s windows (0.2 s warm-up), through the suite checker.
+fn run(test: &str, body: &str, rounds: usize, duration: f64) -> ScenarioResult {
     let text = format!(
         "[defaults]\nrounds = {rounds}\nduration = {duration}\nwarmup = 0.2\n\n[[scenario]]\nname = \"t\"\nkind = \"isolation\"\n{body}"
     );
-    let host = suite::discover_host().expect("host facts");
-    let s = suite::parse_text(&text, "t.toml", &host).unwrap_or_else(|e| panic!("{e}"));
-    let def = s.scenarios.into_iter().next().unwrap();
-    let Kind::Isolation(iso) = def.kind else {
-        panic!("not an isolation scenario")
-    };
-    isolation::IsolationSpec {
-        name: def.name,
-        timing: def.timing,
-        def: *iso,
-    }
-}
-
-/// Runs `spec` in a fresh arena, removes the arena, and checks that no cgroup of it is left.
-fn run(test: &str, spec: &isolation::IsolationSpec) -> ScenarioResult {
-    let (_host, arena, id) = common::arena(test);
-    let result = {
-        let ctx = common::context(&arena, 100_000);
-        isolation::run(spec, &ctx, &mut Quiet)
-    };
-    arena.remove().expect("removing the arena");
-    common::assert_nothing_left(&id);
-    result
+    common::run_suite(&text, test).result
 }
 
 fn metric(r: &ScenarioResult, name: &str, c: Condition) -> f64 {
@@ -92,7 +59,8 @@ fn tolerance() -> f64 {
 #[test]
 fn a_spinning_command_under_docker_half_a_cpu_reads_half_a_cpu_isolated() {
     require_root!();
-    let s = spec(
+    let r = run(
+        "cmd-spin",
         r#"
 [scenario.victim]
 workload = "wakeup-latency"
@@ -105,14 +73,17 @@ limits.docker = { cpus = 0.5 }
         3,
         1.0,
     );
-    let r = run("cmd-spin", &s);
     assert!(invalid(&r).is_empty(), "{:?}", invalid(&r));
     let share = metric(&r, "spin.cpu_share", Condition::Isolated);
     assert!(
         (share - 0.5).abs() <= tolerance(),
         "isolated spin got {share:.3} CPUs under docker cpus = 0.5"
     );
-    assert!(metric(&r, "spin.cpu_share", Condition::Contended) > 0.8);
+    let unconfined = metric(&r, "spin.cpu_share", Condition::Contended);
+    assert!(
+        unconfined > share + 0.2,
+        "unconfined the spinner got {unconfined:.3} CPUs, held {share:.3}"
+    );
     let exits: Vec<&String> = r
         .rounds
         .iter()
@@ -137,7 +108,8 @@ fn stress_ng_as_a_neighbour_beside_a_built_in_victim() {
         );
         return;
     }
-    let s = spec(
+    let r = run(
+        "cmd-stress-ng",
         r#"
 [scenario.victim]
 workload = "wakeup-latency"
@@ -150,7 +122,6 @@ limits.docker = { cpus = 0.5 }
         3,
         0.5,
     );
-    let r = run("cmd-stress-ng", &s);
     assert!(invalid(&r).is_empty(), "{:?}", invalid(&r));
     let contended = metric(&r, "stress.cpu_share", Condition::Contended);
     let isolated = metric(&r, "stress.cpu_share", Condition::Isolated);
@@ -170,33 +141,37 @@ limits.docker = { cpus = 0.5 }
     assert!(processes_with("stress-ng --cpu 2").is_empty());
 }
 
+/// Each run compresses one file twice at once, so the victim wants both CPUs:
+/// beside two spinning threads unconfined (group scheduling gives each cgroup
+/// half the machine) it gets about one CPU, beside the same threads held to
+/// half a CPU about one and a half.
 #[test]
 fn a_runs_victim_shows_its_slowdown_beside_a_cpu_neighbour() {
     require_root!();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("input");
-    let text: String = (0..200_000)
+    let text: String = (0..60_000)
         .map(|i| format!("line {i} {}\n", i * 7919 % 1013))
         .collect();
     std::fs::write(&file, text).unwrap();
-    let s = spec(
+    let r = run(
+        "cmd-runs",
         &format!(
             r#"
 [scenario.victim]
-command = ["gzip", "-9", "-c", "{}"]
+command = ["sh", "-c", "gzip -9 -c {f} > /dev/null & gzip -9 -c {f} > /dev/null; wait"]
 mode = "runs"
 late_us = 1e6
 [[scenario.aggressor]]
 workload = "cpu-hog"
-args = ["--threads", "4"]
+args = ["--threads", "2"]
 limits.docker = {{ cpus = 0.5 }}
 "#,
-            file.display()
+            f = file.display()
         ),
         3,
         1.0,
     );
-    let r = run("cmd-runs", &s);
     assert!(invalid(&r).is_empty(), "{:?}", invalid(&r));
     let solo = metric(&r, "victim.latency_p50_us", Condition::Solo);
     let contended = metric(&r, "victim.latency_p50_us", Condition::Contended);
@@ -222,7 +197,8 @@ limits.docker = {{ cpus = 0.5 }}
 #[test]
 fn a_reports_victim_is_read_line_by_line_and_as_a_json_summary() {
     require_root!();
-    let lines = spec(
+    let r = run(
+        "cmd-lines",
         r#"
 [scenario.victim]
 command = ["sh", "-c", "while :; do echo 250; sleep 0.01; done"]
@@ -234,12 +210,12 @@ workload = "cpu-hog"
         3,
         0.5,
     );
-    let r = run("cmd-lines", &lines);
     assert!(invalid(&r).is_empty(), "{:?}", invalid(&r));
     let p50 = metric(&r, "victim.latency_p50_us", Condition::Solo);
     assert!((p50 - 250.0).abs() < 1.0, "p50 {p50}");
     assert!(metric(&r, "victim.throughput_ops", Condition::Solo) > 20.0);
-    let json = spec(
+    let r = run(
+        "cmd-json",
         r#"
 [scenario.victim]
 command = ["sh", "-c", "sleep \"$ISOBENCH_DURATION_S\"; echo '{\"latencies_us\": [100, 200, 300, 400], \"ops\": 40}'"]
@@ -251,7 +227,6 @@ workload = "cpu-hog"
         3,
         0.3,
     );
-    let r = run("cmd-json", &json);
     assert!(invalid(&r).is_empty(), "{:?}", invalid(&r));
     assert_eq!(
         metric(&r, "victim.latency_p50_us", Condition::Isolated).round(),
@@ -265,7 +240,8 @@ workload = "cpu-hog"
 fn a_command_that_fails_makes_its_condition_invalid_with_the_reason() {
     require_root!();
     // A neighbour that exits at once.
-    let s = spec(
+    let r = run(
+        "cmd-quitter",
         r#"
 [scenario.victim]
 workload = "wakeup-latency"
@@ -277,7 +253,6 @@ command = ["sh", "-c", "exit 3"]
         1,
         0.3,
     );
-    let r = run("cmd-quitter", &s);
     let why = invalid(&r);
     assert_eq!(why.len(), 2, "contended and isolated: {why:?}");
     assert!(
@@ -286,7 +261,8 @@ command = ["sh", "-c", "exit 3"]
         "{why:?}"
     );
     // A victim whose runs fail, with what it said on stderr.
-    let s = spec(
+    let r = run(
+        "cmd-failing-victim",
         r#"
 [scenario.victim]
 command = ["sh", "-c", "echo 'no such input' >&2; exit 2"]
@@ -296,7 +272,6 @@ workload = "cpu-hog"
         1,
         0.3,
     );
-    let r = run("cmd-failing-victim", &s);
     let why = invalid(&r);
     assert_eq!(why.len(), 3, "every condition: {why:?}");
     assert!(
@@ -309,7 +284,8 @@ workload = "cpu-hog"
         Some(isobench_reports::schema::VerdictKind::Invalid)
     ));
     // A victim that prints a malformed number: its line number and text.
-    let s = spec(
+    let r = run(
+        "cmd-malformed",
         r#"
 [scenario.victim]
 command = ["sh", "-c", "echo 120; echo 130; echo twelve; sleep 5"]
@@ -320,7 +296,6 @@ workload = "cpu-hog"
         1,
         0.3,
     );
-    let r = run("cmd-malformed", &s);
     let why = invalid(&r);
     assert!(
         !why.is_empty()
@@ -335,7 +310,8 @@ workload = "cpu-hog"
 fn a_neighbour_that_forks_daemonises_and_ignores_sigterm_leaves_nothing_behind() {
     require_root!();
     let token = format!("isobench-stubborn-{}", std::process::id());
-    let s = spec(
+    let r = run(
+        "cmd-stubborn",
         &format!(
             r#"
 [scenario.victim]
@@ -349,7 +325,6 @@ command = ["sh", "-c", "trap '' TERM; setsid sh -c 'trap \"\" TERM; while :; do 
         1,
         0.3,
     );
-    let r = run("cmd-stubborn", &s);
     assert!(invalid(&r).is_empty(), "{:?}", invalid(&r));
     let exits: Vec<&String> = r
         .rounds

@@ -14,21 +14,11 @@
 
 mod common;
 
-use isobench::scenario::{self, RunContext, isolation};
+use isobench::scenario::{RunContext, isolation};
 use isobench::suite::{self, Kind};
 use isobench::workload;
 use isobench_reports::schema::{Condition, ScenarioResult};
 use isobench_workloads::report::Calibration;
-
-/// The quiet progress of a test.
-struct Quiet;
-impl scenario::Progress for Quiet {
-    fn step_done(&mut self, _: &str, _: &str) {}
-    fn round_done(&mut self, _: &ScenarioResult) {}
-    fn more_rounds(&mut self, _: &ScenarioResult) -> bool {
-        false
-    }
-}
 
 /// Parses a suite of one isolation scenario, `[scenario]` body `body`: two
 /// rounds of solo and isolated, 1.5 s windows.
@@ -86,8 +76,12 @@ fn idlest_cpu() -> u32 {
 }
 
 /// Runs `spec` in a fresh arena with the top weight beside its siblings,
-/// removes the arena, and checks that no cgroup of it is left.
+/// removes the arena, and checks that no cgroup of it is left. Runs take
+/// turns (`cargo test` runs a binary's tests on threads side by side): they
+/// must not load each other's CPUs.
 fn run(test: &str, spec: &isolation::IsolationSpec) -> ScenarioResult {
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let (_host, arena, id) = common::arena(test);
     for dir in arena.dirs() {
         for (file, top) in [("cpu.shares", "262144"), ("cpu.weight", "10000")] {
@@ -107,7 +101,7 @@ fn run(test: &str, spec: &isolation::IsolationSpec) -> ScenarioResult {
             cpus_allowed: cpus_allowed(),
             work_dir: std::env::temp_dir(),
         };
-        isolation::run(spec, &ctx, &mut Quiet)
+        isolation::run(spec, &ctx, &mut common::Quiet)
     };
     arena.remove().expect("removing the arena");
     common::assert_nothing_left(&id);

@@ -6,23 +6,10 @@
 
 mod common;
 
-use isobench::scenario::{Progress, isolation};
-use isobench::suite::{self, Kind};
 use isobench_reports::schema::{Condition, ConditionRun, ScenarioResult, ScenarioStatus};
 use std::net::{Ipv4Addr, TcpListener};
 use std::path::Path;
-use std::time::{Duration, Instant};
-
-/// Progress that records nothing and asks for no extra round.
-struct Quiet;
-
-impl Progress for Quiet {
-    fn step_done(&mut self, _: &str, _: &str) {}
-    fn round_done(&mut self, _: &ScenarioResult) {}
-    fn more_rounds(&mut self, _: &ScenarioResult) -> bool {
-        false
-    }
-}
+use std::time::Duration;
 
 /// A port of 127.0.0.1 that nothing listens on now.
 fn free_port() -> u16 {
@@ -56,30 +43,10 @@ workload = "cpu-hog"
     )
 }
 
-/// Checks `text` as a suite file and runs its one scenario in a fresh arena;
-/// returns the result, the wall time and the arena's run id (already removed).
+/// [`common::run_suite`] as a tuple: the result, the wall time, the arena's run id.
 fn run_suite(text: &str, test: &str) -> (ScenarioResult, Duration, String) {
-    let facts = suite::discover_host().unwrap();
-    let s =
-        suite::parse_text(text, "t.toml", &facts).unwrap_or_else(|e| panic!("{e}\nin:\n{text}"));
-    let scenario = &s.scenarios[0];
-    let Kind::Isolation(def) = &scenario.kind else {
-        panic!("not an isolation scenario");
-    };
-    let spec = isolation::IsolationSpec {
-        name: scenario.name.clone(),
-        timing: scenario.timing,
-        def: (**def).clone(),
-    };
-    let (_host, arena, id) = common::arena(test);
-    let ctx = common::context(&arena, 100_000);
-    let t = Instant::now();
-    let result = isolation::run(&spec, &ctx, &mut Quiet);
-    let wall = t.elapsed();
-    drop(ctx);
-    arena.remove().unwrap();
-    common::assert_nothing_left(&id);
-    (result, wall, id)
+    let run = common::run_suite(text, test);
+    (run.result, run.wall, run.id)
 }
 
 /// The run of condition `c` in round 0.

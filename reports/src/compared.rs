@@ -4,6 +4,7 @@
 use crate::charts;
 use crate::comparison::{ChangeKind, ComparedMetric, Comparison, Outcome};
 use crate::escape;
+use crate::schema::{Condition, Results};
 use crate::units::Rule;
 
 /// The rule the change of `r` is written by: a factor for a ratio (`×1.07`),
@@ -203,4 +204,155 @@ pub(crate) fn section(c: &Comparison) -> String {
         esc(&c.current.run_id),
         esc(DETECTABLE_NOTE)
     )
+}
+
+/// A gated metric in words for [`change_lines`], beside `neighbours` (the
+/// workloads beside the victim, joined): `victim p99 beside cpu-hog`,
+/// `victim p99 beside cpu-hog (vs solo)`, `cpu-hog CPU share`; other names as they are.
+fn metric_words(name: &str, neighbours: &str) -> String {
+    let victim = [
+        ("victim.latency_p50_us", "victim p50", ""),
+        ("victim.latency_p99_us", "victim p99", ""),
+        ("victim.latency_p999_us", "victim p99.9", ""),
+        ("victim.throughput_ops", "victim throughput", ""),
+        ("victim.latency_impact_p50", "victim p50", " (vs solo)"),
+        ("victim.latency_impact_p99", "victim p99", " (vs solo)"),
+        ("victim.latency_impact_p999", "victim p99.9", " (vs solo)"),
+        ("victim.late_share", "victim late units", ""),
+        (
+            "victim.retained_throughput",
+            "victim throughput",
+            " (vs solo)",
+        ),
+        ("victim.psi_memory_full", "victim memory stall", ""),
+    ];
+    let beside = if neighbours.is_empty() {
+        String::new()
+    } else {
+        format!(" beside {neighbours}")
+    };
+    let aggressor = if neighbours.is_empty() {
+        "neighbour"
+    } else {
+        neighbours
+    };
+    match name {
+        "aggressor.cpu_share" => format!("{aggressor} CPU share"),
+        "aggressor.cpu_share_error_pp" => format!("{aggressor} CPU share error"),
+        _ => victim.iter().find(|(n, ..)| *n == name).map_or_else(
+            || name.to_string(),
+            |(_, what, vs)| format!("{what}{beside}{vs}"),
+        ),
+    }
+}
+
+/// The change of a row as a relative change or a difference with its CI:
+/// `+12 % [+8, +16] %` for a ratio (current / baseline − 1), `+0.3 pp [-0.1,
+/// +0.6] pp` for a difference, `pass → fail` for a check.
+fn relative_change_text(r: &ComparedMetric) -> String {
+    match (r.kind, r.change, r.lower, r.upper) {
+        (ChangeKind::Ratio, Some(v), Some(lower), Some(upper)) => {
+            let (value, ci) = Rule::Change.with_interval(v - 1.0, lower - 1.0, upper - 1.0);
+            format!("{value} {ci}")
+        }
+        (ChangeKind::Ratio, Some(v), ..) => Rule::Change.text(v - 1.0),
+        _ => change_text(r),
+    }
+}
+
+/// A bound of a row (its margin, or the smallest change it could detect) as
+/// [`relative_change_text`] writes changes: `+60 %`, `-5.0 pp`.
+fn relative_bound_text(r: &ComparedMetric, bound: f64) -> String {
+    match r.kind {
+        ChangeKind::Ratio => Rule::Change.text(bound - 1.0),
+        _ => change_rule(r).text(bound),
+    }
+}
+
+/// The outcome of a row in the words of `cargo bench`: `no change`,
+/// `improved`, `regressed`, or `inconclusive` with why.
+fn outcome_words(r: &ComparedMetric) -> String {
+    match r.outcome {
+        Outcome::Pass => "no change".into(),
+        Outcome::NoClearChange => match r.margin {
+            Some(m) => format!(
+                "no change (noise wider than the {} margin)",
+                relative_bound_text(r, m)
+            ),
+            None => "no change (within the noise)".into(),
+        },
+        Outcome::Improved => "improved".into(),
+        Outcome::Fail => "regressed".into(),
+        Outcome::Inconclusive => match &r.note {
+            Some(note) => format!("inconclusive ({note})"),
+            None => "inconclusive".into(),
+        },
+        Outcome::NotGated => "not gated".into(),
+    }
+}
+
+/// One line per gated metric of `c`, the way `cargo bench` prints a change
+/// (as criterion does): the scenario, what was measured beside which
+/// neighbours, the change with its 95 % CI, the outcome in words, and the two
+/// means:
+///
+/// `hash: victim p99 beside cpu-hog: +3 % [-6, +12] %, no change; 412 µs, was 400 µs`
+///
+/// A row that PASSes or reads NO CLEAR CHANGE reads `no change` (its CI lies
+/// within the margin, or holds no change), FAIL `regressed`, IMPROVED
+/// `improved`, INCONCLUSIVE `inconclusive` with its note. The neighbours of
+/// each scenario come from `current`'s rounds.
+pub fn change_lines(c: &Comparison, current: &Results) -> Vec<String> {
+    c.rows
+        .iter()
+        .filter(|r| r.outcome != Outcome::NotGated)
+        .map(|r| {
+            let condition = match r.condition {
+                Some(Condition::Isolated) | None => String::new(),
+                Some(other) => format!(" ({other})"),
+            };
+            let means = match (r.current, r.baseline) {
+                (Some(now), Some(was)) => format!(
+                    "; {}, was {}",
+                    value_text(r, Some(now)),
+                    value_text(r, Some(was))
+                ),
+                _ => String::new(),
+            };
+            format!(
+                "{}: {}{condition}: {}, {}{means}",
+                r.scenario,
+                metric_words(&r.name, &neighbours(current, &r.scenario).join(" + ")),
+                relative_change_text(r),
+                outcome_words(r)
+            )
+        })
+        .collect()
+}
+
+/// The workloads beside the victim of scenario `name` in `results`, in the
+/// order first met (`cpu-hog`, `command stress-ng`).
+fn neighbours<'a>(results: &'a Results, name: &str) -> Vec<&'a str> {
+    let mut seen: Vec<&str> = Vec::new();
+    let workloads = results
+        .scenarios
+        .iter()
+        .filter(|s| s.name == name)
+        .flat_map(|s| &s.rounds)
+        .flat_map(|r| &r.conditions)
+        .flat_map(|c| &c.neighbours)
+        .map(|n| n.workload.as_str());
+    for w in workloads {
+        if !seen.contains(&w) {
+            seen.push(w);
+        }
+    }
+    seen
+}
+
+/// What the reader of [`change_lines`] must know beside them, one sentence
+/// each: why the comparison gives no verdict (hosts differ, a run was
+/// disturbed, too few rounds), disturbance accepted, what was not compared.
+pub fn comparison_notes(c: &Comparison) -> Vec<String> {
+    notes(c)
 }

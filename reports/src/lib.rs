@@ -43,7 +43,7 @@ mod timeline;
 mod units;
 pub mod verdict;
 
-pub use compared::render_comparison_markdown;
+pub use compared::{change_lines, comparison_notes, render_comparison_markdown};
 pub use html::{render_html, render_html_with_comparison};
 pub use markdown::render_markdown;
 pub use metric_names::aggressor_sandboxes;

@@ -174,28 +174,23 @@ pub fn run(cli: Cli) -> Result<()> {
             );
             std::process::exit(127)
         }
-        Applet::CommandRuns {
-            warmup,
-            duration,
-            command,
-        } => print(&WorkloadReport::CommandRuns(command_runs::run(
-            &command_runs::RunsPlan {
+        Applet::CommandRuns { window, command } => print(&WorkloadReport::CommandRuns(
+            command_runs::run(&command_runs::RunsPlan {
                 command,
-                warmup,
-                duration,
-            },
-        ))),
+                warmup: window.warmup,
+                duration: window.duration,
+            }),
+        )),
         Applet::CommandReports {
             format,
-            warmup,
-            duration,
+            window,
             command,
         } => print(&WorkloadReport::CommandReports(command_reports::run(
             &command_reports::ReportsPlan {
                 command,
                 format,
-                warmup,
-                duration,
+                warmup: window.warmup,
+                duration: window.duration,
             },
         ))),
         ref applet @ Applet::DriveService {

@@ -29,7 +29,7 @@ pub struct Cli {
 }
 
 /// When a victim's units are due (open loop).
-#[derive(clap::Args)]
+#[derive(Debug, clap::Args)]
 pub struct ScheduleArgs {
     /// Intended units per second (a positive number).
     #[arg(long, value_parser = positive_rate)]
@@ -51,6 +51,17 @@ impl ScheduleArgs {
             duration: self.duration,
         }
     }
+}
+
+/// The window of a victim that keeps its own pace (a user's command).
+#[derive(clap::Args)]
+pub struct WindowArgs {
+    /// Seconds of unrecorded warm-up before the measured window.
+    #[arg(long, value_parser = seconds, default_value = "0")]
+    pub warmup: Duration,
+    /// Seconds of the measured window.
+    #[arg(long, value_parser = seconds)]
+    pub duration: Duration,
 }
 
 /// The applets of `isobench-workload`, one per victim, aggressor or helper.
@@ -242,12 +253,9 @@ pub enum Applet {
     },
     /// Victim: a user's command run back to back; each run's wall time is a unit.
     CommandRuns {
-        /// Seconds of unrecorded warm-up before the measured window.
-        #[arg(long, value_parser = seconds, default_value = "0")]
-        warmup: Duration,
-        /// Seconds of the measured window.
-        #[arg(long, value_parser = seconds)]
-        duration: Duration,
+        /// The window.
+        #[command(flatten)]
+        window: WindowArgs,
         /// The command.
         #[command(flatten)]
         command: crate::command::CommandArgs,
@@ -257,12 +265,9 @@ pub enum Applet {
         /// What it prints: one µs figure per line, or one JSON summary at exit.
         #[arg(long, value_enum)]
         format: crate::command_reports::Format,
-        /// Seconds of unrecorded warm-up before the measured window.
-        #[arg(long, value_parser = seconds, default_value = "0")]
-        warmup: Duration,
-        /// Seconds of the measured window.
-        #[arg(long, value_parser = seconds)]
-        duration: Duration,
+        /// The window.
+        #[command(flatten)]
+        window: WindowArgs,
         /// The command.
         #[command(flatten)]
         command: crate::command::CommandArgs,
@@ -495,6 +500,15 @@ impl Cli {
     }
 }
 
+/// Whether `name` is an applet of `isobench-workload` (`cpu-hog`, `sandbox-init`, …),
+/// as its command line spells it: a binary that serves the applets through
+/// [`crate::applets::main_with`] besides a command line of its own tells them apart with it.
+pub fn is_applet(name: &str) -> bool {
+    Cli::command()
+        .get_subcommands()
+        .any(|c| c.get_name() == name)
+}
+
 /// Checks the arguments of one applet as `isobench-workload APPLET ARGS...` would,
 /// without running anything.
 ///
@@ -514,6 +528,12 @@ pub fn check_args(applet: &str, args: &[String]) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn applets_are_known_by_their_command_line_names() {
+        assert!(is_applet("sandbox-init") && is_applet("cache-thrash") && is_applet("calibrate"));
+        assert!(!is_applet("--bench") && !is_applet("bench-victim") && !is_applet("cache_thrash"));
+    }
 
     #[test]
     fn rates_and_durations_the_clock_cannot_serve_are_refused() {

@@ -54,6 +54,9 @@ pub enum WorkloadReport {
     CommandReports(UnitsReport),
     /// `drive-service`: requests to a user's service, one per unit.
     DriveService(ServiceReport),
+    /// `bench-victim`: a closure of a `cargo bench` binary (`isobench::bench`),
+    /// one unit per call, open-loop.
+    BenchVictim(UnitsReport),
 }
 
 /// The one figure that says how hard an aggressor pressed: a field of its report.

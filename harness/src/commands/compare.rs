@@ -5,7 +5,10 @@ use crate::cli::CompareArgs;
 use crate::compare::CompareInput;
 use crate::compare::margins::Margins;
 use anyhow::{Context, Result};
+use isobench_reports::comparison::Comparison;
+use isobench_reports::schema::Results;
 use std::io::Write;
+use std::path::Path;
 use std::process::ExitCode;
 
 /// Compares CURRENT against BASELINE, writes compare.json, compare.md and
@@ -44,17 +47,7 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode> {
             .filter(|p| !p.as_os_str().is_empty())
             .map_or(".".into(), |p| p.to_path_buf())
     });
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let json = serde_json::to_string_pretty(&comparison)?;
-    let markdown = isobench_reports::render_comparison_markdown(&comparison);
-    let html = isobench_reports::render_html_with_comparison(&cur, Some(&comparison));
-    for (name, bytes) in [
-        ("compare.json", json.as_bytes()),
-        ("compare.md", markdown.as_bytes()),
-        ("report.html", html.as_bytes()),
-    ] {
-        crate::output::write_atomic(&dir.join(name), bytes)?;
-    }
+    let markdown = write_files(&dir, &cur, &comparison)?;
     let mut out = std::io::stdout().lock();
     write!(out, "{markdown}")?;
     writeln!(
@@ -64,4 +57,24 @@ wrote {}/compare.json, compare.md and report.html",
         dir.display()
     )?;
     Ok(ExitCode::from(comparison.exit_code))
+}
+
+/// Writes compare.json, compare.md and report.html (CURRENT's report with the
+/// comparison section) to `dir`, creating it; returns compare.md's text.
+///
+/// # Errors
+/// The directory or file that could not be written.
+pub fn write_files(dir: &Path, current: &Results, comparison: &Comparison) -> Result<String> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let json = serde_json::to_string_pretty(comparison)?;
+    let markdown = isobench_reports::render_comparison_markdown(comparison);
+    let html = isobench_reports::render_html_with_comparison(current, Some(comparison));
+    for (name, bytes) in [
+        ("compare.json", json.as_bytes()),
+        ("compare.md", markdown.as_bytes()),
+        ("report.html", html.as_bytes()),
+    ] {
+        crate::output::write_atomic(&dir.join(name), bytes)?;
+    }
+    Ok(markdown)
 }

@@ -106,6 +106,7 @@ pub fn plan(args: RunArgs) -> Result<RunPlan, Refused> {
             .map(|a| a.to_string_lossy().into_owned())
             .collect(),
         accept_disturbed: args.accept_disturbed,
+        workload_bin: None,
     })
 }
 

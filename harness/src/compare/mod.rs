@@ -398,15 +398,26 @@ fn without_invalid(s: &ScenarioResult, m: &Metric) -> Metric {
 /// The note of a figure that follows each run's calibration, between runs that did not share one.
 const UNSHARED_CALIBRATION: &str = "not gated: each run calibrated the victim's work unit itself, so absolute latencies and rates differ by a few percent between runs of one build; run the current with --calibration-from BASELINE to gate it";
 
+/// Whether the absolute victim figures of two runs of a scenario compare
+/// ([`rules::Rule::calibrated`]): both did the same calibrated work unit, or
+/// neither victim's work follows the calibration (an isolation scenario
+/// records `calibration: null` for a victim whose work is the user's own: a
+/// command or a `cargo bench` closure). A scenario that records no
+/// `calibration` key at all says nothing, and its absolute figures stay context.
+fn comparable_absolutes(base: &ScenarioResult, cur: &ScenarioResult) -> bool {
+    match (base.spec.get("calibration"), cur.spec.get("calibration")) {
+        (Some(b), Some(c)) => b == c,
+        _ => false,
+    }
+}
+
 fn scenario_rows(
     base: &ScenarioResult,
     cur: &ScenarioResult,
     margins: &Margins,
     pending: &mut Vec<Pending>,
 ) {
-    let calibration =
-        |s: &ScenarioResult| s.spec.get("calibration").filter(|c| !c.is_null()).cloned();
-    let shared = calibration(base).is_some() && calibration(base) == calibration(cur);
+    let shared = comparable_absolutes(base, cur);
     for c in &cur.metrics {
         if let Some(b) = base
             .metrics

@@ -41,7 +41,8 @@ pub struct Rule {
     /// See `offset`.
     pub scale: f64,
     /// Gated only between runs that share the victim's calibration (the same
-    /// `spec.calibration`); context otherwise.
+    /// `spec.calibration`, null in both for a victim whose work follows none);
+    /// context otherwise.
     pub calibrated: bool,
 }
 

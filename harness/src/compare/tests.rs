@@ -578,3 +578,29 @@ fn absolute_latencies_are_gated_only_between_runs_that_share_a_calibration() {
         shared.rows[0]
     );
 }
+
+#[test]
+fn absolute_latencies_of_victims_with_fixed_work_are_gated_between_any_two_runs() {
+    let iso = Some(Condition::Isolated);
+    let side = |id: &str, spec: serde_json::Value| {
+        let mut r = results(
+            id,
+            vec![metric("victim.latency_p99_us", iso, &[3000.0; 5])],
+            5,
+        );
+        r.scenarios[0].spec = spec;
+        r
+    };
+    let fixed = || serde_json::json!({ "calibration": null });
+    let calibrated =
+        || serde_json::json!({ "calibration": { "iters_per_unit": 45_619, "unit_ns": 100_000 } });
+    let both = run(&side("a", fixed()), &side("b", fixed()));
+    assert_eq!(both.rows[0].outcome, Outcome::Pass, "{:?}", both.rows[0]);
+    for (b, c) in [
+        (fixed(), calibrated()),
+        (serde_json::json!({}), serde_json::json!({})),
+    ] {
+        let c = run(&side("a", b), &side("b", c));
+        assert_eq!(c.rows[0].outcome, Outcome::NotGated, "{:?}", c.rows[0]);
+    }
+}

@@ -16,8 +16,18 @@ fn check(name: impl Into<String>, status: CheckStatus, detail: impl Into<String>
     }
 }
 
-/// Runs every check. `host` is the discovered layout, or why it could not be discovered.
+/// Runs every check. `host` is the discovered layout, or why it could not be
+/// discovered; the workload binary is looked for as [`crate::workload::locate`] does.
 pub fn doctor(host: Result<&CgroupHost, &cgroup::CgroupError>) -> Doctor {
+    doctor_with_workload(host, crate::workload::locate().as_ref())
+}
+
+/// [`doctor`] with the workload binary already found, or why it was not: a
+/// `cargo bench` binary using [`crate::bench`] is its own workload binary.
+pub fn doctor_with_workload(
+    host: Result<&CgroupHost, &cgroup::CgroupError>,
+    workload: Result<&std::path::PathBuf, &crate::workload::WorkloadError>,
+) -> Doctor {
     let mut checks = Vec::new();
     let layout = match host {
         Ok(h) => {
@@ -59,7 +69,7 @@ pub fn doctor(host: Result<&CgroupHost, &cgroup::CgroupError>) -> Doctor {
             "clone3(2) answers ENOSYS (kernel < 5.3): cgroup.procs attach is used",
         )
     });
-    checks.push(match crate::workload::locate() {
+    checks.push(match workload {
         Ok(p) => check("workload binary", CheckStatus::Ok, p.display().to_string()),
         Err(e) => check("workload binary", CheckStatus::Error, e.to_string()),
     });

@@ -6,5 +6,5 @@ mod host;
 pub mod host_load;
 pub mod kthreads;
 
-pub use doctor::{doctor, psi_status};
+pub use doctor::{doctor, doctor_with_workload, psi_status};
 pub use host::{fingerprint, parse_cpu_list};

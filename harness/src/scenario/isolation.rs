@@ -93,9 +93,14 @@ pub fn run(
         ),
         serde_json::json!({
             "scenario": spec,
-            // Only a victim whose work follows the calibrated unit records it:
-            // the gate compares absolute figures of others between any two runs.
-            "calibration": spec.def.victim.workload.calibrated().then_some(ctx.calibration),
+            // A command or closure victim records none: the gate compares its
+            // absolute figures between any two runs (compare::comparable_absolutes).
+            "calibration": spec
+                .def
+                .victim
+                .workload
+                .absolutes_need_shared_calibration()
+                .then_some(ctx.calibration),
             "victim_rate_per_s": victim_rate(spec, ctx),
         }),
     );
@@ -903,7 +908,8 @@ impl Victim {
             | WorkloadReport::WakeupLatency(r)
             | WorkloadReport::TcpEcho(r)
             | WorkloadReport::CommandRuns(r)
-            | WorkloadReport::CommandReports(r) => Ok(r),
+            | WorkloadReport::CommandReports(r)
+            | WorkloadReport::BenchVictim(r) => Ok(r),
             WorkloadReport::DriveService(r) => Ok(r.units),
             other => Err(format!("it reported {other:?} instead of units")),
         }

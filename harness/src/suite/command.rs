@@ -62,13 +62,7 @@ pub fn read(t: Table<'_, '_>, role: &str, p: &mut Problems) -> Option<CommandDef
         None if t.get("cwd").is_some() => return None,
         None => None,
     };
-    let path_var = env
-        .iter()
-        .find(|(k, _)| k == "PATH")
-        .map(|(_, v)| v.clone())
-        .or_else(|| std::env::var("PATH").ok())
-        .unwrap_or_default();
-    match find_program(first, cwd.as_deref(), &path_var) {
+    match find_with_env(first, cwd.as_deref(), &env) {
         Ok(program) => Some(CommandDef {
             argv,
             program,
@@ -123,6 +117,47 @@ fn read_env(t: Table<'_, '_>, role: &str, p: &mut Problems) -> Option<Vec<(Strin
         }
     }
     ok.then_some(out)
+}
+
+/// [`find_program`] on the PATH the command will have: `env`'s `PATH` when it
+/// sets one, else isobench's own.
+///
+/// # Errors
+/// As [`find_program`].
+pub fn find_with_env(
+    name: &str,
+    cwd: Option<&Path>,
+    env: &[(String, String)],
+) -> Result<PathBuf, String> {
+    let path_var = env
+        .iter()
+        .find(|(k, _)| k == "PATH")
+        .map(|(_, v)| v.clone())
+        .or_else(|| std::env::var("PATH").ok())
+        .unwrap_or_default();
+    find_program(name, cwd, &path_var)
+}
+
+/// A sandbox name made from a program's or applet's name: its file name,
+/// lower case, `-` for what a name may not hold, a leading letter, at most 64
+/// characters (`/usr/bin/stress-ng` → `stress-ng`, `7z` → `cmd-7z`).
+pub fn sandbox_name(label: &str) -> String {
+    let base = label.rsplit('/').next().unwrap_or(label);
+    let mut name: String = base
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .take(60)
+        .collect();
+    if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        name.insert_str(0, "cmd-");
+    }
+    name
 }
 
 /// The program `name` stands for: a path when it has a `/` (relative to `cwd`

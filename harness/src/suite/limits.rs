@@ -5,7 +5,7 @@
 use super::error::{Problems, Span};
 use super::model::LimitsDef;
 use super::reader::{Table, shown};
-use crate::vocabulary::{self, Vocabulary};
+use crate::vocabulary::{self, LimitError, Vocabulary};
 use toml::de::{DeTable, DeValue};
 
 pub use crate::vocabulary::HostFacts;
@@ -61,24 +61,8 @@ pub fn read(t: Table<'_, '_>, host: &HostFacts, p: &mut Problems) -> LimitsDef {
         .iter()
         .map(|e| (e.key.clone(), e.value.clone()))
         .collect();
-    match vocabulary::map(vocabulary, &values, host) {
-        Ok(mapped) => LimitsDef {
-            files: mapped
-                .files(host.layout)
-                .into_iter()
-                .map(|f| (f.file, f.value))
-                .collect(),
-            vocabulary: Some(key.to_string()),
-            words: mapped.words,
-            qos: mapped.qos.map(|q| format!("{q:?}")),
-            not_written: mapped
-                .not_written
-                .into_iter()
-                .map(|n| (n.key, n.reason))
-                .collect(),
-            resources: mapped.resources,
-            limits: mapped.limits,
-        },
+    match from_words(vocabulary, &values, host) {
+        Ok(limits) => limits,
         Err(errors) => {
             for e in errors {
                 let at = entries
@@ -90,6 +74,41 @@ pub fn read(t: Table<'_, '_>, host: &HostFacts, p: &mut Problems) -> LimitsDef {
             LimitsDef::default()
         }
     }
+}
+
+/// Limits in one vocabulary's words, as a suite's `limits` table holds them
+/// flattened (`("cpus", 1.5)`, `("limits.memory", "1Gi")`), mapped to what this
+/// host's layout writes: what `limits = { docker = { cpus = 1.5 } }` gives.
+///
+/// # Errors
+/// Every refused entry at once, each with its key, value and what is accepted.
+pub fn from_words(
+    vocabulary: Vocabulary,
+    entries: &[(String, toml::Value)],
+    host: &HostFacts,
+) -> Result<LimitsDef, Vec<LimitError>> {
+    let key = VOCABULARIES
+        .iter()
+        .find(|(_, v)| *v == vocabulary)
+        .map_or("cgroup", |(k, _)| *k);
+    let mapped = vocabulary::map(vocabulary, entries, host)?;
+    Ok(LimitsDef {
+        files: mapped
+            .files(host.layout)
+            .into_iter()
+            .map(|f| (f.file, f.value))
+            .collect(),
+        vocabulary: Some(key.to_string()),
+        words: mapped.words,
+        qos: mapped.qos.map(|q| format!("{q:?}")),
+        not_written: mapped
+            .not_written
+            .into_iter()
+            .map(|n| (n.key, n.reason))
+            .collect(),
+        resources: mapped.resources,
+        limits: mapped.limits,
+    })
 }
 
 /// One entry of a vocabulary table.

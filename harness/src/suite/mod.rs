@@ -14,10 +14,12 @@ mod parse;
 mod reader;
 pub mod run_args;
 
+pub use command::{find_with_env, sandbox_name};
 pub use error::{SuiteError, SuiteErrors};
 pub use groups::beyond_groups;
-pub use limits::{HostFacts, discover_host};
+pub use limits::{HostFacts, discover_host, from_words};
 pub use model::*;
+pub use reader::did_you_mean;
 
 use std::path::Path;
 

@@ -252,6 +252,15 @@ impl VictimWorkload {
     pub fn calibrated(&self) -> bool {
         matches!(self, VictimWorkload::Applet { workload, .. } if workload == "cpu-units")
     }
+
+    /// Whether the gate compares the victim's absolute latencies and rates only
+    /// between runs that share a calibration: true for the built-in applets
+    /// (cpu-units' unit follows it, and the absolute margins were set from A/A
+    /// pairs of runs that shared one), false for a command or a closure, whose
+    /// work is the user's own and the same in every run.
+    pub fn absolutes_need_shared_calibration(&self) -> bool {
+        matches!(self, VictimWorkload::Applet { .. })
+    }
 }
 
 /// A command of the user's, as a victim or a neighbour.

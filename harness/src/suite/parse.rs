@@ -506,7 +506,7 @@ fn read_aggressor(
         None if single => "aggressor".to_string(),
         None => match &workload {
             Some(AggressorWorkload::Applet { workload, .. }) => workload.clone(),
-            Some(AggressorWorkload::Command(c)) => sandbox_name(&c.display_name()),
+            Some(AggressorWorkload::Command(c)) => command::sandbox_name(&c.display_name()),
             None => "aggressor".to_string(),
         },
     };
@@ -566,26 +566,6 @@ fn one_of_workload_or_command(t: Table<'_, '_>, role: &str, p: &mut Problems) {
             p.at(f.span, &format!("scenario.{role}.{key}"), why);
         }
     }
-}
-
-/// A sandbox name made from a program's name: lower case, `-` for what a
-/// name may not hold, a leading letter, at most 64 characters.
-fn sandbox_name(program: &str) -> String {
-    let mut name: String = program
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .take(60)
-        .collect();
-    if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
-        name.insert_str(0, "cmd-");
-    }
-    name
 }
 
 /// The `workload` of a victim or aggressor table: one of `known`.

@@ -36,20 +36,32 @@ pub struct VictimRun {
     pub duration_s: f64,
 }
 
+impl VictimRun {
+    /// `--warmup W --duration D`: a victim's window.
+    fn window_flags(&self) -> [String; 4] {
+        [
+            "--warmup".into(),
+            self.warmup_s.to_string(),
+            "--duration".into(),
+            self.duration_s.to_string(),
+        ]
+    }
+
+    /// `--rate R --warmup W --duration D`: an open-loop victim's schedule.
+    fn schedule_flags(&self) -> Vec<String> {
+        let mut flags = vec!["--rate".into(), self.rate.to_string()];
+        flags.extend(self.window_flags());
+        flags
+    }
+}
+
 /// The victim's argv (applet first): isobench's flags, then `args`.
 fn victim(workload: &str, run: VictimRun, args: &[String]) -> Vec<String> {
     let mut argv = vec![workload.to_string()];
     if workload == "cpu-units" {
         argv.extend(["--iters-per-unit".into(), run.iters_per_unit.to_string()]);
     }
-    argv.extend([
-        "--rate".into(),
-        run.rate.to_string(),
-        "--warmup".into(),
-        run.warmup_s.to_string(),
-        "--duration".into(),
-        run.duration_s.to_string(),
-    ]);
+    argv.extend(run.schedule_flags());
     argv.extend(args.iter().cloned());
     argv
 }
@@ -72,14 +84,7 @@ fn aggressor(workload: &str, duration_s: f64, dir: &Path, args: &[String]) -> Ve
 /// (`command-runs`, `command-reports`, or `exec` for a service, whose driver has
 /// argv of its own), or a bench closure's.
 pub fn victim_argv(w: &VictimWorkload, run: VictimRun) -> Vec<String> {
-    let window = || {
-        vec![
-            "--warmup".to_string(),
-            run.warmup_s.to_string(),
-            "--duration".to_string(),
-            run.duration_s.to_string(),
-        ]
-    };
+    let window = || run.window_flags().to_vec();
     match w {
         VictimWorkload::Applet { workload, args } => victim(workload, run, args),
         VictimWorkload::Command { command, mode } => {
@@ -103,14 +108,8 @@ pub fn victim_argv(w: &VictimWorkload, run: VictimRun) -> Vec<String> {
             argv
         }
         VictimWorkload::Closure { name } => {
-            let mut argv = vec![
-                BENCH_VICTIM.to_string(),
-                "--name".into(),
-                name.clone(),
-                "--rate".into(),
-                run.rate.to_string(),
-            ];
-            argv.extend(window());
+            let mut argv = vec![BENCH_VICTIM.to_string(), "--name".into(), name.clone()];
+            argv.extend(run.schedule_flags());
             argv
         }
     }
@@ -148,14 +147,7 @@ pub fn driver_argv(s: &ServiceDef, run: VictimRun) -> Vec<String> {
             }
         }
     }
-    argv.extend([
-        "--rate".into(),
-        run.rate.to_string(),
-        "--warmup".into(),
-        run.warmup_s.to_string(),
-        "--duration".into(),
-        run.duration_s.to_string(),
-    ]);
+    argv.extend(run.schedule_flags());
     argv
 }
 

@@ -60,3 +60,60 @@ pub fn context(arena: &Arena, unit_ns: u64) -> RunContext<'_> {
         work_dir: std::env::temp_dir(),
     }
 }
+
+/// Progress that records nothing and asks for no extra round.
+#[allow(dead_code)]
+pub struct Quiet;
+
+impl isobench::scenario::Progress for Quiet {
+    fn step_done(&mut self, _: &str, _: &str) {}
+    fn round_done(&mut self, _: &isobench_reports::schema::ScenarioResult) {}
+    fn more_rounds(&mut self, _: &isobench_reports::schema::ScenarioResult) -> bool {
+        false
+    }
+}
+
+/// What [`run_suite`] gives back.
+#[allow(dead_code)]
+pub struct SuiteRun {
+    /// The scenario's result.
+    pub result: isobench_reports::schema::ScenarioResult,
+    /// Wall time of the scenario.
+    pub wall: std::time::Duration,
+    /// The run id of its arena (already removed).
+    pub id: String,
+}
+
+/// Checks `text` as a suite file (as `isobench run --suite` reads it), runs its
+/// first scenario, an isolation one, in a fresh arena, removes the arena and
+/// asserts nothing of it is left. Scenario runs of one test binary take turns:
+/// tests that measure CPU shares and slowdowns must not load each other's CPUs.
+#[allow(dead_code)]
+pub fn run_suite(text: &str, test: &str) -> SuiteRun {
+    use isobench::scenario::isolation;
+    use isobench::suite::{self, Kind};
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let facts = suite::discover_host().expect("host facts");
+    let s =
+        suite::parse_text(text, "t.toml", &facts).unwrap_or_else(|e| panic!("{e}\nin:\n{text}"));
+    let scenario = &s.scenarios[0];
+    let Kind::Isolation(def) = &scenario.kind else {
+        panic!("not an isolation scenario: {text}");
+    };
+    let spec = isolation::IsolationSpec {
+        name: scenario.name.clone(),
+        timing: scenario.timing,
+        def: (**def).clone(),
+    };
+    let _turn = TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let (_host, arena, id) = arena(test);
+    let t = std::time::Instant::now();
+    let result = {
+        let ctx = context(&arena, 100_000);
+        isolation::run(&spec, &ctx, &mut Quiet)
+    };
+    let wall = t.elapsed();
+    arena.remove().expect("removing the arena");
+    assert_nothing_left(&id);
+    SuiteRun { result, wall, id }
+}

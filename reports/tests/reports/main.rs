@@ -4,6 +4,7 @@
 //! timelines, legends, the comparison section, size and render time, the
 //! Markdown summary, verdict lines and schema versioning.
 
+mod change_lines;
 mod dom;
 mod fixture;
 mod full;
