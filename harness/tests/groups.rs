@@ -21,10 +21,14 @@ use isobench_reports::schema::{Condition, ScenarioResult};
 use isobench_workloads::report::Calibration;
 
 /// Parses a suite of one isolation scenario, `[scenario]` body `body`: two
-/// rounds of solo and isolated, 1.5 s windows.
+/// rounds of solo and isolated, 1.5 s windows, sandboxes without namespaces
+/// (they have no bearing on CPU shares, and a sandbox that starts on a pinned,
+/// busy CPU starts slowly under the v2 VM's emulated CPU: an aggressor started
+/// before it would end before the window's end). Aggressors are listed from the
+/// smallest share to the largest, as they start, for the same reason.
 fn spec(body: &str) -> isolation::IsolationSpec {
     let text = format!(
-        "[defaults]\nrounds = 2\nduration = 1.5\nwarmup = 0.3\n\n[[scenario]]\nname = \"t\"\nkind = \"isolation\"\nconditions = [\"solo\", \"isolated\"]\n{body}"
+        "[defaults]\nrounds = 2\nduration = 1.5\nwarmup = 0.3\n\n[[scenario]]\nname = \"t\"\nkind = \"isolation\"\nconditions = [\"solo\", \"isolated\"]\nnamespaces = []\n{body}"
     );
     let host = suite::discover_host().expect("host facts");
     let s = suite::parse_text(&text, "t.toml", &host).unwrap_or_else(|e| panic!("{e}"));
@@ -108,6 +112,43 @@ fn run(test: &str, spec: &isolation::IsolationSpec) -> ScenarioResult {
     result
 }
 
+/// Runs `spec` (as [`run`]) until the CPU its weighted tree is pinned to was
+/// the arena's: the isolated shares of `top` groups (the tree's top groups,
+/// confined to one CPU) add up to at least 0.985 CPU in every round. Less
+/// means the host took the CPU from the whole tree (steal time, interrupts,
+/// other work: this host is shared, and is a VM), which says nothing of the
+/// split beneath; at most 4 tries.
+fn run_on_a_quiet_cpu(test: &str, spec: &isolation::IsolationSpec, top: &[&str]) -> ScenarioResult {
+    let mut tries = Vec::new();
+    for _ in 0..4 {
+        let r = run(test, spec);
+        let per_round = |g: &str| -> Vec<Option<f64>> {
+            r.metrics
+                .iter()
+                .find(|m| {
+                    m.name == format!("{g}.cpu_share") && m.condition == Some(Condition::Isolated)
+                })
+                .map_or_else(Vec::new, |m| m.per_round.clone())
+        };
+        let rounds = per_round(top[0]).len();
+        let delivered: Vec<f64> = (0..rounds)
+            .map(|i| {
+                top.iter()
+                    .map(|g| per_round(g).get(i).copied().flatten().unwrap_or(0.0))
+                    .sum()
+            })
+            .collect();
+        if delivered.iter().all(|&d| d >= 0.985) {
+            return r;
+        }
+        eprintln!(
+            "the pinned CPU gave the tree {delivered:.3?} CPU per round: the host took some; trying again"
+        );
+        tries.push(r);
+    }
+    tries.pop().expect("a try")
+}
+
 /// Metric `name` (isolated) of `r`, with a message naming the metrics there are.
 fn isolated(r: &ScenarioResult, name: &str) -> Option<f64> {
     r.metrics
@@ -141,7 +182,15 @@ fn judge(r: &ScenarioResult, names: &[&str], band: f64) {
     )];
     let mut wrong = Vec::new();
     for n in names {
-        let measured = isolated(r, &format!("{n}.cpu_share")).expect("measured");
+        let measured = isolated(r, &format!("{n}.cpu_share")).unwrap_or_else(|| {
+            let invalid: Vec<&str> = r
+                .rounds
+                .iter()
+                .flat_map(|round| &round.conditions)
+                .filter_map(|c| c.invalid.as_deref())
+                .collect();
+            panic!("no measured share of {n}; invalid conditions: {invalid:?}")
+        });
         let expected = isolated(r, &format!("{n}.cpu_share_expected")).unwrap_or_else(|| {
             panic!(
                 "no expected share of {n}: {:?}",
@@ -193,11 +242,10 @@ fn three_levels_of_weights_split_one_cpu_as_expected() {
 workload = "wakeup-latency"
 rate = 100
 [[scenario.aggressor]]
-name = "a"
+name = "s"
 workload = "cpu-hog"
 args = ["--threads", "1"]
-group = "pod"
-limits.cgroup = {{ "cpu.weight" = 200 }}
+group = "system"
 [[scenario.aggressor]]
 name = "b"
 workload = "cpu-hog"
@@ -205,10 +253,11 @@ args = ["--threads", "1"]
 group = "pod"
 limits.cgroup = {{ "cpu.weight" = 100 }}
 [[scenario.aggressor]]
-name = "s"
+name = "a"
 workload = "cpu-hog"
 args = ["--threads", "1"]
-group = "system"
+group = "pod"
+limits.cgroup = {{ "cpu.weight" = 200 }}
 [[scenario.group]]
 name = "kube"
 limits.cgroup = {{ "cpu.weight" = 313, "cpuset.cpus" = "{cpu}" }}
@@ -220,7 +269,7 @@ name = "pod"
 parent = "kube"
 "#
     ));
-    let r = run("groups-weights", &s);
+    let r = run_on_a_quiet_cpu("groups-weights", &s, &["group.kube", "group.system"]);
     judge(
         &r,
         &["group.kube", "group.system", "group.pod", "a", "b", "s"],
@@ -267,11 +316,10 @@ fn a_kubelet_pod_and_its_tiers_split_one_cpu_as_the_kubelet_weights_say() {
 workload = "wakeup-latency"
 rate = 100
 [[scenario.aggressor]]
-name = "app"
+name = "daemon"
 workload = "cpu-hog"
 args = ["--threads", "1"]
-group = "pod"
-limits.kubernetes = {{ "requests.cpu" = "500m" }}
+group = "system"
 [[scenario.aggressor]]
 name = "sidecar"
 workload = "cpu-hog"
@@ -279,10 +327,11 @@ args = ["--threads", "1"]
 group = "pod"
 limits.kubernetes = {{ "requests.cpu" = "250m" }}
 [[scenario.aggressor]]
-name = "daemon"
+name = "app"
 workload = "cpu-hog"
 args = ["--threads", "1"]
-group = "system"
+group = "pod"
+limits.kubernetes = {{ "requests.cpu" = "500m" }}
 [[scenario.group]]
 name = "node"
 limits.cgroup = {{ "cpuset.cpus" = "{cpu}" }}
@@ -304,7 +353,7 @@ parent = "burstable"
 kubelet = {{ level = "pod" }}
 "#
     ));
-    let r = run("groups-kubelet", &s);
+    let r = run_on_a_quiet_cpu("groups-kubelet", &s, &["group.node"]);
     judge(
         &r,
         &[

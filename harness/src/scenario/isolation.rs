@@ -413,16 +413,28 @@ fn summed_groups(def: &IsolationDef, accounts: &[&CpuAccount]) -> Vec<CpuAccount
         .collect()
 }
 
-/// Seconds an aggressor runs past the victim's window, so that it presses on the
-/// whole window (it started a sandbox start-up earlier: 2–10 ms here, 60–80 ms
-/// in an emulated VM) and still ends by itself, printing its report.
+/// Seconds an aggressor process runs past the victim's window for each
+/// sandbox start that follows its own (the victim's, and those of the
+/// aggressor processes started after it: 2–10 ms each here, 60–80 ms in an
+/// emulated VM, more on a CPU its group shares), so that it presses on the
+/// whole window and still ends by itself, printing its report. The last one
+/// started runs this much past the window, the first of three aggressors
+/// three times as much ([`overrun_s`]).
 pub const AGGRESSOR_OVERRUN_S: f64 = 0.25;
+
+/// The overrun of the aggressor process started `index`-th (from 0) of `total`:
+/// [`AGGRESSOR_OVERRUN_S`] for each start from its own on (the victim's last).
+fn overrun_s(index: usize, total: usize) -> f64 {
+    AGGRESSOR_OVERRUN_S * total.saturating_sub(index).max(1) as f64
+}
 
 /// An aggressor's cgroup and processes while a condition runs.
 struct Running<'d> {
     def: &'d AggressorDef,
     cg: Cgroup,
     procs: Vec<Process>,
+    /// The longest overrun of its processes, s ([`overrun_s`]).
+    overrun_s: f64,
 }
 
 /// One condition: start the sandboxes, measure the window, collect the reports.
@@ -482,23 +494,32 @@ fn run_condition(
     };
     let mut running = Vec::new();
     if condition != Condition::Solo {
+        let total: usize = spec.def.aggressors.iter().map(|a| a.count).sum();
+        let mut started = 0;
         for a in &spec.def.aggressors {
             let cg = home(&a.name)
                 .sandbox(&name(&a.name), &limits_of(&a.limits.limits))
                 .with_context(|| format!("creating the cgroup of aggressor {}", a.name))?;
-            let argv = run_args::aggressor_argv(
-                &a.workload,
-                t.warmup_s + t.duration_s + AGGRESSOR_OVERRUN_S,
-                &ctx.work_dir,
-            );
             let mut procs = Vec::new();
+            let overrun = overrun_s(started, total);
             for _ in 0..a.count {
+                let argv = run_args::aggressor_argv(
+                    &a.workload,
+                    t.warmup_s + t.duration_s + overrun_s(started, total),
+                    &ctx.work_dir,
+                );
                 procs.push(
                     sandbox::spawn(&ctx.workload_bin, &argv, ns, Some(&cg))
                         .with_context(|| format!("starting aggressor {}", a.name))?,
                 );
+                started += 1;
             }
-            running.push(Running { def: a, cg, procs });
+            running.push(Running {
+                def: a,
+                cg,
+                procs,
+                overrun_s: overrun,
+            });
         }
     }
     let mut victim = match first {
@@ -959,7 +980,7 @@ fn stop_commands(running: &mut [Running<'_>]) -> Vec<Vec<String>> {
 
 /// The aggressor processes that have already ended, as `<sandbox> process <i>:
 /// <how>`: asked at the window's end, so each ended before it. One that ran its
-/// scheduled overrun ([`AGGRESSOR_OVERRUN_S`]) is still running then.
+/// scheduled overrun ([`overrun_s`]) is still running then.
 fn ended_before_now(running: &mut [Running<'_>]) -> Vec<String> {
     let mut ended = Vec::new();
     for r in running.iter_mut() {
@@ -995,7 +1016,7 @@ fn neighbour(r: &mut Running<'_>, exits: Vec<String>) -> Result<NeighbourRun> {
     let mut work = None;
     let mut failures = Vec::new();
     for (i, p) in r.procs.iter_mut().enumerate() {
-        let ended = match p.wait_for(Duration::from_secs_f64(AGGRESSOR_OVERRUN_S + 5.0)) {
+        let ended = match p.wait_for(Duration::from_secs_f64(r.overrun_s + 5.0)) {
             Ok(WaitStatus::Exited(_, 0)) => None,
             Ok(WaitStatus::Exited(_, code)) => Some(format!("exited with status {code}")),
             Ok(WaitStatus::Signaled(_, signal, _)) => Some(format!("killed by {signal:?}")),
@@ -1041,4 +1062,68 @@ fn neighbour(r: &mut Running<'_>, exits: Vec<String>) -> Result<NeighbourRun> {
 /// Peak memory charged to `cg`, bytes; `None` where the kernel keeps no peak.
 fn memory_peak(cg: &Cgroup) -> Option<u64> {
     cg.memory().ok().and_then(|(usage, _, _)| usage.peak_bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::suite::{self, HostFacts, Kind};
+
+    #[test]
+    fn the_first_of_several_aggressors_runs_longest_past_the_window() {
+        assert_eq!(overrun_s(0, 3), 3.0 * AGGRESSOR_OVERRUN_S);
+        assert_eq!(overrun_s(2, 3), AGGRESSOR_OVERRUN_S);
+        assert_eq!(overrun_s(0, 1), AGGRESSOR_OVERRUN_S);
+    }
+
+    /// The isolation scenario of `text` on a 2-CPU host of `layout`.
+    fn scenario(text: &str, layout: Layout) -> IsolationDef {
+        let host = HostFacts {
+            layout,
+            online_cpus: "0-1".parse().unwrap(),
+            block_devices: Vec::new(),
+        };
+        let s = suite::parse_text(text, "t.toml", &host).unwrap_or_else(|e| panic!("{e}"));
+        match s.scenarios.into_iter().next().unwrap().kind {
+            Kind::Isolation(iso) => *iso,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn expected_shares_follow_the_weights_as_written_on_each_layout() {
+        let text = r#"[[scenario]]
+name = "s"
+kind = "isolation"
+[scenario.victim]
+workload = "cpu-units"
+cpus = 0.2
+[[scenario.aggressor]]
+name = "a"
+workload = "cpu-hog"
+group = "kube"
+[[scenario.aggressor]]
+name = "b"
+workload = "cpu-hog"
+group = "system"
+[[scenario.group]]
+name = "kube"
+limits.cgroup = { "cpu.weight" = 313, "cpuset.cpus" = "1" }
+[[scenario.group]]
+name = "system"
+limits.cgroup = { "cpu.weight" = 100, "cpuset.cpus" = "1" }
+"#;
+        let share = |layout, name: &str| {
+            let e = expected_shares(&scenario(text, layout), 2, layout);
+            let all = e.groups.iter().chain(&e.sandboxes);
+            let found = all.clone().find(|(n, _)| n == name);
+            found.and_then(|(_, x)| x.cpus()).unwrap()
+        };
+        // v2: 313 against 100; v1: the shares they become, 4276 against 1024.
+        assert!((share(Layout::V2, "kube") - 313.0 / 413.0).abs() < 1e-9);
+        assert!((share(Layout::V1, "kube") - 4276.0 / 5300.0).abs() < 1e-9);
+        assert!((share(Layout::V2, "a") - share(Layout::V2, "kube")).abs() < 1e-12);
+        // The victim, unpinned, takes its 0.2 CPU on the other CPU.
+        assert!((share(Layout::Hybrid, "victim") - 0.2).abs() < 1e-9);
+    }
 }
