@@ -114,12 +114,18 @@ fn run(test: &str, spec: &isolation::IsolationSpec) -> ScenarioResult {
 
 /// Runs `spec` (as [`run`]) until the CPU its weighted tree is pinned to was
 /// the arena's: the isolated shares of `top` groups (the tree's top groups,
-/// confined to one CPU) add up to at least 0.985 CPU in every round. Less
-/// means the host took the CPU from the whole tree (steal time, interrupts,
-/// other work: this host is shared, and is a VM), which says nothing of the
-/// split beneath; at most 4 tries.
-fn run_on_a_quiet_cpu(test: &str, spec: &isolation::IsolationSpec, top: &[&str]) -> ScenarioResult {
-    let mut tries = Vec::new();
+/// confined to one CPU) add up to at least 0.985 CPU in every valid round.
+/// Less means the host took that CPU from the whole tree (interrupts, steal
+/// time, other work: this host is a shared VM, and the v2 VM's emulated
+/// interrupts cost a few percent of a CPU), which says nothing of the split
+/// beneath. At most 4 tries; returns the best one and the CPU the tree got
+/// there (1 when it got it all): the split is judged within that.
+fn run_on_a_quiet_cpu(
+    test: &str,
+    spec: &isolation::IsolationSpec,
+    top: &[&str],
+) -> (ScenarioResult, f64) {
+    let mut best: Option<(ScenarioResult, f64)> = None;
     for _ in 0..4 {
         let r = run(test, spec);
         let per_round = |g: &str| -> Vec<Option<f64>> {
@@ -132,21 +138,32 @@ fn run_on_a_quiet_cpu(test: &str, spec: &isolation::IsolationSpec, top: &[&str])
         };
         let rounds = per_round(top[0]).len();
         let delivered: Vec<f64> = (0..rounds)
-            .map(|i| {
+            .filter_map(|i| {
                 top.iter()
-                    .map(|g| per_round(g).get(i).copied().flatten().unwrap_or(0.0))
+                    .map(|g| per_round(g).get(i).copied().flatten())
                     .sum()
             })
             .collect();
-        if delivered.iter().all(|&d| d >= 0.985) {
-            return r;
+        let lowest = delivered.iter().copied().fold(f64::INFINITY, f64::min);
+        if !delivered.is_empty() && lowest >= 0.985 {
+            return (r, 1.0);
         }
+        let invalid: Vec<&str> = r
+            .rounds
+            .iter()
+            .flat_map(|round| &round.conditions)
+            .filter_map(|c| c.invalid.as_deref())
+            .collect();
         eprintln!(
-            "the pinned CPU gave the tree {delivered:.3?} CPU per round: the host took some; trying again"
+            "the pinned CPU gave the tree {delivered:.3?} CPU in the valid rounds (invalid: {invalid:?}): \
+             the host took some; trying again"
         );
-        tries.push(r);
+        let mean = delivered.iter().sum::<f64>() / delivered.len().max(1) as f64;
+        if !delivered.is_empty() && best.as_ref().is_none_or(|(_, b)| mean > *b) {
+            best = Some((r, mean));
+        }
     }
-    tries.pop().expect("a try")
+    best.expect("no try had a valid isolated round")
 }
 
 /// Metric `name` (isolated) of `r`, with a message naming the metrics there are.
@@ -168,8 +185,10 @@ fn tolerance(default: f64) -> f64 {
 }
 
 /// For each of `names` (a sandbox, or `group.<name>`): measured and expected
-/// isolated share, printed as a table; panics naming every one outside `band`.
-fn judge(r: &ScenarioResult, names: &[&str], band: f64) {
+/// isolated share, printed as a table; panics naming every one outside `band`
+/// of its expected share × `delivered` (the part of their pinned CPU the host
+/// left the tree, [`run_on_a_quiet_cpu`]; 1 when it left it all).
+fn judge(r: &ScenarioResult, names: &[&str], band: f64, delivered: f64) {
     assert_eq!(
         r.status,
         isobench_reports::schema::ScenarioStatus::Complete,
@@ -180,6 +199,9 @@ fn judge(r: &ScenarioResult, names: &[&str], band: f64) {
         "{:<24} {:>9} {:>9} {:>8}",
         "cgroup", "measured", "expected", "error pp"
     )];
+    if delivered < 1.0 {
+        table[0].push_str(&format!(" {:>9}", "× got"));
+    }
     let mut wrong = Vec::new();
     for n in names {
         let measured = isolated(r, &format!("{n}.cpu_share")).unwrap_or_else(|| {
@@ -200,17 +222,27 @@ fn judge(r: &ScenarioResult, names: &[&str], band: f64) {
             )
         });
         let error_pp = isolated(r, &format!("{n}.cpu_share_error_pp")).expect("error");
-        table.push(format!(
-            "{n:<24} {measured:>9.4} {expected:>9.4} {error_pp:>8.2}"
-        ));
-        if (measured - expected).abs() > band {
+        let mut row = format!("{n:<24} {measured:>9.4} {expected:>9.4} {error_pp:>8.2}");
+        if delivered < 1.0 {
+            row.push_str(&format!(" {:>9.4}", expected * delivered));
+        }
+        table.push(row);
+        if (measured - expected * delivered).abs() > band {
             wrong.push(format!(
-                "{n}: measured {measured:.4}, expected {expected:.4} CPUs"
+                "{n}: measured {measured:.4}, expected {expected:.4} × {delivered:.4} CPUs"
             ));
         }
     }
     // The table is the proof the issue asks for: `--nocapture` shows it.
-    println!("{}\n(band ±{:.1} pp)", table.join("\n"), band * 100.0);
+    let got = if delivered < 1.0 {
+        format!(
+            "; the host left the pinned tree {delivered:.4} of its CPU in every try, so each \
+             share is judged against expected × {delivered:.4} (× got)"
+        )
+    } else {
+        String::new()
+    };
+    println!("{}\n(band ±{:.1} pp{got})", table.join("\n"), band * 100.0);
     assert!(
         wrong.is_empty(),
         "outside ±{band} CPUs:\n{}\n{}",
@@ -269,11 +301,12 @@ name = "pod"
 parent = "kube"
 "#
     ));
-    let r = run_on_a_quiet_cpu("groups-weights", &s, &["group.kube", "group.system"]);
+    let (r, delivered) = run_on_a_quiet_cpu("groups-weights", &s, &["group.kube", "group.system"]);
     judge(
         &r,
         &["group.kube", "group.system", "group.pod", "a", "b", "s"],
         tolerance(0.02),
+        delivered,
     );
     // On v2 the weights are written as they are: 313:100. On v1 they become
     // shares by the inverse of the runtimes' formula, 4276:1024 (and 200:100
@@ -353,7 +386,7 @@ parent = "burstable"
 kubelet = {{ level = "pod" }}
 "#
     ));
-    let r = run_on_a_quiet_cpu("groups-kubelet", &s, &["group.node"]);
+    let (r, delivered) = run_on_a_quiet_cpu("groups-kubelet", &s, &["group.node"]);
     judge(
         &r,
         &[
@@ -367,6 +400,7 @@ kubelet = {{ level = "pod" }}
             "daemon",
         ],
         tolerance(0.02),
+        delivered,
     );
     // v1: 8192 shares against 1024 (8:1); v2: weight 313 against 100.
     let kubepods = isolated(&r, "group.kubepods.cpu_share_expected").unwrap();
@@ -398,7 +432,7 @@ limits.cgroup = { "cpu.max" = "50000 100000" }
 "#,
     );
     let r = run("groups-quota", &s);
-    judge(&r, &["group.pod", "hog"], tolerance(0.01));
+    judge(&r, &["group.pod", "hog"], tolerance(0.01), 1.0);
     assert_eq!(isolated(&r, "group.pod.cpu_share_expected"), Some(0.5));
     let throttled = isolated(&r, "group.pod.throttled_ratio").unwrap();
     assert!(
