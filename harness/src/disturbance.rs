@@ -182,6 +182,8 @@ mod tests {
                 nr_periods: None,
                 nr_throttled: None,
                 throttled_us: None,
+                nr_bursts: None,
+                burst_us: None,
             },
             harness_cpu_share: 0.0,
             host_other_cpu_share: other,
@@ -189,6 +191,7 @@ mod tests {
             invalid: None,
             memory: None,
             neighbours: Vec::new(),
+            pids: Vec::new(),
         }
     }
 

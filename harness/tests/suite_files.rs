@@ -11,6 +11,7 @@ fn host(layout: Layout) -> HostFacts {
         layout,
         online_cpus: "0-1".parse().unwrap(),
         block_devices: Vec::new(),
+        missing_knobs: Vec::new(),
     }
 }
 
@@ -104,6 +105,12 @@ fn broken() -> Vec<(
         ("shares out of range", format!("{BASE}[scenario.aggressor.limits.docker]\ncpu_shares = 1\n"), 10, 14, "scenario.aggressor.limits.docker.cpu_shares", "262144"),
         ("size not parseable", format!("{BASE}[scenario.aggressor.limits.docker]\nmemory = \"lots\"\n"), 10, 10, "scenario.aggressor.limits.docker.memory", "lots"),
         ("cpuset the host lacks", format!("{BASE}[scenario.aggressor.limits.docker]\ncpuset_cpus = \"0-7\"\n"), 10, 15, "scenario.aggressor.limits.docker.cpuset_cpus", "2-7"),
+        ("oom.group on hybrid", format!("{BASE}[scenario.aggressor.limits.cgroup]\n\"memory.oom.group\" = 1\n"), 10, 22, "scenario.aggressor.limits.cgroup.memory.oom.group", "memory.oom.group is not supported on hybrid (cgroup v1 has no group OOM kill"),
+        ("burst above the quota", format!("{BASE}[scenario.aggressor.limits.cgroup]\n\"cpu.max\" = \"50000 100000\"\n\"cpu.max.burst\" = 60000\n"), 11, 19, "scenario.aggressor.limits.cgroup.cpu.max.burst", "a burst of 60000 µs is above the quota of 50000 µs per 100000 µs period: the kernel refuses it with EINVAL"),
+        ("burst without a quota", format!("{BASE}[scenario.aggressor.limits.cgroup]\n\"cpu.max.burst\" = 50000\n"), 10, 19, "scenario.aggressor.limits.cgroup.cpu.max.burst", "a burst without a quota does nothing"),
+        ("burst as an unquoted dotted key", format!("{BASE}[scenario.aggressor.limits.cgroup]\ncpu.max = \"50000 100000\"\ncpu.max.burst = 50000\n"), 11, 5, "syntax", "quote it, e.g. \"cpu.max.burst\" = 50000"),
+        ("cpu.idle not 0 or 1", format!("{BASE}[scenario.aggressor.limits.cgroup]\n\"cpu.idle\" = 2\n"), 10, 14, "scenario.aggressor.limits.cgroup.cpu.idle", "2 is not 0 or 1"),
+        ("weight for an idle group", format!("{BASE}[scenario.aggressor.limits.cgroup]\n\"cpu.idle\" = 1\n\"cpu.shares\" = 10\n"), 11, 16, "scenario.aggressor.limits.cgroup.cpu.shares", "a weight for an idle group (`cpu.idle` = 1): the kernel refuses it with EINVAL"),
         ("knob the layout lacks", format!("{BASE}[scenario.aggressor.limits.cgroup]\n\"memory.high\" = \"1GiB\"\n"), 10, 17, "scenario.aggressor.limits.cgroup.memory.high", "not supported on hybrid"),
         ("docker typo", format!("{BASE}[scenario.aggressor.limits.docker]\ncpu = 1.5\n"), 10, 7, "scenario.aggressor.limits.docker.cpu", "cpus"),
         ("kubernetes quantity", format!("{BASE}[scenario.aggressor.limits.kubernetes]\n\"limits.cpu\" = \"half\"\n"), 10, 16, "scenario.aggressor.limits.kubernetes.limits.cpu", "half"),
@@ -258,6 +265,28 @@ fn each_kind_of_mistake_is_placed_and_named() {
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn a_knob_the_hosts_kernel_lacks_is_refused_at_its_place() {
+    let mut old = host(Layout::Hybrid);
+    old.missing_knobs.push(isobench::cgroup::Unsupported {
+        knob: "cpu.idle".into(),
+        layout: Layout::Hybrid,
+        why: "no cpu.idle in /sys/fs/cgroup/cpu; cpu.idle came in Linux 5.15".into(),
+    });
+    let text = format!("{BASE}[scenario.aggressor.limits.cgroup]\n\"cpu.idle\" = 1\n");
+    let e = suite::parse_text(&text, "t.toml", &old).unwrap_err();
+    assert_eq!((e.0[0].line, e.0[0].column), (10, 14), "{e}");
+    assert!(
+        e.to_string()
+            .contains("cpu.idle is not supported on hybrid (no cpu.idle in /sys/fs/cgroup/cpu; cpu.idle came in Linux 5.15)"),
+        "{e}"
+    );
+    let ok = format!(
+        "{BASE}[scenario.aggressor.limits.cgroup]\n\"cpu.max\" = \"50000 100000\"\n\"cpu.max.burst\" = 50000\n\"memory.oom.group\" = 1\n"
+    );
+    suite::parse_text(&ok, "t.toml", &host(Layout::V2)).unwrap();
 }
 
 #[test]

@@ -24,6 +24,7 @@ fn host(layout: Layout) -> HostFacts {
                 device: "254:0".parse().unwrap(),
             },
         ],
+        missing_knobs: Vec::new(),
     }
 }
 
@@ -367,6 +368,104 @@ fn native_keys_are_the_kernels_files() {
     );
     assert_eq!(files(&shares, Layout::V2), fv(&[("cpu.weight", "59")]));
     assert_eq!(files(&shares, Layout::V1), fv(&[("cpu.shares", "512")]));
+}
+
+#[test]
+fn burst_idle_and_oom_group_are_native_keys_with_their_v1_files() {
+    let m = mapped(
+        Vocabulary::Native,
+        Layout::V2,
+        &[
+            ("cpu.max", s("50000 100000")),
+            ("cpu.max.burst", Value::from(50_000)),
+            ("cpu.idle", Value::from(0)),
+            ("cpu.weight", Value::from(100)),
+            ("memory.max", s("256M")),
+            ("memory.oom.group", Value::from(true)),
+        ],
+    );
+    assert_eq!(
+        files(&m, Layout::V2),
+        fv(&[
+            ("cpu.max", "50000 100000"),
+            ("cpu.max.burst", "50000"),
+            ("cpu.idle", "0"),
+            ("cpu.weight", "100"),
+            ("memory.max", "268435456"),
+            ("memory.oom.group", "1"),
+        ])
+    );
+    assert_eq!(
+        files(&m, Layout::V1),
+        fv(&[
+            ("cpu.cfs_period_us", "100000"),
+            ("cpu.cfs_quota_us", "50000"),
+            ("cpu.cfs_burst_us", "50000"),
+            ("cpu.idle", "0"),
+            ("cpu.shares", "1024"),
+            ("memory.limit_in_bytes", "268435456"),
+        ]),
+        "memory.oom.group is left out where v1 has no file"
+    );
+}
+
+#[test]
+fn c10_c11_c16_knobs_the_kernel_refuses_are_refused_with_the_reason() {
+    let errs = errors(
+        Vocabulary::Native,
+        Layout::V2,
+        &[
+            ("cpu.max", s("50000 100000")),
+            ("cpu.max.burst", Value::from(60_000)),
+            ("cpu.idle", Value::from(1)),
+            ("cpu.weight", Value::from(1)),
+        ],
+    );
+    has(
+        &errs,
+        "cpu.max.burst",
+        "60000",
+        "above the quota of 50000 µs per 100000 µs period: the kernel refuses it with EINVAL",
+    );
+    has(&errs, "cpu.weight", "1", "a weight for an idle group");
+    let errs = errors(
+        Vocabulary::Native,
+        Layout::V1,
+        &[("memory.oom.group", Value::from(1))],
+    );
+    has(
+        &errs,
+        "memory.oom.group",
+        "1",
+        "memory.oom.group is not supported on v1 (cgroup v1 has no group OOM kill",
+    );
+    let errs = errors(Vocabulary::Native, Layout::V2, &[("cpu.idle", s("yes"))]);
+    has(&errs, "cpu.idle", "yes", "is not 0 or 1");
+}
+
+#[test]
+fn a_knob_this_kernel_lacks_is_refused_with_its_reason() {
+    let mut old = host(Layout::Hybrid);
+    old.missing_knobs.push(isobench::cgroup::Unsupported {
+        knob: "cpu.cfs_burst_us".into(),
+        layout: Layout::Hybrid,
+        why: "no cpu.cfs_burst_us in /sys/fs/cgroup/cpu; CFS burst came in Linux 5.14".into(),
+    });
+    let errs = map(
+        Vocabulary::Native,
+        &entries(&[
+            ("cpu.max", s("50000")),
+            ("cpu.max.burst", Value::from(10_000)),
+        ]),
+        &old,
+    )
+    .unwrap_err();
+    has(
+        &errs,
+        "cpu.max.burst",
+        "10000",
+        "cpu.cfs_burst_us is not supported on hybrid (no cpu.cfs_burst_us in /sys/fs/cgroup/cpu; CFS burst came in Linux 5.14)",
+    );
 }
 
 #[test]

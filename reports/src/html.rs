@@ -260,6 +260,7 @@ fn scenario_section(scenario: &ScenarioResult) -> String {
         }
         section.push_str("</div>\n");
         section.push_str(&crate::memory_html::section(scenario, figure));
+        section.push_str(&pids_table(scenario));
         section.push_str(&crate::startup_html::section(scenario, figure));
         section.push_str(&metrics_table(scenario));
     } else {
@@ -270,6 +271,58 @@ fn scenario_section(scenario: &ScenarioResult) -> String {
         esc(&scenario.spec.to_string())
     ));
     section
+}
+
+/// Process counts of the last round's sandboxes (case C17): peak, refused
+/// forks and whose `pids.max` refused them; nothing where no sandbox has them.
+fn pids_table(scenario: &ScenarioResult) -> String {
+    let Some(round) = scenario
+        .rounds
+        .iter()
+        .rev()
+        .find(|r| r.conditions.iter().any(|c| !c.pids.is_empty()))
+    else {
+        return String::new();
+    };
+    let mut runs: Vec<_> = round.conditions.iter().collect();
+    runs.sort_by_key(|r| r.condition);
+    let mut rows = String::new();
+    for run in runs {
+        for p in &run.pids {
+            let peak = match (p.peak, p.sampled_peak) {
+                (Some(k), _) => format!("{k} (pids.peak)"),
+                (None, Some(s)) => format!("{s} (sampled every 10 ms)"),
+                (None, None) => "unavailable".into(),
+            };
+            let refused = match p.forks_refused {
+                None => "unavailable".to_string(),
+                Some(0) => "none".into(),
+                Some(n) if p.refused_by.is_empty() => format!("×{n}"),
+                Some(_) => p
+                    .refused_by
+                    .iter()
+                    .map(|r| format!("×{} (limit of {}: pids.max {})", r.forks, r.cgroup, r.limit))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            };
+            rows.push_str(&format!(
+                "<tr><td class=\"nowrap\"><span class=\"swatch cond-{c}\"></span>{c}</td><td>{}</td>\
+                 <td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>\n",
+                esc(&p.sandbox),
+                esc(&peak),
+                esc(&refused),
+                esc(&p.unavailable.join("; ")),
+                c = run.condition,
+            ));
+        }
+    }
+    format!(
+        "<table class=\"pids\">\n<caption>Tasks of round {}: the peak, and the forks refused by a \
+         pids.max with the cgroup whose limit refused them (read from the sandbox and its ancestors up \
+         to the arena).</caption>\n<thead><tr><th>condition</th><th>sandbox</th><th class=\"num\">peak \
+         tasks</th><th>forks refused</th><th>notes</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n",
+        round.index
+    )
 }
 
 /// Pass/fail checks with their evidence: check, verdict, what was looked at, what was seen.

@@ -242,13 +242,23 @@ fn accounts_table(scenario: &ScenarioResult) -> String {
         let m = run.memory.as_ref().expect("checked above");
         for a in &m.sandboxes {
             let limits: Vec<String> = a.limits.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            let events = format!(
+            let mut events = format!(
                 "high {}, max {}, oom {}, oom_kill {}",
                 count(a.events.high),
                 count(a.events.max),
                 count(a.events.oom),
                 count(a.events.oom_kill)
             );
+            if let Some(g) = a.events.oom_group_kill {
+                events.push_str(&format!(", oom_group_kill {g}"));
+            }
+            if let Some(l) = &a.events_local {
+                events.push_str(&format!(
+                    " (its own limits: max {}, oom_kill {})",
+                    count(l.max),
+                    count(l.oom_kill)
+                ));
+            }
             rows.push_str(&format!(
                 "<tr><td class=\"nowrap\"><span class=\"swatch cond-{c}\"></span>{c}</td><td>{}</td>\
                  <td>{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td>\
@@ -273,10 +283,13 @@ fn accounts_table(scenario: &ScenarioResult) -> String {
             .iter()
             .map(|k| {
                 format!(
-                    "{} in {} ({}{})",
+                    "{} in {} ({}{}{})",
                     k.process.as_deref().unwrap_or("a process"),
                     k.attributed_to,
                     k.source,
+                    k.oom_group
+                        .as_ref()
+                        .map_or(String::new(), |g| format!(", killed with its group {g}")),
                     if k.breach { ", isolation breach" } else { "" }
                 )
             })

@@ -496,6 +496,77 @@ pub struct ConditionRun {
     /// memory peak; empty elsewhere.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub neighbours: Vec<NeighbourRun>,
+    /// Process counts of each sandbox of an isolation scenario (victim first),
+    /// where the pids controller is on: peaks, refused forks and whose limit
+    /// refused them; empty elsewhere.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pids: Vec<PidsAccount>,
+}
+
+/// Process counts of one sandbox over a condition, from the pids controller
+/// (Documentation/admin-guide/cgroup-v2.rst "PID"; cgroup-v1/pids.rst). Tasks
+/// are processes and threads.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PidsAccount {
+    /// Sandbox name, as in [`CpuAccount::sandbox`].
+    pub sandbox: String,
+    /// Highest `pids.current` sampled every 10 ms while its processes ran, tasks;
+    /// null where the file could not be read.
+    pub sampled_peak: Option<u64>,
+    /// The kernel's high-water mark since the sandbox was created, tasks: the
+    /// lowest `pids.peak` of the sandbox and its ancestors (the kernel raises a
+    /// cgroup's `pids.peak` for a fork that an ancestor's limit then refuses, so
+    /// the sandbox's own file can read one above what it held); null where the
+    /// kernel lacks the file (older kernels), with the reason in `unavailable`.
+    pub peak: Option<u64>,
+    /// Forks of the sandbox's tasks refused by a pids limit over the condition
+    /// (EAGAIN), from `pids.events` of the sandbox and its ancestors up to the
+    /// arena; null where they could not be read.
+    pub forks_refused: Option<u64>,
+    /// Whose limit refused them: one entry per cgroup whose `pids.max` did.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refused_by: Vec<PidsRefusal>,
+    /// The cgroups read, the sandbox first, then each ancestor up to the arena.
+    pub levels: Vec<PidsLevel>,
+    /// Why a figure is null, one line each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unavailable: Vec<String>,
+}
+
+/// Forks refused by one cgroup's `pids.max`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PidsRefusal {
+    /// Forks refused.
+    pub forks: u64,
+    /// The cgroup whose limit refused them, as the kernel names it (relative to
+    /// its hierarchy's root).
+    pub cgroup: String,
+    /// Its `pids.max`, tasks.
+    pub limit: u64,
+    /// How it was told: `pids.events.local` (the kernel counts the event at the
+    /// cgroup whose limit was hit: v2 kernels with `pids.events.local`, 2024) or `inferred` (the kernel
+    /// counts it where the fork failed: v1, and older v2 or v2 with
+    /// `pids_localevents`; the limit is the nearest one at or above the sandbox
+    /// that its peak reached).
+    pub how: String,
+}
+
+/// One cgroup's pids files over a condition.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PidsLevel {
+    /// The cgroup, as the kernel names it (relative to its hierarchy's root).
+    pub cgroup: String,
+    /// `pids.max`: a count of tasks, or `max`.
+    pub max: String,
+    /// `pids.current` at the end, tasks.
+    pub current: u64,
+    /// `pids.peak` at the end, tasks; null where the kernel lacks it.
+    pub peak: Option<u64>,
+    /// Δ`pids.events` `max` over the condition.
+    pub events_max: u64,
+    /// Δ`pids.events.local` `max` over the condition; null where the kernel
+    /// lacks the file (v1, older v2).
+    pub events_local_max: Option<u64>,
 }
 
 /// One aggressor sandbox of a condition: its applet's own figures.
@@ -617,6 +688,10 @@ pub struct MemoryAccount {
     pub end: MemoryBreakdown,
     /// Δ`memory.events` over the condition; a counter the layout lacks is null (v1 has only `max`, `oom_kill`).
     pub events: MemoryEventCounts,
+    /// The same counters of `memory.events.local`: events of the sandbox's own
+    /// limits, its descendants' left out (v2, Linux ≥ 5.2); null on v1 and hybrid.
+    #[serde(default)]
+    pub events_local: Option<MemoryEventCounts>,
     /// Δ`pgfault` of `memory.stat` over the window (minor + major faults).
     pub pgfault: Option<u64>,
     /// Δ`pgmajfault` of `memory.stat` over the window.
@@ -655,6 +730,10 @@ pub struct MemoryEventCounts {
     pub oom: Option<u64>,
     /// Processes OOM-killed.
     pub oom_kill: Option<u64>,
+    /// Times the whole group was OOM-killed (`memory.oom.group`; Linux ≥ 5.17);
+    /// null on v1 and older kernels.
+    #[serde(default)]
+    pub oom_group_kill: Option<u64>,
 }
 
 /// PSI of one resource over a window: shares of time 0..1, or why unavailable.
@@ -699,6 +778,24 @@ pub struct OomKill {
     /// When, seconds since the condition's timeline started; null when only `memory.events` counted it.
     #[serde(default)]
     pub t_s: Option<f64>,
+    /// The cgroup whose `memory.oom.group` made the kernel kill this process with
+    /// the rest of that group (the log's "Tasks in <cgroup> are going to be
+    /// killed due to memory.oom.group set"); null for a kill of one process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oom_group: Option<String>,
+    /// The process's `oom_score_adj` as the kernel logged it; null where not logged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oom_score_adj: Option<i32>,
+    /// True when the kernel killed this process twice and `memory.events`
+    /// `oom_kill` counts it twice: a group kill's chosen victim that the group
+    /// scan found still alive (mm/oom_kill.c; seen on 6.1). Absent when false.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub counted_twice: bool,
+}
+
+/// For `skip_serializing_if`: a flag that is off.
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// One sample of the memory timeline.
@@ -808,6 +905,15 @@ pub struct CpuAccount {
     pub nr_throttled: Option<u64>,
     /// Δ`throttled_usec` (v1: `throttled_time` ns / 1000), µs.
     pub throttled_us: Option<u64>,
+    /// Δ`nr_bursts`: periods in which the sandbox ran above its quota on banked
+    /// burst time (`cpu.max.burst`, v1 `cpu.cfs_burst_us`; Linux ≥ 5.14,
+    /// Documentation/scheduler/sched-bwc.rst); null where cpu.stat lacks it.
+    #[serde(default)]
+    pub nr_bursts: Option<u64>,
+    /// Δ`burst_usec` (v1: `burst_time` ns / 1000): CPU time above the quota, µs;
+    /// null where cpu.stat lacks it.
+    #[serde(default)]
+    pub burst_us: Option<u64>,
 }
 
 /// A latency distribution as quantile points, for the CDF chart.

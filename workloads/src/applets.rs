@@ -5,9 +5,9 @@
 use crate::cli::{Applet, Cli};
 use crate::report::{Calibration, WorkloadReport};
 use crate::{
-    cache_thrash, command_reports, command_runs, cpu_hog, cpu_units, fork_storm, hold, init,
-    inspect, io_hog, mem_bw, mem_hog, mem_units, net_hog, service_driver, tcp_echo, wakeup_latency,
-    work,
+    cache_thrash, command_reports, command_runs, cpu_bursts, cpu_hog, cpu_units, fork_storm, hold,
+    init, inspect, io_hog, mem_bw, mem_hog, mem_units, net_hog, service_driver, tcp_echo,
+    wakeup_latency, work,
 };
 use anyhow::{Context, Result};
 use std::time::Duration;
@@ -114,16 +114,33 @@ pub fn run(cli: Cli) -> Result<()> {
             intensity: run.intensity,
             duration: run.duration,
         }))),
+        Applet::CpuBursts {
+            burst_ms,
+            sleep_ms,
+            bursts,
+            duration,
+        } => print(&WorkloadReport::CpuBursts(cpu_bursts::run(
+            &cpu_bursts::BurstPlan {
+                burst: Duration::from_secs_f64(burst_ms / 1e3),
+                sleep: Duration::from_secs_f64(sleep_ms / 1e3),
+                bursts,
+                duration,
+            },
+        ))),
         Applet::ForkStorm {
             rate,
             max_children,
             max_forks,
+            max_attempts,
+            child_life_ms,
             run,
         } => {
             let plan = fork_storm::StormPlan {
                 rate,
                 max_children: max_children.into(),
                 max_forks,
+                max_attempts,
+                child_life: Duration::from_millis(child_life_ms),
                 intensity: run.intensity,
                 duration: run.duration,
             };

@@ -85,6 +85,24 @@ pub enum Applet {
         #[arg(long, value_parser = seconds)]
         duration: Duration,
     },
+    /// Aggressor: one thread that spins --burst-ms of CPU time (its own CPU
+    /// clock), sleeps --sleep-ms, and again, --bursts times or until --duration;
+    /// reports each burst's wall time (longer than its CPU time when a CFS quota
+    /// throttles it: cpu.max.burst lets it run through).
+    CpuBursts {
+        /// CPU time of one burst, ms (0.1 to 10000).
+        #[arg(long, default_value_t = 120.0, value_parser = burst_ms)]
+        burst_ms: f64,
+        /// Sleep after each burst, ms (0.1 to 10000).
+        #[arg(long, default_value_t = 280.0, value_parser = burst_ms)]
+        sleep_ms: f64,
+        /// Most bursts (1 to 100000); default: until --duration.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+        bursts: Option<u64>,
+        /// Seconds to run at most.
+        #[arg(long, value_parser = seconds)]
+        duration: Duration,
+    },
     /// Victim: open-loop units at --rate units/s, each reading --lines random cache
     /// lines of a working set; reports ops and latencies.
     MemUnits {
@@ -205,6 +223,13 @@ pub enum Applet {
         /// Most children forked in all (at most 1000000); it ends when they are done.
         #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..=fork_storm::MAX_FORKS_CAP))]
         max_forks: u64,
+        /// Most forks tried, refused ones included (at most 1000000); default: no bound but --max-forks.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=fork_storm::MAX_FORKS_CAP))]
+        max_attempts: Option<u64>,
+        /// Milliseconds each child sleeps before it exits (0 to 60000): children
+        /// that live hold tasks against pids.max.
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=60_000))]
+        child_life_ms: u64,
         /// Intensity and duration.
         #[command(flatten)]
         run: AggressorArgs,
@@ -417,6 +442,14 @@ pub fn seconds(text: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(value).map_err(|e| format!("{e}: expected a number of seconds"))
 }
 
+/// Parses a burst or sleep length of `cpu-bursts`: 0.1 to 10000 ms.
+fn burst_ms(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if (0.1..=10_000.0).contains(&v) => Ok(v),
+        _ => Err("expected 0.1 to 10000 ms".into()),
+    }
+}
+
 /// Parses a timeout: as [`seconds`], but more than 0.
 pub fn positive_seconds(text: &str) -> Result<Duration, String> {
     let d = seconds(text)?;
@@ -619,6 +652,24 @@ mod tests {
         check("cache-thrash", &["--duration", "1"]).unwrap();
         check("mem-bw", &["--duration", "1", "--kernel", "copy"]).unwrap();
         check("fork-storm", &["--duration", "1", "--intensity", "50"]).unwrap();
+        check(
+            "fork-storm",
+            &[
+                "--duration",
+                "1",
+                "--max-attempts",
+                "40",
+                "--child-life-ms",
+                "1500",
+            ],
+        )
+        .unwrap();
+        check("cpu-bursts", &["--duration", "1", "--burst-ms", "120"]).unwrap();
+        assert!(
+            check("cpu-bursts", &["--duration", "1", "--sleep-ms", "0"])
+                .unwrap_err()
+                .contains("0.1 to 10000 ms")
+        );
         check("io-hog", &["--duration", "1", "--dir", "/var/tmp"]).unwrap();
         check("net-hog", &["--duration", "1"]).unwrap();
         check("wakeup-latency", &["--rate", "1000", "--duration", "1"]).unwrap();

@@ -9,10 +9,13 @@
 //! `unsafe` block here keeps the storm about what it stresses.
 //!
 //! At most `max_children` children are alive (forked and not yet reaped) at
-//! once; children are reaped oldest first. A fork the kernel refuses with
+//! once; children are reaped oldest first. With `child_life` each child sleeps
+//! that long before it exits (a holder's sleepers, case C17), so the storm
+//! holds tasks against `pids.max`. A fork the kernel refuses with
 //! EAGAIN (`pids.max` reached, `RLIMIT_NPROC`) or ENOMEM is counted as a
 //! failure by errno, not an error: the storm backs off for 1 ms and goes on. It
-//! ends at its deadline or after `max_forks` children, whichever is first, and
+//! ends at its deadline, after `max_forks` children or after `max_attempts`
+//! forks tried (refused ones included), whichever is first, and
 //! reaps every child it forked before it returns. It reaps only its own
 //! children (by pid), never others of the process.
 
@@ -39,21 +42,37 @@ pub struct StormPlan {
     pub max_children: usize,
     /// Most children forked in all (at most [`MAX_FORKS_CAP`]).
     pub max_forks: u64,
+    /// Most forks tried, refused ones included; `None` for no bound but `max_forks`.
+    pub max_attempts: Option<u64>,
+    /// How long each child sleeps before it exits.
+    pub child_life: Duration,
     /// Duty cycle.
     pub intensity: Intensity,
     /// Run time.
     pub duration: Duration,
 }
 
-/// Forks a child that does nothing but `_exit(0)`, and returns its pid.
+/// Forks a child that sleeps for `life` (not at all when zero), then `_exit(0)`s,
+/// and returns its pid.
 #[allow(unsafe_code)]
-fn fork_exiting_child() -> nix::Result<Pid> {
-    // SAFETY: the child calls only `_exit`, which is async-signal-safe, so no
-    // lock or allocator state that another thread held at the fork is touched.
+fn fork_exiting_child(life: Duration) -> nix::Result<Pid> {
+    let sleep = libc::timespec {
+        tv_sec: life.as_secs() as libc::time_t,
+        tv_nsec: life.subsec_nanos() as libc::c_long,
+    };
+    // SAFETY: the child calls only `nanosleep` and `_exit`, which are
+    // async-signal-safe, so no lock or allocator state that another thread held
+    // at the fork is touched.
     match unsafe { nix::unistd::fork() }? {
         ForkResult::Parent { child } => Ok(child),
-        // SAFETY: `_exit` ends the child without running any handler.
-        ForkResult::Child => unsafe { libc::_exit(0) },
+        ForkResult::Child => {
+            if !life.is_zero() {
+                // SAFETY: `sleep` is a valid timespec on this stack; the remainder is not wanted.
+                unsafe { libc::nanosleep(&sleep, std::ptr::null_mut()) };
+            }
+            // SAFETY: `_exit` ends the child without running any handler.
+            unsafe { libc::_exit(0) }
+        }
     }
 }
 
@@ -86,7 +105,7 @@ pub fn run(plan: &StormPlan) -> nix::Result<ForkStormReport> {
     let (mut forks, mut attempts, mut peak) = (0u64, 0u64, 0usize);
     let mut errnos: BTreeMap<String, u64> = BTreeMap::new();
     let outcome = (|| {
-        while forks < max_forks && pacer.go() {
+        while forks < max_forks && plan.max_attempts.is_none_or(|n| attempts < n) && pacer.go() {
             while let Some(&oldest) = alive.front() {
                 if !reap(oldest, alive.len() >= max_children)? {
                     break;
@@ -104,7 +123,7 @@ pub fn run(plan: &StormPlan) -> nix::Result<ForkStormReport> {
                 }
             }
             attempts += 1;
-            match fork_exiting_child() {
+            match fork_exiting_child(plan.child_life) {
                 Ok(child) => {
                     alive.push_back(child);
                     forks += 1;
@@ -127,6 +146,7 @@ pub fn run(plan: &StormPlan) -> nix::Result<ForkStormReport> {
         fork_failures: errnos.values().sum(),
         fork_errnos: errnos,
         peak_children: peak as u64,
+        attempts,
         forks_per_s: forks as f64 / ran_s,
         ran_s,
         intensity: plan.intensity,
@@ -142,9 +162,27 @@ mod tests {
             rate: None,
             max_children: 4,
             max_forks: 100_000,
+            max_attempts: None,
+            child_life: Duration::ZERO,
             intensity: Intensity::FULL,
             duration: Duration::from_millis(300),
         }
+    }
+
+    #[test]
+    fn sleeping_children_are_held_and_attempts_bound_the_storm() {
+        let start = Instant::now();
+        let r = run(&StormPlan {
+            max_children: 8,
+            max_attempts: Some(5),
+            child_life: Duration::from_millis(100),
+            duration: Duration::from_secs(5),
+            ..plan()
+        })
+        .unwrap();
+        assert_eq!((r.forks, r.attempts, r.peak_children), (5, 5, 5), "{r:?}");
+        let took = start.elapsed().as_secs_f64();
+        assert!((0.1..1.0).contains(&took), "reaps its sleepers: {took} s");
     }
 
     #[test]

@@ -8,9 +8,10 @@
 //! Victims: `cpu-units`, `mem-units`, `wakeup-latency` and `tcp-echo`, all on
 //! the open-loop schedule of [`open_loop`]; `drive-service` drives a user's
 //! service on that schedule ([`service_driver`]). Aggressors, one per resource:
-//! `cpu-hog`, `mem-hog`, and the catalogue paced by the [`intensity`] knob
-//! (1–100 %, iBench's duty cycle): `cache-thrash`, `mem-bw`, `fork-storm`,
-//! `io-hog` and `net-hog`, each bounded in size and count as well as in time.
+//! `cpu-hog`, `mem-hog`, `cpu-bursts` (bursts of CPU work between sleeps, for
+//! CFS burst), and the catalogue paced by the [`intensity`] knob (1–100 %,
+//! iBench's duty cycle): `cache-thrash`, `mem-bw`, `fork-storm`, `io-hog` and
+//! `net-hog`, each bounded in size and count as well as in time.
 //! The command line lives in [`cli`], so the harness can check a workload's
 //! arguments ([`cli::check_args`]) before it starts anything.
 #![deny(missing_docs)]
@@ -22,6 +23,7 @@ pub mod cli;
 pub mod command;
 pub mod command_reports;
 pub mod command_runs;
+pub mod cpu_bursts;
 pub mod cpu_hog;
 pub mod cpu_units;
 pub mod fork_storm;

@@ -28,6 +28,8 @@ pub enum WorkloadReport {
     CpuUnits(UnitsReport),
     /// `cpu-hog`: spinning threads.
     CpuHog(HogReport),
+    /// `cpu-bursts`: bursts of CPU work between sleeps.
+    CpuBursts(CpuBurstsReport),
     /// `calibrate`: the work-unit size for this host.
     Calibrate(Calibration),
     /// `mem-units`: open-loop units reading random cache lines of a working set.
@@ -78,6 +80,9 @@ impl WorkloadReport {
             WorkloadReport::CacheThrash(r) => ("lines_per_s", r.lines_per_s, "lines/s"),
             WorkloadReport::MemBw(r) => ("mb_per_s", r.mb_per_s?, "MB/s"),
             WorkloadReport::ForkStorm(r) => ("forks_per_s", r.forks_per_s, "forks/s"),
+            WorkloadReport::CpuBursts(r) => {
+                ("stretched_bursts", r.stretched_bursts as f64, "bursts")
+            }
             WorkloadReport::IoHog(r) => ("mb_per_s", r.mb_per_s, "MB/s"),
             WorkloadReport::NetHog(r) => ("mb_per_s", r.mb_per_s, "MB/s"),
             WorkloadReport::MemHog(r) => ("bytes_reached", r.bytes_reached as f64, "bytes"),
@@ -141,6 +146,9 @@ pub struct ForkStormReport {
     pub fork_errnos: BTreeMap<String, u64>,
     /// Most children alive (forked, not yet reaped) at once.
     pub peak_children: u64,
+    /// Forks tried: `forks` + `fork_failures`.
+    #[serde(default)]
+    pub attempts: u64,
     /// Forks per second over `ran_s`.
     pub forks_per_s: f64,
     /// Seconds it ran.
@@ -281,6 +289,31 @@ pub struct HogReport {
     /// Threads that spun.
     pub threads: usize,
     /// Seconds they spun for.
+    pub ran_s: f64,
+}
+
+/// Report of `cpu-bursts` (case C10).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CpuBurstsReport {
+    /// Bursts run.
+    pub bursts: u64,
+    /// CPU time of each burst, ms.
+    pub burst_cpu_ms: f64,
+    /// Sleep after each burst, ms.
+    pub sleep_ms: f64,
+    /// Wall time of every burst, ms, in order: `burst_cpu_ms` when it ran
+    /// through, longer when a quota throttled it (or other work preempted it).
+    pub walls_ms: Vec<f64>,
+    /// Median wall time of a burst, ms; null without bursts.
+    pub wall_ms_p50: Option<f64>,
+    /// Longest wall time of a burst, ms; null without bursts.
+    pub wall_ms_max: Option<f64>,
+    /// Bursts whose wall time was at least 4/3 of their CPU time
+    /// ([`crate::cpu_bursts::STRETCHED`]).
+    pub stretched_bursts: u64,
+    /// CPU time the thread used, s.
+    pub cpu_s: f64,
+    /// Seconds it ran.
     pub ran_s: f64,
 }
 

@@ -63,6 +63,8 @@ fn half_intensity_uses_about_half_the_cpu_time_of_full() {
             rate: None,
             max_children: 8,
             max_forks: 1_000_000,
+            max_attempts: None,
+            child_life: std::time::Duration::ZERO,
             intensity,
             duration: RUN,
         })

@@ -391,6 +391,7 @@ mod tests {
             layout: Layout::V2,
             online_cpus: "0-1".parse::<CpuList>().unwrap(),
             block_devices: Vec::new(),
+            missing_knobs: Vec::new(),
         }
     }
 

@@ -23,6 +23,23 @@ pub enum CgroupError {
         /// The kernel's answer.
         error: std::io::Error,
     },
+    /// The kernel refused a limit for a reason isobench can name (a burst above
+    /// the quota, case C10; a weight for an idle group, case C16).
+    #[error(
+        "{file} {value} refused by the kernel: {reason} (writing {value:?} to {path}: {error})"
+    )]
+    Refused {
+        /// The knob's file, e.g. `cpu.cfs_burst_us`.
+        file: String,
+        /// What was written.
+        value: String,
+        /// Why, in words, starting with the errno's name.
+        reason: String,
+        /// The file's path.
+        path: PathBuf,
+        /// The kernel's answer.
+        error: std::io::Error,
+    },
     /// Creating or removing a cgroup directory failed.
     #[error("{action} {path}: {error}")]
     Dir {

@@ -2,19 +2,24 @@
 //! the exact files and values each layout gets for them ([`Limits::files`]).
 //!
 //! - CPU: `cpu.max` (v1 `cpu.cfs_quota_us` / `cpu.cfs_period_us`,
-//!   Documentation/scheduler/sched-bwc.rst), `cpu.weight` (v1 `cpu.shares`,
-//!   converted by [`super::weight`]), `cpuset.cpus` (cgroup-v1/cpusets.rst).
+//!   Documentation/scheduler/sched-bwc.rst), its burst `cpu.max.burst` (v1
+//!   `cpu.cfs_burst_us`, sched-bwc.rst "Burst feature", Linux ≥ 5.14),
+//!   `cpu.idle` (Documentation/admin-guide/cgroup-v2.rst, Linux ≥ 5.15; the same
+//!   file on v1), `cpu.weight` (v1 `cpu.shares`, converted by [`super::weight`]),
+//!   `cpuset.cpus` (cgroup-v1/cpusets.rst).
 //! - Memory knobs are named by their kernel file: v2 `memory.max`, `memory.high`,
 //!   `memory.low`, `memory.min`, `memory.swap.max`
 //!   (Documentation/admin-guide/cgroup-v2.rst, "Memory Interface Files") and v1
 //!   `memory.limit_in_bytes`, `memory.soft_limit_in_bytes`,
-//!   `memory.memsw.limit_in_bytes` (Documentation/admin-guide/cgroup-v1/memory.rst).
+//!   `memory.memsw.limit_in_bytes` (Documentation/admin-guide/cgroup-v1/memory.rst);
+//!   `memory.oom.group` (cgroup-v2.rst, v2 only).
 //! - `pids.max` (cgroup-v1/pids.rst; same file on v2).
 //! - Block I/O: v2 `io.weight` and `io.max` ("IO Interface Files"); v1
 //!   `blkio.weight` and `blkio.throttle.{read,write}_{bps,iops}_device`
 //!   (cgroup-v1/blkio-controller.rst).
 
 use super::cpulist::CpuList;
+use super::error::CgroupError;
 use super::layout::Layout;
 use super::weight::{CpuWeight, IoWeight};
 
@@ -22,6 +27,14 @@ use super::weight::{CpuWeight, IoWeight};
 pub(super) const CFS_PERIOD: &str = "cpu.cfs_period_us";
 /// v1 CFS quota file (µs, `-1` for none).
 pub(super) const CFS_QUOTA: &str = "cpu.cfs_quota_us";
+/// v2 CFS burst file (µs; Linux ≥ 5.14).
+pub const CPU_MAX_BURST: &str = "cpu.max.burst";
+/// v1 CFS burst file (µs; Linux ≥ 5.14).
+pub const CFS_BURST: &str = "cpu.cfs_burst_us";
+/// The group's SCHED_IDLE switch, `0` or `1`, on both layouts (Linux ≥ 5.15).
+pub const CPU_IDLE: &str = "cpu.idle";
+/// v2 group OOM kill switch, `0` or `1` (Linux ≥ 4.19); v1 has none.
+pub const MEMORY_OOM_GROUP: &str = "memory.oom.group";
 
 /// Shortest CFS quota and period the kernel accepts, µs (`min_cfs_quota_period`
 /// in kernel/sched/core.c, Documentation/scheduler/sched-bwc.rst).
@@ -243,6 +256,18 @@ pub struct FileWrite {
 pub struct Limits {
     /// CPU bandwidth limit, if any.
     pub cpu_max: Option<CpuMax>,
+    /// CPU time the group may bank in periods it leaves quota unused and spend
+    /// above its quota later, µs (v2 `cpu.max.burst`, v1 `cpu.cfs_burst_us`;
+    /// Documentation/scheduler/sched-bwc.rst, "Burst feature"). The kernel
+    /// refuses a burst above the quota with EINVAL (case C10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_max_burst_us: Option<u64>,
+    /// Whether the group is an idle group (`cpu.idle` 1: its tasks are treated as
+    /// SCHED_IDLE against its siblings; Documentation/admin-guide/cgroup-v2.rst,
+    /// "cpu.idle"). The kernel refuses a weight for an idle group (EINVAL) and
+    /// resets the weight to the default when idle is cleared (case C16).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_idle: Option<bool>,
     /// Proportional CPU weight (v2 `cpu.weight` or v1 `cpu.shares`, as given), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_weight: Option<CpuWeight>,
@@ -253,6 +278,11 @@ pub struct Limits {
     /// Memory knobs to write, in this order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub memory: Vec<MemorySetting>,
+    /// Whether an OOM kill in the group kills every task of it
+    /// (`memory.oom.group`; Documentation/admin-guide/cgroup-v2.rst, v2 only;
+    /// tasks with `oom_score_adj` −1000 are spared, case C11).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_oom_group: Option<bool>,
     /// Most tasks (processes and threads) the sandbox may hold (`pids.max`), if limited.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pids_max: Option<Limit>,
@@ -271,15 +301,73 @@ impl Limits {
     }
 
     /// Every knob that `layout` has no file for, with the reason. CPU and I/O
-    /// weights, cpusets, pids and I/O throttling exist on every layout (weights
-    /// are converted); only memory knobs differ. Whether the host really has the
-    /// file (a controller not mounted or not delegated, `blkio.weight` without
-    /// CFQ) is checked when a sandbox is created.
+    /// weights, CPU bursts and idle, cpusets, pids and I/O throttling exist on
+    /// every layout (weights are converted); memory knobs differ, and
+    /// `memory.oom.group` is v2's alone. Whether the host really has the file (a
+    /// controller not mounted or not delegated, a kernel older than the knob,
+    /// `blkio.weight` without CFQ) is checked when a sandbox is created.
     pub fn unsupported(&self, layout: Layout) -> Vec<Unsupported> {
-        self.memory
+        let mut out: Vec<Unsupported> = self
+            .memory
             .iter()
             .filter_map(|s| s.knob.unsupported_on(layout))
-            .collect()
+            .collect();
+        if self.memory_oom_group.is_some() && layout != Layout::V2 {
+            out.push(oom_group_unsupported(layout));
+        }
+        out
+    }
+
+    /// `err`, from writing `w` of these limits, as [`CgroupError::Refused`]
+    /// where [`Limits::refusal`] knows why the kernel refused it; else unchanged.
+    pub(super) fn explain(&self, w: &FileWrite, err: CgroupError) -> CgroupError {
+        match err {
+            CgroupError::Write { path, value, error } => {
+                match self.refusal(&w.file, &value, &error) {
+                    Some(reason) => CgroupError::Refused {
+                        file: w.file.clone(),
+                        value,
+                        reason,
+                        path,
+                        error,
+                    },
+                    None => CgroupError::Write { path, value, error },
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// Why the kernel refused writing `value` to `file` of these limits with
+    /// `error`, in words, where the reason is one isobench knows (the kernel
+    /// says only EINVAL): a burst above the quota (sched-bwc.rst), a weight for
+    /// an idle group, a `cpu.idle` other than 0 or 1 (kernel/sched/core.c
+    /// `sched_group_set_shares`, `sched_group_set_idle`).
+    pub fn refusal(&self, file: &str, value: &str, error: &std::io::Error) -> Option<String> {
+        if error.raw_os_error() != Some(nix::libc::EINVAL) {
+            return None;
+        }
+        match file {
+            CPU_MAX_BURST | CFS_BURST => {
+                let burst = self.cpu_max_burst_us?;
+                match self.cpu_max.and_then(|m| Some((m.quota_us?, m.period_us))) {
+                    Some((quota, period)) if burst > quota => Some(format!(
+                        "EINVAL: a burst above the quota ({burst} µs > {quota} µs per {period} µs \
+                         period); the kernel takes a burst of at most the quota"
+                    )),
+                    _ => Some(format!(
+                        "EINVAL: the kernel takes a burst of at most the quota, with quota + burst \
+                         at most {CFS_MAX_QUOTA_US} µs"
+                    )),
+                }
+            }
+            "cpu.weight" | "cpu.shares" if self.cpu_idle == Some(true) => Some(format!(
+                "EINVAL: the group is idle ({CPU_IDLE} 1), and the kernel takes no weight for an \
+                 idle group; give cpu.idle 0 (then the weight), or no weight"
+            )),
+            CPU_IDLE => Some(format!("EINVAL: {CPU_IDLE} takes 0 or 1, not {value:?}")),
+            _ => None,
+        }
     }
 
     /// The files written for these limits on `layout`, in the order they are
@@ -307,6 +395,18 @@ impl Limits {
                 push("cpu", CFS_QUOTA, quota);
             }
         }
+        if let Some(burst) = self.cpu_max_burst_us {
+            // After the quota: the kernel checks a burst against the quota in force.
+            push(
+                "cpu",
+                if v2 { CPU_MAX_BURST } else { CFS_BURST },
+                burst.to_string(),
+            );
+        }
+        if let Some(idle) = self.cpu_idle {
+            // Before the weight: clearing idle resets the weight to the default.
+            push("cpu", CPU_IDLE, u8::from(idle).to_string());
+        }
         if let Some(w) = self.cpu_weight {
             if v2 {
                 push("cpu", "cpu.weight", w.as_weight().to_string());
@@ -327,6 +427,9 @@ impl Limits {
         }
         for s in memory {
             push("memory", s.knob.file(layout), s.value(layout));
+        }
+        if let Some(group) = self.memory_oom_group.filter(|_| v2) {
+            push("memory", MEMORY_OOM_GROUP, u8::from(group).to_string());
         }
         if let Some(pids) = self.pids_max {
             push("pids", "pids.max", pids.to_string());
@@ -356,6 +459,17 @@ impl Limits {
             }
         }
         out
+    }
+}
+
+/// `memory.oom.group` on a layout without it: v1 has no group OOM kill.
+pub fn oom_group_unsupported(layout: Layout) -> Unsupported {
+    Unsupported {
+        knob: MEMORY_OOM_GROUP.into(),
+        layout,
+        why: "cgroup v1 has no group OOM kill: the OOM killer takes one process at a time; \
+              memory.oom.group needs cgroup v2 (boot with systemd.unified_cgroup_hierarchy=1)"
+            .into(),
     }
 }
 
@@ -623,6 +737,7 @@ mod tests {
                 wiops: Some(Limit::Max),
                 ..IoMax::device(dev)
             }],
+            ..Limits::default()
         };
         assert_eq!(
             pairs(&l, Layout::Hybrid),
@@ -657,6 +772,100 @@ mod tests {
             "memory.memsw.limit_in_bytes is not supported on v2 (v2 limits swap alone: memory.swap.max)"
         );
         assert!(Limits::default().files(Layout::V2).is_empty());
+    }
+
+    fn burst_idle_and_oom_group() -> Limits {
+        Limits {
+            cpu_max: Some(CpuMax::new(Some(50_000), 100_000).unwrap()),
+            cpu_max_burst_us: Some(50_000),
+            cpu_idle: Some(false),
+            cpu_weight: Some(CpuWeight::Weight(200)),
+            memory: vec![MemorySetting {
+                knob: MemoryKnob::Max,
+                bytes: Some(256 << 20),
+            }],
+            memory_oom_group: Some(true),
+            ..Limits::default()
+        }
+    }
+
+    #[test]
+    fn burst_follows_the_quota_and_idle_precedes_the_weight_on_each_layout() {
+        let l = burst_idle_and_oom_group();
+        assert_eq!(
+            pairs(&l, Layout::V2),
+            [
+                t("cpu", "cpu.max", "50000 100000"),
+                t("cpu", "cpu.max.burst", "50000"),
+                t("cpu", "cpu.idle", "0"),
+                t("cpu", "cpu.weight", "200"),
+                t("memory", "memory.max", "268435456"),
+                t("memory", "memory.oom.group", "1"),
+            ]
+        );
+        assert_eq!(
+            pairs(&l, Layout::V1),
+            [
+                t("cpu", "cpu.cfs_period_us", "100000"),
+                t("cpu", "cpu.cfs_quota_us", "50000"),
+                t("cpu", "cpu.cfs_burst_us", "50000"),
+                t("cpu", "cpu.idle", "0"),
+                t("cpu", "cpu.shares", "2451"),
+                t("memory", "memory.limit_in_bytes", "268435456"),
+            ]
+        );
+    }
+
+    #[test]
+    fn c11_oom_group_is_refused_on_v1_and_hybrid() {
+        let l = burst_idle_and_oom_group();
+        assert_eq!(l.unsupported_on(Layout::V2), None);
+        for layout in [Layout::V1, Layout::Hybrid] {
+            let err = l.unsupported_on(layout).unwrap().to_string();
+            assert!(
+                err.starts_with(&format!(
+                    "memory.oom.group is not supported on {layout} (cgroup v1 has no group OOM kill"
+                )),
+                "{err}"
+            );
+        }
+    }
+
+    fn einval() -> std::io::Error {
+        std::io::Error::from_raw_os_error(nix::libc::EINVAL)
+    }
+
+    #[test]
+    fn c10_a_burst_above_the_quota_is_explained_with_both_values() {
+        let l = Limits {
+            cpu_max_burst_us: Some(60_000),
+            ..burst_idle_and_oom_group()
+        };
+        let why = l.refusal("cpu.cfs_burst_us", "60000", &einval()).unwrap();
+        assert_eq!(
+            why,
+            "EINVAL: a burst above the quota (60000 µs > 50000 µs per 100000 µs period); \
+             the kernel takes a burst of at most the quota"
+        );
+        let eperm = std::io::Error::from_raw_os_error(nix::libc::EPERM);
+        assert_eq!(l.refusal("cpu.max.burst", "60000", &eperm), None);
+    }
+
+    #[test]
+    fn c16_a_weight_for_an_idle_group_and_idle_2_are_explained() {
+        let l = Limits {
+            cpu_idle: Some(true),
+            ..burst_idle_and_oom_group()
+        };
+        let why = l.refusal("cpu.shares", "10", &einval()).unwrap();
+        assert!(why.contains("the group is idle (cpu.idle 1)"), "{why}");
+        assert_eq!(
+            burst_idle_and_oom_group().refusal("cpu.weight", "1", &einval()),
+            None,
+            "not idle: no reason isobench knows"
+        );
+        let why = l.refusal("cpu.idle", "2", &einval()).unwrap();
+        assert_eq!(why, "EINVAL: cpu.idle takes 0 or 1, not \"2\"");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Typed readers for a cgroup's memory accounting, v2 and v1.
 //!
-//! v2: `memory.current`, `memory.peak`, `memory.stat`, `memory.events`
-//! (Documentation/admin-guide/cgroup-v2.rst, "Memory Interface Files").
+//! v2: `memory.current`, `memory.peak`, `memory.stat`, `memory.events` and
+//! `memory.events.local` (Documentation/admin-guide/cgroup-v2.rst, "Memory
+//! Interface Files").
 //! v1: `memory.usage_in_bytes`, `memory.max_usage_in_bytes`, `memory.stat`
 //! (its hierarchical `total_*` keys), `memory.failcnt` and the `oom_kill` line
 //! of `memory.oom_control` (Documentation/admin-guide/cgroup-v1/memory.rst).
@@ -103,10 +104,14 @@ pub struct MemoryEvents {
     pub oom: Option<u64>,
     /// Processes of the cgroup killed by the OOM killer.
     pub oom_kill: Option<u64>,
+    /// Times the OOM killer killed the whole group (`memory.oom.group` set;
+    /// Linux ≥ 5.17); `None` on v1 and older kernels.
+    #[serde(default)]
+    pub oom_group_kill: Option<u64>,
 }
 
 impl MemoryEvents {
-    /// Parses v2 `memory.events`.
+    /// Parses v2 `memory.events` (or `memory.events.local`, the same keys).
     ///
     /// # Errors
     /// [`super::CgroupError::Parse`] with `path` for a line that is not `key value`.
@@ -119,6 +124,7 @@ impl MemoryEvents {
                 "max" => &mut e.max,
                 "oom" => &mut e.oom,
                 "oom_kill" => &mut e.oom_kill,
+                "oom_group_kill" => &mut e.oom_group_kill,
                 _ => continue,
             };
             *slot = Some(value);
@@ -157,6 +163,7 @@ impl MemoryEvents {
             max: d(self.max, earlier.max),
             oom: d(self.oom, earlier.oom),
             oom_kill: d(self.oom_kill, earlier.oom_kill),
+            oom_group_kill: d(self.oom_group_kill, earlier.oom_group_kill),
         }
     }
 }
@@ -175,6 +182,20 @@ pub fn read_v2(dir: &Path) -> Result<(MemoryUsage, MemoryStat, MemoryEvents)> {
     let events_path = dir.join("memory.events");
     let events = MemoryEvents::parse_v2(&events_path, &files::read(&events_path)?)?;
     Ok((usage, stat, events))
+}
+
+/// Reads v2 `memory.events.local` of `dir`: the events of `dir`'s own limits;
+/// `Ok(None)` where the kernel lacks the file (before Linux 5.2).
+///
+/// # Errors
+/// Read (other than a missing file) or parse errors with the path.
+pub fn read_events_local(dir: &Path) -> Result<Option<MemoryEvents>> {
+    let path = dir.join("memory.events.local");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(Some(MemoryEvents::parse_v2(&path, &text)?)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(CgroupError::Read { path, error }),
+    }
 }
 
 /// Reads the v1 memory files of `dir` (a cgroup of the memory hierarchy).
@@ -232,9 +253,22 @@ mod tests {
                 high: Some(0),
                 max: Some(35),
                 oom: Some(1),
-                oom_kill: Some(1)
+                oom_kill: Some(1),
+                oom_group_kill: Some(0),
             }
         );
+    }
+
+    #[test]
+    fn v2_events_local_is_read_beside_events_and_absent_is_none() {
+        let t = fake(&[(
+            &format!("{V2}/bench_memory.events.local"),
+            "memory.events.local",
+        )]);
+        let local = read_events_local(t.path()).unwrap().unwrap();
+        assert_eq!((local.oom_kill, local.oom_group_kill), (Some(1), Some(0)));
+        let empty = tempfile::tempdir().unwrap();
+        assert_eq!(read_events_local(empty.path()).unwrap(), None);
     }
 
     #[test]
@@ -264,7 +298,10 @@ mod tests {
         assert_eq!(stat.pgmajfault, Some(8));
         assert_eq!(events.oom_kill, Some(1));
         assert!(events.max.unwrap() > 0);
-        assert_eq!((events.low, events.high, events.oom), (None, None, None));
+        assert_eq!(
+            (events.low, events.high, events.oom, events.oom_group_kill),
+            (None, None, None, None)
+        );
     }
 
     #[test]

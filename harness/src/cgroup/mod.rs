@@ -18,6 +18,7 @@ pub mod host_cpu;
 pub mod layout;
 pub mod limits;
 pub mod memory;
+pub mod pids;
 pub mod psi;
 pub mod stat;
 mod teardown;
@@ -128,6 +129,51 @@ impl CgroupHost {
         teardown::remove_tree(dir)
     }
 
+    /// Knobs of this layout that this kernel lacks: their file is missing from
+    /// the harness's own cgroup while another file of their controller is there
+    /// (`cpu.max.burst` / `cpu.cfs_burst_us` before Linux 5.14, `cpu.idle` before
+    /// 5.15, `memory.oom.group` before 4.19), each with the reason. Where the
+    /// harness's cgroup shows no file of the controller (the v2 root) nothing is
+    /// known, and a sandbox asking for the knob is refused when it is created.
+    pub fn missing_knobs(&self) -> Vec<Unsupported> {
+        let v2 = self.layout == Layout::V2;
+        let knobs: &[(&str, &str, &str)] = if v2 {
+            &[
+                ("cpu", "cpu.weight", limits::CPU_MAX_BURST),
+                ("cpu", "cpu.weight", limits::CPU_IDLE),
+                ("memory", "memory.max", limits::MEMORY_OOM_GROUP),
+            ]
+        } else {
+            &[
+                ("cpu", "cpu.shares", limits::CFS_BURST),
+                ("cpu", "cpu.shares", limits::CPU_IDLE),
+            ]
+        };
+        let mut out = Vec::new();
+        for (controller, witness, knob) in knobs {
+            let Some(h) = self
+                .hierarchies
+                .iter()
+                .find(|h| v2 || (!h.unified && h.has(controller)))
+            else {
+                continue;
+            };
+            let dir = &h.own_dir;
+            if dir.join(witness).exists() && !dir.join(knob).exists() {
+                out.push(Unsupported {
+                    knob: knob.to_string(),
+                    layout: self.layout,
+                    why: if v2 {
+                        v2::missing_file(dir, controller, knob)
+                    } else {
+                        v1::missing_file(dir, knob)
+                    },
+                });
+            }
+        }
+        out
+    }
+
     /// The limits on the harness's own cgroup, file name → content, for the host fingerprint.
     pub fn own_limits(&self) -> BTreeMap<String, String> {
         const FILES: [&str; 7] = [
@@ -226,7 +272,9 @@ impl Arena {
     /// not mounted or not delegated, `blkio.weight` without CFQ, `io.weight`
     /// without iocost), naming the file; [`CgroupError::CpusNotOnline`] for a
     /// cpuset naming CPUs the host lacks. Then creation or write errors naming
-    /// the path and value, and what was created is removed.
+    /// the path and value — [`CgroupError::Refused`] with the reason where
+    /// isobench knows why the kernel refused a write (a burst above the quota, a
+    /// weight for an idle group) — and what was created is removed.
     pub fn sandbox(&self, name: &str, limits: &Limits) -> Result<Cgroup> {
         self.create(name, limits, false)
     }
@@ -513,6 +561,37 @@ impl Cgroup {
         }
     }
 
+    /// The memory limit counters of this cgroup alone (v2 `memory.events.local`,
+    /// Linux ≥ 5.2: events of its own limits, not its descendants'); `Ok(None)` on
+    /// v1 and hybrid, which have no such file, or a kernel without it.
+    ///
+    /// # Errors
+    /// Read or parse errors with the path.
+    pub fn memory_events_local(&self) -> Result<Option<MemoryEvents>> {
+        match (self.layout, self.memory_dir()) {
+            (Layout::V2, Some(dir)) => memory::read_events_local(dir),
+            _ => Ok(None),
+        }
+    }
+
+    /// The pids controller's directory of this cgroup and of each ancestor up
+    /// to the run's arena (every cgroup beneath the harness's own), sandbox first,
+    /// each with the kernel's name for it; and how the kernel counts refused
+    /// forks there. `None` where no hierarchy carries the pids controller.
+    pub fn pids_ancestry(&self) -> Option<(Vec<(PathBuf, String)>, pids::EventCounting)> {
+        let (h, dir) = self
+            .parts
+            .iter()
+            .find(|(h, _)| self.layout == Layout::V2 || (!h.unified && h.has("pids")))?;
+        let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+        let counting = pids::EventCounting::of(
+            self.layout,
+            dir.join("pids.events.local").exists(),
+            pids::mount_line(&mountinfo, &h.mount_point),
+        );
+        Some((pids::ancestry(dir, &h.mount_point, &h.own_dir), counting))
+    }
+
     /// Pids in the cgroup (from its first hierarchy).
     ///
     /// # Errors
@@ -692,6 +771,37 @@ mod tests {
             err.starts_with("cpuset.cpus 8000 names CPUs 8000 that this host does not have online"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn knobs_of_a_kernel_older_than_them_are_named_with_the_version() {
+        let (_t, arena) = fake_arena(Layout::Hybrid, &[(&["cpu"], false, &[])]);
+        let own = &arena.host.hierarchies[0].own_dir;
+        std::fs::write(own.join("cpu.shares"), "1024\n").unwrap();
+        std::fs::write(own.join("cpu.cfs_burst_us"), "0\n").unwrap();
+        let missing: Vec<String> = arena
+            .host
+            .missing_knobs()
+            .iter()
+            .map(|u| u.to_string())
+            .collect();
+        assert_eq!(missing.len(), 1, "{missing:?}");
+        assert!(
+            missing[0].starts_with("cpu.idle is not supported on hybrid (no cpu.idle in ")
+                && missing[0].contains("Linux 5.15"),
+            "{missing:?}"
+        );
+        std::fs::write(own.join("cpu.idle"), "0\n").unwrap();
+        assert!(arena.host.missing_knobs().is_empty());
+        let (_t, root) = fake_arena(Layout::V2, &[(&[], true, &[])]);
+        assert!(
+            root.host.missing_knobs().is_empty(),
+            "a cgroup without the controller's files tells nothing"
+        );
+        let mut arena = arena;
+        arena.dirs.clear();
+        let mut root = root;
+        root.dirs.clear();
     }
 
     #[test]

@@ -21,10 +21,17 @@ pub struct CpuStat {
     pub nr_throttled: Option<u64>,
     /// Total time throttled, µs (v2 `throttled_usec`; v1 `throttled_time` ns / 1000).
     pub throttled_us: Option<u64>,
+    /// Periods in which the cgroup ran above its quota on banked burst time
+    /// (`nr_bursts`; Linux ≥ 5.14, sched-bwc.rst "Statistics").
+    pub nr_bursts: Option<u64>,
+    /// CPU time spent above the quota on banked burst time, µs (v2 `burst_usec`;
+    /// v1 `burst_time` ns / 1000).
+    pub burst_us: Option<u64>,
 }
 
 impl CpuStat {
-    /// Parses a v2 `cpu.stat` (`usage_usec`, `nr_periods`, `nr_throttled`, `throttled_usec`, ...).
+    /// Parses a v2 `cpu.stat` (`usage_usec`, `nr_periods`, `nr_throttled`,
+    /// `throttled_usec`, `nr_bursts`, `burst_usec`, ...).
     ///
     /// # Errors
     /// [`CgroupError::Parse`] with `path` for a line that is not `key value`.
@@ -36,13 +43,16 @@ impl CpuStat {
                 "nr_periods" => s.nr_periods = Some(value),
                 "nr_throttled" => s.nr_throttled = Some(value),
                 "throttled_usec" => s.throttled_us = Some(value),
+                "nr_bursts" => s.nr_bursts = Some(value),
+                "burst_usec" => s.burst_us = Some(value),
                 _ => {}
             }
         }
         Ok(s)
     }
 
-    /// Parses a v1 `cpu.stat` (`nr_periods`, `nr_throttled`, `throttled_time` in ns).
+    /// Parses a v1 `cpu.stat` (`nr_periods`, `nr_throttled`, `throttled_time`
+    /// in ns, `nr_bursts`, `burst_time` in ns).
     /// Usage is not in it: see [`read_cpuacct_usage_us`].
     ///
     /// # Errors
@@ -54,6 +64,8 @@ impl CpuStat {
                 "nr_periods" => s.nr_periods = Some(value),
                 "nr_throttled" => s.nr_throttled = Some(value),
                 "throttled_time" => s.throttled_us = Some(value / 1000),
+                "nr_bursts" => s.nr_bursts = Some(value),
+                "burst_time" => s.burst_us = Some(value / 1000),
                 _ => {}
             }
         }
@@ -69,6 +81,8 @@ impl CpuStat {
             nr_periods: d(self.nr_periods, earlier.nr_periods),
             nr_throttled: d(self.nr_throttled, earlier.nr_throttled),
             throttled_us: d(self.throttled_us, earlier.throttled_us),
+            nr_bursts: d(self.nr_bursts, earlier.nr_bursts),
+            burst_us: d(self.burst_us, earlier.burst_us),
         }
     }
 }
@@ -119,7 +133,9 @@ mod tests {
                 usage_us: Some(14_338_000),
                 nr_periods: Some(287),
                 nr_throttled: Some(286),
-                throttled_us: Some(33_545_960)
+                throttled_us: Some(33_545_960),
+                nr_bursts: Some(0),
+                burst_us: Some(0),
             }
         );
     }
@@ -134,8 +150,20 @@ mod tests {
                 usage_us: None,
                 nr_periods: Some(13),
                 nr_throttled: Some(13),
-                throttled_us: Some(679_175)
+                throttled_us: Some(679_175),
+                nr_bursts: Some(0),
+                burst_us: Some(0),
             }
+        );
+    }
+
+    #[test]
+    fn v1_cpu_stat_of_a_bursting_group_counts_bursts_in_us() {
+        let (p, t) = fixture("hybrid-6.18/cgroup/v1_cpu.stat.burst");
+        let s = CpuStat::parse_v1(&p, &t).unwrap();
+        assert_eq!(
+            (s.nr_throttled, s.nr_bursts, s.burst_us),
+            (Some(0), Some(3), Some(103_785))
         );
     }
 

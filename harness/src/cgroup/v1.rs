@@ -48,7 +48,8 @@ pub fn prepare(h: &Hierarchy, dir: &Path) -> Result<()> {
 /// before the quota, `memory.limit_in_bytes` first among the memory files).
 ///
 /// # Errors
-/// [`CgroupError::Write`] naming the file and value.
+/// [`CgroupError::Write`] naming the file and value; [`CgroupError::Refused`]
+/// where isobench knows why the kernel refused it ([`Limits::refusal`]).
 ///
 /// Returns warnings for knobs the kernel refused but the run can do without:
 /// `memory.kmem.limit_in_bytes` on kernels that reject (EOPNOTSUPP) or lack
@@ -73,7 +74,7 @@ pub fn apply(h: &Hierarchy, dir: &Path, limits: &Limits) -> Result<Vec<String>> 
                     file.display()
                 ));
             }
-            other => other?,
+            other => other.map_err(|e| limits.explain(&w, e))?,
         }
     }
     Ok(warnings)
@@ -91,6 +92,10 @@ pub fn missing_file(dir: &Path, file: &str) -> String {
         "memory.memsw.limit_in_bytes" => {
             "; swap accounting is off (boot with swapaccount=1), or the kernel lacks CONFIG_MEMCG_SWAP"
         }
+        "cpu.cfs_burst_us" => {
+            "; CFS burst came in Linux 5.14: upgrade the kernel, or leave the burst out"
+        }
+        "cpu.idle" => "; cpu.idle came in Linux 5.15: upgrade the kernel, or leave it out",
         _ => "",
     };
     format!("no {file} in {}{cause}", dir.display())
@@ -126,6 +131,8 @@ pub fn read_cpu(h: &Hierarchy, dir: &Path, stat: &mut CpuStat) -> Result<()> {
         stat.nr_periods = s.nr_periods;
         stat.nr_throttled = s.nr_throttled;
         stat.throttled_us = s.throttled_us;
+        stat.nr_bursts = s.nr_bursts;
+        stat.burst_us = s.burst_us;
     }
     if h.has("cpuacct") {
         stat.usage_us = Some(read_cpuacct_usage_us(&dir.join("cpuacct.usage"))?);
@@ -331,7 +338,9 @@ mod tests {
                 usage_us: Some(687_405),
                 nr_periods: Some(13),
                 nr_throttled: Some(13),
-                throttled_us: Some(679_175)
+                throttled_us: Some(679_175),
+                nr_bursts: Some(0),
+                burst_us: Some(0),
             }
         );
     }

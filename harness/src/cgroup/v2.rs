@@ -165,12 +165,12 @@ pub fn prepare_arena(dir: &Path, controllers: &[String]) -> Result<()> {
 /// for v2, in that order.
 ///
 /// # Errors
-/// [`CgroupError::Write`] naming the file and value.
+/// [`CgroupError::Write`] naming the file and value; [`CgroupError::Refused`]
+/// where isobench knows why the kernel refused it ([`Limits::refusal`]).
 pub fn apply(dir: &Path, limits: &Limits) -> Result<()> {
-    limits
-        .files(Layout::V2)
-        .iter()
-        .try_for_each(|w| files::write(&dir.join(&w.file), &w.value))
+    limits.files(Layout::V2).iter().try_for_each(|w| {
+        files::write(&dir.join(&w.file), &w.value).map_err(|e| limits.explain(w, e))
+    })
 }
 
 /// Why arena directory `dir` lacks `file` of `controller`, for
@@ -192,6 +192,11 @@ pub fn missing_file(dir: &Path, controller: &str, file: &str) -> String {
         "io.weight" => "; io.weight needs the iocost controller (CONFIG_BLK_CGROUP_IOCOST)",
         "io.max" => "; io.max needs blk-throttle (CONFIG_BLK_DEV_THROTTLING)",
         "memory.swap.max" => "; swap accounting is off (CONFIG_MEMCG_SWAP, swapaccount=1)",
+        "cpu.max.burst" => {
+            "; CFS burst came in Linux 5.14: upgrade the kernel, or leave the burst out"
+        }
+        "cpu.idle" => "; cpu.idle came in Linux 5.15: upgrade the kernel, or leave it out",
+        "memory.oom.group" => "; memory.oom.group came in Linux 4.19",
         _ => "",
     };
     format!("no {file} in {}{cause}", dir.display())

@@ -5,5 +5,6 @@
 pub mod kmsg;
 pub mod oom;
 pub mod perf;
+pub mod pids;
 pub mod sampler;
 pub mod window;

@@ -2,9 +2,14 @@
 //! inside the sandbox that was meant to absorb it (expected), inside another
 //! watched sandbox, or outside all of them — the last two are isolation breaches.
 //!
-//! The kernel log's `task_memcg` names the killed task's cgroup; a kill counted
-//! in a sandbox's `memory.events` (`oom_kill`) that the log did not show (the
-//! log unreadable, or its records overwritten) is added from the counter.
+//! The kernel log's `task_memcg` names the killed task's cgroup; a task killed
+//! with its whole group (`memory.oom.group`, case C11) is named by its own
+//! `Killed process` line under the group's cgroup, so every process of a group
+//! kill is one kill here. A kill counted in a sandbox's `memory.events`
+//! (`oom_kill`) that the log did not show (the log unreadable, its records
+//! overwritten, or the summary line rate-limited) is added from the counter;
+//! a process the kernel killed twice (a group kill's chosen victim) is counted
+//! twice there and is one kill here.
 
 use super::kmsg::LoggedOomKill;
 use isobench_reports::schema::OomKill;
@@ -60,11 +65,18 @@ pub fn attribute(
                 cgroup: k.task_memcg.clone(),
                 source: "kmsg".into(),
                 t_s: Some(k.at_s - start_s),
+                oom_group: k.oom_group.clone(),
+                oom_score_adj: k.oom_score_adj,
+                counted_twice: k.times_killed > 1,
             }
         })
         .collect();
     for w in watched {
-        let seen = kills.iter().filter(|k| k.attributed_to == w.name).count() as u64;
+        let seen = kills
+            .iter()
+            .filter(|k| k.attributed_to == w.name)
+            .map(|k| if k.counted_twice { 2 } else { 1 })
+            .sum::<u64>();
         for _ in seen..w.oom_kills.unwrap_or(0) {
             kills.push(OomKill {
                 attributed_to: w.name.clone(),
@@ -76,6 +88,9 @@ pub fn attribute(
                     Ok(_) => "memory.events".into(),
                     Err(why) => format!("memory.events ({why})"),
                 },
+                oom_group: None,
+                oom_score_adj: None,
+                counted_twice: false,
             });
         }
     }
@@ -100,6 +115,9 @@ mod tests {
             task: "isobench-worklo".into(),
             task_memcg: memcg.into(),
             oom_memcg: memcg.into(),
+            oom_group: None,
+            oom_score_adj: Some(0),
+            times_killed: 1,
             at_s: 12.5,
         }
     }
@@ -147,6 +165,29 @@ mod tests {
                 .all(|k| k.attributed_to == "aggressor" && !k.breach)
         );
         assert!(kills[0].source.contains("EACCES"), "{:?}", kills[0]);
+    }
+
+    #[test]
+    fn c11_every_process_of_a_group_kill_is_attributed_with_its_group() {
+        // memory.events counts the chosen victim twice (killed again with its group).
+        let w = [watched("sandbox", "/run/isobench-1/sandbox", 6)];
+        let mut log = vec![logged(300, "/run/isobench-1/sandbox")];
+        log[0].times_killed = 2;
+        for pid in 301..305 {
+            let mut k = logged(pid, "/run/isobench-1/sandbox");
+            k.oom_group = Some("/run/isobench-1/sandbox".into());
+            log.push(k);
+        }
+        let kills = attribute(&Ok(log), &w, None, "sandbox", 0.0);
+        assert_eq!(kills.len(), 5, "one kill per process: {kills:?}");
+        assert!(kills[0].counted_twice);
+        assert!(
+            kills
+                .iter()
+                .all(|k| k.attributed_to == "sandbox" && k.source == "kmsg")
+        );
+        assert_eq!(kills.iter().filter(|k| k.oom_group.is_some()).count(), 4);
+        assert_eq!(kills[1].process.as_deref(), Some("301 (isobench-worklo)"));
     }
 
     #[test]

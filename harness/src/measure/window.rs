@@ -13,6 +13,8 @@ use std::time::Instant;
 pub struct Snapshot {
     at: Instant,
     memory: Result<(MemoryUsage, MemoryStat, MemoryEvents), String>,
+    /// `memory.events.local` (v2); `None` on v1 and hybrid, or unreadable.
+    events_local: Option<MemoryEvents>,
     psi: Vec<(Resource, Result<PsiTotals, String>)>,
 }
 
@@ -32,6 +34,7 @@ impl Snapshot {
         Snapshot {
             at: Instant::now(),
             memory: cg.memory().map_err(|e| e.to_string()),
+            events_local: cg.memory_events_local().ok().flatten(),
             psi,
         }
     }
@@ -41,6 +44,7 @@ impl Snapshot {
         Snapshot {
             at: Instant::now(),
             memory: Err("not a cgroup".into()),
+            events_local: None,
             psi: Resource::ALL
                 .iter()
                 .map(|&r| (r, psi::read(&r.system_file()).map_err(|e| e.to_string())))
@@ -76,6 +80,18 @@ pub fn breakdown(usage: &MemoryUsage, stat: &MemoryStat) -> MemoryBreakdown {
         file_bytes: stat.file_bytes,
         shmem_bytes: stat.shmem_bytes,
         working_set_bytes: stat.working_set_bytes(usage),
+    }
+}
+
+/// The counters of `memory.events` (or `.local`) as the results carry them.
+fn counts(e: &MemoryEvents) -> MemoryEventCounts {
+    MemoryEventCounts {
+        low: e.low,
+        high: e.high,
+        max: e.max,
+        oom: e.oom,
+        oom_kill: e.oom_kill,
+        oom_group_kill: e.oom_group_kill,
     }
 }
 
@@ -127,16 +143,7 @@ pub fn account(
         Some(pick(&stat(after)?)?.saturating_sub(pick(&stat(before)?)?))
     };
     let (peak_bytes, events) = match &after.memory {
-        Ok((usage, _, e)) => (
-            usage.peak_bytes,
-            MemoryEventCounts {
-                low: e.low,
-                high: e.high,
-                max: e.max,
-                oom: e.oom,
-                oom_kill: e.oom_kill,
-            },
-        ),
+        Ok((usage, _, e)) => (usage.peak_bytes, counts(e)),
         Err(_) => (None, MemoryEventCounts::default()),
     };
     MemoryAccount {
@@ -149,6 +156,7 @@ pub fn account(
         peak_bytes,
         end: after.breakdown(),
         events,
+        events_local: after.events_local.as_ref().map(counts),
         pgfault: fault_delta(|s| s.pgfault),
         pgmajfault: fault_delta(|s| s.pgmajfault),
         psi: psi_figures(before, after),
@@ -165,6 +173,7 @@ mod tests {
         Snapshot {
             at,
             memory: Err("not read".into()),
+            events_local: None,
             psi,
         }
     }

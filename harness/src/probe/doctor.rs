@@ -80,6 +80,7 @@ pub fn doctor_with_workload(
 /// cgroups there) and the per-cgroup PSI of the cgroup2 tree.
 fn cgroup_checks(host: &CgroupHost, checks: &mut Vec<Check>) {
     checks.push(own_limits_check(host));
+    let mut pids_files = None;
     for h in &host.hierarchies {
         let name = if h.unified {
             "cgroup2 tree".to_string()
@@ -91,6 +92,12 @@ fn cgroup_checks(host: &CgroupHost, checks: &mut Vec<Check>) {
             .join(format!("{}probe-{}", cgroup::PREFIX, std::process::id()));
         let status = match cgroup::files::mkdir(&probe) {
             Ok(()) => {
+                if probe.join("pids.current").exists() {
+                    pids_files = Some((
+                        probe.join("pids.peak").exists(),
+                        probe.join("pids.events.local").exists(),
+                    ));
+                }
                 let _ = std::fs::remove_dir(&probe);
                 check(
                     name,
@@ -111,6 +118,48 @@ fn cgroup_checks(host: &CgroupHost, checks: &mut Vec<Check>) {
             let (s, d) = psi_status(&h.own_dir.join("memory.pressure"));
             checks.push(check("psi (per cgroup)", s, d));
         }
+    }
+    checks.push(knobs_check(host, pids_files));
+}
+
+/// The knobs of issue 15 this kernel has (CFS burst, `cpu.idle`,
+/// `memory.oom.group`) and the pids files that say where a fork was refused:
+/// `pids_files` is (`pids.peak`, `pids.events.local`) of a fresh cgroup, where
+/// one could be made with the pids controller.
+fn knobs_check(host: &CgroupHost, pids_files: Option<(bool, bool)>) -> Check {
+    let missing = host.missing_knobs();
+    let mut notes: Vec<String> = missing.iter().map(|u| u.to_string()).collect();
+    if host.layout != Layout::V2 {
+        notes.push(cgroup::limits::oom_group_unsupported(host.layout).to_string());
+    }
+    match pids_files {
+        Some((true, true)) => {}
+        Some((peak, local)) => {
+            if !peak {
+                notes.push(
+                    "pids.peak unsupported (an older kernel): a sandbox's peak is sampled every 10 ms"
+                        .into(),
+                );
+            }
+            if !local && host.layout == Layout::V2 {
+                notes.push(
+                    "no pids.events.local (a kernel before 2024): refused forks are counted where they \
+                     failed, and the limit that refused them is inferred"
+                        .into(),
+                );
+            }
+        }
+        None => notes
+            .push("pids files not seen: no cgroup with the pids controller could be made".into()),
+    }
+    if notes.is_empty() {
+        check(
+            "knobs",
+            CheckStatus::Ok,
+            "cpu.max.burst, cpu.idle, memory.oom.group, pids.peak and pids.events.local present",
+        )
+    } else {
+        check("knobs", CheckStatus::Unavailable, notes.join("; "))
     }
 }
 

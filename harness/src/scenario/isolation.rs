@@ -41,6 +41,7 @@ use super::{Progress, RunContext, Timing, rounds};
 use crate::cgroup::weight::scheduler_weight;
 use crate::cgroup::{Arena, Cgroup, CpuList, CpuStat, Layout, Limits};
 use crate::interrupt;
+use crate::measure::pids::PidsWatches;
 use crate::sandbox::{self, NamespaceSet, Process};
 use crate::suite::run_args::{self, VictimRun};
 use crate::suite::{
@@ -136,8 +137,9 @@ fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
 }
 
 /// CPUs an aggressor process can keep busy: cpu-hog's threads (default one per
-/// CPU it may use), the threads × intensity of cache-thrash and mem-bw; `None`
-/// for applets whose CPU demand is not known ahead.
+/// CPU it may use), the threads × intensity of cache-thrash and mem-bw, the
+/// duty cycle of cpu-bursts (burst / (burst + sleep)); `None` for applets whose
+/// CPU demand is not known ahead.
 fn cpu_demand(a: &AggressorDef, cpus: usize) -> Option<f64> {
     let AggressorWorkload::Applet { workload, args } = &a.workload else {
         return None;
@@ -147,6 +149,10 @@ fn cpu_demand(a: &AggressorDef, cpus: usize) -> Option<f64> {
     match workload.as_str() {
         "cpu-hog" => Some(number("--threads").unwrap_or(cpus as f64)),
         "cache-thrash" | "mem-bw" => Some(number("--threads").unwrap_or(1.0) * intensity),
+        "cpu-bursts" => {
+            let burst = number("--burst-ms").unwrap_or(120.0);
+            Some(burst / (burst + number("--sleep-ms").unwrap_or(280.0)))
+        }
         _ => None,
     }
 }
@@ -173,6 +179,11 @@ impl ExpectedShares {
     }
 }
 
+/// The weight the scheduler gives an idle group (`cpu.idle` 1) against its
+/// siblings, on the v1 scale: `WEIGHT_IDLEPRIO`, 3 (kernel/sched/sched.h;
+/// `sched_group_set_idle` in kernel/sched/fair.c sets the group's entity to it).
+const WEIGHT_IDLEPRIO: f64 = 3.0;
+
 /// What each sandbox and group of `def` should get when isolated, in CPUs,
 /// on a host of `layout` whose arena may use `cpus_allowed` CPUs (see
 /// [`expected`] for the method; weights count as the scheduler reads them,
@@ -182,7 +193,11 @@ pub fn expected_shares(def: &IsolationDef, cpus_allowed: usize, layout: Layout) 
     let node = |name: &str, group: Option<&str>, limits: &Limits, demand| expected::Node {
         name: name.to_string(),
         parent: group.and_then(index),
-        weight: scheduler_weight(limits.cpu_weight, layout),
+        weight: if limits.cpu_idle == Some(true) {
+            WEIGHT_IDLEPRIO
+        } else {
+            scheduler_weight(limits.cpu_weight, layout)
+        },
         quota_cpus: limits.cpu_max.and_then(|m| m.cpus()),
         cpuset: limits.cpuset_cpus.as_ref().map(|c| c.cpus().clone()),
         demand,
@@ -233,7 +248,7 @@ pub fn expected_shares(def: &IsolationDef, cpus_allowed: usize, layout: Layout) 
             None => expected::Demand::Unknown {
                 at_most: f64::INFINITY,
                 why: format!(
-                    "the CPU demand of {} is not known ahead (only cpu-hog, cache-thrash and mem-bw have a fixed one)",
+                    "the CPU demand of {} is not known ahead (only cpu-hog, cpu-bursts, cache-thrash and mem-bw have a fixed one)",
                     a.workload.label()
                 ),
             },
@@ -409,6 +424,8 @@ fn summed_groups(def: &IsolationDef, accounts: &[&CpuAccount]) -> Vec<CpuAccount
             nr_periods: None,
             nr_throttled: None,
             throttled_us: None,
+            nr_bursts: None,
+            burst_us: None,
         })
         .collect()
 }
@@ -476,6 +493,8 @@ fn run_condition(
     let victim_cg = home("victim")
         .sandbox(&name("victim"), &limits_of(&victim_def.limits.limits))
         .context("creating the victim's cgroup")?;
+    let mut pids = PidsWatches::default();
+    pids.add("victim", &victim_cg);
     let victim_run = VictimRun {
         rate: victim_rate(spec, ctx).unwrap_or(0.0),
         iters_per_unit: ctx.calibration.iters_per_unit,
@@ -500,6 +519,7 @@ fn run_condition(
             let cg = home(&a.name)
                 .sandbox(&name(&a.name), &limits_of(&a.limits.limits))
                 .with_context(|| format!("creating the cgroup of aggressor {}", a.name))?;
+            pids.add(&a.name, &cg);
             let mut procs = Vec::new();
             let overrun = overrun_s(started, total);
             for _ in 0..a.count {
@@ -526,6 +546,7 @@ fn run_condition(
         Some(v) => v,
         None => start()?,
     };
+    pids.sample();
     let harness0 = own_cpu_s()?;
     if !interrupt::sleep(Duration::from_secs_f64(t.warmup_s)) {
         bail!("interrupted");
@@ -596,6 +617,7 @@ fn run_condition(
         _ => Vec::new(),
     };
     let (host_other_cpu_share, host_cpu) = host_cpu(&host0, &host1, wall);
+    let pids = pids.finish();
     victim.remove()?;
     victim_cg.remove()?;
     for r in running {
@@ -640,6 +662,7 @@ fn run_condition(
             invalid,
             memory: None,
             neighbours,
+            pids,
         },
         histogram,
         missed: report.map_or(0, |r| r.missed),
@@ -1082,6 +1105,7 @@ mod tests {
             layout,
             online_cpus: "0-1".parse().unwrap(),
             block_devices: Vec::new(),
+            missing_knobs: Vec::new(),
         };
         let s = suite::parse_text(text, "t.toml", &host).unwrap_or_else(|e| panic!("{e}"));
         match s.scenarios.into_iter().next().unwrap().kind {
@@ -1125,5 +1149,35 @@ limits.cgroup = { "cpu.weight" = 100, "cpuset.cpus" = "1" }
         assert!((share(Layout::V2, "a") - share(Layout::V2, "kube")).abs() < 1e-12);
         // The victim, unpinned, takes its 0.2 CPU on the other CPU.
         assert!((share(Layout::Hybrid, "victim") - 0.2).abs() < 1e-9);
+    }
+
+    #[test]
+    fn an_idle_group_weighs_as_the_kernels_idle_priority() {
+        let text = r#"[[scenario]]
+name = "s"
+kind = "isolation"
+[scenario.victim]
+workload = "cpu-units"
+cpus = 0.1
+[[scenario.aggressor]]
+name = "busy"
+workload = "cpu-hog"
+args = ["--threads", "1"]
+group = "batch"
+[[scenario.aggressor]]
+name = "idle"
+workload = "cpu-hog"
+args = ["--threads", "1"]
+group = "background"
+[[scenario.group]]
+name = "batch"
+limits.cgroup = { "cpuset.cpus" = "1" }
+[[scenario.group]]
+name = "background"
+limits.cgroup = { "cpu.idle" = 1, "cpuset.cpus" = "1" }
+"#;
+        let e = expected_shares(&scenario(text, Layout::V2), 2, Layout::V2);
+        let idle = e.sandbox("idle").and_then(Expected::cpus).unwrap();
+        assert!((idle - 3.0 / 1027.0).abs() < 1e-9, "{idle}");
     }
 }

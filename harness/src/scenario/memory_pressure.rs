@@ -613,6 +613,7 @@ fn run_condition(
                 pressure,
             }),
             neighbours,
+            pids: Vec::new(),
         },
         histogram,
         missed: report.map_or(0, |r| r.missed),

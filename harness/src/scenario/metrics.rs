@@ -337,12 +337,58 @@ fn aggressor_metrics(rounds: &[Vec<ConditionSample>], name: &str) -> Vec<Metric>
         });
     // Files written before expectations had reasons: the reason of that time.
     let fallback = if has_quota {
-        "its CPU demand is not known ahead (only cpu-hog, cache-thrash and mem-bw have a fixed one), so no share is expected of its quota"
+        "its CPU demand is not known ahead (only cpu-hog, cpu-bursts, cache-thrash and mem-bw have a fixed one), so no share is expected of its quota"
     } else {
         "the aggressor has no CPU quota"
     };
     m.extend(expected_metrics(rounds, name, &aggressor, fallback));
     m.push(throttled_ratio(rounds, name, &aggressor));
+    m.push(metric(
+        &m_name("burst_ratio"),
+        Some(iso),
+        "share",
+        per(iso, &|s| {
+            let a = aggressor(s)?;
+            let periods = a.nr_periods.filter(|&p| p > 0)?;
+            Some(a.nr_bursts? as f64 / periods as f64)
+        }),
+        "cpu.stat reported no enforcement periods (no quota), or no nr_bursts (Linux before 5.14)",
+    ));
+    m.extend(pids_metrics(rounds, name, &[Condition::Contended, iso]));
+    m
+}
+
+/// The process counts of sandbox `name` in `conditions` (case C17): refused
+/// forks and the peak; none where no round has a pids account for it.
+fn pids_metrics(
+    rounds: &[Vec<ConditionSample>],
+    name: &str,
+    conditions: &[Condition],
+) -> Vec<Metric> {
+    let pids = |s: &ConditionSample| s.run.pids.iter().find(|p| p.sandbox == name).cloned();
+    if !rounds.iter().flatten().any(|s| pids(s).is_some()) {
+        return Vec::new();
+    }
+    let mut m = Vec::new();
+    for &c in conditions {
+        m.push(metric(
+            &format!("{name}.forks_refused"),
+            Some(c),
+            "count",
+            per_round(rounds, c, &|s| Some(pids(s)?.forks_refused? as f64)),
+            "pids.events could not be read (see pids[].unavailable in the rounds)",
+        ));
+        m.push(metric(
+            &format!("{name}.pids_peak"),
+            Some(c),
+            "tasks",
+            per_round(rounds, c, &|s| {
+                let p = pids(s)?;
+                Some(p.peak.or(p.sampled_peak)? as f64)
+            }),
+            "neither pids.peak nor pids.current could be read",
+        ));
+    }
     m
 }
 
@@ -358,7 +404,7 @@ fn victim_metrics(rounds: &[Vec<ConditionSample>]) -> Vec<Metric> {
             .map(|r| f(valid(r, c)?, valid(r, Condition::Solo)?))
             .collect()
     };
-    let mut m = Vec::new();
+    let mut m = pids_metrics(rounds, "victim", &Condition::ALL);
     for c in Condition::ALL {
         m.push(metric(
             "victim.cpu_share",
@@ -507,6 +553,7 @@ fn merged_cdfs(rounds: &[Vec<ConditionSample>]) -> Vec<LatencyCdf> {
 fn warnings(rounds: &[Vec<ConditionSample>]) -> Vec<String> {
     let (mut bursty, mut starved, mut busy, mut slow, mut died) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut refused = Vec::new();
     for (i, r) in rounds.iter().enumerate() {
         for s in r {
             let c = s.run.condition;
@@ -536,6 +583,14 @@ fn warnings(rounds: &[Vec<ConditionSample>]) -> Vec<String> {
             for n in &s.run.neighbours {
                 for f in &n.failures {
                     died.push(format!("round {i} {c} {}: {f}", n.sandbox));
+                }
+            }
+            for p in s.run.pids.iter().filter(|p| p.sandbox == "victim") {
+                for r in &p.refused_by {
+                    refused.push(format!(
+                        "round {i} {c}: forks refused ×{} (limit of {}: pids.max {})",
+                        r.forks, r.cgroup, r.limit
+                    ));
                 }
             }
             if let Some(other) = s
@@ -587,6 +642,12 @@ fn warnings(rounds: &[Vec<ConditionSample>]) -> Vec<String> {
          memory or a smaller size)",
     );
     say(
+        refused,
+        "the victim's forks were refused by a pids limit (EAGAIN): it could not start the processes or \
+         threads it asked for; where the limit is a group's or the arena's that its neighbours share, they \
+         used it up: give the victim a pids.max of its own inside that group, or raise the group's",
+    );
+    say(
         slow,
         "the victim missed units even alone: this host cannot sustain its rate, so throughput ratios understate \
          interference; close other load, or lower the victim's demand (its CPU, or its working set against the \
@@ -609,6 +670,8 @@ mod tests {
             nr_periods: Some(periods),
             nr_throttled: Some(throttled),
             throttled_us: Some(0),
+            nr_bursts: None,
+            burst_us: None,
         }
     }
 
@@ -641,6 +704,7 @@ mod tests {
                 invalid: None,
                 memory: None,
                 neighbours: Vec::new(),
+                pids: Vec::new(),
             },
             histogram: h,
             missed: 0,
@@ -687,6 +751,61 @@ mod tests {
             .find(|m| m.name == name && m.condition == c)
             .unwrap()
             .value
+    }
+
+    #[test]
+    fn c17_refused_forks_become_metrics_and_a_victims_a_warning_naming_the_limit() {
+        use isobench_reports::schema::{PidsAccount, PidsRefusal};
+        let pids = |sandbox: &str, refused: u64| PidsAccount {
+            sandbox: sandbox.into(),
+            sampled_peak: Some(16),
+            peak: None,
+            forks_refused: Some(refused),
+            refused_by: (refused > 0)
+                .then(|| PidsRefusal {
+                    forks: refused,
+                    cgroup: "/isobench-1/pod".into(),
+                    limit: 16,
+                    how: "inferred".into(),
+                })
+                .into_iter()
+                .collect(),
+            levels: Vec::new(),
+            unavailable: Vec::new(),
+        };
+        let mut rounds = vec![round(0.5)];
+        rounds[0][2].run.pids = vec![pids("victim", 3), pids("aggressor", 25)];
+        let mut r = empty();
+        derive(&mut r, &rounds);
+        let iso = Some(Condition::Isolated);
+        assert_eq!(value(&r, "victim.forks_refused", iso), Some(3.0));
+        assert_eq!(value(&r, "aggressor.forks_refused", iso), Some(25.0));
+        assert_eq!(value(&r, "aggressor.pids_peak", iso), Some(16.0));
+        let m = r
+            .metrics
+            .iter()
+            .find(|m| m.name == "victim.forks_refused" && m.condition == Some(Condition::Solo))
+            .unwrap();
+        assert!(m.value.is_none() && m.reason.is_some(), "{m:?}");
+        assert!(
+            r.warnings.iter().any(|w| w.contains(
+                "round 0 isolated: forks refused ×3 (limit of /isobench-1/pod: pids.max 16)"
+            )),
+            "{:?}",
+            r.warnings
+        );
+    }
+
+    #[test]
+    fn burst_ratio_is_bursting_periods_over_periods() {
+        let mut rounds = vec![round(0.5)];
+        rounds[0][2].run.aggressors[0].nr_bursts = Some(5);
+        let mut r = empty();
+        derive(&mut r, &rounds);
+        assert_eq!(
+            value(&r, "aggressor.burst_ratio", Some(Condition::Isolated)),
+            Some(0.25)
+        );
     }
 
     #[test]

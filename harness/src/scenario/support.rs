@@ -57,6 +57,8 @@ pub fn account(
         nr_periods: d.nr_periods,
         nr_throttled: d.nr_throttled,
         throttled_us: d.throttled_us,
+        nr_bursts: d.nr_bursts,
+        burst_us: d.burst_us,
     })
 }
 

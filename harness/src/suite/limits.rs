@@ -10,16 +10,18 @@ use toml::de::{DeTable, DeValue};
 
 pub use crate::vocabulary::HostFacts;
 
-/// What this host is, for checking a suite: its cgroup layout, online CPUs and block devices.
+/// What this host is, for checking a suite: its cgroup layout, online CPUs,
+/// block devices and the knobs its kernel lacks.
 ///
 /// # Errors
 /// The layout cannot be told (no cgroup filesystem) or sysfs cannot be read, naming the path.
 pub fn discover_host() -> Result<HostFacts, String> {
-    let layout = crate::cgroup::CgroupHost::discover()
-        .map_err(|e| format!("cannot tell the host's cgroup layout: {e}"))?
-        .layout;
-    HostFacts::discover(layout)
-        .map_err(|e| format!("reading the host's CPUs and block devices: {e}"))
+    let cgroups = crate::cgroup::CgroupHost::discover()
+        .map_err(|e| format!("cannot tell the host's cgroup layout: {e}"))?;
+    let mut facts = HostFacts::discover(cgroups.layout)
+        .map_err(|e| format!("reading the host's CPUs and block devices: {e}"))?;
+    facts.missing_knobs = cgroups.missing_knobs();
+    Ok(facts)
 }
 
 /// The vocabularies, by their key in a `limits` table.

@@ -435,8 +435,9 @@ pub const MAX_COUNT: u64 = 64;
 pub const VICTIMS: [&str; 4] = ["cpu-units", "mem-units", "wakeup-latency", "tcp-echo"];
 
 /// Aggressor applets.
-pub const AGGRESSORS: [&str; 7] = [
+pub const AGGRESSORS: [&str; 8] = [
     "cpu-hog",
+    "cpu-bursts",
     "mem-hog",
     "cache-thrash",
     "mem-bw",

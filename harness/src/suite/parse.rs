@@ -40,10 +40,18 @@ pub fn parse(
     let mut p = Problems::new(origin, text);
     let (doc, syntax) = DeTable::parse_recoverable(text);
     for e in &syntax {
+        let message = e.message().trim();
+        // `cpu.max = ...` then `cpu.max.burst = ...`: TOML reads the second as
+        // the key `burst` of a table `cpu.max`, which is already a string.
+        let hint = if message.contains("dotted key") {
+            "; a knob whose name has dots is one key: quote it, e.g. \"cpu.max.burst\" = 50000"
+        } else {
+            ""
+        };
         p.at(
             e.span().unwrap_or(0..0),
             "syntax",
-            e.message().trim().to_string(),
+            format!("{message}{hint}"),
         );
     }
     if !syntax.is_empty() {

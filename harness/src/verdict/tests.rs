@@ -29,6 +29,8 @@ fn run(condition: Condition, f: Option<Figures>, invalid: Option<&str>) -> Condi
             nr_periods: None,
             nr_throttled: None,
             throttled_us: None,
+            nr_bursts: None,
+            burst_us: None,
         },
         harness_cpu_share: 0.01,
         host_other_cpu_share: Some(0.0),
@@ -36,6 +38,7 @@ fn run(condition: Condition, f: Option<Figures>, invalid: Option<&str>) -> Condi
         invalid: invalid.map(str::to_string),
         memory: None,
         neighbours: vec![],
+        pids: Vec::new(),
     }
 }
 

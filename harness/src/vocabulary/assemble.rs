@@ -2,7 +2,10 @@
 //! the rules that span several entries (Docker's memory+swap, Kubernetes'
 //! requests and limits and its QoS class), and the choice of file per layout.
 
-use super::{ContainerResources, LimitError, NotWritten, QosClass};
+use super::{ContainerResources, HostFacts, LimitError, NotWritten, QosClass};
+use crate::cgroup::limits::{
+    CFS_BURST, CPU_IDLE, CPU_MAX_BURST, MEMORY_OOM_GROUP, oom_group_unsupported,
+};
 use crate::cgroup::{CpuList, CpuMax, CpuWeight, IoMax, IoWeight, Layout, Limit, Limits};
 use crate::cgroup::{MemoryKnob, MemorySetting};
 
@@ -11,6 +14,12 @@ use crate::cgroup::{MemoryKnob, MemorySetting};
 pub(super) enum Parsed {
     /// A CPU bandwidth limit (native `cpu.max`, Docker `cpus`).
     CpuMax(CpuMax),
+    /// A CPU burst, µs (native `cpu.max.burst`).
+    CpuBurst(u64),
+    /// An idle group or not (native `cpu.idle`).
+    CpuIdle(bool),
+    /// A group OOM kill or not (native `memory.oom.group`).
+    OomGroup(bool),
     /// A CPU weight (native `cpu.weight` / `cpu.shares`, Docker `cpu_shares`).
     CpuWeight(CpuWeight),
     /// A cpuset (native `cpuset.cpus`, Docker `cpuset_cpus`).
@@ -56,6 +65,9 @@ impl Entry {
 #[derive(Debug, Clone)]
 enum Target {
     CpuMax(CpuMax),
+    CpuBurst(u64),
+    CpuIdle(bool),
+    OomGroup(bool),
     CpuWeight(CpuWeight),
     Cpuset(CpuList),
     Pids(Limit),
@@ -102,6 +114,9 @@ pub(super) fn assemble(
     for (i, e) in entries.iter().enumerate() {
         let target = match &e.parsed {
             Parsed::CpuMax(m) => Target::CpuMax(*m),
+            Parsed::CpuBurst(b) => Target::CpuBurst(*b),
+            Parsed::CpuIdle(on) => Target::CpuIdle(*on),
+            Parsed::OomGroup(on) => Target::OomGroup(*on),
             Parsed::CpuWeight(w) => Target::CpuWeight(*w),
             Parsed::Cpuset(c) => Target::Cpuset(c.clone()),
             Parsed::Pids(p) => Target::Pids(*p),
@@ -340,6 +355,9 @@ impl Plan {
         for (_, t) in &self.targets {
             match t {
                 Target::CpuMax(m) => l.cpu_max = Some(*m),
+                Target::CpuBurst(b) => l.cpu_max_burst_us = Some(*b),
+                Target::CpuIdle(on) => l.cpu_idle = Some(*on),
+                Target::OomGroup(on) => l.memory_oom_group = Some(*on),
                 Target::CpuWeight(w) => l.cpu_weight = Some(*w),
                 Target::Cpuset(c) => l.cpuset_cpus = Some(c.clone()),
                 Target::Pids(p) => l.pids_max = Some(*p),
@@ -353,21 +371,76 @@ impl Plan {
         l
     }
 
-    /// Entries that `layout` cannot honour: a memory knob it has no file for,
-    /// or two entries writing the same file.
-    pub fn check(&self, layout: Layout, entries: &[Entry], errors: &mut Vec<LimitError>) {
+    /// Entries that the host cannot honour: a knob its layout has no file for
+    /// (a memory knob, `memory.oom.group` on v1), a knob its kernel lacks
+    /// ([`HostFacts::missing_knobs`]), two entries writing the same file, and
+    /// combinations the kernel refuses with EINVAL (a burst above the quota, a
+    /// weight for an idle group) or that do nothing (a burst without a quota).
+    pub fn check(&self, host: &HostFacts, entries: &[Entry], errors: &mut Vec<LimitError>) {
+        let layout = host.layout;
         let mut files: Vec<(usize, &'static str)> = Vec::new();
+        let quota = self.targets.iter().find_map(|(_, t)| match t {
+            Target::CpuMax(m) => Some(*m),
+            _ => None,
+        });
+        let idle = self.targets.iter().find_map(|(i, t)| match t {
+            Target::CpuIdle(true) => *i,
+            _ => None,
+        });
         for (i, t) in &self.targets {
             let Some(i) = i else {
                 continue; // written for no entry: nothing to refuse
             };
+            let e = &entries[*i];
+            let knob = match t {
+                Target::CpuBurst(_) => Some(if layout == Layout::V2 {
+                    CPU_MAX_BURST
+                } else {
+                    CFS_BURST
+                }),
+                Target::CpuIdle(_) => Some(CPU_IDLE),
+                Target::OomGroup(_) => Some(MEMORY_OOM_GROUP),
+                _ => None,
+            };
+            if let Some(u) = knob.and_then(|k| host.missing_knobs.iter().find(|u| u.knob == k)) {
+                errors.push(e.error(u.to_string()));
+                continue;
+            }
             let file = match t {
-                Target::CpuWeight(_) => "cpu weight",
+                Target::CpuWeight(_) => {
+                    if let Some(idle) = idle {
+                        errors.push(e.error(format!(
+                            "a weight for an idle group (`{}` = 1): the kernel refuses it with EINVAL \
+                             (an idle group runs at the lowest weight); give one of them",
+                            entries[idle].key
+                        )));
+                        continue;
+                    }
+                    "cpu weight"
+                }
                 Target::IoWeight(_) => "I/O weight",
+                Target::OomGroup(_) if layout != Layout::V2 => {
+                    errors.push(e.error(oom_group_unsupported(layout).to_string()));
+                    continue;
+                }
+                Target::CpuBurst(burst) => {
+                    match quota.map(|m| (m.quota_us, m.period_us)) {
+                        Some((Some(q), p)) if *burst > q => errors.push(e.error(format!(
+                            "a burst of {burst} µs is above the quota of {q} µs per {p} µs period: \
+                             the kernel refuses it with EINVAL; expected at most {q} µs"
+                        ))),
+                        Some((Some(_), _)) => {}
+                        _ => errors.push(e.error(
+                            "a burst without a quota does nothing (it lets a group run above its \
+                             cpu.max quota): give cpu.max too, or leave the burst out",
+                        )),
+                    }
+                    continue;
+                }
                 Target::Memory { v2, v1 } => {
                     let s = if layout == Layout::V2 { v2 } else { v1 };
                     if let Some(u) = s.knob.unsupported_on(layout) {
-                        errors.push(entries[*i].error(u.to_string()));
+                        errors.push(e.error(u.to_string()));
                         continue;
                     }
                     s.knob.file(layout)
@@ -375,7 +448,7 @@ impl Plan {
                 _ => continue,
             };
             if let Some((first, _)) = files.iter().find(|(_, f)| *f == file) {
-                errors.push(entries[*i].error(format!(
+                errors.push(e.error(format!(
                     "sets the same {file} on {layout} as `{}`: give only one of them",
                     entries[*first].key
                 )));

@@ -2,7 +2,7 @@
 //! handed to [`super::map`], so that the mapping itself does no I/O and tests
 //! can describe any host.
 
-use crate::cgroup::{CpuList, DeviceNumber, Layout};
+use crate::cgroup::{CpuList, DeviceNumber, Layout, Unsupported};
 use std::path::Path;
 
 /// What mapping limits needs to know about the host.
@@ -15,6 +15,10 @@ pub struct HostFacts {
     pub online_cpus: CpuList,
     /// Whole-disk block devices (/sys/block), the only devices I/O limits can name.
     pub block_devices: Vec<BlockDevice>,
+    /// Knobs of the layout that this kernel lacks (`cpu.max.burst` before Linux
+    /// 5.14, `cpu.idle` before 5.15, ...), as seen in the harness's own cgroup
+    /// ([`crate::cgroup::CgroupHost::missing_knobs`]); empty where not known.
+    pub missing_knobs: Vec<Unsupported>,
 }
 
 /// A whole-disk block device.
@@ -27,7 +31,8 @@ pub struct BlockDevice {
 }
 
 impl HostFacts {
-    /// Reads the facts of this host for `layout` from /sys.
+    /// Reads the facts of this host for `layout` from /sys (the knobs the
+    /// kernel lacks are left to the caller: [`HostFacts::missing_knobs`]).
     ///
     /// # Errors
     /// A read error of /sys/devices/system/cpu/online or /sys/block, with the path.
@@ -71,6 +76,7 @@ impl HostFacts {
             layout,
             online_cpus,
             block_devices,
+            missing_knobs: Vec::new(),
         })
     }
 

@@ -168,8 +168,10 @@ impl Mapped {
 /// cpu.weight outside 1–10000, cpu.shares outside 2–262144, …), sizes and
 /// quantities that do not parse, CPUs or devices the host lacks, rules that
 /// span entries (Docker's memory_swap without memory, a Kubernetes request
-/// above its limit), and knobs the host's layout cannot honour
-/// ([`crate::cgroup::Unsupported`], e.g. `memory.high` on v1).
+/// above its limit, a CPU burst above its quota or without one, a weight for an
+/// idle group), and knobs the host's layout or kernel cannot honour
+/// ([`crate::cgroup::Unsupported`], e.g. `memory.high` or `memory.oom.group` on
+/// v1, `cpu.idle` before Linux 5.15).
 pub fn map(
     vocabulary: Vocabulary,
     entries: &[(String, toml::Value)],
@@ -208,7 +210,7 @@ pub fn map(
         }
     }
     let plan = assemble::assemble(vocabulary, &parsed, &mut errors);
-    plan.check(host.layout, &parsed, &mut errors);
+    plan.check(host, &parsed, &mut errors);
     if !errors.is_empty() {
         return Err(errors);
     }

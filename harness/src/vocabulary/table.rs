@@ -9,6 +9,7 @@ use super::host::HostFacts;
 use super::quantity::{
     self, cpus, docker_bytes, k8s_milli, kernel_bytes_or_max, strings, unsigned,
 };
+use crate::cgroup::limits::CFS_MAX_QUOTA_US;
 use crate::cgroup::{CpuList, CpuMax, CpuWeight, DeviceNumber, IoMax, IoWeight, Limit, MemoryKnob};
 use toml::Value;
 
@@ -64,6 +65,20 @@ pub const TABLE: &[Row] = &[
     },
     Row {
         vocabulary: Native,
+        key: "cpu.max.burst",
+        maps_to: "cpu.max.burst (µs, at most the cpu.max quota); v1 cpu.cfs_burst_us; Linux >= 5.14",
+        source: "Documentation/scheduler/sched-bwc.rst (Burst feature); Documentation/admin-guide/cgroup-v2.rst (cpu.max.burst)",
+        parse: native_cpu_burst,
+    },
+    Row {
+        vocabulary: Native,
+        key: "cpu.idle",
+        maps_to: "cpu.idle 0 or 1, same file on v1; no weight with 1; Linux >= 5.15",
+        source: "Documentation/admin-guide/cgroup-v2.rst (cpu.idle); kernel/sched/core.c sched_group_set_idle",
+        parse: native_switch,
+    },
+    Row {
+        vocabulary: Native,
         key: "cpuset.cpus",
         maps_to: "cpuset.cpus, within the online CPUs; v1 also copies cpuset.mems from the parent",
         source: "Documentation/admin-guide/cgroup-v2.rst (Cpuset); cgroup-v1/cpusets.rst",
@@ -103,6 +118,13 @@ pub const TABLE: &[Row] = &[
         maps_to: "memory.swap.max; v2 only (v1 limits memory+swap: memory.memsw.limit_in_bytes)",
         source: CGROUP_V2,
         parse: native_memory,
+    },
+    Row {
+        vocabulary: Native,
+        key: "memory.oom.group",
+        maps_to: "memory.oom.group 0 or 1; v2 only (v1 kills one process at a time)",
+        source: CGROUP_V2,
+        parse: native_switch,
     },
     Row {
         vocabulary: Native,
@@ -333,6 +355,37 @@ fn native_cpu_max(_: &str, v: &Value, _: &HostFacts) -> Result<Parsed, String> {
         q => Some(q.parse().map_err(|_| bad())?),
     };
     CpuMax::new(quota, period).map(Parsed::CpuMax)
+}
+
+fn native_cpu_burst(_: &str, v: &Value, _: &HostFacts) -> Result<Parsed, String> {
+    const EXPECTED: &str = "a burst in µs, at most the cpu.max quota (0 for none)";
+    let n = unsigned(v, EXPECTED)?;
+    if n > CFS_MAX_QUOTA_US {
+        return Err(format!(
+            "{n} µs is above the kernel's maximum of {CFS_MAX_QUOTA_US} µs: expected {EXPECTED}"
+        ));
+    }
+    Ok(Parsed::CpuBurst(n))
+}
+
+/// `cpu.idle` and `memory.oom.group`: 0 or 1 (also `true`/`false`).
+fn native_switch(key: &str, v: &Value, _: &HostFacts) -> Result<Parsed, String> {
+    let on = match v {
+        Value::Integer(0) | Value::Boolean(false) => false,
+        Value::Integer(1) | Value::Boolean(true) => true,
+        Value::String(s) if s.trim() == "0" => false,
+        Value::String(s) if s.trim() == "1" => true,
+        _ => {
+            return Err(format!(
+                "{} is not 0 or 1: expected 0 or 1 (the kernel refuses anything else with EINVAL)",
+                quantity::show(v)
+            ));
+        }
+    };
+    Ok(match key {
+        "cpu.idle" => Parsed::CpuIdle(on),
+        _ => Parsed::OomGroup(on),
+    })
 }
 
 fn cpu_weight(_: &str, v: &Value, _: &HostFacts) -> Result<Parsed, String> {

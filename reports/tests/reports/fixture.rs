@@ -180,6 +180,8 @@ fn account(sandbox: &str, cpu_share: f64, expected: Option<f64>) -> CpuAccount {
         nr_periods: Some(100),
         nr_throttled: expected.map(|_| 62),
         throttled_us: expected.map(|_| 1_240_000),
+        nr_bursts: Some(0),
+        burst_us: Some(0),
     }
 }
 
@@ -214,6 +216,7 @@ fn round(index: usize, order: [Condition; 3]) -> Round {
                 invalid: None,
                 memory: None,
                 neighbours: Vec::new(),
+                pids: Vec::new(),
             }
         })
         .collect();

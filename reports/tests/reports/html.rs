@@ -355,3 +355,50 @@ fn a_scenario_with_groups_charts_every_sandbox_and_group_and_no_group_is_an_aggr
     );
     assert!(line.contains("aggressor got"), "{line}");
 }
+
+#[test]
+fn refused_forks_are_shown_with_the_limit_that_refused_them() {
+    use isobench_reports::schema::{PidsAccount, PidsLevel, PidsRefusal};
+    let mut results = fixture::results();
+    let run = results.scenarios[0].rounds[0]
+        .conditions
+        .iter_mut()
+        .find(|c| c.condition == Condition::Isolated)
+        .unwrap();
+    run.pids = vec![PidsAccount {
+        sandbox: "aggressor".into(),
+        sampled_peak: Some(16),
+        peak: None,
+        forks_refused: Some(25),
+        refused_by: vec![PidsRefusal {
+            forks: 25,
+            cgroup: "/isobench-r1/p".into(),
+            limit: 16,
+            how: "inferred".into(),
+        }],
+        levels: vec![PidsLevel {
+            cgroup: "/isobench-r1/p/aggressor".into(),
+            max: "max".into(),
+            current: 0,
+            peak: None,
+            events_max: 25,
+            events_local_max: None,
+        }],
+        unavailable: vec!["pids.peak unsupported: this kernel has no pids.peak".into()],
+    }];
+    let (_, dom) = rendered(&results);
+    assert!(dom.errors.is_empty(), "{:#?}", dom.errors);
+    let table = dom
+        .elements("table")
+        .into_iter()
+        .find(|&t| dom.attr(t, "class") == Some("pids"))
+        .expect("a pids table");
+    let text = dom.text(table);
+    for expected in [
+        "×25 (limit of /isobench-r1/p: pids.max 16)",
+        "16 (sampled every 10 ms)",
+        "pids.peak unsupported",
+    ] {
+        assert!(text.contains(expected), "{expected:?} not in {text}");
+    }
+}
