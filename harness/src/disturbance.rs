@@ -173,10 +173,12 @@ mod tests {
             condition: c,
             victim: None,
             aggressors: Vec::new(),
+            groups: Vec::new(),
             victim_cpu: CpuAccount {
                 sandbox: "victim".into(),
                 cpu_share: 0.5,
                 cpu_share_expected: None,
+                cpu_share_expected_reason: None,
                 nr_periods: None,
                 nr_throttled: None,
                 throttled_us: None,

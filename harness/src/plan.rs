@@ -58,6 +58,12 @@ pub fn apply(suite: &mut Suite, o: &Overrides, layout: Option<Layout>) -> Result
                     for a in &mut iso.aggressors {
                         set_quota(&mut a.limits, cpus);
                     }
+                    if let Some(why) = crate::suite::beyond_groups(iso).first() {
+                        return Err(Refused(format!(
+                            "--aggressor-cpus {cpus}: scenario {}: {why}",
+                            s.name
+                        )));
+                    }
                 }
             }
             Kind::MemoryPressure(m) => {
@@ -77,6 +83,7 @@ pub fn apply(suite: &mut Suite, o: &Overrides, layout: Option<Layout>) -> Result
                         qos: None,
                         files: Vec::new(),
                         not_written: Vec::new(),
+                        resources: None,
                         limits: crate::cgroup::Limits {
                             memory: o.aggressor_memory.clone(),
                             ..Default::default()

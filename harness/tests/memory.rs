@@ -384,6 +384,7 @@ fn an_isolation_aggressor_killed_before_the_windows_end_makes_the_condition_inva
                 limits: LimitsDef::default(),
                 late_us: None,
                 slo: None,
+                group: None,
             },
             aggressors: vec![AggressorDef {
                 name: "aggressor".into(),
@@ -396,9 +397,11 @@ fn an_isolation_aggressor_killed_before_the_windows_end_makes_the_condition_inva
                     limits: max(32 * MIB),
                     ..LimitsDef::default()
                 },
+                group: None,
             }],
             namespaces: NamespaceSet::default(),
             conditions: Condition::ALL.to_vec(),
+            groups: Vec::new(),
         },
     };
     let result = isolation::run(&spec, &ctx, &mut Quiet);

@@ -128,7 +128,120 @@ fn broken() -> Vec<(
         ("format for runs", base_with("workload = \"cpu-units\"\ncpus = 0.5", "command = [\"sh\"]\nformat = \"json\""), 6, 10, "scenario.victim.format", "for mode = \"reports\" only"),
         ("mode for an applet", base_with("cpus = 0.5", "cpus = 0.5\nmode = \"runs\""), 7, 8, "scenario.victim.mode", "for a command victim"),
         ("margin on the good side", format!("[defaults.margins]\nmetrics = {{ \"victim.latency_impact_p99\" = 0.9 }}\n{BASE}"), 2, 13, "defaults.margins.metrics.victim.latency_impact_p99", "a ratio above 1"),
+        // Groups (issue 15): each mistake at its place.
+        ("group parent unknown", groups_with("parent = \"kube\"", "parent = \"kub\""), 19, 10, "scenario.group.parent", "no group \"kub\"; did you mean `kube`?"),
+        ("group cycle", groups_with("name = \"kube\"\n", "name = \"kube\"\nparent = \"pod\"\n"), 13, 10, "scenario.group.parent", "the groups form a cycle (kube -> pod -> kube)"),
+        ("group its own parent", groups_with("name = \"system\"\n", "name = \"system\"\nparent = \"system\"\n"), 16, 10, "scenario.group.parent", "cycle (system -> system)"),
+        ("groups too deep", deep_groups(5), 23, 10, "scenario.group.parent", "is 5 levels below the arena (g1 / g2 / g3 / g4 / g5): at most 4"),
+        ("group knob the layout lacks", groups_with("limits.cgroup = { \"cpu.weight\" = 100 }", "limits.cgroup = { \"memory.high\" = \"1GiB\" }"), 16, 35, "scenario.group.limits.cgroup.memory.high", "not supported on hybrid"),
+        ("child quota above its group's", groups_with("group = \"pod\"\n", "group = \"pod\"\nlimits.docker = { cpus = 1.5 }\n"), 11, 17, "scenario.aggressor.limits", "aggressor asks for more than its group \"pod\" allows: a CPU quota of 1.5 CPUs above the group's 1"),
+        ("child group quota above an ancestor's", groups_with("limits.cgroup = { \"cpu.weight\" = 313 }", "limits.cgroup = { \"cpu.max\" = \"50000 100000\" }"), 20, 17, "scenario.group.limits", "group \"pod\" asks for more than its group \"kube\" allows: a CPU quota of 1 CPUs above the group's 0.5"),
+        ("child cpuset outside its group's", groups_with("group = \"pod\"\n", "group = \"pod\"\nlimits.docker = { cpuset_cpus = \"1\" }\n").replace("cpus = 1 }", "cpus = 1, cpuset_cpus = \"0\" }"), 11, 17, "scenario.aggressor.limits", "cpuset 1 has CPUs 1 outside the group's 0"),
+        ("sandbox in no such group", groups_with("group = \"system\"", "group = \"sytem\""), 7, 9, "scenario.victim.group", "no group \"sytem\"; did you mean `system`?"),
+        ("group named like a sandbox", groups_with("name = \"system\"", "name = \"aggressor\"").replace("group = \"system\"", "group = \"aggressor\""), 15, 8, "scenario.group.name", "is the name of a sandbox"),
+        ("group twice", format!("{}[[scenario.group]]\nname = \"kube\"\n", groups_with("", "")), 22, 8, "scenario.group.name", "names two groups"),
+        ("group without sandbox", format!("{}[[scenario.group]]\nname = \"idle\"\n", groups_with("", "")), 22, 8, "scenario.group.name", "holds no sandbox"),
+        ("group with limits and kubelet", groups_with("limits.docker = { cpus = 1 }", "limits.docker = { cpus = 1 }\nkubelet = { level = \"pod\" }"), 21, 11, "scenario.group.kubelet", "either `limits` or `kubelet`"),
+        ("kubelet guaranteed tier", kubelet_with("level = \"burstable\"", "level = \"guaranteed\""), 19, 21, "scenario.group.kubelet.level", "no cgroup for the Guaranteed tier"),
+        ("kubelet node without allocatable", kubelet_with("level = \"node\", allocatable_cpu = \"8\"", "level = \"node\""), 15, 11, "scenario.group.kubelet.allocatable_cpu", "missing"),
+        ("kubelet container in docker words", kubelet_with("limits.kubernetes = { \"requests.cpu\" = \"250m\" }", "limits.docker = { cpus = 0.25 }"), 12, 17, "scenario.aggressor.limits", "give its limits in kubernetes words"),
+        ("kubelet guaranteed pod in the burstable tier", guaranteed_pod(), 22, 10, "scenario.group.parent", "\"pod\" is a Guaranteed pod: the kubelet's burstable tier \"burstable\" holds Burstable pods only"),
+        ("kubelet formula unknown", kubelet_with("\"linear\"", "\"cubic\""), 15, 69, "scenario.group.kubelet.weight_formula", "unknown formula \"cubic\""),
     ]
+}
+
+/// A valid scenario with three levels of groups: `kube` (weight 313) holding
+/// `pod` (docker cpus = 1) holding the aggressor, beside `system` (weight 100)
+/// holding the victim.
+const GROUPS: &str = r#"[[scenario]]
+name = "s"
+kind = "isolation"
+[scenario.victim]
+workload = "cpu-units"
+cpus = 0.5
+group = "system"
+[[scenario.aggressor]]
+workload = "cpu-hog"
+group = "pod"
+[[scenario.group]]
+name = "kube"
+limits.cgroup = { "cpu.weight" = 313 }
+[[scenario.group]]
+name = "system"
+limits.cgroup = { "cpu.weight" = 100 }
+[[scenario.group]]
+name = "pod"
+parent = "kube"
+limits.docker = { cpus = 1 }
+"#;
+
+/// GROUPS with `from` replaced by `to` (asserting `from` is there).
+fn groups_with(from: &str, to: &str) -> String {
+    assert!(GROUPS.contains(from), "{from:?} not in GROUPS");
+    GROUPS.replacen(from, to, 1)
+}
+
+/// A pod of the kubelet: two containers (the victim asks 500m, the aggressor
+/// 250m) in pod `pod` of tier `burstable` of `kubepods` on a node with 8
+/// allocatable CPUs, whose weights come by the linear formula.
+const KUBELET: &str = r#"[[scenario]]
+name = "k"
+kind = "isolation"
+[scenario.victim]
+workload = "cpu-units"
+cpus = 0.5
+group = "pod"
+limits.kubernetes = { "requests.cpu" = "500m" }
+[[scenario.aggressor]]
+workload = "cpu-hog"
+group = "pod"
+limits.kubernetes = { "requests.cpu" = "250m" }
+[[scenario.group]]
+name = "kubepods"
+kubelet = { level = "node", allocatable_cpu = "8", weight_formula = "linear" }
+[[scenario.group]]
+name = "burstable"
+parent = "kubepods"
+kubelet = { level = "burstable" }
+[[scenario.group]]
+name = "pod"
+parent = "burstable"
+kubelet = { level = "pod" }
+"#;
+
+/// KUBELET with `from` replaced by `to` (asserting `from` is there).
+fn kubelet_with(from: &str, to: &str) -> String {
+    assert!(KUBELET.contains(from), "{from:?} not in KUBELET");
+    KUBELET.replacen(from, to, 1)
+}
+
+/// KUBELET with both containers Guaranteed (CPU and memory limits, requests
+/// defaulted to them), still in the burstable tier.
+fn guaranteed_pod() -> String {
+    KUBELET
+        .replace(
+            "\"requests.cpu\" = \"500m\"",
+            "\"limits.cpu\" = \"500m\", \"limits.memory\" = \"64Mi\"",
+        )
+        .replace(
+            "\"requests.cpu\" = \"250m\"",
+            "\"limits.cpu\" = \"250m\", \"limits.memory\" = \"32Mi\"",
+        )
+}
+
+/// BASE's aggressor in the deepest of `n` nested groups `g1` … `gn`.
+fn deep_groups(n: usize) -> String {
+    let mut text = base_with(
+        "workload = \"cpu-hog\"",
+        &format!("workload = \"cpu-hog\"\ngroup = \"g{n}\""),
+    );
+    for i in 1..=n {
+        text.push_str(&format!("[[scenario.group]]\nname = \"g{i}\"\n"));
+        if i > 1 {
+            text.push_str(&format!("parent = \"g{}\"\n", i - 1));
+        }
+    }
+    text
 }
 
 #[test]
@@ -195,6 +308,124 @@ fn every_mistake_of_a_file_is_reported_at_once() {
     let lines: Vec<usize> = all.0.iter().map(|e| e.line).collect();
     assert_eq!(lines, [2, 3, 6, 10, 11]);
     assert!(all.to_string().starts_with("5 problems in the suite file:"));
+}
+
+#[test]
+fn groups_nest_parents_first_with_their_limits_on_every_layout() {
+    for layout in [Layout::V1, Layout::Hybrid, Layout::V2] {
+        let s =
+            suite::parse_text(GROUPS, "t.toml", &host(layout)).unwrap_or_else(|e| panic!("{e}"));
+        let suite::Kind::Isolation(iso) = &s.scenarios[0].kind else {
+            panic!("{s:?}")
+        };
+        let names: Vec<(&str, Option<&str>)> = iso
+            .groups
+            .iter()
+            .map(|g| (g.name.as_str(), g.parent.as_deref()))
+            .collect();
+        assert_eq!(
+            names,
+            [("kube", None), ("system", None), ("pod", Some("kube"))]
+        );
+        assert_eq!(iso.group_of("victim"), Some("system"));
+        assert_eq!(iso.group_of("aggressor"), Some("pod"));
+        let files = &iso.groups[0].limits.files;
+        let expected = if layout == Layout::V2 {
+            ("cpu.weight".to_string(), "313".to_string())
+        } else {
+            ("cpu.shares".to_string(), "4276".to_string())
+        };
+        assert!(files.contains(&expected), "{layout}: {files:?}");
+    }
+    // Four levels are accepted.
+    suite::parse_text(&deep_groups(4), "t.toml", &host(Layout::Hybrid)).unwrap();
+}
+
+#[test]
+fn a_quota_raised_after_the_check_is_named_against_its_group() {
+    let s = suite::parse_text(GROUPS, "t.toml", &host(Layout::V2)).unwrap();
+    let suite::Kind::Isolation(mut iso) = s.scenarios.into_iter().next().unwrap().kind else {
+        panic!("not isolation")
+    };
+    assert!(suite::beyond_groups(&iso).is_empty());
+    // What --aggressor-cpus 1.5 does to the aggressor in pod (docker cpus = 1).
+    iso.aggressors[0].limits.limits.cpu_max = Some(isobench::cgroup::CpuMax {
+        quota_us: Some(150_000),
+        period_us: 100_000,
+    });
+    assert_eq!(
+        suite::beyond_groups(&iso),
+        [
+            "aggressor asks for more than its group \"pod\" allows: a CPU quota of 1.5 CPUs above the \
+          group's 1: cgroup v1 refuses a child's quota above its parent's (EINVAL), and on v2 it never \
+          binds; give at most 1 CPUs, or raise the group's"
+        ]
+    );
+}
+
+#[test]
+fn kubelet_groups_get_the_shares_and_quotas_the_kubelet_writes() {
+    let s =
+        suite::parse_text(KUBELET, "t.toml", &host(Layout::V2)).unwrap_or_else(|e| panic!("{e}"));
+    let suite::Kind::Isolation(iso) = &s.scenarios[0].kind else {
+        panic!("{s:?}")
+    };
+    let file = |group: usize, name: &str| {
+        iso.groups[group]
+            .limits
+            .files
+            .iter()
+            .find(|(f, _)| f == name)
+            .map(|(_, v)| v.clone())
+    };
+    // kubepods: 8 CPUs = 8192 shares; the linear formula gives weight 313.
+    let node = iso.groups[0].kubelet.as_ref().unwrap();
+    assert_eq!((node.cpu_milli, node.cpu_shares), (8000, 8192));
+    assert_eq!(node.weight_formula, isobench::cgroup::SharesFormula::Linear);
+    assert!(
+        node.weight_formula_text
+            .starts_with("1 + (shares - 2) * 9999 / 262142")
+    );
+    assert_eq!(file(0, "cpu.weight").as_deref(), Some("313"));
+    // The burstable tier and the pod: 750m of requests = 768 shares, the quadratic formula: 80.
+    for g in [1, 2] {
+        let k = iso.groups[g].kubelet.as_ref().unwrap();
+        assert_eq!(
+            (k.cpu_milli, k.cpu_shares),
+            (750, 768),
+            "{}",
+            iso.groups[g].name
+        );
+        assert_eq!(file(g, "cpu.weight").as_deref(), Some("80"));
+    }
+    assert_eq!(iso.groups[2].limits.qos.as_deref(), Some("Burstable"));
+    assert_eq!(file(2, "cpu.max"), None, "no container has a CPU limit");
+    // A Guaranteed pod directly in kubepods: the summed quota and memory limit too (v1 files).
+    let guaranteed = guaranteed_pod()
+        .replace("[[scenario.group]]\nname = \"burstable\"\nparent = \"kubepods\"\nkubelet = { level = \"burstable\" }\n", "")
+        .replace("parent = \"burstable\"", "parent = \"kubepods\"");
+    let s = suite::parse_text(&guaranteed, "t.toml", &host(Layout::V1))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let suite::Kind::Isolation(iso) = &s.scenarios[0].kind else {
+        panic!("{s:?}")
+    };
+    let pod = &iso.groups[1];
+    assert_eq!(pod.limits.qos.as_deref(), Some("Guaranteed"));
+    let files = &pod.limits.files;
+    for want in [
+        ("cpu.shares", "768"),
+        ("cpu.cfs_quota_us", "75000"),
+        ("memory.limit_in_bytes", "100663296"),
+    ] {
+        assert!(
+            files.contains(&(want.0.to_string(), want.1.to_string())),
+            "{want:?} in {files:?}"
+        );
+    }
+    assert_eq!(
+        iso.groups[0].limits.files,
+        [("cpu.shares".to_string(), "8192".to_string())]
+    );
 }
 
 #[test]
@@ -312,6 +543,33 @@ mod fuzz {
             edits in proptest::collection::vec((0usize..10_000, 0usize..24, 0usize..8), 1..6)
         ) {
             let mut text = suite::embedded_text("default").unwrap().to_string();
+            for (at, token, cut) in edits {
+                let mut at = at % (text.len() + 1);
+                while !text.is_char_boundary(at) {
+                    at -= 1;
+                }
+                let mut end = (at + cut).min(text.len());
+                while !text.is_char_boundary(end) {
+                    end += 1;
+                }
+                text.replace_range(at..end, TOKENS[token]);
+            }
+            for layout in [Layout::V1, Layout::V2] {
+                let _ = suite::parse_text(&text, "fuzz.toml", &host(layout));
+            }
+        }
+
+        #[test]
+        fn mutated_group_suites_never_panic(
+            edits in proptest::collection::vec((0usize..2_000, 0usize..24, 0usize..8), 1..6),
+            names in proptest::collection::vec((0usize..4, 0usize..4), 0..4),
+        ) {
+            // Groups renamed onto each other make cycles, unknown parents and deep chains.
+            let mut text = format!("{}{}", super::GROUPS, super::KUBELET.replace("name = \"k\"", "name = \"k2\""));
+            let group_names = ["kube", "system", "pod", "burstable"];
+            for (from, to) in names {
+                text = text.replacen(&format!("\"{}\"", group_names[from]), &format!("\"{}\"", group_names[to]), 1);
+            }
             for (at, token, cut) in edits {
                 let mut at = at % (text.len() + 1);
                 while !text.is_char_boundary(at) {

@@ -8,7 +8,9 @@ use crate::comparison::{ChangeKind, ComparedMetric, Comparison, Outcome};
 use crate::escape;
 use crate::format;
 use crate::legend::{self, Entry, Glyph, Legend};
-use crate::metric_names::{AGGRESSOR_CPU_SHARE, AGGRESSOR_CPU_SHARE_EXPECTED, VICTIM_THROUGHPUT};
+use crate::metric_names::{
+    AGGRESSOR_CPU_SHARE, AGGRESSOR_CPU_SHARE_EXPECTED, GROUP_PREFIX, VICTIM_THROUGHPUT,
+};
 use crate::palette;
 use crate::schema::{Condition, Metric, Results, ScenarioResult};
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
@@ -209,7 +211,7 @@ pub(crate) fn throughput(scenario: &ScenarioResult) -> Result<Chart, NotDrawn> {
 /// One bar per condition with its CI whisker and, where `bars.expected` is
 /// known, a black mark at the expected value.
 fn condition_bars(scenario: &ScenarioResult, spec: &Bars<'_>) -> Result<Chart, NotDrawn> {
-    let bars: Vec<(Condition, &Metric, f64, Option<f64>)> = Condition::ALL
+    let bars: Vec<Bar<'_>> = Condition::ALL
         .iter()
         .filter_map(|&condition| {
             let measured = Results::metric(scenario, spec.metric, Some(condition))?;
@@ -218,38 +220,126 @@ fn condition_bars(scenario: &ScenarioResult, spec: &Bars<'_>) -> Result<Chart, N
                 .expected
                 .and_then(|e| Results::metric(scenario, e, Some(condition)))
                 .and_then(|m| m.value);
-            Some((condition, measured, value, expected))
+            Some(Bar {
+                label: condition.as_str().to_owned(),
+                rgb: palette::rgb(condition),
+                measured,
+                value,
+                expected,
+            })
         })
         .collect();
     if bars.is_empty() {
         return Err(spec.none.to_owned());
     }
+    let title = format!("{}, scenario {}", spec.what, scenario.name);
+    labelled_bars(&title, "condition", spec, &bars, CPU_SHARE_SIZE)
+}
+
+/// The isolated CPU share of every sandbox and group of a scenario with groups
+/// (metrics `<sandbox>.cpu_share` and `group.<name>.cpu_share`, CPUs), a bar
+/// each with its 95 % CI whisker and a black mark at its expected share
+/// (`….cpu_share_expected`) where known: sandboxes first, then the groups.
+///
+/// # Errors
+/// When the scenario has no group share, or plotters fails.
+pub(crate) fn cgroup_shares(scenario: &ScenarioResult) -> Result<Chart, NotDrawn> {
+    let iso = Some(Condition::Isolated);
+    let mut names: Vec<&str> = Vec::new();
+    for m in scenario.metrics.iter().filter(|m| m.condition == iso) {
+        if let Some(n) = m.name.strip_suffix(".cpu_share")
+            && !names.contains(&n)
+        {
+            names.push(n);
+        }
+    }
+    if !names.iter().any(|n| n.starts_with(GROUP_PREFIX)) {
+        return Err("the scenario has no groups".to_owned());
+    }
+    names.sort_by_key(|n| n.starts_with(GROUP_PREFIX));
+    let bars: Vec<Bar<'_>> = names
+        .iter()
+        .filter_map(|n| {
+            let measured = Results::metric(scenario, &format!("{n}.cpu_share"), iso)?;
+            let expected = Results::metric(scenario, &format!("{n}.cpu_share_expected"), iso)
+                .and_then(|m| m.value);
+            let group = n.strip_prefix(GROUP_PREFIX);
+            Some(Bar {
+                label: group.map_or_else(|| (*n).to_owned(), |g| format!("[{g}]")),
+                rgb: if group.is_some() {
+                    palette::GROUP
+                } else {
+                    palette::rgb(Condition::Isolated)
+                },
+                measured,
+                value: measured.value?,
+                expected,
+            })
+        })
+        .collect();
+    let spec = Bars {
+        metric: "",
+        expected: None,
+        what: "CPU share of each sandbox and [group], isolated, measured and expected",
+        y_desc: "CPU share (CPUs)",
+        none: "",
+        label: format::cpus,
+    };
+    let title = format!("{}, scenario {}", spec.what, scenario.name);
+    let width = (90 * bars.len() as u32 + 120).max(CPU_SHARE_SIZE.0);
+    labelled_bars(
+        &title,
+        "sandbox, [group]",
+        &spec,
+        &bars,
+        (width, CPU_SHARE_SIZE.1),
+    )
+}
+
+/// One bar of a bar chart: its x label and colour, its metric (for the CI
+/// whisker), its value and the expected value.
+struct Bar<'a> {
+    label: String,
+    rgb: (u8, u8, u8),
+    measured: &'a Metric,
+    value: f64,
+    expected: Option<f64>,
+}
+
+/// Draws `bars` left to right, each with its CI whisker and, where known, a
+/// black mark at its expected value; `x_desc` names the x axis.
+fn labelled_bars(
+    title: &str,
+    x_desc: &str,
+    spec: &Bars<'_>,
+    bars: &[Bar<'_>],
+    size: (u32, u32),
+) -> Result<Chart, NotDrawn> {
     let top = bars
         .iter()
-        .flat_map(|(_, m, value, expected)| [Some(*value), m.upper, *expected])
+        .flat_map(|b| [Some(b.value), b.measured.upper, b.expected])
         .flatten()
         .fold(0.0, f64::max);
     // A little headroom above the tallest bar or whisker; the legend is below the chart.
     let y_end = if top > 0.0 { top * 1.12 } else { 1.0 };
-    let names: Vec<&str> = bars.iter().map(|(c, ..)| c.as_str()).collect();
+    let names: Vec<&str> = bars.iter().map(|b| b.label.as_str()).collect();
     let x_ticks: Vec<f64> = (0..bars.len()).map(|i| i as f64).collect();
-    let title = format!("{}, scenario {}", spec.what, scenario.name);
     let black = colour(palette::BLACK);
     let mut entries = Vec::new();
     if bars
         .iter()
-        .any(|(_, m, ..)| m.lower.is_some() && m.upper.is_some())
+        .any(|b| b.measured.lower.is_some() && b.measured.upper.is_some())
     {
         entries.push(Entry::new(
             "95 % CI of measured",
             Glyph::Whisker(palette::BLACK),
         ));
     }
-    if bars.iter().any(|(.., expected)| expected.is_some()) {
+    if bars.iter().any(|b| b.expected.is_some()) {
         entries.push(Entry::new("expected", Glyph::Thick(palette::BLACK)));
     }
 
-    draw(CPU_SHARE_SIZE, &title, &[entries], |root| {
+    draw(size, title, &[entries], |root| {
         let mut chart = ChartBuilder::on(&root)
             .margin(16)
             .x_label_area_size(48)
@@ -260,7 +350,7 @@ fn condition_bars(scenario: &ScenarioResult, spec: &Bars<'_>) -> Result<Chart, N
             )?;
         chart
             .configure_mesh()
-            .x_desc("condition")
+            .x_desc(x_desc)
             .y_desc(spec.y_desc)
             .axis_desc_style(AXIS_FONT)
             .label_style(LABEL_FONT)
@@ -274,19 +364,12 @@ fn condition_bars(scenario: &ScenarioResult, spec: &Bars<'_>) -> Result<Chart, N
             .light_line_style(WHITE)
             .bold_line_style(BLACK.mix(0.12))
             .draw()?;
-        chart.draw_series(
-            bars.iter()
-                .enumerate()
-                .map(|(i, (condition, _, value, _))| {
-                    let x = i as f64;
-                    Rectangle::new(
-                        [(x - 0.3, 0.0), (x + 0.3, *value)],
-                        colour(palette::rgb(*condition)).filled(),
-                    )
-                }),
-        )?;
-        chart.draw_series(bars.iter().enumerate().filter_map(|(i, (_, m, ..))| {
-            let (lower, upper) = (m.lower?, m.upper?);
+        chart.draw_series(bars.iter().enumerate().map(|(i, b)| {
+            let x = i as f64;
+            Rectangle::new([(x - 0.3, 0.0), (x + 0.3, b.value)], colour(b.rgb).filled())
+        }))?;
+        chart.draw_series(bars.iter().enumerate().filter_map(|(i, b)| {
+            let (lower, upper) = (b.measured.lower?, b.measured.upper?);
             let x = i as f64;
             Some(PathElement::new(
                 vec![
@@ -300,8 +383,8 @@ fn condition_bars(scenario: &ScenarioResult, spec: &Bars<'_>) -> Result<Chart, N
                 black.stroke_width(2),
             ))
         }))?;
-        chart.draw_series(bars.iter().enumerate().filter_map(|(i, (.., expected))| {
-            let (x, e) = (i as f64, (*expected)?);
+        chart.draw_series(bars.iter().enumerate().filter_map(|(i, b)| {
+            let (x, e) = (i as f64, b.expected?);
             Some(PathElement::new(
                 vec![(x - 0.42, e), (x + 0.42, e)],
                 black.stroke_width(4),

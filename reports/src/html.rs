@@ -6,7 +6,7 @@
 use crate::charts::{self, Chart, NotDrawn};
 use crate::escape::html as esc;
 use crate::format;
-use crate::metric_names::AGGRESSOR_CPU_SHARE;
+use crate::metric_names::{AGGRESSOR_CPU_SHARE, GROUP_PREFIX};
 use crate::palette;
 use crate::schema::{
     CheckStatus, Condition, Doctor, HostFingerprint, Reading, Results, ScenarioResult,
@@ -79,6 +79,12 @@ const CDF_CAPTION: &str = "Victim latency by percentile, one line per condition,
 const CPU_SHARE_CAPTION: &str = "Aggressor CPU share per condition: bars are measured \
      (whiskers: 95 % CI over rounds), the black mark is the share its limits allow. \
      Closer to the black mark is better; above it means the limit leaks. Unit: CPUs.";
+
+/// What the per-cgroup share chart shows and which way is good.
+const CGROUP_SHARES_CAPTION: &str = "CPU share of each sandbox and [group] in the isolated \
+     condition: bars are measured (whiskers: 95 % CI over rounds), the black mark is the share \
+     expected through the groups' weights, quotas and cpusets (none where a CPU demand is not \
+     known ahead). Closer to the black mark is better. Unit: CPUs.";
 
 /// What the throughput chart shows and which way is good.
 const THROUGHPUT_CAPTION: &str = "Victim throughput per condition: bars are the mean over rounds \
@@ -238,6 +244,16 @@ fn scenario_section(scenario: &ScenarioResult) -> String {
             .any(|m| m.name == AGGRESSOR_CPU_SHARE)
         {
             section.push_str(&figure(charts::cpu_share(scenario), CPU_SHARE_CAPTION));
+        }
+        if scenario
+            .metrics
+            .iter()
+            .any(|m| m.name.starts_with(GROUP_PREFIX))
+        {
+            section.push_str(&figure(
+                charts::cgroup_shares(scenario),
+                CGROUP_SHARES_CAPTION,
+            ));
         }
         if scenario.startup.is_none() && !scenario.latency_cdf.is_empty() {
             section.push_str(&figure(charts::throughput(scenario), THROUGHPUT_CAPTION));

@@ -37,11 +37,14 @@ pub(crate) const OOM_KILLS: [(&str, &str); 3] = [
 /// Sandboxes with a `cpu_share` metric that are not aggressors.
 const NOT_AGGRESSORS: [&str; 2] = ["victim", "harness"];
 
+/// Prefix of a group's metrics (`group.kubepods.cpu_share`): a group is no aggressor.
+pub(crate) const GROUP_PREFIX: &str = "group.";
+
 /// The aggressor sandboxes of `scenario` that have a CPU share metric
 /// (`<sandbox>.cpu_share` or `<sandbox>.cpu_share_expected`), in the order first
 /// met: `aggressor` in the embedded suites, or the names a suite file gives them
 /// (`batch`). Names come from the rounds' `aggressors[].sandbox` and from those
-/// metrics of every sandbox but the victim and the harness.
+/// metrics of every sandbox but the victim and the harness, and of no group.
 pub fn aggressor_sandboxes(scenario: &ScenarioResult) -> Vec<&str> {
     let from_rounds = scenario
         .rounds
@@ -53,7 +56,7 @@ pub fn aggressor_sandboxes(scenario: &ScenarioResult) -> Vec<&str> {
         .metrics
         .iter()
         .filter_map(|m| cpu_share_of(&m.name))
-        .filter(|sandbox| !NOT_AGGRESSORS.contains(sandbox));
+        .filter(|sandbox| !NOT_AGGRESSORS.contains(sandbox) && !sandbox.starts_with(GROUP_PREFIX));
     let has_share = |sandbox: &str| {
         scenario
             .metrics

@@ -10,6 +10,9 @@ use crate::schema::Condition;
 /// Okabe–Ito black, for marks that belong to no condition (expected share, whiskers).
 pub(crate) const BLACK: (u8, u8, u8) = (0x00, 0x00, 0x00);
 
+/// Okabe–Ito "reddish purple", for the bars of groups beside their sandboxes' (isolated).
+pub(crate) const GROUP: (u8, u8, u8) = (0xCC, 0x79, 0xA7);
+
 /// The colour of a comparison outcome: Okabe–Ito bluish green (pass), blue
 /// (improved), vermillion (fail), orange (inconclusive), sky blue (no clear
 /// change), grey (not gated).

@@ -465,6 +465,12 @@ pub struct ConditionRun {
     pub victim: Option<VictimRun>,
     /// Per aggressor sandbox; empty for `solo`.
     pub aggressors: Vec<CpuAccount>,
+    /// Per group of an isolation scenario (`[[scenario.group]]`), `sandbox`
+    /// holding the group's name: isolated, its cgroup's accounting; contended
+    /// (no groups there), the sum of its sandboxes' shares, without throttling
+    /// counters; empty for `solo` and without groups.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<CpuAccount>,
     /// CPU accounting of the victim's cgroup.
     pub victim_cpu: CpuAccount,
     /// The harness's own CPU time over the condition divided by its wall time (CPUs).
@@ -888,8 +894,16 @@ pub struct CpuAccount {
     pub sandbox: String,
     /// Δusage / Δwall over the window, in CPUs.
     pub cpu_share: f64,
-    /// `quota / period` capped by the cpuset size, in CPUs; null when unlimited.
+    /// What the cgroup should get under the limits of the isolated condition,
+    /// in CPUs: its weight's part of what its parent gets among its busy
+    /// siblings, capped by the quotas over it, its cpuset and its demand
+    /// (harness `scenario::expected`); null outside the isolated condition, or
+    /// when not known (`cpu_share_expected_reason` says why).
     pub cpu_share_expected: Option<f64>,
+    /// Why `cpu_share_expected` is null in the isolated condition (a CPU demand
+    /// not known ahead); absent when it is known, and in files written before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_share_expected_reason: Option<String>,
     /// Δ`nr_periods` (v2 cpu.stat, v1 cpu.stat); null where the file lacks it.
     pub nr_periods: Option<u64>,
     /// Δ`nr_throttled`.

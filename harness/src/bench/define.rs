@@ -157,10 +157,12 @@ fn scenario(s: &Scenario, host: Option<&HostFacts>, p: &mut Problems) -> Option<
                 limits: victim_limits?,
                 late_us,
                 slo,
+                group: None,
             },
             aggressors,
             namespaces: NamespaceSet::ALL,
             conditions: Condition::ALL.to_vec(),
+            groups: Vec::new(),
         })),
     })
 }
@@ -285,6 +287,7 @@ fn aggressor(
         workload: workload?,
         count: n.count,
         limits: limits?,
+        group: None,
     })
 }
 

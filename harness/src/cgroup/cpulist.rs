@@ -47,6 +47,11 @@ impl CpuList {
         (!missing.is_empty()).then_some(CpuList(missing))
     }
 
+    /// The CPU numbers, ascending.
+    pub fn cpus(&self) -> &BTreeSet<u32> {
+        &self.0
+    }
+
     /// How many CPUs the list holds.
     pub fn len(&self) -> usize {
         self.0.len()

@@ -36,7 +36,7 @@ pub use limits::{
 pub use memory::{MemoryEvents, MemoryStat, MemoryUsage};
 pub use psi::{PsiShare, PsiTotals, PsiUnavailable, Resource};
 pub use stat::CpuStat;
-pub use weight::{CpuWeight, IoWeight};
+pub use weight::{CpuWeight, IoWeight, SharesFormula};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -218,6 +218,11 @@ impl Arena {
     /// The arena's directories, one per hierarchy (for messages and tests).
     pub fn dirs(&self) -> &[PathBuf] {
         &self.dirs
+    }
+
+    /// The host's cgroup layout.
+    pub fn layout(&self) -> Layout {
+        self.host.layout
     }
 
     /// The arena's memory cgroup as the kernel names it in its log (`oom_memcg=`).

@@ -158,6 +158,84 @@ pub fn shares_to_weight(shares: u64) -> u64 {
     10f64.powf(exponent).ceil() as u64
 }
 
+/// v1 `cpu.shares` → v2 `cpu.weight` by the linear formula runtimes used
+/// before the quadratic one of [`shares_to_weight`] (runc < 1.3.2, crun < 1.23,
+/// and the kubelet for its own cgroups while it vendored them):
+///
+/// `weight = 1 + ((shares − 2) · 9999) / 262142` (integer division),
+///
+/// which maps 2–262144 onto 1–10000 in a straight line, so the v1 default 1024
+/// lands on 39, and the 8192 shares of 8 allocatable CPUs on 313, against the
+/// 100 of a systemd slice (kubernetes/kubernetes#131216, #139790).
+/// Shares below 2 give 1, above 262144 give 10000.
+///
+/// Source: <https://github.com/opencontainers/runc/issues/4772> (the formula
+/// as runc 1.2 wrote it), <https://github.com/containers/crun/pull/1767>.
+pub fn shares_to_weight_linear(shares: u64) -> u64 {
+    let s = shares.clamp(*CPU_SHARES_RANGE.start(), *CPU_SHARES_RANGE.end());
+    1 + (s - 2) * 9999 / 262_142
+}
+
+/// How a v1 `cpu.shares` value becomes a v2 `cpu.weight`: the formula a
+/// runtime or the kubelet used, recorded beside every weight it derives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SharesFormula {
+    /// [`shares_to_weight`]: runc ≥ 1.3.2, crun ≥ 1.23 (1024 → 100).
+    Quadratic,
+    /// [`shares_to_weight_linear`]: the formula before them (1024 → 39).
+    Linear,
+}
+
+impl SharesFormula {
+    /// Both formulas, in the order messages list them.
+    pub const ALL: [SharesFormula; 2] = [SharesFormula::Quadratic, SharesFormula::Linear];
+
+    /// The name in suite files and results: `quadratic` or `linear`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SharesFormula::Quadratic => "quadratic",
+            SharesFormula::Linear => "linear",
+        }
+    }
+
+    /// The v2 `cpu.weight` for `shares` by this formula.
+    pub fn weight(self, shares: u64) -> u64 {
+        match self {
+            SharesFormula::Quadratic => shares_to_weight(shares),
+            SharesFormula::Linear => shares_to_weight_linear(shares),
+        }
+    }
+
+    /// The formula in words, with where it comes from, for results and `suite check`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            SharesFormula::Quadratic => {
+                "ceil(10^((l^2 + 125 l)/612 - 7/34)), l = log2(shares): runc >= 1.3.2, crun >= 1.23 \
+                 (opencontainers/runc#4785)"
+            }
+            SharesFormula::Linear => {
+                "1 + (shares - 2) * 9999 / 262142: runc < 1.3.2, crun < 1.23 (kubernetes/kubernetes#131216)"
+            }
+        }
+    }
+}
+
+/// The weight the scheduler gives a cgroup for `weight` on `layout`, on the v1
+/// scale (1024 for the default): v1 `cpu.shares` as written; v2 `cpu.weight`
+/// × 1024 / 100, as `sched_weight_from_cgroup` in kernel/sched/sched.h scales
+/// it (Documentation/admin-guide/cgroup-v2.rst, "Weights": a cgroup gets
+/// `weight / Σ weight` of what its parent gets among its busy siblings;
+/// Documentation/scheduler/sched-design-CFS.rst, group scheduling). `None`,
+/// no weight written, is the default of either scale.
+pub fn scheduler_weight(weight: Option<CpuWeight>, layout: super::Layout) -> f64 {
+    match (weight, layout) {
+        (None, _) => 1024.0,
+        (Some(w), super::Layout::V2) => w.as_weight() as f64 * 1024.0 / 100.0,
+        (Some(w), _) => w.as_shares() as f64,
+    }
+}
+
 /// v2 `cpu.weight` → v1 `cpu.shares`: the inverse of [`shares_to_weight`].
 ///
 /// Solves `l² + 125·l − 612·(log10(weight) + 7/34) = 0` for `l = log2(shares)`
@@ -213,6 +291,39 @@ mod tests {
         assert_eq!(shares_to_weight(10_000), 627);
         assert_eq!(shares_to_weight(0), 1);
         assert_eq!(shares_to_weight(1 << 20), 10_000);
+    }
+
+    #[test]
+    fn the_linear_formula_gives_the_weights_of_runc_1_2() {
+        assert_eq!(shares_to_weight_linear(2), 1);
+        assert_eq!(shares_to_weight_linear(1024), 39);
+        // 8 allocatable CPUs: kubepods.slice's 313 against system.slice's 100 (kubernetes#139790).
+        assert_eq!(shares_to_weight_linear(8192), 313);
+        assert_eq!(SharesFormula::Quadratic.weight(8192), 532);
+        assert_eq!(shares_to_weight_linear(262_144), 10_000);
+        assert_eq!(shares_to_weight_linear(0), 1);
+    }
+
+    #[test]
+    fn scheduler_weights_share_one_scale_on_every_layout() {
+        use super::super::Layout;
+        assert_eq!(scheduler_weight(None, Layout::V2), 1024.0);
+        assert_eq!(
+            scheduler_weight(Some(CpuWeight::Weight(100)), Layout::V2),
+            1024.0
+        );
+        assert_eq!(
+            scheduler_weight(Some(CpuWeight::Weight(313)), Layout::V1),
+            4276.0
+        );
+        assert_eq!(
+            scheduler_weight(Some(CpuWeight::Shares(2048)), Layout::Hybrid),
+            2048.0
+        );
+        // On v2 the written weight counts: 2048 shares become 174, not 200.
+        assert!(
+            (scheduler_weight(Some(CpuWeight::Shares(2048)), Layout::V2) - 1781.76).abs() < 1e-9
+        );
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! `isobench suite show` and `suite check`.
 
 use super::{EXIT_ERROR, load_suite};
+use crate::cgroup::Layout;
 use crate::run::Refused;
-use crate::suite::Kind;
+use crate::scenario::expected::Expected;
+use crate::suite::{IsolationDef, Kind};
 use anyhow::{Context, Result};
 use std::io::Write;
 use std::process::ExitCode;
@@ -62,6 +64,29 @@ pub fn suite_check(file: &str) -> Result<ExitCode> {
         for (sandbox, what) in commands_of(&s.kind) {
             writeln!(out, "    {sandbox}: {what}")?;
         }
+        if let Kind::Isolation(iso) = &s.kind
+            && !iso.groups.is_empty()
+        {
+            writeln!(
+                out,
+                "    groups when isolated: {}",
+                group_paths(iso).join(", ")
+            )?;
+            for g in &iso.groups {
+                if let Some(k) = &g.kubelet {
+                    writeln!(
+                        out,
+                        "    group {}: kubelet {}: {} shares from {} milliCPU; on cgroup v2 as cpu.weight by the {} formula, {}",
+                        g.name,
+                        k.level.as_str(),
+                        k.cpu_shares,
+                        k.cpu_milli,
+                        k.weight_formula.as_str(),
+                        k.weight_formula_text
+                    )?;
+                }
+            }
+        }
         for (sandbox, limits) in crate::suite::limits_of(&s.kind) {
             if let Some(qos) = &limits.qos {
                 writeln!(out, "    {sandbox}: Kubernetes QoS class {qos}")?;
@@ -73,8 +98,62 @@ pub fn suite_check(file: &str) -> Result<ExitCode> {
                 writeln!(out, "    {sandbox}: {key}: not written ({reason})")?;
             }
         }
+        if let Kind::Isolation(iso) = &s.kind {
+            expected_lines(&mut out, iso, host.layout)?;
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Every group of `iso` as its path from the arena (`kubepods/burstable/pod`).
+fn group_paths(iso: &IsolationDef) -> Vec<String> {
+    iso.groups
+        .iter()
+        .map(|g| {
+            let mut path = vec![g.name.as_str()];
+            let mut at = g.parent.as_deref();
+            while let Some(p) = at.filter(|_| path.len() <= iso.groups.len()) {
+                path.push(p);
+                at = iso
+                    .groups
+                    .iter()
+                    .find(|x| x.name == p)
+                    .and_then(|x| x.parent.as_deref());
+            }
+            path.reverse();
+            path.join("/")
+        })
+        .collect()
+}
+
+/// The CPU shares `iso`'s sandboxes and groups should get when isolated on
+/// this host: one line of the known ones, one per unknown with its reason.
+fn expected_lines(out: &mut impl Write, iso: &IsolationDef, layout: Layout) -> std::io::Result<()> {
+    let cpus = isobench_workloads::cpu_hog::cpus_allowed();
+    let e = crate::scenario::isolation::expected_shares(iso, cpus, layout);
+    let all: Vec<(String, &Expected)> = e
+        .groups
+        .iter()
+        .map(|(n, x)| (format!("group {n}"), x))
+        .chain(e.sandboxes.iter().map(|(n, x)| (n.clone(), x)))
+        .collect();
+    let known: Vec<String> = all
+        .iter()
+        .filter_map(|(n, x)| Some(format!("{n} {:.3}", x.cpus()?)))
+        .collect();
+    if !known.is_empty() {
+        writeln!(
+            out,
+            "    expected CPU shares when isolated, of {cpus} CPUs: {}",
+            known.join(", ")
+        )?;
+    }
+    for (n, x) in &all {
+        if let Some(why) = x.reason() {
+            writeln!(out, "    {n}: expected CPU share unknown: {why}")?;
+        }
+    }
+    Ok(())
 }
 
 /// Each sandbox of an isolation scenario that runs a command: its name and

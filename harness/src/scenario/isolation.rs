@@ -21,28 +21,40 @@
 //! is stopped (SIGTERM, [`COMMAND_GRACE_S`], SIGKILL) and its tree dies with
 //! its cgroup.
 //!
-//! CPU share = Δusage / Δwall over the measured window (DESIGN §2). The
-//! embedded suites' `cpu-share` is one: `cpu-units` asking for 0.5 CPU beside a
-//! `cpu-hog` with `cpu.max` 50000 100000.
+//! Groups (`[[scenario.group]]`, issue 15) exist in the isolated condition
+//! only: each is created per round beneath its parent, or the arena, with its
+//! limits ([`Arena::nested`]), its sandboxes beneath it, and removed deepest
+//! first after the window; the contended condition keeps every sandbox a
+//! sibling in the arena, without limits.
+//!
+//! CPU share = Δusage / Δwall over the measured window (DESIGN §2), for every
+//! sandbox and group, beside the share expected through the hierarchy
+//! ([`expected_shares`], [`super::expected`]). The embedded suites'
+//! `cpu-share` is one: `cpu-units` asking for 0.5 CPU beside a `cpu-hog` with
+//! `cpu.max` 50000 100000.
 
+use super::expected::{self, Expected};
 use super::metrics::{self, ConditionSample};
 use super::support::{HostEdge, account, host_cpu, own_cpu_s};
 use super::validity;
 use super::{Progress, RunContext, Timing, rounds};
-use crate::cgroup::{Cgroup, CpuStat, Limits};
+use crate::cgroup::weight::scheduler_weight;
+use crate::cgroup::{Arena, Cgroup, CpuList, CpuStat, Layout, Limits};
 use crate::interrupt;
 use crate::measure::pids::PidsWatches;
 use crate::sandbox::{self, NamespaceSet, Process};
 use crate::suite::run_args::{self, VictimRun};
 use crate::suite::{
-    AggressorDef, AggressorWorkload, CommandMode, Demand, IsolationDef, ServiceDef, VictimWorkload,
+    AggressorDef, AggressorWorkload, CommandMode, Demand, IsolationDef, ServiceDef, VictimDef,
+    VictimWorkload,
 };
 use crate::workload;
 use anyhow::{Context, Result, bail};
-use isobench_reports::schema::{Condition, ConditionRun, NeighbourRun, ScenarioResult};
+use isobench_reports::schema::{Condition, ConditionRun, CpuAccount, NeighbourRun, ScenarioResult};
 use isobench_workloads::report::{UnitsReport, WorkloadReport, add_pairs, new_histogram};
 use nix::sys::wait::WaitStatus;
 use serde::Serialize;
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 /// The name of the embedded suites' CPU-share scenario.
@@ -145,36 +157,301 @@ fn cpu_demand(a: &AggressorDef, cpus: usize) -> Option<f64> {
     }
 }
 
-/// The share an isolated aggressor should get: quota / period capped by the
-/// CPUs it may run on and by its demand (DESIGN §2 "CPU share"); `None` without
-/// a quota or with an unknown demand.
-fn expected_share(a: &AggressorDef, cpus_allowed: usize) -> Option<f64> {
-    let cpus = a
-        .limits
-        .limits
-        .cpuset_cpus
-        .as_ref()
-        .map_or(cpus_allowed, |set| set.len().min(cpus_allowed));
-    Some(
-        a.limits
-            .limits
-            .cpu_max?
-            .cpus()?
-            .min(cpus as f64)
-            .min(cpu_demand(a, cpus)? * a.count as f64),
-    )
+/// The expected CPU shares of the isolated condition: every sandbox's and
+/// group's, from the weights, quotas and cpusets of the scenario's limits and
+/// each sandbox's demand, through the groups ([`expected`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExpectedShares {
+    /// Each sandbox's, by name: `victim`, the aggressors, and a service
+    /// victim's driver ([`DRIVER`]).
+    pub sandboxes: Vec<(String, Expected)>,
+    /// Each group's, in the order of the scenario's groups.
+    pub groups: Vec<(String, Expected)>,
 }
 
-/// Seconds an aggressor runs past the victim's window, so that it presses on the
-/// whole window (it started a sandbox start-up earlier: 2–10 ms here, 60–80 ms
-/// in an emulated VM) and still ends by itself, printing its report.
+impl ExpectedShares {
+    /// The expectation of sandbox `name`.
+    pub fn sandbox(&self, name: &str) -> Option<&Expected> {
+        self.sandboxes
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, e)| e)
+    }
+}
+
+/// The weight the scheduler gives an idle group (`cpu.idle` 1) against its
+/// siblings, on the v1 scale: `WEIGHT_IDLEPRIO`, 3 (kernel/sched/sched.h;
+/// `sched_group_set_idle` in kernel/sched/fair.c sets the group's entity to it).
+const WEIGHT_IDLEPRIO: f64 = 3.0;
+
+/// What each sandbox and group of `def` should get when isolated, in CPUs,
+/// on a host of `layout` whose arena may use `cpus_allowed` CPUs (see
+/// [`expected`] for the method; weights count as the scheduler reads them,
+/// [`crate::cgroup::weight::scheduler_weight`]).
+pub fn expected_shares(def: &IsolationDef, cpus_allowed: usize, layout: Layout) -> ExpectedShares {
+    let index = |g: &str| def.groups.iter().position(|x| x.name == g);
+    let node = |name: &str, group: Option<&str>, limits: &Limits, demand| expected::Node {
+        name: name.to_string(),
+        parent: group.and_then(index),
+        weight: if limits.cpu_idle == Some(true) {
+            WEIGHT_IDLEPRIO
+        } else {
+            scheduler_weight(limits.cpu_weight, layout)
+        },
+        quota_cpus: limits.cpu_max.and_then(|m| m.cpus()),
+        cpuset: limits.cpuset_cpus.as_ref().map(|c| c.cpus().clone()),
+        demand,
+    };
+    // The CPUs a sandbox's threads see: its cpuset within its groups', else the arena's.
+    let cpus_of = |own: Option<&CpuList>, group: Option<&str>| -> usize {
+        let mut set: Option<BTreeSet<u32>> = own.map(|c| c.cpus().clone());
+        let mut at = group.and_then(index);
+        let mut steps = 0;
+        while let Some(i) = at {
+            if let Some(c) = &def.groups[i].limits.limits.cpuset_cpus {
+                set = Some(match set {
+                    None => c.cpus().clone(),
+                    Some(s) => s.intersection(c.cpus()).copied().collect(),
+                });
+            }
+            at = def.groups[i].parent.as_deref().and_then(index);
+            steps += 1;
+            if steps > def.groups.len() {
+                break;
+            }
+        }
+        set.map_or(cpus_allowed, |s| s.len().min(cpus_allowed))
+    };
+    let mut nodes: Vec<expected::Node> = def
+        .groups
+        .iter()
+        .map(|g| {
+            node(
+                &g.name,
+                g.parent.as_deref(),
+                &g.limits.limits,
+                expected::Demand::Group,
+            )
+        })
+        .collect();
+    let v = &def.victim;
+    nodes.push(node(
+        "victim",
+        v.group.as_deref(),
+        &v.limits.limits,
+        victim_demand(v),
+    ));
+    for a in &def.aggressors {
+        let cpus = cpus_of(a.limits.limits.cpuset_cpus.as_ref(), a.group.as_deref());
+        let demand = match cpu_demand(a, cpus) {
+            Some(d) => expected::Demand::Cpus(d * a.count as f64),
+            None => expected::Demand::Unknown {
+                at_most: f64::INFINITY,
+                why: format!(
+                    "the CPU demand of {} is not known ahead (only cpu-hog, cpu-bursts, cache-thrash and mem-bw have a fixed one)",
+                    a.workload.label()
+                ),
+            },
+        };
+        nodes.push(node(&a.name, a.group.as_deref(), &a.limits.limits, demand));
+    }
+    let service = matches!(
+        v.workload,
+        VictimWorkload::Command {
+            mode: CommandMode::Service(_),
+            ..
+        }
+    );
+    if service {
+        nodes.push(node(
+            DRIVER,
+            None,
+            &Limits::default(),
+            expected::Demand::Unknown {
+                at_most: f64::INFINITY,
+                why: "the service's driver uses CPU as the service's replies come, not known ahead"
+                    .into(),
+            },
+        ));
+    }
+    let all = expected::expected(&nodes, cpus_allowed);
+    let (groups, sandboxes) = all.split_at(def.groups.len());
+    let named = |nodes: &[expected::Node], shares: &[Expected]| -> Vec<(String, Expected)> {
+        nodes
+            .iter()
+            .zip(shares)
+            .map(|(n, e)| (n.name.clone(), e.clone()))
+            .collect()
+    };
+    let (group_nodes, sandbox_nodes) = nodes.split_at(def.groups.len());
+    let groups = named(group_nodes, groups);
+    let sandboxes = named(sandbox_nodes, sandboxes);
+    ExpectedShares { sandboxes, groups }
+}
+
+/// The victim's CPU demand: `cpus` of cpu-units; unknown for the others, at
+/// most the threads of a victim applet.
+fn victim_demand(v: &VictimDef) -> expected::Demand {
+    let at_most = match &v.workload {
+        VictimWorkload::Applet { workload, .. } => victim_threads(workload),
+        _ => f64::INFINITY,
+    };
+    match v.demand {
+        Demand::Cpus(c) => expected::Demand::Cpus(c),
+        Demand::Rate(r) => expected::Demand::Unknown {
+            at_most,
+            why: format!(
+                "the CPU use of victim {} at {r} units/s is not known ahead (only cpu-units, which asks for `cpus`, has a known demand)",
+                v.workload.label()
+            ),
+        },
+        Demand::Own => expected::Demand::Unknown {
+            at_most,
+            why: format!(
+                "victim {} keeps its own pace: its CPU use is not known ahead",
+                v.workload.label()
+            ),
+        },
+    }
+}
+
+/// Threads of victim applet `workload` that can use CPU at once: one for the
+/// open-loop applets, three for tcp-echo (sender, echo server, receiver).
+fn victim_threads(workload: &str) -> f64 {
+    match workload {
+        "tcp-echo" => 3.0,
+        _ => 1.0,
+    }
+}
+
+/// The cgroups of a condition's groups, parents first; removed deepest first.
+struct Groups {
+    /// One per group of the scenario, in its order.
+    arenas: Vec<Arena>,
+}
+
+impl Groups {
+    /// Creates `def`'s groups for round `round` of the isolated condition:
+    /// each beneath its parent's cgroup (or the arena) with its limits.
+    ///
+    /// # Errors
+    /// A cgroup that cannot be created or take its limits, naming the group;
+    /// what was created is removed.
+    fn create(def: &IsolationDef, arena: &Arena, round: usize) -> Result<Groups> {
+        let mut groups = Groups { arenas: Vec::new() };
+        for g in &def.groups {
+            let parent = g
+                .parent
+                .as_deref()
+                .and_then(|p| def.groups.iter().position(|x| x.name == p));
+            let made = match parent.and_then(|i| groups.arenas.get(i)) {
+                Some(under) => under.nested(&format!("group-{}", g.name), &g.limits.limits),
+                None => arena.nested(
+                    &format!("r{round}-{}-group-{}", Condition::Isolated, g.name),
+                    &g.limits.limits,
+                ),
+            }
+            .with_context(|| format!("creating the cgroup of group {}", g.name))?;
+            groups.arenas.push(made);
+        }
+        Ok(groups)
+    }
+
+    /// The cgroup of group `name` of `def`.
+    fn get(&self, def: &IsolationDef, name: &str) -> Option<&Arena> {
+        let i = def.groups.iter().position(|g| g.name == name)?;
+        self.arenas.get(i)
+    }
+
+    /// Each group's CPU accounting, in the scenario's order.
+    fn stats(&self) -> Result<Vec<CpuStat>> {
+        self.arenas.iter().map(|a| Ok(a.cpu_stat()?)).collect()
+    }
+
+    /// Removes the groups, deepest first.
+    ///
+    /// # Errors
+    /// The first teardown error; the rest are removed on drop.
+    fn remove(mut self) -> Result<()> {
+        while let Some(a) = self.arenas.pop() {
+            a.remove()?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Groups {
+    fn drop(&mut self) {
+        while let Some(a) = self.arenas.pop() {
+            drop(a);
+        }
+    }
+}
+
+/// The share of each group of `def` in a condition without groups
+/// (contended): the sum of its sandboxes' (`accounts`), beneath it at any depth.
+fn summed_groups(def: &IsolationDef, accounts: &[&CpuAccount]) -> Vec<CpuAccount> {
+    let within = |sandbox: &str, group: &str| {
+        let mut at = def.group_of(sandbox);
+        let mut steps = 0;
+        while let Some(g) = at {
+            if g == group {
+                return true;
+            }
+            at = def
+                .groups
+                .iter()
+                .find(|x| x.name == g)
+                .and_then(|x| x.parent.as_deref());
+            steps += 1;
+            if steps > def.groups.len() {
+                break;
+            }
+        }
+        false
+    };
+    def.groups
+        .iter()
+        .map(|g| CpuAccount {
+            sandbox: g.name.clone(),
+            cpu_share: accounts
+                .iter()
+                .filter(|a| within(&a.sandbox, &g.name))
+                .map(|a| a.cpu_share)
+                .sum(),
+            cpu_share_expected: None,
+            cpu_share_expected_reason: None,
+            nr_periods: None,
+            nr_throttled: None,
+            throttled_us: None,
+            nr_bursts: None,
+            burst_us: None,
+        })
+        .collect()
+}
+
+/// Seconds an aggressor process runs past the victim's window for each
+/// sandbox start that follows its own (the victim's, and those of the
+/// aggressor processes started after it: 2–10 ms each here, 60–80 ms in an
+/// emulated VM, more on a CPU its group shares), so that it presses on the
+/// whole window and still ends by itself, printing its report. The last one
+/// started runs this much past the window, the first of three aggressors
+/// three times as much ([`overrun_s`]).
 pub const AGGRESSOR_OVERRUN_S: f64 = 0.25;
+
+/// The overrun of the aggressor process started `index`-th (from 0) of `total`:
+/// [`AGGRESSOR_OVERRUN_S`] for each start from its own on (the victim's last).
+fn overrun_s(index: usize, total: usize) -> f64 {
+    AGGRESSOR_OVERRUN_S * total.saturating_sub(index).max(1) as f64
+}
 
 /// An aggressor's cgroup and processes while a condition runs.
 struct Running<'d> {
     def: &'d AggressorDef,
     cg: Cgroup,
     procs: Vec<Process>,
+    /// The longest overrun of its processes, s ([`overrun_s`]).
+    overrun_s: f64,
 }
 
 /// One condition: start the sandboxes, measure the window, collect the reports.
@@ -200,8 +477,20 @@ fn run_condition(
             Limits::default()
         }
     };
-    let victim_cg = ctx
-        .arena
+    // Groups exist in the isolated condition only: contended has no limits.
+    let groups = if isolated && !spec.def.groups.is_empty() {
+        Some(Groups::create(&spec.def, ctx.arena, round)?)
+    } else {
+        None
+    };
+    let home = |sandbox: &str| -> &Arena {
+        groups
+            .as_ref()
+            .zip(spec.def.group_of(sandbox))
+            .and_then(|(gs, g)| gs.get(&spec.def, g))
+            .unwrap_or(ctx.arena)
+    };
+    let victim_cg = home("victim")
         .sandbox(&name("victim"), &limits_of(&victim_def.limits.limits))
         .context("creating the victim's cgroup")?;
     let mut pids = PidsWatches::default();
@@ -224,25 +513,33 @@ fn run_condition(
     };
     let mut running = Vec::new();
     if condition != Condition::Solo {
+        let total: usize = spec.def.aggressors.iter().map(|a| a.count).sum();
+        let mut started = 0;
         for a in &spec.def.aggressors {
-            let cg = ctx
-                .arena
+            let cg = home(&a.name)
                 .sandbox(&name(&a.name), &limits_of(&a.limits.limits))
                 .with_context(|| format!("creating the cgroup of aggressor {}", a.name))?;
             pids.add(&a.name, &cg);
-            let argv = run_args::aggressor_argv(
-                &a.workload,
-                t.warmup_s + t.duration_s + AGGRESSOR_OVERRUN_S,
-                &ctx.work_dir,
-            );
             let mut procs = Vec::new();
+            let overrun = overrun_s(started, total);
             for _ in 0..a.count {
+                let argv = run_args::aggressor_argv(
+                    &a.workload,
+                    t.warmup_s + t.duration_s + overrun_s(started, total),
+                    &ctx.work_dir,
+                );
                 procs.push(
                     sandbox::spawn(&ctx.workload_bin, &argv, ns, Some(&cg))
                         .with_context(|| format!("starting aggressor {}", a.name))?,
                 );
+                started += 1;
             }
-            running.push(Running { def: a, cg, procs });
+            running.push(Running {
+                def: a,
+                cg,
+                procs,
+                overrun_s: overrun,
+            });
         }
     }
     let mut victim = match first {
@@ -257,35 +554,68 @@ fn run_condition(
     let stats = |running: &[Running<'_>]| -> Result<Vec<CpuStat>> {
         running.iter().map(|r| Ok(r.cg.cpu_stat()?)).collect()
     };
-    let (wall0, host0, v0, a0) = (
+    let group_stats =
+        || -> Result<Vec<CpuStat>> { groups.as_ref().map_or(Ok(Vec::new()), Groups::stats) };
+    let (wall0, host0, v0, a0, g0) = (
         Instant::now(),
         HostEdge::read(ctx.arena)?,
         victim_cg.cpu_stat()?,
         stats(&running)?,
+        group_stats()?,
     );
     if !interrupt::sleep(Duration::from_secs_f64(t.duration_s)) {
         bail!("interrupted");
     }
     let ended_early = ended_before_now(&mut running);
     let exits = stop_commands(&mut running);
-    let (host1, v1, a1) = (
+    let (host1, v1, a1, g1) = (
         HostEdge::read(ctx.arena)?,
         victim_cg.cpu_stat()?,
         stats(&running)?,
+        group_stats()?,
     );
     let wall = wall0.elapsed().as_secs_f64();
     let report = victim.report(t.duration_s + VICTIM_PATIENCE_S);
     let harness_cpu_share = (own_cpu_s()? - harness0) / (t.warmup_s + wall);
+    let expected =
+        isolated.then(|| expected_shares(&spec.def, ctx.cpus_allowed, ctx.arena.layout()));
+    let expected_of = |sandbox: &str| expected.as_ref().and_then(|e| e.sandbox(sandbox));
     let mut aggressors = Vec::new();
     let mut neighbours = Vec::new();
     for ((r, (s0, s1)), exits) in running.iter_mut().zip(a0.iter().zip(&a1)).zip(exits) {
-        let expected = isolated
-            .then(|| expected_share(r.def, ctx.cpus_allowed))
-            .flatten();
-        aggressors.push(account(&r.def.name, &s1.delta(s0), wall, expected, &r.cg)?);
+        aggressors.push(account(
+            &r.def.name,
+            &s1.delta(s0),
+            wall,
+            expected_of(&r.def.name),
+            r.cg.path(),
+        )?);
         neighbours.push(neighbour(r, exits)?);
     }
-    let victim_cpu = account("victim", &v1.delta(&v0), wall, None, &victim_cg)?;
+    let victim_cpu = account(
+        "victim",
+        &v1.delta(&v0),
+        wall,
+        expected_of("victim"),
+        victim_cg.path(),
+    )?;
+    let group_accounts = match (&groups, &expected) {
+        (Some(gs), Some(e)) => gs
+            .arenas
+            .iter()
+            .zip(g0.iter().zip(&g1))
+            .zip(&e.groups)
+            .map(|((arena, (s0, s1)), (name, exp))| {
+                let path = arena.dirs().first().cloned().unwrap_or_default();
+                account(name, &s1.delta(s0), wall, Some(exp), &path)
+            })
+            .collect::<Result<Vec<_>>>()?,
+        _ if condition == Condition::Contended => {
+            let all: Vec<&CpuAccount> = std::iter::once(&victim_cpu).chain(&aggressors).collect();
+            summed_groups(&spec.def, &all)
+        }
+        _ => Vec::new(),
+    };
     let (host_other_cpu_share, host_cpu) = host_cpu(&host0, &host1, wall);
     let pids = pids.finish();
     victim.remove()?;
@@ -293,6 +623,9 @@ fn run_condition(
     for r in running {
         drop(r.procs);
         r.cg.remove()?;
+    }
+    if let Some(gs) = groups {
+        gs.remove()?;
     }
     let mut histogram = new_histogram();
     let (report, victim_failed) = match report {
@@ -328,6 +661,7 @@ fn run_condition(
                 .as_ref()
                 .map(|r| metrics::victim_run(r, &histogram, late_ns)),
             aggressors,
+            groups: group_accounts,
             victim_cpu,
             harness_cpu_share,
             host_other_cpu_share,
@@ -676,7 +1010,7 @@ fn stop_commands(running: &mut [Running<'_>]) -> Vec<Vec<String>> {
 
 /// The aggressor processes that have already ended, as `<sandbox> process <i>:
 /// <how>`: asked at the window's end, so each ended before it. One that ran its
-/// scheduled overrun ([`AGGRESSOR_OVERRUN_S`]) is still running then.
+/// scheduled overrun ([`overrun_s`]) is still running then.
 fn ended_before_now(running: &mut [Running<'_>]) -> Vec<String> {
     let mut ended = Vec::new();
     for r in running.iter_mut() {
@@ -712,7 +1046,7 @@ fn neighbour(r: &mut Running<'_>, exits: Vec<String>) -> Result<NeighbourRun> {
     let mut work = None;
     let mut failures = Vec::new();
     for (i, p) in r.procs.iter_mut().enumerate() {
-        let ended = match p.wait_for(Duration::from_secs_f64(AGGRESSOR_OVERRUN_S + 5.0)) {
+        let ended = match p.wait_for(Duration::from_secs_f64(r.overrun_s + 5.0)) {
             Ok(WaitStatus::Exited(_, 0)) => None,
             Ok(WaitStatus::Exited(_, code)) => Some(format!("exited with status {code}")),
             Ok(WaitStatus::Signaled(_, signal, _)) => Some(format!("killed by {signal:?}")),
@@ -758,4 +1092,99 @@ fn neighbour(r: &mut Running<'_>, exits: Vec<String>) -> Result<NeighbourRun> {
 /// Peak memory charged to `cg`, bytes; `None` where the kernel keeps no peak.
 fn memory_peak(cg: &Cgroup) -> Option<u64> {
     cg.memory().ok().and_then(|(usage, _, _)| usage.peak_bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::suite::{self, HostFacts, Kind};
+
+    #[test]
+    fn the_first_of_several_aggressors_runs_longest_past_the_window() {
+        assert_eq!(overrun_s(0, 3), 3.0 * AGGRESSOR_OVERRUN_S);
+        assert_eq!(overrun_s(2, 3), AGGRESSOR_OVERRUN_S);
+        assert_eq!(overrun_s(0, 1), AGGRESSOR_OVERRUN_S);
+    }
+
+    /// The isolation scenario of `text` on a 2-CPU host of `layout`.
+    fn scenario(text: &str, layout: Layout) -> IsolationDef {
+        let host = HostFacts {
+            layout,
+            online_cpus: "0-1".parse().unwrap(),
+            block_devices: Vec::new(),
+            missing_knobs: Vec::new(),
+        };
+        let s = suite::parse_text(text, "t.toml", &host).unwrap_or_else(|e| panic!("{e}"));
+        match s.scenarios.into_iter().next().unwrap().kind {
+            Kind::Isolation(iso) => *iso,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn expected_shares_follow_the_weights_as_written_on_each_layout() {
+        let text = r#"[[scenario]]
+name = "s"
+kind = "isolation"
+[scenario.victim]
+workload = "cpu-units"
+cpus = 0.2
+[[scenario.aggressor]]
+name = "a"
+workload = "cpu-hog"
+group = "kube"
+[[scenario.aggressor]]
+name = "b"
+workload = "cpu-hog"
+group = "system"
+[[scenario.group]]
+name = "kube"
+limits.cgroup = { "cpu.weight" = 313, "cpuset.cpus" = "1" }
+[[scenario.group]]
+name = "system"
+limits.cgroup = { "cpu.weight" = 100, "cpuset.cpus" = "1" }
+"#;
+        let share = |layout, name: &str| {
+            let e = expected_shares(&scenario(text, layout), 2, layout);
+            let all = e.groups.iter().chain(&e.sandboxes);
+            let found = all.clone().find(|(n, _)| n == name);
+            found.and_then(|(_, x)| x.cpus()).unwrap()
+        };
+        // v2: 313 against 100; v1: the shares they become, 4276 against 1024.
+        assert!((share(Layout::V2, "kube") - 313.0 / 413.0).abs() < 1e-9);
+        assert!((share(Layout::V1, "kube") - 4276.0 / 5300.0).abs() < 1e-9);
+        assert!((share(Layout::V2, "a") - share(Layout::V2, "kube")).abs() < 1e-12);
+        // The victim, unpinned, takes its 0.2 CPU on the other CPU.
+        assert!((share(Layout::Hybrid, "victim") - 0.2).abs() < 1e-9);
+    }
+
+    #[test]
+    fn an_idle_group_weighs_as_the_kernels_idle_priority() {
+        let text = r#"[[scenario]]
+name = "s"
+kind = "isolation"
+[scenario.victim]
+workload = "cpu-units"
+cpus = 0.1
+[[scenario.aggressor]]
+name = "busy"
+workload = "cpu-hog"
+args = ["--threads", "1"]
+group = "batch"
+[[scenario.aggressor]]
+name = "idle"
+workload = "cpu-hog"
+args = ["--threads", "1"]
+group = "background"
+[[scenario.group]]
+name = "batch"
+limits.cgroup = { "cpuset.cpus" = "1" }
+[[scenario.group]]
+name = "background"
+limits.cgroup = { "cpu.idle" = 1, "cpuset.cpus" = "1" }
+"#;
+        let e = expected_shares(&scenario(text, Layout::V2), 2, Layout::V2);
+        let idle = e.sandbox("idle").and_then(Expected::cpus).unwrap();
+        assert!((idle - 3.0 / 1027.0).abs() < 1e-9, "{idle}");
+    }
 }

@@ -569,10 +569,16 @@ fn run_condition(
     } else {
         None
     };
-    let victim_cpu = account("victim", &cpu_v1.delta(&cpu_v0), wall, None, &s.victim_cg)?;
+    let victim_cpu = account(
+        "victim",
+        &cpu_v1.delta(&cpu_v0),
+        wall,
+        None,
+        s.victim_cg.path(),
+    )?;
     let mut aggressors = Vec::new();
     if let (Some(cg), Some(a0), Some(a1)) = (s.aggressor_cg.as_ref(), cpu_a0, cpu_a1) {
-        aggressors.push(account("aggressor", &a1.delta(&a0), wall, None, cg)?);
+        aggressors.push(account("aggressor", &a1.delta(&a0), wall, None, cg.path())?);
     }
     let (host_other, host_cpu) = host_cpu(&host0, &host1, wall);
     drop(victim);
@@ -589,6 +595,7 @@ fn run_condition(
                 .as_ref()
                 .map(|r| metrics::victim_run(r, &histogram, Some(LATE_NS))),
             aggressors,
+            groups: Vec::new(),
             victim_cpu,
             harness_cpu_share,
             host_other_cpu_share: host_other,

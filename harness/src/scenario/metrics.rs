@@ -9,7 +9,8 @@ use super::validity;
 use crate::stats::bootstrap;
 use hdrhistogram::Histogram;
 use isobench_reports::schema::{
-    Condition, ConditionRun, HostCpuWindow, LatencyCdf, Metric, ScenarioResult, VictimRun,
+    Condition, ConditionRun, CpuAccount, HostCpuWindow, LatencyCdf, Metric, ScenarioResult,
+    VictimRun,
 };
 use isobench_workloads::report::UnitsReport;
 
@@ -167,8 +168,10 @@ pub fn derive_with(
     result.warnings = warnings(rounds);
 }
 
-/// Each aggressor's CPU share against its quota and its throttling, and the
-/// figures it reported (metrics named `<sandbox>.<figure>`, e.g. `aggressor.cpu_share`).
+/// Each aggressor's CPU share against its expected share and its throttling,
+/// and the figures it reported (metrics named `<sandbox>.<figure>`, e.g.
+/// `aggressor.cpu_share`); the victim's expected share; and each group's
+/// share, expected share and throttling (`group.<name>.*`).
 fn cpu_metrics(rounds: &[Vec<ConditionSample>]) -> Vec<Metric> {
     let mut names: Vec<&str> = Vec::new();
     for a in rounds.iter().flatten().flat_map(|s| &s.run.aggressors) {
@@ -180,10 +183,105 @@ fn cpu_metrics(rounds: &[Vec<ConditionSample>]) -> Vec<Metric> {
         // No aggressor ran (only solo so far): its metrics are null with their reasons.
         names.push("aggressor");
     }
-    names
+    let mut m: Vec<Metric> = names
         .iter()
         .flat_map(|n| aggressor_metrics(rounds, n))
-        .collect()
+        .collect();
+    m.extend(expected_metrics(
+        rounds,
+        "victim",
+        &|s| Some(s.run.victim_cpu.clone()),
+        "no isolated condition ran",
+    ));
+    let mut groups: Vec<&str> = Vec::new();
+    for g in rounds.iter().flatten().flat_map(|s| &s.run.groups) {
+        if !groups.contains(&g.sandbox.as_str()) {
+            groups.push(&g.sandbox);
+        }
+    }
+    for g in groups {
+        let pick = |s: &ConditionSample| s.run.groups.iter().find(|a| a.sandbox == g).cloned();
+        let prefix = format!("{GROUP_PREFIX}{g}");
+        for c in [Condition::Contended, Condition::Isolated] {
+            m.push(metric(
+                &format!("{prefix}.cpu_share"),
+                Some(c),
+                "CPUs",
+                per_round(rounds, c, &|s| Some(pick(s)?.cpu_share)),
+                "no round ran this condition",
+            ));
+        }
+        m.extend(expected_metrics(
+            rounds,
+            &prefix,
+            &pick,
+            "no isolated condition ran",
+        ));
+        m.push(throttled_ratio(rounds, &prefix, &pick));
+    }
+    m
+}
+
+/// Prefix of the metrics of a group (`group.kubepods.cpu_share`), apart from
+/// those of sandboxes.
+pub const GROUP_PREFIX: &str = "group.";
+
+/// `<prefix>.cpu_share_expected` and `<prefix>.cpu_share_error_pp` (isolated)
+/// of the CPU account `pick` finds; a null expectation takes the reason the
+/// rounds recorded, else `fallback`.
+fn expected_metrics(
+    rounds: &[Vec<ConditionSample>],
+    prefix: &str,
+    pick: &dyn Fn(&ConditionSample) -> Option<CpuAccount>,
+    fallback: &str,
+) -> Vec<Metric> {
+    let iso = Condition::Isolated;
+    let expected = |s: &ConditionSample| pick(s)?.cpu_share_expected;
+    let reason = rounds
+        .iter()
+        .flatten()
+        .filter(|s| s.run.condition == iso)
+        .find_map(|s| pick(s)?.cpu_share_expected_reason)
+        .unwrap_or_else(|| fallback.to_string());
+    vec![
+        metric(
+            &format!("{prefix}.cpu_share_expected"),
+            Some(iso),
+            "CPUs",
+            per_round(rounds, iso, &expected),
+            &reason,
+        ),
+        metric(
+            &format!("{prefix}.cpu_share_error_pp"),
+            Some(iso),
+            "pp",
+            per_round(rounds, iso, &|s| {
+                Some((pick(s)?.cpu_share - expected(s)?).abs() * 100.0)
+            }),
+            &reason,
+        ),
+    ]
+}
+
+/// `<prefix>.throttled_ratio` (isolated): Δnr_throttled / Δnr_periods of the
+/// CPU account `pick` finds.
+fn throttled_ratio(
+    rounds: &[Vec<ConditionSample>],
+    prefix: &str,
+    pick: &dyn Fn(&ConditionSample) -> Option<CpuAccount>,
+) -> Metric {
+    let iso = Condition::Isolated;
+    metric(
+        &format!("{prefix}.throttled_ratio"),
+        Some(iso),
+        "share",
+        per_round(rounds, iso, &|s| {
+            let a = pick(s)?;
+            let periods = a.nr_periods.filter(|&p| p > 0)?;
+            Some(a.nr_throttled? as f64 / periods as f64)
+        }),
+        "cpu.stat reported no enforcement periods (no quota, or the cpu controller is not on)",
+    )
 }
 
 /// The metrics of aggressor sandbox `name`.
@@ -228,7 +326,6 @@ fn aggressor_metrics(rounds: &[Vec<ConditionSample>], name: &str) -> Vec<Metric>
         }
     }
     let iso = Condition::Isolated;
-    let expected = |s: &ConditionSample| aggressor(s)?.cpu_share_expected;
     let has_quota = rounds
         .iter()
         .flatten()
@@ -238,38 +335,14 @@ fn aggressor_metrics(rounds: &[Vec<ConditionSample>], name: &str) -> Vec<Metric>
                 .and_then(|a| a.nr_periods)
                 .is_some_and(|p| p > 0)
         });
-    let no_expected = if has_quota {
+    // Files written before expectations had reasons: the reason of that time.
+    let fallback = if has_quota {
         "its CPU demand is not known ahead (only cpu-hog, cpu-bursts, cache-thrash and mem-bw have a fixed one), so no share is expected of its quota"
     } else {
         "the aggressor has no CPU quota"
     };
-    m.push(metric(
-        &m_name("cpu_share_expected"),
-        Some(iso),
-        "CPUs",
-        per(iso, &expected),
-        no_expected,
-    ));
-    m.push(metric(
-        &m_name("cpu_share_error_pp"),
-        Some(iso),
-        "pp",
-        per(iso, &|s| {
-            Some((aggressor(s)?.cpu_share - expected(s)?).abs() * 100.0)
-        }),
-        no_expected,
-    ));
-    m.push(metric(
-        &m_name("throttled_ratio"),
-        Some(iso),
-        "share",
-        per(iso, &|s| {
-            let a = aggressor(s)?;
-            let periods = a.nr_periods.filter(|&p| p > 0)?;
-            Some(a.nr_throttled? as f64 / periods as f64)
-        }),
-        "cpu.stat reported no enforcement periods (no quota, or the cpu controller is not on)",
-    ));
+    m.extend(expected_metrics(rounds, name, &aggressor, fallback));
+    m.push(throttled_ratio(rounds, name, &aggressor));
     m.push(metric(
         &m_name("burst_ratio"),
         Some(iso),
@@ -554,8 +627,8 @@ fn warnings(rounds: &[Vec<ConditionSample>]) -> Vec<String> {
     );
     say(
         starved,
-        "the aggressor got less than its quota without being throttled: other work on the host took the CPU, so its \
-         share says nothing about the limit; rerun on a quiet host",
+        "the aggressor got less than its expected share without being throttled: other work on the host took the \
+         CPU, so its share says nothing about the limits; rerun on a quiet host",
     );
     say(
         busy,
@@ -593,6 +666,7 @@ mod tests {
             sandbox: "aggressor".into(),
             cpu_share: share,
             cpu_share_expected: expected,
+            cpu_share_expected_reason: None,
             nr_periods: Some(periods),
             nr_throttled: Some(throttled),
             throttled_us: Some(0),
@@ -622,6 +696,7 @@ mod tests {
                 condition: c,
                 victim: Some(victim_run(&report, &h, Some(1_000_000))),
                 aggressors: aggressor.into_iter().collect(),
+                groups: Vec::new(),
                 victim_cpu: account(0.5, None, 0, 0),
                 harness_cpu_share: 0.001,
                 host_other_cpu_share: Some(0.01),

@@ -1,6 +1,7 @@
 //! Scenarios: a victim, its aggressors, the limits and the durations, run as
 //! conditions (solo, contended, isolated) × rounds in randomized order (DESIGN §1, §3).
 
+pub mod expected;
 pub mod isolation;
 pub mod memory_high_stall;
 pub mod memory_press;

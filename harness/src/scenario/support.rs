@@ -1,6 +1,7 @@
 //! Small pieces the condition-based scenarios share: argument lists, the
 //! harness's own CPU time, CPU accounts of a window, other work on the host.
 
+use super::expected::Expected;
 use crate::cgroup::{Arena, Cgroup, CpuStat, HostCpuSnapshot};
 use crate::probe::host_load::ProcStatCpu;
 use anyhow::{Context, Result};
@@ -32,25 +33,27 @@ pub fn own_cpu_s() -> Result<f64> {
     Ok(t.tv_sec() as f64 + t.tv_nsec() as f64 / 1e9)
 }
 
-/// The CPU account of one sandbox over a window of `wall_s` seconds:
-/// share = Δusage / Δwall in CPUs (DESIGN §2), throttling counters as deltas.
+/// The CPU account of one sandbox (or group) over a window of `wall_s` seconds:
+/// share = Δusage / Δwall in CPUs (DESIGN §2), throttling counters as deltas,
+/// and its expected share (`None` outside the isolated condition).
 ///
 /// # Errors
-/// When the cgroup's accounting has no usage (named by its path).
+/// When the cgroup's accounting has no usage (named by `path`).
 pub fn account(
     sandbox: &str,
     d: &CpuStat,
     wall_s: f64,
-    expected: Option<f64>,
-    cg: &Cgroup,
+    expected: Option<&Expected>,
+    path: &std::path::Path,
 ) -> Result<CpuAccount> {
     let usage_us = d
         .usage_us
-        .with_context(|| format!("no CPU usage in the accounting of {}", cg.path().display()))?;
+        .with_context(|| format!("no CPU usage in the accounting of {}", path.display()))?;
     Ok(CpuAccount {
         sandbox: sandbox.into(),
         cpu_share: usage_us as f64 / 1e6 / wall_s,
-        cpu_share_expected: expected,
+        cpu_share_expected: expected.and_then(Expected::cpus),
+        cpu_share_expected_reason: expected.and_then(|e| e.reason()).map(String::from),
         nr_periods: d.nr_periods,
         nr_throttled: d.nr_throttled,
         throttled_us: d.throttled_us,

@@ -108,6 +108,7 @@ pub fn from_words(
             .into_iter()
             .map(|n| (n.key, n.reason))
             .collect(),
+        resources: mapped.resources,
         limits: mapped.limits,
     })
 }
@@ -145,7 +146,7 @@ fn flatten(table: &DeTable<'_>, prefix: &str, out: &mut Vec<Entry>) {
 }
 
 /// A spanned value as a plain [`toml::Value`] (numbers that do not fit become strings as written).
-fn plain(v: &DeValue<'_>) -> toml::Value {
+pub(super) fn plain(v: &DeValue<'_>) -> toml::Value {
     match v {
         DeValue::String(s) => toml::Value::String(s.to_string()),
         DeValue::Integer(i) => i64::from_str_radix(&i.as_str().replace('_', ""), i.radix())

@@ -6,6 +6,7 @@
 
 mod command;
 pub mod error;
+mod groups;
 mod limits;
 mod margins;
 pub mod model;
@@ -15,6 +16,7 @@ pub mod run_args;
 
 pub use command::{find_with_env, sandbox_name};
 pub use error::{SuiteError, SuiteErrors};
+pub use groups::beyond_groups;
 pub use limits::{HostFacts, discover_host, from_words};
 pub use model::*;
 pub use reader::did_you_mean;

@@ -83,6 +83,108 @@ pub struct IsolationDef {
     pub namespaces: NamespaceSet,
     /// Conditions to run, `solo` always among them.
     pub conditions: Vec<Condition>,
+    /// Groups above the sandboxes in the isolated condition, each after its
+    /// parent (`[[scenario.group]]`); empty: every sandbox is a child of the arena.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<GroupDef>,
+}
+
+impl IsolationDef {
+    /// The group a sandbox (`victim` or an aggressor's name) sits in, if any.
+    pub fn group_of(&self, sandbox: &str) -> Option<&str> {
+        if sandbox == "victim" {
+            return self.victim.group.as_deref();
+        }
+        self.aggressors
+            .iter()
+            .find(|a| a.name == sandbox)
+            .and_then(|a| a.group.as_deref())
+    }
+}
+
+/// A group: a cgroup between the arena and some sandboxes, with limits of its
+/// own (a pod, a QoS tier, a slice). In the isolated condition it is created
+/// beneath its parent (or the arena) with its limits, and its sandboxes and
+/// child groups beneath it; the contended condition has no groups.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupDef {
+    /// Unique among the scenario's groups and sandboxes; its metrics are `group.<name>.*`.
+    pub name: String,
+    /// The group it sits in; `None` for a child of the arena.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    /// Its limits: as written, or as the kubelet would derive them (`kubelet`).
+    pub limits: LimitsDef,
+    /// The kubelet's level this group stands for, and how its limits were derived.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kubelet: Option<KubeletDef>,
+}
+
+/// Most levels of groups beneath the arena: the kubelet's three
+/// (`kubepods`, the QoS tier, the pod) and one slice above them.
+pub const MAX_GROUP_DEPTH: usize = 4;
+
+/// A group whose limits are the ones the kubelet writes for its level
+/// (`kubelet = { level = "pod" }`), derived from what sits beneath it.
+#[derive(Debug, Clone, Serialize)]
+pub struct KubeletDef {
+    /// Which of the kubelet's cgroups it is.
+    pub level: KubeletLevel,
+    /// The milliCPU its `cpu.shares` come from: the node's allocatable CPU, the
+    /// sum of the CPU requests of the tier's pods or of the pod's containers.
+    pub cpu_milli: u64,
+    /// `cpu.shares` by `MilliCPUToShares` (milliCPU × 1024 / 1000, 2 to 262144).
+    pub cpu_shares: u64,
+    /// How the shares became `cpu.weight` on cgroup v2 (not used on v1, which
+    /// writes the shares).
+    pub weight_formula: crate::cgroup::SharesFormula,
+    /// That formula in words, with its source.
+    pub weight_formula_text: &'static str,
+    /// A pod's QoS class, from its containers (`Guaranteed`, `Burstable`, `BestEffort`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qos: Option<String>,
+}
+
+/// The kubelet's cgroups (pkg/kubelet/cm: node_container_manager_linux.go,
+/// qos_container_manager_linux.go, helpers_linux.go `ResourceConfigForPod`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KubeletLevel {
+    /// `kubepods`: `cpu.shares` of the node's allocatable CPU.
+    Node,
+    /// `kubepods/burstable`: `cpu.shares` of the sum of its pods' CPU requests.
+    Burstable,
+    /// `kubepods/besteffort`: 2 shares.
+    BestEffort,
+    /// A pod: `cpu.shares` of its containers' requests; a quota of their limits
+    /// (and a memory limit of theirs) when every container has one.
+    Pod,
+}
+
+impl KubeletLevel {
+    /// Every level, as suite files name them.
+    pub const NAMES: [&'static str; 4] = ["node", "burstable", "besteffort", "pod"];
+
+    /// The level named `name` in a suite file.
+    pub fn from_name(name: &str) -> Option<KubeletLevel> {
+        match name {
+            "node" => Some(KubeletLevel::Node),
+            "burstable" => Some(KubeletLevel::Burstable),
+            "besteffort" => Some(KubeletLevel::BestEffort),
+            "pod" => Some(KubeletLevel::Pod),
+            _ => None,
+        }
+    }
+
+    /// Its name in suite files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KubeletLevel::Node => "node",
+            KubeletLevel::Burstable => "burstable",
+            KubeletLevel::BestEffort => "besteffort",
+            KubeletLevel::Pod => "pod",
+        }
+    }
 }
 
 /// The victim of an `isolation` scenario.
@@ -101,6 +203,9 @@ pub struct VictimDef {
     /// The victim's latency objective, if its suite sets one: the verdict then
     /// reports each condition's slack against it.
     pub slo: Option<Slo>,
+    /// The group its sandbox sits in when isolated; `None` for the arena.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
 }
 
 /// What a victim runs.
@@ -293,6 +398,9 @@ pub struct AggressorDef {
     pub count: usize,
     /// Limits of its sandbox in the isolated condition.
     pub limits: LimitsDef,
+    /// The group its sandbox sits in when isolated; `None` for the arena.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
 }
 
 /// What an aggressor runs.
@@ -360,19 +468,28 @@ pub struct LimitsDef {
     /// (Kubernetes `requests.memory` without the MemoryQoS feature gate).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub not_written: Vec<(String, String)>,
+    /// A Kubernetes container's requests and limits (vocabulary `kubernetes`),
+    /// which a kubelet pod group sums.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resources: Option<crate::vocabulary::ContainerResources>,
 }
 
-/// Every sandbox of a scenario that has limits: its name and limits.
-pub fn limits_of(kind: &Kind) -> Vec<(&str, &LimitsDef)> {
+/// Every sandbox and group of a scenario that has limits: its name
+/// (`group <name>` for a group) and limits.
+pub fn limits_of(kind: &Kind) -> Vec<(String, &LimitsDef)> {
     match kind {
-        Kind::Isolation(iso) => std::iter::once(("victim", &iso.victim.limits))
-            .chain(iso.aggressors.iter().map(|a| (a.name.as_str(), &a.limits)))
+        Kind::Isolation(iso) => iso
+            .groups
+            .iter()
+            .map(|g| (format!("group {}", g.name), &g.limits))
+            .chain(std::iter::once(("victim".to_string(), &iso.victim.limits)))
+            .chain(iso.aggressors.iter().map(|a| (a.name.clone(), &a.limits)))
             .filter(|(_, l)| l.vocabulary.is_some())
             .collect(),
         Kind::MemoryPressure(m) => m
             .aggressor_limits
             .iter()
-            .map(|l| ("aggressor", l))
+            .map(|l| ("aggressor".to_string(), l))
             .collect(),
         _ => Vec::new(),
     }

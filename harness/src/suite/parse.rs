@@ -3,6 +3,7 @@
 
 use super::command;
 use super::error::{Problems, SuiteErrors};
+use super::groups;
 use super::limits::{self, HostFacts};
 use super::model::*;
 use super::reader::{Table, did_you_mean};
@@ -197,7 +198,7 @@ fn read_scenario(
     })
 }
 
-fn valid_name(n: &str) -> bool {
+pub(super) fn valid_name(n: &str) -> bool {
     (1..=64).contains(&n.len())
         && n.starts_with(|c: char| c.is_ascii_lowercase())
         && n.chars()
@@ -217,7 +218,7 @@ fn read_kind(
     match kind {
         "isolation" => {
             t.only(
-                &keys(&["victim", "aggressor", "namespaces", "conditions"]),
+                &keys(&["victim", "aggressor", "namespaces", "conditions", "group"]),
                 p,
             );
             Kind::Isolation(Box::new(read_isolation(t, host, p)))
@@ -300,7 +301,8 @@ fn check_memory_pressure(
 }
 
 fn read_isolation(t: Table<'_, '_>, host: &HostFacts, p: &mut Problems) -> IsolationDef {
-    let victim = match t.table("victim", "scenario.victim", p) {
+    let victim_table = t.table("victim", "scenario.victim", p);
+    let victim = match victim_table {
         Some(v) => read_victim(v, host, p),
         None => {
             if t.get("victim").is_none() {
@@ -323,8 +325,10 @@ fn read_isolation(t: Table<'_, '_>, host: &HostFacts, p: &mut Problems) -> Isola
     }
     let single = tables.len() == 1;
     let mut aggressors: Vec<AggressorDef> = Vec::new();
+    let mut aggressor_tables = Vec::new();
     for a in tables {
         if let Some(def) = read_aggressor(a, single, host, p) {
+            aggressor_tables.push(a);
             if def.name == "victim" || aggressors.iter().any(|o| o.name == def.name) {
                 p.at(
                     a.get("name").map_or(a.span(), |f| f.span),
@@ -339,6 +343,28 @@ fn read_isolation(t: Table<'_, '_>, host: &HostFacts, p: &mut Problems) -> Isola
         }
     }
     let conditions = conditions(t, p);
+    let member = |name: &str, table: Table<'_, '_>, limits| groups::Member {
+        name: name.to_string(),
+        group: table
+            .get("group")
+            .and_then(|f| f.value.as_str().map(|g| (g.to_string(), f.span.clone()))),
+        limits,
+        at: groups::limits_at(table),
+    };
+    let members: Vec<groups::Member<'_>> = victim
+        .as_ref()
+        .zip(victim_table)
+        .map(|(v, vt)| member("victim", vt, &v.limits))
+        .into_iter()
+        .chain(
+            aggressors
+                .iter()
+                .zip(&aggressor_tables)
+                .map(|(a, at)| member(&a.name, *at, &a.limits)),
+        )
+        .collect();
+    let groups = groups::read(t, &members, host, p);
+    drop(members);
     IsolationDef {
         victim: victim.unwrap_or_else(|| VictimDef {
             workload: VictimWorkload::Applet {
@@ -349,16 +375,18 @@ fn read_isolation(t: Table<'_, '_>, host: &HostFacts, p: &mut Problems) -> Isola
             limits: LimitsDef::default(),
             late_us: None,
             slo: None,
+            group: None,
         }),
         aggressors,
         namespaces: namespaces(t, p).unwrap_or(NamespaceSet::ALL),
         conditions,
+        groups,
     }
 }
 
 fn read_victim(v: Table<'_, '_>, host: &HostFacts, p: &mut Problems) -> Option<VictimDef> {
     let mut keys = vec![
-        "workload", "cpus", "rate", "args", "limits", "late_us", "slo",
+        "workload", "cpus", "rate", "args", "limits", "late_us", "slo", "group",
     ];
     keys.extend(command::COMMAND_KEYS);
     keys.extend(command::VICTIM_MODE_KEYS);
@@ -440,12 +468,14 @@ fn read_victim(v: Table<'_, '_>, host: &HostFacts, p: &mut Problems) -> Option<V
         t.number("p99_us", 1.0..=60e6, "µs", p)
             .map(|p99_us| Slo { p99_us })
     });
+    let group = v.str("group", p).map(|(g, _)| g.to_string());
     Some(VictimDef {
         workload: workload?,
         demand: demand?,
         limits,
         late_us,
         slo,
+        group,
     })
 }
 
@@ -455,7 +485,7 @@ fn read_aggressor(
     host: &HostFacts,
     p: &mut Problems,
 ) -> Option<AggressorDef> {
-    let mut keys = vec!["name", "workload", "count", "args", "limits"];
+    let mut keys = vec!["name", "workload", "count", "args", "limits", "group"];
     keys.extend(command::COMMAND_KEYS);
     a.only(&keys, p);
     let workload = match a.get("command") {
@@ -495,11 +525,13 @@ fn read_aggressor(
         .table("limits", "scenario.aggressor.limits", p)
         .map(|l| limits::read(l, host, p))
         .unwrap_or_default();
+    let group = a.str("group", p).map(|(g, _)| g.to_string());
     Some(AggressorDef {
         name,
         workload: workload?,
         count,
         limits,
+        group,
     })
 }
 

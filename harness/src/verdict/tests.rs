@@ -20,10 +20,12 @@ fn run(condition: Condition, f: Option<Figures>, invalid: Option<&str>) -> Condi
             late_share: Some(late),
         }),
         aggressors: vec![],
+        groups: vec![],
         victim_cpu: CpuAccount {
             sandbox: "victim".into(),
             cpu_share: 0.5,
             cpu_share_expected: None,
+            cpu_share_expected_reason: None,
             nr_periods: None,
             nr_throttled: None,
             throttled_us: None,

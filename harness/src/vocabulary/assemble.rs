@@ -2,7 +2,7 @@
 //! the rules that span several entries (Docker's memory+swap, Kubernetes'
 //! requests and limits and its QoS class), and the choice of file per layout.
 
-use super::{HostFacts, LimitError, NotWritten, QosClass};
+use super::{ContainerResources, HostFacts, LimitError, NotWritten, QosClass};
 use crate::cgroup::limits::{
     CFS_BURST, CPU_IDLE, CPU_MAX_BURST, MEMORY_OOM_GROUP, oom_group_unsupported,
 };
@@ -87,10 +87,12 @@ pub(super) struct Plan {
     targets: Vec<(Option<usize>, Target)>,
     pub qos: Option<QosClass>,
     pub not_written: Vec<NotWritten>,
+    /// The container's requests and limits (Kubernetes only), for a pod's sums.
+    pub resources: Option<ContainerResources>,
 }
 
 /// Kubernetes' CFS period, µs (`QuotaPeriod` in pkg/kubelet/cm/helpers_linux.go).
-const K8S_QUOTA_PERIOD_US: u64 = 100_000;
+pub(crate) const K8S_QUOTA_PERIOD_US: u64 = 100_000;
 /// Docker's CFS period for `--cpus`, µs (`defaultCFSPeriod`, daemon/daemon_unix.go).
 pub(super) const DOCKER_CFS_PERIOD_US: u64 = 100_000;
 
@@ -298,6 +300,12 @@ fn kubernetes(entries: &[Entry], plan: &mut Plan, errors: &mut Vec<LimitError>) 
                 .into(),
         });
     }
+    plan.resources = Some(ContainerResources {
+        cpu_request_milli: cpu_request.map(|(_, m)| m),
+        cpu_limit_milli: cpu_lim.map(|(_, m)| m),
+        memory_request_bytes: mem_req.or(mem_lim).map(|(_, b)| b),
+        memory_limit_bytes: mem_lim.map(|(_, b)| b),
+    });
     if consistent {
         plan.qos = Some(qos_class(
             cpu_req.map(|r| r.1),
@@ -331,12 +339,12 @@ fn qos_class(
 
 /// kubelet `MilliCPUToShares`: `milliCPU × 1024 / 1000`, at least 2 (also for
 /// no request at all), at most 262144.
-fn milli_cpu_to_shares(milli: u64) -> u64 {
+pub(crate) fn milli_cpu_to_shares(milli: u64) -> u64 {
     (milli.saturating_mul(1024) / 1000).clamp(2, 262_144)
 }
 
 /// kubelet `MilliCPUToQuota`: `milliCPU × period / 1000` µs, at least 1000 µs.
-fn milli_cpu_to_quota(milli: u64, period_us: u64) -> u64 {
+pub(crate) fn milli_cpu_to_quota(milli: u64, period_us: u64) -> u64 {
     (milli.saturating_mul(period_us) / 1000).max(1_000)
 }
 

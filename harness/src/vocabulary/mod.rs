@@ -21,8 +21,10 @@ mod host;
 mod quantity;
 mod table;
 
+pub(crate) use assemble::{K8S_QUOTA_PERIOD_US, milli_cpu_to_quota, milli_cpu_to_shares};
 pub use errors::LimitError;
 pub use host::{BlockDevice, HostFacts};
+pub(crate) use quantity::k8s_milli;
 pub use table::{Row, TABLE};
 
 use crate::cgroup::{FileWrite, Layout, Limits};
@@ -91,6 +93,22 @@ pub enum QosClass {
     BestEffort,
 }
 
+/// One Kubernetes container's CPU and memory requests and limits, as given
+/// (a request defaults to its limit, as the API server defaults it): what the
+/// kubelet sums into a pod's cgroup (pkg/kubelet/cm/helpers_linux.go
+/// `ResourceConfigForPod`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct ContainerResources {
+    /// `requests.cpu` (else `limits.cpu`), milliCPU.
+    pub cpu_request_milli: Option<u64>,
+    /// `limits.cpu`, milliCPU.
+    pub cpu_limit_milli: Option<u64>,
+    /// `requests.memory` (else `limits.memory`), bytes.
+    pub memory_request_bytes: Option<u64>,
+    /// `limits.memory`, bytes.
+    pub memory_limit_bytes: Option<u64>,
+}
+
 /// An entry the user gave that, by its vocabulary's own rules, writes no file.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct NotWritten {
@@ -117,6 +135,9 @@ pub struct Mapped {
     /// Entries that write nothing, with the reason (e.g. Kubernetes `requests.memory`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub not_written: Vec<NotWritten>,
+    /// The container's requests and limits (Kubernetes only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resources: Option<ContainerResources>,
     #[serde(skip)]
     v1: Limits,
     #[serde(skip)]
@@ -204,6 +225,7 @@ pub fn map(
         words,
         qos: plan.qos,
         not_written: plan.not_written,
+        resources: plan.resources,
         v1,
         v2,
     })

@@ -326,6 +326,37 @@ fn write_sample_report() {
 }
 
 #[test]
+fn a_scenario_with_groups_charts_every_sandbox_and_group_and_no_group_is_an_aggressor() {
+    let mut results = fixture::results();
+    let iso = Some(Condition::Isolated);
+    results.scenarios[0].metrics.extend([
+        fixture::metric("group.kube.cpu_share", iso, "CPUs", [0.75, 0.76, 0.755]),
+        fixture::metric("group.kube.cpu_share_expected", iso, "CPUs", [0.758; 3]),
+        fixture::metric("group.kube.cpu_share_error_pp", iso, "pp", [0.8, 0.2, 0.3]),
+    ]);
+    let (html, dom) = rendered(&results);
+    let texts = svgs(&html);
+    assert_eq!(texts.len(), 6, "one chart more: the cgroups' shares");
+    let chart = texts
+        .iter()
+        .find(|t| t.contains("CPU share of each sandbox and [group], isolated"))
+        .expect("the cgroups' chart");
+    assert!(
+        chart.contains("[kube]") && chart.contains("aggressor"),
+        "{chart}"
+    );
+    // The group's colour, not a condition's.
+    assert!(chart.contains("#CC79A7"), "{chart}");
+    let strip = dom.elements("ol")[0];
+    let line = dom.text(strip);
+    assert!(
+        !line.contains("group.kube got"),
+        "a group is no aggressor: {line}"
+    );
+    assert!(line.contains("aggressor got"), "{line}");
+}
+
+#[test]
 fn refused_forks_are_shown_with_the_limit_that_refused_them() {
     use isobench_reports::schema::{PidsAccount, PidsLevel, PidsRefusal};
     let mut results = fixture::results();
