@@ -218,7 +218,7 @@ workload = "cpu-hog"
         "cmd-json",
         r#"
 [scenario.victim]
-command = ["sh", "-c", "sleep \"$ISOBENCH_DURATION_S\"; echo '{\"latencies_us\": [100, 200, 300, 400], \"ops\": 40}'"]
+command = ["sh", "-c", "sleep \"$ISOBENCH_WARMUP_S\"; sleep \"$ISOBENCH_DURATION_S\"; echo '{\"latencies_us\": [100, 200, 300, 400], \"ops\": 40}'"]
 mode = "reports"
 format = "json"
 [[scenario.aggressor]]
