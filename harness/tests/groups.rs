@@ -84,8 +84,7 @@ fn idlest_cpu() -> u32 {
 /// turns (`cargo test` runs a binary's tests on threads side by side): they
 /// must not load each other's CPUs.
 fn run(test: &str, spec: &isolation::IsolationSpec) -> ScenarioResult {
-    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _turn = TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _turn = common::take_turn();
     let (_host, arena, id) = common::arena(test);
     for dir in arena.dirs() {
         for (file, top) in [("cpu.shares", "262144"), ("cpu.weight", "10000")] {

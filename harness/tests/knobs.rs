@@ -95,6 +95,7 @@ const BURSTS: u64 = 15;
 #[test]
 fn c10_a_quota_without_burst_stalls_a_bursty_group_and_a_burst_above_the_quota_is_einval() {
     require_root!();
+    let _turn = common::take_turn();
     let (host, arena, id) = common::arena("c10");
     let file = if host.layout == Layout::V2 {
         CPU_MAX_BURST
@@ -307,6 +308,7 @@ struct OomRun {
 #[test]
 fn c11_oom_group_kills_the_whole_sandbox_but_a_shielded_supervisor() {
     require_root!();
+    let _turn = common::take_turn();
     let (host, arena, id) = common::arena("c11");
     if host.layout != Layout::V2 {
         let err = arena
@@ -426,6 +428,7 @@ fn last_cpu() -> String {
 #[test]
 fn c16_an_idle_group_takes_next_to_no_cpu_and_refuses_a_weight() {
     require_root!();
+    let _turn = common::take_turn();
     let (host, arena, id) = common::arena("c16");
     if lacks(&host, CPU_IDLE) {
         return;
@@ -605,6 +608,7 @@ fn c16_an_idle_group_takes_next_to_no_cpu_and_refuses_a_weight() {
 #[test]
 fn c17_refused_forks_are_counted_and_attributed_to_the_parents_limit() {
     require_root!();
+    let _turn = common::take_turn();
     let (_host, arena, id) = common::arena("c17");
     let p = arena
         .nested(

@@ -92,7 +92,6 @@ pub struct SuiteRun {
 pub fn run_suite(text: &str, test: &str) -> SuiteRun {
     use isobench::scenario::isolation;
     use isobench::suite::{self, Kind};
-    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let facts = suite::discover_host().expect("host facts");
     let s =
         suite::parse_text(text, "t.toml", &facts).unwrap_or_else(|e| panic!("{e}\nin:\n{text}"));
@@ -105,7 +104,7 @@ pub fn run_suite(text: &str, test: &str) -> SuiteRun {
         timing: scenario.timing,
         def: (**def).clone(),
     };
-    let _turn = TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _turn = take_turn();
     let (_host, arena, id) = arena(test);
     let t = std::time::Instant::now();
     let result = {
@@ -116,4 +115,13 @@ pub fn run_suite(text: &str, test: &str) -> SuiteRun {
     arena.remove().expect("removing the arena");
     assert_nothing_left(&id);
     SuiteRun { result, wall, id }
+}
+
+/// The turn of a test that measures: held while it runs, so that the tests of
+/// one binary, which `cargo test` runs on parallel threads, do not load each
+/// other's CPUs (cargo-nextest's test group does the same across processes).
+#[allow(dead_code)]
+pub fn take_turn() -> std::sync::MutexGuard<'static, ()> {
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
