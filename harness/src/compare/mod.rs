@@ -34,7 +34,7 @@ use crate::stats::change::{Change, Statistic, change};
 use isobench_reports::comparison::{
     Better, COMPARISON_VERSION, ChangeKind, ComparedMetric, Comparison, Outcome, RunRef,
 };
-use isobench_reports::schema::{HostFingerprint, Metric, Results, ScenarioResult};
+use isobench_reports::schema::{Condition, HostFingerprint, Metric, Results, ScenarioResult};
 use margins::Margins;
 use rules::{Rule, improvement_bound};
 
@@ -411,6 +411,39 @@ fn comparable_absolutes(base: &ScenarioResult, cur: &ScenarioResult) -> bool {
     }
 }
 
+/// Units beyond a percentile that each round must have for the gate to judge
+/// it: with fewer, a p99.9 is the round's largest few units, and two runs of
+/// one build differ by whether a rare stall fell in their windows.
+pub const TAIL_UNITS: f64 = 10.0;
+
+/// Why victim percentile `metric` (`victim.latency_p999_us`,
+/// `victim.latency_impact_p99`, ...) of condition `c` in `s` rests on too few
+/// units to gate: a round (of `c`, or of solo for an impact) with fewer than
+/// [`TAIL_UNITS`] / (1 − q) units. `None` when it has enough, or for other metrics.
+fn thin_tail(s: &ScenarioResult, metric: &str, c: Option<Condition>) -> Option<String> {
+    let (q, shown) = if metric.ends_with("p999_us") || metric.ends_with("impact_p999") {
+        (0.999, "p99.9")
+    } else if metric.ends_with("p99_us") || metric.ends_with("impact_p99") {
+        (0.99, "p99")
+    } else {
+        return None;
+    };
+    let needed = (TAIL_UNITS / (1.0 - q)).round() as u64;
+    let conditions = [c, metric.contains("impact").then_some(Condition::Solo)];
+    let fewest = s
+        .rounds
+        .iter()
+        .flat_map(|r| &r.conditions)
+        .filter(|run| conditions.contains(&Some(run.condition)) && run.invalid.is_none())
+        .filter_map(|run| run.victim.as_ref().map(|v| v.ops))
+        .min()?;
+    (fewest < needed).then(|| {
+        format!(
+            "not gated: a {shown} of {fewest} units per round rests on fewer than {TAIL_UNITS} units beyond it; {needed} per round are needed (a longer window or a higher rate)"
+        )
+    })
+}
+
 fn scenario_rows(
     base: &ScenarioResult,
     cur: &ScenarioResult,
@@ -426,14 +459,19 @@ fn scenario_rows(
         {
             let rule = margins.rule(&cur.name, &c.name, c.condition);
             let unshared = rule.is_some_and(|r| r.calibrated) && !shared;
+            let thin = rule
+                .and_then(|_| thin_tail(base, &c.name, c.condition))
+                .or_else(|| rule.and_then(|_| thin_tail(cur, &c.name, c.condition)));
             let mut p = compare_metric(
                 &cur.name,
                 &without_invalid(base, b),
                 &without_invalid(cur, c),
-                rule.filter(|_| !unshared),
+                rule.filter(|_| !unshared && thin.is_none()),
             );
             if unshared {
                 p.row.note = Some(UNSHARED_CALIBRATION.into());
+            } else if let Some(why) = thin {
+                p.row.note = Some(why);
             }
             pending.push(p);
         }
