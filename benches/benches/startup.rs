@@ -13,25 +13,16 @@ use isobench::startup::variant::{self, Method};
 use std::time::{Duration, Instant};
 
 /// What the sandbox groups need, or why they cannot run here.
-fn arena() -> Result<(Arena, std::path::PathBuf), String> {
+fn arena() -> Result<Arena, String> {
     if !nix::unistd::Uid::effective().is_root() {
         return Err("needs root to create cgroups and namespaces".into());
     }
     let host = CgroupHost::discover().map_err(|e| e.to_string())?;
-    let arena = host
-        .arena(&format!("bench-{}", std::process::id()))
-        .map_err(|e| e.to_string())?;
-    let bin = isobench::workload::locate().map_err(|e| e.to_string())?;
-    Ok((arena, bin))
-}
-
-/// The workload binary's directory, where the probe is (found without root too).
-fn workload_bin() -> std::path::PathBuf {
-    isobench::workload::locate().expect("isobench-workload (run `cargo build --release` first)")
+    host.arena(&format!("bench-{}", std::process::id()))
+        .map_err(|e| e.to_string())
 }
 
 fn starts(c: &mut Criterion) {
-    let bin = workload_bin();
     let sandboxes = arena();
     // Baselines need no arena; a placeholder is never touched by them.
     for v in variant::all(variant::HEADLINE) {
@@ -43,15 +34,14 @@ fn starts(c: &mut Criterion) {
             continue;
         }
         let arena = match (&sandboxes, v.method) {
-            (Ok((arena, _)), _) => Some(arena),
+            (Ok(arena), _) => Some(arena),
             (Err(why), Method::Sandbox { .. }) => {
                 println!("startup/{}: skipped: {why}", v.name);
                 continue;
             }
             (Err(_), _) => None,
         };
-        let mut probe =
-            Probe::next_to(&bin, false).expect("the startup probe next to isobench-workload");
+        let mut probe = Probe::embedded(false).expect("the embedded startup probe");
         let mut g = c.benchmark_group(format!("startup/{}", v.name));
         g.measurement_time(Duration::from_secs(3));
         let mut n = 0u64;
@@ -70,7 +60,7 @@ fn starts(c: &mut Criterion) {
         g.finish();
     }
     match &sandboxes {
-        Ok((arena, _)) => {
+        Ok(arena) => {
             let mut g = c.benchmark_group("startup/cgroup");
             let mut n = 0u64;
             // A sleeping child to attach, started and ended off the clock: the
@@ -103,7 +93,7 @@ fn starts(c: &mut Criterion) {
         }
         Err(why) => println!("startup/cgroup: skipped: {why}"),
     }
-    if let Ok((arena, _)) = sandboxes {
+    if let Ok(arena) = sandboxes {
         arena.remove().expect("removing the bench's cgroups");
     }
 }

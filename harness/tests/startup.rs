@@ -5,13 +5,12 @@ mod common;
 use isobench::cgroup::Layout;
 use isobench::startup::launch::{self, Probe};
 use isobench::startup::variant;
-use isobench::workload;
 
 #[test]
 fn every_variant_starts_the_probe_with_ordered_stamps_and_leaves_nothing() {
     require_root!();
     let (host, arena, id) = common::arena("startup");
-    let mut probe = Probe::next_to(&workload::locate().unwrap(), true).unwrap();
+    let mut probe = Probe::embedded(true).unwrap();
     for v in variant::all(variant::HEADLINE) {
         let started = launch::start(&mut probe, v.method, Some(&arena), v.name);
         let started = match started {
@@ -94,10 +93,10 @@ fn a_probe_that_hangs_is_killed_at_its_deadline_and_leaves_nothing() {
     require_root!();
     let (_host, arena, id) = common::arena("hang");
     let dir = tempfile::tempdir().unwrap();
-    let fake = dir.path().join(launch::PROBE);
+    let fake = dir.path().join("hanging-probe");
     std::fs::write(&fake, "#!/bin/sh\nexec sleep 61.234\n").unwrap();
     std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let mut probe = Probe::next_to(&dir.path().join("isobench-workload"), false)
+    let mut probe = Probe::program(&fake, false)
         .unwrap()
         .with_deadline(std::time::Duration::from_millis(500));
     for v in variant::all(variant::HEADLINE) {

@@ -128,7 +128,7 @@ pub fn run(
         "How long a sandbox takes to start and stop, phase by phase, against fork+exec and posix_spawn",
         serde_json::json!({ "scenario": spec, "variants": variant::all(spec.namespaces) }),
     );
-    let mut probe = match Probe::next_to(&ctx.workload_bin, false) {
+    let mut probe = match Probe::embedded(false) {
         Ok(p) => p,
         Err(e) => {
             result.status = ScenarioStatus::Failed(format!("{e:#}"));
@@ -224,7 +224,7 @@ fn churn(v: Variant, starters: usize, seconds: f64, ctx: &RunContext<'_>) -> Chu
         let handles: Vec<_> = (0..starters)
             .map(|t| {
                 scope.spawn(move || -> Result<usize> {
-                    let mut probe = Probe::next_to(&ctx.workload_bin, false)?;
+                    let mut probe = Probe::embedded(false)?;
                     let mut n = 0;
                     while Instant::now() < deadline && !interrupt::requested() {
                         launch::start(

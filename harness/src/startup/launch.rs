@@ -2,6 +2,7 @@
 //! every step: the request, cgroup created, clone returned, attached, released,
 //! the probe's first instruction (its own stamp), reaped, cgroup removed.
 
+use super::static_probe::Materialized;
 use super::variant::Method;
 use crate::cgroup::{Arena, Limits};
 use crate::sandbox::{self, Exec, Launch, LaunchStamps, NamespaceSet, monotonic_ns};
@@ -12,9 +13,6 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// File name of the probe, next to `isobench-workload`.
-pub const PROBE: &str = "isobench-probe";
-
 /// The probe binary, with its argv and environment prepared once.
 pub struct Probe {
     path: PathBuf,
@@ -22,21 +20,31 @@ pub struct Probe {
     command: std::process::Command,
     deadline: Duration,
     netns: Option<std::fs::File>,
+    /// The memfd holding the embedded probe, open as long as `path` names it.
+    _image: Option<Materialized>,
 }
 
 impl Probe {
-    /// The probe next to `workload_bin`; `inspect` makes it print its pid and cgroup after its stamp.
+    /// The embedded static probe ([`super::static_probe`]); `inspect` makes it
+    /// print its pid and cgroup after its stamp.
     ///
     /// # Errors
-    /// When it is not there or not executable, naming the path.
-    pub fn next_to(workload_bin: &Path, inspect: bool) -> Result<Probe> {
-        let path = workload_bin.with_file_name(PROBE);
-        let meta = std::fs::metadata(&path).with_context(|| {
-            format!(
-                "the startup probe {} (built with the workspace)",
-                path.display()
-            )
-        })?;
+    /// When its memfd cannot be made ([`Materialized::new`]).
+    pub fn embedded(inspect: bool) -> Result<Probe> {
+        let image = Materialized::new()?;
+        let mut probe = Probe::program(&image.path(), inspect)?;
+        probe._image = Some(image);
+        Ok(probe)
+    }
+
+    /// Another program in the probe's place (it must write the same 16-byte
+    /// stamp first); `inspect` passes it `--inspect`.
+    ///
+    /// # Errors
+    /// When it is not there or not a file, naming the path.
+    pub fn program(path: &Path, inspect: bool) -> Result<Probe> {
+        let meta = std::fs::metadata(path)
+            .with_context(|| format!("the startup probe {}", path.display()))?;
         if !meta.is_file() {
             bail!("the startup probe {} is not a file", path.display());
         }
@@ -44,15 +52,16 @@ impl Probe {
         if inspect {
             argv.push(b"--inspect".to_vec());
         }
-        let mut command = std::process::Command::new(&path);
+        let mut command = std::process::Command::new(path);
         command.args(argv.iter().skip(1).map(|a| std::ffi::OsStr::from_bytes(a)));
         command.stdout(std::process::Stdio::piped());
         Ok(Probe {
-            exec: Exec::new(&path, argv)?,
-            path,
+            exec: Exec::new(path, argv)?,
+            path: path.to_path_buf(),
             command,
             deadline: DEADLINE,
             netns: None,
+            _image: None,
         })
     }
 

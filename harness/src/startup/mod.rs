@@ -3,4 +3,5 @@
 //! same probe, and how many sandboxes per second can churn.
 
 pub mod launch;
+pub mod static_probe;
 pub mod variant;
