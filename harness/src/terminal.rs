@@ -6,7 +6,7 @@ use isobench_reports::schema::Results;
 use isobench_reports::{Notes, aggressor_sandboxes, metric_cells};
 
 /// Metrics shown on the terminal, in this order; the rest are in the report.
-const HEADLINE: [&str; 24] = [
+const HEADLINE: [&str; 25] = [
     "aggressor.cpu_share",
     "aggressor.lines_per_s",
     "aggressor.mb_per_s",
@@ -29,6 +29,7 @@ const HEADLINE: [&str; 24] = [
     "startup.sandbox_p99_us",
     "startup.sandbox_net_p99_us",
     "startup.overhead_ratio_p50",
+    "startup.spawn_ratio_p50",
     "startup.teardown_p99_us",
     "startup.churn_per_s",
 ];

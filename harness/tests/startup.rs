@@ -127,3 +127,62 @@ fn a_probe_that_hangs_is_killed_at_its_deadline_and_leaves_nothing() {
     arena.remove().unwrap();
     common::assert_nothing_left(&id);
 }
+
+#[test]
+fn churn_pipes_starts_to_a_reaper_reports_every_phase_and_leaves_nothing() {
+    require_root!();
+    let (_host, arena, id) = common::arena("churn");
+    let headline = variant::all(variant::HEADLINE)
+        .into_iter()
+        .find(|v| v.name == variant::SANDBOX)
+        .unwrap();
+    let c = isobench::startup::churn::churn(headline, 1, 0.3, &arena);
+    assert_eq!(c.unavailable, None);
+    let per_s = c.per_s.unwrap();
+    assert!(per_s > 10.0, "{per_s}/s");
+    let names: Vec<&str> = c.phases.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "cgroup_create",
+            "clone",
+            "attach",
+            "release",
+            "exec_to_main",
+            "reap",
+            "cgroup_remove"
+        ]
+    );
+    assert!(c.phases.iter().all(|p| p.mean_us > 0.0), "{:?}", c.phases);
+    // Every sandbox it started was torn down: the arena has no cgroup left.
+    for dir in arena.dirs() {
+        let left: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .map(|e| e.file_name())
+            .collect();
+        assert!(left.is_empty(), "{}: {left:?}", dir.display());
+    }
+    arena.remove().unwrap();
+    common::assert_nothing_left(&id);
+}
+
+#[test]
+fn a_self_attaching_sandbox_stamps_its_clone_attach_and_exec_steps() {
+    require_root!();
+    let (_host, arena, id) = common::arena("stamps");
+    let mut probe = Probe::embedded(false).unwrap();
+    let headline = variant::all(variant::HEADLINE)
+        .into_iter()
+        .find(|v| v.name == variant::SANDBOX)
+        .unwrap();
+    let s = launch::start(&mut probe, headline.method, Some(&arena), "stamped")
+        .unwrap()
+        .stamps;
+    assert!(s.created > s.request && s.cloned > s.created, "{s:?}");
+    assert!(s.attached >= s.cloned && s.released >= s.attached, "{s:?}");
+    assert!(s.first > s.released && s.ordered(), "{s:?}");
+    arena.remove().unwrap();
+    common::assert_nothing_left(&id);
+}

@@ -19,6 +19,12 @@ pub(crate) const STARTUP_SANDBOX_NET_P99: &str = "startup.sandbox_net_p99_us";
 pub(crate) const STARTUP_BASELINE_P50: &str = "startup.baseline_p50_us";
 /// Sandbox p50 / fork+exec p50, ratio.
 pub(crate) const STARTUP_OVERHEAD_RATIO: &str = "startup.overhead_ratio_p50";
+/// posix_spawn of the static probe, p50 µs.
+pub(crate) const STARTUP_SPAWN_P50: &str = "startup.posix_spawn.p50_us";
+/// The variant whose figures the `startup.sandbox_*` metrics repeat.
+pub(crate) const STARTUP_HEADLINE_VARIANT: &str = "sandbox_all";
+/// Sandbox p50 / posix_spawn p50 of the same static probe, ratio.
+pub(crate) const STARTUP_SPAWN_RATIO: &str = "startup.spawn_ratio_p50";
 /// Teardown of the headline sandbox, p99 µs.
 pub(crate) const STARTUP_TEARDOWN_P99: &str = "startup.teardown_p99_us";
 /// Sandboxes started and torn down per second, one after another.

@@ -372,9 +372,52 @@ pub struct StartupVariant {
     /// Per phase in the order taken (`cgroup_create`, `clone`, `attach`, `release`,
     /// `exec_to_main`, `reap`, `cgroup_remove`).
     pub phases: Vec<Phase>,
+    /// Where the slowest 1 % of starts spent their extra time, phase by phase;
+    /// absent with fewer than [`TailAttribution::MIN_STARTS`] starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tail: Option<TailAttribution>,
     /// Why it could not be measured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unavailable: Option<String>,
+}
+
+/// The tail of a variant's start latency, attributed to its phases from each
+/// start's own stamps: the slowest 1 % of starts (at least one) against the
+/// medians of all starts.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TailAttribution {
+    /// Starts in the tail: the slowest ⌈1 %⌉ of `of_starts`.
+    pub starts: u64,
+    /// Starts measured in all.
+    pub of_starts: u64,
+    /// The fastest start in the tail, µs (about the p99).
+    pub from_us: f64,
+    /// Mean start of the tail, µs.
+    pub mean_us: f64,
+    /// Median start over all starts, µs.
+    pub p50_us: f64,
+    /// The start's phases (`cgroup_create` … `exec_to_main`), in the order taken.
+    pub phases: Vec<TailPhase>,
+    /// The phase with the largest excess: the one that owns the tail.
+    pub owner: String,
+}
+
+impl TailAttribution {
+    /// Starts below which no tail is attributed (its 1 % would be under one start).
+    pub const MIN_STARTS: u64 = 100;
+}
+
+/// One phase in a [`TailAttribution`].
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TailPhase {
+    /// Phase name.
+    pub name: String,
+    /// Its median over all starts, µs.
+    pub p50_us: f64,
+    /// Its mean over the tail's starts, µs.
+    pub tail_mean_us: f64,
+    /// `tail_mean_us − p50_us`: what it adds in the tail, µs.
+    pub excess_us: f64,
 }
 
 /// One phase's distribution.
@@ -410,11 +453,25 @@ pub struct Churn {
     pub variant: String,
     /// Threads starting sandboxes at once (1: sequential).
     pub starters: usize,
-    /// Sandboxes per second, all starters together; null with `unavailable` when it failed.
+    /// Sandboxes per second, all starters together, from the first start until
+    /// the last sandbox started was torn down; null with `unavailable` when it failed.
     pub per_s: Option<f64>,
+    /// Mean µs of each phase during the churn: the starter's (`cgroup_create` …
+    /// `exec_to_main`), then its reaper thread's (`reap`, `cgroup_remove`).
+    #[serde(default)]
+    pub phases: Vec<ChurnPhase>,
     /// Why it could not be measured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unavailable: Option<String>,
+}
+
+/// One phase's mean during a churn.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ChurnPhase {
+    /// Phase name.
+    pub name: String,
+    /// Mean over the churn's sandboxes, µs.
+    pub mean_us: f64,
 }
 
 /// One namespace visibility check: what was looked at, what was seen, and the verdict.

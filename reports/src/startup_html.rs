@@ -237,14 +237,55 @@ fn tables(d: &StartupDetail) -> String {
         .churn
         .iter()
         .map(|c| {
+            let phases: Vec<String> = c
+                .phases
+                .iter()
+                .map(|p| format!("{} {}", p.name, format::latency_us(p.mean_us)))
+                .collect();
             format!(
-                "<tr><td><code>{}</code></td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
+                "<tr><td><code>{}</code></td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>\n",
                 esc(&c.variant),
                 c.starters,
                 c.per_s.map_or_else(
                     || esc(&format::unavailable(c.unavailable.as_deref())),
                     format::per_second
-                )
+                ),
+                esc(&phases.join(" · "))
+            )
+        })
+        .collect();
+    let tails: String = d
+        .variants
+        .iter()
+        .filter_map(|v| Some((v, v.tail.as_ref()?)))
+        .map(|(v, t)| {
+            let phases: Vec<String> = t
+                .phases
+                .iter()
+                .map(|p| {
+                    let text = format!(
+                        "{} {} → {}",
+                        p.name,
+                        format::latency_us(p.p50_us),
+                        format::latency_us(p.tail_mean_us)
+                    );
+                    if p.name == t.owner {
+                        format!("<strong>{}</strong>", esc(&text))
+                    } else {
+                        esc(&text)
+                    }
+                })
+                .collect();
+            format!(
+                "<tr><td><code>{}</code></td><td class=\"num\">{} of {}</td><td class=\"num\">{}</td>\
+                 <td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>\n",
+                esc(&v.name),
+                t.starts,
+                t.of_starts,
+                ms(t.p50_us),
+                ms(t.from_us),
+                ms(t.mean_us),
+                phases.join(" · ")
             )
         })
         .collect();
@@ -258,9 +299,14 @@ fn tables(d: &StartupDetail) -> String {
          the probe's first instruction), and teardown p99 (first instruction until reaped and its cgroup \
          removed). Attach: {}.</caption>\n<thead><tr><th>variant</th><th>starts</th><th>p50</th><th>p90</th>\
          <th>p99</th><th>p99.9</th><th>max</th><th>teardown p99</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n\
-         <table class=\"churn\">\n<caption>Churn: sandboxes started and torn down per second (higher is better).\
-         </caption>\n<thead><tr><th>variant</th><th>starters</th><th>rate</th></tr></thead>\n<tbody>\n{churn}\
-         </tbody>\n</table>\n{}",
+         <table class=\"tail\">\n<caption>Where the slowest 1 % of starts went, from each start's own stamps: \
+         each phase's median over all starts → its mean in the tail; the phase that grows most (bold) owns \
+         the tail.</caption>\n<thead><tr><th>variant</th><th>tail starts</th><th>p50</th><th>tail from</th>\
+         <th>tail mean</th><th>phases: p50 → tail mean</th></tr></thead>\n<tbody>\n{tails}</tbody>\n</table>\n\
+         <table class=\"churn\">\n<caption>Churn: sandboxes started and torn down per second (higher is better); \
+         each starter hands its sandboxes to a reaper thread of its own; phases: mean per sandbox.\
+         </caption>\n<thead><tr><th>variant</th><th>starters</th><th>rate</th><th>phases (mean)</th></tr></thead>\n\
+         <tbody>\n{churn}</tbody>\n</table>\n{}",
         esc(&d.attach),
         if flags.is_empty() {
             String::new()

@@ -20,6 +20,13 @@ pub const PATIENCE: Duration = Duration::from_secs(5);
 /// [`CgroupError::NotEmpty`] when processes survive SIGKILL for [`PATIENCE`];
 /// [`CgroupError::Dir`] when rmdir keeps failing.
 pub fn remove_tree(dir: &Path) -> Result<()> {
+    // An empty cgroup without children, the common case after a reaped
+    // sandbox, goes with one rmdir; EBUSY (tasks or children) takes the full path.
+    match std::fs::remove_dir(dir) {
+        Ok(()) => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(_) => {}
+    }
     let children = std::fs::read_dir(dir).map_err(|source| CgroupError::Read {
         path: dir.into(),
         error: source,

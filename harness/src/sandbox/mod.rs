@@ -359,15 +359,18 @@ impl Launch<'_> {
 }
 
 /// When the steps of a launch ended, CLOCK_MONOTONIC ns ([`monotonic_ns`]); 0 for
-/// a step not taken. A child cloned with shared memory ([`sys::vfork_attached`])
-/// attaches itself and runs on at once: no step of its start is stamped in the parent.
+/// a step not taken. A child that waits for its parent ([`sys::clone_waiting`])
+/// is stamped by the parent; one cloned with shared memory ([`sys::vfork_attached`])
+/// attaches itself and stamps its own steps into the parent's memory
+/// ([`sys::ChildStamps`]); clone3 `CLONE_INTO_CGROUP` takes none of them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LaunchStamps {
-    /// clone(2) returned in the parent (the namespaces exist).
+    /// clone(2) returned in the parent, or the child's first instruction (the namespaces exist).
     pub cloned_ns: u64,
     /// The child's pid was written to `cgroup.procs` in every hierarchy.
     pub attached_ns: u64,
-    /// The parent is about to release the child to go on to exec.
+    /// The parent is about to release the child to go on to exec, or the child,
+    /// its set-up done, calls execve(2).
     pub released_ns: u64,
 }
 
@@ -394,7 +397,7 @@ pub fn launch(
     let setup = |what: &str, e: &dyn std::fmt::Display| SpawnError::Setup(format!("{what}: {e}"));
     let mut nothing = |_| {};
     let before_release: &mut dyn FnMut(i32) = match before_release {
-        None if !ns.user => return launch_attached(plan, reader, ns, cgroup),
+        None if !ns.user => return launch_attached(plan, reader, ns, cgroup, stamps),
         None => &mut nothing,
         Some(f) => f,
     };
@@ -433,6 +436,7 @@ fn launch_attached(
     reader: std::fs::File,
     ns: NamespaceSet,
     cgroup: Option<&Cgroup>,
+    stamps: &mut LaunchStamps,
 ) -> Result<Process, SpawnError> {
     let procs = cgroup
         .map(Cgroup::open_procs)
@@ -440,9 +444,13 @@ fn launch_attached(
         .map_err(SpawnError::Attach)?
         .unwrap_or_default();
     let procs: Vec<std::os::fd::BorrowedFd<'_>> = procs.iter().map(|f| f.as_fd()).collect();
-    launch_running(plan, reader, ns, |exec| {
-        sys::vfork_attached(ns.clone_flags(), exec, &procs)
-    })
+    let mut child = sys::ChildStamps::default();
+    let process = launch_running(plan, reader, ns, |exec| {
+        sys::vfork_attached(ns.clone_flags(), exec, &procs, &mut child)
+    })?;
+    (stamps.cloned_ns, stamps.attached_ns, stamps.released_ns) =
+        (child.entered_ns, child.attached_ns, child.exec_ns);
+    Ok(process)
 }
 
 /// Like [`launch`] without hooks, but the child is cloned straight into the cgroup2

@@ -137,6 +137,8 @@ struct Tail {
     loopback_up: bool,
     join_netns: i32,
     lo: libc::ifreq,
+    /// Where a child sharing its parent's memory stamps the moment before execve; null: none.
+    exec_stamp: *mut u64,
 }
 
 impl Tail {
@@ -157,6 +159,7 @@ impl Tail {
             loopback_up: plan.loopback_up,
             join_netns: plan.join_netns.map_or(-1, |fd| fd.as_raw_fd()),
             lo,
+            exec_stamp: std::ptr::null_mut(),
         }
     }
 
@@ -205,10 +208,40 @@ impl Tail {
             if libc::dup2(self.stdout, 1) < 0 {
                 self.fail(ChildStep::Stdout);
             }
+            if !self.exec_stamp.is_null() {
+                std::ptr::write_volatile(self.exec_stamp, child_now_ns());
+            }
             libc::execve(self.program, self.argv, self.envp);
             self.fail(ChildStep::Exec)
         }
     }
+}
+
+/// CLOCK_MONOTONIC now, ns, in a cloned child: clock_gettime(2) is
+/// async-signal-safe (signal-safety(7)); 0 if it fails.
+fn child_now_ns() -> u64 {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `t` is a valid timespec to write.
+    if unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &raw mut t) } != 0 {
+        return 0;
+    }
+    t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
+}
+
+/// What a child cloned with shared memory ([`vfork_attached`]) stamps into its
+/// parent's memory on its way to exec, CLOCK_MONOTONIC ns (0: not reached):
+/// the steps of a start the parent cannot see, because it sleeps until the exec.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ChildStamps {
+    /// The child's first instruction after clone(2): its namespaces exist.
+    pub entered_ns: u64,
+    /// It wrote itself into every `cgroup.procs`.
+    pub attached_ns: u64,
+    /// Its set-up is done (cgroup namespace, network, stdout): it calls execve(2).
+    pub exec_ns: u64,
 }
 
 /// A null-terminated array of pointers to `strings`, as execve(2) takes.
@@ -265,22 +298,30 @@ pub fn vfork_attached(
     flags: CloneFlags,
     plan: &ExecPlan<'_>,
     attach: &[BorrowedFd<'_>],
+    stamps: &mut ChildStamps,
 ) -> Result<Pid, Errno> {
     let (argv, envp) = (pointers(plan.argv), pointers(plan.envp));
-    let tail = Tail::new(plan, &argv, &envp);
+    let mut tail = Tail::new(plan, &argv, &envp);
+    *stamps = ChildStamps::default();
+    let stamps: *mut ChildStamps = stamps;
+    // SAFETY: a field of the live `*stamps`.
+    tail.exec_stamp = unsafe { &raw mut (*stamps).exec_ns };
     let attach: Vec<i32> = attach.iter().map(|fd| fd.as_raw_fd()).collect();
     let child = move || -> isize {
         // SAFETY: runs in the child, which shares the parent's memory (CLONE_VM) while
         // the cloning thread sleeps (CLONE_VFORK): it only reads what was prepared
-        // before the clone, writes nothing but its own stack, allocates nothing, and
+        // before the clone, writes nothing but its own stack and `*stamps` (which the
+        // parent reads only after the child has exec'd), allocates nothing, and
         // makes async-signal-safe syscalls until execve or _exit.
         unsafe {
+            std::ptr::write_volatile(&raw mut (*stamps).entered_ns, child_now_ns());
             libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
             for &fd in &attach {
                 if libc::write(fd, b"0".as_ptr().cast(), 1) != 1 {
                     tail.fail(ChildStep::Attach);
                 }
             }
+            std::ptr::write_volatile(&raw mut (*stamps).attached_ns, child_now_ns());
             tail.exec()
         }
     };

@@ -11,12 +11,11 @@
 //! merged give the distributions per variant and phase.
 
 use super::{Progress, RunContext, Timing};
-use crate::cgroup::Arena;
 use crate::interrupt;
 use crate::sandbox::NamespaceSet;
 use crate::startup::launch::{self, Probe, Stamps};
 use crate::startup::variant::{self, Variant};
-use anyhow::Result;
+use crate::startup::{churn, tail};
 use hdrhistogram::Histogram;
 use isobench_reports::schema::{
     Churn, Metric, Percentiles, Phase, ScenarioResult, ScenarioStatus, StartupDetail,
@@ -27,7 +26,6 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
 
 /// The scenario's name in suites, results and on the command line.
 pub const NAME: &str = "startup-latency";
@@ -39,6 +37,9 @@ const ATTACH: &str = "cgroup.procs: the child, cloned like posix_spawn (CLONE_VM
 
 /// +net p99 above this many times the p99 without net flags "netns serialization" (C07).
 const NET_P99_FLAG_RATIO: f64 = 10.0;
+/// The headline sandbox's tail is flagged as the kernel's attach cost when
+/// attach adds at least this share of the tail's excess over the median start.
+const ATTACH_TAIL_FLAG_SHARE: f64 = 0.5;
 /// Parallel churn below this many times the sequential one "does not scale" (C07).
 const SCALING_FLAG_RATIO: f64 = 1.3;
 
@@ -81,6 +82,8 @@ struct Merged {
     start: Histogram<u64>,
     teardown: Histogram<u64>,
     phases: BTreeMap<&'static str, Histogram<u64>>,
+    /// Every recorded start, for the tail's attribution to phases.
+    starts: Vec<Stamps>,
     unavailable: Option<String>,
     per_round_p50: Vec<Option<f64>>,
     per_round_p99: Vec<Option<f64>>,
@@ -93,6 +96,7 @@ impl Merged {
             start: new_histogram(),
             teardown: new_histogram(),
             phases: BTreeMap::new(),
+            starts: Vec::new(),
             unavailable: None,
             per_round_p50: Vec::new(),
             per_round_p99: Vec::new(),
@@ -213,60 +217,7 @@ fn add(
     for (name, us) in s.phases() {
         record(m.phases.entry(name).or_insert_with(new_histogram), us);
     }
-}
-
-/// Sandboxes started and torn down per second by `starters` threads for `seconds`.
-fn churn(v: Variant, starters: usize, seconds: f64, ctx: &RunContext<'_>) -> Churn {
-    let arena: &Arena = ctx.arena;
-    let deadline = Instant::now() + Duration::from_secs_f64(seconds);
-    let start = Instant::now();
-    let outcomes: Vec<Result<usize>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..starters)
-            .map(|t| {
-                scope.spawn(move || -> Result<usize> {
-                    let mut probe = Probe::embedded(false)?;
-                    let mut n = 0;
-                    while Instant::now() < deadline && !interrupt::requested() {
-                        launch::start(
-                            &mut probe,
-                            v.method,
-                            Some(arena),
-                            &format!("churn{t}-{n}-{}", v.name),
-                        )?;
-                        n += 1;
-                    }
-                    Ok(n)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a churn thread panicked")))
-            })
-            .collect()
-    });
-    let elapsed = start.elapsed().as_secs_f64();
-    let total: Result<usize> = if interrupt::requested() {
-        Err(anyhow::anyhow!("interrupted before the churn window ended"))
-    } else {
-        outcomes.into_iter().sum()
-    };
-    match total {
-        Ok(n) => Churn {
-            variant: v.name.into(),
-            starters,
-            per_s: Some(n as f64 / elapsed),
-            unavailable: None,
-        },
-        Err(e) => Churn {
-            variant: v.name.into(),
-            starters,
-            per_s: None,
-            unavailable: Some(format!("{e:#}")),
-        },
-    }
+    m.starts.push(*s);
 }
 
 /// Churn of the headline sandbox with and without net, sequential and one starter per CPU.
@@ -277,8 +228,8 @@ fn churns(spec: &StartupSpec, ctx: &RunContext<'_>) -> Vec<Churn> {
         .into_iter()
         .filter(|v| v.name == variant::SANDBOX || v.name == variant::SANDBOX_NET)
     {
-        out.push(churn(v, 1, spec.churn_s, ctx));
-        out.push(churn(v, parallel, spec.churn_s, ctx));
+        out.push(churn::churn(v, 1, spec.churn_s, ctx.arena));
+        out.push(churn::churn(v, parallel, spec.churn_s, ctx.arena));
     }
     out
 }
@@ -348,16 +299,24 @@ fn derive(
         rounds_of(fork, |m| &m.per_round_p50),
         &reason(fork),
     ));
-    let ratio: Vec<Option<f64>> = rounds_of(sandbox, |m| &m.per_round_p50)
-        .iter()
-        .zip(rounds_of(fork, |m| &m.per_round_p50))
-        .map(|(s, f)| Some(s.as_ref()? / f.filter(|&f| f > 0.0)?))
-        .collect();
+    let ratio_to = |base: Option<&Merged>| -> Vec<Option<f64>> {
+        rounds_of(sandbox, |m| &m.per_round_p50)
+            .iter()
+            .zip(rounds_of(base, |m| &m.per_round_p50))
+            .map(|(s, b)| Some(s.as_ref()? / b.filter(|&b| b > 0.0)?))
+            .collect()
+    };
     metrics.push(metric(
         "startup.overhead_ratio_p50",
         "ratio",
-        ratio,
+        ratio_to(fork),
         "the sandbox or fork+exec could not be measured",
+    ));
+    metrics.push(metric(
+        "startup.spawn_ratio_p50",
+        "ratio",
+        ratio_to(find(variant::POSIX_SPAWN)),
+        "the sandbox or posix_spawn could not be measured",
     ));
     metrics.push(metric(
         "startup.teardown_p99_us",
@@ -407,6 +366,7 @@ fn derive(
                     start: percentiles(&m.start),
                     teardown: percentiles(&m.teardown),
                     phases: phases.collect(),
+                    tail: tail::attribute(&m.starts),
                     unavailable: m.unavailable.clone(),
                 }
             })
@@ -443,6 +403,27 @@ fn flags(merged: &[(Variant, Merged)], churn: &[Churn]) -> Vec<String> {
              without (over {NET_P99_FLAG_RATIO}×); netns creation takes a global lock and teardown is asynchronous \
              (ioi/isolate #29): reuse pre-made network namespaces (setns) where sandboxes churn",
             net / plain
+        ));
+    }
+    if let Some(t) = merged
+        .iter()
+        .find(|(v, _)| v.name == variant::SANDBOX)
+        .and_then(|(_, m)| tail::attribute(&m.starts))
+        && let Some(attach) = t.phases.iter().find(|p| p.name == "attach")
+        && t.owner == "attach"
+        && attach.excess_us >= ATTACH_TAIL_FLAG_SHARE * (t.mean_us - t.p50_us)
+    {
+        out.push(format!(
+            "attach owns the start tail: the slowest {} starts spent {:.0} µs writing cgroup.procs against \
+             {:.0} µs at the median. A migration takes cgroup_threadgroup_rwsem for writing, whose percpu \
+             rcu_sync waits for an RCU grace period when no writer came within the last one \
+             (kernel/cgroup/cgroup.c, kernel/rcu/sync.c): the kernel's cost, not isobench's. Where it \
+             matters, start sandboxes straight into their cgroup with clone3 CLONE_INTO_CGROUP (cgroup v2, \
+             variant {}) or mount cgroup2 with favordynmods (Linux 6.0, cgroup-v2.rst)",
+            t.starts,
+            attach.tail_mean_us,
+            attach.p50_us,
+            variant::SANDBOX_CLONE3
         ));
     }
     let per_s = |parallel: bool| {

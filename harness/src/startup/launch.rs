@@ -4,8 +4,8 @@
 
 use super::static_probe::Materialized;
 use super::variant::Method;
-use crate::cgroup::{Arena, Limits};
-use crate::sandbox::{self, Exec, Launch, LaunchStamps, NamespaceSet, monotonic_ns};
+use crate::cgroup::{Arena, Cgroup, Limits};
+use crate::sandbox::{self, Exec, Launch, LaunchStamps, NamespaceSet, Process, monotonic_ns};
 use anyhow::{Context, Result, bail};
 use std::io::Read;
 use std::os::fd::AsFd;
@@ -83,6 +83,9 @@ pub const PHASES: [&str; 7] = [
     "cgroup_remove",
 ];
 
+/// The phases of a start, up to the probe's first instruction.
+pub const START_PHASES: &[&str] = PHASES.split_at(5).0;
+
 /// The stamps of one start, CLOCK_MONOTONIC ns; 0 for a step the method does not take.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Stamps {
@@ -90,12 +93,15 @@ pub struct Stamps {
     pub request: u64,
     /// The sandbox's cgroup exists, with its limits.
     pub created: u64,
-    /// clone(2) returned in the parent, the child waiting (sandboxes only: a forked
-    /// or spawned child runs on at once, so the parent's return is no step of its start).
+    /// The namespaces exist: clone(2) returned in the parent (a child that waits
+    /// for its parent), or the child's first instruction (a child that attaches
+    /// itself, stamping into the parent's memory). Sandboxes only: a forked or
+    /// spawned child runs on at once, so the parent's return is no step of its start.
     pub cloned: u64,
     /// The child is in its cgroup in every hierarchy.
     pub attached: u64,
-    /// The child was released to exec.
+    /// The child was released to exec by its parent, or, attaching itself, has
+    /// done its set-up (cgroup namespace, network, stdout) and calls execve(2).
     pub released: u64,
     /// The probe's first instruction in `main` (its own stamp).
     pub first: u64,
@@ -227,16 +233,30 @@ pub fn start(
     arena: Option<&Arena>,
     name: &str,
 ) -> Result<Started> {
-    match (method, arena) {
-        (Method::PosixSpawn, _) => posix_spawn(probe),
-        (Method::ForkExec, _) => fork_exec(probe),
-        (Method::Sandbox { namespaces }, Some(arena)) => {
-            sandbox(probe, namespaces, false, false, arena, name)
-        }
-        (Method::IntoCgroup { namespaces }, Some(arena)) => {
-            sandbox(probe, namespaces, true, false, arena, name)
-        }
-        (Method::JoinNet { namespaces }, Some(arena)) => {
+    match method {
+        Method::PosixSpawn => posix_spawn(probe),
+        Method::ForkExec => fork_exec(probe),
+        _ => begin(probe, method, arena, name)?.finish(),
+    }
+}
+
+/// Starts a sandbox by `method` with cgroup `name` in `arena` up to its
+/// probe's stamp, leaving the teardown to [`Begun::finish`], on this thread or
+/// another (the churn's reaper).
+///
+/// # Errors
+/// As [`start`]; the baselines, which have no sandbox to tear down apart.
+pub fn begin(
+    probe: &mut Probe,
+    method: Method,
+    arena: Option<&Arena>,
+    name: &str,
+) -> Result<Begun> {
+    let arena = arena.context("a sandbox needs an arena for its cgroup")?;
+    match method {
+        Method::Sandbox { namespaces } => sandbox(probe, namespaces, false, false, arena, name),
+        Method::IntoCgroup { namespaces } => sandbox(probe, namespaces, true, false, arena, name),
+        Method::JoinNet { namespaces } => {
             if probe.netns.is_none() {
                 probe.netns = Some(
                     sandbox::made_netns().context("making a network namespace ahead of time")?,
@@ -244,9 +264,39 @@ pub fn start(
             }
             sandbox(probe, namespaces, false, true, arena, name)
         }
-        (Method::Sandbox { .. } | Method::IntoCgroup { .. } | Method::JoinNet { .. }, None) => {
-            bail!("a sandbox needs an arena for its cgroup")
+        Method::PosixSpawn | Method::ForkExec => {
+            bail!("{method:?} starts no sandbox: use `start`")
         }
+    }
+}
+
+/// A sandbox whose probe has stamped its first instruction: what is left is
+/// to reap it and remove its cgroup.
+pub struct Begun {
+    stamps: Stamps,
+    output: String,
+    process: Process,
+    cgroup: Cgroup,
+    deadline: Duration,
+}
+
+impl Begun {
+    /// Reaps the probe and removes its cgroup, stamping both.
+    ///
+    /// # Errors
+    /// The probe not exiting by its deadline (it is killed), or the cgroup's
+    /// removal failing, with the path.
+    pub fn finish(mut self) -> Result<Started> {
+        self.process.wait_closely(self.deadline)?;
+        self.stamps.reaped = monotonic_ns();
+        self.cgroup
+            .remove()
+            .context("removing the sandbox's cgroup")?;
+        self.stamps.removed = monotonic_ns();
+        Ok(Started {
+            stamps: self.stamps,
+            output: self.output,
+        })
     }
 }
 
@@ -301,7 +351,7 @@ fn sandbox(
     join_net: bool,
     arena: &Arena,
     name: &str,
-) -> Result<Started> {
+) -> Result<Begun> {
     let mut s = Stamps {
         request: monotonic_ns(),
         ..Stamps::default()
@@ -326,11 +376,13 @@ fn sandbox(
     drop(wr);
     let (first, output) = read_probe_by(process.stdout(), deadline(&s, probe.deadline))?;
     s.first = first;
-    process.wait_closely(probe.deadline)?;
-    s.reaped = monotonic_ns();
-    cg.remove().context("removing the sandbox's cgroup")?;
-    s.removed = monotonic_ns();
-    Ok(Started { stamps: s, output })
+    Ok(Begun {
+        stamps: s,
+        output,
+        process,
+        cgroup: cg,
+        deadline: probe.deadline,
+    })
 }
 
 #[cfg(test)]

@@ -2,6 +2,8 @@
 //! torn down, phase by phase, against plain fork+exec and posix_spawn of the
 //! same probe, and how many sandboxes per second can churn.
 
+pub mod churn;
 pub mod launch;
 pub mod static_probe;
+pub mod tail;
 pub mod variant;

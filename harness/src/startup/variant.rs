@@ -83,6 +83,8 @@ pub const SANDBOX_JOIN_NET: &str = "sandbox_all_reused_net";
 pub const SANDBOX_CLONE3: &str = "sandbox_all_clone3";
 /// The plain baseline of the overhead ratio.
 pub const FORK_EXEC: &str = "fork_exec";
+/// The cheapest plain start (vfork + exec): the baseline of the spawn ratio.
+pub const POSIX_SPAWN: &str = "posix_spawn";
 
 /// The namespaces of the headline sandbox unless `--namespaces` says otherwise:
 /// pid, mnt, uts, ipc and cgroup (net is measured as its own variant).
@@ -97,7 +99,7 @@ pub fn all(headline: NamespaceSet) -> Vec<Variant> {
     let sandbox = |namespaces| Method::Sandbox { namespaces };
     vec![
         Variant {
-            name: "posix_spawn",
+            name: POSIX_SPAWN,
             method: Method::PosixSpawn,
         },
         Variant {
