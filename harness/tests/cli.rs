@@ -848,3 +848,48 @@ pids_limit = 8
     );
     common::assert_nothing_left(&run_id);
 }
+
+#[test]
+fn a_run_in_which_every_verdict_is_invalid_exits_4_and_keeps_its_files() {
+    require_root!();
+    let t = tempfile::tempdir().unwrap();
+    let suite = t.path().join("broken.toml");
+    std::fs::write(
+        &suite,
+        r#"name = "broken"
+[defaults]
+rounds = 3
+duration = 0.2
+warmup = 0.1
+[[scenario]]
+name = "failing-victim"
+kind = "isolation"
+[scenario.victim]
+command = ["sh", "-c", "exit 2"]
+[[scenario.aggressor]]
+workload = "cpu-hog"
+"#,
+    )
+    .unwrap();
+    let out = t.path().join("run");
+    let (o, run_id) = run(&[
+        "run",
+        "--suite",
+        suite.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no scenario gave an answer"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        results(&out)["scenarios"][0]["verdict"]["kind"],
+        "invalid",
+        "{}",
+        stderr(&o)
+    );
+    common::assert_nothing_left(&run_id);
+}

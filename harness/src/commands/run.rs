@@ -1,6 +1,6 @@
 //! `isobench run`: the plan from the arguments, the run, what it prints.
 
-use super::{EXIT_ERROR, EXIT_INTERRUPTED, load_suite, read_results, utc_stamp};
+use super::{EXIT_ERROR, EXIT_INTERRUPTED, EXIT_NO_ANSWER, load_suite, read_results, utc_stamp};
 use crate::cgroup::CgroupHost;
 use crate::cli::RunArgs;
 use crate::compare::margins::Margins;
@@ -8,7 +8,7 @@ use crate::plan::Overrides;
 use crate::run::{self, Refused, RunPlan, UntilDecided};
 use crate::scenario;
 use anyhow::Result;
-use isobench_reports::schema::ScenarioStatus;
+use isobench_reports::schema::{ScenarioStatus, VerdictKind};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
@@ -127,7 +127,8 @@ pub fn check_arena(arena: Option<u64>) -> Result<(), Refused> {
 }
 
 /// Runs the plan of `args`, prints the verdict lines, the table and the files
-/// written; exit 3 when a scenario failed, 130 when interrupted.
+/// written; exit 3 when a scenario failed, 4 when every verdict is invalid,
+/// 130 when interrupted.
 ///
 /// # Errors
 /// A refused plan (bad input, unfit host) or a runtime error.
@@ -193,6 +194,18 @@ pub fn run_command(args: RunArgs) -> Result<ExitCode> {
     {
         eprintln!("error: a scenario failed: {reason}");
         return Ok(ExitCode::from(EXIT_ERROR));
+    }
+    let judged: Vec<VerdictKind> = outcome
+        .results
+        .scenarios
+        .iter()
+        .filter_map(|s| s.verdict.as_ref().map(|v| v.kind))
+        .collect();
+    if !judged.is_empty() && judged.iter().all(|k| *k == VerdictKind::Invalid) {
+        eprintln!(
+            "error: no scenario gave an answer: every verdict is INVALID (the lines above say why)"
+        );
+        return Ok(ExitCode::from(EXIT_NO_ANSWER));
     }
     Ok(ExitCode::SUCCESS)
 }
