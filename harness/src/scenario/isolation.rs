@@ -1048,9 +1048,7 @@ fn neighbour(r: &mut Running<'_>, exits: Vec<String>) -> Result<NeighbourRun> {
     for (i, p) in r.procs.iter_mut().enumerate() {
         let ended = match p.wait_for(Duration::from_secs_f64(r.overrun_s + 5.0)) {
             Ok(WaitStatus::Exited(_, 0)) => None,
-            Ok(WaitStatus::Exited(_, code)) => Some(format!("exited with status {code}")),
-            Ok(WaitStatus::Signaled(_, signal, _)) => Some(format!("killed by {signal:?}")),
-            Ok(other) => Some(format!("ended as {other:?}")),
+            Ok(status) => Some(validity::ended_how(&status)),
             Err(e) => {
                 p.stop(Duration::from_secs(2));
                 Some(format!(

@@ -14,9 +14,20 @@ pub fn valid(s: &ConditionSample) -> bool {
     s.run.invalid.is_none()
 }
 
-/// How a process ended, in words: `exited with status 1`, `killed by SIGKILL`.
+/// How a process ended, in words: `exited with status 1`, `killed by SIGKILL`;
+/// a status of 128 + a signal's number (129–192), which is how a shell or a
+/// sandbox's init reports a child killed by that signal, names the signal:
+/// `exited with status 139 (128 + SIGSEGV: its workload was killed by that signal)`.
 pub fn ended_how(status: &WaitStatus) -> String {
     match status {
+        WaitStatus::Exited(_, code) if (129..=192).contains(code) => {
+            match nix::sys::signal::Signal::try_from(code - 128) {
+                Ok(signal) => format!(
+                    "exited with status {code} (128 + {signal:?}: its workload was killed by that signal)"
+                ),
+                Err(_) => format!("exited with status {code}"),
+            }
+        }
         WaitStatus::Exited(_, code) => format!("exited with status {code}"),
         WaitStatus::Signaled(_, signal, _) => format!("killed by {signal:?}"),
         other => format!("ended as {other:?}"),
@@ -80,4 +91,26 @@ pub fn warning(rounds: &[Vec<ConditionSample>]) -> Option<String> {
             seen.join("; ")
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nix::sys::signal::Signal;
+    use nix::unistd::Pid;
+
+    #[test]
+    fn a_status_of_128_plus_a_signal_names_the_signal() {
+        let pid = Pid::from_raw(1);
+        assert_eq!(
+            ended_how(&WaitStatus::Exited(pid, 139)),
+            "exited with status 139 (128 + SIGSEGV: its workload was killed by that signal)"
+        );
+        assert_eq!(ended_how(&WaitStatus::Exited(pid, 3)), "exited with status 3");
+        assert_eq!(ended_how(&WaitStatus::Exited(pid, 128)), "exited with status 128");
+        assert_eq!(
+            ended_how(&WaitStatus::Signaled(pid, Signal::SIGKILL, false)),
+            "killed by SIGKILL"
+        );
+    }
 }
