@@ -26,6 +26,7 @@ pub mod command_runs;
 pub mod cpu_bursts;
 pub mod cpu_hog;
 pub mod cpu_units;
+pub mod cpu_view;
 pub mod fork_storm;
 pub mod hold;
 pub mod http_reply;
