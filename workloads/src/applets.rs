@@ -259,10 +259,10 @@ pub fn run(cli: Cli) -> Result<()> {
             std::process::exit(code)
         }
         Applet::Inspect { host_pid } => print(&inspect::look(host_pid)),
-        Applet::CpuView { runtime_timeout_s } => print(&cpu_view::look(
+        Applet::CpuView { runtime_timeout_s } => print(&cpu_view::look(Some(
             Duration::try_from_secs_f64(runtime_timeout_s)
                 .context("--runtime-timeout-s: expected a number of seconds ≥ 0")?,
-        )),
+        ))),
         Applet::HoldPort { port, tag, hold_ms } => {
             held(hold::port(port, &tag, Duration::from_millis(hold_ms)))
         }

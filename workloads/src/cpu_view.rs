@@ -74,8 +74,10 @@ pub const RUNTIMES: [(&str, &str); 3] = [
     ("node", "node -e os.availableParallelism()"),
 ];
 
-/// Reads every figure; asks each runtime with at most `timeout` each.
-pub fn look(timeout: Duration) -> CpuSeen {
+/// Reads every figure; with `timeout`, also asks each runtime of [`RUNTIMES`],
+/// allowing each at most that long (without, `runtimes` is empty: the harness
+/// reads the host's figures this way).
+pub fn look(timeout: Option<Duration>) -> CpuSeen {
     let sys = nix::sys::sysinfo::sysinfo().map_err(|e| format!("sysinfo(2): {e}"));
     CpuSeen {
         affinity: affinity(),
@@ -96,14 +98,16 @@ pub fn look(timeout: Duration) -> CpuSeen {
         sysinfo_totalram_bytes: sys.clone().map(|s| s.ram_total()),
         sysinfo_procs: sys.map(|s| u64::from(s.process_count())),
         loadavg: read("/proc/loadavg").map(|t| t.trim().to_string()),
-        runtimes: RUNTIMES
-            .iter()
-            .map(|(name, asked)| RuntimeSeen {
-                name: name.to_string(),
-                asked: asked.to_string(),
-                cpus: ask(name, timeout),
-            })
-            .collect(),
+        runtimes: timeout.map_or_else(Vec::new, |timeout| {
+            RUNTIMES
+                .iter()
+                .map(|(name, asked)| RuntimeSeen {
+                    name: name.to_string(),
+                    asked: asked.to_string(),
+                    cpus: ask(name, timeout),
+                })
+                .collect()
+        }),
     }
 }
 
