@@ -35,6 +35,33 @@ fn budget(view: &CpuView) -> String {
     }
 }
 
+/// The verdict line's clause: `cpu-view: java, node see more CPUs than the
+/// budget 1.00 (findings, not breaches)`, or that every runtime kept within it.
+pub fn clause(view: &CpuView) -> String {
+    let over: Vec<&str> = view
+        .runtimes
+        .iter()
+        .filter(|r| r.over_budget)
+        .map(|r| r.runtime.as_str())
+        .collect();
+    match (&view.budget_cpus, over.is_empty()) {
+        (Reading::Unavailable(why), _) => format!("cpu-view: budget unavailable ({why})"),
+        (Reading::Value(b), true) => {
+            format!("cpu-view: every runtime measured counts at most ⌈budget {b:.2}⌉ CPUs")
+        }
+        (Reading::Value(b), false) => format!(
+            "cpu-view: {} {} more CPUs than the budget {b:.2} ({})",
+            over.join(", "),
+            if over.len() == 1 { "sees" } else { "see" },
+            if over.len() == 1 {
+                "a finding, not a breach"
+            } else {
+                "findings, not breaches"
+            }
+        ),
+    }
+}
+
 /// Plain-text lines for the terminal table and summary.md: the sandbox, the
 /// budget, one line per runtime (flagged "runtime sees N CPUs, budget B" where
 /// it counts more than ⌈budget⌉), then the host figures.
@@ -183,6 +210,10 @@ mod tests {
         assert!(
             text.contains("MemTotal, bytes: 23.5 GiB inside, 23.5 GiB on the host (the host's)"),
             "{text}"
+        );
+        assert_eq!(
+            clause(&view()),
+            "cpu-view: node sees more CPUs than the budget 0.50 (a finding, not a breach)"
         );
         let page = html(&view());
         assert!(

@@ -242,6 +242,29 @@ pub fn cpu_view(
     Ok(view_of(def, &budget, &inside, &host))
 }
 
+/// A figure of [`CpuSeen`]: its value, or why it is unavailable.
+type Seen<T> = std::result::Result<T, String>;
+
+/// A host figure seen `inside` beside the `host`'s, the host's value when
+/// both were read and `shown(inside, host)` says so.
+fn host_figure<T: PartialEq + ToString>(
+    name: &str,
+    inside: &Seen<T>,
+    host: &Seen<T>,
+    shown: impl Fn(&T, &T) -> bool,
+) -> HostFigure {
+    let text = |r: &Seen<T>| match r {
+        Ok(v) => Reading::Value(v.to_string()),
+        Err(e) => Reading::Unavailable(e.clone()),
+    };
+    HostFigure {
+        name: name.into(),
+        inside: text(inside),
+        host: text(host),
+        host_value_shown: matches!((inside, host), (Ok(a), Ok(b)) if shown(a, b)),
+    }
+}
+
 /// The sandbox's limits and groups in words, as the suite wrote them.
 fn sandbox_words(def: &VisibilityDef) -> String {
     let files = |l: &crate::suite::LimitsDef| {
@@ -276,11 +299,11 @@ fn view_of(
         .as_ref()
         .ok()
         .map(|b| (b.cpus - 1e-9).ceil().max(1.0) as u64);
-    let reading = |r: &std::result::Result<u64, String>| match r {
+    let reading = |r: &Seen<u64>| match r {
         Ok(n) => Reading::Value(*n),
         Err(e) => Reading::Unavailable(e.clone()),
     };
-    let runtime = |name: &str, asked: &str, cpus: &std::result::Result<u64, String>| RuntimeCpus {
+    let runtime = |name: &str, asked: &str, cpus: &Seen<u64>| RuntimeCpus {
         runtime: name.into(),
         asked: asked.into(),
         cpus: reading(cpus),
@@ -304,39 +327,13 @@ fn view_of(
             .iter()
             .map(|r| runtime(&r.name, &r.asked, &r.cpus)),
     );
-    let text = |r: &std::result::Result<u64, String>| match r {
-        Ok(n) => Reading::Value(n.to_string()),
-        Err(e) => Reading::Unavailable(e.clone()),
-    };
     // A CPU count is the host's when it equals the host's and is above the budget.
-    let cpus = |name: &str,
-                i: &std::result::Result<u64, String>,
-                h: &std::result::Result<u64, String>| HostFigure {
-        name: name.into(),
-        inside: text(i),
-        host: text(h),
-        host_value_shown: matches!((i, h, whole), (Ok(a), Ok(b), Some(w)) if a == b && *a > w),
+    let cpus = |name: &str, i: &Seen<u64>, h: &Seen<u64>| {
+        host_figure(name, i, h, |a, b| a == b && whole.is_some_and(|w| *a > w))
     };
     // Memory totals are the host's when they equal the host's: a sandbox sees no limit there.
-    let memory = |name: &str,
-                  i: &std::result::Result<u64, String>,
-                  h: &std::result::Result<u64, String>| HostFigure {
-        name: name.into(),
-        inside: text(i),
-        host: text(h),
-        host_value_shown: matches!((i, h), (Ok(a), Ok(b)) if a == b),
-    };
-    // The kernel keeps these host-wide: no namespace scopes them.
-    let host_wide = |name: &str, i: Reading<String>, h: Reading<String>| HostFigure {
-        name: name.into(),
-        host_value_shown: matches!(i, Reading::Value(_)),
-        inside: i,
-        host: h,
-    };
-    let loadavg = |r: &std::result::Result<String, String>| match r {
-        Ok(t) => Reading::Value(t.clone()),
-        Err(e) => Reading::Unavailable(e.clone()),
-    };
+    let memory = |name: &str, i: &Seen<u64>, h: &Seen<u64>| host_figure(name, i, h, |a, b| a == b);
+    // The kernel keeps procs and loadavg host-wide: no namespace scopes them.
     let host_visible = vec![
         cpus(
             "/proc/cpuinfo processors",
@@ -368,16 +365,13 @@ fn view_of(
             &inside.sysinfo_totalram_bytes,
             &host.sysinfo_totalram_bytes,
         ),
-        host_wide(
+        host_figure(
             "sysinfo(2) procs",
-            text(&inside.sysinfo_procs),
-            text(&host.sysinfo_procs),
+            &inside.sysinfo_procs,
+            &host.sysinfo_procs,
+            |_, _| true,
         ),
-        host_wide(
-            "/proc/loadavg",
-            loadavg(&inside.loadavg),
-            loadavg(&host.loadavg),
-        ),
+        host_figure("/proc/loadavg", &inside.loadavg, &host.loadavg, |_, _| true),
     ];
     CpuView {
         sandbox: sandbox_words(def),
