@@ -840,3 +840,116 @@ fn check_ipc(ns: NamespaceSet, ctx: &RunContext<'_>) -> Result<VisibilityCheck> 
         format!("{}; from the host: {seen_outside}", held.evidence),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use isobench_workloads::cpu_view::RuntimeSeen;
+    use std::path::PathBuf;
+
+    /// What a 2-CPU host's sandbox sees: affinity 2, Rust `rust`, Java 2,
+    /// Node not installed; the host's own figures throughout.
+    fn seen(rust: u64) -> CpuSeen {
+        CpuSeen {
+            affinity: Ok(2),
+            available_parallelism: Ok(rust),
+            cpuinfo_processors: Ok(2),
+            proc_stat_cpus: Ok(2),
+            online_cpus: Ok(2),
+            sysconf_nprocessors_onln: Ok(2),
+            memtotal_bytes: Ok(8 << 30),
+            sysinfo_totalram_bytes: Ok(8 << 30),
+            sysinfo_procs: Ok(120),
+            loadavg: Err("/proc/loadavg: Permission denied".into()),
+            runtimes: vec![
+                RuntimeSeen {
+                    name: "java".into(),
+                    asked: "availableProcessors".into(),
+                    cpus: Ok(2),
+                },
+                RuntimeSeen {
+                    name: "node".into(),
+                    asked: "availableParallelism".into(),
+                    cpus: Err("node not installed (not on PATH)".into()),
+                },
+            ],
+        }
+    }
+
+    fn budget(cpus: f64) -> crate::cgroup::Result<CpuBudget> {
+        Ok(CpuBudget {
+            cpus,
+            quota: Some((cpus, PathBuf::from("/sys/fs/cgroup/cpu/a"))),
+            cpuset: None,
+            online: 2,
+            levels: vec![(PathBuf::from("/sys/fs/cgroup/cpu/a"), "cpu.max".into())],
+        })
+    }
+
+    fn over(view: &CpuView) -> Vec<&str> {
+        view.runtimes
+            .iter()
+            .filter(|r| r.over_budget)
+            .map(|r| r.runtime.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn a_runtime_counting_above_the_rounded_up_budget_is_flagged_and_only_it() {
+        let def = VisibilityDef::default();
+        let half = view_of(&def, &budget(0.5), &seen(1), &seen(1));
+        assert_eq!(over(&half), ["affinity", "java"]);
+        let f = findings(&half);
+        assert_eq!(f.len(), 2, "{f:?}");
+        assert!(
+            f[1].starts_with("cpu-view: java sees 2 CPUs, budget 0.50"),
+            "{}",
+            f[1]
+        );
+        assert!(f[1].contains("-XX:ActiveProcessorCount"), "{}", f[1]);
+        // ⌈1.5⌉ = 2: two CPUs is within the budget.
+        let one_and_a_half = view_of(&def, &budget(1.5), &seen(1), &seen(1));
+        assert!(over(&one_and_a_half).is_empty());
+        // A runtime not installed is unavailable with its reason, never 0, never flagged.
+        let node = half.runtimes.iter().find(|r| r.runtime == "node").unwrap();
+        assert_eq!(
+            node.cpus,
+            Reading::Unavailable("node not installed (not on PATH)".into())
+        );
+        assert!(!node.over_budget);
+    }
+
+    #[test]
+    fn host_figures_are_listed_as_the_hosts_and_never_flag_the_check() {
+        let def = VisibilityDef::default();
+        let view = view_of(&def, &budget(0.5), &seen(1), &seen(1));
+        let shown: Vec<&str> = view
+            .host_visible
+            .iter()
+            .filter(|f| f.host_value_shown)
+            .map(|f| f.name.as_str())
+            .collect();
+        assert_eq!(shown.len(), 7, "{shown:?}");
+        let load = view.host_visible.last().unwrap();
+        assert_eq!(load.name, "/proc/loadavg");
+        assert!(matches!(load.inside, Reading::Unavailable(_)) && !load.host_value_shown);
+        // Within the budget (⌈2⌉), two processors in /proc are not the host's leak.
+        let whole = view_of(&def, &budget(2.0), &seen(2), &seen(2));
+        let cpuinfo = &whole.host_visible[0];
+        assert!(!cpuinfo.host_value_shown, "{cpuinfo:?}");
+        assert!(findings(&whole).is_empty());
+    }
+
+    #[test]
+    fn an_unreadable_budget_is_unavailable_and_flags_nothing() {
+        let def = VisibilityDef::default();
+        let broken = Err(crate::cgroup::CgroupError::Layout(
+            "no cpu controller".into(),
+        ));
+        let view = view_of(&def, &broken, &seen(2), &seen(2));
+        assert!(
+            matches!(view.budget_cpus, Reading::Unavailable(ref why) if why.contains("no cpu controller"))
+        );
+        assert!(over(&view).is_empty() && findings(&view).is_empty());
+    }
+}
