@@ -108,7 +108,7 @@ pub fn apply(suite: &mut Suite, o: &Overrides, layout: Option<Layout>) -> Result
                 st.churn_s = o.churn_s.or(st.churn_s);
                 st.namespaces = o.namespaces.or(st.namespaces);
             }
-            Kind::Visibility | Kind::MemoryHighStall => {}
+            Kind::Visibility(_) | Kind::MemoryHighStall => {}
         }
     }
     Ok(())
@@ -240,7 +240,10 @@ pub fn scenario_estimate_s(s: &ScenarioDef, layout: Option<Layout>) -> f64 {
         Kind::MemoryPressure(_) => t.rounds as f64 * 3.0 * (window + 2.0),
         Kind::MemoryHighStall if layout == Some(Layout::V2) => 15.0,
         Kind::MemoryHighStall => 0.0,
-        Kind::Visibility => 3.0,
+        // The namespace checks take about 3 s; cpu-view runs Java and Node in
+        // its sandbox (the whole scenario took 4.8 s with the default suite's
+        // half CPU on the 2-CPU development host).
+        Kind::Visibility(_) => 5.0,
         Kind::StartupLatency(_) => 20.0,
     }
 }

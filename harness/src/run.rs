@@ -275,7 +275,14 @@ fn run_scenario(
             progress.step_done(&def.name, "both cases");
             r
         }
-        Kind::Visibility => visibility::run(&visibility::VisibilitySpec::default(), ctx, progress),
+        Kind::Visibility(v) => visibility::run(
+            &visibility::VisibilitySpec {
+                cpu_view: (**v).clone(),
+                ..Default::default()
+            },
+            ctx,
+            progress,
+        ),
     }
 }
 

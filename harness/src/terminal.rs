@@ -101,6 +101,13 @@ pub fn table(results: &Results) -> String {
             };
             out.push_str(&format!("  {:<12} {verdict}: {}\n", c.name, c.saw));
         }
+        for line in s
+            .cpu_view
+            .iter()
+            .flat_map(isobench_reports::cpu_view::lines)
+        {
+            out.push_str(&format!("  {line}\n"));
+        }
         if !s.checks.is_empty() {
             continue;
         }

@@ -587,3 +587,56 @@ mod fuzz {
         }
     }
 }
+
+/// A visibility scenario whose `cpu-view` sandbox sits in a group.
+const VIS: &str = r#"[[scenario]]
+name = "v"
+kind = "visibility"
+[scenario.cpu_view]
+group = "pod"
+limits.docker = { cpus = 1 }
+[[scenario.group]]
+name = "pod"
+limits.docker = { cpus = 2 }
+"#;
+
+#[test]
+fn a_visibility_cpu_view_sandbox_takes_limits_and_sits_in_groups() {
+    use isobench::suite::Kind;
+    for layout in [Layout::V1, Layout::Hybrid, Layout::V2] {
+        let s = suite::parse_text(VIS, "t.toml", &host(layout)).unwrap();
+        let Kind::Visibility(def) = &s.scenarios[0].kind else {
+            panic!("{:?}", s.scenarios[0].kind);
+        };
+        assert_eq!(def.cpu_view_group.as_deref(), Some("pod"));
+        assert_eq!(def.groups.len(), 1);
+        let quota = def.cpu_view_limits.limits.cpu_max.and_then(|m| m.cpus());
+        assert_eq!(quota, Some(1.0), "{layout:?}");
+    }
+}
+
+#[test]
+fn cpu_view_mistakes_are_placed_and_named() {
+    let cases = [
+        (VIS.replace("group = \"pod\"", "group = \"pd\""), 5, "scenario.cpu_view.group", "\"pd\""),
+        (VIS.replace("group = \"pod\"\n", "group = \"pod\"\ncpus = 1\n"), 6, "scenario.cpu_view.cpus", "unknown"),
+        (VIS.replace("cpus = 2 }", "cpus = 0.5 }"), 6, "scenario.cpu_view.limits", "pod"),
+        (
+            "[[scenario]]\nname = \"v\"\nkind = \"visibility\"\n[[scenario.group]]\nname = \"pod\"\n".to_string(),
+            4,
+            "scenario.group",
+            "[scenario.cpu_view]",
+        ),
+    ];
+    for (text, line, field, part) in cases {
+        let all = errors(&text);
+        let e = all
+            .0
+            .iter()
+            .find(|e| e.field == field)
+            .unwrap_or_else(|| panic!("no error for {field} in:\n{all}\nfor:\n{text}"));
+        assert_eq!(e.line, line, "{e}");
+        assert!(e.message.contains(part), "{e}");
+        assert!(e.to_string().starts_with(&format!("t.toml:{line}:")), "{e}");
+    }
+}

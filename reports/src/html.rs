@@ -265,6 +265,9 @@ fn scenario_section(scenario: &ScenarioResult) -> String {
         section.push_str(&metrics_table(scenario));
     } else {
         section.push_str(&checks_table(scenario));
+        if let Some(view) = &scenario.cpu_view {
+            section.push_str(&crate::cpu_view::html(view));
+        }
     }
     section.push_str(&format!(
         "<h3>Spec, as run</h3>\n<pre>{}</pre>\n</section>\n",

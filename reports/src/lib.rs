@@ -29,6 +29,7 @@
 mod charts;
 mod compared;
 pub mod comparison;
+pub mod cpu_view;
 mod escape;
 mod format;
 mod html;

@@ -61,6 +61,12 @@ pub fn render_markdown(results: &Results) -> String {
         for warning in &scenario.warnings {
             md.push_str(&format!("\n> **Warning:** {}\n", esc(&shortened(warning))));
         }
+        if let Some(view) = &scenario.cpu_view {
+            md.push('\n');
+            for line in crate::cpu_view::lines(view) {
+                md.push_str(&format!("- {}\n", esc(line.trim_start())));
+            }
+        }
         if scenario.metrics.is_empty() {
             continue;
         }

@@ -198,6 +198,11 @@ pub struct ScenarioResult {
     /// Pass/fail checks with their evidence (scenario `visibility`); empty elsewhere.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub checks: Vec<VisibilityCheck>,
+    /// What a workload in a limited sandbox believes it has: the CPU counts
+    /// runtimes pick against the budget, and the host figures it sees (scenario
+    /// `visibility`, check `cpu-view`); absent elsewhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_view: Option<CpuView>,
     /// Distributions per variant and phase, and churn (scenario `startup-latency`); absent elsewhere.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub startup: Option<StartupDetail>,
@@ -485,6 +490,58 @@ pub struct VisibilityCheck {
     pub looked_at: String,
     /// What was seen, e.g. `ESRCH`.
     pub saw: String,
+}
+
+/// The `cpu-view` check of scenario `visibility` (cases C14, C15): inside a
+/// sandbox with limits, the CPU count each runtime would size its pools by,
+/// against the budget the harness derives from the cgroup files, and the host
+/// figures /proc, sysfs and sysinfo(2) show. A runtime that counts more than
+/// ⌈budget⌉ is a finding (`over_budget`), not a namespace breach; host figures
+/// are informational.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CpuView {
+    /// The sandbox's limits and the groups above it, as written, e.g.
+    /// `cpuset.cpus 0, cpu.cfs_quota_us 50000 / cpu.cfs_period_us 100000 in group pod (…)`.
+    pub sandbox: String,
+    /// The budget, CPUs: the smallest quota/period over the sandbox's cgroup and
+    /// its ancestors up to the root, capped by its effective cpuset and the CPUs
+    /// online; never from weights or shares.
+    pub budget_cpus: Reading<f64>,
+    /// What bounds the budget, in words, with the cgroup or file.
+    pub budget_bound_by: String,
+    /// Each cgroup read for the budget, leaf first: `<dir>: cpu.max 50000 100000`.
+    pub budget_read: Vec<String>,
+    /// Each runtime's count: affinity, Rust, Go, Java, Node.
+    pub runtimes: Vec<RuntimeCpus>,
+    /// Host figures seen from inside, with the host's own value beside them.
+    pub host_visible: Vec<HostFigure>,
+}
+
+/// One runtime's CPU count inside the sandbox.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RuntimeCpus {
+    /// `affinity`, `rust`, `go`, `java` or `node`.
+    pub runtime: String,
+    /// What was asked, e.g. `sched_getaffinity(2)`, `std::thread::available_parallelism()`.
+    pub asked: String,
+    /// The count, CPUs; unavailable with the reason (not installed, failed, timed out), never 0.
+    pub cpus: Reading<u64>,
+    /// True when the count is above ⌈budget⌉: the runtime sizes for CPUs it cannot get.
+    pub over_budget: bool,
+}
+
+/// A host figure visible inside the sandbox.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct HostFigure {
+    /// What was read, e.g. `/proc/cpuinfo processors`, `MemTotal (bytes)`.
+    pub name: String,
+    /// Its value inside the sandbox.
+    pub inside: Reading<String>,
+    /// The same read by the harness on the host, for comparison.
+    pub host: Reading<String>,
+    /// True when the figure inside is the host's although the sandbox is limited
+    /// below it (a CPU count above ⌈budget⌉, memory above the sandbox's limit).
+    pub host_value_shown: bool,
 }
 
 /// How far a scenario got.
@@ -1031,6 +1088,7 @@ impl ScenarioResult {
             metrics: Vec::new(),
             warnings: Vec::new(),
             checks: Vec::new(),
+            cpu_view: None,
             startup: None,
             verdict: None,
         }

@@ -229,6 +229,9 @@ fn checks_clause(scenario: &ScenarioResult) -> String {
         if !verdicts.is_empty() {
             line.push_str(&format!(" ({})", verdicts.join("; ")));
         }
+        if let Some(view) = &scenario.cpu_view {
+            line.push_str(&format!("; {}", crate::cpu_view::clause(view)));
+        }
         line
     } else {
         let what = if scenario.name == "visibility" {

@@ -5,9 +5,9 @@
 use crate::cli::{Applet, Cli};
 use crate::report::{Calibration, WorkloadReport};
 use crate::{
-    cache_thrash, command_reports, command_runs, cpu_bursts, cpu_hog, cpu_units, fork_storm, hold,
-    init, inspect, io_hog, mem_bw, mem_hog, mem_units, net_hog, service_driver, tcp_echo,
-    wakeup_latency, work,
+    cache_thrash, command_reports, command_runs, cpu_bursts, cpu_hog, cpu_units, cpu_view,
+    fork_storm, hold, init, inspect, io_hog, mem_bw, mem_hog, mem_units, net_hog, service_driver,
+    tcp_echo, wakeup_latency, work,
 };
 use anyhow::{Context, Result};
 use std::time::Duration;
@@ -259,6 +259,10 @@ pub fn run(cli: Cli) -> Result<()> {
             std::process::exit(code)
         }
         Applet::Inspect { host_pid } => print(&inspect::look(host_pid)),
+        Applet::CpuView { runtime_timeout_s } => print(&cpu_view::look(Some(
+            Duration::try_from_secs_f64(runtime_timeout_s)
+                .context("--runtime-timeout-s: expected a number of seconds ≥ 0")?,
+        ))),
         Applet::HoldPort { port, tag, hold_ms } => {
             held(hold::port(port, &tag, Duration::from_millis(hold_ms)))
         }

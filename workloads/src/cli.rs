@@ -360,6 +360,12 @@ pub enum Applet {
         #[arg(long)]
         host_pid: Option<i32>,
     },
+    /// Prints the CPU counts runtimes would pick and the host figures /proc shows (cases C14, C15).
+    CpuView {
+        /// Seconds each external runtime (go, java, node) may take before it is killed.
+        #[arg(long, default_value_t = 30.0)]
+        runtime_timeout_s: f64,
+    },
     /// Binds TCP 127.0.0.1:PORT, serves a request of its own, holds the port.
     HoldPort {
         /// The port.

@@ -2,7 +2,7 @@
 //! that stress one resource, and the init that runs as a sandbox's pid 1.
 //!
 //! All of them are applets of one binary, `isobench-workload`. Each prints one
-//! JSON [`report::WorkloadReport`] (or [`inspect::View`]) on stdout when it ends,
+//! JSON [`report::WorkloadReport`] (or [`inspect::View`], [`cpu_view::CpuSeen`]) on stdout when it ends,
 //! which the harness reads. Every workload is bounded by a `--duration`.
 //!
 //! Victims: `cpu-units`, `mem-units`, `wakeup-latency` and `tcp-echo`, all on
@@ -26,6 +26,7 @@ pub mod command_runs;
 pub mod cpu_bursts;
 pub mod cpu_hog;
 pub mod cpu_units;
+pub mod cpu_view;
 pub mod fork_storm;
 pub mod hold;
 pub mod http_reply;

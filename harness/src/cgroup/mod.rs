@@ -11,6 +11,7 @@
 //! Everything created is removed by `remove` or, failing that, on drop (also
 //! while a panic unwinds); `isobench cleanup` removes what a killed run left.
 
+pub mod cpu_budget;
 pub mod cpulist;
 pub mod error;
 pub mod files;
@@ -26,6 +27,7 @@ mod v1;
 mod v2;
 pub mod weight;
 
+pub use cpu_budget::CpuBudget;
 pub use cpulist::CpuList;
 pub use error::{CgroupError, Result};
 pub use host_cpu::{HostCpuSnapshot, HostCpuSource};
@@ -590,6 +592,34 @@ impl Cgroup {
             pids::mount_line(&mountinfo, &h.mount_point),
         );
         Some((pids::ancestry(dir, &h.mount_point, &h.own_dir), counting))
+    }
+
+    /// The CPU budget of this cgroup: the tightest quota over it and its
+    /// ancestors up to the cpu hierarchy's root, capped by its effective cpuset
+    /// and the CPUs online ([`cpu_budget`], case C14). Reads only.
+    ///
+    /// # Errors
+    /// No hierarchy with the cpu controller; a quota or cpuset file that cannot
+    /// be read or parsed, naming it; /sys/devices/system/cpu/online unreadable.
+    pub fn cpu_budget(&self) -> Result<CpuBudget> {
+        let (h, dir) = self
+            .parts
+            .iter()
+            .find(|(h, _)| self.layout == Layout::V2 || (!h.unified && h.has("cpu")))
+            .ok_or_else(|| {
+                CgroupError::Layout(format!("no cpu controller for {}", self.path().display()))
+            })?;
+        let online = CpuList::online().map_err(|error| CgroupError::Read {
+            path: cpulist::ONLINE_CPUS.into(),
+            error,
+        })?;
+        cpu_budget::derive(
+            self.layout,
+            dir,
+            &h.mount_point,
+            self.controller_dir("cpuset"),
+            online.len(),
+        )
     }
 
     /// Pids in the cgroup (from its first hierarchy).

@@ -58,7 +58,7 @@ pub fn suite_check(file: &str) -> Result<ExitCode> {
                 format!(": {} rounds × {} s", t.rounds, t.duration_s)
             }
             Kind::StartupLatency(_) => format!(": {} rounds", t.rounds),
-            Kind::Visibility | Kind::MemoryHighStall => String::new(),
+            Kind::Visibility(_) | Kind::MemoryHighStall => String::new(),
         };
         writeln!(out, "  {} ({}){rounds}", s.name, s.kind.as_str())?;
         for (sandbox, what) in commands_of(&s.kind) {

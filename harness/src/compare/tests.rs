@@ -62,6 +62,7 @@ fn results(id: &str, metrics: Vec<Metric>, n_rounds: usize) -> Results {
             metrics,
             warnings: vec![],
             checks: vec![],
+            cpu_view: None,
             startup: None,
             verdict: None,
         }],

@@ -45,8 +45,8 @@ use crate::measure::pids::PidsWatches;
 use crate::sandbox::{self, NamespaceSet, Process};
 use crate::suite::run_args::{self, VictimRun};
 use crate::suite::{
-    AggressorDef, AggressorWorkload, CommandMode, Demand, IsolationDef, ServiceDef, VictimDef,
-    VictimWorkload,
+    AggressorDef, AggressorWorkload, CommandMode, Demand, GroupDef, IsolationDef, ServiceDef,
+    VictimDef, VictimWorkload,
 };
 use crate::workload;
 use anyhow::{Context, Result, bail};
@@ -324,32 +324,29 @@ fn victim_threads(workload: &str) -> f64 {
     }
 }
 
-/// The cgroups of a condition's groups, parents first; removed deepest first.
-struct Groups {
+/// The cgroups of a scenario's groups, parents first; removed deepest first.
+pub(super) struct Groups {
     /// One per group of the scenario, in its order.
     arenas: Vec<Arena>,
 }
 
 impl Groups {
-    /// Creates `def`'s groups for round `round` of the isolated condition:
-    /// each beneath its parent's cgroup (or the arena) with its limits.
+    /// Creates `defs` (parents first) beneath `arena`: each beneath its
+    /// parent's cgroup (or the arena, named `<prefix>-group-<name>`) with its limits.
     ///
     /// # Errors
     /// A cgroup that cannot be created or take its limits, naming the group;
     /// what was created is removed.
-    fn create(def: &IsolationDef, arena: &Arena, round: usize) -> Result<Groups> {
+    pub(super) fn create(defs: &[GroupDef], arena: &Arena, prefix: &str) -> Result<Groups> {
         let mut groups = Groups { arenas: Vec::new() };
-        for g in &def.groups {
+        for g in defs {
             let parent = g
                 .parent
                 .as_deref()
-                .and_then(|p| def.groups.iter().position(|x| x.name == p));
+                .and_then(|p| defs.iter().position(|x| x.name == p));
             let made = match parent.and_then(|i| groups.arenas.get(i)) {
                 Some(under) => under.nested(&format!("group-{}", g.name), &g.limits.limits),
-                None => arena.nested(
-                    &format!("r{round}-{}-group-{}", Condition::Isolated, g.name),
-                    &g.limits.limits,
-                ),
+                None => arena.nested(&format!("{prefix}-group-{}", g.name), &g.limits.limits),
             }
             .with_context(|| format!("creating the cgroup of group {}", g.name))?;
             groups.arenas.push(made);
@@ -357,9 +354,9 @@ impl Groups {
         Ok(groups)
     }
 
-    /// The cgroup of group `name` of `def`.
-    fn get(&self, def: &IsolationDef, name: &str) -> Option<&Arena> {
-        let i = def.groups.iter().position(|g| g.name == name)?;
+    /// The cgroup of group `name` of `defs` (those it was created from).
+    pub(super) fn get(&self, defs: &[GroupDef], name: &str) -> Option<&Arena> {
+        let i = defs.iter().position(|g| g.name == name)?;
         self.arenas.get(i)
     }
 
@@ -372,7 +369,7 @@ impl Groups {
     ///
     /// # Errors
     /// The first teardown error; the rest are removed on drop.
-    fn remove(mut self) -> Result<()> {
+    pub(super) fn remove(mut self) -> Result<()> {
         while let Some(a) = self.arenas.pop() {
             a.remove()?;
         }
@@ -479,7 +476,11 @@ fn run_condition(
     };
     // Groups exist in the isolated condition only: contended has no limits.
     let groups = if isolated && !spec.def.groups.is_empty() {
-        Some(Groups::create(&spec.def, ctx.arena, round)?)
+        Some(Groups::create(
+            &spec.def.groups,
+            ctx.arena,
+            &format!("r{round}-{}", Condition::Isolated),
+        )?)
     } else {
         None
     };
@@ -487,7 +488,7 @@ fn run_condition(
         groups
             .as_ref()
             .zip(spec.def.group_of(sandbox))
-            .and_then(|(gs, g)| gs.get(&spec.def, g))
+            .and_then(|(gs, g)| gs.get(&spec.def.groups, g))
             .unwrap_or(ctx.arena)
     };
     let victim_cg = home("victim")

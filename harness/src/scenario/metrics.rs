@@ -722,6 +722,7 @@ mod tests {
             metrics: vec![],
             warnings: vec![],
             checks: vec![],
+            cpu_view: None,
             startup: None,
             verdict: None,
         }

@@ -51,7 +51,7 @@ pub fn steps(kind: &crate::suite::Kind, timing: &Timing) -> usize {
     match kind {
         Kind::Isolation(def) => timing.rounds * def.conditions.len(),
         Kind::MemoryPressure(_) => timing.rounds * isobench_reports::schema::Condition::ALL.len(),
-        Kind::Visibility => visibility::CHECKS.len(),
+        Kind::Visibility(_) => visibility::CHECKS.len() + 1,
         Kind::MemoryHighStall => 1,
         Kind::StartupLatency(_) => timing.rounds + 1,
     }

@@ -20,12 +20,31 @@
 //!   namespace is an unprivileged uid outside (user_namespaces(7)).
 //!
 //! A check whose namespace is off reports 0 with what it saw, never a silent pass.
+//!
+//! Then `cpu-view` (cases C14, C15): what a workload believes it has, inside a
+//! sandbox with the limits of the suite's `[scenario.cpu_view]` (in its groups,
+//! if any). The `cpu-view` applet reports the CPU count each runtime would size
+//! its pools by (the affinity mask, Rust's `available_parallelism`, and Go, Java
+//! and Node where installed) and the host figures /proc, sysfs and sysinfo(2)
+//! show; the harness derives the budget from the cgroup files itself
+//! ([`crate::cgroup::cpu_budget`]). A runtime counting more than ⌈budget⌉ is a
+//! finding — a warning naming it — not a namespace breach: no namespace is
+//! meant to hide the CPU count, and the workload is still held to its quota; it
+//! only sizes for CPUs it cannot get. The checks' verdict does not count it.
+//! Host figures are informational ("host information visible, expected
+//! without lxcfs"), never a failure and never the source of the budget.
 
+use super::isolation::Groups;
 use super::{Progress, RunContext};
-use crate::cgroup::{Cgroup, Limits};
+use crate::cgroup::{Cgroup, CpuBudget, Limits};
 use crate::sandbox::{self, NamespaceSet, Process, SANDBOX_HOSTNAME};
+use crate::suite::VisibilityDef;
 use anyhow::{Context, Result, bail};
-use isobench_reports::schema::{Metric, ScenarioResult, ScenarioStatus, VisibilityCheck};
+use isobench_reports::schema::{
+    CpuView, HostFigure, Metric, Reading, RuntimeCpus, ScenarioResult, ScenarioStatus,
+    VisibilityCheck,
+};
+use isobench_workloads::cpu_view::{self as seen, CpuSeen};
 use isobench_workloads::hold::{Failed, Held, HoldEvent, Released};
 use isobench_workloads::inspect::{View, namespace_ids};
 use std::net::{Ipv4Addr, SocketAddrV4, TcpListener};
@@ -42,14 +61,23 @@ pub const CHECKS: [&str; 7] = ["pid", "uts", "net", "mnt", "ipc", "cgroup", "use
 const HOLD: Duration = Duration::from_millis(600);
 /// How long the harness waits for a probe to hold its resource.
 const READY_LIMIT: Duration = Duration::from_secs(10);
+/// The name of the check of what a workload believes it has.
+pub const CPU_VIEW: &str = "cpu-view";
+/// How long each external runtime (go, java, node) may take in the `cpu-view`
+/// sandbox before it is killed: Java's source-file launcher took 0.7 s
+/// unlimited on the 2-CPU development host, a few seconds under half a CPU.
+pub const RUNTIME_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The scenario's parameters: the namespaces of its sandboxes.
-#[derive(Debug, Clone, Copy, serde::Serialize)]
+/// The scenario's parameters: the namespaces of its sandboxes, and the
+/// sandbox of `cpu-view`.
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct VisibilitySpec {
     /// Namespaces every probe sandbox gets (user aside, see `user`).
     pub namespaces: NamespaceSet,
     /// Run the `user` check, in a sandbox that also gets a user namespace.
     pub user: bool,
+    /// The limits and groups of the `cpu-view` sandbox (`[scenario.cpu_view]`).
+    pub cpu_view: VisibilityDef,
 }
 
 impl Default for VisibilitySpec {
@@ -57,6 +85,7 @@ impl Default for VisibilitySpec {
         VisibilitySpec {
             namespaces: NamespaceSet::ALL,
             user: true,
+            cpu_view: VisibilityDef::default(),
         }
     }
 }
@@ -92,6 +121,15 @@ pub fn run(
         }
         progress.step_done(NAME, name);
     }
+    if result.status == ScenarioStatus::Complete {
+        match cpu_view(&spec.cpu_view, spec.namespaces, ctx, RUNTIME_TIMEOUT) {
+            Ok(view) => result.cpu_view = Some(view),
+            Err(e) => {
+                result.status = ScenarioStatus::Failed(format!("check {CPU_VIEW}: {e:#}"));
+            }
+        }
+        progress.step_done(NAME, CPU_VIEW);
+    }
     result.metrics = result.checks.iter().map(metric).collect();
     result.warnings = result
         .checks
@@ -103,8 +141,264 @@ pub fn run(
                 c.name, c.looked_at, c.saw
             )
         })
+        .chain(result.cpu_view.iter().flat_map(findings))
         .collect();
     result
+}
+
+/// The findings of a `cpu-view`: one line per runtime that counts more CPUs
+/// than ⌈budget⌉, "runtime sees N CPUs, budget B", saying what it means.
+pub fn findings(view: &CpuView) -> Vec<String> {
+    let Reading::Value(budget) = view.budget_cpus else {
+        return Vec::new();
+    };
+    view.runtimes
+        .iter()
+        .filter(|r| r.over_budget)
+        .filter_map(|r| match r.cpus {
+            Reading::Value(n) => Some(format!(
+                "{CPU_VIEW}: {} sees {n} CPUs, budget {budget:.2} ({}): it sizes its thread pools and GC for CPUs its sandbox cannot get; \
+                 set its CPU count explicitly ({})",
+                r.runtime,
+                view.budget_bound_by,
+                explicit_setting(&r.runtime)
+            )),
+            Reading::Unavailable(_) => None,
+        })
+        .collect()
+}
+
+/// How a user tells runtime `name` its CPU count.
+fn explicit_setting(name: &str) -> &'static str {
+    match name {
+        "go" => "GOMAXPROCS",
+        "java" => "-XX:ActiveProcessorCount",
+        "node" => "UV_THREADPOOL_SIZE and the worker count of your code",
+        "rust" => "the size of your thread pools, e.g. RAYON_NUM_THREADS or tokio's worker_threads",
+        _ => "a cpuset matching the quota, or the runtime's own setting",
+    }
+}
+
+/// Runs `cpu-view` in a sandbox with `def`'s limits, beneath its groups,
+/// with namespaces `ns` less the cgroup and user namespaces; each external
+/// runtime may take `runtime_timeout`.
+///
+/// Why no cgroup namespace: isobench's sandboxes keep the host's cgroupfs
+/// mounts, and inside a cgroup namespace their mountinfo roots read `/..`, so
+/// Rust's std and the JVM cannot find their own cgroup and ignore its quota
+/// (measured: both read 2 CPUs under a 0.5-CPU quota). A container runtime
+/// mounts cgroupfs afresh inside (runc: libcontainer/rootfs_linux.go), where
+/// they find it; without the namespace they read the same files they would there.
+///
+/// # Errors
+/// A cgroup or group that could not be created with its limits; a probe that
+/// could not be started, did not end in time or printed no report.
+pub fn cpu_view(
+    def: &VisibilityDef,
+    ns: NamespaceSet,
+    ctx: &RunContext<'_>,
+    runtime_timeout: Duration,
+) -> Result<CpuView> {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    let ns = NamespaceSet {
+        cgroup: false,
+        user: false,
+        ..ns
+    };
+    let groups = Groups::create(&def.groups, ctx.arena, &format!("visibility-{n}"))?;
+    let home = def
+        .cpu_view_group
+        .as_deref()
+        .and_then(|g| groups.get(&def.groups, g))
+        .unwrap_or(ctx.arena);
+    let cgroup = home
+        .sandbox(
+            &format!("visibility-{CPU_VIEW}-{n}"),
+            &def.cpu_view_limits.limits,
+        )
+        .with_context(|| format!("creating the {CPU_VIEW} sandbox's cgroup"))?;
+    let budget = cgroup.cpu_budget();
+    let args: Vec<String> = [
+        CPU_VIEW.to_string(),
+        "--runtime-timeout-s".into(),
+        runtime_timeout.as_secs_f64().to_string(),
+    ]
+    .into();
+    let mut process = sandbox::spawn(&ctx.workload_bin, &args, ns, Some(&cgroup))
+        .with_context(|| format!("starting {CPU_VIEW}"))?;
+    let limit = runtime_timeout * seen::RUNTIMES.len() as u32 + READY_LIMIT;
+    if let Err(e) = process.wait_for(limit) {
+        process.stop(Duration::from_millis(200));
+        bail!("waiting for {CPU_VIEW}: {e}");
+    }
+    let out = process.output()?;
+    let inside: CpuSeen =
+        serde_json::from_str(out.trim()).with_context(|| format!("{CPU_VIEW} printed {out:?}"))?;
+    drop(process);
+    cgroup.remove()?;
+    groups.remove()?;
+    let host = seen::look(None);
+    Ok(view_of(def, &budget, &inside, &host))
+}
+
+/// A figure of [`CpuSeen`]: its value, or why it is unavailable.
+type Seen<T> = std::result::Result<T, String>;
+
+/// A host figure seen `inside` beside the `host`'s, the host's value when
+/// both were read and `shown(inside, host)` says so.
+fn host_figure<T: PartialEq + ToString>(
+    name: &str,
+    inside: &Seen<T>,
+    host: &Seen<T>,
+    shown: impl Fn(&T, &T) -> bool,
+) -> HostFigure {
+    let text = |r: &Seen<T>| match r {
+        Ok(v) => Reading::Value(v.to_string()),
+        Err(e) => Reading::Unavailable(e.clone()),
+    };
+    HostFigure {
+        name: name.into(),
+        inside: text(inside),
+        host: text(host),
+        host_value_shown: matches!((inside, host), (Ok(a), Ok(b)) if shown(a, b)),
+    }
+}
+
+/// The sandbox's limits and groups in words, as the suite wrote them.
+fn sandbox_words(def: &VisibilityDef) -> String {
+    let files = |l: &crate::suite::LimitsDef| {
+        if l.files.is_empty() {
+            "no limits".to_string()
+        } else {
+            l.files
+                .iter()
+                .map(|(f, v)| format!("{f} {v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    };
+    let mut text = files(&def.cpu_view_limits);
+    let mut at = def.cpu_view_group.clone();
+    while let Some(g) = at.and_then(|name| def.groups.iter().find(|x| x.name == name)) {
+        text.push_str(&format!("; in group {} ({})", g.name, files(&g.limits)));
+        at = g.parent.clone();
+    }
+    text
+}
+
+/// The rows of a `cpu-view`: the budget, each runtime's count against it, and
+/// the host figures seen `inside` beside the `host`'s.
+fn view_of(
+    def: &VisibilityDef,
+    budget: &crate::cgroup::Result<CpuBudget>,
+    inside: &CpuSeen,
+    host: &CpuSeen,
+) -> CpuView {
+    let whole = budget
+        .as_ref()
+        .ok()
+        .map(|b| (b.cpus - 1e-9).ceil().max(1.0) as u64);
+    let reading = |r: &Seen<u64>| match r {
+        Ok(n) => Reading::Value(*n),
+        Err(e) => Reading::Unavailable(e.clone()),
+    };
+    let runtime = |name: &str, asked: &str, cpus: &Seen<u64>| RuntimeCpus {
+        runtime: name.into(),
+        asked: asked.into(),
+        cpus: reading(cpus),
+        over_budget: matches!((cpus, whole), (Ok(n), Some(w)) if *n > w),
+    };
+    let mut runtimes = vec![
+        runtime(
+            "affinity",
+            "sched_getaffinity(2): what nproc and libuv count",
+            &inside.affinity,
+        ),
+        runtime(
+            "rust",
+            "std::thread::available_parallelism()",
+            &inside.available_parallelism,
+        ),
+    ];
+    runtimes.extend(
+        inside
+            .runtimes
+            .iter()
+            .map(|r| runtime(&r.name, &r.asked, &r.cpus)),
+    );
+    // A CPU count is the host's when it equals the host's and is above the budget.
+    let cpus = |name: &str, i: &Seen<u64>, h: &Seen<u64>| {
+        host_figure(name, i, h, |a, b| a == b && whole.is_some_and(|w| *a > w))
+    };
+    // Memory totals are the host's when they equal the host's: a sandbox sees no limit there.
+    let memory = |name: &str, i: &Seen<u64>, h: &Seen<u64>| host_figure(name, i, h, |a, b| a == b);
+    // The kernel keeps procs and loadavg host-wide: no namespace scopes them.
+    let host_visible = vec![
+        cpus(
+            "/proc/cpuinfo processors",
+            &inside.cpuinfo_processors,
+            &host.cpuinfo_processors,
+        ),
+        cpus(
+            "/proc/stat cpuN lines",
+            &inside.proc_stat_cpus,
+            &host.proc_stat_cpus,
+        ),
+        cpus(
+            "/sys/devices/system/cpu/online CPUs",
+            &inside.online_cpus,
+            &host.online_cpus,
+        ),
+        cpus(
+            "sysconf(_SC_NPROCESSORS_ONLN)",
+            &inside.sysconf_nprocessors_onln,
+            &host.sysconf_nprocessors_onln,
+        ),
+        memory(
+            "/proc/meminfo MemTotal, bytes",
+            &inside.memtotal_bytes,
+            &host.memtotal_bytes,
+        ),
+        memory(
+            "sysinfo(2) totalram, bytes",
+            &inside.sysinfo_totalram_bytes,
+            &host.sysinfo_totalram_bytes,
+        ),
+        host_figure(
+            "sysinfo(2) procs",
+            &inside.sysinfo_procs,
+            &host.sysinfo_procs,
+            |_, _| true,
+        ),
+        host_figure("/proc/loadavg", &inside.loadavg, &host.loadavg, |_, _| true),
+    ];
+    CpuView {
+        sandbox: sandbox_words(def),
+        budget_cpus: match budget {
+            Ok(b) => Reading::Value(b.cpus),
+            Err(e) => Reading::Unavailable(format!("reading the sandbox's cgroup files: {e}")),
+        },
+        budget_bound_by: budget
+            .as_ref()
+            .map_or_else(|e| e.to_string(), CpuBudget::bound_by),
+        budget_read: budget
+            .as_ref()
+            .map(|b| {
+                b.levels
+                    .iter()
+                    .map(|(dir, said)| format!("{}: {said}", dir.display()))
+                    .chain(
+                        b.cpuset
+                            .iter()
+                            .map(|(n, f)| format!("{}: {n} CPUs", f.display())),
+                    )
+                    .collect()
+            })
+            .unwrap_or_default(),
+        runtimes,
+        host_visible,
+    }
 }
 
 /// `visibility.<check>`: 1 for pass, 0 for fail.
@@ -545,4 +839,117 @@ fn check_ipc(ns: NamespaceSet, ctx: &RunContext<'_>) -> Result<VisibilityCheck> 
         format!("mq_open({name}, O_RDONLY) on the host ({host_ipc}) while the sandbox holds it"),
         format!("{}; from the host: {seen_outside}", held.evidence),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use isobench_workloads::cpu_view::RuntimeSeen;
+    use std::path::PathBuf;
+
+    /// What a 2-CPU host's sandbox sees: affinity 2, Rust `rust`, Java 2,
+    /// Node not installed; the host's own figures throughout.
+    fn seen(rust: u64) -> CpuSeen {
+        CpuSeen {
+            affinity: Ok(2),
+            available_parallelism: Ok(rust),
+            cpuinfo_processors: Ok(2),
+            proc_stat_cpus: Ok(2),
+            online_cpus: Ok(2),
+            sysconf_nprocessors_onln: Ok(2),
+            memtotal_bytes: Ok(8 << 30),
+            sysinfo_totalram_bytes: Ok(8 << 30),
+            sysinfo_procs: Ok(120),
+            loadavg: Err("/proc/loadavg: Permission denied".into()),
+            runtimes: vec![
+                RuntimeSeen {
+                    name: "java".into(),
+                    asked: "availableProcessors".into(),
+                    cpus: Ok(2),
+                },
+                RuntimeSeen {
+                    name: "node".into(),
+                    asked: "availableParallelism".into(),
+                    cpus: Err("node not installed (not on PATH)".into()),
+                },
+            ],
+        }
+    }
+
+    fn budget(cpus: f64) -> crate::cgroup::Result<CpuBudget> {
+        Ok(CpuBudget {
+            cpus,
+            quota: Some((cpus, PathBuf::from("/sys/fs/cgroup/cpu/a"))),
+            cpuset: None,
+            online: 2,
+            levels: vec![(PathBuf::from("/sys/fs/cgroup/cpu/a"), "cpu.max".into())],
+        })
+    }
+
+    fn over(view: &CpuView) -> Vec<&str> {
+        view.runtimes
+            .iter()
+            .filter(|r| r.over_budget)
+            .map(|r| r.runtime.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn a_runtime_counting_above_the_rounded_up_budget_is_flagged_and_only_it() {
+        let def = VisibilityDef::default();
+        let half = view_of(&def, &budget(0.5), &seen(1), &seen(1));
+        assert_eq!(over(&half), ["affinity", "java"]);
+        let f = findings(&half);
+        assert_eq!(f.len(), 2, "{f:?}");
+        assert!(
+            f[1].starts_with("cpu-view: java sees 2 CPUs, budget 0.50"),
+            "{}",
+            f[1]
+        );
+        assert!(f[1].contains("-XX:ActiveProcessorCount"), "{}", f[1]);
+        // ⌈1.5⌉ = 2: two CPUs is within the budget.
+        let one_and_a_half = view_of(&def, &budget(1.5), &seen(1), &seen(1));
+        assert!(over(&one_and_a_half).is_empty());
+        // A runtime not installed is unavailable with its reason, never 0, never flagged.
+        let node = half.runtimes.iter().find(|r| r.runtime == "node").unwrap();
+        assert_eq!(
+            node.cpus,
+            Reading::Unavailable("node not installed (not on PATH)".into())
+        );
+        assert!(!node.over_budget);
+    }
+
+    #[test]
+    fn host_figures_are_listed_as_the_hosts_and_never_flag_the_check() {
+        let def = VisibilityDef::default();
+        let view = view_of(&def, &budget(0.5), &seen(1), &seen(1));
+        let shown: Vec<&str> = view
+            .host_visible
+            .iter()
+            .filter(|f| f.host_value_shown)
+            .map(|f| f.name.as_str())
+            .collect();
+        assert_eq!(shown.len(), 7, "{shown:?}");
+        let load = view.host_visible.last().unwrap();
+        assert_eq!(load.name, "/proc/loadavg");
+        assert!(matches!(load.inside, Reading::Unavailable(_)) && !load.host_value_shown);
+        // Within the budget (⌈2⌉), two processors in /proc are not the host's leak.
+        let whole = view_of(&def, &budget(2.0), &seen(2), &seen(2));
+        let cpuinfo = &whole.host_visible[0];
+        assert!(!cpuinfo.host_value_shown, "{cpuinfo:?}");
+        assert!(findings(&whole).is_empty());
+    }
+
+    #[test]
+    fn an_unreadable_budget_is_unavailable_and_flags_nothing() {
+        let def = VisibilityDef::default();
+        let broken = Err(crate::cgroup::CgroupError::Layout(
+            "no cpu controller".into(),
+        ));
+        let view = view_of(&def, &broken, &seen(2), &seen(2));
+        assert!(
+            matches!(view.budget_cpus, Reading::Unavailable(ref why) if why.contains("no cpu controller"))
+        );
+        assert!(over(&view).is_empty() && findings(&view).is_empty());
+    }
 }

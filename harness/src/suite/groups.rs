@@ -134,12 +134,12 @@ pub(super) fn read(
     groups
 }
 
-/// `victim` or `aggressor`, for field paths.
+/// `victim`, `aggressor` or `cpu_view`, for field paths.
 fn role(m: &Member<'_>) -> &'static str {
-    if m.name == "victim" {
-        "victim"
-    } else {
-        "aggressor"
+    match m.name.as_str() {
+        "victim" => "victim",
+        "cpu-view" => "cpu_view",
+        _ => "aggressor",
     }
 }
 

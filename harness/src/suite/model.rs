@@ -38,8 +38,9 @@ pub struct ScenarioDef {
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Kind {
-    /// Pass/fail checks that each namespace took effect.
-    Visibility,
+    /// Pass/fail checks that each namespace took effect, and what a workload
+    /// in a limited sandbox believes it has (`cpu-view`).
+    Visibility(Box<VisibilityDef>),
     /// A victim beside aggressors: solo, contended and isolated conditions.
     Isolation(Box<IsolationDef>),
     /// A file-backed victim beside an anonymous-memory hog in a memory-limited arena.
@@ -54,7 +55,7 @@ impl Kind {
     /// The name of the kind in suite files.
     pub fn as_str(&self) -> &'static str {
         match self {
-            Kind::Visibility => "visibility",
+            Kind::Visibility(_) => "visibility",
             Kind::Isolation(_) => "isolation",
             Kind::MemoryPressure(_) => "memory-pressure",
             Kind::MemoryHighStall => "memory-high-stall",
@@ -71,6 +72,21 @@ pub const KINDS: [&str; 5] = [
     "memory-high-stall",
     "startup-latency",
 ];
+
+/// A `visibility` scenario's `cpu-view` check: the sandbox it runs in
+/// (`[scenario.cpu_view]`) and the groups above it (`[[scenario.group]]`).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct VisibilityDef {
+    /// Limits of the `cpu-view` sandbox; none when the suite gives no
+    /// `[scenario.cpu_view]` (the budget is then the arena's and the host's).
+    pub cpu_view_limits: LimitsDef,
+    /// The group its sandbox sits in; `None` for the arena.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_view_group: Option<String>,
+    /// Groups above it, each after its parent.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<GroupDef>,
+}
 
 /// An `isolation` scenario.
 #[derive(Debug, Clone, Serialize)]
@@ -484,6 +500,16 @@ pub fn limits_of(kind: &Kind) -> Vec<(String, &LimitsDef)> {
             .map(|g| (format!("group {}", g.name), &g.limits))
             .chain(std::iter::once(("victim".to_string(), &iso.victim.limits)))
             .chain(iso.aggressors.iter().map(|a| (a.name.clone(), &a.limits)))
+            .filter(|(_, l)| l.vocabulary.is_some())
+            .collect(),
+        Kind::Visibility(v) => v
+            .groups
+            .iter()
+            .map(|g| (format!("group {}", g.name), &g.limits))
+            .chain(std::iter::once((
+                "cpu-view".to_string(),
+                &v.cpu_view_limits,
+            )))
             .filter(|(_, l)| l.vocabulary.is_some())
             .collect(),
         Kind::MemoryPressure(m) => m

@@ -256,9 +256,45 @@ fn read_kind(
             Kind::MemoryHighStall
         }
         _ => {
-            t.only(&COMMON, p);
-            Kind::Visibility
+            t.only(&keys(&["cpu_view", "group"]), p);
+            Kind::Visibility(Box::new(read_visibility(t, host, p)))
         }
+    }
+}
+
+/// A `visibility` scenario's `[scenario.cpu_view]` (its sandbox's `limits`
+/// and `group`) and the `[[scenario.group]]` tables above it.
+fn read_visibility(t: Table<'_, '_>, host: &HostFacts, p: &mut Problems) -> VisibilityDef {
+    let Some(cv) = t.table("cpu_view", "scenario.cpu_view", p) else {
+        if t.get("group").is_some() {
+            p.at(
+                t.get("group").map_or(t.span(), |f| f.span.clone()),
+                "scenario.group",
+                "groups of a visibility scenario hold its cpu-view sandbox: add [scenario.cpu_view] with `group = \"...\"`",
+            );
+        }
+        return VisibilityDef::default();
+    };
+    cv.only(&["limits", "group"], p);
+    let limits = cv
+        .table("limits", "scenario.cpu_view.limits", p)
+        .map(|l| limits::read(l, host, p))
+        .unwrap_or_default();
+    let group = cv
+        .get("group")
+        .and_then(|f| f.value.as_str().map(|g| (g.to_string(), f.span.clone())));
+    let member = groups::Member {
+        name: "cpu-view".to_string(),
+        group: group.clone(),
+        limits: &limits,
+        at: groups::limits_at(cv),
+    };
+    let groups = groups::read(t, std::slice::from_ref(&member), host, p);
+    drop(member);
+    VisibilityDef {
+        cpu_view_limits: limits,
+        cpu_view_group: group.map(|(g, _)| g),
+        groups,
     }
 }
 

@@ -316,6 +316,7 @@ pub fn results() -> Results {
             "aggressor throttled in 62 % of periods while its mean usage is under its quota: check cpu.max period (see DESIGN §2)".into(),
         ],
         checks: vec![],
+        cpu_view: None,
         startup: None,
         verdict: Some(verdict()),
     };
@@ -341,6 +342,7 @@ pub fn results() -> Results {
         ],
         warnings: vec![],
         checks: vec![],
+        cpu_view: None,
         startup: None,
         verdict: None,
     };
