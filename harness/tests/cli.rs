@@ -24,6 +24,22 @@ fn run(args: &[&str]) -> (Output, String) {
     (child.wait_with_output().unwrap(), suffix)
 }
 
+/// Writes `suite` to a file in `dir` and runs it with `isobench run --suite`,
+/// results in `dir/run`; returns the output, the run id's suffix and that directory.
+fn run_suite_file(dir: &Path, suite: &str) -> (Output, String, PathBuf) {
+    let file = dir.join("suite.toml");
+    std::fs::write(&file, suite).unwrap();
+    let out = dir.join("run");
+    let (o, run_id) = run(&[
+        "run",
+        "--suite",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    (o, run_id, out)
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -773,9 +789,8 @@ fn suite_check_reports_every_problem_and_show_prints_a_suite_to_start_from() {
 fn a_users_suite_file_runs_with_limits_in_docker_words_and_records_them() {
     require_root!();
     let t = tempfile::tempdir().unwrap();
-    let suite = t.path().join("pod.toml");
-    std::fs::write(
-        &suite,
+    let (o, run_id, out) = run_suite_file(
+        t.path(),
         r#"name = "pod"
 [defaults]
 rounds = 2
@@ -799,16 +814,7 @@ workload = "fork-storm"
 [scenario.aggressor.limits.docker]
 pids_limit = 8
 "#,
-    )
-    .unwrap();
-    let out = t.path().join("run");
-    let (o, run_id) = run(&[
-        "run",
-        "--suite",
-        suite.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stderr(&o).contains("suite pod ("), "{}", stderr(&o));
     let r = results(&out);
@@ -853,9 +859,8 @@ pids_limit = 8
 fn a_run_in_which_every_verdict_is_invalid_exits_4_and_keeps_its_files() {
     require_root!();
     let t = tempfile::tempdir().unwrap();
-    let suite = t.path().join("broken.toml");
-    std::fs::write(
-        &suite,
+    let (o, run_id, out) = run_suite_file(
+        t.path(),
         r#"name = "broken"
 [defaults]
 rounds = 3
@@ -869,16 +874,7 @@ command = ["sh", "-c", "exit 2"]
 [[scenario.aggressor]]
 workload = "cpu-hog"
 "#,
-    )
-    .unwrap();
-    let out = t.path().join("run");
-    let (o, run_id) = run(&[
-        "run",
-        "--suite",
-        suite.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    );
     assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("no scenario gave an answer"),

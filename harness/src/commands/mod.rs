@@ -17,7 +17,8 @@ use anyhow::{Context, Result};
 /// Exit status of a host unfit for the command (`doctor` found an error).
 pub const EXIT_UNFIT: u8 = 2;
 /// Exit status of a run in which no scenario gave an answer: every verdict is
-/// invalid (each says why), so a CI job does not read "no answer" as success.
+/// invalid although it ran the rounds a verdict needs (each says why), so a
+/// CI job does not read "no answer" as success.
 pub const EXIT_NO_ANSWER: u8 = 4;
 /// Exit status of bad input or a runtime error.
 pub const EXIT_ERROR: u8 = 3;

@@ -127,8 +127,8 @@ pub fn check_arena(arena: Option<u64>) -> Result<(), Refused> {
 }
 
 /// Runs the plan of `args`, prints the verdict lines, the table and the files
-/// written; exit 3 when a scenario failed, 4 when every verdict is invalid,
-/// 130 when interrupted.
+/// written; exit 3 when a scenario failed, 4 when every verdict is invalid
+/// after enough rounds, 130 when interrupted.
 ///
 /// # Errors
 /// A refused plan (bad input, unfit host) or a runtime error.
@@ -195,13 +195,18 @@ pub fn run_command(args: RunArgs) -> Result<ExitCode> {
         eprintln!("error: a scenario failed: {reason}");
         return Ok(ExitCode::from(EXIT_ERROR));
     }
-    let judged: Vec<VerdictKind> = outcome
+    // Invalid for want of the rounds asked for (`--rounds 2`) is the user's
+    // choice; invalid after enough rounds means nothing usable was measured.
+    let judged: Vec<bool> = outcome
         .results
         .scenarios
         .iter()
-        .filter_map(|s| s.verdict.as_ref().map(|v| v.kind))
+        .filter_map(|s| {
+            let v = s.verdict.as_ref()?;
+            Some(v.kind == VerdictKind::Invalid && s.rounds.len() >= crate::verdict::MIN_ROUNDS)
+        })
         .collect();
-    if !judged.is_empty() && judged.iter().all(|k| *k == VerdictKind::Invalid) {
+    if !judged.is_empty() && judged.iter().all(|&measured_nothing| measured_nothing) {
         eprintln!(
             "error: no scenario gave an answer: every verdict is INVALID (the lines above say why)"
         );

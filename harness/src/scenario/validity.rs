@@ -106,8 +106,14 @@ mod tests {
             ended_how(&WaitStatus::Exited(pid, 139)),
             "exited with status 139 (128 + SIGSEGV: its workload was killed by that signal)"
         );
-        assert_eq!(ended_how(&WaitStatus::Exited(pid, 3)), "exited with status 3");
-        assert_eq!(ended_how(&WaitStatus::Exited(pid, 128)), "exited with status 128");
+        assert_eq!(
+            ended_how(&WaitStatus::Exited(pid, 3)),
+            "exited with status 3"
+        );
+        assert_eq!(
+            ended_how(&WaitStatus::Exited(pid, 128)),
+            "exited with status 128"
+        );
         assert_eq!(
             ended_how(&WaitStatus::Signaled(pid, Signal::SIGKILL, false)),
             "killed by SIGKILL"
