@@ -152,6 +152,7 @@ pub fn derive_with(
     specific: Vec<Metric>,
 ) {
     let mut m = specific;
+    m.extend(super::pressure::metrics(rounds));
     m.extend(victim_metrics(rounds));
     m.extend(host_metrics(rounds));
     for metric in &mut m {
@@ -179,8 +180,13 @@ fn cpu_metrics(rounds: &[Vec<ConditionSample>]) -> Vec<Metric> {
             names.push(&a.sandbox);
         }
     }
-    if names.is_empty() {
+    let only_solo = rounds
+        .iter()
+        .flatten()
+        .all(|s| s.run.condition == Condition::Solo);
+    if names.is_empty() && only_solo {
         // No aggressor ran (only solo so far): its metrics are null with their reasons.
+        // A scenario without a neighbour has none once isolated has run.
         names.push("aggressor");
     }
     let mut m: Vec<Metric> = names
@@ -705,6 +711,7 @@ mod tests {
                 memory: None,
                 neighbours: Vec::new(),
                 pids: Vec::new(),
+                cpu_pressure: Vec::new(),
             },
             histogram: h,
             missed: 0,
