@@ -7,8 +7,11 @@ mod common;
 
 use isobench_reports::schema::{Condition, PressureVerdict, ScenarioResult, StallCause};
 
-/// C12's scenario: a spinner (a `cpu-units` victim asking for a whole CPU, so
-/// that it always has a unit due) under `cpu.max = 20000 100000`, no neighbour,
+/// C12's scenario: a spinner (a `cpu-units` victim asking for half a CPU,
+/// more than its quota, so that under it the victim always has a unit due and
+/// never sleeps; a whole CPU left its backlog from the warm-up unfinished in the
+/// emulated v2 VM, with no unit of the window done) under `cpu.max = 20000
+/// 100000`, no neighbour,
 /// pinned to CPU `{cpu}`. Pinned, because a group's PSI is the average of its
 /// per-CPU stall times weighted by each CPU's non-idle time
 /// (kernel/sched/psi.c `collect_percpu_times`; Documentation/accounting/psi.rst):
@@ -23,7 +26,7 @@ duration = 3.0
 warmup = 0.5
 [scenario.victim]
 workload = "cpu-units"
-cpus = 1
+cpus = 0.5
 limits.cgroup = { "cpu.max" = "20000 100000", "cpuset.cpus" = "{cpu}" }
 "#;
 
@@ -77,7 +80,9 @@ fn psi_missing(r: &ScenarioResult) -> bool {
         .iter()
         .find(|m| m.name == "victim.psi_cpu_some" && m.condition == Some(Condition::Isolated));
     match m {
-        Some(m) if m.value.is_none() => {
+        Some(m)
+            if m.value.is_none() && m.reason.as_deref().is_some_and(|r| r.starts_with("PSI")) =>
+        {
             eprintln!("skipped: no CPU PSI here: {:?}", m.reason);
             true
         }
@@ -121,12 +126,13 @@ fn c12_a_sandbox_throttled_by_its_own_quota_stalls_on_cpu_self_inflicted() {
     let throttled = value(&r, "victim.throttled_share", iso);
     let some = value(&r, "victim.psi_cpu_some", iso);
     assert!((usage - 0.2).abs() < 0.03, "usage {usage} CPUs, not 0.2");
-    // Throttled 80 ms of every 100 ms period is 0.8 of the window; Linux 6.18
-    // counts a throttled period from when the task is throttled on its way back
-    // to user space (task-based throttling) and reads 0.69–0.77 here.
+    // Throttled 80 ms of every 100 ms period is 0.8 of the window, and Linux 6.1
+    // (the v2 VM) reads 0.74–0.78; Linux 6.18 (task-based throttling: a task is
+    // throttled on its way back to user space, and the cgroup's throttled time
+    // counts from then) reads 0.53–0.77 on this host while PSI reads 0.80.
     assert!(
-        (0.6..=0.85).contains(&throttled),
-        "throttled {throttled} of the window, not 0.8 (0.6–0.85)"
+        (0.45..=0.85).contains(&throttled),
+        "throttled {throttled} of the window, not 0.8 (0.45–0.85)"
     );
     assert!((some - 0.8).abs() <= 0.1, "PSI some {some}, not 0.8 ± 0.1");
     let p = pressure(&r, "victim", iso);

@@ -36,6 +36,7 @@
 use super::expected::{self, Expected};
 use super::metrics::{self, ConditionSample};
 use super::pressure;
+use super::protection;
 use super::support::{HostEdge, account, host_cpu, own_cpu_s};
 use super::validity;
 use super::{Progress, RunContext, Timing, rounds};
@@ -106,13 +107,20 @@ pub fn run(
             "victim_rate_per_s": victim_rate(spec, ctx),
         }),
     );
+    let protection: Vec<String> = protection::findings(&spec.def, ctx.arena.host())
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     rounds::run(
         &mut result,
         spec.timing.rounds,
         &spec.def.conditions,
         progress,
         &mut |index, condition| run_condition(spec, ctx, index, condition),
-        &metrics::derive,
+        &|result, rounds| {
+            metrics::derive(result, rounds);
+            result.warnings.extend(protection.iter().cloned());
+        },
     );
     result
 }
@@ -477,6 +485,12 @@ fn run_condition(
         } else {
             Limits::default()
         }
+    };
+    // The arena passes its children's memory protection on (case C13).
+    let _claim = if isolated {
+        Some(protection::ArenaClaim::set(ctx.arena, &spec.def)?)
+    } else {
+        None
     };
     // Groups exist in the isolated condition only: contended has no limits.
     let groups = if isolated && !spec.def.groups.is_empty() {

@@ -8,6 +8,7 @@ pub mod memory_press;
 pub mod memory_pressure;
 mod metrics;
 pub mod pressure;
+pub mod protection;
 mod rounds;
 pub mod startup_latency;
 mod support;
