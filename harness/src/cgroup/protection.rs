@@ -173,8 +173,8 @@ pub fn findings(
             Some(0) => {
                 // With recursiveprot a zero passes on what is above it: only a
                 // chain of zeros up to the root's child cancels the protection.
-                let above_protects = chain[i + 1..].iter().all(|b| b.bytes != Some(0));
-                let effect = if recursiveprot && above_protects && i + 1 < chain.len() {
+                let nothing_above = chain[i + 1..].iter().all(|b| b.bytes == Some(0));
+                let effect = if recursiveprot && !nothing_above {
                     Effect::Diluted
                 } else {
                     Effect::Ineffective
