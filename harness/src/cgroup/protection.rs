@@ -111,26 +111,28 @@ impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let a = &self.ancestor;
         let knob = self.knob.file();
-        let setting = a.bytes.map_or("max".to_string(), |b| b.to_string());
+        let size = crate::scenario::memory_pressure::size;
+        let setting = a.bytes.map_or("max".to_string(), size);
+        let wanted = size(self.wanted_bytes);
         match self.effect {
             Effect::Ineffective => write!(
                 f,
                 "{}: protection ineffective: ancestor {knob} = 0 ({}): the kernel caps a cgroup's effective \
-                 protection by its ancestors' (cgroup-v2.rst), so {}'s {knob} {} protects nothing against reclaim \
-                 from above {}",
-                self.protected, a.name, self.protected, self.wanted_bytes, a.name
+                 protection by its ancestors' (cgroup-v2.rst), so {}'s {knob} {wanted} protects nothing against \
+                 reclaim from above {}",
+                self.protected, a.name, self.protected, a.name
             )?,
             Effect::Diluted => write!(
                 f,
-                "{}: protection diluted: ancestor {knob} = 0 ({}): with memory_recursiveprot it passes on only a \
-                 share of the protection above it, split among its children by usage (a large neighbour beside \
-                 {} takes most)",
-                self.protected, a.name, self.protected
+                "{}: protection diluted: ancestor {knob} = 0 ({}): with memory_recursiveprot it gets only a share \
+                 of the protection above it that no sibling claims, split by usage (a large neighbour beside {} \
+                 takes most)",
+                self.protected, a.name, a.name
             )?,
             Effect::Capped => write!(
                 f,
-                "{}: protection capped: ancestor {knob} = {setting} ({}) is below {}'s {}",
-                self.protected, a.name, self.protected, self.wanted_bytes
+                "{}: protection capped: ancestor {knob} = {setting} ({}) is below {}'s {wanted}",
+                self.protected, a.name, self.protected
             )?,
         }
         match a.owner {
@@ -138,10 +140,9 @@ impl fmt::Display for Finding {
             Owner::Arena => write!(f, "; the arena takes the sum its children claim"),
             Owner::Host => write!(
                 f,
-                "; isobench does not change the cgroup it runs in or those above it: give {} at least {} \
+                "; isobench does not change the cgroup it runs in or those above it: give {} at least {wanted} \
                  through its manager (systemd: {}{} on its unit; or write {knob} there as root)",
                 a.name,
-                self.wanted_bytes,
                 self.knob.systemd(),
                 self.wanted_bytes
             ),
@@ -314,7 +315,7 @@ mod tests {
         assert_eq!(f[0].effect, Effect::Capped);
         assert!(
             f[0].to_string()
-                .contains("ancestor memory.min = 104857600 (P)")
+                .contains("ancestor memory.min = 100 MiB (P) is below victim's 400 MiB")
         );
     }
 

@@ -410,8 +410,9 @@ fn victim_metrics(rounds: &[Vec<ConditionSample>]) -> Vec<Metric> {
             .map(|r| f(valid(r, c)?, valid(r, Condition::Solo)?))
             .collect()
     };
-    let mut m = pids_metrics(rounds, "victim", &Condition::ALL);
-    for c in Condition::ALL {
+    let ran = ran(rounds);
+    let mut m = pids_metrics(rounds, "victim", &ran);
+    for &c in &ran {
         m.push(metric(
             "victim.cpu_share",
             Some(c),
@@ -448,7 +449,10 @@ fn victim_metrics(rounds: &[Vec<ConditionSample>]) -> Vec<Metric> {
             ));
         }
     }
-    for c in [Condition::Contended, Condition::Isolated] {
+    for c in [Condition::Contended, Condition::Isolated]
+        .into_iter()
+        .filter(|c| ran.contains(c))
+    {
         let no_solo = "no solo run, or the victim completed no unit alone";
         m.push(metric(
             "victim.retained_throughput",
@@ -478,10 +482,25 @@ fn victim_metrics(rounds: &[Vec<ConditionSample>]) -> Vec<Metric> {
     m
 }
 
+/// The conditions the scenario runs, as its rounds show them (a scenario
+/// without a neighbour has no contended one); all of them before any round.
+fn ran(rounds: &[Vec<ConditionSample>]) -> Vec<Condition> {
+    let ran: Vec<Condition> = Condition::ALL
+        .into_iter()
+        .filter(|&c| rounds.iter().flatten().any(|s| s.run.condition == c))
+        .collect();
+    if ran.is_empty() {
+        Condition::ALL.to_vec()
+    } else {
+        ran
+    }
+}
+
 /// CPU taken by other work on the host, by interrupts and steal, and by the harness itself.
 fn host_metrics(rounds: &[Vec<ConditionSample>]) -> Vec<Metric> {
     let mut m = Vec::new();
-    for c in Condition::ALL {
+    let ran = ran(rounds);
+    for &c in &ran {
         m.push(metric(
             "host.other_cpu_share",
             Some(c),
@@ -497,7 +516,7 @@ fn host_metrics(rounds: &[Vec<ConditionSample>]) -> Vec<Metric> {
         ),
         ("host.steal_cpu_share", |h| h.steal_cpu_share),
     ] {
-        for c in Condition::ALL {
+        for &c in &ran {
             m.push(metric(
                 name,
                 Some(c),
