@@ -26,7 +26,8 @@ use crate::units::Rule;
 /// it; p99 vs solo: …; aggressor got 0.50 CPUs of 0.50 expected`.
 ///
 /// - The verdict word in capitals, then one clause per victim measure
-///   ([`measure_clause`]), the objective if the suite set one ([`slo_clause`]);
+///   ([`measure_clause`]), the objective if the suite set one ([`slo_clause`]),
+///   whose doing the victim's CPU stalls were ([`pressure_clause`], case C12);
 ///   an invalid verdict gives its reason instead.
 /// - The aggressor clause (CPUs, from `<sandbox>.cpu_share` and
 ///   `<sandbox>.cpu_share_expected` under `isolated`) appears once per aggressor
@@ -85,12 +86,12 @@ fn scenario_line(scenario: &ScenarioResult) -> String {
         Some(v) if v.kind == VerdictKind::Invalid => clauses.push(v.reason.clone()),
         Some(v) if v.kind == VerdictKind::Measured => {
             clauses.push(v.reason.clone());
-            clauses.extend(v.cpu_pressure.iter().map(pressure_clause));
+            clauses.extend(victim_pressure(v));
         }
         Some(v) => {
             clauses.extend(v.measures.iter().map(measure_clause));
             clauses.extend(v.slo.as_ref().map(slo_clause));
-            clauses.extend(v.cpu_pressure.iter().map(pressure_clause));
+            clauses.extend(victim_pressure(v));
             if let Some(d) = &v.disturbed {
                 clauses.push(format!("disturbed: {d}"));
             }
@@ -187,6 +188,16 @@ pub fn measure_clause(m: &MeasureVerdict) -> String {
         (false, None) => "the limits made no clear difference".to_string(),
     };
     format!("{label} vs solo: {contended} contended, {isolated} isolated; {effect}")
+}
+
+/// The victim's CPU stalls and whose doing they were, one clause per condition
+/// in which it stalled (the neighbours' are in `verdict.cpu_pressure` and the
+/// metrics; a line names what the victim felt).
+fn victim_pressure(v: &crate::schema::Verdict) -> impl Iterator<Item = String> + '_ {
+    v.cpu_pressure
+        .iter()
+        .filter(|p| p.sandbox == "victim" && p.cause != StallCause::NoStall)
+        .map(pressure_clause)
 }
 
 /// Whose doing a sandbox's CPU pressure was in one condition (case C12), e.g.
