@@ -312,6 +312,14 @@ mod tests {
         ];
         let f = findings("victim", Knob::Min, 400 * M, &chain, false);
         assert_eq!(f.len(), 1);
+        let arena = [at("the arena", 100 * M, Owner::Arena)];
+        let a = findings("victim", Knob::Low, 400 * M, &arena, false);
+        assert!(
+            a[0].to_string()
+                .ends_with("; the arena takes the sum its children claim"),
+            "{}",
+            a[0]
+        );
         assert_eq!(f[0].effect, Effect::Capped);
         assert!(
             f[0].to_string()
