@@ -1,7 +1,9 @@
-//! CPU pressure told apart from its cause, on the real host (root only; CI runs
-//! it here and in the cgroup v2 VM): case C12, a sandbox throttled by its own
-//! quota shows CPU pressure with no neighbour at all. Windows of 3 s, not the
+//! Pressure told apart from its cause, on the real host (root only; CI runs it
+//! here and in the cgroup v2 VM). Case C12: a sandbox throttled by its own
+//! quota shows CPU pressure with no neighbour at all; windows of 3 s, not the
 //! case's 30: the shares are per window, and 3 rounds give them their CIs.
+//! Case C13: memory.low does nothing when an ancestor has none; only in the
+//! throw-away v2 VM (it loads modules, adds swap and fills the machine's memory).
 
 mod common;
 
