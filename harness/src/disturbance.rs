@@ -192,6 +192,7 @@ mod tests {
             memory: None,
             neighbours: Vec::new(),
             pids: Vec::new(),
+            cpu_pressure: Vec::new(),
         }
     }
 

@@ -338,8 +338,13 @@ fn concurrent_runs(host: &CgroupHost) -> Vec<String> {
         .collect()
 }
 
-/// Calibrates the victim's work unit (~100 µs) once per run, inside the arena.
-fn calibrate(arena: &crate::cgroup::Arena, bin: &std::path::Path) -> Result<Calibration> {
+/// Calibrates the victim's work unit (~100 µs) once per run, inside the arena:
+/// `isobench-workload calibrate --unit-us 100` in a sandbox cgroup of its own.
+///
+/// # Errors
+/// Creating or removing its cgroup, starting the applet, an applet that does
+/// not report within 30 s or reports something else.
+pub fn calibrate(arena: &crate::cgroup::Arena, bin: &std::path::Path) -> Result<Calibration> {
     let cg = arena.sandbox("calibrate", &Limits::default())?;
     let mut p = sandbox::spawn(
         bin,

@@ -412,12 +412,6 @@ fn c11_oom_group_kills_the_whole_sandbox_but_a_shielded_supervisor() {
     common::assert_nothing_left(&id);
 }
 
-/// The highest online CPU, for pinning.
-fn last_cpu() -> String {
-    let online = std::fs::read_to_string("/sys/devices/system/cpu/online").unwrap();
-    online.trim().rsplit([',', '-']).next().unwrap().to_string()
-}
-
 /// Case C16 (runc PR #4143, systemd PR #23299): two sibling sandboxes pinned to
 /// one CPU, both running a hog, the victim also an open-loop wake-up probe; the
 /// neighbour idle, at weight 1 (v1 shares 10) and at the default. Writing a
@@ -498,7 +492,7 @@ fn c16_an_idle_group_takes_next_to_no_cpu_and_refuses_a_weight() {
     // Two hogs pinned to one CPU for 5 s: the wake-up probe should see the
     // neighbour, not the host's other work.
     top_weight(&arena);
-    let cpu = last_cpu();
+    let cpu = common::last_cpu();
     let pinned = |more: Limits| Limits {
         cpuset_cpus: Some(cpu.parse().unwrap()),
         ..more

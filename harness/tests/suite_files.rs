@@ -46,6 +46,20 @@ fn the_base_scenario_is_valid() {
     assert_eq!(s.name, "suite");
 }
 
+/// Case C12: a scenario without a neighbour measures what the victim's own
+/// limits cost it, solo against isolated.
+#[test]
+fn a_scenario_without_a_neighbour_runs_solo_and_isolated() {
+    let text = BASE.split("[[scenario.aggressor]]").next().unwrap();
+    let s = suite::parse_text(text, "t.toml", &host(Layout::Hybrid)).unwrap();
+    let suite::Kind::Isolation(def) = &s.scenarios[0].kind else {
+        panic!("not an isolation scenario");
+    };
+    assert!(def.aggressors.is_empty());
+    use isobench_reports::schema::Condition;
+    assert_eq!(def.conditions, [Condition::Solo, Condition::Isolated]);
+}
+
 /// (case, text, line, column, field, part of the message)
 fn broken() -> Vec<(
     &'static str,
@@ -75,7 +89,7 @@ fn broken() -> Vec<(
         ("unknown kind", base_with("\"isolation\"", "\"isolaton\""), 3, 8, "scenario.kind", "did you mean `isolation`?"),
         ("key of another kind", base_with("kind = \"isolation\"", "kind = \"isolation\"\nsamples = 3"), 4, 1, "scenario.samples", "unknown key"),
         ("isolation without victim", "[[scenario]]\nname = \"s\"\nkind = \"isolation\"\n[[scenario.aggressor]]\nworkload = \"cpu-hog\"\n".into(), 1, 1, "scenario.victim", "needs a [scenario.victim]"),
-        ("isolation without aggressor", BASE.split("[[scenario.aggressor]]").next().unwrap().to_string(), 1, 1, "scenario.aggressor", "at least one"),
+        ("contended without a neighbour", "[[scenario]]\nname = \"s\"\nkind = \"isolation\"\nconditions = [\"solo\", \"contended\"]\n[scenario.victim]\nworkload = \"cpu-units\"\ncpus = 0.5\n".into(), 4, 23, "scenario.conditions", "\"contended\" needs a neighbour"),
         ("victim typo", base_with("\"cpu-units\"", "\"cpu-unit\""), 5, 12, "scenario.victim.workload", "did you mean `cpu-units`?"),
         ("aggressor is a victim", base_with("\"cpu-hog\"", "\"cpu-units\""), 8, 12, "scenario.aggressor.workload", "is not an aggressor workload"),
         ("victim key typo", base_with("cpus = 0.5", "cpus = 0.5\nworklaod = 1"), 7, 1, "scenario.victim.worklaod", "did you mean `workload`?"),

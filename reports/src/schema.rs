@@ -238,6 +238,58 @@ pub struct Verdict {
     /// The verdict line then says so.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disturbed: Option<String>,
+    /// Whose doing each sandbox's CPU pressure was, per condition but solo
+    /// (case C12): its own quota's throttling, a neighbour, or no stall;
+    /// empty where no sandbox's CPU pressure could be read, and in files
+    /// written before it was recorded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cpu_pressure: Vec<PressureVerdict>,
+}
+
+/// The CPU pressure of one sandbox in one condition over the rounds, and
+/// whose doing it was (harness `scenario::pressure`, case C12).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PressureVerdict {
+    /// Sandbox name (`victim`, or an aggressor's).
+    pub sandbox: String,
+    /// Which condition.
+    pub condition: Condition,
+    /// PSI `cpu.pressure` some: the share of the window in which some of its
+    /// runnable tasks waited for a CPU, 0..1, mean over rounds with its CI.
+    pub some: Interval,
+    /// Δthrottled time / Δwall, mean over rounds with its CI; a share of the
+    /// window summed over CPUs, so several throttled CPUs can make it exceed 1;
+    /// null where `cpu.stat` has no throttled time (`throttled_unavailable`).
+    pub throttled: Option<Interval>,
+    /// Why `throttled` is null.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throttled_unavailable: Option<String>,
+    /// Whose doing the stall was, from the means.
+    pub cause: StallCause,
+}
+
+/// Whose doing a sandbox's CPU pressure was (case C12; the rule: harness
+/// `scenario::pressure::attribute`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum StallCause {
+    /// PSI some below the floor: its tasks hardly waited for a CPU.
+    NoStall,
+    /// Its own quota: the time it was throttled accounts for the stall.
+    SelfInflicted,
+    /// Not its throttling: other tasks (a neighbour, other work) held the CPUs it wanted.
+    Neighbour,
+}
+
+impl StallCause {
+    /// How the verdict line says it: `no stall`, `self-inflicted (throttling)`, `neighbour`.
+    pub fn words(self) -> &'static str {
+        match self {
+            StallCause::NoStall => "no stall",
+            StallCause::SelfInflicted => "self-inflicted (throttling)",
+            StallCause::Neighbour => "neighbour",
+        }
+    }
 }
 
 /// The five answers of DESIGN §1, and `measured` for a scenario that measures a
@@ -620,6 +672,37 @@ pub struct ConditionRun {
     /// refused them; empty elsewhere.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pids: Vec<PidsAccount>,
+    /// CPU pressure and throttling of each sandbox of an isolation scenario
+    /// (victim first) over the window (case C12); empty elsewhere and in files
+    /// written before it was recorded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cpu_pressure: Vec<CpuPressure>,
+}
+
+/// CPU pressure of one sandbox's cgroup over a window, beside the time its own
+/// quota throttled it (case C12). PSI: Documentation/accounting/psi.rst; on a
+/// hybrid host read from the sandbox's twin in the cgroup2 tree.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CpuPressure {
+    /// Sandbox name, as in [`CpuAccount::sandbox`].
+    pub sandbox: String,
+    /// Δ`cpu.pressure` some total / Δwall, 0..1; null with `psi_unavailable`.
+    pub some: Option<f64>,
+    /// Δ`cpu.pressure` full total / Δwall, 0..1 (cgroups, Linux ≥ 5.13); null
+    /// without a `full` line or with `psi_unavailable`.
+    pub full: Option<f64>,
+    /// Why the PSI figures are null (PSI absent or disabled, a v1 layout).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub psi_unavailable: Option<String>,
+    /// Δthrottled time (v2 `throttled_usec`, v1 `throttled_time`) / Δwall: a
+    /// share of the window, summed over the CPUs it was throttled on; null
+    /// with `throttled_unavailable`.
+    pub throttled_share: Option<f64>,
+    /// Why `throttled_share` is null (no cpu controller, a kernel without it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throttled_unavailable: Option<String>,
+    /// Whose doing the stall was in this window; null where PSI is unavailable.
+    pub cause: Option<StallCause>,
 }
 
 /// Process counts of one sandbox over a condition, from the pids controller

@@ -16,8 +16,8 @@ use crate::metric_names::{
     VICTIM_PSI_MEMORY_FULL, aggressor_sandboxes,
 };
 use crate::schema::{
-    Condition, Interval, MeasureVerdict, Results, ScenarioResult, ScenarioStatus, SloVerdict,
-    VerdictKind,
+    Condition, Interval, MeasureVerdict, Metric, PressureVerdict, Results, ScenarioResult,
+    ScenarioStatus, SloVerdict, StallCause, VerdictKind,
 };
 use crate::units::Rule;
 
@@ -27,7 +27,8 @@ use crate::units::Rule;
 /// it; p99 vs solo: …; aggressor got 0.50 CPUs of 0.50 expected`.
 ///
 /// - The verdict word in capitals, then one clause per victim measure
-///   ([`measure_clause`]), the objective if the suite set one ([`slo_clause`]);
+///   ([`measure_clause`]), the objective if the suite set one ([`slo_clause`]),
+///   whose doing the victim's CPU stalls were ([`pressure_clause`], case C12);
 ///   an invalid verdict gives its reason instead.
 /// - The aggressor clause (CPUs, from `<sandbox>.cpu_share` and
 ///   `<sandbox>.cpu_share_expected` under `isolated`) appears once per aggressor
@@ -83,12 +84,15 @@ fn scenario_line(scenario: &ScenarioResult) -> String {
         return head + &clauses.join("; ");
     }
     match &scenario.verdict {
-        Some(v) if v.kind == VerdictKind::Invalid || v.kind == VerdictKind::Measured => {
-            clauses.push(v.reason.clone())
+        Some(v) if v.kind == VerdictKind::Invalid => clauses.push(v.reason.clone()),
+        Some(v) if v.kind == VerdictKind::Measured => {
+            clauses.push(v.reason.clone());
+            clauses.extend(victim_pressure(v));
         }
         Some(v) => {
             clauses.extend(v.measures.iter().map(measure_clause));
             clauses.extend(v.slo.as_ref().map(slo_clause));
+            clauses.extend(victim_pressure(v));
             if let Some(d) = &v.disturbed {
                 clauses.push(format!("disturbed: {d}"));
             }
@@ -185,6 +189,47 @@ pub fn measure_clause(m: &MeasureVerdict) -> String {
         (false, None) => "the limits made no clear difference".to_string(),
     };
     format!("{label} vs solo: {contended} contended, {isolated} isolated; {effect}")
+}
+
+/// The victim's CPU stalls and whose doing they were, one clause per condition
+/// in which it stalled (the neighbours' are in `verdict.cpu_pressure` and the
+/// metrics; a line names what the victim felt).
+fn victim_pressure(v: &crate::schema::Verdict) -> impl Iterator<Item = String> + '_ {
+    v.cpu_pressure
+        .iter()
+        .filter(|p| p.sandbox == "victim" && p.cause != StallCause::NoStall)
+        .map(pressure_clause)
+}
+
+/// Whose doing a sandbox's CPU pressure was in one condition (case C12), e.g.
+/// `victim CPU stall (PSI some) 80 % [79, 81] % isolated: self-inflicted
+/// (throttling), throttled 80 % [79, 81] % of the window by its own quota, not a
+/// neighbour`, or `… 35 % [33, 37] % contended: neighbour (throttled 0 % …)`.
+pub fn pressure_clause(p: &PressureVerdict) -> String {
+    let share = |i: &Interval| {
+        let (value, ci) = Rule::Percent.with_interval(i.value, i.lower, i.upper);
+        format!("{value} {ci}")
+    };
+    let throttled = p.throttled.as_ref().map_or_else(
+        || format::unavailable(p.throttled_unavailable.as_deref()),
+        share,
+    );
+    let head = format!(
+        "{} CPU stall (PSI some) {} {}: {}",
+        p.sandbox,
+        share(&p.some),
+        p.condition,
+        p.cause.words()
+    );
+    match p.cause {
+        StallCause::SelfInflicted => {
+            format!("{head}, throttled {throttled} of the window by its own quota, not a neighbour")
+        }
+        StallCause::Neighbour => format!(
+            "{head}: other tasks held the CPUs it wanted (throttled by its own quota {throttled})"
+        ),
+        StallCause::NoStall => head,
+    }
 }
 
 /// The objective and each condition's slack, e.g. `objective p99 ≤ 2 ms held
@@ -386,6 +431,20 @@ fn figure(
             _ => format::unavailable(None),
         },
         None => format::unavailable(None),
+    }
+}
+
+/// A metric's mean and CI written by its display rule (`0.20 CPUs [0.20, 0.20]
+/// CPUs`, `×0.21`), or `unavailable` when it is null.
+pub fn metric_text(m: &Metric) -> String {
+    let rule = Rule::for_metric(&m.name, &m.unit);
+    match (m.value, m.lower, m.upper) {
+        (Some(v), Some(lo), Some(hi)) => {
+            let (value, ci) = rule.with_interval(v, lo, hi);
+            format!("{value} {ci}")
+        }
+        (Some(v), ..) => rule.text(v),
+        _ => format::unavailable(None),
     }
 }
 

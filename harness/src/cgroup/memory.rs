@@ -37,6 +37,10 @@ pub struct MemoryStat {
     pub pgfault: Option<u64>,
     /// Major page faults: the page had to be read from disk (`pgmajfault`).
     pub pgmajfault: Option<u64>,
+    /// Page cache pages read again soon after reclaim evicted them (v2
+    /// `workingset_refault_file`, Linux ≥ 5.9; `workingset_refault` before;
+    /// v1 has none): a working set that did not fit, or was not protected.
+    pub workingset_refault_file: Option<u64>,
 }
 
 impl MemoryStat {
@@ -73,6 +77,9 @@ impl MemoryStat {
                 "inactive_file" => &mut s.inactive_file_bytes,
                 "pgfault" => &mut s.pgfault,
                 "pgmajfault" => &mut s.pgmajfault,
+                "workingset_refault_file" | "workingset_refault" if !v1 => {
+                    &mut s.workingset_refault_file
+                }
                 _ => continue,
             };
             *slot = Some(value);
@@ -246,6 +253,7 @@ mod tests {
         assert_eq!(stat.anon_bytes, Some(0));
         assert_eq!(stat.pgfault, Some(3998));
         assert_eq!(stat.pgmajfault, Some(0));
+        assert_eq!(stat.workingset_refault_file, Some(0));
         assert_eq!(
             events,
             MemoryEvents {

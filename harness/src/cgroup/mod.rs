@@ -20,6 +20,7 @@ pub mod layout;
 pub mod limits;
 pub mod memory;
 pub mod pids;
+pub mod protection;
 pub mod psi;
 pub mod stat;
 mod teardown;
@@ -225,6 +226,30 @@ impl Arena {
     /// The host's cgroup layout.
     pub fn layout(&self) -> Layout {
         self.host.layout
+    }
+
+    /// The host this arena was created on: its layout and the harness's own cgroups.
+    pub fn host(&self) -> &CgroupHost {
+        &self.host
+    }
+
+    /// Writes `value` to the arena's own file `file` in its cgroup2 directory
+    /// (e.g. `memory.low`: the arena passing on its children's protection).
+    ///
+    /// # Errors
+    /// [`CgroupError::Layout`] when the arena has no cgroup2 directory; the
+    /// write's error with the path and value.
+    pub fn write_v2(&self, file: &str, value: &str) -> Result<()> {
+        let dir = self
+            .hierarchies
+            .iter()
+            .zip(&self.dirs)
+            .find(|(h, _)| h.unified)
+            .map(|(_, d)| d)
+            .ok_or_else(|| {
+                CgroupError::Layout(format!("the arena has no cgroup2 directory for {file}"))
+            })?;
+        files::write(&dir.join(file), value)
     }
 
     /// The arena's memory cgroup as the kernel names it in its log (`oom_memcg=`).

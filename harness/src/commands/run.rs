@@ -134,7 +134,8 @@ pub fn check_arena(arena: Option<u64>) -> Result<(), Refused> {
 /// A refused plan (bad input, unfit host) or a runtime error.
 pub fn run_command(args: RunArgs) -> Result<ExitCode> {
     let plan = plan(args)?;
-    let layout = CgroupHost::discover().ok().map(|h| h.layout);
+    let cgroup_host = CgroupHost::discover().ok();
+    let layout = cgroup_host.as_ref().map(|h| h.layout);
     let names: Vec<&str> = plan
         .suite
         .scenarios
@@ -150,6 +151,12 @@ pub fn run_command(args: RunArgs) -> Result<ExitCode> {
         estimate / 60,
         estimate % 60
     );
+    for w in cgroup_host
+        .iter()
+        .flat_map(|h| crate::scenario::protection::suite_warnings(&plan.suite, h))
+    {
+        eprintln!("warning: {w}");
+    }
     let outcome = run::execute(&plan)?;
     let mut out = std::io::stdout().lock();
     writeln!(out)?;

@@ -39,6 +39,7 @@ pub fn suite_check(file: &str) -> Result<ExitCode> {
             return Ok(ExitCode::from(EXIT_ERROR));
         }
     };
+    let cgroup_host = crate::cgroup::CgroupHost::discover().ok();
     let mut out = std::io::stdout().lock();
     let estimate = crate::plan::estimate_s(&suite, Some(host.layout)).round() as u64;
     writeln!(
@@ -100,6 +101,12 @@ pub fn suite_check(file: &str) -> Result<ExitCode> {
         }
         if let Kind::Isolation(iso) = &s.kind {
             expected_lines(&mut out, iso, host.layout)?;
+            for f in cgroup_host
+                .iter()
+                .flat_map(|h| crate::scenario::protection::findings(iso, h))
+            {
+                writeln!(out, "    warning: {f}")?;
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -35,6 +35,8 @@
 
 use super::expected::{self, Expected};
 use super::metrics::{self, ConditionSample};
+use super::pressure;
+use super::protection;
 use super::support::{HostEdge, account, host_cpu, own_cpu_s};
 use super::validity;
 use super::{Progress, RunContext, Timing, rounds};
@@ -105,13 +107,20 @@ pub fn run(
             "victim_rate_per_s": victim_rate(spec, ctx),
         }),
     );
+    let protection: Vec<String> = protection::findings(&spec.def, ctx.arena.host())
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     rounds::run(
         &mut result,
         spec.timing.rounds,
         &spec.def.conditions,
         progress,
         &mut |index, condition| run_condition(spec, ctx, index, condition),
-        &metrics::derive,
+        &|result, rounds| {
+            metrics::derive(result, rounds);
+            result.warnings.extend(protection.iter().cloned());
+        },
     );
     result
 }
@@ -474,6 +483,12 @@ fn run_condition(
             Limits::default()
         }
     };
+    // The arena passes its children's memory protection on (case C13).
+    let _claim = if isolated {
+        Some(protection::ArenaClaim::set(ctx.arena, &spec.def)?)
+    } else {
+        None
+    };
     // Groups exist in the isolated condition only: contended has no limits.
     let groups = if isolated && !spec.def.groups.is_empty() {
         Some(Groups::create(
@@ -557,23 +572,25 @@ fn run_condition(
     };
     let group_stats =
         || -> Result<Vec<CpuStat>> { groups.as_ref().map_or(Ok(Vec::new()), Groups::stats) };
-    let (wall0, host0, v0, a0, g0) = (
+    let (wall0, host0, v0, a0, g0, psi0) = (
         Instant::now(),
         HostEdge::read(ctx.arena)?,
         victim_cg.cpu_stat()?,
         stats(&running)?,
         group_stats()?,
+        pressure::Edge::read(&sandboxes(&victim_cg, &running)),
     );
     if !interrupt::sleep(Duration::from_secs_f64(t.duration_s)) {
         bail!("interrupted");
     }
     let ended_early = ended_before_now(&mut running);
     let exits = stop_commands(&mut running);
-    let (host1, v1, a1, g1) = (
+    let (host1, v1, a1, g1, psi1) = (
         HostEdge::read(ctx.arena)?,
         victim_cg.cpu_stat()?,
         stats(&running)?,
         group_stats()?,
+        pressure::Edge::read(&sandboxes(&victim_cg, &running)),
     );
     let wall = wall0.elapsed().as_secs_f64();
     let report = victim.report(t.duration_s + VICTIM_PATIENCE_S);
@@ -600,6 +617,10 @@ fn run_condition(
         expected_of("victim"),
         victim_cg.path(),
     )?;
+    let cpu_pressure = {
+        let all: Vec<&CpuAccount> = std::iter::once(&victim_cpu).chain(&aggressors).collect();
+        pressure::accounts(&psi0, &psi1, &all, wall)
+    };
     let group_accounts = match (&groups, &expected) {
         (Some(gs), Some(e)) => gs
             .arenas
@@ -671,10 +692,18 @@ fn run_condition(
             memory: None,
             neighbours,
             pids,
+            cpu_pressure,
         },
         histogram,
         missed: report.map_or(0, |r| r.missed),
     })
+}
+
+/// The cgroups of a condition's sandboxes, the victim's first.
+fn sandboxes<'a>(victim: &'a Cgroup, running: &'a [Running<'_>]) -> Vec<&'a Cgroup> {
+    std::iter::once(victim)
+        .chain(running.iter().map(|r| &r.cg))
+        .collect()
 }
 
 /// Seconds the harness waits for the victim's report past its window.

@@ -614,6 +614,7 @@ fn run_condition(
             }),
             neighbours,
             pids: Vec::new(),
+            cpu_pressure: Vec::new(),
         },
         histogram,
         missed: report.map_or(0, |r| r.missed),

@@ -152,6 +152,7 @@ pub fn derive_with(
     specific: Vec<Metric>,
 ) {
     let mut m = specific;
+    m.extend(super::pressure::metrics(rounds));
     m.extend(victim_metrics(rounds));
     m.extend(host_metrics(rounds));
     for metric in &mut m {
@@ -179,8 +180,13 @@ fn cpu_metrics(rounds: &[Vec<ConditionSample>]) -> Vec<Metric> {
             names.push(&a.sandbox);
         }
     }
-    if names.is_empty() {
+    let only_solo = rounds
+        .iter()
+        .flatten()
+        .all(|s| s.run.condition == Condition::Solo);
+    if names.is_empty() && only_solo {
         // No aggressor ran (only solo so far): its metrics are null with their reasons.
+        // A scenario without a neighbour has none once isolated has run.
         names.push("aggressor");
     }
     let mut m: Vec<Metric> = names
@@ -404,8 +410,9 @@ fn victim_metrics(rounds: &[Vec<ConditionSample>]) -> Vec<Metric> {
             .map(|r| f(valid(r, c)?, valid(r, Condition::Solo)?))
             .collect()
     };
-    let mut m = pids_metrics(rounds, "victim", &Condition::ALL);
-    for c in Condition::ALL {
+    let ran = ran(rounds);
+    let mut m = pids_metrics(rounds, "victim", &ran);
+    for &c in &ran {
         m.push(metric(
             "victim.cpu_share",
             Some(c),
@@ -442,7 +449,10 @@ fn victim_metrics(rounds: &[Vec<ConditionSample>]) -> Vec<Metric> {
             ));
         }
     }
-    for c in [Condition::Contended, Condition::Isolated] {
+    for c in [Condition::Contended, Condition::Isolated]
+        .into_iter()
+        .filter(|c| ran.contains(c))
+    {
         let no_solo = "no solo run, or the victim completed no unit alone";
         m.push(metric(
             "victim.retained_throughput",
@@ -472,10 +482,25 @@ fn victim_metrics(rounds: &[Vec<ConditionSample>]) -> Vec<Metric> {
     m
 }
 
+/// The conditions the scenario runs, as its rounds show them (a scenario
+/// without a neighbour has no contended one); all of them before any round.
+fn ran(rounds: &[Vec<ConditionSample>]) -> Vec<Condition> {
+    let ran: Vec<Condition> = Condition::ALL
+        .into_iter()
+        .filter(|&c| rounds.iter().flatten().any(|s| s.run.condition == c))
+        .collect();
+    if ran.is_empty() {
+        Condition::ALL.to_vec()
+    } else {
+        ran
+    }
+}
+
 /// CPU taken by other work on the host, by interrupts and steal, and by the harness itself.
 fn host_metrics(rounds: &[Vec<ConditionSample>]) -> Vec<Metric> {
     let mut m = Vec::new();
-    for c in Condition::ALL {
+    let ran = ran(rounds);
+    for &c in &ran {
         m.push(metric(
             "host.other_cpu_share",
             Some(c),
@@ -491,7 +516,7 @@ fn host_metrics(rounds: &[Vec<ConditionSample>]) -> Vec<Metric> {
         ),
         ("host.steal_cpu_share", |h| h.steal_cpu_share),
     ] {
-        for c in Condition::ALL {
+        for &c in &ran {
             m.push(metric(
                 name,
                 Some(c),
@@ -705,6 +730,7 @@ mod tests {
                 memory: None,
                 neighbours: Vec::new(),
                 pids: Vec::new(),
+                cpu_pressure: Vec::new(),
             },
             histogram: h,
             missed: 0,

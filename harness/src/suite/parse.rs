@@ -352,13 +352,7 @@ fn read_isolation(t: Table<'_, '_>, host: &HostFacts, p: &mut Problems) -> Isola
         }
     };
     let tables = t.tables("aggressor", "scenario.aggressor", p);
-    if tables.is_empty() && t.get("aggressor").is_none() {
-        p.at(
-            t.span(),
-            "scenario.aggressor",
-            "missing: an isolation scenario needs at least one [[scenario.aggressor]] table",
-        );
-    }
+    let neighbours = !tables.is_empty() || t.get("aggressor").is_some();
     let single = tables.len() == 1;
     let mut aggressors: Vec<AggressorDef> = Vec::new();
     let mut aggressor_tables = Vec::new();
@@ -378,7 +372,7 @@ fn read_isolation(t: Table<'_, '_>, host: &HostFacts, p: &mut Problems) -> Isola
             aggressors.push(def);
         }
     }
-    let conditions = conditions(t, p);
+    let conditions = conditions(t, neighbours, p);
     let member = |name: &str, table: Table<'_, '_>, limits| groups::Member {
         name: name.to_string(),
         group: table
@@ -706,9 +700,16 @@ fn namespaces(t: Table<'_, '_>, p: &mut Problems) -> Option<NamespaceSet> {
 }
 
 /// `conditions = ["solo", "contended", "isolated"]`: known, unique, with solo.
-fn conditions(t: Table<'_, '_>, p: &mut Problems) -> Vec<Condition> {
+/// A scenario without a neighbour (`neighbours` false) measures what the
+/// victim's own limits cost it: solo and isolated, by default and at most
+/// (contended would be solo again).
+fn conditions(t: Table<'_, '_>, neighbours: bool, p: &mut Problems) -> Vec<Condition> {
     let Some(items) = t.strings("conditions", p) else {
-        return Condition::ALL.to_vec();
+        return if neighbours {
+            Condition::ALL.to_vec()
+        } else {
+            vec![Condition::Solo, Condition::Isolated]
+        };
     };
     let names: Vec<&str> = Condition::ALL.iter().map(|c| c.as_str()).collect();
     let mut out = Vec::new();
@@ -717,6 +718,12 @@ fn conditions(t: Table<'_, '_>, p: &mut Problems) -> Vec<Condition> {
             Some(k) if out.contains(k) => {
                 p.at(span, "scenario.conditions", format!("{c:?} is given twice"))
             }
+            Some(Condition::Contended) if !neighbours => p.at(
+                span,
+                "scenario.conditions",
+                "\"contended\" needs a neighbour: this scenario has no [[scenario.aggressor]], so it runs \
+                 solo and isolated (what the victim's own limits cost it); add an aggressor or drop \"contended\"",
+            ),
             Some(k) => out.push(*k),
             None => p.at(
                 span,

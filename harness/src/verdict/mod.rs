@@ -62,7 +62,9 @@ pub fn judge(result: &ScenarioResult) -> Option<Verdict> {
             0,
         ));
     }
-    Some(victim(result))
+    let mut v = victim(result);
+    v.cpu_pressure = crate::scenario::pressure::verdicts(result);
+    Some(v)
 }
 
 fn plain(kind: VerdictKind, reason: String, rounds_used: usize) -> Verdict {
@@ -73,6 +75,7 @@ fn plain(kind: VerdictKind, reason: String, rounds_used: usize) -> Verdict {
         measures: Vec::new(),
         slo: None,
         disturbed: None,
+        cpu_pressure: Vec::new(),
     }
 }
 
@@ -116,6 +119,21 @@ fn victim(result: &ScenarioResult) -> Verdict {
             .any(|r| r.conditions.iter().any(|x| x.condition == c))
     };
     let compared = has(Condition::Contended) && has(Condition::Isolated);
+    let neighbourless = result
+        .rounds
+        .iter()
+        .flat_map(|r| &r.conditions)
+        .all(|c| c.aggressors.is_empty());
+    if has(Condition::Isolated) && !has(Condition::Contended) && neighbourless {
+        return plain(
+            VerdictKind::Measured,
+            format!(
+                "no neighbour: the cost of the victim's own limits, isolated against solo ({})",
+                limit_cost(result)
+            ),
+            0,
+        );
+    }
     if !result.rounds.is_empty() && !compared {
         return plain(
             VerdictKind::Measured,
@@ -216,7 +234,32 @@ fn victim(result: &ScenarioResult) -> Verdict {
         measures: judged,
         slo,
         disturbed: None,
+        cpu_pressure: Vec::new(),
     }
+}
+
+/// What the victim's own limits cost it in a scenario without a neighbour:
+/// its CPU share isolated against solo and its retained throughput, from the
+/// metrics (`victim.cpu_share`, `victim.retained_throughput`), each with its CI.
+fn limit_cost(result: &ScenarioResult) -> String {
+    let metric = |name: &str, c: Condition| {
+        result
+            .metrics
+            .iter()
+            .find(|m| m.name == name && m.condition == Some(c))
+    };
+    let said = |m: Option<&isobench_reports::schema::Metric>| {
+        m.map_or_else(
+            || "unavailable".to_string(),
+            isobench_reports::verdict::metric_text,
+        )
+    };
+    format!(
+        "victim got {} isolated, {} solo; throughput retained {}",
+        said(metric("victim.cpu_share", Condition::Isolated)),
+        said(metric("victim.cpu_share", Condition::Solo)),
+        said(metric("victim.retained_throughput", Condition::Isolated)),
+    )
 }
 
 /// The scenario's answer from the answers of the measures that saw

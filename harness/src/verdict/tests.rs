@@ -39,6 +39,7 @@ fn run(condition: Condition, f: Option<Figures>, invalid: Option<&str>) -> Condi
         memory: None,
         neighbours: vec![],
         pids: Vec::new(),
+        cpu_pressure: Vec::new(),
     }
 }
 

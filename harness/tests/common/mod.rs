@@ -90,6 +90,26 @@ pub struct SuiteRun {
 /// tests that measure CPU shares and slowdowns must not load each other's CPUs.
 #[allow(dead_code)]
 pub fn run_suite(text: &str, test: &str) -> SuiteRun {
+    run_suite_with(text, test, |_| Calibration {
+        iters_per_unit: 1,
+        unit_ns: 100_000,
+    })
+}
+
+/// As [`run_suite`], with the victim's work unit calibrated in the arena as
+/// `isobench run` does it: for tests whose victim must spend the CPU it asks for.
+#[allow(dead_code)]
+pub fn run_suite_calibrated(text: &str, test: &str) -> SuiteRun {
+    run_suite_with(text, test, |arena| {
+        isobench::run::calibrate(arena, &workload::locate().unwrap()).expect("calibrating")
+    })
+}
+
+fn run_suite_with(
+    text: &str,
+    test: &str,
+    calibration: impl FnOnce(&Arena) -> Calibration,
+) -> SuiteRun {
     use isobench::scenario::isolation;
     use isobench::suite::{self, Kind};
     let facts = suite::discover_host().expect("host facts");
@@ -108,13 +128,21 @@ pub fn run_suite(text: &str, test: &str) -> SuiteRun {
     let (_host, arena, id) = arena(test);
     let t = std::time::Instant::now();
     let result = {
-        let ctx = context(&arena, 100_000);
+        let mut ctx = context(&arena, 100_000);
+        ctx.calibration = calibration(&arena);
         isolation::run(&spec, &ctx, &mut Quiet)
     };
     let wall = t.elapsed();
     arena.remove().expect("removing the arena");
     assert_nothing_left(&id);
     SuiteRun { result, wall, id }
+}
+
+/// The highest online CPU, for pinning.
+#[allow(dead_code)]
+pub fn last_cpu() -> String {
+    let online = std::fs::read_to_string("/sys/devices/system/cpu/online").unwrap();
+    online.trim().rsplit([',', '-']).next().unwrap().to_string()
 }
 
 /// The turn of a test that measures: held while it runs, so that the tests of

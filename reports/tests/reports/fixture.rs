@@ -217,6 +217,7 @@ fn round(index: usize, order: [Condition; 3]) -> Round {
                 memory: None,
                 neighbours: Vec::new(),
                 pids: Vec::new(),
+                cpu_pressure: Vec::new(),
             }
         })
         .collect();
@@ -288,6 +289,7 @@ pub fn verdict() -> Verdict {
         ],
         slo: None,
         disturbed: None,
+        cpu_pressure: Vec::new(),
     }
 }
 

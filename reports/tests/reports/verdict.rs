@@ -172,3 +172,43 @@ fn a_latency_impact_past_999_percent_reads_as_a_factor_as_in_the_tables() {
     let line = &verdict_lines(&results)[0];
     assert!(line.contains("p99 vs solo: ×17492 [×4"), "{line}");
 }
+
+#[test]
+fn c12_cpu_pressure_says_whose_doing_it_was_in_the_verdict_line() {
+    use isobench_reports::schema::{Interval, PressureVerdict, StallCause};
+    let share = |v: f64| Interval {
+        value: v,
+        lower: v - 0.01,
+        upper: v + 0.01,
+    };
+    let mut results = fixture::results();
+    let v = results.scenarios[0].verdict.as_mut().unwrap();
+    v.cpu_pressure = vec![
+        PressureVerdict {
+            sandbox: "victim".into(),
+            condition: Condition::Isolated,
+            some: share(0.8),
+            throttled: Some(share(0.78)),
+            throttled_unavailable: None,
+            cause: StallCause::SelfInflicted,
+        },
+        PressureVerdict {
+            sandbox: "victim".into(),
+            condition: Condition::Contended,
+            some: share(0.35),
+            throttled: None,
+            throttled_unavailable: Some("cpu.stat has no throttled time".into()),
+            cause: StallCause::Neighbour,
+        },
+    ];
+    let line = &verdict_lines(&results)[0];
+    assert!(
+        line.contains(
+            "victim CPU stall (PSI some) 80 % [79, 81] % isolated: self-inflicted (throttling), \
+             throttled 78 % [77, 79] % of the window by its own quota, not a neighbour; \
+             victim CPU stall (PSI some) 35 % [34, 36] % contended: neighbour: other tasks held the CPUs \
+             it wanted (throttled by its own quota unavailable"
+        ),
+        "{line}"
+    );
+}
