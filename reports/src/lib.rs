@@ -40,6 +40,7 @@ mod metric_names;
 mod palette;
 pub mod schema;
 mod startup_html;
+mod startup_runtimes;
 mod timeline;
 mod units;
 pub mod verdict;

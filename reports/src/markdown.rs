@@ -67,6 +67,7 @@ pub fn render_markdown(results: &Results) -> String {
                 md.push_str(&format!("- {}\n", esc(line.trim_start())));
             }
         }
+        md.push_str(&crate::startup_runtimes::markdown(scenario));
         if scenario.metrics.is_empty() {
             continue;
         }

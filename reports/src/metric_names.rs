@@ -83,3 +83,14 @@ fn cpu_share_of(name: &str) -> Option<&str> {
     name.strip_suffix(".cpu_share")
         .or_else(|| name.strip_suffix(".cpu_share_expected"))
 }
+
+/// isobench's headline sandbox ÷ external runtime `runtime` (`crun`, `unshare`, …),
+/// request → exit p50, per round, ratio: below 1, isobench's sandbox is faster.
+pub(crate) fn startup_runtime_ratio_exit(runtime: &str) -> String {
+    format!("startup.{runtime}.sandbox_ratio_exit_p50")
+}
+
+/// The same, request → the probe's first instruction p50, ratio.
+pub(crate) fn startup_runtime_ratio_first(runtime: &str) -> String {
+    format!("startup.{runtime}.sandbox_ratio_p50")
+}

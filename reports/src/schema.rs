@@ -413,6 +413,30 @@ pub struct StartupDetail {
     pub churn: Vec<Churn>,
     /// Findings such as `netns serialization` (case C07), each saying what was seen.
     pub flags: Vec<String>,
+    /// The external runtimes looked for on the host (`unshare`, `bwrap`, `crun`,
+    /// `runc`, `podman`, `docker`): what each got, or why it was not timed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runtimes: Vec<RuntimeInfo>,
+}
+
+/// An external runtime timed beside isobench's sandbox, or why it was not.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RuntimeInfo {
+    /// Its variant name, e.g. `crun` (metrics `startup.crun.*`).
+    pub name: String,
+    /// Where it was found on PATH; null when it was not.
+    pub program: Option<String>,
+    /// The first line of its `--version`; null when it gave none.
+    pub version: Option<String>,
+    /// The namespaces it created for the probe (`pid`, `mnt`, `uts`, `ipc`, `cgroup`).
+    pub namespaces: Vec<String>,
+    /// The cgroup it made for the probe, or why none.
+    pub cgroup: String,
+    /// How it was run: its command line and anything done to make it run here.
+    pub how: String,
+    /// Why it was not timed: not installed, or refused with its own message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<String>,
 }
 
 /// One variant's distributions over every round, µs.
@@ -426,6 +450,11 @@ pub struct StartupVariant {
     pub start: Option<Percentiles>,
     /// From the first instruction until reaped and its cgroup removed.
     pub teardown: Option<Percentiles>,
+    /// From the request until the start is over: the process reaped and, for
+    /// isobench's sandboxes, its cgroup removed (what hyperfine's whole-process
+    /// figure of a runtime covers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit: Option<Percentiles>,
     /// Per phase in the order taken (`cgroup_create`, `clone`, `attach`, `release`,
     /// `exec_to_main`, `reap`, `cgroup_remove`).
     pub phases: Vec<Phase>,

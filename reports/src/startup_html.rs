@@ -8,6 +8,7 @@ use crate::format;
 use crate::legend::{Entry, Glyph};
 use crate::palette;
 use crate::schema::{Percentiles, ScenarioResult, StartupDetail};
+use crate::startup_runtimes::{self, SANDBOX, SANDBOX_NET, is_runtime};
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
@@ -29,6 +30,11 @@ const PERCENTILES_CAPTION: &str = "Start latency per variant, from the request t
      instruction in main: bar to the median, whisker to p99. Lower is better; the sandbox bars against \
      fork_exec are the cost of isolation. Unit: µs, ms as labelled (log scale).";
 
+const EXIT_CAPTION: &str = "Whole starts, from the request to the exit (the process reaped; for isobench's \
+     sandboxes also its cgroup removed), as hyperfine times a whole process: isobench's own (blue) beside the \
+     runtimes found on the host (orange), each starting the same static probe. Bar to the median, whisker to \
+     p99. Lower is better. Unit: µs, ms as labelled (log scale).";
+
 const PHASES_CAPTION: &str = "Where a sandbox's start and teardown go: the median of each phase, \
      stacked (medians do not add up to the median total). Lower is better. Unit: µs.";
 
@@ -45,38 +51,86 @@ pub(crate) fn section(
         percentiles_chart(scenario, detail),
         PERCENTILES_CAPTION,
     ));
+    if !detail.runtimes.is_empty() {
+        out.push_str(&figure(exit_chart(scenario, detail), EXIT_CAPTION));
+    }
     out.push_str(&figure(phases_chart(scenario, detail), PHASES_CAPTION));
     out.push_str("</div>\n");
     out.push_str(&tables(detail));
+    out.push_str(&startup_runtimes::html(scenario));
     out
 }
 
+/// isobench's own bars.
+const OWN: (u8, u8, u8) = (0x00, 0x72, 0xB2);
+/// An external runtime's bars.
+const RUNTIME: (u8, u8, u8) = (0xE6, 0x9F, 0x00);
+
+/// One row of a latency chart: its name, its distribution, and whether an external runtime drew it.
+type Row<'a> = (&'a str, Percentiles, bool);
+
 fn percentiles_chart(scenario: &ScenarioResult, d: &StartupDetail) -> Result<Chart, NotDrawn> {
-    let rows: Vec<(&str, Percentiles)> = d
+    let rows: Vec<Row<'_>> = d
         .variants
         .iter()
-        .filter_map(|v| Some((v.name.as_str(), v.start?)))
+        .filter_map(|v| Some((v.name.as_str(), v.start?, is_runtime(v))))
         .collect();
+    bars(
+        &format!("Start latency per variant, scenario {}", scenario.name),
+        "µs from request to first instruction (log)",
+        &rows,
+    )
+}
+
+/// The baselines, the headline sandbox with and without net, and every runtime, to their exit.
+fn exit_chart(scenario: &ScenarioResult, d: &StartupDetail) -> Result<Chart, NotDrawn> {
+    let rows: Vec<Row<'_>> = d
+        .variants
+        .iter()
+        .filter(|v| {
+            is_runtime(v)
+                || [SANDBOX, SANDBOX_NET].contains(&v.name.as_str())
+                || !v.method.get("method").is_some_and(|m| {
+                    m.as_str()
+                        .is_some_and(|m| ["sandbox", "join_net", "into_cgroup"].contains(&m))
+                })
+        })
+        .filter_map(|v| Some((v.name.as_str(), v.exit?, is_runtime(v))))
+        .collect();
+    bars(
+        &format!(
+            "Request to exit: isobench beside the runtimes, scenario {}",
+            scenario.name
+        ),
+        "µs from request to exit (log)",
+        &rows,
+    )
+}
+
+/// Horizontal bars to each row's p50 with a whisker to its p99, log x axis.
+fn bars(title: &str, x_desc: &str, rows: &[Row<'_>]) -> Result<Chart, NotDrawn> {
     if rows.is_empty() {
         return Err("no variant could be measured".into());
     }
     let lo = rows.iter().map(|r| r.1.p50_us).fold(f64::MAX, f64::min) / 2.0;
     let hi = rows.iter().map(|r| r.1.p99_us).fold(0.0, f64::max) * 1.5;
     let n = rows.len();
-    let title = format!("Start latency per variant, scenario {}", scenario.name);
-    const BAR: (u8, u8, u8) = (0x00, 0x72, 0xB2);
-    let bar = colour(BAR);
-    let legend = [vec![
-        Entry::new("p50", Glyph::Swatch(BAR)),
-        Entry::new(
-            "to p99",
-            Glyph::Line {
-                rgb: palette::BLACK,
-                dashed: false,
-            },
-        ),
-    ]];
-    draw((720, 60 + 28 * n as u32), &title, &legend, |root| {
+    let mut entries = vec![Entry::new("p50", Glyph::Swatch(OWN))];
+    if rows.iter().any(|r| r.2) {
+        entries = vec![
+            Entry::new("isobench p50", Glyph::Swatch(OWN)),
+            Entry::new("runtime p50", Glyph::Swatch(RUNTIME)),
+        ];
+    }
+    entries.push(Entry::new(
+        "to p99",
+        Glyph::Line {
+            rgb: palette::BLACK,
+            dashed: false,
+        },
+    ));
+    let legend = [entries];
+    draw((720, 60 + 28 * n as u32), title, &legend, |root| {
         let mut chart = ChartBuilder::on(&root)
             .margin(12)
             .x_label_area_size(44)
@@ -90,21 +144,22 @@ fn percentiles_chart(scenario: &ScenarioResult, d: &StartupDetail) -> Result<Cha
             )?;
         chart
             .configure_mesh()
-            .x_desc("µs from request to first instruction (log)")
+            .x_desc(x_desc)
             .axis_desc_style(AXIS_FONT)
             .label_style(LABEL_FONT)
             .y_labels(n)
-            .y_label_formatter(&|y| row_label(&rows, *y, |r| r.0))
+            .y_label_formatter(&|y| row_label(rows, *y, |r| r.0))
             .x_label_formatter(&|x| format::latency_label(*x))
             .disable_y_mesh()
             .light_line_style(WHITE)
             .bold_line_style(BLACK.mix(0.12))
             .draw()?;
-        chart.draw_series(rows.iter().enumerate().map(|(i, (_, p))| {
+        chart.draw_series(rows.iter().enumerate().map(|(i, (_, p, runtime))| {
             let y = (n - 1 - i) as f64;
-            Rectangle::new([(lo.max(1.0), y - 0.3), (p.p50_us, y + 0.3)], bar.filled())
+            let c = colour(if *runtime { RUNTIME } else { OWN });
+            Rectangle::new([(lo.max(1.0), y - 0.3), (p.p50_us, y + 0.3)], c.filled())
         }))?;
-        chart.draw_series(rows.iter().enumerate().map(|(i, (_, p))| {
+        chart.draw_series(rows.iter().enumerate().map(|(i, (_, p, _))| {
             let y = (n - 1 - i) as f64;
             PathElement::new(vec![(p.p50_us, y), (p.p99_us, y)], BLACK.stroke_width(2))
         }))?;

@@ -355,7 +355,7 @@ fn startup_clause(scenario: &ScenarioResult) -> String {
         });
     format!(
         "sandbox start p50 {}, {} posix_spawn ({}), {} fork+exec ({}); p99 {}{tail}, with a new netns {}; \
-         teardown p99 {}; churn {} ({starters} starters: {})",
+         teardown p99 {}; churn {} ({starters} starters: {}){}",
         ms(STARTUP_SANDBOX_P50),
         figure(scenario, STARTUP_SPAWN_RATIO, None, Rule::Factor),
         ms(STARTUP_SPAWN_P50),
@@ -366,6 +366,7 @@ fn startup_clause(scenario: &ScenarioResult) -> String {
         ms(STARTUP_TEARDOWN_P99),
         per_s(STARTUP_CHURN),
         per_s(STARTUP_CHURN_PARALLEL),
+        crate::startup_runtimes::clause(scenario),
     )
 }
 
@@ -415,7 +416,7 @@ fn work_clause(scenario: &ScenarioResult, sandbox: &str) -> Option<String> {
 /// Metric `name` under `condition` with its 95 % CI in one scale of `rule`
 /// (`0.50 [0.49, 0.51]`, `3.95 ms [3.18, 5.14] ms`), its value alone without an
 /// interval, or `unavailable`.
-fn figure(
+pub(crate) fn figure(
     scenario: &ScenarioResult,
     name: &str,
     condition: Option<Condition>,

@@ -140,6 +140,8 @@ struct CgroupMount {
     mount_point: PathBuf,
     v2: bool,
     controllers: Vec<String>,
+    /// The `name=` option of a named v1 hierarchy (`systemd`), which has no controller.
+    name: Option<String>,
 }
 
 /// Parses the cgroup and cgroup2 mounts out of /proc/self/mountinfo (proc(5)).
@@ -168,6 +170,10 @@ fn parse_mountinfo(text: &str) -> Vec<CgroupMount> {
                         .map(String::from)
                         .collect()
                 },
+                name: super_opts
+                    .split(',')
+                    .find_map(|o| o.strip_prefix("name="))
+                    .map(String::from),
             })
         })
         .collect()
@@ -306,9 +312,68 @@ pub fn hierarchies(layout: Layout, mountinfo: &str, self_cgroup: &str) -> Result
     Ok(out)
 }
 
+/// Every cgroup mount of the host, controller or named (`name=systemd`), v1 or
+/// cgroup2, as `(mount point, the harness's own directory in it)`: where a
+/// program that creates cgroups in every hierarchy it finds (an OCI runtime's
+/// cgroupfs driver) must be kept beneath the harness (DESIGN §5).
+///
+/// # Errors
+/// [`CgroupError::Layout`] naming a mount that no line of /proc/self/cgroup
+/// places the harness in.
+pub fn every_mount_own_dir(mountinfo: &str, self_cgroup: &str) -> Result<Vec<(PathBuf, PathBuf)>> {
+    let members = parse_self_cgroup(self_cgroup);
+    parse_mountinfo(mountinfo)
+        .into_iter()
+        .map(|mount| {
+            let mut wanted: Vec<String> = mount.controllers.clone();
+            wanted.extend(mount.name.iter().map(|n| format!("name={n}")));
+            wanted.sort();
+            let member = members.iter().find(|m| {
+                let mut have = m.controllers.clone();
+                have.sort();
+                m.v2 == mount.v2 && (m.v2 || have == wanted)
+            });
+            match member {
+                Some(m) => Ok((mount.mount_point.clone(), own_dir(&mount, &m.path))),
+                None => Err(CgroupError::Layout(format!(
+                    "the cgroup mount {} ({}) has no line in /proc/self/cgroup",
+                    mount.mount_point.display(),
+                    if mount.v2 {
+                        "cgroup2".to_string()
+                    } else {
+                        wanted.join(",")
+                    }
+                ))),
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_mount_has_its_own_dir_named_hierarchies_included() {
+        let dirs = every_mount_own_dir(HYBRID_MOUNTINFO, HYBRID_SELF).unwrap();
+        let mounts = parse_mountinfo(HYBRID_MOUNTINFO);
+        assert_eq!(dirs.len(), mounts.len());
+        for (mount, own) in &dirs {
+            assert!(
+                own.starts_with(mount),
+                "{} not under {}",
+                own.display(),
+                mount.display()
+            );
+        }
+        let v2 = every_mount_own_dir(V2_MOUNTINFO, V2_SELF).unwrap();
+        assert_eq!(v2.len(), 1, "{v2:?}");
+        let err = every_mount_own_dir(HYBRID_MOUNTINFO, "0::/\n").unwrap_err();
+        assert!(
+            err.to_string().contains("has no line in /proc/self/cgroup"),
+            "{err}"
+        );
+    }
 
     const HYBRID_MOUNTINFO: &str = include_str!("../../tests/fixtures/hybrid-6.18/proc/mountinfo");
     const HYBRID_SELF: &str = include_str!("../../tests/fixtures/hybrid-6.18/proc/self_cgroup");

@@ -23,7 +23,7 @@ pub mod pids;
 pub mod protection;
 pub mod psi;
 pub mod stat;
-mod teardown;
+pub(crate) mod teardown;
 mod v1;
 mod v2;
 pub mod weight;

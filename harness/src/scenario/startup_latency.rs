@@ -14,11 +14,12 @@ use super::{Progress, RunContext, Timing};
 use crate::interrupt;
 use crate::sandbox::NamespaceSet;
 use crate::startup::launch::{self, Probe, Stamps};
-use crate::startup::variant::{self, Variant};
+use crate::startup::runtime::{self, Runtimes};
+use crate::startup::variant::{self, Method, Variant};
 use crate::startup::{churn, tail};
 use hdrhistogram::Histogram;
 use isobench_reports::schema::{
-    Churn, Metric, Percentiles, Phase, ScenarioResult, ScenarioStatus, StartupDetail,
+    Churn, Metric, Percentiles, Phase, RuntimeInfo, ScenarioResult, ScenarioStatus, StartupDetail,
     StartupVariant,
 };
 use isobench_workloads::report::new_histogram;
@@ -81,6 +82,7 @@ impl StartupSpec {
 struct Merged {
     start: Histogram<u64>,
     teardown: Histogram<u64>,
+    exit: Histogram<u64>,
     phases: BTreeMap<&'static str, Histogram<u64>>,
     /// Every recorded start, for the tail's attribution to phases.
     starts: Vec<Stamps>,
@@ -88,6 +90,8 @@ struct Merged {
     per_round_p50: Vec<Option<f64>>,
     per_round_p99: Vec<Option<f64>>,
     per_round_teardown_p99: Vec<Option<f64>>,
+    per_round_exit_p50: Vec<Option<f64>>,
+    per_round_exit_p99: Vec<Option<f64>>,
 }
 
 impl Merged {
@@ -95,12 +99,15 @@ impl Merged {
         Merged {
             start: new_histogram(),
             teardown: new_histogram(),
+            exit: new_histogram(),
             phases: BTreeMap::new(),
             starts: Vec::new(),
             unavailable: None,
             per_round_p50: Vec::new(),
             per_round_p99: Vec::new(),
             per_round_teardown_p99: Vec::new(),
+            per_round_exit_p50: Vec::new(),
+            per_round_exit_p99: Vec::new(),
         }
     }
 }
@@ -130,7 +137,7 @@ pub fn run(
     let mut result = ScenarioResult::started(
         NAME,
         "How long a sandbox takes to start and stop, phase by phase, against fork+exec and posix_spawn",
-        serde_json::json!({ "scenario": spec, "variants": variant::all(spec.namespaces) }),
+        serde_json::json!({ "scenario": spec, "variants": variants(spec) }),
     );
     let mut probe = match Probe::embedded(false) {
         Ok(p) => p,
@@ -139,10 +146,28 @@ pub fn run(
             return result;
         }
     };
-    let mut merged: Vec<(Variant, Merged)> = variant::all(spec.namespaces)
+    // The runtimes people use, timed beside the sandbox (issue 16 part 4).
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let (mut runtimes, runtime_info) =
+        match Runtimes::prepare(&ctx.work_dir, ctx.arena, spec.namespaces, false, &path) {
+            Ok(r) => {
+                let info = r.info().to_vec();
+                (Some(r), info)
+            }
+            Err(e) => (None, runtime_failed(&format!("{e:#}"))),
+        };
+    let mut merged: Vec<(Variant, Merged)> = variants(spec)
         .into_iter()
         .map(|v| (v, Merged::new()))
         .collect();
+    for (v, m) in &mut merged {
+        if let Method::Runtime { runtime } = v.method {
+            m.unavailable = match &runtimes {
+                Some(r) => r.unavailable(runtime),
+                None => Some("the runtimes could not be prepared".into()),
+            };
+        }
+    }
     let mut disordered = 0usize;
     let mut rng = rand::rngs::SmallRng::seed_from_u64(u64::from(std::process::id()));
     let mut serial = 0usize;
@@ -159,15 +184,24 @@ pub fn run(
             let (v, m) = &mut merged[i];
             let mut round_start = new_histogram();
             let mut round_teardown = new_histogram();
+            let mut round_exit = new_histogram();
             if m.unavailable.is_none() {
                 for k in 0..spec.warmup_samples + spec.samples {
                     serial += 1;
                     let name = format!("s{serial}-{}", v.name);
-                    match launch::start(&mut probe, v.method, Some(ctx.arena), &name) {
+                    let started = match (v.method, runtimes.as_mut()) {
+                        (Method::Runtime { runtime }, Some(r)) => r.start(runtime),
+                        (method, _) => launch::start(&mut probe, method, Some(ctx.arena), &name),
+                    };
+                    match started {
                         Ok(started) if k >= spec.warmup_samples => {
                             let s = started.stamps;
                             disordered += usize::from(!s.ordered());
-                            add(m, &mut round_start, &mut round_teardown, &s);
+                            add(
+                                m,
+                                [&mut round_start, &mut round_teardown, &mut round_exit],
+                                &s,
+                            );
                         }
                         Ok(_) => {}
                         Err(e) => {
@@ -183,12 +217,14 @@ pub fn run(
             m.per_round_p50.push(q(&round_start, 0.5));
             m.per_round_p99.push(q(&round_start, 0.99));
             m.per_round_teardown_p99.push(q(&round_teardown, 0.99));
+            m.per_round_exit_p50.push(q(&round_exit, 0.5));
+            m.per_round_exit_p99.push(q(&round_exit, 0.99));
         }
         if result.status != ScenarioStatus::Complete {
             break;
         }
         progress.step_done(NAME, &format!("round {}", round + 1));
-        derive(&mut result, &merged, &[], disordered);
+        derive(&mut result, &merged, &[], &runtime_info, disordered);
         progress.round_done(&result);
     }
     let churn = if result.status == ScenarioStatus::Complete {
@@ -200,20 +236,43 @@ pub fn run(
         result.status = ScenarioStatus::Interrupted("during churn".into());
     }
     progress.step_done(NAME, "churn");
-    derive(&mut result, &merged, &churn, disordered);
+    drop(runtimes);
+    derive(&mut result, &merged, &churn, &runtime_info, disordered);
     result
 }
 
-fn add(
-    m: &mut Merged,
-    round_start: &mut Histogram<u64>,
-    round_teardown: &mut Histogram<u64>,
-    s: &Stamps,
-) {
+/// Every variant of the scenario: isobench's own, then one per external runtime.
+fn variants(spec: &StartupSpec) -> Vec<Variant> {
+    let mut all = variant::all(spec.namespaces);
+    all.extend(runtime::variants());
+    all
+}
+
+/// Every runtime unavailable for `why` (their rootfs could not be written).
+fn runtime_failed(why: &str) -> Vec<RuntimeInfo> {
+    runtime::Runtime::ALL
+        .iter()
+        .map(|r| RuntimeInfo {
+            name: r.name().into(),
+            program: None,
+            version: None,
+            namespaces: Vec::new(),
+            cgroup: String::new(),
+            how: String::new(),
+            unavailable: Some(why.to_string()),
+        })
+        .collect()
+}
+
+/// Records one start into the merged histograms and this round's `[start, teardown, exit]`.
+fn add(m: &mut Merged, round: [&mut Histogram<u64>; 3], s: &Stamps) {
+    let [round_start, round_teardown, round_exit] = round;
     record(&mut m.start, s.start_us());
     record(round_start, s.start_us());
     record(&mut m.teardown, s.teardown_us());
     record(round_teardown, s.teardown_us());
+    record(&mut m.exit, s.exit_us());
+    record(round_exit, s.exit_us());
     for (name, us) in s.phases() {
         record(m.phases.entry(name).or_insert_with(new_histogram), us);
     }
@@ -244,6 +303,7 @@ fn derive(
     result: &mut ScenarioResult,
     merged: &[(Variant, Merged)],
     churn: &[Churn],
+    runtimes: &[RuntimeInfo],
     disordered: usize,
 ) {
     let find = |name: &str| merged.iter().find(|(v, _)| v.name == name).map(|(_, m)| m);
@@ -252,20 +312,9 @@ fn derive(
             .unwrap_or_else(|| "no round measured it".into())
     };
     let mut metrics = Vec::new();
-    for (v, m) in merged {
-        let why = reason(Some(m));
-        metrics.push(metric(
-            &format!("startup.{}.p50_us", v.name),
-            "us",
-            m.per_round_p50.clone(),
-            &why,
-        ));
-        metrics.push(metric(
-            &format!("startup.{}.p99_us", v.name),
-            "us",
-            m.per_round_p99.clone(),
-            &why,
-        ));
+    let is_runtime = |v: &Variant| matches!(v.method, Method::Runtime { .. });
+    for (v, m) in merged.iter().filter(|(v, _)| !is_runtime(v)) {
+        metrics.extend(variant_metrics(v, m, &reason(Some(m)), false));
     }
     let (sandbox, net, fork) = (
         find(variant::SANDBOX),
@@ -348,6 +397,39 @@ fn derive(
                 .unwrap_or("churn not measured yet"),
         ));
     }
+    // After the figures above (summaries show the first rows): the headline
+    // sandbox to its exit, then each runtime beside it, as hyperfine would put
+    // it (isobench's sandbox ÷ the runtime: below 1 isobench is faster).
+    if let Some((v, m)) = merged.iter().find(|(v, _)| v.name == variant::SANDBOX) {
+        metrics.extend(
+            variant_metrics(v, m, &reason(Some(m)), true)
+                .into_iter()
+                .skip(2),
+        );
+    }
+    for (v, m) in merged.iter().filter(|(v, _)| is_runtime(v)) {
+        metrics.extend(variant_metrics(v, m, &reason(Some(m)), true));
+        let why = format!(
+            "{} or {} could not be measured: {}",
+            variant::SANDBOX,
+            v.name,
+            reason(sandbox.filter(|s| s.unavailable.is_some()).or(Some(m)))
+        );
+        for (suffix, pick) in [
+            (
+                "sandbox_ratio_p50",
+                (|m| &m.per_round_p50) as fn(&Merged) -> &Vec<Option<f64>>,
+            ),
+            ("sandbox_ratio_exit_p50", |m| &m.per_round_exit_p50),
+        ] {
+            metrics.push(metric(
+                &format!("startup.{}.{suffix}", v.name),
+                "ratio",
+                per_round_ratio(&rounds_of(sandbox, pick), pick(m)),
+                &why,
+            ));
+        }
+    }
     result.metrics = metrics;
     let detail = StartupDetail {
         attach: ATTACH.into(),
@@ -365,6 +447,7 @@ fn derive(
                     method: serde_json::to_value(v.method).unwrap_or_default(),
                     start: percentiles(&m.start),
                     teardown: percentiles(&m.teardown),
+                    exit: percentiles(&m.exit),
                     phases: phases.collect(),
                     tail: tail::attribute(&m.starts),
                     unavailable: m.unavailable.clone(),
@@ -373,6 +456,7 @@ fn derive(
             .collect(),
         churn: churn.to_vec(),
         flags: flags(merged, churn),
+        runtimes: runtimes.to_vec(),
     };
     result.warnings = detail.flags.clone();
     if disordered > 0 {
@@ -382,6 +466,34 @@ fn derive(
         ));
     }
     result.startup = Some(detail);
+}
+
+/// `startup.<variant>.p50_us` and `.p99_us` (request → first instruction), and
+/// with `exit` also `.exit_p50_us` and `.exit_p99_us` (request → exit), per round.
+fn variant_metrics(v: &Variant, m: &Merged, why: &str, exit: bool) -> Vec<Metric> {
+    let mut rows = vec![("p50_us", &m.per_round_p50), ("p99_us", &m.per_round_p99)];
+    if exit {
+        rows.push(("exit_p50_us", &m.per_round_exit_p50));
+        rows.push(("exit_p99_us", &m.per_round_exit_p99));
+    }
+    rows.into_iter()
+        .map(|(suffix, per_round)| {
+            metric(
+                &format!("startup.{}.{suffix}", v.name),
+                "us",
+                per_round.clone(),
+                why,
+            )
+        })
+        .collect()
+}
+
+/// `num / den` round by round; `None` where either side is missing or `den` is not positive.
+fn per_round_ratio(num: &[Option<f64>], den: &[Option<f64>]) -> Vec<Option<f64>> {
+    num.iter()
+        .zip(den)
+        .map(|(n, d)| Some(n.as_ref()? / d.filter(|&d| d > 0.0)?))
+        .collect()
 }
 
 /// Case C07: "netns serialization" when +net p99 is over 10× the p99 without

@@ -131,6 +131,12 @@ impl Stamps {
         us(self.first, self.request)
     }
 
+    /// From the request until everything is gone (reaped, cgroup removed), µs:
+    /// what hyperfine's whole-process figure of a runtime covers.
+    pub fn exit_us(&self) -> f64 {
+        us(self.removed.max(self.reaped), self.request)
+    }
+
     /// From the probe's first instruction until everything is gone (reaped, cgroup removed), µs.
     pub fn teardown_us(&self) -> f64 {
         us(self.removed.max(self.reaped), self.first)
@@ -181,7 +187,7 @@ pub const DEADLINE: Duration = Duration::from_secs(10);
 
 /// Reads the probe's stamp and the rest of its output from the pipe `r` until
 /// EOF, at most until `deadline`.
-fn read_probe_by(r: &mut std::fs::File, deadline: Instant) -> Result<(u64, String)> {
+pub(crate) fn read_probe_by(r: &mut std::fs::File, deadline: Instant) -> Result<(u64, String)> {
     use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
     let mut all = Vec::new();
     let mut buf = [0u8; 4096];
@@ -267,6 +273,10 @@ pub fn begin(
         Method::PosixSpawn | Method::ForkExec => {
             bail!("{method:?} starts no sandbox: use `start`")
         }
+        Method::Runtime { runtime } => bail!(
+            "{} is started by startup::runtime::Runtimes::start, which holds its bundle",
+            runtime.name()
+        ),
     }
 }
 
@@ -404,6 +414,7 @@ mod tests {
         assert!(s.ordered());
         assert_eq!(s.start_us(), 9.0);
         assert_eq!(s.teardown_us(), 5.0);
+        assert_eq!(s.exit_us(), 14.0);
         let names: Vec<&str> = s.phases().iter().map(|p| p.0).collect();
         assert_eq!(
             names,

@@ -4,6 +4,7 @@
 
 pub mod churn;
 pub mod launch;
+pub mod runtime;
 pub mod static_probe;
 pub mod tail;
 pub mod variant;

@@ -30,6 +30,12 @@ pub enum Method {
         /// The namespaces of the clone.
         namespaces: NamespaceSet,
     },
+    /// An external runtime (`unshare`, `bwrap`, `crun`, …) starts the same probe
+    /// ([`super::runtime`]), timed beside isobench's sandbox.
+    Runtime {
+        /// Which one.
+        runtime: super::runtime::Runtime,
+    },
 }
 
 /// One variant: its name in metrics (`startup.<name>.p50_us`) and how it starts.
