@@ -145,7 +145,7 @@ fn a_runtime_missing_from_path_is_unavailable_with_one_line() {
     for info in runtimes.info() {
         if info.program.is_none() {
             let why = info.unavailable.as_deref().unwrap();
-            assert_eq!(why, format!("not installed (no {} on PATH)", info.name));
+            assert_eq!(why, format!("not installed: no {} on PATH", info.name));
         }
     }
     assert_eq!(runtimes.info().len(), Runtime::ALL.len());

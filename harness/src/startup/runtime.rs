@@ -22,8 +22,13 @@
 //! cgroup mount point is a bind mount of the run's arena directory in that
 //! hierarchy, and their `cgroupsPath` is `/<runtime>`: whatever they create is
 //! `<arena>/<runtime>`. crun 1.8 refuses hybrid layouts ("cgroups in hybrid mode
-//! not supported"); there the cgroup2 mount is also unmounted in that namespace,
-//! and the runtime's record says so with crun's own message.
+//! not supported, drop all controllers from cgroupv2") when the cgroup2 tree it
+//! sees offers controllers: the host's cgroup2 root does (`hugetlb` on the
+//! development host), the arena's directory, bound in its place, does not, so
+//! there crun runs as it is. Where a runtime still refuses a hybrid layout, it
+//! is tried once more with the cgroup2 mount unmounted in its namespace, and
+//! its record ([`RuntimeInfo::how`]) says so with the runtime's own message;
+//! where that fails too, it is unavailable with both messages.
 
 use super::launch::{self, Stamps, Started};
 use super::static_probe;
@@ -630,7 +635,7 @@ impl Runtimes {
                 unavailable: None,
             };
             let Some(program) = found else {
-                info.unavailable = Some(format!("not installed (no {} on PATH)", runtime.name()));
+                info.unavailable = Some(format!("not installed: no {} on PATH", runtime.name()));
                 me.info.push(info);
                 continue;
             };
@@ -656,7 +661,7 @@ impl Runtimes {
                 got,
                 &me.how.rootfs,
                 &ready.dir,
-                "CONTAINER",
+                "isobench-<pid>-<n>",
                 inspect,
             )?;
             info.how = format!(
