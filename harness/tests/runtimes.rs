@@ -227,3 +227,41 @@ fn a_runtime_refusing_the_hybrid_layout_runs_without_the_cgroup2_mount_and_says_
     arena.remove().unwrap();
     common::assert_nothing_left(&id);
 }
+
+#[test]
+fn a_runtime_that_hangs_is_killed_at_its_deadline_and_leaves_nothing() {
+    require_root!();
+    let (_host, arena, id) = common::arena("runtimes-hang");
+    let work = tempfile::tempdir().unwrap();
+    // Runs the probe for the check at preparation, then hangs.
+    let fake = fake_crun(
+        "if [ -e \"$5/../hung-once\" ]; then exec sleep 61.789; fi\n\
+         touch \"$5/../hung-once\" && exec \"$5/../rootfs/probe\"",
+    );
+    let mut runtimes = Runtimes::prepare(
+        work.path(),
+        &arena,
+        variant::HEADLINE,
+        false,
+        fake.path().as_os_str(),
+    )
+    .unwrap()
+    .with_deadline(std::time::Duration::from_millis(500));
+    assert_eq!(runtimes.unavailable(Runtime::Crun), None);
+    let started = std::time::Instant::now();
+    let err = runtimes
+        .start(Runtime::Crun)
+        .err()
+        .expect("a hanging runtime must fail");
+    assert!(format!("{err:#}").contains("deadline"), "{err:#}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    drop(runtimes);
+    let hanging = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .any(|cmdline| cmdline.windows(6).any(|w| w == b"61.789"));
+    assert!(!hanging, "no hanging runtime is left");
+    arena.remove().unwrap();
+    common::assert_nothing_left(&id);
+}

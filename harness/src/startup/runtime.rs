@@ -320,16 +320,20 @@ fn reap_by(child: &mut Child, deadline: Instant) -> Result<std::process::ExitSta
 /// Runs the first line of `program args`, bounded by `limit`, for a version or a check.
 fn first_line(program: &Path, args: &[&str], limit: Duration) -> Result<String> {
     let dir = tempfile::tempdir().context("a temporary directory")?;
+    // Files, not pipes: an engine's `info` may write more than a pipe holds.
+    let file = |name: &str| {
+        std::fs::File::create(dir.path().join(name))
+            .with_context(|| format!("creating {}", dir.path().join(name).display()))
+    };
     let mut child = Command::new(program)
         .args(args)
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(dir.path().join("err"))?)
+        .stdout(file("out")?)
+        .stderr(file("err")?)
         .spawn()
         .with_context(|| format!("starting {}", program.display()))?;
     let status = reap_by(&mut child, Instant::now() + limit)?;
-    let mut out = String::new();
-    std::io::Read::read_to_string(&mut child.stdout.take().context("stdout")?, &mut out)?;
+    let out = std::fs::read_to_string(dir.path().join("out")).unwrap_or_default();
     let err = std::fs::read_to_string(dir.path().join("err")).unwrap_or_default();
     if !status.success() {
         let said = err
