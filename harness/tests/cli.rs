@@ -889,3 +889,35 @@ workload = "cpu-hog"
     );
     common::assert_nothing_left(&run_id);
 }
+
+#[test]
+fn cleanup_also_looks_in_the_cgroup_mounts_the_harness_does_not_work_in() {
+    require_root!();
+    let read = |p: &str| std::fs::read_to_string(p).unwrap();
+    let host = isobench::cgroup::CgroupHost::discover().unwrap();
+    let worked_in: Vec<std::path::PathBuf> =
+        host.hierarchies.iter().map(|h| h.own_dir.clone()).collect();
+    let others: Vec<std::path::PathBuf> = isobench::cgroup::layout::every_mount_own_dir(
+        &read("/proc/self/mountinfo"),
+        &read("/proc/self/cgroup"),
+    )
+    .unwrap()
+    .into_iter()
+    .map(|(_, own)| own)
+    .filter(|own| !worked_in.contains(own))
+    .collect();
+    let Some(other) = others.first() else {
+        println!("skipped: every cgroup mount here is one the harness works in (a v2 host)");
+        return;
+    };
+    // A dead run's twin of its arena, as the startup's OCI runtimes leave after a kill -9.
+    let dead = other.join("isobench-20200101T000000Z-3999999");
+    std::fs::create_dir(&dead).unwrap();
+    let (o, _) = run(&["cleanup"]);
+    let left = dead.exists();
+    if left {
+        std::fs::remove_dir(&dead).unwrap();
+    }
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!left, "cleanup left {}", dead.display());
+}

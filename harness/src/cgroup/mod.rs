@@ -109,12 +109,26 @@ impl CgroupHost {
         Ok(arena)
     }
 
-    /// Cgroups named `isobench-*` directly beneath the harness's own, in every hierarchy:
-    /// what runs that were killed left behind.
+    /// Cgroups named `isobench-*` directly beneath the harness's own, in every
+    /// cgroup mount: what runs that were killed left behind.
     pub fn leftovers(&self) -> Vec<PathBuf> {
-        self.hierarchies
-            .iter()
-            .filter_map(|h| std::fs::read_dir(&h.own_dir).ok())
+        let mut own: Vec<PathBuf> = self.hierarchies.iter().map(|h| h.own_dir.clone()).collect();
+        // The hierarchies the harness does not work in (name=systemd, devices,
+        // freezer on a hybrid host) hold the arena's twins that the startup's
+        // OCI runtimes are confined to (startup/runtime.rs).
+        let read = |p: &str| std::fs::read_to_string(p).ok();
+        if let (Some(mountinfo), Some(self_cgroup)) =
+            (read("/proc/self/mountinfo"), read("/proc/self/cgroup"))
+            && let Ok(mounts) = layout::every_mount_own_dir(&mountinfo, &self_cgroup)
+        {
+            for (_, dir) in mounts {
+                if !own.contains(&dir) {
+                    own.push(dir);
+                }
+            }
+        }
+        own.iter()
+            .filter_map(|dir| std::fs::read_dir(dir).ok())
             .flat_map(|dir| dir.flatten())
             .filter(|e| {
                 e.file_type().is_ok_and(|t| t.is_dir())
