@@ -1,7 +1,10 @@
 //! `cargo bench --bench startup`: one criterion group per way of starting the
 //! startup probe, each iteration a full start to exit (and teardown) of it:
 //! posix_spawn and fork+exec (no isolation), a sandbox without and with a new
-//! network namespace, and the cgroup create + attach + remove cycle alone.
+//! network namespace, the cgroup create + attach + remove cycle alone, and the
+//! runtimes people use (unshare, bwrap, crun, runc where installed) starting
+//! the same static probe with the sandbox's namespaces: read their times as
+//! ratios to `startup/sandbox_all` of the same bench run.
 //!
 //! The sandbox groups need root (namespaces and cgroups); without it each says
 //! so on one line and is skipped, and the baselines still run.
@@ -9,6 +12,7 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use isobench::cgroup::{Arena, CgroupHost, Limits};
 use isobench::startup::launch::{self, Probe};
+use isobench::startup::runtime::{Runtime, Runtimes};
 use isobench::startup::variant::{self, Method};
 use std::time::{Duration, Instant};
 
@@ -93,8 +97,44 @@ fn starts(c: &mut Criterion) {
         }
         Err(why) => println!("startup/cgroup: skipped: {why}"),
     }
+    if let Ok(arena) = &sandboxes {
+        runtimes(c, arena);
+    }
     if let Ok(arena) = sandboxes {
         arena.remove().expect("removing the bench's cgroups");
+    }
+}
+
+/// One group per external runtime found, start to exit (its process reaped);
+/// one line for each that is missing or refuses this host.
+fn runtimes(c: &mut Criterion, arena: &Arena) {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let work = std::env::temp_dir();
+    let mut found = match Runtimes::prepare(&work, arena, variant::HEADLINE, false, &path) {
+        Ok(r) => r,
+        Err(e) => {
+            println!("startup/runtimes: skipped: {e:#}");
+            return;
+        }
+    };
+    for runtime in Runtime::ALL {
+        if let Some(why) = found.unavailable(runtime) {
+            println!("startup/{}: skipped: {why}", runtime.name());
+            continue;
+        }
+        let mut g = c.benchmark_group(format!("startup/{}", runtime.name()));
+        g.measurement_time(Duration::from_secs(3));
+        g.bench_function("start to exit", |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let started = found.start(runtime).expect("a start by the runtime");
+                    total += Duration::from_nanos(started.stamps.reaped - started.stamps.request);
+                }
+                total
+            })
+        });
+        g.finish();
     }
 }
 
