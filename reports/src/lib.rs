@@ -38,6 +38,7 @@ mod memory_html;
 mod metric_names;
 mod palette;
 pub mod schema;
+pub mod schema_phases;
 mod startup_html;
 mod timeline;
 mod units;

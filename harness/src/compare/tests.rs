@@ -59,6 +59,7 @@ fn results(id: &str, metrics: Vec<Metric>, n_rounds: usize) -> Results {
                 })
                 .collect(),
             latency_cdf: vec![],
+            slice_timelines: vec![],
             metrics,
             warnings: vec![],
             checks: vec![],

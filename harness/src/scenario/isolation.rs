@@ -35,6 +35,7 @@
 
 use super::expected::{self, Expected};
 use super::metrics::{self, ConditionSample};
+use super::phases::{self, Phaser};
 use super::support::{HostEdge, account, host_cpu, own_cpu_s};
 use super::validity;
 use super::{Progress, RunContext, Timing, rounds};
@@ -111,7 +112,7 @@ pub fn run(
         &spec.def.conditions,
         progress,
         &mut |index, condition| run_condition(spec, ctx, index, condition),
-        &metrics::derive,
+        &|result, rounds| phases::derive(result, rounds, &spec.def),
     );
     result
 }
@@ -500,8 +501,20 @@ fn run_condition(
         iters_per_unit: ctx.calibration.iters_per_unit,
         warmup_s: t.warmup_s,
         duration_s: t.duration_s,
+        slice_ms: spec.def.slice_ms(),
+        slice_origin_ns: None,
     };
-    let start = || start_victim(spec, ctx, ns, &victim_cg, victim_run, &name(DRIVER));
+    // Time 0 of the slices and the phases: the victim's window start as the
+    // harness counts it, fixed when the victim starts.
+    let origin_ns = std::cell::Cell::new(0u64);
+    let start = || {
+        origin_ns.set(phases::window_origin_ns(t.warmup_s));
+        let run = VictimRun {
+            slice_origin_ns: Some(origin_ns.get()),
+            ..victim_run
+        };
+        start_victim(spec, ctx, ns, &victim_cg, run, &name(DRIVER))
+    };
     // A service starts, and is listening, before its neighbours: they run for
     // the window's length from their start, however long it takes to listen.
     let first = match &victim_def.workload {
@@ -516,9 +529,13 @@ fn run_condition(
         let total: usize = spec.def.aggressors.iter().map(|a| a.count).sum();
         let mut started = 0;
         for a in &spec.def.aggressors {
-            let cg = home(&a.name)
-                .sandbox(&name(&a.name), &limits_of(&a.limits.limits))
-                .with_context(|| format!("creating the cgroup of aggressor {}", a.name))?;
+            let cg = phases::aggressor_cgroup(
+                home(&a.name),
+                &name(&a.name),
+                a,
+                &limits_of(&a.limits.limits),
+            )
+            .with_context(|| format!("creating the cgroup of aggressor {}", a.name))?;
             pids.add(&a.name, &cg);
             let mut procs = Vec::new();
             let overrun = overrun_s(started, total);
@@ -546,6 +563,11 @@ fn run_condition(
         Some(v) => v,
         None => start()?,
     };
+    let phaser =
+        match phases::neighbours(&running.iter().map(|r| (r.def, &r.cg)).collect::<Vec<_>>())? {
+            n if n.is_empty() => None,
+            n => Some(Phaser::start(n, origin_ns.get())?),
+        };
     pids.sample();
     let harness0 = own_cpu_s()?;
     if !interrupt::sleep(Duration::from_secs_f64(t.warmup_s)) {
@@ -566,6 +588,8 @@ fn run_condition(
     if !interrupt::sleep(Duration::from_secs_f64(t.duration_s)) {
         bail!("interrupted");
     }
+    // Thawed before anything reads or stops the neighbours.
+    let phase_record = phaser.map(Phaser::finish).transpose()?;
     let ended_early = ended_before_now(&mut running);
     let exits = stop_commands(&mut running);
     let (host1, v1, a1, g1) = (
@@ -654,6 +678,10 @@ fn run_condition(
     let invalid = victim_failed
         .map(|why| validity::victim_failed(&why))
         .or_else(|| validity::neighbours_ended(&ended_early));
+    let transient = report
+        .as_ref()
+        .and_then(|r| r.slices.as_ref())
+        .map(|s| crate::measure::slices::Transient::new(s, phase_record.as_ref()));
     Ok(ConditionSample {
         run: ConditionRun {
             condition,
@@ -673,6 +701,7 @@ fn run_condition(
         },
         histogram,
         missed: report.map_or(0, |r| r.missed),
+        transient,
     })
 }
 

@@ -617,6 +617,7 @@ fn run_condition(
         },
         histogram,
         missed: report.map_or(0, |r| r.missed),
+        transient: None,
     })
 }
 

@@ -51,6 +51,9 @@ pub struct ConditionSample {
     pub histogram: Histogram<u64>,
     /// Units due in the window that never started.
     pub missed: u64,
+    /// The victim's slices beside its neighbours' phases, where it reported
+    /// slices ([`crate::scenario::phases`]); `None` elsewhere.
+    pub transient: Option<crate::measure::slices::Transient>,
 }
 
 /// The victim's figures from its report and histogram (ns → µs here).
@@ -690,6 +693,7 @@ mod tests {
             rate: 5000.0,
             latency_ns: vec![],
             failure: None,
+            slices: None,
         };
         ConditionSample {
             run: ConditionRun {
@@ -708,6 +712,7 @@ mod tests {
             },
             histogram: h,
             missed: 0,
+            transient: None,
         }
     }
 
@@ -719,6 +724,7 @@ mod tests {
             status: ScenarioStatus::Complete,
             rounds: vec![],
             latency_cdf: vec![],
+            slice_timelines: vec![],
             metrics: vec![],
             warnings: vec![],
             checks: vec![],
@@ -894,6 +900,7 @@ mod tests {
             rate: 100.0,
             latency_ns: vec![],
             failure: None,
+            slices: None,
         };
         assert!(
             (victim_run(&report, &h, Some(1_000_000)).late_share.unwrap() - 0.10).abs() < 1e-12
@@ -917,6 +924,7 @@ mod tests {
                 rate: 5000.0,
                 latency_ns: vec![],
                 failure: None,
+                slices: None,
             },
             &gone[0].histogram,
             Some(1_000_000),

@@ -7,6 +7,7 @@ pub mod memory_high_stall;
 pub mod memory_press;
 pub mod memory_pressure;
 mod metrics;
+pub mod phases;
 mod rounds;
 pub mod startup_latency;
 mod support;

@@ -1,0 +1,309 @@
+//! A neighbour's phases (`phase = { ... }` of a `[[scenario.aggressor]]`,
+//! issue 17) and the victim's slices (`slice_ms`): the pattern, how it reads
+//! from a suite file, and where it is on or off at a time of the window.
+//!
+//! Time runs from the start of the measured window. Before it (the warm-up)
+//! a neighbour is in the state the pattern starts with.
+
+use super::error::Problems;
+use super::reader::{Table, shown};
+use serde::Serialize;
+use toml::de::DeValue;
+
+/// Shortest on/off period, ms: below it a cgroup freeze and thaw (a write of
+/// tens of µs, and the freezer's walk of the tasks) is a large part of each phase.
+pub const MIN_PERIOD_MS: f64 = 10.0;
+/// Longest on/off period, ms.
+pub const MAX_PERIOD_MS: f64 = 60_000.0;
+/// Latest step, ms from the window's start.
+pub const MAX_STEP_MS: f64 = 3_600_000.0;
+/// Slice length when a scenario has a phased neighbour and its suite sets none, ms.
+pub const DEFAULT_SLICE_MS: u64 = 50;
+/// Victim applets that report their latencies per slice: those whose units
+/// end on the schedule's thread (`tcp-echo`'s end on its receiver's).
+pub const SLICED_VICTIMS: [&str; 3] = ["cpu-units", "mem-units", "wakeup-latency"];
+
+/// When a neighbour is on (running) and off (frozen).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(tag = "pattern", rename_all = "kebab-case")]
+pub enum Phase {
+    /// On for `on_ms`, then off for `off_ms`, again and again from the
+    /// window's start, on first (and on through the warm-up).
+    OnOff {
+        /// Length of each on-phase, ms.
+        on_ms: f64,
+        /// Length of each off-phase, ms.
+        off_ms: f64,
+    },
+    /// One change at `at_ms` from the window's start: it comes on
+    /// (`on_after`, off until then) or leaves.
+    Step {
+        /// When it changes, ms from the window's start.
+        at_ms: f64,
+        /// Its state after the step.
+        on_after: bool,
+    },
+}
+
+impl Phase {
+    /// Whether the neighbour is on at `t_ms` from the window's start (a
+    /// negative time is the warm-up: the pattern's first state).
+    pub fn on_at(&self, t_ms: f64) -> bool {
+        match *self {
+            Phase::OnOff { on_ms, off_ms } => t_ms < 0.0 || t_ms.rem_euclid(on_ms + off_ms) < on_ms,
+            Phase::Step { at_ms, on_after } => (t_ms >= at_ms) == on_after,
+        }
+    }
+
+    /// The first change strictly after `t_ms`, ms from the window's start;
+    /// `None` when there is none (after a step).
+    pub fn next_change_after(&self, t_ms: f64) -> Option<f64> {
+        match *self {
+            Phase::OnOff { on_ms, off_ms } => {
+                let period = on_ms + off_ms;
+                let t = t_ms.max(0.0);
+                let base = (t / period).floor() * period;
+                [base + on_ms, base + period, base + period + on_ms]
+                    .into_iter()
+                    .find(|&c| c > t_ms && c > 0.0)
+            }
+            Phase::Step { at_ms, .. } => (at_ms > t_ms).then_some(at_ms),
+        }
+    }
+
+    /// Share of the time it is on, for people: the duty cycle, or 1 / 0 after a step.
+    pub fn describe(&self) -> String {
+        match *self {
+            Phase::OnOff { on_ms, off_ms } => format!(
+                "on {on_ms} ms / off {off_ms} ms (period {} ms, duty {:.0} %)",
+                on_ms + off_ms,
+                100.0 * on_ms / (on_ms + off_ms)
+            ),
+            Phase::Step { at_ms, on_after } => format!(
+                "{} at {at_ms} ms",
+                if on_after { "comes on" } else { "leaves" }
+            ),
+        }
+    }
+}
+
+/// A duration such as `"400ms"`, `"1.5s"` or `"2s"`, in ms.
+///
+/// # Errors
+/// Anything else, saying what is accepted.
+pub fn parse_duration_ms(text: &str) -> Result<f64, String> {
+    let t = text.trim();
+    let (number, scale) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1000.0)
+    } else {
+        return Err(format!(
+            "{text:?} is not a duration: expected a number with ms or s, such as \"400ms\" or \"1.5s\""
+        ));
+    };
+    match number.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v * scale),
+        _ => Err(format!(
+            "{text:?} is not a duration: expected a number with ms or s, such as \"400ms\" or \"1.5s\""
+        )),
+    }
+}
+
+/// The keys of a `phase` table.
+const KEYS: [&str; 6] = ["on_ms", "off_ms", "period", "duty", "step_at", "then"];
+
+/// Reads the `phase` of aggressor table `a`; every problem goes to `p` with its place.
+pub fn read(a: Table<'_, '_>, p: &mut Problems) -> Option<Phase> {
+    let t = a.table("phase", "scenario.aggressor.phase", p)?;
+    t.only(&KEYS, p);
+    let has = |k: &str| t.get(k).is_some();
+    let path = |k: &str| format!("scenario.aggressor.phase.{k}");
+    let forms = [
+        has("on_ms") || has("off_ms"),
+        has("period") || has("duty"),
+        has("step_at") || has("then"),
+    ];
+    if forms.iter().filter(|&&f| f).count() != 1 {
+        p.at(
+            t.span(),
+            "scenario.aggressor.phase",
+            "expected one pattern: on/off as { on_ms = 200, off_ms = 200 } or { period = \"400ms\", duty = 0.5 }, or a step as { step_at = \"1s\" } (then = \"on\" or \"off\")",
+        );
+        return None;
+    }
+    let duration = |k: &str, p: &mut Problems| -> Option<f64> {
+        let f = t.get(k)?;
+        match f.value {
+            DeValue::String(s) => match parse_duration_ms(s) {
+                Ok(ms) => Some(ms),
+                Err(why) => {
+                    p.at(f.span, &path(k), why);
+                    None
+                }
+            },
+            _ => {
+                p.wrong_type(
+                    f,
+                    &path(k),
+                    "a duration with ms or s, such as \"400ms\" or \"1.5s\"",
+                );
+                None
+            }
+        }
+    };
+    let span_of = |k: &str| t.get(k).map_or(t.span(), |f| f.span);
+    if forms[0] {
+        for k in ["on_ms", "off_ms"] {
+            if !has(k) {
+                p.at(
+                    t.span(),
+                    &path(k),
+                    "missing: on/off needs both on_ms and off_ms (ms), e.g. { on_ms = 200, off_ms = 200 }",
+                );
+            }
+        }
+        let on = t.number("on_ms", 0.001..=MAX_PERIOD_MS, "ms", p);
+        let off = t.number("off_ms", 0.001..=MAX_PERIOD_MS, "ms", p);
+        let (on_ms, off_ms) = (on?, off?);
+        return period_in_range(on_ms + off_ms, span_of("on_ms"), "on_ms", p)
+            .then_some(Phase::OnOff { on_ms, off_ms });
+    }
+    if forms[1] {
+        for (k, eg) in [("period", "period = \"400ms\""), ("duty", "duty = 0.5")] {
+            if !has(k) {
+                p.at(
+                    t.span(),
+                    &path(k),
+                    format!(
+                        "missing: on/off by period needs both period and duty, e.g. {{ {eg} }}"
+                    ),
+                );
+            }
+        }
+        let period = duration("period", p);
+        let duty = duty(t, p);
+        let (period, duty) = (period?, duty?);
+        return period_in_range(period, span_of("period"), "period", p).then_some(Phase::OnOff {
+            on_ms: period * duty,
+            off_ms: period * (1.0 - duty),
+        });
+    }
+    if !has("step_at") {
+        p.at(
+            t.span(),
+            &path("step_at"),
+            "missing: a step needs step_at, e.g. { step_at = \"1s\" }",
+        );
+    }
+    let on_after = match t.str("then", p) {
+        None => Some(true),
+        Some(("on", _)) => Some(true),
+        Some(("off", _)) => Some(false),
+        Some((other, span)) => {
+            p.at(
+                span,
+                &path("then"),
+                format!(
+                    "{other:?} is not a state: expected \"on\" (the neighbour comes at step_at) or \"off\" (it leaves)"
+                ),
+            );
+            None
+        }
+    };
+    let at_ms = duration("step_at", p)?;
+    if at_ms > MAX_STEP_MS {
+        p.at(
+            span_of("step_at"),
+            &path("step_at"),
+            format!("{at_ms} ms is out of range: expected 0 to 3600 s from the window's start"),
+        );
+        return None;
+    }
+    Some(Phase::Step {
+        at_ms,
+        on_after: on_after?,
+    })
+}
+
+/// True when an on/off period of `ms` is within [`MIN_PERIOD_MS`]..=[`MAX_PERIOD_MS`];
+/// otherwise says so at `span`.
+fn period_in_range(ms: f64, span: super::error::Span, key: &str, p: &mut Problems) -> bool {
+    let ok = (MIN_PERIOD_MS..=MAX_PERIOD_MS).contains(&ms);
+    if !ok {
+        p.at(
+            span,
+            &format!("scenario.aggressor.phase.{key}"),
+            format!(
+                "a period of {ms} ms is out of range: expected 10 ms to 60 s (on and off together)"
+            ),
+        );
+    }
+    ok
+}
+
+/// The `duty` of a phase table: a share above 0 and below 1, or a percentage string.
+fn duty(t: Table<'_, '_>, p: &mut Problems) -> Option<f64> {
+    let f = t.get("duty")?;
+    let value = match f.value {
+        DeValue::Integer(i) => i.as_str().parse::<f64>().ok(),
+        DeValue::Float(x) => x.as_str().replace('_', "").parse::<f64>().ok(),
+        DeValue::String(s) => s
+            .trim()
+            .strip_suffix('%')
+            .and_then(|n| n.trim().parse::<f64>().ok())
+            .map(|pct| pct / 100.0),
+        _ => None,
+    };
+    match value {
+        Some(d) if d > 0.0 && d < 1.0 => Some(d),
+        _ => {
+            p.at(
+                f.span,
+                "scenario.aggressor.phase.duty",
+                format!(
+                    "{} is out of range: expected a duty cycle above 0 and below 1 (0–100 %, both ends excluded: a neighbour always on or always off has no phases), e.g. 0.5 or \"50%\"",
+                    shown(f.value)
+                ),
+            );
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn on_off_starts_on_and_changes_every_half_period() {
+        let p = Phase::OnOff {
+            on_ms: 200.0,
+            off_ms: 100.0,
+        };
+        assert!(p.on_at(-5.0) && p.on_at(0.0) && p.on_at(199.0));
+        assert!(!p.on_at(200.0) && !p.on_at(299.0) && p.on_at(300.0));
+        assert_eq!(p.next_change_after(-5.0), Some(200.0));
+        assert_eq!(p.next_change_after(200.0), Some(300.0));
+        assert_eq!(p.next_change_after(310.0), Some(500.0));
+    }
+
+    #[test]
+    fn a_step_changes_once() {
+        let p = Phase::Step {
+            at_ms: 1000.0,
+            on_after: true,
+        };
+        assert!(!p.on_at(-1.0) && !p.on_at(999.0) && p.on_at(1000.0));
+        assert_eq!(p.next_change_after(0.0), Some(1000.0));
+        assert_eq!(p.next_change_after(1000.0), None);
+    }
+
+    #[test]
+    fn durations_take_ms_or_s() {
+        assert_eq!(parse_duration_ms("400ms"), Ok(400.0));
+        assert_eq!(parse_duration_ms("1.5s"), Ok(1500.0));
+        assert!(parse_duration_ms("400").unwrap_err().contains("\"400ms\""));
+        assert!(parse_duration_ms("-1s").is_err());
+    }
+}
