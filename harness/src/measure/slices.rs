@@ -6,8 +6,9 @@
 //! Definitions (docs/results-schema.md, "Transient figures"):
 //! - **worst slice p99**: the largest slice p99 of the window.
 //! - **on / off slices**: a slice is *on* when its midpoint lies in a span in
-//!   which at least one phased neighbour was on, *off* otherwise; the mean
-//!   slice p99 of each (slices without units left out).
+//!   which at least one phased neighbour was on, *off* otherwise; the median
+//!   slice p99 of each (slices without units left out): the median, so that
+//!   one slice disturbed by other work on the host does not carry the figure.
 //! - **recovery**: at each moment the last neighbour left (an on → off change
 //!   of the union of on-spans), the time until the victim's tail is back: the
 //!   first slice with at least half its length after that moment, before the
@@ -137,15 +138,18 @@ impl Transient {
         self.on_spans.iter().any(|s| s[0] <= t_ms && t_ms < s[1])
     }
 
-    /// The mean p99 of the on slices (`on`) or the off slices, µs; `None` without such a slice.
-    pub fn mean_p99_us(&self, on: bool) -> Option<f64> {
-        let values: Vec<f64> = self
+    /// The median p99 of the on slices (`on`) or the off slices, µs (the
+    /// mean of the middle two for an even count); `None` without such a slice.
+    pub fn median_p99_us(&self, on: bool) -> Option<f64> {
+        let mut values: Vec<f64> = self
             .points
             .iter()
             .filter(|p| self.on_at(p.start_ms + self.slice_ms / 2.0) == on)
             .filter_map(|p| p.p99_us)
             .collect();
-        (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+        values.sort_by(f64::total_cmp);
+        let n = values.len();
+        (n > 0).then(|| (values[(n - 1) / 2] + values[n / 2]) / 2.0)
     }
 
     /// Each recovery after the last neighbour left, against `reference_us` (the solo p99).
@@ -267,8 +271,8 @@ mod tests {
             Some(&phases()),
         );
         assert_eq!(t.on_spans, vec![[0.0, 100.0], [300.0, 400.0]]);
-        assert_eq!(t.mean_p99_us(true), Some(1000.0));
-        assert_eq!(t.mean_p99_us(false), Some(152.5));
+        assert_eq!(t.median_p99_us(true), Some(1000.0));
+        assert_eq!(t.median_p99_us(false), Some(105.0));
         assert_eq!(t.worst_p99_us(), Some(1100.0));
         assert_eq!(t.fewest_units(), Some(100));
     }

@@ -383,7 +383,7 @@ fn transient_metrics(
                 name,
                 Some(c),
                 "us",
-                per_round(rounds, c, &|s| of(s)?.mean_p99_us(on)),
+                per_round(rounds, c, &|s| of(s)?.median_p99_us(on)),
                 &format!(
                     "{why}; or no slice lay {} a phase",
                     if on { "in an on" } else { "in an off" }
