@@ -39,6 +39,7 @@ mod metric_names;
 mod palette;
 pub mod schema;
 pub mod schema_phases;
+mod slices_html;
 mod startup_html;
 mod timeline;
 mod units;
