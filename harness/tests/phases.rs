@@ -437,12 +437,11 @@ fn alive(pid: i32) -> bool {
         .is_some_and(|zombie| !zombie)
 }
 
-#[test]
-fn a_harness_killed_mid_phase_leaves_nothing_frozen_after_cleanup() {
-    require_root!();
-    let _turn = common::take_turn();
-    let dir = tempfile::tempdir().unwrap();
-    let suite_file = dir.path().join("phase.toml");
+/// Starts `isobench run` of a scenario whose neighbour is frozen through its
+/// whole window, and returns once the neighbour is frozen: the child, and the
+/// cgroups of the run then (all, frozen).
+fn frozen_run(dir: &Path) -> (std::process::Child, Vec<String>) {
+    let suite_file = dir.join("phase.toml");
     // The neighbour is frozen from the start until 30 s in: the whole window.
     std::fs::write(
         &suite_file,
@@ -453,7 +452,6 @@ warmup = 0.1
 [[scenario]]
 name = "frozen"
 kind = "isolation"
-conditions = ["solo", "contended", "isolated"]
 [scenario.victim]
 workload = "wakeup-latency"
 rate = 200
@@ -464,12 +462,11 @@ phase = { step_at = "30s" }
 "#,
     )
     .unwrap();
-    let bin = isobench_bin();
-    let mut child = std::process::Command::new(&bin)
+    let mut child = std::process::Command::new(isobench_bin())
         .args(["run", "--suite"])
         .arg(&suite_file)
         .arg("--out")
-        .arg(dir.path().join("out"))
+        .arg(dir.join("out"))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -489,6 +486,44 @@ phase = { step_at = "30s" }
         std::thread::sleep(Duration::from_millis(50));
         (all, frozen) = cgroups_of(pid);
     }
+    (child, all)
+}
+
+#[test]
+fn sigint_mid_phase_thaws_the_neighbour_and_removes_everything() {
+    require_root!();
+    let _turn = common::take_turn();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, _) = frozen_run(dir.path());
+    let pid = child.id();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "isobench run did not stop within 30 s of SIGINT"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (left, frozen) = cgroups_of(pid);
+    assert!(
+        frozen.is_empty() && left.is_empty(),
+        "left: {left:?}, frozen: {frozen:?}"
+    );
+}
+
+#[test]
+fn a_harness_killed_mid_phase_leaves_nothing_frozen_after_cleanup() {
+    require_root!();
+    let _turn = common::take_turn();
+    let dir = tempfile::tempdir().unwrap();
+    let bin = isobench_bin();
+    let (mut child, all) = frozen_run(dir.path());
+    let pid = child.id();
     // The processes of the run's cgroups, to find none of them alive after cleanup.
     let procs: Vec<i32> = all
         .iter()

@@ -71,7 +71,7 @@ impl Phase {
         }
     }
 
-    /// Share of the time it is on, for people: the duty cycle, or 1 / 0 after a step.
+    /// The pattern in words, for people: `on 200 ms / off 200 ms (period 400 ms, duty 50 %)`.
     pub fn describe(&self) -> String {
         match *self {
             Phase::OnOff { on_ms, off_ms } => format!(
