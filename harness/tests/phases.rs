@@ -199,6 +199,10 @@ fn metric(r: &ScenarioResult, name: &str, c: Condition) -> Option<f64> {
 /// about one).
 const MAX_OTHER_CPUS: f64 = 0.5;
 
+/// Solo p99 of the victim above which its tail is not judged either: 25 of
+/// its 200 µs units late, so the host cannot run it on time even alone.
+const MAX_SOLO_P99_US: f64 = 5000.0;
+
 /// Runs the isolation scenario of suite `text` as `isobench run` would, with
 /// a victim work unit calibrated here to 200 µs of CPU (cpu-units' `cpus`
 /// becomes a rate of units of real work), on both CPUs.
@@ -306,10 +310,16 @@ limits.docker = { cpus = 0.5 }
     let median = ratios[ratios.len() / 2];
     // Other work on a shared host delays the victim in every phase alike and
     // drowns the hog's part: the relation is judged on a host quiet enough.
+    // An emulated CPU (the v2 VM) cannot run the victim on time even alone.
     let other = metric(&r, "host.other_cpu_share", Condition::Contended).unwrap_or(0.0);
+    let solo_p99 = metric(&r, "victim.latency_p99_us", Condition::Solo).unwrap_or(f64::INFINITY);
     if other > MAX_OTHER_CPUS {
         eprintln!(
             "not judged: other work on the host used {other:.2} CPUs in the contended windows (more than {MAX_OTHER_CPUS}), as much as the hog"
+        );
+    } else if solo_p99 > MAX_SOLO_P99_US {
+        eprintln!(
+            "not judged: the victim alone had a p99 of {solo_p99:.0} µs (more than {MAX_SOLO_P99_US} µs, 25 of its units): this host cannot run it on time"
         );
     } else {
         assert!(
@@ -437,6 +447,20 @@ fn alive(pid: i32) -> bool {
         .is_some_and(|zombie| !zombie)
 }
 
+/// True, with the reason said, on cgroup v2: there `isobench run` needs a
+/// cgroup of its own and refuses the one it would share with this test
+/// process (the no-internal-processes rule); the v2 freeze itself is run by
+/// the on/off test and its thaw on teardown by the unit tests.
+fn skip_on_v2() -> bool {
+    let v2 = CgroupHost::discover().unwrap().layout == Layout::V2;
+    if v2 {
+        eprintln!(
+            "skipped on cgroup v2: `isobench run` as a child would share this test's cgroup, which it refuses"
+        );
+    }
+    v2
+}
+
 /// Starts `isobench run` of a scenario whose neighbour is frozen through its
 /// whole window, and returns once the neighbour is frozen: the child, and the
 /// cgroups of the run then (all, frozen).
@@ -492,6 +516,9 @@ phase = { step_at = "30s" }
 #[test]
 fn sigint_mid_phase_thaws_the_neighbour_and_removes_everything() {
     require_root!();
+    if skip_on_v2() {
+        return;
+    }
     let _turn = common::take_turn();
     let dir = tempfile::tempdir().unwrap();
     let (mut child, _) = frozen_run(dir.path());
@@ -519,6 +546,9 @@ fn sigint_mid_phase_thaws_the_neighbour_and_removes_everything() {
 #[test]
 fn a_harness_killed_mid_phase_leaves_nothing_frozen_after_cleanup() {
     require_root!();
+    if skip_on_v2() {
+        return;
+    }
     let _turn = common::take_turn();
     let dir = tempfile::tempdir().unwrap();
     let bin = isobench_bin();

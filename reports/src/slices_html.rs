@@ -22,14 +22,14 @@ const HEADING_FONT: (&str, u32) = ("sans-serif", 18);
 const SHADE: (u8, u8, u8) = (0x99, 0x99, 0x99);
 /// Opacity of the on-phase shading.
 const SHADE_OPACITY: f64 = 0.25;
-/// Colour of the objective line (Okabe–Ito vermillion).
-const SLO: (u8, u8, u8) = (0xD5, 0x5E, 0x00);
+/// Colour of the objective line (Okabe–Ito reddish purple: no condition's colour).
+const SLO: (u8, u8, u8) = (0xCC, 0x79, 0xA7);
 
 /// What each chart shows, after its condition's name.
 const CAPTION: &str = "condition, one round: the victim's p99 in each time slice of its \
      window (the round and slice length in the title), the neighbour's on-phases shaded grey \
      (it was frozen in between), the round's solo p99 dashed black (the victim has recovered \
-     once its slice p99 is back within 10 % of it), the latency objective dashed orange where \
+     once its slice p99 is back within 10 % of it), the latency objective dashed purple where \
      the suite sets one. Lower is better; in isolated, a line that stays flat through the \
      shaded spans means the limits kept the neighbour's phases out. Unit: latency, log scale.";
 
