@@ -470,7 +470,7 @@ fn thin_slices(s: &ScenarioResult, metric: &str, c: Option<Condition>) -> Option
         .min_by(f64::total_cmp)?;
     (fewest < needed).then(|| {
         format!(
-            "not gated: {metric} rests on slice p99s of as few as {fewest:.0} units per slice, fewer than {TAIL_UNITS} beyond the p99; {needed:.0} per slice are needed (a higher rate or longer slices: rate × slice_ms / 1000 ≥ {needed:.0})"
+            "not gated: {metric} takes the p99 of slices of as few as {fewest:.0} units per slice, which leaves fewer than {TAIL_UNITS} units beyond it; {needed:.0} per slice are needed (a higher rate or longer slices: rate × slice_ms / 1000 ≥ {needed:.0})"
         )
     })
 }
