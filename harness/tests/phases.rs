@@ -133,6 +133,164 @@ fn bad_phases_are_refused_at_their_place_with_what_is_accepted() {
 }
 
 #[test]
+fn ramps_are_refused_where_nothing_can_pace_them() {
+    let ramp = r#"{ ramp = { from = 0, to = 100, over = "1s" } }"#;
+    // cpu-hog has no intensity knob.
+    let p = problem(&with_phase(ramp));
+    assert!(
+        p.starts_with("t.toml:9:9: scenario.aggressor.phase.ramp: cpu-hog has no intensity knob"),
+        "{p}"
+    );
+    let paced = |phase: &str, args: &str| {
+        with_phase(phase).replace(
+            "workload = \"cpu-hog\"",
+            &format!("workload = \"cache-thrash\"\nargs = [{args}]"),
+        )
+    };
+    suite::parse_text(&paced(ramp, ""), "t.toml", &host(Layout::Hybrid)).unwrap();
+    for (phase, args, field, message) in [
+        (
+            ramp,
+            "\"--intensity\", \"50\"",
+            "scenario.aggressor.phase.ramp",
+            "remove --intensity",
+        ),
+        (
+            r#"{ ramp = { from = 40, to = 40, over = "1s" } }"#,
+            "",
+            "scenario.aggressor.phase.ramp.to",
+            "does not move",
+        ),
+        (
+            r#"{ ramp = { from = 0, to = 100, over = "0s" } }"#,
+            "",
+            "scenario.aggressor.phase.ramp.over",
+            "a ramp over 0 ms is a step",
+        ),
+        (
+            r#"{ ramp = { from = 0, to = 101, over = "1s" } }"#,
+            "",
+            "scenario.aggressor.phase.ramp.to",
+            "101 is out of range: expected 0 to 100",
+        ),
+        (
+            r#"{ ramp = { from = 0, over = "1s" } }"#,
+            "",
+            "scenario.aggressor.phase.ramp.to",
+            "missing: a ramp needs from and to",
+        ),
+    ] {
+        let all = problems(&paced(phase, args));
+        assert!(
+            all.iter()
+                .any(|p| p.contains(&format!(": {field}: ")) && p.contains(message)),
+            "{phase} {args}: {all:#?}"
+        );
+    }
+}
+
+#[test]
+fn a_ramped_neighbour_paces_itself_and_says_so() {
+    require_root!();
+    let text = r#"[defaults]
+rounds = 1
+duration = 1.2
+warmup = 0.2
+
+[[scenario]]
+name = "t"
+kind = "isolation"
+[scenario.victim]
+workload = "wakeup-latency"
+rate = 1000
+[[scenario.aggressor]]
+workload = "cache-thrash"
+args = ["--bytes", "8MiB"]
+phase = { ramp = { from = 10, to = 100, over = "1s", start = "0.1s" } }
+"#;
+    let r = common::run_suite(text, "phase-ramp").result;
+    let invalid: Vec<_> = r
+        .rounds
+        .iter()
+        .flat_map(|round| &round.conditions)
+        .filter_map(|c| c.invalid.clone())
+        .collect();
+    assert!(invalid.is_empty(), "{invalid:?}");
+    for c in [Condition::Contended, Condition::Isolated] {
+        let t = r
+            .slice_timelines
+            .iter()
+            .find(|t| t.condition == c)
+            .unwrap_or_else(|| panic!("no {c} timeline"));
+        let trace = &t.phases[0];
+        assert_eq!(trace.mechanism.as_str(), "pacing");
+        assert!(trace.flips.is_empty());
+        let ramp = trace.ramp.expect("the ramp recorded");
+        assert_eq!((ramp.from_pct, ramp.to_pct), (10, 100));
+        assert!(
+            (ramp.end_ms - ramp.start_ms - 1000.0).abs() < 1.0
+                && (ramp.start_ms - 100.0).abs() < 50.0,
+            "{ramp:?}"
+        );
+    }
+    // No change to recover from: null with the reason, never 0.
+    let rec = r
+        .metrics
+        .iter()
+        .find(|m| m.name == "victim.recovery_ms" && m.condition == Some(Condition::Contended))
+        .unwrap();
+    assert!(rec.value.is_none() && rec.reason.is_some(), "{rec:?}");
+}
+
+/// CPU time of process `pid` so far, clock ticks (utime + stime, proc(5)).
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    let f: Vec<u64> = after
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .map(|v| v.parse().unwrap())
+        .collect();
+    f[0] + f[1]
+}
+
+#[test]
+fn an_applet_on_a_ramp_works_more_as_its_intensity_rises() {
+    let _turn = common::take_turn();
+    let bin = isobench::workload::locate().unwrap();
+    let start_ns = isobench_workloads::hold::monotonic_ns() + 100_000_000;
+    // 5 % for 0.1 s, then to 100 % over 0.6 s, then 100 % to the end.
+    let mut child = std::process::Command::new(bin)
+        .args([
+            "cache-thrash",
+            "--bytes",
+            "4MiB",
+            "--duration",
+            "1.3",
+            "--ramp",
+        ])
+        .arg(format!("5:100:{start_ns}:600"))
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    std::thread::sleep(Duration::from_millis(100));
+    let t0 = cpu_ticks(pid);
+    std::thread::sleep(Duration::from_millis(400)); // the ramp's first 0.4 s: 5 % → 68 %
+    let t1 = cpu_ticks(pid);
+    std::thread::sleep(Duration::from_millis(500)); // its end and 100 %
+    let t2 = cpu_ticks(pid);
+    assert!(child.wait().unwrap().success());
+    let (early, late) = (t1 - t0, t2 - t1);
+    eprintln!("CPU ticks: {early} in the first 0.4 s of the ramp, {late} in the next 0.5 s");
+    assert!(
+        late > 2 * early.max(1),
+        "the applet should work more as its intensity rises: {early} then {late} ticks"
+    );
+}
+
+#[test]
 fn slices_are_refused_for_a_victim_that_cannot_slice() {
     let text = r#"[[scenario]]
 name = "s"

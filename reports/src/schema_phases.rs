@@ -45,6 +45,10 @@ pub enum PhaseMechanism {
     /// The v1 freezer's `freezer.state` FROZEN / THAWED (Documentation/admin-guide/cgroup-v1/freezer-subsystem.rst).
     #[serde(rename = "freezer.state")]
     FreezerState,
+    /// The applet's own pacing of its intensity (`--ramp`: the duty cycle of
+    /// each 10 ms period, as iBench's intensity knob).
+    #[serde(rename = "pacing")]
+    Pacing,
 }
 
 impl PhaseMechanism {
@@ -53,6 +57,7 @@ impl PhaseMechanism {
         match self {
             PhaseMechanism::CgroupFreeze => "cgroup.freeze",
             PhaseMechanism::FreezerState => "freezer.state",
+            PhaseMechanism::Pacing => "pacing",
         }
     }
 }
@@ -70,6 +75,22 @@ pub struct PhaseTrace {
     pub flips: Vec<PhaseFlip>,
     /// The spans it was on within the window, `[from_ms, to_ms]` from the window's start.
     pub on_ms: Vec<[f64; 2]>,
+    /// Its intensity ramp, where its phase is one (then `on_ms` is the whole window).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ramp: Option<RampSpan>,
+}
+
+/// An intensity ramp as it was asked of the applet, on the timeline's time axis.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct RampSpan {
+    /// Intensity before it, percent.
+    pub from_pct: u8,
+    /// Intensity after it, percent.
+    pub to_pct: u8,
+    /// Its start, ms from the window's start.
+    pub start_ms: f64,
+    /// Its end, ms from the window's start.
+    pub end_ms: f64,
 }
 
 /// One phase change, stamped on CLOCK_MONOTONIC when the write to the cgroup returned.

@@ -20,7 +20,9 @@ const AXIS_FONT: (&str, u32) = ("sans-serif", 17);
 const HEADING_FONT: (&str, u32) = ("sans-serif", 18);
 /// Grey of the on-phase shading.
 const SHADE: (u8, u8, u8) = (0x99, 0x99, 0x99);
-/// Opacity of the on-phase shading.
+/// Colour of a ramp's span (Okabe–Ito sky blue).
+const RAMP: (u8, u8, u8) = (0x56, 0xB4, 0xE9);
+/// Opacity of the on-phase and ramp shading.
 const SHADE_OPACITY: f64 = 0.25;
 /// Colour of the objective line (Okabe–Ito reddish purple: no condition's colour).
 const SLO: (u8, u8, u8) = (0xCC, 0x79, 0xA7);
@@ -28,7 +30,7 @@ const SLO: (u8, u8, u8) = (0xCC, 0x79, 0xA7);
 /// What each chart shows, after its condition's name.
 const CAPTION: &str = "condition, one round: the victim's p99 in each time slice of its \
      window (the round and slice length in the title), the neighbour's on-phases shaded grey \
-     (it was frozen in between), the round's solo p99 dashed black (the victim has recovered \
+     (it was frozen in between) or its intensity ramp shaded blue, the round's solo p99 dashed black (the victim has recovered \
      once its slice p99 is back within 10 % of it), the latency objective dashed purple where \
      the suite sets one. Lower is better; in isolated, a line that stays flat through the \
      shaded spans means the limits kept the neighbour's phases out. Unit: latency, log scale.";
@@ -91,7 +93,14 @@ fn chart(
     let spans: Vec<[f64; 2]> = t
         .phases
         .iter()
+        .filter(|p| p.ramp.is_none())
         .flat_map(|p| p.on_ms.iter().map(|s| [s[0] / 1e3, s[1] / 1e3]))
+        .collect();
+    let ramps: Vec<[f64; 2]> = t
+        .phases
+        .iter()
+        .filter_map(|p| p.ramp)
+        .map(|r| [r.start_ms.max(0.0) / 1e3, r.end_ms / 1e3])
         .collect();
     let rgb = palette::rgb(t.condition);
     let mut legend = vec![Entry::new("slice p99", Glyph::Line { rgb, dashed: false })];
@@ -99,10 +108,25 @@ fn chart(
         let how = t
             .phases
             .iter()
+            .filter(|p| p.ramp.is_none())
             .map(|p| format!("{} on ({})", p.sandbox, p.mechanism.as_str()))
             .collect::<Vec<_>>()
             .join(", ");
         legend.push(Entry::new(how, Glyph::Swatch(SHADE)));
+    }
+    for p in &t.phases {
+        if let Some(r) = p.ramp {
+            legend.push(Entry::new(
+                format!(
+                    "{} ramps {} % → {} % ({})",
+                    p.sandbox,
+                    r.from_pct,
+                    r.to_pct,
+                    p.mechanism.as_str()
+                ),
+                Glyph::Swatch(RAMP),
+            ));
+        }
     }
     if t.reference_p99_us.is_some() {
         let black = palette::BLACK;
@@ -152,12 +176,14 @@ fn chart(
             .light_line_style(WHITE)
             .bold_line_style(BLACK.mix(0.12))
             .draw()?;
-        chart.draw_series(spans.iter().map(|s| {
-            Rectangle::new(
-                [(s[0], y_start), (s[1].min(x_end), y_end)],
-                colour(SHADE).mix(SHADE_OPACITY).filled(),
-            )
-        }))?;
+        for (spans, rgb) in [(&spans, SHADE), (&ramps, RAMP)] {
+            chart.draw_series(spans.iter().map(|s| {
+                Rectangle::new(
+                    [(s[0], y_start), (s[1].min(x_end), y_end)],
+                    colour(rgb).mix(SHADE_OPACITY).filled(),
+                )
+            }))?;
+        }
         for (value, rgb) in [(t.reference_p99_us, palette::BLACK), (t.slo_p99_us, SLO)] {
             if let Some(v) = value {
                 chart.draw_series(DashedLineSeries::new(

@@ -75,6 +75,20 @@ pub struct WindowArgs {
     pub duration: Duration,
 }
 
+impl Applet {
+    /// The intensity ramp of a catalogue aggressor (`--ramp`), if it has one.
+    pub fn ramp(&self) -> Option<crate::intensity::Ramp> {
+        match self {
+            Applet::CacheThrash { run, .. }
+            | Applet::MemBw { run, .. }
+            | Applet::ForkStorm { run, .. }
+            | Applet::IoHog { run, .. }
+            | Applet::NetHog { run, .. } => run.ramp,
+            _ => None,
+        }
+    }
+}
+
 /// The applets of `isobench-workload`, one per victim, aggressor or helper.
 #[derive(Subcommand)]
 pub enum Applet {

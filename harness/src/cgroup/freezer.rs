@@ -29,15 +29,19 @@ pub struct Freezer {
 }
 
 impl Freezer {
-    /// The freezer of cgroup directory `dir` through `mechanism`'s file.
-    pub fn new(dir: &Path, mechanism: PhaseMechanism) -> Freezer {
-        let name = match mechanism {
-            PhaseMechanism::CgroupFreeze => CGROUP_FREEZE,
-            PhaseMechanism::FreezerState => FREEZER_STATE,
-        };
+    /// The v2 freezer of cgroup directory `dir`: its `cgroup.freeze`.
+    pub fn v2(dir: &Path) -> Freezer {
         Freezer {
-            file: dir.join(name),
-            mechanism,
+            file: dir.join(CGROUP_FREEZE),
+            mechanism: PhaseMechanism::CgroupFreeze,
+        }
+    }
+
+    /// The v1 freezer of cgroup directory `dir` (in the freezer hierarchy): its `freezer.state`.
+    pub fn v1(dir: &Path) -> Freezer {
+        Freezer {
+            file: dir.join(FREEZER_STATE),
+            mechanism: PhaseMechanism::FreezerState,
         }
     }
 
@@ -78,10 +82,10 @@ impl Freezer {
 
     fn value(&self, frozen: bool) -> &'static str {
         match (self.mechanism, frozen) {
-            (PhaseMechanism::CgroupFreeze, true) => "1",
-            (PhaseMechanism::CgroupFreeze, false) => "0",
             (PhaseMechanism::FreezerState, true) => "FROZEN",
             (PhaseMechanism::FreezerState, false) => "THAWED",
+            (_, true) => "1",
+            (_, false) => "0",
         }
     }
 }
@@ -97,12 +101,8 @@ fn frozen_text(text: &str) -> bool {
 /// teardown that follows names any cgroup that stays busy.
 pub fn thaw_tree(dir: &Path) -> Vec<PathBuf> {
     let mut thawed = Vec::new();
-    for (name, mechanism) in [
-        (CGROUP_FREEZE, PhaseMechanism::CgroupFreeze),
-        (FREEZER_STATE, PhaseMechanism::FreezerState),
-    ] {
-        let f = Freezer::new(dir, mechanism);
-        if dir.join(name).exists() && f.is_frozen().unwrap_or(false) && f.thaw().is_ok() {
+    for f in [Freezer::v2(dir), Freezer::v1(dir)] {
+        if f.file.exists() && f.is_frozen().unwrap_or(false) && f.thaw().is_ok() {
             thawed.push(dir.to_path_buf());
         }
     }
@@ -138,7 +138,7 @@ mod tests {
     fn v2_freeze_writes_one_and_thaw_zero() {
         let t = tempfile::tempdir().unwrap();
         std::fs::write(t.path().join(CGROUP_FREEZE), "0\n").unwrap();
-        let f = Freezer::new(t.path(), PhaseMechanism::CgroupFreeze);
+        let f = Freezer::v2(t.path());
         f.freeze().unwrap();
         assert!(f.is_frozen().unwrap());
         assert_eq!(thaw_tree(t.path()), vec![t.path().to_path_buf()]);

@@ -655,10 +655,9 @@ impl Cgroup {
         if !self.freezable {
             return None;
         }
-        use isobench_reports::schema_phases::PhaseMechanism;
         self.parts.iter().find_map(|(h, dir)| match self.layout {
-            Layout::V2 => Some(Freezer::new(dir, PhaseMechanism::CgroupFreeze)),
-            _ if h.has("freezer") => Some(Freezer::new(dir, PhaseMechanism::FreezerState)),
+            Layout::V2 => Some(Freezer::v2(dir)),
+            _ if h.has("freezer") => Some(Freezer::v1(dir)),
             _ => None,
         })
     }

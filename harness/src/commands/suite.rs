@@ -136,7 +136,8 @@ fn phase_lines(out: &mut impl Write, iso: &IsolationDef, layout: Layout) -> std:
     };
     for a in &iso.aggressors {
         if let Some(p) = &a.phase {
-            writeln!(out, "    {}: phases {}, by {file}", a.name, p.describe())?;
+            let by = if p.freezes() { file } else { "its own pacing" };
+            writeln!(out, "    {}: phases {}, by {by}", a.name, p.describe())?;
         }
     }
     if let Some(ms) = iso.slice_ms() {

@@ -23,7 +23,7 @@
 //!   victim's `slo.p99_us`, of the slices with units.
 
 use crate::scenario::phases::PhaseRecord;
-use isobench_reports::schema_phases::{PhaseFlip, PhaseTrace, SlicePoint};
+use isobench_reports::schema_phases::{PhaseFlip, PhaseTrace, RampSpan, SlicePoint};
 use isobench_workloads::slices::SliceReport;
 
 /// How far above the reference p99 a slice's p99 may be and count as recovered: 10 %.
@@ -101,6 +101,12 @@ impl Transient {
                     on_at_start: t.on_at_origin,
                     flips,
                     on_ms: spans,
+                    ramp: t.ramp.map(|r| RampSpan {
+                        from_pct: r.from_pct,
+                        to_pct: r.to_pct,
+                        start_ms: rel(r.start_mono_ns),
+                        end_ms: rel(r.end_mono_ns),
+                    }),
                 });
             }
         }
@@ -260,6 +266,7 @@ mod tests {
                 mechanism: PhaseMechanism::FreezerState,
                 on_at_origin: true,
                 flips: vec![flip(100, false), flip(300, true)],
+                ramp: None,
             }],
         }
     }

@@ -504,13 +504,12 @@ fn run_condition(
         slice_ms: spec.def.slice_ms(),
         slice_origin_ns: None,
     };
-    // Time 0 of the slices and the phases: the victim's window start as the
-    // harness counts it, fixed when the victim starts.
-    let origin_ns = std::cell::Cell::new(0u64);
+    // Time 0 of the slices and the phases: the window's start as the harness
+    // counts it before it starts anything (the victim's own starts a few ms later).
+    let origin_ns = phases::window_origin_ns(t.warmup_s);
     let start = || {
-        origin_ns.set(phases::window_origin_ns(t.warmup_s));
         let run = VictimRun {
-            slice_origin_ns: Some(origin_ns.get()),
+            slice_origin_ns: Some(origin_ns),
             ..victim_run
         };
         start_victim(spec, ctx, ns, &victim_cg, run, &name(DRIVER))
@@ -540,11 +539,12 @@ fn run_condition(
             let mut procs = Vec::new();
             let overrun = overrun_s(started, total);
             for _ in 0..a.count {
-                let argv = run_args::aggressor_argv(
+                let mut argv = run_args::aggressor_argv(
                     &a.workload,
                     t.warmup_s + t.duration_s + overrun_s(started, total),
                     &ctx.work_dir,
                 );
+                argv.extend(phases::ramp_flag(a, origin_ns).into_iter().flatten());
                 procs.push(
                     sandbox::spawn(&ctx.workload_bin, &argv, ns, Some(&cg))
                         .with_context(|| format!("starting aggressor {}", a.name))?,
@@ -566,7 +566,7 @@ fn run_condition(
     let phaser =
         match phases::neighbours(&running.iter().map(|r| (r.def, &r.cg)).collect::<Vec<_>>())? {
             n if n.is_empty() => None,
-            n => Some(Phaser::start(n, origin_ns.get())?),
+            n => Some(Phaser::start(n, origin_ns)?),
         };
     pids.sample();
     let harness0 = own_cpu_s()?;
@@ -589,7 +589,11 @@ fn run_condition(
         bail!("interrupted");
     }
     // Thawed before anything reads or stops the neighbours.
-    let phase_record = phaser.map(Phaser::finish).transpose()?;
+    let phase_record = phases::record(
+        phaser.map(Phaser::finish).transpose()?,
+        &running.iter().map(|r| r.def).collect::<Vec<_>>(),
+        origin_ns,
+    );
     let ended_early = ended_before_now(&mut running);
     let exits = stop_commands(&mut running);
     let (host1, v1, a1, g1) = (

@@ -40,7 +40,7 @@ pub fn window_origin_ns(warmup_s: f64) -> u64 {
 }
 
 /// The cgroup of aggressor `a` beneath `home`, named `name`, with `limits`
-/// (none in the contended condition): freezable when it has phases.
+/// (none in the contended condition): freezable when its phases freeze it.
 ///
 /// # Errors
 /// As [`Arena::sandbox`].
@@ -50,14 +50,15 @@ pub fn aggressor_cgroup(
     a: &AggressorDef,
     limits: &Limits,
 ) -> crate::cgroup::Result<Cgroup> {
-    if a.phase.is_some() {
+    if a.phase.is_some_and(|p| p.freezes()) {
         home.freezable_sandbox(name, limits)
     } else {
         home.sandbox(name, limits)
     }
 }
 
-/// The phased aggressors among `running` (definition, cgroup), with their freezers.
+/// The aggressors among `running` (definition, cgroup) whose phases freeze
+/// them (on/off, step), with their freezers; a ramp paces itself.
 ///
 /// # Errors
 /// A phased aggressor whose cgroup has no freezer: a v1 or hybrid host
@@ -65,7 +66,7 @@ pub fn aggressor_cgroup(
 pub fn neighbours(running: &[(&AggressorDef, &Cgroup)]) -> anyhow::Result<Vec<PhasedNeighbour>> {
     running
         .iter()
-        .filter_map(|(a, cg)| Some((a, a.phase?, cg)))
+        .filter_map(|(a, cg)| Some((a, a.phase.filter(Phase::freezes)?, cg)))
         .map(|(a, phase, cg)| {
             let freezer = cg.freezer().ok_or_else(|| {
                 anyhow::anyhow!(
@@ -114,8 +115,86 @@ pub struct Trace {
     pub mechanism: PhaseMechanism,
     /// Whether it was on when its phases began (the warm-up's state).
     pub on_at_origin: bool,
-    /// Its changes, in order.
+    /// Its changes, in order (none for a ramp).
     pub flips: Vec<Flip>,
+    /// Its intensity ramp, where its phase is one.
+    pub ramp: Option<RampTrace>,
+}
+
+/// An intensity ramp as the applet was asked for it, on CLOCK_MONOTONIC.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RampTrace {
+    /// Intensity before it, percent.
+    pub from_pct: u8,
+    /// Intensity after it, percent.
+    pub to_pct: u8,
+    /// Its start, ns.
+    pub start_mono_ns: u64,
+    /// Its end, ns.
+    pub end_mono_ns: u64,
+}
+
+/// The ramp of aggressor `a`, its times counted from `origin_mono_ns`; `None`
+/// when its phase is no ramp.
+fn ramp_of(a: &AggressorDef, origin_mono_ns: u64) -> Option<RampTrace> {
+    let Some(Phase::Ramp {
+        from_pct,
+        to_pct,
+        start_ms,
+        over_ms,
+    }) = a.phase
+    else {
+        return None;
+    };
+    let start_mono_ns = origin_mono_ns + (start_ms * 1e6) as u64;
+    Some(RampTrace {
+        from_pct,
+        to_pct,
+        start_mono_ns,
+        end_mono_ns: start_mono_ns + (over_ms * 1e6) as u64,
+    })
+}
+
+/// The `--ramp` flag that makes aggressor applet `a` pace its own intensity
+/// on its ramp, counted from `origin_mono_ns`; `None` when its phase is no ramp.
+pub fn ramp_flag(a: &AggressorDef, origin_mono_ns: u64) -> Option<[String; 2]> {
+    let r = ramp_of(a, origin_mono_ns)?;
+    let over_ms = (r.end_mono_ns - r.start_mono_ns) as f64 / 1e6;
+    Some([
+        "--ramp".into(),
+        format!("{}:{}:{}:{over_ms}", r.from_pct, r.to_pct, r.start_mono_ns),
+    ])
+}
+
+/// The phases of a condition: those `frozen` applied (if any), and a trace
+/// of each ramped aggressor among `aggressors` (mechanism `pacing`, on
+/// throughout); `None` without a phased aggressor.
+pub fn record(
+    frozen: Option<PhaseRecord>,
+    aggressors: &[&AggressorDef],
+    origin_mono_ns: u64,
+) -> Option<PhaseRecord> {
+    let ramps: Vec<Trace> = aggressors
+        .iter()
+        .filter_map(|a| {
+            Some(Trace {
+                sandbox: a.name.clone(),
+                mechanism: PhaseMechanism::Pacing,
+                on_at_origin: true,
+                flips: Vec::new(),
+                ramp: Some(ramp_of(a, origin_mono_ns)?),
+            })
+        })
+        .collect();
+    if frozen.is_none() && ramps.is_empty() {
+        return None;
+    }
+    let mut record = frozen.unwrap_or(PhaseRecord {
+        origin_mono_ns,
+        traces: Vec::new(),
+    });
+    record.traces.extend(ramps);
+    Some(record)
 }
 
 /// The phases of a condition's neighbours as they ran.
@@ -250,6 +329,7 @@ fn apply(
             mechanism: n.freezer.mechanism(),
             on_at_origin: on,
             flips: Vec::new(),
+            ramp: None,
         })
         .collect();
     let ms_since = |t: Instant| -> f64 {
@@ -456,7 +536,7 @@ mod tests {
     fn changes_are_written_and_stamped_then_thawed_at_the_end() {
         let t = tempfile::tempdir().unwrap();
         std::fs::write(t.path().join("freezer.state"), "THAWED").unwrap();
-        let freezer = Freezer::new(t.path(), PhaseMechanism::FreezerState);
+        let freezer = Freezer::v1(t.path());
         let n = PhasedNeighbour {
             sandbox: "hog".into(),
             freezer: freezer.clone(),
@@ -482,7 +562,7 @@ mod tests {
     fn a_dropped_phaser_thaws_its_neighbour() {
         let t = tempfile::tempdir().unwrap();
         std::fs::write(t.path().join("cgroup.freeze"), "0").unwrap();
-        let freezer = Freezer::new(t.path(), PhaseMechanism::CgroupFreeze);
+        let freezer = Freezer::v2(t.path());
         let n = PhasedNeighbour {
             sandbox: "hog".into(),
             freezer: freezer.clone(),

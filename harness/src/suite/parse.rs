@@ -556,6 +556,31 @@ fn read_aggressor(
         .unwrap_or_default();
     let group = a.str("group", p).map(|(g, _)| g.to_string());
     let phase = super::phase::read(a, p);
+    if let (Some(super::phase::Phase::Ramp { .. }), Some(w)) = (&phase, &workload) {
+        let at = a.get("phase").map_or(a.span(), |f| f.span);
+        match w {
+            AggressorWorkload::Applet { workload, args }
+                if super::phase::RAMPED.contains(&workload.as_str()) =>
+            {
+                if args.iter().any(|x| x.starts_with("--intensity")) {
+                    p.at(
+                        at,
+                        "scenario.aggressor.phase.ramp",
+                        "a ramp sets the intensity itself: remove --intensity from args",
+                    );
+                }
+            }
+            other => p.at(
+                at,
+                "scenario.aggressor.phase.ramp",
+                format!(
+                    "{} has no intensity knob for a ramp to pace: ramps are for {}; give it on/off or a step, which freeze its cgroup",
+                    other.label(),
+                    super::phase::RAMPED.join(", ")
+                ),
+            ),
+        }
+    }
     Some(AggressorDef {
         name,
         workload: workload?,

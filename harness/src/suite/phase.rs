@@ -19,6 +19,11 @@ pub const MAX_PERIOD_MS: f64 = 60_000.0;
 pub const MAX_STEP_MS: f64 = 3_600_000.0;
 /// Slice length when a scenario has a phased neighbour and its suite sets none, ms.
 pub const DEFAULT_SLICE_MS: u64 = 50;
+/// Aggressor applets with an intensity knob ([`isobench_workloads::intensity`]),
+/// the only ones a ramp can pace.
+pub const RAMPED: [&str; 5] = ["cache-thrash", "mem-bw", "fork-storm", "io-hog", "net-hog"];
+/// Longest ramp, ms.
+pub const MAX_RAMP_MS: f64 = 3_600_000.0;
 /// Victim applets that report their latencies per slice: those whose units
 /// end on the schedule's thread (`tcp-echo`'s end on its receiver's).
 pub const SLICED_VICTIMS: [&str; 3] = ["cpu-units", "mem-units", "wakeup-latency"];
@@ -43,6 +48,19 @@ pub enum Phase {
         /// Its state after the step.
         on_after: bool,
     },
+    /// On throughout, its intensity moving linearly from `from_pct` to
+    /// `to_pct` over `over_ms` from `start_ms`, applied by the applet's own
+    /// pacing ([`RAMPED`] applets only).
+    Ramp {
+        /// Intensity before and at the ramp's start, percent (0 to 100).
+        from_pct: u8,
+        /// Intensity at its end and after, percent.
+        to_pct: u8,
+        /// When it starts, ms from the window's start.
+        start_ms: f64,
+        /// How long it takes, ms.
+        over_ms: f64,
+    },
 }
 
 impl Phase {
@@ -52,7 +70,14 @@ impl Phase {
         match *self {
             Phase::OnOff { on_ms, off_ms } => t_ms < 0.0 || t_ms.rem_euclid(on_ms + off_ms) < on_ms,
             Phase::Step { at_ms, on_after } => (t_ms >= at_ms) == on_after,
+            Phase::Ramp { .. } => true,
         }
+    }
+
+    /// Whether the pattern is applied by freezing the neighbour's cgroup (on/off,
+    /// step) rather than by its own pacing (a ramp).
+    pub fn freezes(&self) -> bool {
+        !matches!(self, Phase::Ramp { .. })
     }
 
     /// The first change strictly after `t_ms`, ms from the window's start;
@@ -68,6 +93,7 @@ impl Phase {
                     .find(|&c| c > t_ms && c > 0.0)
             }
             Phase::Step { at_ms, .. } => (at_ms > t_ms).then_some(at_ms),
+            Phase::Ramp { .. } => None,
         }
     }
 
@@ -83,6 +109,14 @@ impl Phase {
                 "{} at {at_ms} ms",
                 if on_after { "comes on" } else { "leaves" }
             ),
+            Phase::Ramp {
+                from_pct,
+                to_pct,
+                start_ms,
+                over_ms,
+            } => {
+                format!("intensity {from_pct} % to {to_pct} % over {over_ms} ms from {start_ms} ms")
+            }
         }
     }
 }
@@ -111,7 +145,9 @@ pub fn parse_duration_ms(text: &str) -> Result<f64, String> {
 }
 
 /// The keys of a `phase` table.
-const KEYS: [&str; 6] = ["on_ms", "off_ms", "period", "duty", "step_at", "then"];
+const KEYS: [&str; 7] = [
+    "on_ms", "off_ms", "period", "duty", "step_at", "then", "ramp",
+];
 
 /// Reads the `phase` of aggressor table `a`; every problem goes to `p` with its place.
 pub fn read(a: Table<'_, '_>, p: &mut Problems) -> Option<Phase> {
@@ -123,14 +159,18 @@ pub fn read(a: Table<'_, '_>, p: &mut Problems) -> Option<Phase> {
         has("on_ms") || has("off_ms"),
         has("period") || has("duty"),
         has("step_at") || has("then"),
+        has("ramp"),
     ];
     if forms.iter().filter(|&&f| f).count() != 1 {
         p.at(
             t.span(),
             "scenario.aggressor.phase",
-            "expected one pattern: on/off as { on_ms = 200, off_ms = 200 } or { period = \"400ms\", duty = 0.5 }, or a step as { step_at = \"1s\" } (then = \"on\" or \"off\")",
+            "expected one pattern: on/off as { on_ms = 200, off_ms = 200 } or { period = \"400ms\", duty = 0.5 }, a step as { step_at = \"1s\" } (then = \"on\" or \"off\"), or a ramp as { ramp = { from = 0, to = 100, over = \"2s\" } }",
         );
         return None;
+    }
+    if forms[3] {
+        return ramp(t, p);
     }
     let duration = |k: &str, p: &mut Problems| -> Option<f64> {
         let f = t.get(k)?;
@@ -223,6 +263,79 @@ pub fn read(a: Table<'_, '_>, p: &mut Problems) -> Option<Phase> {
     Some(Phase::Step {
         at_ms,
         on_after: on_after?,
+    })
+}
+
+/// The `ramp` of phase table `t`: `from`, `to` (percent), `over` and an optional `start`.
+fn ramp(t: Table<'_, '_>, p: &mut Problems) -> Option<Phase> {
+    let r = t.table("ramp", "scenario.aggressor.phase.ramp", p)?;
+    r.only(&["from", "to", "over", "start"], p);
+    let path = |k: &str| format!("scenario.aggressor.phase.ramp.{k}");
+    for k in ["from", "to", "over"] {
+        if r.get(k).is_none() {
+            p.at(
+                r.span(),
+                &path(k),
+                "missing: a ramp needs from and to (intensity, 0 to 100 %) and over (a duration), e.g. { from = 0, to = 100, over = \"2s\" }",
+            );
+        }
+    }
+    let from = r.integer("from", 0..=100, p);
+    let to = r.integer("to", 0..=100, p);
+    let duration = |k: &str, p: &mut Problems| -> Option<f64> {
+        let f = r.get(k)?;
+        let ms = match f.value {
+            DeValue::String(s) => parse_duration_ms(s),
+            _ => Err(format!(
+                "{} is {}: expected a duration with ms or s, such as \"2s\"",
+                shown(f.value),
+                f.value.type_str()
+            )),
+        };
+        match ms {
+            Ok(ms) if ms <= MAX_RAMP_MS => Some(ms),
+            Ok(ms) => {
+                p.at(
+                    f.span,
+                    &path(k),
+                    format!("{ms} ms is out of range: expected 0 to 3600 s"),
+                );
+                None
+            }
+            Err(why) => {
+                p.at(f.span, &path(k), why);
+                None
+            }
+        }
+    };
+    let over = duration("over", p);
+    let start = if r.get("start").is_some() {
+        Some(duration("start", p)?)
+    } else {
+        Some(0.0)
+    };
+    if over == Some(0.0) {
+        p.at(
+            r.get("over").map_or(r.span(), |f| f.span),
+            &path("over"),
+            "a ramp over 0 ms is a step: expected a duration above 0, or use step_at",
+        );
+        return None;
+    }
+    let (from, to) = (from? as u8, to? as u8);
+    if from == to {
+        p.at(
+            r.get("to").map_or(r.span(), |f| f.span),
+            &path("to"),
+            format!("a ramp from {from} % to {to} % does not move: expected two different intensities (a fixed one is --intensity in args)"),
+        );
+        return None;
+    }
+    Some(Phase::Ramp {
+        from_pct: from,
+        to_pct: to,
+        start_ms: start?,
+        over_ms: over?,
     })
 }
 

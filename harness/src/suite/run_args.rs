@@ -18,7 +18,7 @@ const VICTIM_FLAGS: [&str; 6] = [
     "--slice-origin-ns",
 ];
 /// Flags isobench sets on every aggressor.
-const AGGRESSOR_FLAGS: [&str; 2] = ["--duration", "--dir"];
+const AGGRESSOR_FLAGS: [&str; 3] = ["--duration", "--dir", "--ramp"];
 
 /// Flags isobench sets on victims.
 pub fn victim_flags() -> &'static [&'static str] {
