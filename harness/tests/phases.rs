@@ -275,18 +275,22 @@ fn an_applet_on_a_ramp_works_more_as_its_intensity_rises() {
         .spawn()
         .unwrap();
     let pid = child.id();
-    std::thread::sleep(Duration::from_millis(100));
-    let t0 = cpu_ticks(pid);
-    std::thread::sleep(Duration::from_millis(400)); // the ramp's first 0.4 s: 5 % → 68 %
-    let t1 = cpu_ticks(pid);
-    std::thread::sleep(Duration::from_millis(500)); // its end and 100 %
-    let t2 = cpu_ticks(pid);
+    let at = |ms: u64| {
+        let due = start_ns - 100_000_000 + ms * 1_000_000;
+        let now = isobench_workloads::hold::monotonic_ns();
+        std::thread::sleep(Duration::from_nanos(due.saturating_sub(now)));
+        cpu_ticks(pid)
+    };
+    // The ramp's first 0.2 s (5 % → 37 %, 21 % on average), then 0.3 s at 100 % after its end.
+    let (t0, t1) = (at(100), at(300));
+    let (t2, t3) = (at(700), at(1000));
     assert!(child.wait().unwrap().success());
-    let (early, late) = (t1 - t0, t2 - t1);
-    eprintln!("CPU ticks: {early} in the first 0.4 s of the ramp, {late} in the next 0.5 s");
+    let early = (t1 - t0) as f64 / 0.2;
+    let late = (t3 - t2) as f64 / 0.3;
+    eprintln!("CPU ticks per s: {early:.0} early in the ramp, {late:.0} after it");
     assert!(
-        late > 2 * early.max(1),
-        "the applet should work more as its intensity rises: {early} then {late} ticks"
+        late > 2.0 * early.max(1.0),
+        "the applet should work more as its intensity rises: {early:.0} then {late:.0} ticks/s"
     );
 }
 

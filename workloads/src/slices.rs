@@ -44,10 +44,12 @@ pub struct SliceReport {
 pub struct SliceSpec {
     /// Length of each slice.
     pub len: Duration,
-    /// CLOCK_MONOTONIC where slice 0 starts, ns: the harness gives the time it
-    /// counts its neighbours' phases from, so that slices and phases share
-    /// their edges; `None`: the window's start. Units due before it are left
-    /// out of the slices (they are still in the histogram).
+    /// CLOCK_MONOTONIC on whose grid the slices start, ns: the harness gives
+    /// the time it counts its neighbours' phases from, so that slices and
+    /// phases share their edges; `None`: the window's start. Slice 0 starts at
+    /// the last edge of the grid at or before the window's start (or at the
+    /// origin, when that is later: units due before it are left out of the
+    /// slices, not of the histogram).
     pub origin_mono_ns: Option<u64>,
 }
 
@@ -71,7 +73,15 @@ impl SliceRecorder {
         } else {
             mono.saturating_sub((now - window_start).as_nanos() as u64)
         };
-        let start_mono_ns = spec.origin_mono_ns.unwrap_or(window_mono);
+        let slice_ns = spec.len.as_nanos().max(1) as u64;
+        // An origin well before the window (the harness counts from before it
+        // started the neighbours) moves forward by whole slices, so that the
+        // edges stay on its grid and no slice lies wholly before the window.
+        let start_mono_ns = match spec.origin_mono_ns {
+            Some(o) if o < window_mono => o + (window_mono - o) / slice_ns * slice_ns,
+            Some(o) => o,
+            None => window_mono,
+        };
         let origin = if start_mono_ns >= window_mono {
             window_start + Duration::from_nanos(start_mono_ns - window_mono)
         } else {
@@ -187,5 +197,13 @@ mod tests {
         let rep = r.report();
         assert_eq!(rep.units, vec![1, 1, 0]);
         assert_eq!(rep.start_mono_ns, probe.start_mono_ns + 10_000_000);
+        // An origin 130 ms before the window: the grid's last edge before it is 10 ms before.
+        let spec = SliceSpec {
+            len: ms(40),
+            origin_mono_ns: Some(probe.start_mono_ns - 130_000_000),
+        };
+        let r = SliceRecorder::new(start, ms(100), spec);
+        assert_eq!(r.start_mono_ns, probe.start_mono_ns - 10_000_000);
+        assert_eq!(r.latencies.len(), 3);
     }
 }
