@@ -227,9 +227,10 @@ phase = { ramp = { from = 10, to = 100, over = "1s", start = "0.1s" } }
         assert!(trace.flips.is_empty());
         let ramp = trace.ramp.expect("the ramp recorded");
         assert_eq!((ramp.from_pct, ramp.to_pct), (10, 100));
+        // Counted from the window's start as foreseen before the neighbours
+        // started: no later than asked (earlier where they were slow to start).
         assert!(
-            (ramp.end_ms - ramp.start_ms - 1000.0).abs() < 1.0
-                && (ramp.start_ms - 100.0).abs() < 50.0,
+            (ramp.end_ms - ramp.start_ms - 1000.0).abs() < 1.0 && ramp.start_ms <= 101.0,
             "{ramp:?}"
         );
     }
@@ -288,6 +289,9 @@ fn an_applet_on_a_ramp_works_more_as_its_intensity_rises() {
     let early = (t1 - t0) as f64 / 0.2;
     let late = (t3 - t2) as f64 / 0.3;
     eprintln!("CPU ticks per s: {early:.0} early in the ramp, {late:.0} after it");
+    if emulated("the applet's CPU rate along its ramp") {
+        return;
+    }
     assert!(
         late > 2.0 * early.max(1.0),
         "the applet should work more as its intensity rises: {early:.0} then {late:.0} ticks/s"
@@ -354,6 +358,18 @@ fn metric(r: &ScenarioResult, name: &str, c: Condition) -> Option<f64> {
         .find(|m| m.name == name && m.condition == Some(c))
         .unwrap_or_else(|| panic!("no {name} for {c}"))
         .value
+}
+
+/// True, with the reason said, where the CPU is emulated (the v2 VM in CI sets
+/// `ISOBENCH_EMULATED_CPU=1`): timing is not representative there, so the
+/// relations of times are not judged (FIELD-NOTES: "check behaviour and
+/// accounting there, never timing").
+fn emulated(what: &str) -> bool {
+    let on = std::env::var_os("ISOBENCH_EMULATED_CPU").is_some_and(|v| v == "1");
+    if on {
+        eprintln!("not judged under an emulated CPU: {what}");
+    }
+    on
 }
 
 /// CPUs of other work on the host above which the victim's tail is not
@@ -475,7 +491,8 @@ limits.docker = { cpus = 0.5 }
     // An emulated CPU (the v2 VM) cannot run the victim on time even alone.
     let other = metric(&r, "host.other_cpu_share", Condition::Contended).unwrap_or(0.0);
     let solo_p99 = metric(&r, "victim.latency_p99_us", Condition::Solo).unwrap_or(f64::INFINITY);
-    if other > MAX_OTHER_CPUS {
+    if emulated("the victim's tail in on- against off-phases") {
+    } else if other > MAX_OTHER_CPUS {
         eprintln!(
             "not judged: other work on the host used {other:.2} CPUs in the contended windows (more than {MAX_OTHER_CPUS}), as much as the hog"
         );

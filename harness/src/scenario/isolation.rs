@@ -504,12 +504,17 @@ fn run_condition(
         slice_ms: spec.def.slice_ms(),
         slice_origin_ns: None,
     };
-    // Time 0 of the slices and the phases: the window's start as the harness
-    // counts it before it starts anything (the victim's own starts a few ms later).
-    let origin_ns = phases::window_origin_ns(t.warmup_s);
+    // Time 0 of a ramp, handed to its applet when it starts: the window's
+    // start as foreseen before the neighbours start (they take a few ms here,
+    // seconds on an emulated CPU: the ramp then runs earlier, and its trace
+    // says where). Time 0 of the slices and the freezes: the window's start
+    // as the harness counts it when the victim starts.
+    let ramp_origin_ns = phases::window_origin_ns(t.warmup_s);
+    let origin_ns = std::cell::Cell::new(ramp_origin_ns);
     let start = || {
+        origin_ns.set(phases::window_origin_ns(t.warmup_s));
         let run = VictimRun {
-            slice_origin_ns: Some(origin_ns),
+            slice_origin_ns: Some(origin_ns.get()),
             ..victim_run
         };
         start_victim(spec, ctx, ns, &victim_cg, run, &name(DRIVER))
@@ -544,7 +549,7 @@ fn run_condition(
                     t.warmup_s + t.duration_s + overrun_s(started, total),
                     &ctx.work_dir,
                 );
-                argv.extend(phases::ramp_flag(a, origin_ns).into_iter().flatten());
+                argv.extend(phases::ramp_flag(a, ramp_origin_ns).into_iter().flatten());
                 procs.push(
                     sandbox::spawn(&ctx.workload_bin, &argv, ns, Some(&cg))
                         .with_context(|| format!("starting aggressor {}", a.name))?,
@@ -566,7 +571,7 @@ fn run_condition(
     let phaser =
         match phases::neighbours(&running.iter().map(|r| (r.def, &r.cg)).collect::<Vec<_>>())? {
             n if n.is_empty() => None,
-            n => Some(Phaser::start(n, origin_ns)?),
+            n => Some(Phaser::start(n, origin_ns.get())?),
         };
     pids.sample();
     let harness0 = own_cpu_s()?;
@@ -592,7 +597,8 @@ fn run_condition(
     let phase_record = phases::record(
         phaser.map(Phaser::finish).transpose()?,
         &running.iter().map(|r| r.def).collect::<Vec<_>>(),
-        origin_ns,
+        origin_ns.get(),
+        ramp_origin_ns,
     );
     let ended_early = ended_before_now(&mut running);
     let exits = stop_commands(&mut running);

@@ -166,13 +166,15 @@ pub fn ramp_flag(a: &AggressorDef, origin_mono_ns: u64) -> Option<[String; 2]> {
     ])
 }
 
-/// The phases of a condition: those `frozen` applied (if any), and a trace
-/// of each ramped aggressor among `aggressors` (mechanism `pacing`, on
-/// throughout); `None` without a phased aggressor.
+/// The phases of a condition: those `frozen` applied (if any, counted from
+/// `origin_mono_ns`), and a trace of each ramped aggressor among `aggressors`
+/// (mechanism `pacing`, on throughout; its ramp counted from `ramp_origin_mono_ns`,
+/// as its applet was told); `None` without a phased aggressor.
 pub fn record(
     frozen: Option<PhaseRecord>,
     aggressors: &[&AggressorDef],
     origin_mono_ns: u64,
+    ramp_origin_mono_ns: u64,
 ) -> Option<PhaseRecord> {
     let ramps: Vec<Trace> = aggressors
         .iter()
@@ -182,7 +184,7 @@ pub fn record(
                 mechanism: PhaseMechanism::Pacing,
                 on_at_origin: true,
                 flips: Vec::new(),
-                ramp: Some(ramp_of(a, origin_mono_ns)?),
+                ramp: Some(ramp_of(a, ramp_origin_mono_ns)?),
             })
         })
         .collect();
