@@ -15,6 +15,8 @@ pub struct Cleaned {
     pub in_use: Vec<(PathBuf, i32)>,
     /// Could not be removed, with the error.
     pub failed: Vec<(PathBuf, String)>,
+    /// Cgroups found frozen (a phased neighbour of a killed run) and thawed before removal.
+    pub thawed: Vec<PathBuf>,
 }
 
 /// The pid that owns an isobench cgroup name: the first `-`-separated token made
@@ -76,9 +78,12 @@ pub fn other_live_owners(host: &CgroupHost) -> Vec<i32> {
     pids
 }
 
-/// Removes every leftover whose owner is gone.
+/// Removes every leftover whose owner is gone, after thawing all of them in
+/// every hierarchy: a task frozen in the v1 freezer hierarchy does not die of
+/// the SIGKILL that teardown sends through its cpu hierarchy until thawed.
 pub fn cleanup(host: &CgroupHost) -> Cleaned {
     let mut out = Cleaned::default();
+    let mut gone = Vec::new();
     for dir in host.leftovers() {
         let name = dir
             .file_name()
@@ -86,10 +91,16 @@ pub fn cleanup(host: &CgroupHost) -> Cleaned {
             .unwrap_or_default();
         match owner_pid(&name) {
             Some(pid) if owner_alive(pid, &dir) => out.in_use.push((dir, pid)),
-            _ => match host.remove_leftover(&dir) {
-                Ok(()) => out.removed.push(dir),
-                Err(e) => out.failed.push((dir, e.to_string())),
-            },
+            _ => gone.push(dir),
+        }
+    }
+    for dir in &gone {
+        out.thawed.extend(host.thaw_leftover(dir));
+    }
+    for dir in gone {
+        match host.remove_leftover(&dir) {
+            Ok(()) => out.removed.push(dir),
+            Err(e) => out.failed.push((dir, e.to_string())),
         }
     }
     out

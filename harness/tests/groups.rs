@@ -86,13 +86,7 @@ fn idlest_cpu() -> u32 {
 fn run(test: &str, spec: &isolation::IsolationSpec) -> ScenarioResult {
     let _turn = common::take_turn();
     let (_host, arena, id) = common::arena(test);
-    for dir in arena.dirs() {
-        for (file, top) in [("cpu.shares", "262144"), ("cpu.weight", "10000")] {
-            if dir.join(file).exists() {
-                std::fs::write(dir.join(file), top).unwrap();
-            }
-        }
-    }
+    common::top_weight(&arena);
     let result = {
         let ctx = RunContext {
             arena: &arena,

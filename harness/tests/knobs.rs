@@ -57,20 +57,6 @@ fn lacks(host: &CgroupHost, file: &str) -> bool {
     }
 }
 
-/// Gives `arena` the top CPU weight among its siblings (the tasks and groups
-/// beside the harness), so that other work on a shared host does not stretch
-/// the timing of its groups; what they may use is bounded by their quotas or
-/// cpusets and by the test's few seconds.
-fn top_weight(arena: &Arena) {
-    for dir in arena.dirs() {
-        for (file, top) in [("cpu.shares", "262144"), ("cpu.weight", "10000")] {
-            if dir.join(file).exists() {
-                std::fs::write(dir.join(file), top).unwrap();
-            }
-        }
-    }
-}
-
 fn half_a_cpu(burst_us: Option<u64>) -> Limits {
     Limits {
         cpu_max: Some(CpuMax {
@@ -131,7 +117,7 @@ fn c10_a_quota_without_burst_stalls_a_bursty_group_and_a_burst_above_the_quota_i
         "30",
     ]);
     // Their quotas keep the two groups to 1 CPU in all.
-    top_weight(&arena);
+    common::top_weight(&arena);
     let cgs: Vec<_> = [("no-burst", 0), ("burst", 50_000)]
         .into_iter()
         .map(|(name, b)| (name, arena.sandbox(name, &half_a_cpu(Some(b))).unwrap()))
@@ -491,7 +477,7 @@ fn c16_an_idle_group_takes_next_to_no_cpu_and_refuses_a_weight() {
 
     // Two hogs pinned to one CPU for 5 s: the wake-up probe should see the
     // neighbour, not the host's other work.
-    top_weight(&arena);
+    common::top_weight(&arena);
     let cpu = common::last_cpu();
     let pinned = |more: Limits| Limits {
         cpuset_cpus: Some(cpu.parse().unwrap()),

@@ -385,6 +385,7 @@ fn an_isolation_aggressor_killed_before_the_windows_end_makes_the_condition_inva
                 late_us: None,
                 slo: None,
                 group: None,
+                slice_ms: None,
             },
             aggressors: vec![AggressorDef {
                 name: "aggressor".into(),
@@ -398,6 +399,7 @@ fn an_isolation_aggressor_killed_before_the_windows_end_makes_the_condition_inva
                     ..LimitsDef::default()
                 },
                 group: None,
+                phase: None,
             }],
             namespaces: NamespaceSet::default(),
             conditions: Condition::ALL.to_vec(),

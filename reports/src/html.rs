@@ -259,6 +259,7 @@ fn scenario_section(scenario: &ScenarioResult) -> String {
             section.push_str(&figure(charts::throughput(scenario), THROUGHPUT_CAPTION));
         }
         section.push_str("</div>\n");
+        section.push_str(&crate::slices_html::section(scenario, figure));
         section.push_str(&crate::memory_html::section(scenario, figure));
         section.push_str(&pids_table(scenario));
         section.push_str(&crate::startup_html::section(scenario, figure));

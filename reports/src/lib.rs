@@ -39,6 +39,8 @@ mod memory_html;
 mod metric_names;
 mod palette;
 pub mod schema;
+pub mod schema_phases;
+mod slices_html;
 mod startup_html;
 mod startup_runtimes;
 mod timeline;

@@ -191,6 +191,10 @@ pub struct ScenarioResult {
     pub rounds: Vec<Round>,
     /// Victim latency distribution per condition, all rounds merged.
     pub latency_cdf: Vec<LatencyCdf>,
+    /// The victim's latency per time slice beside its phased neighbours, one
+    /// round per condition (isolation scenarios with a `phase` or `slice_ms`); empty elsewhere.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slice_timelines: Vec<crate::schema_phases::SliceTimeline>,
     /// Derived statistics over rounds. Names are a contract (docs/results-schema.md).
     pub metrics: Vec<Metric>,
     /// Things the reader should know, each saying what to do about it.
@@ -1197,6 +1201,7 @@ impl ScenarioResult {
             status: ScenarioStatus::Complete,
             rounds: Vec::new(),
             latency_cdf: Vec::new(),
+            slice_timelines: Vec::new(),
             metrics: Vec::new(),
             warnings: Vec::new(),
             checks: Vec::new(),

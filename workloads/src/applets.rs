@@ -27,6 +27,9 @@ pub fn main_with(argv: impl IntoIterator<Item = std::ffi::OsString>) -> Result<(
 /// # Errors
 /// The applet's error; a closed stdout.
 pub fn run(cli: Cli) -> Result<()> {
+    if let Some(ramp) = cli.applet.ramp() {
+        crate::intensity::set_ramp(ramp);
+    }
     match cli.applet {
         Applet::CpuUnits {
             iters_per_unit,

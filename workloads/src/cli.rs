@@ -40,6 +40,13 @@ pub struct ScheduleArgs {
     /// Seconds of the measured window.
     #[arg(long, value_parser = seconds)]
     pub duration: Duration,
+    /// Also report the window's latencies per slice of this many ms (10 to 100),
+    /// each slice's units and p99; none by default.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(crate::slices::MIN_SLICE_MS..=crate::slices::MAX_SLICE_MS))]
+    pub slice_ms: Option<u64>,
+    /// CLOCK_MONOTONIC (ns) where the first slice starts; default: the window's start.
+    #[arg(long, requires = "slice_ms")]
+    pub slice_origin_ns: Option<u64>,
 }
 
 impl ScheduleArgs {
@@ -49,6 +56,10 @@ impl ScheduleArgs {
             rate: self.rate,
             warmup: self.warmup,
             duration: self.duration,
+            slice: self.slice_ms.map(|ms| crate::slices::SliceSpec {
+                len: Duration::from_millis(ms),
+                origin_mono_ns: self.slice_origin_ns,
+            }),
         }
     }
 }
@@ -62,6 +73,20 @@ pub struct WindowArgs {
     /// Seconds of the measured window.
     #[arg(long, value_parser = seconds)]
     pub duration: Duration,
+}
+
+impl Applet {
+    /// The intensity ramp of a catalogue aggressor (`--ramp`), if it has one.
+    pub fn ramp(&self) -> Option<crate::intensity::Ramp> {
+        match self {
+            Applet::CacheThrash { run, .. }
+            | Applet::MemBw { run, .. }
+            | Applet::ForkStorm { run, .. }
+            | Applet::IoHog { run, .. }
+            | Applet::NetHog { run, .. } => run.ramp,
+            _ => None,
+        }
+    }
 }
 
 /// The applets of `isobench-workload`, one per victim, aggressor or helper.

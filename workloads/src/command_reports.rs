@@ -67,6 +67,7 @@ pub fn run(plan: &ReportsPlan) -> UnitsReport {
         rate: 0.0,
         latency_ns: Vec::new(),
         failure: Some(failure),
+        slices: None,
     };
     let (running, stdout) = match Running::spawn(c) {
         Ok((r, Some(out))) => (r, out),
@@ -146,6 +147,7 @@ fn lines(
         rate: 0.0,
         latency_ns: histogram_to_pairs(&hist),
         failure,
+        slices: None,
     }
 }
 
@@ -220,6 +222,7 @@ fn json(
             rate: 0.0,
             latency_ns: histogram_to_pairs(&hist),
             failure: None,
+            slices: None,
         },
         Err(why) => UnitsReport {
             ops: 0,
@@ -228,6 +231,7 @@ fn json(
             rate: 0.0,
             latency_ns: Vec::new(),
             failure: Some(why),
+            slices: None,
         },
     }
 }

@@ -89,6 +89,7 @@ pub fn run(plan: &RunsPlan) -> UnitsReport {
         rate: 0.0,
         latency_ns: histogram_to_pairs(&hist),
         failure,
+        slices: None,
     }
 }
 

@@ -25,6 +25,7 @@ mod tests {
                 rate: 1000.0,
                 warmup: Duration::from_millis(20),
                 duration: Duration::from_millis(200),
+                slice: None,
             },
         );
         // 200 units are due; a loaded test host may miss a few at the end.
@@ -45,6 +46,7 @@ mod tests {
                 rate: 5000.0,
                 warmup: Duration::ZERO,
                 duration: Duration::from_millis(200),
+                slice: None,
             },
         );
         assert!(

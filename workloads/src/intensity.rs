@@ -13,6 +13,7 @@
 //! its docs say otherwise) and asks a [`Pacer`] before each one, which also
 //! ends the run at its deadline.
 
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// Length of one duty cycle.
@@ -60,6 +61,80 @@ pub struct AggressorArgs {
     /// Seconds to run; the process ends by itself at the deadline.
     #[arg(long, value_parser = crate::cli::seconds)]
     pub duration: Duration,
+    /// Ramp the intensity instead of holding it: `FROM:TO:START_NS:OVER_MS`,
+    /// from FROM % to TO % (0 to 100) over OVER_MS ms from CLOCK_MONOTONIC
+    /// START_NS (FROM before it, TO after it); replaces --intensity.
+    #[arg(long, value_parser = Ramp::parse)]
+    pub ramp: Option<Ramp>,
+}
+
+/// An intensity that moves linearly from one percentage to another (issue 17,
+/// a neighbour whose load grows or shrinks), applied by every [`Pacer`] of the
+/// process once [`set_ramp`] has been called.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ramp {
+    /// Intensity before the ramp starts, percent (0 to 100; 0 sleeps through each period).
+    pub from_pct: u8,
+    /// Intensity once it has ended, percent (0 to 100).
+    pub to_pct: u8,
+    /// CLOCK_MONOTONIC when it starts, ns.
+    pub start_mono_ns: u64,
+    /// How long it takes.
+    pub over: Duration,
+}
+
+impl Ramp {
+    /// Parses `FROM:TO:START_NS:OVER_MS`.
+    ///
+    /// # Errors
+    /// Anything else, saying what is expected.
+    pub fn parse(text: &str) -> Result<Ramp, String> {
+        let bad = || {
+            format!(
+                "{text:?} is not a ramp: expected FROM:TO:START_NS:OVER_MS, FROM and TO whole percentages from 0 to 100, START_NS a CLOCK_MONOTONIC time, OVER_MS above 0"
+            )
+        };
+        let parts: Vec<&str> = text.split(':').collect();
+        let [from, to, start, over] = parts[..] else {
+            return Err(bad());
+        };
+        let pct = |t: &str| t.parse::<u8>().ok().filter(|&p| p <= 100);
+        let over_ms = over
+            .parse::<f64>()
+            .ok()
+            .filter(|&v| v.is_finite() && v > 0.0);
+        match (pct(from), pct(to), start.parse::<u64>().ok(), over_ms) {
+            (Some(from_pct), Some(to_pct), Some(start_mono_ns), Some(ms)) => Ok(Ramp {
+                from_pct,
+                to_pct,
+                start_mono_ns,
+                over: Duration::from_secs_f64(ms / 1e3),
+            }),
+            _ => Err(bad()),
+        }
+    }
+
+    /// The intensity at CLOCK_MONOTONIC `mono_ns`, percent.
+    pub fn pct_at(&self, mono_ns: u64) -> u8 {
+        let into = mono_ns.saturating_sub(self.start_mono_ns) as f64;
+        let share = (into / self.over.as_nanos().max(1) as f64).clamp(0.0, 1.0);
+        let (a, b) = (f64::from(self.from_pct), f64::from(self.to_pct));
+        (a + (b - a) * share).round() as u8
+    }
+}
+
+static RAMP: OnceLock<Ramp> = OnceLock::new();
+
+/// Makes every [`Pacer`] of this process follow `ramp` (once per process: a
+/// later call is ignored).
+pub fn set_ramp(ramp: Ramp) {
+    let _ = RAMP.set(ramp);
+}
+
+/// The intensity a pacer holding `intensity` works at now: the ramp's, when one is set.
+fn pct_now(intensity: Intensity) -> u8 {
+    RAMP.get()
+        .map_or(intensity.pct(), |r| r.pct_at(crate::hold::monotonic_ns()))
 }
 
 /// Paces one thread's steps to an [`Intensity`] and ends them at a deadline.
@@ -68,7 +143,6 @@ pub struct Pacer {
     intensity: Intensity,
     deadline: Instant,
     busy_since: Instant,
-    busy: Duration,
 }
 
 impl Pacer {
@@ -78,7 +152,6 @@ impl Pacer {
             intensity,
             deadline,
             busy_since: Instant::now(),
-            busy: PERIOD * u32::from(intensity.pct()) / 100,
         }
     }
 
@@ -88,16 +161,21 @@ impl Pacer {
     }
 
     /// Whether another step may run: false once the deadline has passed. When
-    /// this period's busy share is spent, first sleeps for the rest of it.
+    /// this period's busy share is spent, first sleeps for the rest of it (at
+    /// 0 %, a ramp's start, the whole period).
     pub fn go(&mut self) -> bool {
         let now = Instant::now();
         if now >= self.deadline {
             return false;
         }
+        let pct = u32::from(pct_now(self.intensity));
         let spent = now - self.busy_since;
-        if self.intensity.pct() < 100 && spent >= self.busy {
-            let idle_pct = u32::from(100 - self.intensity.pct());
-            let rest = spent * idle_pct / u32::from(self.intensity.pct());
+        if pct < 100 && spent >= PERIOD * pct / 100 {
+            let rest = if pct == 0 {
+                PERIOD
+            } else {
+                spent * (100 - pct) / pct
+            };
             std::thread::sleep(rest.min(self.deadline - now));
             self.busy_since = Instant::now();
             return self.busy_since < self.deadline;
@@ -162,6 +240,17 @@ mod tests {
         let ratio = half.as_secs_f64() / full.as_secs_f64();
         // 0.5 on an idle host; loose bounds because the host is shared.
         assert!((0.2..0.8).contains(&ratio), "full {full:?} half {half:?}");
+    }
+
+    #[test]
+    fn a_ramp_moves_linearly_between_its_ends_and_parses_its_flag() {
+        let r = Ramp::parse("0:100:1000000000:2000").unwrap();
+        assert_eq!(r.pct_at(0), 0);
+        assert_eq!(r.pct_at(2_000_000_000), 50);
+        assert_eq!(r.pct_at(9_000_000_000), 100);
+        for bad in ["0:101:1:1", "0:100:1", "0:100:x:10", "0:100:1:0"] {
+            assert!(Ramp::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -44,6 +44,7 @@ pub mod net_hog;
 pub mod open_loop;
 pub mod report;
 pub mod service_driver;
+pub mod slices;
 pub mod stream;
 pub mod tcp_echo;
 pub mod wakeup_latency;

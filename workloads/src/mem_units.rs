@@ -96,6 +96,7 @@ mod tests {
                     rate: 1000.0,
                     warmup: Duration::ZERO,
                     duration: Duration::from_millis(100),
+                    slice: None,
                 },
             )
             .unwrap();

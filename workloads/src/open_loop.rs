@@ -10,6 +10,7 @@
 //! replies arrive on another thread).
 
 use crate::report::{UnitsReport, histogram_to_pairs, new_histogram};
+use crate::slices::{SliceRecorder, SliceSpec};
 use hdrhistogram::Histogram;
 use std::time::{Duration, Instant};
 
@@ -22,6 +23,9 @@ pub struct Schedule {
     pub warmup: Duration,
     /// Length of the measured window.
     pub duration: Duration,
+    /// Slices of the window whose latencies are also reported apart
+    /// ([`crate::slices`]); `None` for none.
+    pub slice: Option<SliceSpec>,
 }
 
 /// One unit as the schedule hands it out.
@@ -61,6 +65,9 @@ pub struct Ticks {
     hist: Histogram<u64>,
     ops: u64,
     missed: u64,
+    /// Per-slice latencies, while every unit's latency is known here; dropped
+    /// (`None`) once a unit ends elsewhere, whose latency this schedule never sees.
+    slices: Option<SliceRecorder>,
 }
 
 impl Ticks {
@@ -70,6 +77,9 @@ impl Ticks {
         let _ = nix::sys::prctl::set_timerslack(1);
         let start = Instant::now();
         let window_start = start + schedule.warmup;
+        let slices = schedule
+            .slice
+            .map(|slice| SliceRecorder::new(window_start, schedule.duration, slice));
         Ticks {
             schedule,
             interval: Duration::from_secs_f64(1.0 / schedule.rate),
@@ -79,6 +89,7 @@ impl Ticks {
             hist: new_histogram(),
             ops: 0,
             missed: 0,
+            slices,
         }
     }
 
@@ -102,13 +113,15 @@ impl Ticks {
                 waiting += self.interval;
             }
             while waiting < self.window_end {
-                self.hist.saturating_record(
-                    Due {
-                        at: waiting,
-                        measured: true,
-                    }
-                    .latency_ns(now),
-                );
+                let ns = Due {
+                    at: waiting,
+                    measured: true,
+                }
+                .latency_ns(now);
+                self.hist.saturating_record(ns);
+                if let Some(s) = &mut self.slices {
+                    s.record(waiting, ns);
+                }
                 self.missed += 1;
                 waiting += self.interval;
             }
@@ -130,8 +143,14 @@ impl Ticks {
     pub fn started(&mut self, due: Due, latency_ns: Option<u64>) {
         if due.measured {
             self.ops += 1;
-            if let Some(ns) = latency_ns {
-                self.hist.saturating_record(ns);
+            match latency_ns {
+                Some(ns) => {
+                    self.hist.saturating_record(ns);
+                    if let Some(s) = &mut self.slices {
+                        s.record(due.at, ns);
+                    }
+                }
+                None => self.slices = None,
             }
         }
         self.next += self.interval;
@@ -151,6 +170,7 @@ impl Ticks {
             rate: self.schedule.rate,
             latency_ns: histogram_to_pairs(&self.hist),
             failure: None,
+            slices: self.slices.map(SliceRecorder::report),
         }
     }
 }

@@ -259,6 +259,10 @@ pub struct UnitsReport {
     /// printed a malformed line, never listened): the condition is then invalid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<String>,
+    /// The window's latencies per slice, when asked for (`--slice-ms`) and
+    /// every unit ended on the schedule's thread ([`crate::slices`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slices: Option<crate::slices::SliceReport>,
 }
 
 /// Report of `drive-service`: the window's requests to a service as units, and

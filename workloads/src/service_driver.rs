@@ -241,6 +241,7 @@ pub fn run(plan: &DrivePlan, on_ready: impl FnOnce(Duration)) -> ServiceReport {
                     rate: plan.schedule.rate,
                     latency_ns: histogram_to_pairs(&new_histogram()),
                     failure: Some(why),
+                    slices: None,
                 },
                 ready_s: None,
                 replies: 0,
@@ -701,6 +702,7 @@ mod tests {
                 rate,
                 warmup: Duration::from_millis(50),
                 duration: Duration::from_millis(300),
+                slice: None,
             },
         }
     }

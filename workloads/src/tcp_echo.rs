@@ -163,6 +163,7 @@ mod tests {
                 rate: 2000.0,
                 warmup: Duration::from_millis(20),
                 duration: Duration::from_millis(300),
+                slice: None,
             },
         )
         .unwrap();

@@ -30,6 +30,7 @@ mod tests {
             rate: 1000.0,
             warmup: Duration::from_millis(10),
             duration: Duration::from_millis(200),
+            slice: None,
         });
         assert!((150..=201).contains(&r.ops), "ops {}", r.ops);
         let recorded: u64 = r.latency_ns.iter().map(|&(_, c)| c).sum();

@@ -158,6 +158,7 @@ fn scenario(s: &Scenario, host: Option<&HostFacts>, p: &mut Problems) -> Option<
                 late_us,
                 slo,
                 group: None,
+                slice_ms: None,
             },
             aggressors,
             namespaces: NamespaceSet::ALL,
@@ -288,6 +289,7 @@ fn aggressor(
         count: n.count,
         limits: limits?,
         group: None,
+        phase: None,
     })
 }
 

@@ -94,12 +94,15 @@ impl FsKind {
 }
 
 /// v1 controllers the harness uses, in the order it creates them.
-pub const V1_CONTROLLERS: [&str; 6] = ["cpu", "cpuacct", "cpuset", "memory", "pids", "blkio"];
-/// v1 controllers whose hierarchy gets a sandbox cgroup only when the sandbox's
-/// limits write into it (block I/O limits are rare, and every extra directory
-/// costs sandbox start-up time); an arena that cannot be created there only
-/// loses those limits.
-pub const V1_ON_DEMAND: [&str; 1] = ["blkio"];
+pub const V1_CONTROLLERS: [&str; 7] = [
+    "cpu", "cpuacct", "cpuset", "memory", "pids", "blkio", "freezer",
+];
+/// v1 controllers whose hierarchy gets a sandbox cgroup only when the sandbox
+/// needs it: `blkio` when its limits write into it (block I/O limits are rare,
+/// and every extra directory costs sandbox start-up time), `freezer` for a
+/// neighbour with phases ([`crate::cgroup::Arena::freezable_sandbox`]); an
+/// arena that cannot be created there only loses those limits or phases.
+pub const V1_ON_DEMAND: [&str; 2] = ["blkio", "freezer"];
 /// v1 controllers without which no scenario can run.
 pub const V1_REQUIRED: [&str; 2] = ["cpu", "cpuacct"];
 
@@ -415,10 +418,11 @@ mod tests {
                 "/sys/fs/cgroup/memory/build/job-1234",
                 "/sys/fs/cgroup/pids",
                 "/sys/fs/cgroup/blkio",
+                "/sys/fs/cgroup/freezer",
                 "/sys/fs/cgroup/unified",
             ]
         );
-        assert!(h[6].unified && h[6].controllers.is_empty());
+        assert!(h[7].unified && h[7].controllers.is_empty());
         assert_eq!(h[0].controllers, ["cpu"]);
     }
 
@@ -481,6 +485,7 @@ mod tests {
             own_dir: PathBuf::new(),
         };
         assert!(h(&["blkio"], false).on_demand());
+        assert!(h(&["freezer"], false).on_demand());
         assert!(!h(&["cpu", "blkio"], false).on_demand());
         assert!(!h(&[], true).on_demand());
     }

@@ -15,6 +15,7 @@ pub mod cpu_budget;
 pub mod cpulist;
 pub mod error;
 pub mod files;
+pub mod freezer;
 pub mod host_cpu;
 pub mod layout;
 pub mod limits;
@@ -31,6 +32,7 @@ pub mod weight;
 pub use cpu_budget::CpuBudget;
 pub use cpulist::CpuList;
 pub use error::{CgroupError, Result};
+pub use freezer::Freezer;
 pub use host_cpu::{HostCpuSnapshot, HostCpuSource};
 pub use layout::{Hierarchy, Layout};
 pub use limits::{
@@ -144,6 +146,14 @@ impl CgroupHost {
     /// [`CgroupError::NotEmpty`] or [`CgroupError::Dir`] with the path.
     pub fn remove_leftover(&self, dir: &Path) -> Result<()> {
         teardown::remove_tree(dir)
+    }
+
+    /// Thaws every frozen cgroup in `dir` (one of [`CgroupHost::leftovers`]) and
+    /// beneath it, and returns them: a v1 task frozen by a killed run's phased
+    /// neighbour does not die of SIGKILL until thawed, so cleanup thaws every
+    /// leftover, in every hierarchy, before it removes any ([`freezer::thaw_tree`]).
+    pub fn thaw_leftover(&self, dir: &Path) -> Vec<PathBuf> {
+        freezer::thaw_tree(dir)
     }
 
     /// Knobs of this layout that this kernel lacks: their file is missing from
@@ -317,11 +327,28 @@ impl Arena {
     /// isobench knows why the kernel refused a write (a burst above the quota, a
     /// weight for an idle group) — and what was created is removed.
     pub fn sandbox(&self, name: &str, limits: &Limits) -> Result<Cgroup> {
-        self.create(name, limits, false)
+        self.create(name, limits, false, false)
     }
 
-    /// [`Arena::sandbox`]; `every_hierarchy` also creates it where no limit is written.
-    fn create(&self, name: &str, limits: &Limits, every_hierarchy: bool) -> Result<Cgroup> {
+    /// [`Arena::sandbox`], also in the v1 freezer hierarchy, so that
+    /// [`Cgroup::freezer`] can stop and resume it (every v2 cgroup has
+    /// `cgroup.freeze`). Its teardown thaws it first.
+    ///
+    /// # Errors
+    /// As [`Arena::sandbox`].
+    pub fn freezable_sandbox(&self, name: &str, limits: &Limits) -> Result<Cgroup> {
+        self.create(name, limits, false, true)
+    }
+
+    /// [`Arena::sandbox`]; `every_hierarchy` also creates it where no limit is
+    /// written, `freezable` in the freezer hierarchy.
+    fn create(
+        &self,
+        name: &str,
+        limits: &Limits,
+        every_hierarchy: bool,
+        freezable: bool,
+    ) -> Result<Cgroup> {
         let layout = self.host.layout;
         if let Some(u) = limits.unsupported_on(layout) {
             return Err(CgroupError::Unsupported(u));
@@ -332,9 +359,13 @@ impl Arena {
             layout,
             parts: Vec::new(),
             warnings: Vec::new(),
+            freezable,
         };
         for (h, arena_dir) in self.hierarchies.iter().zip(&self.dirs) {
-            if !every_hierarchy && h.on_demand() && !writes.iter().any(|w| h.has(&w.controller)) {
+            let wanted = every_hierarchy
+                || (freezable && h.has("freezer"))
+                || writes.iter().any(|w| h.has(&w.controller));
+            if h.on_demand() && !wanted {
                 continue;
             }
             let dir = arena_dir.join(name);
@@ -402,7 +433,7 @@ impl Arena {
     /// # Errors
     /// As [`Arena::sandbox`]; on v2 also a failed write to its `cgroup.subtree_control`.
     pub fn nested(&self, name: &str, limits: &Limits) -> Result<Arena> {
-        let mut cg = self.create(name, limits, true)?;
+        let mut cg = self.create(name, limits, true, false)?;
         if self.host.layout == Layout::V2
             && let Some(parent) = self.dirs.first()
         {
@@ -430,6 +461,12 @@ impl Arena {
     }
 
     fn teardown(&mut self) -> Result<()> {
+        // A sandbox left frozen beneath (its Cgroup never dropped) would not die of SIGKILL on v1.
+        for (h, dir) in self.hierarchies.iter().zip(&self.dirs) {
+            if h.unified || h.has("freezer") {
+                freezer::thaw_tree(dir);
+            }
+        }
         let mut first = teardown::remove_all(self.dirs.drain(..).rev()).err();
         if std::mem::take(&mut self.delegated)
             && let Err(e) = v2::release()
@@ -483,6 +520,8 @@ pub struct Cgroup {
     layout: Layout,
     parts: Vec<(Hierarchy, PathBuf)>,
     warnings: Vec<String>,
+    /// Made by [`Arena::freezable_sandbox`]: thawed before teardown.
+    freezable: bool,
 }
 
 impl Cgroup {
@@ -677,7 +716,28 @@ impl Cgroup {
         self.teardown()
     }
 
+    /// The freezer of a cgroup made by [`Arena::freezable_sandbox`]: v2
+    /// `cgroup.freeze`, else `freezer.state` in the v1 freezer hierarchy;
+    /// `None` for another cgroup, or where the host has no freezer hierarchy
+    /// (or the arena could not be created in it).
+    pub fn freezer(&self) -> Option<Freezer> {
+        if !self.freezable {
+            return None;
+        }
+        self.parts.iter().find_map(|(h, dir)| match self.layout {
+            Layout::V2 => Some(Freezer::v2(dir)),
+            _ if h.has("freezer") => Some(Freezer::v1(dir)),
+            _ => None,
+        })
+    }
+
     fn teardown(&mut self) -> Result<()> {
+        if self.freezable {
+            // A v1 task that is frozen does not die of SIGKILL until thawed.
+            for (_, dir) in &self.parts {
+                freezer::thaw_tree(dir);
+            }
+        }
         teardown::remove_all(self.parts.drain(..).rev().map(|(_, dir)| dir))
     }
 }

@@ -15,6 +15,13 @@ pub fn cleanup() -> Result<ExitCode> {
     let host = CgroupHost::discover()?;
     let done = crate::cleanup::cleanup(&host);
     let mut out = std::io::stdout().lock();
+    for p in &done.thawed {
+        writeln!(
+            out,
+            "thawed {} (a phased neighbour left frozen)",
+            p.display()
+        )?;
+    }
     for p in &done.removed {
         writeln!(out, "removed {}", p.display())?;
     }

@@ -100,6 +100,7 @@ pub fn suite_check(file: &str) -> Result<ExitCode> {
             }
         }
         if let Kind::Isolation(iso) = &s.kind {
+            phase_lines(&mut out, iso, host.layout)?;
             expected_lines(&mut out, iso, host.layout)?;
             for f in cgroup_host
                 .iter()
@@ -131,6 +132,25 @@ fn group_paths(iso: &IsolationDef) -> Vec<String> {
             path.join("/")
         })
         .collect()
+}
+
+/// Each phased aggressor of `iso`: its pattern and the file that will apply it
+/// on this host's `layout`; the victim's slices.
+fn phase_lines(out: &mut impl Write, iso: &IsolationDef, layout: Layout) -> std::io::Result<()> {
+    let file = match layout {
+        Layout::V2 => crate::cgroup::freezer::CGROUP_FREEZE,
+        _ => crate::cgroup::freezer::FREEZER_STATE,
+    };
+    for a in &iso.aggressors {
+        if let Some(p) = &a.phase {
+            let by = if p.freezes() { file } else { "its own pacing" };
+            writeln!(out, "    {}: phases {}, by {by}", a.name, p.describe())?;
+        }
+    }
+    if let Some(ms) = iso.slice_ms() {
+        writeln!(out, "    victim: latency per {ms} ms slice")?;
+    }
+    Ok(())
 }
 
 /// The CPU shares `iso`'s sandboxes and groups should get when isolated on

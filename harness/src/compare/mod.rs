@@ -421,6 +421,9 @@ pub const TAIL_UNITS: f64 = 10.0;
 /// units to gate: a round (of `c`, or of solo for an impact) with fewer than
 /// [`TAIL_UNITS`] / (1 − q) units. `None` when it has enough, or for other metrics.
 fn thin_tail(s: &ScenarioResult, metric: &str, c: Option<Condition>) -> Option<String> {
+    if SLICE_FIGURES.contains(&metric) {
+        return thin_slices(s, metric, c);
+    }
     let (q, shown) = if metric.ends_with("p999_us") || metric.ends_with("impact_p999") {
         (0.999, "p99.9")
     } else if metric.ends_with("p99_us") || metric.ends_with("impact_p99") {
@@ -440,6 +443,34 @@ fn thin_tail(s: &ScenarioResult, metric: &str, c: Option<Condition>) -> Option<S
     (fewest < needed).then(|| {
         format!(
             "not gated: a {shown} of {fewest} units per round rests on fewer than {TAIL_UNITS} units beyond it; {needed} per round are needed (a longer window or a higher rate)"
+        )
+    })
+}
+
+/// Figures that rest on the p99 of each slice of the victim's window (issue 17).
+const SLICE_FIGURES: [&str; 2] = ["victim.worst_slice_p99_us", "victim.recovery_ms"];
+
+/// Why slice figure `metric` of condition `c` in `s` rests on too few units
+/// to gate: the thin-tail rule ([`TAIL_UNITS`] beyond the p99) applied to
+/// each slice, whose p99 these figures take: a round whose fewest units in a
+/// slice (`victim.fewest_slice_units`, the window's edge slices left out)
+/// are below 1000. With fewer, a slice's p99 is one of its few largest units,
+/// and the worst of tens of such slices is the largest stall the window met.
+fn thin_slices(s: &ScenarioResult, metric: &str, c: Option<Condition>) -> Option<String> {
+    let needed = (TAIL_UNITS / (1.0 - 0.99)).round();
+    let counts = s
+        .metrics
+        .iter()
+        .find(|m| m.name == "victim.fewest_slice_units" && m.condition == c)?;
+    let fewest = counts
+        .per_round
+        .iter()
+        .flatten()
+        .copied()
+        .min_by(f64::total_cmp)?;
+    (fewest < needed).then(|| {
+        format!(
+            "not gated: {metric} takes the p99 of slices of as few as {fewest:.0} units per slice, which leaves fewer than {TAIL_UNITS} units beyond it; {needed:.0} per slice are needed (a higher rate or longer slices: rate × slice_ms / 1000 ≥ {needed:.0})"
         )
     })
 }

@@ -46,6 +46,11 @@ pub struct Rule {
     pub calibrated: bool,
 }
 
+/// Added to a recovery time before two runs' recoveries are divided, ms: the
+/// longest slice ([`isobench_workloads::slices::MAX_SLICE_MS`]), the resolution
+/// of a recovery at worst.
+pub const RECOVERY_OFFSET_MS: f64 = isobench_workloads::slices::MAX_SLICE_MS as f64;
+
 const fn rule(kind: ChangeKind, better: Better, margin: f64, offset: f64, scale: f64) -> Rule {
     Rule {
         kind,
@@ -70,8 +75,14 @@ const fn calibrated(kind: ChangeKind, better: Better, margin: f64) -> Rule {
 /// than what the quick suite (10 rounds) resolves on a quiet 2-CPU host: the
 /// median over 10 A/A pairs of its smallest detectable change (p50 ×1.04,
 /// p99 ×1.51, p99.9 ×1.34; impacts p50 ×1.05, p99 ×2.00, p99.9 ×3.61;
-/// docs/compare.md).
-pub const DEFAULTS: [(&str, Rule); 13] = [
+/// docs/compare.md). The transient figures of phased neighbours (issue 17)
+/// have margins not yet calibrated from A/A pairs: a worst slice is the
+/// largest of tens of slice p99s, noisier than the window's p99, so ×2.0; a
+/// recovery is compared as the ratio of `recovery_ms + 100` (the longest
+/// slice, so that a recovery of 0 in the baseline does not divide by zero),
+/// ×1.5: 50 ms more than a recovery of 0 fails. `isobench calibrate` widens both
+/// where a runner is noisier.
+pub const DEFAULTS: [(&str, Rule); 15] = [
     (
         "victim.latency_p50_us",
         calibrated(ChangeKind::Ratio, Better::Lower, 1.10),
@@ -119,6 +130,20 @@ pub const DEFAULTS: [(&str, Rule); 13] = [
     (
         "aggressor.cpu_share_error_pp",
         rule(ChangeKind::DifferencePp, Better::Lower, 1.0, 0.0, 1.0),
+    ),
+    (
+        "victim.worst_slice_p99_us",
+        calibrated(ChangeKind::Ratio, Better::Lower, 2.0),
+    ),
+    (
+        "victim.recovery_ms",
+        rule(
+            ChangeKind::Ratio,
+            Better::Lower,
+            1.5,
+            RECOVERY_OFFSET_MS,
+            1.0,
+        ),
     ),
     (
         "visibility.*",
@@ -178,6 +203,16 @@ mod tests {
                 .unwrap()
                 .calibrated
         );
+    }
+
+    #[test]
+    fn transient_figures_are_gated_isolated_only_the_worst_slice_with_a_shared_calibration() {
+        let worst = default_rule("victim.worst_slice_p99_us", Some(Condition::Isolated)).unwrap();
+        assert!(worst.calibrated && worst.kind == ChangeKind::Ratio);
+        let rec = default_rule("victim.recovery_ms", Some(Condition::Isolated)).unwrap();
+        assert!(!rec.calibrated && rec.offset == 100.0);
+        assert!(default_rule("victim.recovery_ms", Some(Condition::Contended)).is_none());
+        assert!(default_rule("victim.slice_p99_on_us", Some(Condition::Isolated)).is_none());
     }
 
     #[test]

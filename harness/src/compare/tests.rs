@@ -59,6 +59,7 @@ fn results(id: &str, metrics: Vec<Metric>, n_rounds: usize) -> Results {
                 })
                 .collect(),
             latency_cdf: vec![],
+            slice_timelines: vec![],
             metrics,
             warnings: vec![],
             checks: vec![],
@@ -603,5 +604,62 @@ fn absolute_latencies_of_victims_with_fixed_work_are_gated_between_any_two_runs(
     ] {
         let c = run(&side("a", b), &side("b", c));
         assert_eq!(c.rows[0].outcome, Outcome::NotGated, "{:?}", c.rows[0]);
+    }
+}
+
+#[test]
+fn transient_figures_fail_when_worse_beyond_their_margins_and_thin_slices_are_not_gated() {
+    let iso = Some(Condition::Isolated);
+    let side = |id: &str, recovery: f64, worst: f64, units: f64| {
+        let mut r = results(
+            id,
+            vec![
+                metric("victim.recovery_ms", iso, &[recovery; 5]),
+                metric("victim.worst_slice_p99_us", iso, &[worst; 5]),
+                metric("victim.fewest_slice_units", iso, &[units; 5]),
+            ],
+            5,
+        );
+        r.scenarios[0].spec = serde_json::json!({ "calibration": null });
+        r
+    };
+    let outcome = |c: &Comparison, name: &str| {
+        c.rows
+            .iter()
+            .find(|r| r.name == name)
+            .unwrap_or_else(|| panic!("no row {name}"))
+            .clone()
+    };
+    // (150 + 100) / (10 + 100) = ×2.3 > ×1.5; a worst slice ×2.5 > ×2.0.
+    let worse = run(
+        &side("a", 10.0, 4000.0, 1200.0),
+        &side("b", 150.0, 10_000.0, 1200.0),
+    );
+    assert_eq!(outcome(&worse, "victim.recovery_ms").outcome, Outcome::Fail);
+    assert_eq!(
+        outcome(&worse, "victim.worst_slice_p99_us").outcome,
+        Outcome::Fail
+    );
+    // A recovery of 0 in the baseline divides nothing by zero: ×1.2 passes.
+    let same = run(
+        &side("a", 0.0, 4000.0, 1200.0),
+        &side("b", 20.0, 4100.0, 1200.0),
+    );
+    assert_eq!(outcome(&same, "victim.recovery_ms").outcome, Outcome::Pass);
+    // 100 units per slice: a slice p99 is its largest unit or so.
+    let thin = run(
+        &side("a", 10.0, 4000.0, 100.0),
+        &side("b", 150.0, 10_000.0, 100.0),
+    );
+    for name in ["victim.recovery_ms", "victim.worst_slice_p99_us"] {
+        let row = outcome(&thin, name);
+        assert_eq!(row.outcome, Outcome::NotGated, "{row:?}");
+        assert!(
+            row.note
+                .as_deref()
+                .unwrap()
+                .contains("as few as 100 units per slice"),
+            "{row:?}"
+        );
     }
 }

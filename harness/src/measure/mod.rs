@@ -7,4 +7,5 @@ pub mod oom;
 pub mod perf;
 pub mod pids;
 pub mod sampler;
+pub mod slices;
 pub mod window;

@@ -37,6 +37,7 @@ use super::expected::{self, Expected};
 use super::metrics::{self, ConditionSample};
 use super::pressure;
 use super::protection;
+use super::phases::{self, Phaser};
 use super::support::{HostEdge, account, host_cpu, own_cpu_s};
 use super::validity;
 use super::{Progress, RunContext, Timing, rounds};
@@ -118,7 +119,7 @@ pub fn run(
         progress,
         &mut |index, condition| run_condition(spec, ctx, index, condition),
         &|result, rounds| {
-            metrics::derive(result, rounds);
+            phases::derive(result, rounds, &spec.def);
             result.warnings.extend(protection.iter().cloned());
         },
     );
@@ -516,8 +517,24 @@ fn run_condition(
         iters_per_unit: ctx.calibration.iters_per_unit,
         warmup_s: t.warmup_s,
         duration_s: t.duration_s,
+        slice_ms: spec.def.slice_ms(),
+        slice_origin_ns: None,
     };
-    let start = || start_victim(spec, ctx, ns, &victim_cg, victim_run, &name(DRIVER));
+    // Time 0 of a ramp, handed to its applet when it starts: the window's
+    // start as foreseen before the neighbours start (they take a few ms here,
+    // seconds on an emulated CPU: the ramp then runs earlier, and its trace
+    // says where). Time 0 of the slices and the freezes: the window's start
+    // as the harness counts it when the victim starts.
+    let ramp_origin_ns = phases::window_origin_ns(t.warmup_s);
+    let origin_ns = std::cell::Cell::new(ramp_origin_ns);
+    let start = || {
+        origin_ns.set(phases::window_origin_ns(t.warmup_s));
+        let run = VictimRun {
+            slice_origin_ns: Some(origin_ns.get()),
+            ..victim_run
+        };
+        start_victim(spec, ctx, ns, &victim_cg, run, &name(DRIVER))
+    };
     // A service starts, and is listening, before its neighbours: they run for
     // the window's length from their start, however long it takes to listen.
     let first = match &victim_def.workload {
@@ -532,18 +549,23 @@ fn run_condition(
         let total: usize = spec.def.aggressors.iter().map(|a| a.count).sum();
         let mut started = 0;
         for a in &spec.def.aggressors {
-            let cg = home(&a.name)
-                .sandbox(&name(&a.name), &limits_of(&a.limits.limits))
-                .with_context(|| format!("creating the cgroup of aggressor {}", a.name))?;
+            let cg = phases::aggressor_cgroup(
+                home(&a.name),
+                &name(&a.name),
+                a,
+                &limits_of(&a.limits.limits),
+            )
+            .with_context(|| format!("creating the cgroup of aggressor {}", a.name))?;
             pids.add(&a.name, &cg);
             let mut procs = Vec::new();
             let overrun = overrun_s(started, total);
             for _ in 0..a.count {
-                let argv = run_args::aggressor_argv(
+                let mut argv = run_args::aggressor_argv(
                     &a.workload,
                     t.warmup_s + t.duration_s + overrun_s(started, total),
                     &ctx.work_dir,
                 );
+                argv.extend(phases::ramp_flag(a, ramp_origin_ns).into_iter().flatten());
                 procs.push(
                     sandbox::spawn(&ctx.workload_bin, &argv, ns, Some(&cg))
                         .with_context(|| format!("starting aggressor {}", a.name))?,
@@ -562,6 +584,11 @@ fn run_condition(
         Some(v) => v,
         None => start()?,
     };
+    let phaser =
+        match phases::neighbours(&running.iter().map(|r| (r.def, &r.cg)).collect::<Vec<_>>())? {
+            n if n.is_empty() => None,
+            n => Some(Phaser::start(n, origin_ns.get())?),
+        };
     pids.sample();
     let harness0 = own_cpu_s()?;
     if !interrupt::sleep(Duration::from_secs_f64(t.warmup_s)) {
@@ -583,6 +610,13 @@ fn run_condition(
     if !interrupt::sleep(Duration::from_secs_f64(t.duration_s)) {
         bail!("interrupted");
     }
+    // Thawed before anything reads or stops the neighbours.
+    let phase_record = phases::record(
+        phaser.map(Phaser::finish).transpose()?,
+        &running.iter().map(|r| r.def).collect::<Vec<_>>(),
+        origin_ns.get(),
+        ramp_origin_ns,
+    );
     let ended_early = ended_before_now(&mut running);
     let exits = stop_commands(&mut running);
     let (host1, v1, a1, g1, psi1) = (
@@ -676,6 +710,10 @@ fn run_condition(
     let invalid = victim_failed
         .map(|why| validity::victim_failed(&why))
         .or_else(|| validity::neighbours_ended(&ended_early));
+    let transient = report
+        .as_ref()
+        .and_then(|r| r.slices.as_ref())
+        .map(|s| crate::measure::slices::Transient::new(s, phase_record.as_ref()));
     Ok(ConditionSample {
         run: ConditionRun {
             condition,
@@ -696,6 +734,7 @@ fn run_condition(
         },
         histogram,
         missed: report.map_or(0, |r| r.missed),
+        transient,
     })
 }
 

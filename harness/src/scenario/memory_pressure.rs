@@ -618,6 +618,7 @@ fn run_condition(
         },
         histogram,
         missed: report.map_or(0, |r| r.missed),
+        transient: None,
     })
 }
 

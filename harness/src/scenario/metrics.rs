@@ -51,6 +51,9 @@ pub struct ConditionSample {
     pub histogram: Histogram<u64>,
     /// Units due in the window that never started.
     pub missed: u64,
+    /// The victim's slices beside its neighbours' phases, where it reported
+    /// slices ([`crate::scenario::phases`]); `None` elsewhere.
+    pub transient: Option<crate::measure::slices::Transient>,
 }
 
 /// The victim's figures from its report and histogram (ns → µs here).
@@ -715,6 +718,7 @@ mod tests {
             rate: 5000.0,
             latency_ns: vec![],
             failure: None,
+            slices: None,
         };
         ConditionSample {
             run: ConditionRun {
@@ -734,6 +738,7 @@ mod tests {
             },
             histogram: h,
             missed: 0,
+            transient: None,
         }
     }
 
@@ -745,6 +750,7 @@ mod tests {
             status: ScenarioStatus::Complete,
             rounds: vec![],
             latency_cdf: vec![],
+            slice_timelines: vec![],
             metrics: vec![],
             warnings: vec![],
             checks: vec![],
@@ -921,6 +927,7 @@ mod tests {
             rate: 100.0,
             latency_ns: vec![],
             failure: None,
+            slices: None,
         };
         assert!(
             (victim_run(&report, &h, Some(1_000_000)).late_share.unwrap() - 0.10).abs() < 1e-12
@@ -944,6 +951,7 @@ mod tests {
                 rate: 5000.0,
                 latency_ns: vec![],
                 failure: None,
+                slices: None,
             },
             &gone[0].histogram,
             Some(1_000_000),

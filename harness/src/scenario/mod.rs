@@ -9,6 +9,7 @@ pub mod memory_pressure;
 mod metrics;
 pub mod pressure;
 pub mod protection;
+pub mod phases;
 mod rounds;
 pub mod startup_latency;
 mod support;

@@ -11,6 +11,7 @@ mod limits;
 mod margins;
 pub mod model;
 mod parse;
+pub mod phase;
 mod reader;
 pub mod run_args;
 

@@ -116,6 +116,30 @@ impl IsolationDef {
             .find(|a| a.name == sandbox)
             .and_then(|a| a.group.as_deref())
     }
+
+    /// Whether an aggressor has phases (`phase = { ... }`).
+    pub fn phased(&self) -> bool {
+        self.aggressors.iter().any(|a| a.phase.is_some())
+    }
+
+    /// The victim's slice length, ms: its `slice_ms`, else
+    /// [`super::phase::DEFAULT_SLICE_MS`] beside a phased neighbour; `None`
+    /// without either, or for a victim that does not slice
+    /// ([`super::phase::SLICED_VICTIMS`], and bench closures).
+    pub fn slice_ms(&self) -> Option<u64> {
+        let sliced = match &self.victim.workload {
+            VictimWorkload::Applet { workload, .. } => {
+                super::phase::SLICED_VICTIMS.contains(&workload.as_str())
+            }
+            VictimWorkload::Closure { .. } => true,
+            VictimWorkload::Command { .. } => false,
+        };
+        let wanted = self
+            .victim
+            .slice_ms
+            .or(self.phased().then_some(super::phase::DEFAULT_SLICE_MS));
+        wanted.filter(|_| sliced)
+    }
 }
 
 /// A group: a cgroup between the arena and some sandboxes, with limits of its
@@ -222,6 +246,10 @@ pub struct VictimDef {
     /// The group its sandbox sits in when isolated; `None` for the arena.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
+    /// Length of the slices its latencies are also reported by, ms (10 to
+    /// 100; `slice_ms`); see [`IsolationDef::slice_ms`] for the default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slice_ms: Option<u64>,
 }
 
 /// What a victim runs.
@@ -417,6 +445,10 @@ pub struct AggressorDef {
     /// The group its sandbox sits in when isolated; `None` for the arena.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
+    /// When it is on and off (`phase = { ... }`), applied by freezing its
+    /// cgroup in the contended and isolated conditions; `None`: on throughout.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phase: Option<super::phase::Phase>,
 }
 
 /// What an aggressor runs.

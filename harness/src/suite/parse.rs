@@ -406,6 +406,7 @@ fn read_isolation(t: Table<'_, '_>, host: &HostFacts, p: &mut Problems) -> Isola
             late_us: None,
             slo: None,
             group: None,
+            slice_ms: None,
         }),
         aggressors,
         namespaces: namespaces(t, p).unwrap_or(NamespaceSet::ALL),
@@ -416,7 +417,7 @@ fn read_isolation(t: Table<'_, '_>, host: &HostFacts, p: &mut Problems) -> Isola
 
 fn read_victim(v: Table<'_, '_>, host: &HostFacts, p: &mut Problems) -> Option<VictimDef> {
     let mut keys = vec![
-        "workload", "cpus", "rate", "args", "limits", "late_us", "slo", "group",
+        "workload", "cpus", "rate", "args", "limits", "late_us", "slo", "group", "slice_ms",
     ];
     keys.extend(command::COMMAND_KEYS);
     keys.extend(command::VICTIM_MODE_KEYS);
@@ -499,6 +500,31 @@ fn read_victim(v: Table<'_, '_>, host: &HostFacts, p: &mut Problems) -> Option<V
             .map(|p99_us| Slo { p99_us })
     });
     let group = v.str("group", p).map(|(g, _)| g.to_string());
+    let slice_ms = v.integer(
+        "slice_ms",
+        isobench_workloads::slices::MIN_SLICE_MS..=isobench_workloads::slices::MAX_SLICE_MS,
+        p,
+    );
+    if let (Some(_), Some(w)) = (slice_ms, &workload) {
+        let sliced = match w {
+            VictimWorkload::Applet { workload, .. } => {
+                super::phase::SLICED_VICTIMS.contains(&workload.as_str())
+            }
+            VictimWorkload::Closure { .. } => true,
+            VictimWorkload::Command { .. } => false,
+        };
+        if !sliced {
+            p.at(
+                at("slice_ms"),
+                "scenario.victim.slice_ms",
+                format!(
+                    "{} does not report its latencies per slice (its units end where the schedule does not see them): slices are recorded by {}; remove slice_ms",
+                    w.label(),
+                    super::phase::SLICED_VICTIMS.join(", ")
+                ),
+            );
+        }
+    }
     Some(VictimDef {
         workload: workload?,
         demand: demand?,
@@ -506,6 +532,7 @@ fn read_victim(v: Table<'_, '_>, host: &HostFacts, p: &mut Problems) -> Option<V
         late_us,
         slo,
         group,
+        slice_ms,
     })
 }
 
@@ -515,7 +542,9 @@ fn read_aggressor(
     host: &HostFacts,
     p: &mut Problems,
 ) -> Option<AggressorDef> {
-    let mut keys = vec!["name", "workload", "count", "args", "limits", "group"];
+    let mut keys = vec![
+        "name", "workload", "count", "args", "limits", "group", "phase",
+    ];
     keys.extend(command::COMMAND_KEYS);
     a.only(&keys, p);
     let workload = match a.get("command") {
@@ -556,12 +585,39 @@ fn read_aggressor(
         .map(|l| limits::read(l, host, p))
         .unwrap_or_default();
     let group = a.str("group", p).map(|(g, _)| g.to_string());
+    let phase = super::phase::read(a, p);
+    if let (Some(super::phase::Phase::Ramp { .. }), Some(w)) = (&phase, &workload) {
+        let at = a.get("phase").map_or(a.span(), |f| f.span);
+        match w {
+            AggressorWorkload::Applet { workload, args }
+                if super::phase::RAMPED.contains(&workload.as_str()) =>
+            {
+                if args.iter().any(|x| x.starts_with("--intensity")) {
+                    p.at(
+                        at,
+                        "scenario.aggressor.phase.ramp",
+                        "a ramp sets the intensity itself: remove --intensity from args",
+                    );
+                }
+            }
+            other => p.at(
+                at,
+                "scenario.aggressor.phase.ramp",
+                format!(
+                    "{} has no intensity knob for a ramp to pace: ramps are for {}; give it on/off or a step, which freeze its cgroup",
+                    other.label(),
+                    super::phase::RAMPED.join(", ")
+                ),
+            ),
+        }
+    }
     Some(AggressorDef {
         name,
         workload: workload?,
         count,
         limits,
         group,
+        phase,
     })
 }
 

@@ -9,9 +9,16 @@ use super::model::{
 use std::path::Path;
 
 /// Flags isobench sets on every victim (a user's `args` may not repeat them).
-const VICTIM_FLAGS: [&str; 4] = ["--iters-per-unit", "--rate", "--warmup", "--duration"];
+const VICTIM_FLAGS: [&str; 6] = [
+    "--iters-per-unit",
+    "--rate",
+    "--warmup",
+    "--duration",
+    "--slice-ms",
+    "--slice-origin-ns",
+];
 /// Flags isobench sets on every aggressor.
-const AGGRESSOR_FLAGS: [&str; 2] = ["--duration", "--dir"];
+const AGGRESSOR_FLAGS: [&str; 3] = ["--duration", "--dir", "--ramp"];
 
 /// Flags isobench sets on victims.
 pub fn victim_flags() -> &'static [&'static str] {
@@ -34,6 +41,11 @@ pub struct VictimRun {
     pub warmup_s: f64,
     /// Measured window, seconds.
     pub duration_s: f64,
+    /// Slices its latencies are also reported by, ms (`--slice-ms`); `None` for none.
+    pub slice_ms: Option<u64>,
+    /// CLOCK_MONOTONIC where its first slice starts, ns (`--slice-origin-ns`):
+    /// the time 0 of its neighbours' phases; `None`: its window's start.
+    pub slice_origin_ns: Option<u64>,
 }
 
 impl VictimRun {
@@ -51,6 +63,12 @@ impl VictimRun {
     fn schedule_flags(&self) -> Vec<String> {
         let mut flags = vec!["--rate".into(), self.rate.to_string()];
         flags.extend(self.window_flags());
+        if let Some(ms) = self.slice_ms {
+            flags.extend(["--slice-ms".into(), ms.to_string()]);
+            if let Some(ns) = self.slice_origin_ns {
+                flags.extend(["--slice-origin-ns".into(), ns.to_string()]);
+            }
+        }
         flags
     }
 }
@@ -195,6 +213,8 @@ pub fn check(workload: &str, args: &[String]) -> Result<(), String> {
                 iters_per_unit: 1,
                 warmup_s: 0.0,
                 duration_s: 1.0,
+                slice_ms: None,
+                slice_origin_ns: None,
             },
             args,
         )
@@ -238,6 +258,8 @@ mod tests {
             iters_per_unit: 1,
             warmup_s: 0.2,
             duration_s: 0.5,
+            slice_ms: None,
+            slice_origin_ns: None,
         }
     }
 

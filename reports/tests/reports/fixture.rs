@@ -313,6 +313,7 @@ pub fn results() -> Results {
             round(2, [Isolated, Contended, Solo]),
         ],
         latency_cdf: Condition::ALL.map(cdf).to_vec(),
+        slice_timelines: vec![],
         metrics: cpu_share_metrics(),
         warnings: vec![
             "aggressor throttled in 62 % of periods while its mean usage is under its quota: check cpu.max period (see DESIGN §2)".into(),
@@ -333,6 +334,7 @@ pub fn results() -> Results {
         ),
         rounds: vec![round(0, [Contended, Solo, Isolated])],
         latency_cdf: vec![cdf(Solo), cdf(Contended)],
+        slice_timelines: vec![],
         metrics: vec![
             metric("victim.throughput_ops", Some(Solo), "ops/s", [10_000.0; 3]),
             metric(
