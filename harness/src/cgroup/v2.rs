@@ -15,6 +15,7 @@ use super::limits::Limits;
 use super::stat::CpuStat;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 /// Controllers the harness hands down to its sandboxes, where the host offers them.
 pub const WANTED: [&str; 4] = ["cpuset", "cpu", "memory", "pids"];
@@ -92,7 +93,7 @@ pub fn acquire(own: &Path) -> Result<Vec<String>> {
     }
     let mut enabled = Vec::new();
     for c in &missing_wanted {
-        if let Err(e) = files::write(&own.join("cgroup.subtree_control"), &format!("+{c}")) {
+        if let Err(e) = enable(own, c, must_move.then_some(&leaf)) {
             undo(own, &leaf, &enabled, must_move);
             return Err(e);
         }
@@ -110,6 +111,39 @@ pub fn acquire(own: &Path) -> Result<Vec<String>> {
         arenas: 1,
     });
     words(&own.join("cgroup.subtree_control"))
+}
+
+/// How long [`enable`] retries a write refused with EBUSY after the harness moved out.
+const SETTLE: Duration = Duration::from_secs(2);
+
+/// Writes `+controller` to `own`'s `cgroup.subtree_control`. Where the harness
+/// moved into `leaf`, an EBUSY ("no internal processes") is retried for up to
+/// [`SETTLE`], the harness written into its leaf again each time: a thread that
+/// was exiting when the harness moved is not migrated (the kernel skips
+/// PF_EXITING tasks, kernel/cgroup/cgroup.c) and holds `own` busy until it is
+/// gone, which a test binary whose previous test's thread is still ending shows.
+///
+/// # Errors
+/// The write's error, after the retries for EBUSY.
+fn enable(own: &Path, controller: &str, leaf: Option<&PathBuf>) -> Result<()> {
+    let file = own.join("cgroup.subtree_control");
+    let value = format!("+{controller}");
+    let start = Instant::now();
+    let mut pause = Duration::from_millis(5);
+    loop {
+        match files::write(&file, &value) {
+            Err(CgroupError::Write { error, .. })
+                if error.raw_os_error() == Some(libc::EBUSY)
+                    && start.elapsed() < SETTLE
+                    && let Some(leaf) = leaf =>
+            {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(200));
+                files::write(&leaf.join("cgroup.procs"), &std::process::id().to_string())?;
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Ends one [`acquire`]; the last one disables what was enabled, moves the

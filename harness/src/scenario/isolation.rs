@@ -35,9 +35,9 @@
 
 use super::expected::{self, Expected};
 use super::metrics::{self, ConditionSample};
+use super::phases::{self, Phaser};
 use super::pressure;
 use super::protection;
-use super::phases::{self, Phaser};
 use super::support::{HostEdge, account, host_cpu, own_cpu_s};
 use super::validity;
 use super::{Progress, RunContext, Timing, rounds};
