@@ -429,7 +429,7 @@ name = "t"
 kind = "isolation"
 [scenario.victim]
 workload = "cpu-units"
-cpus = 0.2
+cpus = 0.4
 slice_ms = 50
 [[scenario.aggressor]]
 workload = "cpu-hog"
@@ -501,9 +501,13 @@ limits.docker = { cpus = 0.5 }
             "not judged: the victim alone had a p99 of {solo_p99:.0} µs (more than {MAX_SOLO_P99_US} µs, 25 of its units): this host cannot run it on time"
         );
     } else {
+        // The hog hurts in bursts (a thawed hog's threads and the victim's
+        // wake-ups trade places under EEVDF), so one round can miss it: judged
+        // on the means over rounds, with the per-round ratios shown.
         assert!(
-            median > 1.5,
-            "contended: the tail should rise while the hog runs: on / off per round {ratios:.2?}"
+            on > 1.5 * off,
+            "contended: the tail should rise while the hog runs: median slice p99 on {on:.0} µs, \
+             off {off:.0} µs (means over rounds); on / off per round {ratios:.2?}, median {median:.2}"
         );
     }
     // Recovery, with its CI over rounds.
