@@ -601,7 +601,15 @@ fn until_decided_adds_rounds_while_inconclusive_up_to_the_maximum() {
         out.to_str().unwrap(),
     ];
     let (o, run_id) = run(&args);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // What is tested is the rounds added; 0.2 s windows on a loaded host (this
+    // binary's tests run beside each other) can leave every round invalid, and
+    // then the run says "no answer" with exit 4 after the same rounds.
+    assert!(
+        matches!(o.status.code(), Some(0 | 4)),
+        "{:?}: {}",
+        o.status.code(),
+        stderr(&o)
+    );
     let rounds = results(&out)["scenarios"][0]["rounds"]
         .as_array()
         .unwrap()
