@@ -33,7 +33,12 @@ limits.cgroup = { "cpu.max" = "20000 100000", "cpuset.cpus" = "{cpu}" }
 "#;
 
 /// C12's control: the same spinner without a quota, beside two spinners
-/// outside its sandbox (in theirs, also without limits) on this 2-CPU host.
+/// outside its sandbox (in theirs, also without a quota), all pinned to CPU
+/// `{cpu}` (a cpuset, which throttles nothing). Pinned, because the scheduler is
+/// fair between groups, not tasks: on two free CPUs the victim's group gets one
+/// whole CPU beside the neighbours' group and hardly waits (CI read PSI some
+/// 4.0 % [0.9, 9.3] so); on one shared CPU each group gets half, and the victim
+/// asking for all of it waits about half the time.
 const NEIGHBOURS: &str = r#"
 [[scenario]]
 name = "c12-control"
@@ -45,9 +50,11 @@ conditions = ["solo", "isolated"]
 [scenario.victim]
 workload = "cpu-units"
 cpus = 1
+limits.cgroup = { "cpuset.cpus" = "{cpu}" }
 [[scenario.aggressor]]
 workload = "cpu-hog"
 args = ["--threads", "2"]
+limits.cgroup = { "cpuset.cpus" = "{cpu}" }
 "#;
 
 /// The mean of metric `name` in condition `c`.
@@ -163,7 +170,8 @@ fn c12_a_sandbox_throttled_by_its_own_quota_stalls_on_cpu_self_inflicted() {
 #[test]
 fn c12_control_stall_beside_two_spinners_without_a_quota_is_a_neighbours() {
     require_root!();
-    let mut r = common::run_suite_calibrated(NEIGHBOURS, "c12-control").result;
+    let text = NEIGHBOURS.replace("{cpu}", &common::last_cpu());
+    let mut r = common::run_suite_calibrated(&text, "c12-control").result;
     r.verdict = isobench::verdict::judge(&r);
     show(&r);
     if psi_missing(&r) {
@@ -173,8 +181,8 @@ fn c12_control_stall_beside_two_spinners_without_a_quota_is_a_neighbours() {
     let some = value(&r, "victim.psi_cpu_some", iso);
     let throttled = value(&r, "victim.throttled_share", iso);
     assert!(
-        some > 0.05,
-        "PSI some {some}: three spinners on two CPUs must wait"
+        some > 0.2,
+        "PSI some {some}: a spinner given half of one CPU must wait"
     );
     assert_eq!(throttled, 0.0, "no quota throttled it");
     assert_eq!(pressure(&r, "victim", iso).cause, StallCause::Neighbour);
