@@ -2,7 +2,7 @@
 //! victim, 2000 calls a second on an open-loop schedule, beside isobench's
 //! `cpu-hog`: alone, beside the hog unconfined, and with each in its sandbox
 //! and the hog limited to half a CPU as `docker run --cpus 0.5` limits it.
-//! 3 rounds of 1 s windows (2000 units each, enough for a gated p99): about 15 s. Results, report.html and summary.md
+//! 5 rounds of 1 s windows (2000 units each, enough for a gated p99): about 25 s. Results, report.html and summary.md
 //! go to `target/isobench/hash/latest/`; each run is compared with the one
 //! before (baseline `base`). Needs root or a delegated cgroup subtree;
 //! elsewhere it says why and skips.
@@ -21,7 +21,7 @@ fn main() {
             })
             .rate(2_000.0)
             .beside(Neighbour::catalogue("cpu-hog").limits(Limits::docker().set("cpus", 0.5)))
-            .rounds(3)
+            .rounds(5)
             .window(Duration::from_secs(1))
             .warmup(Duration::from_millis(200)),
         )
