@@ -69,6 +69,21 @@ pub fn mean_ci(values: &[f64]) -> Option<Estimate> {
     })
 }
 
+/// How much wider than the plain percentile interval the expanded one is over
+/// `n` rounds, as a factor on the draws' spread about their centre:
+/// `√(n/(n−1)) · t₍ₙ₋₁, 1−α/2₎ / z₁₋α/2` (2.69 at 3 rounds, 1.58 at 5, 1.22 at
+/// 10, 1.07 at 30; → 1). For draws close to normal, widening them by it about
+/// the observed value moves their `α/2` quantiles where [`tail_share`] puts
+/// the plain draws' ends; the gate ([`super::change`]) widens its draws so, so
+/// that its one-sided p-values (shares of draws) are as wide as its intervals.
+/// Infinite for `n < 2`.
+pub fn spread_factor(n: usize) -> f64 {
+    use statrs::distribution::{ContinuousCDF, Normal};
+    let z = |p: f64| Normal::standard().inverse_cdf(p);
+    let alpha = 1.0 - CONFIDENCE;
+    z(1.0 - tail_share(n)) / z(1.0 - alpha / 2.0)
+}
+
 /// The share of the bootstrap draws left out at each end of a [`CONFIDENCE`]
 /// interval over `n` rounds (0..0.025): the expanded percentile interval's
 /// `Φ(−√(n/(n−1)) · t₍ₙ₋₁, 1−α/2₎)` (see the module docs). 0 for `n < 2`.
@@ -160,6 +175,16 @@ mod tests {
             tail_share(10)
         );
         assert!((tail_share(10_000) - 0.025).abs() < 0.0002);
+        assert!(
+            (spread_factor(3) - 2.69).abs() < 0.01,
+            "{}",
+            spread_factor(3)
+        );
+        assert!(
+            (spread_factor(10) - 1.22).abs() < 0.01,
+            "{}",
+            spread_factor(10)
+        );
         let v = [0.2, 0.9, 1.4];
         let e = mean_ci(&v).unwrap();
         assert!(
