@@ -1,5 +1,5 @@
-//! The run's files: results.json, report.html and summary.md in one directory,
-//! each rewritten atomically (temp file + rename) after every round, so an
+//! The run's files: results.json, report.html, summary.md, isobench.prom and
+//! samples.jsonl (see [`crate::export`]) in one directory, each rewritten atomically (temp file + rename) after every round, so an
 //! interrupted run keeps what it had measured.
 
 use isobench_reports::schema::Results;
@@ -136,7 +136,28 @@ impl OutputDir {
         self.dir.join("summary.md")
     }
 
-    /// Rewrites all three files from `results`.
+    /// Path of isobench.prom (OpenMetrics text, [`crate::export::openmetrics`]).
+    pub fn prometheus_path(&self) -> PathBuf {
+        self.dir.join("isobench.prom")
+    }
+
+    /// Path of samples.jsonl ([`crate::export::samples`]).
+    pub fn samples_path(&self) -> PathBuf {
+        self.dir.join("samples.jsonl")
+    }
+
+    /// Every file [`OutputDir::write`] writes, in that order.
+    pub fn paths(&self) -> [PathBuf; 5] {
+        [
+            self.results_path(),
+            self.report_path(),
+            self.summary_path(),
+            self.prometheus_path(),
+            self.samples_path(),
+        ]
+    }
+
+    /// Rewrites all five files from `results`.
     ///
     /// # Errors
     /// [`OutputError::Write`] naming the file; files already replaced stay replaced.
@@ -150,8 +171,20 @@ impl OutputDir {
         write_atomic(
             &self.summary_path(),
             isobench_reports::render_markdown(results).as_bytes(),
+        )?;
+        write_atomic(&self.prometheus_path(), prometheus(results).as_bytes())?;
+        write_atomic(
+            &self.samples_path(),
+            crate::export::samples::rows(results, None).as_bytes(),
         )
     }
+}
+
+/// The OpenMetrics text of one run's results.
+pub fn prometheus(results: &Results) -> String {
+    let mut e = crate::export::openmetrics::Exposition::default();
+    e.add_run(results, None);
+    e.render()
 }
 
 /// Writes `bytes` to a temporary file beside `path`, syncs it and renames it over `path`.
