@@ -601,3 +601,36 @@ fn spreads(hosts: &[HostScenario]) -> Vec<Spread> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_invalid_verdict_is_counted_apart_never_as_protected() {
+        let kinds = [
+            Some(VerdictKind::Protected),
+            Some(VerdictKind::Invalid),
+            Some(VerdictKind::NotProtected),
+            None,
+        ];
+        let t = Tally::of(kinds.iter().map(Option::as_ref));
+        assert_eq!(
+            (t.hosts, t.protected, t.invalid, t.no_verdict),
+            (4, 1, 1, 1)
+        );
+        assert_eq!(t.judged(), 2);
+        assert_eq!(t.protected_share, Some(0.5));
+        assert_eq!(
+            t.summary(),
+            "protected on 1 of 2 judged host(s) (50 %); 1 not protected; 1 invalid, not counted; 1 without a verdict"
+        );
+    }
+
+    #[test]
+    fn a_group_of_invalid_hosts_has_no_share_protected() {
+        let t = Tally::of([Some(&VerdictKind::Invalid)].into_iter());
+        assert_eq!(t.protected_share, None);
+        assert_eq!(t.summary(), "no host judged; 1 invalid, not counted");
+    }
+}

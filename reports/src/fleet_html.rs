@@ -37,7 +37,7 @@ pub fn render_fleet_html(fleet: &Fleet) -> String {
     if fleet.pooled {
         page.push_str(&format!(
             "<p class=\"pooled\"><strong>Pooled:</strong> {}</p>\n",
-            esc(&crate::fleet_markdown::POOLED_NOTE)
+            esc(crate::fleet_markdown::POOLED_NOTE)
         ));
     }
     page.push_str(&classes(fleet));
