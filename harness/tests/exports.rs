@@ -23,6 +23,25 @@ fn isobench(args: &[&std::ffi::OsStr]) -> Output {
         .unwrap()
 }
 
+/// Merges quick-a (hybrid host) and quick-v2-vm into `dir`/fleet; returns that directory.
+fn merge_hybrid_and_v2(dir: &Path) -> PathBuf {
+    let fleet = dir.join("fleet");
+    let o = isobench(&[
+        "merge".as_ref(),
+        fixture("quick-a.json").as_os_str(),
+        fixture("quick-v2-vm.json").as_os_str(),
+        "--out".as_ref(),
+        fleet.as_os_str(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    fleet
+}
+
 /// Runs `script` (Python) with `args`; None (after saying why) when python3 or
 /// `module` is not installed and this is not CI.
 fn python(module: &str, script: &str, args: &[&Path]) -> Option<Output> {
@@ -135,15 +154,7 @@ fn unavailable_figures_are_absent_from_the_exposition_never_zero() {
 #[test]
 fn merge_and_compare_expositions_parse_and_carry_host_and_outcome() {
     let t = tempfile::tempdir().unwrap();
-    let fleet = t.path().join("fleet");
-    let o = isobench(&[
-        "merge".as_ref(),
-        fixture("quick-a.json").as_os_str(),
-        fixture("quick-v2-vm.json").as_os_str(),
-        "--out".as_ref(),
-        fleet.as_os_str(),
-    ]);
-    assert_eq!(o.status.code(), Some(0));
+    let fleet = merge_hybrid_and_v2(t.path());
     let prom = std::fs::read_to_string(fleet.join("fleet.prom")).unwrap();
     assert!(prom.contains("host=\"quick-v2-vm\""));
     assert!(
@@ -177,15 +188,7 @@ fn merge_and_compare_expositions_parse_and_carry_host_and_outcome() {
 #[test]
 fn samples_jsonl_has_one_row_per_metric_per_round_with_the_fingerprint() {
     let t = tempfile::tempdir().unwrap();
-    let fleet = t.path().join("fleet");
-    let o = isobench(&[
-        "merge".as_ref(),
-        fixture("quick-a.json").as_os_str(),
-        fixture("quick-v2-vm.json").as_os_str(),
-        "--out".as_ref(),
-        fleet.as_os_str(),
-    ]);
-    assert_eq!(o.status.code(), Some(0));
+    let fleet = merge_hybrid_and_v2(t.path());
     let rows: Vec<Value> = std::fs::read_to_string(fleet.join("samples.jsonl"))
         .unwrap()
         .lines()

@@ -418,6 +418,11 @@ impl Fleet {
             .filter_map(|w| group.hosts.iter().find(|h| &h.host == w))
     }
 
+    /// The merged runs of class `id`, in the order given.
+    pub fn hosts_of<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a FleetHost> + 'a {
+        self.hosts.iter().filter(move |h| h.class == id)
+    }
+
     /// The class with id `id`.
     pub fn class(&self, id: &str) -> Option<&FleetClass> {
         self.classes.iter().find(|c| c.id == id)

@@ -79,9 +79,7 @@ fn classes(fleet: &Fleet) -> String {
         .iter()
         .map(|c| {
             let hosts: Vec<String> = fleet
-                .hosts
-                .iter()
-                .filter(|h| h.class == c.id)
+                .hosts_of(&c.id)
                 .map(|h| format!("{} (<code>{}</code>)", esc(&h.host), esc(&h.run_id)))
                 .collect();
             format!(

@@ -22,12 +22,7 @@ pub fn render_fleet_markdown(fleet: &Fleet) -> String {
         md.push_str(&format!("> **Pooled:** {}\n\n", esc(POOLED_NOTE)));
     }
     for c in &fleet.classes {
-        let hosts: Vec<String> = fleet
-            .hosts
-            .iter()
-            .filter(|h| h.class == c.id)
-            .map(|h| esc(&h.host))
-            .collect();
+        let hosts: Vec<String> = fleet.hosts_of(&c.id).map(|h| esc(&h.host)).collect();
         md.push_str(&format!(
             "- {}: {} — {}\n",
             esc(&c.id),
