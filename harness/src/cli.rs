@@ -87,7 +87,7 @@ pub struct CompareArgs {
     pub baseline: PathBuf,
     /// results.json of the run to judge.
     pub current: PathBuf,
-    /// Where compare.json, compare.md and report.html (with the comparison) go [default: CURRENT's directory].
+    /// Where compare.json, compare.md, compare.prom and report.html (with the comparison) go [default: CURRENT's directory].
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// TOML file of margins that replace the defaults (see docs/compare.md).

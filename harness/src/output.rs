@@ -66,6 +66,32 @@ pub fn check_writable(dir: &Path) -> Result<(), OutputError> {
     Ok(())
 }
 
+/// Checks, before any work, that a file given by a flag (`--prometheus`,
+/// `--junit`) can be written: its directory exists, is a directory and is
+/// writable. The file is written later with [`write_atomic`], whose temp file
+/// goes into that directory.
+///
+/// # Errors
+/// [`OutputError::NotWritable`] naming the flag, the directory and what is in the way.
+pub fn check_file_target(flag: &str, path: &Path) -> Result<(), OutputError> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let not = |reason: &str| OutputError::NotWritable {
+        path: dir.into(),
+        reason: format!("{flag} {} goes there, and {reason}", path.display()),
+    };
+    if !dir.is_dir() {
+        return Err(not("it is not an existing directory (create it)"));
+    }
+    nix::unistd::access(
+        dir,
+        nix::unistd::AccessFlags::W_OK | nix::unistd::AccessFlags::X_OK,
+    )
+    .map_err(|e| not(&format!("it is not writable: {e}")))
+}
+
 /// The kernel pseudo-filesystem `path` is on (cgroupfs, sysfs, procfs), if any.
 fn pseudo_filesystem(path: &Path) -> Option<&'static str> {
     use nix::sys::statfs::{
@@ -239,6 +265,19 @@ mod tests {
         std::fs::write(t.path().join("results.json"), "{}").unwrap();
         let err = check_writable(t.path()).unwrap_err().to_string();
         assert!(err.contains("already holds a results.json"), "{err}");
+    }
+
+    #[test]
+    fn a_flag_file_in_a_missing_directory_is_refused_naming_the_flag() {
+        let t = tempfile::tempdir().unwrap();
+        check_file_target("--junit", &t.path().join("j.xml")).unwrap();
+        let err = check_file_target("--prometheus", &t.path().join("none/x.prom"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("--prometheus ") && err.contains("is not an existing directory"),
+            "{err}"
+        );
     }
 
     #[test]

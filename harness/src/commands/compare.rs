@@ -17,6 +17,11 @@ use std::process::ExitCode;
 /// # Errors
 /// An unreadable results or margins file (named), or a write error.
 pub fn compare(args: CompareArgs) -> Result<ExitCode> {
+    for (flag, path) in [("--junit", &args.junit), ("--prometheus", &args.prometheus)] {
+        if let Some(path) = path {
+            crate::output::check_file_target(flag, path)?;
+        }
+    }
     let base = read_results(&args.baseline)?;
     let cur = read_results(&args.current)?;
     let margins = match (&args.margins, Margins::of_suite(&cur)) {

@@ -16,6 +16,9 @@ use std::process::ExitCode;
 /// # Errors
 /// The output directory or a file that could not be written.
 pub fn merge(args: MergeArgs) -> Result<ExitCode> {
+    if let Some(path) = &args.prometheus {
+        crate::output::check_file_target("--prometheus", path)?;
+    }
     let inputs = crate::fleet::load(&args.results);
     for e in &inputs.excluded {
         eprintln!("left out {}: {}", e.path, e.reason);

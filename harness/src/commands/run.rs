@@ -134,6 +134,10 @@ pub fn check_arena(arena: Option<u64>) -> Result<(), Refused> {
 /// A refused plan (bad input, unfit host) or a runtime error.
 pub fn run_command(args: RunArgs) -> Result<ExitCode> {
     let prometheus = args.prometheus.clone();
+    if let Some(path) = &prometheus {
+        crate::output::check_file_target("--prometheus", path)
+            .map_err(|e| Refused(e.to_string()))?;
+    }
     let plan = plan(args)?;
     let cgroup_host = CgroupHost::discover().ok();
     let layout = cgroup_host.as_ref().map(|h| h.layout);
