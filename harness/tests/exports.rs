@@ -4,7 +4,11 @@
 //! parser), and the JUnit XML of `compare --junit` by PyPI's `junitparser`
 //! (both installed by scripts/install-test-tools). Where python3 or a module is
 //! missing outside CI the parser checks skip with a line saying which; in CI
-//! (`CI=true`) they fail.
+//! (`CI=true`) they fail. `run`'s own files are checked by a short run of the
+//! visibility scenario (root only).
+
+#[macro_use]
+mod common;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -303,4 +307,49 @@ fn junit_of_an_injected_regression_has_exactly_one_failing_case() {
     ] {
         assert!(fail.contains(part), "{part} not in {fail}");
     }
+}
+
+#[test]
+fn run_writes_its_exposition_and_samples_beside_results_and_to_prometheus() {
+    require_root!();
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().join("out");
+    let textfile = t.path().join("textfile.prom");
+    let o = isobench(&[
+        "run".as_ref(),
+        "--suite".as_ref(),
+        "quick".as_ref(),
+        "--scenario".as_ref(),
+        "visibility".as_ref(),
+        "--out".as_ref(),
+        out.as_os_str(),
+        "--prometheus".as_ref(),
+        textfile.as_os_str(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let beside = std::fs::read_to_string(out.join("isobench.prom")).unwrap();
+    assert_eq!(beside, std::fs::read_to_string(&textfile).unwrap());
+    assert!(
+        beside.contains("isobench_verdict{scenario=\"visibility\""),
+        "{beside}"
+    );
+    parse_exposition(&textfile);
+    let results: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    let rounds: usize = results["scenarios"][0]["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["per_round"].as_array().unwrap().len())
+        .sum();
+    let samples = std::fs::read_to_string(out.join("samples.jsonl")).unwrap();
+    assert_eq!(samples.lines().count(), rounds);
+    let row: Value = serde_json::from_str(samples.lines().next().unwrap()).unwrap();
+    assert_eq!(row["host"], Value::Null);
+    assert_eq!(row["labels"]["kernel"], results["host"]["kernel"]);
 }
