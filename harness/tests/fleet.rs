@@ -279,3 +279,24 @@ fn a_run_of_one_host_twice_counts_twice_in_its_class_with_the_worst_first() {
     assert_eq!(spread["max"][1], "quick-loose-quota");
     assert!(spread["max"][0].as_f64().unwrap() > 1.0, "{spread}");
 }
+
+#[test]
+fn when_no_two_runs_share_a_scenario_the_first_is_kept_and_the_rest_named() {
+    let (o, out) = merge(
+        &[fixture("quick-a.json"), fixture("memory-hybrid.json")],
+        &[],
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "left out {}: no scenario in common with the other runs (it has memory-pressure, \
+             memory-high-stall; the first run merged has visibility, cpu-share)",
+            fixture("memory-hybrid.json").display()
+        )),
+        "{stderr}"
+    );
+    let fleet: Value = serde_json::from_str(&read(&out, "fleet.json")).unwrap();
+    assert_eq!(fleet["hosts"][0]["host"], "quick-a");
+    assert_eq!(fleet["hosts"].as_array().unwrap().len(), 1);
+}
