@@ -32,6 +32,15 @@ pub enum Command {
     ///
     /// Exit status: 0 all pass, 1 a regression, 2 inconclusive or unfit host, 3 usage or runtime error.
     Compare(CompareArgs),
+    /// Merge many hosts' results.json into one fleet report: fleet.html, fleet.md,
+    /// fleet.json, fleet.prom and samples.jsonl in DIR.
+    ///
+    /// Hosts are grouped by fingerprint class (kernel, cgroup layout, CPU model,
+    /// CPU count, virtualised) and their figures never pooled across classes
+    /// unless --pool-classes. A file of another schema version, a duplicate run,
+    /// a run with no scenario in common with the others or an unreadable file is
+    /// left out with a line saying why; exit 3 when no file can be merged.
+    Merge(MergeArgs),
     /// Run a suite twice on this build (A/A) and write margins at about 3× the spread seen.
     Calibrate(CalibrateArgs),
     /// Print an embedded suite, or check a suite file without running anything.
@@ -78,7 +87,7 @@ pub struct CompareArgs {
     pub baseline: PathBuf,
     /// results.json of the run to judge.
     pub current: PathBuf,
-    /// Where compare.json, compare.md and report.html (with the comparison) go [default: CURRENT's directory].
+    /// Where compare.json, compare.md, compare.prom and report.html (with the comparison) go [default: CURRENT's directory].
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// TOML file of margins that replace the defaults (see docs/compare.md).
@@ -87,11 +96,38 @@ pub struct CompareArgs {
     /// Compare even when the two hosts' fingerprints differ (only those: see --accept-disturbed).
     #[arg(long)]
     pub force: bool,
+    /// Also write the gate as JUnit XML to FILE: one test case per gated metric,
+    /// FAIL as a failure (baseline, current, CI, margin), INCONCLUSIVE as skipped.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Also write compare.prom (OpenMetrics text, see docs/fleet.md) to FILE,
+    /// e.g. into node_exporter's textfile collector directory.
+    #[arg(long, value_name = "FILE")]
+    pub prometheus: Option<PathBuf>,
     /// Judge runs that other work on the host disturbed (more than 0.1 CPU of it on
     /// average in a condition) instead of answering UNFIT; compare.json and compare.md
     /// list the disturbance as accepted.
     #[arg(long)]
     pub accept_disturbed: bool,
+}
+
+/// Arguments of `isobench merge`.
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// results.json of each host's run; a host is named after the file's
+    /// directory (`nodes/node-a/results.json` is `node-a`) or else its stem.
+    #[arg(required = true, value_name = "RESULTS.json")]
+    pub results: Vec<PathBuf>,
+    /// Directory for fleet.html, fleet.md, fleet.json, fleet.prom and samples.jsonl (created).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Pool each scenario's figures over every host, across fingerprint classes;
+    /// the report says so at its top.
+    #[arg(long)]
+    pub pool_classes: bool,
+    /// Also write fleet.prom (OpenMetrics text, see docs/fleet.md) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub prometheus: Option<PathBuf>,
 }
 
 /// Arguments of `isobench calibrate`.
@@ -176,6 +212,10 @@ pub struct RunArgs {
     /// Output directory [default: isobench-results/<UTC timestamp>].
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Also write isobench.prom (OpenMetrics text, see docs/fleet.md) to FILE at the
+    /// end of the run, e.g. into node_exporter's textfile collector directory.
+    #[arg(long, value_name = "FILE")]
+    pub prometheus: Option<PathBuf>,
     /// Accept conditions that other work on the host disturbed (more than 0.1 CPU
     /// of it): results.json records the acceptance and the disturbed conditions,
     /// and --until-decided judges them anyway (`isobench compare` needs the flag too).

@@ -29,6 +29,8 @@ pub mod cli;
 pub mod commands;
 pub mod compare;
 pub mod disturbance;
+pub mod export;
+pub mod fleet;
 pub mod interrupt;
 pub mod measure;
 pub mod output;

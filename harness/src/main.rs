@@ -29,6 +29,7 @@ fn main() -> ExitCode {
         Command::Doctor { json } => commands::doctor::doctor(json),
         Command::Cleanup => commands::cleanup::cleanup(),
         Command::Compare(args) => commands::compare::compare(args),
+        Command::Merge(args) => commands::merge::merge(args),
         Command::Calibrate(args) => commands::calibrate::calibrate(args),
         Command::Report {
             results,

@@ -1,5 +1,5 @@
-//! The run's files: results.json, report.html and summary.md in one directory,
-//! each rewritten atomically (temp file + rename) after every round, so an
+//! The run's files: results.json, report.html, summary.md, isobench.prom and
+//! samples.jsonl (see [`crate::export`]) in one directory, each rewritten atomically (temp file + rename) after every round, so an
 //! interrupted run keeps what it had measured.
 
 use isobench_reports::schema::Results;
@@ -64,6 +64,32 @@ pub fn check_writable(dir: &Path) -> Result<(), OutputError> {
         ));
     }
     Ok(())
+}
+
+/// Checks, before any work, that a file given by a flag (`--prometheus`,
+/// `--junit`) can be written: its directory exists, is a directory and is
+/// writable. The file is written later with [`write_atomic`], whose temp file
+/// goes into that directory.
+///
+/// # Errors
+/// [`OutputError::NotWritable`] naming the flag, the directory and what is in the way.
+pub fn check_file_target(flag: &str, path: &Path) -> Result<(), OutputError> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let not = |reason: &str| OutputError::NotWritable {
+        path: dir.into(),
+        reason: format!("{flag} {} goes there, and {reason}", path.display()),
+    };
+    if !dir.is_dir() {
+        return Err(not("it is not an existing directory (create it)"));
+    }
+    nix::unistd::access(
+        dir,
+        nix::unistd::AccessFlags::W_OK | nix::unistd::AccessFlags::X_OK,
+    )
+    .map_err(|e| not(&format!("it is not writable: {e}")))
 }
 
 /// The kernel pseudo-filesystem `path` is on (cgroupfs, sysfs, procfs), if any.
@@ -136,7 +162,28 @@ impl OutputDir {
         self.dir.join("summary.md")
     }
 
-    /// Rewrites all three files from `results`.
+    /// Path of isobench.prom (OpenMetrics text, [`crate::export::openmetrics`]).
+    pub fn prometheus_path(&self) -> PathBuf {
+        self.dir.join("isobench.prom")
+    }
+
+    /// Path of samples.jsonl ([`crate::export::samples`]).
+    pub fn samples_path(&self) -> PathBuf {
+        self.dir.join("samples.jsonl")
+    }
+
+    /// Every file [`OutputDir::write`] writes, in that order.
+    pub fn paths(&self) -> [PathBuf; 5] {
+        [
+            self.results_path(),
+            self.report_path(),
+            self.summary_path(),
+            self.prometheus_path(),
+            self.samples_path(),
+        ]
+    }
+
+    /// Rewrites all five files from `results`.
     ///
     /// # Errors
     /// [`OutputError::Write`] naming the file; files already replaced stay replaced.
@@ -150,8 +197,20 @@ impl OutputDir {
         write_atomic(
             &self.summary_path(),
             isobench_reports::render_markdown(results).as_bytes(),
+        )?;
+        write_atomic(&self.prometheus_path(), prometheus(results).as_bytes())?;
+        write_atomic(
+            &self.samples_path(),
+            crate::export::samples::rows(results, None).as_bytes(),
         )
     }
+}
+
+/// The OpenMetrics text of one run's results.
+pub fn prometheus(results: &Results) -> String {
+    let mut e = crate::export::openmetrics::Exposition::default();
+    e.add_run(results, None);
+    e.render()
 }
 
 /// Writes `bytes` to a temporary file beside `path`, syncs it and renames it over `path`.
@@ -206,6 +265,19 @@ mod tests {
         std::fs::write(t.path().join("results.json"), "{}").unwrap();
         let err = check_writable(t.path()).unwrap_err().to_string();
         assert!(err.contains("already holds a results.json"), "{err}");
+    }
+
+    #[test]
+    fn a_flag_file_in_a_missing_directory_is_refused_naming_the_flag() {
+        let t = tempfile::tempdir().unwrap();
+        check_file_target("--junit", &t.path().join("j.xml")).unwrap();
+        let err = check_file_target("--prometheus", &t.path().join("none/x.prom"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("--prometheus ") && err.contains("is not an existing directory"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -98,7 +98,7 @@ pub struct RunOutcome {
     /// The final results document.
     pub results: Results,
     /// The files written.
-    pub files: [PathBuf; 3],
+    pub files: [PathBuf; 5],
 }
 
 /// A problem with the request itself or with the host's fitness: nothing was run.
@@ -243,7 +243,7 @@ pub fn execute(plan: &RunPlan) -> Result<RunOutcome> {
     arena.remove().context("removing the run's cgroups")?;
     Ok(RunOutcome {
         results,
-        files: [out.results_path(), out.report_path(), out.summary_path()],
+        files: out.paths(),
     })
 }
 

@@ -61,7 +61,7 @@ fn value_text(r: &ComparedMetric, v: Option<f64>) -> String {
 }
 
 /// The outcome as the table and the forest plot's legend write it.
-pub(crate) fn outcome_text(o: Outcome) -> &'static str {
+pub fn outcome_text(o: Outcome) -> &'static str {
     match o {
         Outcome::Pass => "PASS",
         Outcome::Fail => "FAIL",
@@ -72,7 +72,9 @@ pub(crate) fn outcome_text(o: Outcome) -> &'static str {
     }
 }
 
-fn metric_label(r: &ComparedMetric) -> String {
+/// A row's scenario, metric and condition, as compare.md names it:
+/// `cpu-share/victim.latency_p99_us (isolated)`.
+pub fn metric_label(r: &ComparedMetric) -> String {
     match r.condition {
         Some(c) => format!("{}/{} ({c})", r.scenario, r.name),
         None => format!("{}/{}", r.scenario, r.name),
@@ -355,4 +357,23 @@ fn neighbours<'a>(results: &'a Results, name: &str) -> Vec<&'a str> {
 /// disturbed, too few rounds), disturbance accepted, what was not compared.
 pub fn comparison_notes(c: &Comparison) -> Vec<String> {
     notes(c)
+}
+
+/// One compared row in words, as compare.md's table gives it: `baseline
+/// 3.95 ms, current 4.80 ms, change ×1.22 [×1.15, ×1.30] (95 % CI), margin
+/// ×1.10, can detect ×1.05`, then its note if it has one. For JUnit failure
+/// texts and other one-line outputs.
+pub fn row_text(r: &ComparedMetric) -> String {
+    let mut text = format!(
+        "baseline {}, current {}, change {} (95 % CI), margin {}, can detect {}",
+        value_text(r, r.baseline),
+        value_text(r, r.current),
+        change_text(r),
+        margin_text(r),
+        detectable_text(r)
+    );
+    if let Some(note) = &r.note {
+        text.push_str(&format!("; {note}"));
+    }
+    text
 }

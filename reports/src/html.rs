@@ -16,7 +16,7 @@ use crate::units::{Notes, metric_cells};
 use crate::verdict::{status_text, verdict_lines};
 
 /// Page styles; the condition colours are appended from [`palette`].
-const STYLE: &str = r#"
+pub(crate) const STYLE: &str = r#"
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1a1a1a; background: #fff; margin: 0; }
 main { max-width: 1180px; margin: 0 auto; padding: 1.5rem; }
 h1 { font-size: 1.6rem; margin: 0; }
@@ -196,7 +196,7 @@ fn verdict_strip(results: &Results) -> String {
 }
 
 /// The CSS class of a verdict's badge and strip item.
-fn badge_class(kind: VerdictKind) -> &'static str {
+pub(crate) fn badge_class(kind: VerdictKind) -> &'static str {
     match kind {
         VerdictKind::Protected => "protected",
         VerdictKind::PartlyProtected => "partly-protected",
@@ -550,7 +550,7 @@ fn status_class(status: &ScenarioStatus) -> &'static str {
 
 /// The element id of a scenario section: `scenario-` and the name, with every
 /// character other than ASCII letters, digits, `-` and `_` replaced by `-`.
-fn anchor(name: &str) -> String {
+pub(crate) fn anchor(name: &str) -> String {
     let safe: String = name
         .chars()
         .map(|c| {

@@ -9,7 +9,9 @@
 //!   the host panel;
 //! - [`render_markdown`]: a compact summary for a CI job summary page;
 //! - [`verdict_lines`]: one plain-text line per scenario, shared by both renderers
-//!   and the terminal summary.
+//!   and the terminal summary;
+//! - [`render_fleet_html`], [`render_fleet_markdown`]: the fleet report of many
+//!   hosts' runs ([`fleet::Fleet`], `isobench merge`).
 //!
 //! Values stay in base units in the results (`_us`, `_bytes`, shares 0..1); only
 //! this crate scales them for display, by one rule per metric that every output
@@ -31,6 +33,9 @@ mod compared;
 pub mod comparison;
 pub mod cpu_view;
 mod escape;
+pub mod fleet;
+mod fleet_html;
+mod fleet_markdown;
 mod format;
 mod html;
 mod legend;
@@ -47,7 +52,12 @@ mod timeline;
 mod units;
 pub mod verdict;
 
-pub use compared::{change_lines, comparison_notes, render_comparison_markdown};
+pub use compared::{
+    change_lines, comparison_notes, metric_label, outcome_text, render_comparison_markdown,
+    row_text,
+};
+pub use fleet_html::render_fleet_html;
+pub use fleet_markdown::render_fleet_markdown;
 pub use html::{render_html, render_html_with_comparison};
 pub use markdown::render_markdown;
 pub use metric_names::aggressor_sandboxes;

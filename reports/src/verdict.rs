@@ -63,7 +63,7 @@ pub(crate) fn status_text(scenario: &ScenarioResult) -> String {
 }
 
 /// The verdict line of one scenario.
-fn scenario_line(scenario: &ScenarioResult) -> String {
+pub(crate) fn scenario_line(scenario: &ScenarioResult) -> String {
     let mut clauses = Vec::new();
     if scenario.status != ScenarioStatus::Complete {
         clauses.push(status_text(scenario));

@@ -51,6 +51,7 @@ pub fn calibrate(args: CalibrateArgs) -> Result<ExitCode> {
             duration: None,
             warmup: None,
             out: Some(dir.join(side)),
+            prometheus: None,
             aggressor_cpus: None,
             arena_memory: None,
             working_set: None,

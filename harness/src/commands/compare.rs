@@ -11,12 +11,17 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-/// Compares CURRENT against BASELINE, writes compare.json, compare.md and
-/// report.html, prints the table; the exit status is the gate's (0, 1 or 2).
+/// Compares CURRENT against BASELINE, writes compare.json, compare.md,
+/// compare.prom and report.html (and --junit, --prometheus), prints the table; the exit status is the gate's (0, 1 or 2).
 ///
 /// # Errors
 /// An unreadable results or margins file (named), or a write error.
 pub fn compare(args: CompareArgs) -> Result<ExitCode> {
+    for (flag, path) in [("--junit", &args.junit), ("--prometheus", &args.prometheus)] {
+        if let Some(path) = path {
+            crate::output::check_file_target(flag, path)?;
+        }
+    }
     let base = read_results(&args.baseline)?;
     let cur = read_results(&args.current)?;
     let margins = match (&args.margins, Margins::of_suite(&cur)) {
@@ -53,14 +58,30 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode> {
     writeln!(
         out,
         "
-wrote {}/compare.json, compare.md and report.html",
+wrote {}/compare.json, compare.md, compare.prom and report.html",
         dir.display()
     )?;
+    for (path, text) in [
+        (&args.junit, crate::export::junit::junit(&comparison)),
+        (&args.prometheus, prometheus(&comparison)),
+    ] {
+        if let Some(path) = path {
+            crate::output::write_atomic(path, text.as_bytes())?;
+            writeln!(out, "wrote {}", path.display())?;
+        }
+    }
     Ok(ExitCode::from(comparison.exit_code))
 }
 
-/// Writes compare.json, compare.md and report.html (CURRENT's report with the
-/// comparison section) to `dir`, creating it; returns compare.md's text.
+/// The OpenMetrics text of a comparison ([`crate::export::openmetrics`]).
+fn prometheus(comparison: &Comparison) -> String {
+    let mut e = crate::export::openmetrics::Exposition::default();
+    e.add_comparison(comparison);
+    e.render()
+}
+
+/// Writes compare.json, compare.md, compare.prom and report.html (CURRENT's
+/// report with the comparison section) to `dir`, creating it; returns compare.md's text.
 ///
 /// # Errors
 /// The directory or file that could not be written.
@@ -72,6 +93,7 @@ pub fn write_files(dir: &Path, current: &Results, comparison: &Comparison) -> Re
     for (name, bytes) in [
         ("compare.json", json.as_bytes()),
         ("compare.md", markdown.as_bytes()),
+        ("compare.prom", prometheus(comparison).as_bytes()),
         ("report.html", html.as_bytes()),
     ] {
         crate::output::write_atomic(&dir.join(name), bytes)?;

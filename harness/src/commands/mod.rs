@@ -6,6 +6,7 @@ pub mod calibrate;
 pub mod cleanup;
 pub mod compare;
 pub mod doctor;
+pub mod merge;
 pub mod report;
 pub mod run;
 pub mod suite;
@@ -38,8 +39,17 @@ pub fn load_suite(what: &str) -> Result<(Suite, HostFacts), Refused> {
 pub fn read_results(path: &std::path::Path) -> Result<isobench_reports::schema::Results> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let mut results = isobench_reports::schema::Results::from_json(&text)
-        .with_context(|| format!("{}", path.display()))?;
+    results_from_json(&text).with_context(|| format!("{}", path.display()))
+}
+
+/// Parses a results document as [`read_results`] does, judging every scenario again.
+///
+/// # Errors
+/// [`isobench_reports::schema::SchemaError`]: not JSON, not the schema, or another schema version.
+pub fn results_from_json(
+    text: &str,
+) -> Result<isobench_reports::schema::Results, isobench_reports::schema::SchemaError> {
+    let mut results = isobench_reports::schema::Results::from_json(text)?;
     for s in &mut results.scenarios {
         let disturbed = s.verdict.as_ref().and_then(|v| v.disturbed.clone());
         s.verdict =

@@ -133,6 +133,11 @@ pub fn check_arena(arena: Option<u64>) -> Result<(), Refused> {
 /// # Errors
 /// A refused plan (bad input, unfit host) or a runtime error.
 pub fn run_command(args: RunArgs) -> Result<ExitCode> {
+    let prometheus = args.prometheus.clone();
+    if let Some(path) = &prometheus {
+        crate::output::check_file_target("--prometheus", path)
+            .map_err(|e| Refused(e.to_string()))?;
+    }
     let plan = plan(args)?;
     let cgroup_host = CgroupHost::discover().ok();
     let layout = cgroup_host.as_ref().map(|h| h.layout);
@@ -169,6 +174,10 @@ pub fn run_command(args: RunArgs) -> Result<ExitCode> {
     writeln!(out)?;
     for f in &outcome.files {
         writeln!(out, "wrote {}", f.display())?;
+    }
+    if let Some(path) = &prometheus {
+        crate::output::write_atomic(path, crate::output::prometheus(&outcome.results).as_bytes())?;
+        writeln!(out, "wrote {}", path.display())?;
     }
     let colour = crate::terminal::colour_wanted(std::io::stderr().is_terminal());
     for s in &outcome.results.scenarios {
