@@ -10,7 +10,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// True when `python3 -c code` succeeds; else skips (prints why) outside CI, fails in CI.
@@ -101,7 +104,10 @@ impl Fake {
 }
 
 fn nodes(names: &[&str]) -> Value {
-    names.iter().map(|n| (n.to_string(), json!({"pool": "bench"}))).collect()
+    names
+        .iter()
+        .map(|n| (n.to_string(), json!({"pool": "bench"})))
+        .collect()
 }
 
 #[test]
@@ -142,7 +148,10 @@ fn fanout_runs_one_job_per_node_at_most_two_at_once_and_merges_the_nodes_that_ga
         peak = peak.max(active.len());
         assert!(active.len() <= 2, "more than 2 Jobs at once: {c}");
         // Job names end with their node: no two active Jobs on one node.
-        let mut on: Vec<&str> = active.iter().map(|j| j.rsplit('-').next().unwrap()).collect();
+        let mut on: Vec<&str> = active
+            .iter()
+            .map(|j| j.rsplit('-').next().unwrap())
+            .collect();
         on.sort();
         on.dedup();
         assert_eq!(on.len(), active.len(), "two Jobs on one node: {c}");
@@ -165,18 +174,28 @@ fn fanout_runs_one_job_per_node_at_most_two_at_once_and_merges_the_nodes_that_ga
             &std::fs::read_to_string(fake.path(&format!("out/{n}/results.json"))).unwrap(),
         )
         .unwrap();
-        assert_eq!(collected["host"], n, "results collected from the wrong node");
+        assert_eq!(
+            collected["host"], n,
+            "results collected from the wrong node"
+        );
     }
     let merged = fake.merge_args().expect("isobench merge was called");
     let want: Vec<String> = ["n1", "n2", "n5"]
         .iter()
-        .map(|n| fake.path(&format!("out/{n}/results.json")).display().to_string())
+        .map(|n| {
+            fake.path(&format!("out/{n}/results.json"))
+                .display()
+                .to_string()
+        })
         .collect();
     assert_eq!(merged[0], "merge");
     assert_eq!(&merged[1..4], &want[..], "{merged:?}");
     assert_eq!(
         &merged[4..],
-        &["--out".to_string(), fake.path("out/merged").display().to_string()]
+        &[
+            "--out".to_string(),
+            fake.path("out/merged").display().to_string()
+        ]
     );
     // Every Job and collector pod created was deleted.
     let deleted: Vec<&Value> = events.iter().filter(|e| e["event"] == "delete").collect();
@@ -247,7 +266,10 @@ fn fanout_refuses_bad_usage_naming_the_value() {
 
 #[test]
 fn manifests_pass_the_kubernetes_schemas() {
-    if !python_has("import kubernetes_validate", "python3 with kubernetes-validate") {
+    if !python_has(
+        "import kubernetes_validate",
+        "python3 with kubernetes-validate",
+    ) {
         return;
     }
     // The template as shipped, then a Job and a collector pod as the fan-out made them.
@@ -265,14 +287,17 @@ fn manifests_pass_the_kubernetes_schemas() {
     }
     assert_eq!(files.len(), 3, "template, Job, collector pod: {files:?}");
     let rendered = std::fs::read_to_string(&files[1]).unwrap();
-    assert!(!rendered.contains("ISOBENCH_"), "placeholder left: {rendered}");
+    assert!(
+        !rendered.contains("ISOBENCH_"),
+        "placeholder left: {rendered}"
+    );
     let out = Command::new("python3")
         .args(["-m", "kubernetes_validate", "--strict"])
         .args(&files)
         .output()
         .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned()
-        + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{text}");
     assert_eq!(text.matches("passed").count(), 3, "{text}");
 }

@@ -472,7 +472,9 @@ fn fingerprint(host: &HostFingerprint) -> String {
 /// that said so; files written before it was recorded say so.
 fn environment(environment: Option<&Environment>) -> String {
     let Some(env) = environment else {
-        return unavailable_span(Some("not recorded in this results file (written before isobench recorded it)"));
+        return unavailable_span(Some(
+            "not recorded in this results file (written before isobench recorded it)",
+        ));
     };
     if env.evidence.is_empty() {
         return esc(&env.summary());

@@ -401,13 +401,17 @@ mod tests {
         let mountinfo = "35 30 0:30 /.. /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw\n";
         let err = hierarchies(Layout::V2, mountinfo, "0::/\n").unwrap_err();
         assert!(
-            err.to_string().contains("does not hold the harness's own cgroup \"/\""),
+            err.to_string()
+                .contains("does not hold the harness's own cgroup \"/\""),
             "{err}"
         );
         // The same mount seen from the host's namespace holds it.
         let ok = "35 30 0:30 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw\n";
         let h = hierarchies(Layout::V2, ok, "0::/kubepods/pod1/c1\n").unwrap();
-        assert_eq!(h[0].own_dir, PathBuf::from("/sys/fs/cgroup/kubepods/pod1/c1"));
+        assert_eq!(
+            h[0].own_dir,
+            PathBuf::from("/sys/fs/cgroup/kubepods/pod1/c1")
+        );
     }
 
     const HYBRID_MOUNTINFO: &str = include_str!("../../tests/fixtures/hybrid-6.18/proc/mountinfo");

@@ -196,7 +196,7 @@ mod tests {
     /// hybrid development host (podman 4.3.1, cgroupfs manager), shortened: podman
     /// puts the container in `libpod_parent/libpod-<id>` beneath each hierarchy's root
     /// (the real run's fingerprint named `/libpod_parent/libpod-aeb1bc3d…`).
-    const PODMAN_HYBRID: &str = "9:name=systemd:/libpod_parent/libpod-0a1b2c\n8:pids:/libpod_parent/libpod-0a1b2c\n4:memory:/process_api/8efa/libpod_parent/libpod-0a1b2c\n1:cpu:/libpod_parent/libpod-0a1b2c\n0::/\n";
+    const PODMAN_HYBRID: &str = "9:name=systemd:/libpod_parent/libpod-0a1b2c\n8:pids:/libpod_parent/libpod-0a1b2c\n4:memory:/libpod_parent/libpod-0a1b2c\n1:cpu:/libpod_parent/libpod-0a1b2c\n0::/libpod_parent/libpod-0a1b2c\n";
 
     #[test]
     fn podman_container_is_named_with_its_version() {
@@ -226,7 +226,11 @@ mod tests {
         let env = classify(&signs);
         assert_eq!(env.kind, EnvironmentKind::Host);
         assert_eq!(env.runtime, None);
-        assert!(env.evidence[0].contains("not trusted"), "{:?}", env.evidence);
+        assert!(
+            env.evidence[0].contains("not trusted"),
+            "{:?}",
+            env.evidence
+        );
         assert_eq!(env.summary(), "host");
     }
 
