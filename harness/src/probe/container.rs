@@ -76,7 +76,7 @@ fn root_fs_type(mountinfo: &str) -> Option<String> {
         .lines()
         .filter(|l| l.split_whitespace().nth(4) == Some("/"))
         .filter_map(|l| l.split_once(" - ")?.1.split_whitespace().next())
-        .last()
+        .next_back()
         .map(str::to_owned)
 }
 
