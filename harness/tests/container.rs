@@ -2,7 +2,9 @@
 //! builds offline (scripts/build-image: static binaries, FROM scratch,
 //! `podman build --network=none`), and `podman run --privileged --pid=host
 //! --cgroupns=host` of the quick suite in it passes, says "container (podman …)"
-//! in its fingerprint and leaves no cgroup and no process behind. Outside CI the
+//! in its fingerprint and leaves no cgroup and no process behind; in a private
+//! cgroup namespace (as Kubernetes on v2) the host's cgroupfs mounted over the
+//! container's is refused and the runtime's own mount is used. Outside CI the
 //! test skips with one line where podman is missing; in CI (`CI` set) it fails.
 
 mod common;
@@ -124,6 +126,28 @@ fn quick_suite_in_the_image_under_podman_passes_says_container_and_leaves_nothin
     let run_s = t1.elapsed().as_secs_f64();
     let log =
         String::from_utf8_lossy(&run.stdout).into_owned() + &String::from_utf8_lossy(&run.stderr);
+    // As Kubernetes on cgroup v2 does it: a private cgroup namespace. With the
+    // host's cgroupfs mounted over the container's, the harness's own cgroup
+    // (`/` in its namespace) is not where the mount's root is: refused, so
+    // nothing is made at the host's root. With the runtime's own mount, fine.
+    let doctor = |host_mount: bool| {
+        let mut c = Command::new("timeout");
+        c.args(["120", "podman", "--runtime", "runc", "run", "--rm"])
+            .args([
+                "--privileged",
+                "--pid=host",
+                "--cgroupns=private",
+                "--network=none",
+            ])
+            .arg(format!("--ulimit=nofile={nofile}:{nofile}"))
+            .arg(format!("--ulimit=nproc={nproc}:{nproc}"));
+        if host_mount {
+            c.args(["-v", "/sys/fs/cgroup:/sys/fs/cgroup"]);
+        }
+        let out = c.arg(&tag).arg("doctor").output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+    };
+    let (over, own) = (doctor(true), doctor(false));
     let removed = Command::new("podman")
         .args(["rmi", "--force", &tag])
         .output()
@@ -157,6 +181,15 @@ fn quick_suite_in_the_image_under_podman_passes_says_container_and_leaves_nothin
     );
     assert!(results.join("report.html").is_file());
 
+    assert!(
+        over.contains("which does not hold the harness's own cgroup")
+            && !over.contains("can create cgroups beneath"),
+        "host cgroupfs in a private cgroup namespace was not refused:\n{over}"
+    );
+    assert!(
+        own.contains("controller cpu           ok           can create cgroups beneath"),
+        "the runtime's own cgroupfs mount in a private cgroup namespace:\n{own}"
+    );
     let cid = std::fs::read_to_string(&cidfile).unwrap().trim().to_owned();
     let run_id = doc["run_id"].as_str().unwrap().to_owned();
     assert!(!cid.is_empty());
