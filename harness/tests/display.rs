@@ -109,6 +109,7 @@ fn results() -> Results {
             governor: Reading::Unavailable("no cpufreq".into()),
             virtualised: true,
             harness_cgroup_limits: Default::default(),
+            environment: None,
         },
         doctor: Doctor {
             layout: "v2".into(),

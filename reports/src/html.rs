@@ -9,7 +9,7 @@ use crate::format;
 use crate::metric_names::{AGGRESSOR_CPU_SHARE, GROUP_PREFIX};
 use crate::palette;
 use crate::schema::{
-    CheckStatus, Condition, Doctor, HostFingerprint, Reading, Results, ScenarioResult,
+    CheckStatus, Condition, Doctor, Environment, HostFingerprint, Reading, Results, ScenarioResult,
     ScenarioStatus, VerdictKind,
 };
 use crate::units::{Notes, metric_cells};
@@ -464,7 +464,26 @@ fn fingerprint(host: &HostFingerprint) -> String {
             "virtualised",
             if host.virtualised { "yes" } else { "no" }.to_owned(),
         ),
+        ("ran in", environment(host.environment.as_ref())),
     ])
+}
+
+/// Where the harness ran (`host` or `container (runtime)`), with the signs
+/// that said so; files written before it was recorded say so.
+fn environment(environment: Option<&Environment>) -> String {
+    let Some(env) = environment else {
+        return unavailable_span(Some(
+            "not recorded in this results file (written before isobench recorded it)",
+        ));
+    };
+    if env.evidence.is_empty() {
+        return esc(&env.summary());
+    }
+    format!(
+        "{}<br><small>{}</small>",
+        esc(&env.summary()),
+        esc(&env.evidence.join("; "))
+    )
 }
 
 /// Limits set on the harness's own cgroup, as the kernel states them.

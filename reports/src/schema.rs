@@ -100,6 +100,54 @@ pub struct HostFingerprint {
     /// Limits on the harness's own cgroup, as the kernel states them
     /// (e.g. `cpu.max` = `max 100000`, `memory.limit_in_bytes` = `9223372036854771712`).
     pub harness_cgroup_limits: BTreeMap<String, String>,
+    /// Where the harness ran: on the host, or in a container (with the runtime
+    /// and orchestrator its signs name); absent in files written before it was
+    /// recorded (issue 18).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<Environment>,
+}
+
+/// Whether the harness ran in a container, and the signs that say so
+/// (`harness/src/probe/container.rs` reads them).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Environment {
+    /// `host` or `container`.
+    pub kind: EnvironmentKind,
+    /// The container runtime the signs name (`podman`, `docker`, `containerd`,
+    /// `cri-o`, `lxc`, `systemd-nspawn`, ...), with its version where a sign
+    /// gives it (`podman 4.3.1`); null on the host or where no sign names one.
+    pub runtime: Option<String>,
+    /// The orchestrator (`kubernetes`), or null where none is seen.
+    pub orchestrator: Option<String>,
+    /// Every sign looked at that said something, in words
+    /// (e.g. `/run/.containerenv exists (engine="podman-4.3.1")`), including
+    /// signs that were seen but not trusted, with why.
+    pub evidence: Vec<String>,
+}
+
+/// Where the harness ran.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum EnvironmentKind {
+    /// Directly on the host (no container sign trusted).
+    Host,
+    /// Inside a container.
+    Container,
+}
+
+impl Environment {
+    /// One line for people: `host`, `container (podman 4.3.1, kubernetes)`.
+    pub fn summary(&self) -> String {
+        let named: Vec<&str> = [self.runtime.as_deref(), self.orchestrator.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect();
+        match (self.kind, named.is_empty()) {
+            (EnvironmentKind::Host, _) => "host".to_owned(),
+            (EnvironmentKind::Container, true) => "container (runtime not named)".to_owned(),
+            (EnvironmentKind::Container, false) => format!("container ({})", named.join(", ")),
+        }
+    }
 }
 
 /// A value read from the host, or why it could not be read.

@@ -237,20 +237,35 @@ pub const HARNESS_LEAF_PREFIX: &str = "isobench-harness-";
 
 /// The directory of cgroup `path` (from /proc/self/cgroup) in a hierarchy mounted
 /// at `mount` whose mount root is `root`.
-fn own_dir(mount: &CgroupMount, path: &str) -> PathBuf {
-    let mut rel = path
-        .strip_prefix(mount.root.trim_end_matches('/'))
-        .unwrap_or(path)
-        .trim_start_matches('/')
-        .to_string();
+///
+/// # Errors
+/// [`CgroupError::Layout`] when the mount shows a part of the tree that does not
+/// hold `path`: e.g. a container in its own cgroup namespace with the host's
+/// cgroupfs mounted (its mount root reads `/..`, see cgroup_namespaces(7)),
+/// where cgroups made at the mount point would lie outside the harness's own.
+fn own_dir(mount: &CgroupMount, path: &str) -> Result<PathBuf> {
+    let root = mount.root.trim_end_matches('/');
+    let rel = path
+        .strip_prefix(root)
+        .filter(|rest| rest.is_empty() || rest.starts_with('/'))
+        .ok_or_else(|| {
+            CgroupError::Layout(format!(
+                "the cgroup mount at {} shows the tree from {:?}, which does not hold the harness's own cgroup {path:?} (from /proc/self/cgroup); \
+                 cgroups made there would lie outside the harness's own. In a container, run it in the host's cgroup namespace \
+                 (podman run --cgroupns=host) or do not mount the host's cgroupfs over the container's",
+                mount.mount_point.display(),
+                mount.root
+            ))
+        })?;
+    let mut rel = rel.trim_start_matches('/').to_string();
     let leaf = format!("{HARNESS_LEAF_PREFIX}{}", std::process::id());
     if rel == leaf || rel.ends_with(&format!("/{leaf}")) {
         rel.truncate(rel.len() - leaf.len());
     }
-    match rel.trim_end_matches('/') {
+    Ok(match rel.trim_end_matches('/') {
         "" => mount.mount_point.clone(),
         rel => mount.mount_point.join(rel),
-    }
+    })
 }
 
 /// The hierarchies the harness uses on `layout`, from the text of
@@ -277,7 +292,7 @@ pub fn hierarchies(layout: Layout, mountinfo: &str, self_cgroup: &str) -> Result
             controllers: Vec::new(),
             unified: true,
             mount_point: mount.mount_point.clone(),
-            own_dir: own_dir(mount, &member.path),
+            own_dir: own_dir(mount, &member.path)?,
         })
     };
     if layout == Layout::V2 {
@@ -299,7 +314,7 @@ pub fn hierarchies(layout: Layout, mountinfo: &str, self_cgroup: &str) -> Result
                 controllers: mount.controllers.clone(),
                 unified: false,
                 mount_point: mount.mount_point.clone(),
-                own_dir: own_dir(mount, &member.path),
+                own_dir: own_dir(mount, &member.path)?,
             }),
             _ if V1_REQUIRED.contains(&name) => {
                 return Err(CgroupError::Layout(format!(
@@ -337,7 +352,7 @@ pub fn every_mount_own_dir(mountinfo: &str, self_cgroup: &str) -> Result<Vec<(Pa
                 m.v2 == mount.v2 && (m.v2 || have == wanted)
             });
             match member {
-                Some(m) => Ok((mount.mount_point.clone(), own_dir(&mount, &m.path))),
+                Some(m) => Ok((mount.mount_point.clone(), own_dir(&mount, &m.path)?)),
                 None => Err(CgroupError::Layout(format!(
                     "the cgroup mount {} ({}) has no line in /proc/self/cgroup",
                     mount.mount_point.display(),
@@ -375,6 +390,27 @@ mod tests {
         assert!(
             err.to_string().contains("has no line in /proc/self/cgroup"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn host_cgroupfs_seen_from_a_private_cgroup_namespace_is_refused() {
+        // A container in its own cgroup namespace (it reads itself at `0::/`)
+        // with the host's cgroup2 tree mounted over its own: the mount root
+        // lies above the namespace's root (cgroup_namespaces(7)).
+        let mountinfo = "35 30 0:30 /.. /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw\n";
+        let err = hierarchies(Layout::V2, mountinfo, "0::/\n").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("does not hold the harness's own cgroup \"/\""),
+            "{err}"
+        );
+        // The same mount seen from the host's namespace holds it.
+        let ok = "35 30 0:30 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw\n";
+        let h = hierarchies(Layout::V2, ok, "0::/kubepods/pod1/c1\n").unwrap();
+        assert_eq!(
+            h[0].own_dir,
+            PathBuf::from("/sys/fs/cgroup/kubepods/pod1/c1")
         );
     }
 

@@ -103,6 +103,10 @@ pub fn fingerprint_differences(a: &HostFingerprint, b: &HostFingerprint) -> Vec<
         format!("{:?}", a.harness_cgroup_limits),
         format!("{:?}", b.harness_cgroup_limits),
     );
+    // Only where both runs recorded it: results written before issue 18 lack it.
+    if let (Some(x), Some(y)) = (&a.environment, &b.environment) {
+        field("environment", x.summary(), y.summary());
+    }
     out
 }
 

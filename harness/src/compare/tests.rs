@@ -18,6 +18,7 @@ fn host() -> HostFingerprint {
         governor: Reading::Unavailable("none".into()),
         virtualised: true,
         harness_cgroup_limits: [("cpu.cfs_quota_us".to_string(), "-1".to_string())].into(),
+        environment: None,
     }
 }
 

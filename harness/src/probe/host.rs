@@ -1,5 +1,5 @@
 //! The host fingerprint: kernel, layout, CPUs, SMT, governor, virtualisation and
-//! the harness's own cgroup limits.
+//! the harness's own cgroup limits, and whether it runs in a container.
 
 use crate::cgroup::CgroupHost;
 use isobench_reports::schema::{HostFingerprint, Reading};
@@ -59,6 +59,7 @@ pub fn fingerprint(host: &CgroupHost) -> HostFingerprint {
         governor: read_trimmed("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"),
         virtualised,
         harness_cgroup_limits: host.own_limits(),
+        environment: Some(super::container::detect()),
     }
 }
 

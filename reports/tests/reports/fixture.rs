@@ -380,6 +380,12 @@ pub fn results() -> Results {
                 ("cpu.max".into(), "max 100000".into()),
                 ("memory.max".into(), "max".into()),
             ]),
+            environment: Some(Environment {
+                kind: EnvironmentKind::Container,
+                runtime: Some("podman 4.3.1".into()),
+                orchestrator: None,
+                evidence: vec![r#"/run/.containerenv exists (engine="podman-4.3.1")"#.into()],
+            }),
         },
         doctor: Doctor {
             layout: "v2".into(),

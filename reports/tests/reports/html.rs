@@ -305,6 +305,8 @@ fn host_panel_has_fingerprint_doctor_version_and_command_line() {
         "48 online, 4 allowed",
         "unavailable (/sys/devices/system/cpu/cpu0/cpufreq: No such file or directory)",
         "max 100000",
+        "container (podman 4.3.1)",
+        "/run/.containerenv exists (engine=\"podman-4.3.1\")",
         "/proc/pressure/cpu: EOPNOTSUPP",
         "0.1.0",
         "isobench run --suite suites/cpu.toml --rounds 3",
