@@ -17,7 +17,9 @@ use crate::metric_names::{
     AGGRESSOR_CPU_SHARE, STARTUP_OVERHEAD_RATIO, STARTUP_SANDBOX_P99, VICTIM_PSI_MEMORY_FULL,
     aggressor_sandboxes,
 };
-use crate::schema::{Condition, HostFingerprint, Results, ScenarioResult, VerdictKind};
+use crate::schema::{
+    Condition, EnvironmentKind, HostFingerprint, Results, ScenarioResult, VerdictKind,
+};
 use crate::units::{Notes, Rule, metric_cells};
 use serde::{Deserialize, Serialize};
 
@@ -92,6 +94,11 @@ pub struct FleetClass {
     pub cpus: usize,
     /// Whether the host is a virtual machine.
     pub virtualised: bool,
+    /// Where isobench ran (`host.environment.kind`): in a container the
+    /// harness's own cgroup and limits are the runtime's, so such runs are a
+    /// class of their own; null for results that did not record it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<EnvironmentKind>,
 }
 
 impl FleetClass {
@@ -104,6 +111,7 @@ impl FleetClass {
             cpu_model: host.cpu_model.clone(),
             cpus: host.cpus,
             virtualised: host.virtualised,
+            environment: host.environment.as_ref().map(|e| e.kind),
         }
     }
 
@@ -112,10 +120,11 @@ impl FleetClass {
         *self == FleetClass::of(host, self.id.clone())
     }
 
-    /// One line, e.g. `kernel 6.1.0-27-amd64 · cgroup v2 · AMD EPYC · 2 CPUs · virtualised`.
+    /// One line, e.g. `kernel 6.1.0-27-amd64 · cgroup v2 · AMD EPYC · 2 CPUs ·
+    /// virtualised`, with ` · in a container` where the runs were.
     pub fn describe(&self) -> String {
         format!(
-            "kernel {} · cgroup {} · {} · {} CPUs · {}",
+            "kernel {} · cgroup {} · {} · {} CPUs · {}{}",
             self.kernel,
             self.layout,
             self.cpu_model.as_deref().unwrap_or("CPU model unavailable"),
@@ -124,6 +133,11 @@ impl FleetClass {
                 "virtualised"
             } else {
                 "bare metal"
+            },
+            if self.environment == Some(EnvironmentKind::Container) {
+                " · in a container"
+            } else {
+                ""
             }
         )
     }
@@ -637,5 +651,29 @@ mod tests {
         let t = Tally::of([Some(&VerdictKind::Invalid)].into_iter());
         assert_eq!(t.protected_share, None);
         assert_eq!(t.summary(), "no host judged; 1 invalid, not counted");
+    }
+
+    #[test]
+    fn a_run_in_a_container_is_a_class_apart_from_one_on_the_host() {
+        let results: Results = serde_json::from_str(include_str!(
+            "../../harness/tests/fixtures/results/quick-a.json"
+        ))
+        .unwrap();
+        let mut host = results.host.clone();
+        let on_host = FleetClass::of(&host, "class-1".into());
+        host.environment = Some(crate::schema::Environment {
+            kind: EnvironmentKind::Container,
+            runtime: Some("podman 4.3.1".into()),
+            orchestrator: None,
+            evidence: vec!["/run/.containerenv exists".into()],
+        });
+        assert!(!on_host.holds(&host));
+        let inside = FleetClass::of(&host, "class-2".into());
+        assert!(
+            inside.describe().ends_with(" · in a container"),
+            "{}",
+            inside.describe()
+        );
+        assert!(!on_host.describe().contains("container"));
     }
 }
