@@ -94,11 +94,12 @@ pub struct FleetClass {
     pub cpus: usize,
     /// Whether the host is a virtual machine.
     pub virtualised: bool,
-    /// Where isobench ran (`host.environment.kind`): in a container the
-    /// harness's own cgroup and limits are the runtime's, so such runs are a
-    /// class of their own; null for results that did not record it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub environment: Option<EnvironmentKind>,
+    /// Whether isobench ran in a container (`host.environment.kind`): there
+    /// the harness's own cgroup and limits are the runtime's, so such runs are
+    /// a class of their own. False for results that recorded no environment
+    /// (written before isobench looked; a container then went unseen).
+    #[serde(default)]
+    pub in_container: bool,
 }
 
 impl FleetClass {
@@ -111,7 +112,10 @@ impl FleetClass {
             cpu_model: host.cpu_model.clone(),
             cpus: host.cpus,
             virtualised: host.virtualised,
-            environment: host.environment.as_ref().map(|e| e.kind),
+            in_container: host
+                .environment
+                .as_ref()
+                .is_some_and(|e| e.kind == EnvironmentKind::Container),
         }
     }
 
@@ -134,7 +138,7 @@ impl FleetClass {
             } else {
                 "bare metal"
             },
-            if self.environment == Some(EnvironmentKind::Container) {
+            if self.in_container {
                 " · in a container"
             } else {
                 ""
