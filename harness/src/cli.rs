@@ -32,6 +32,10 @@ pub enum Command {
     ///
     /// Exit status: 0 all pass, 1 a regression, 2 inconclusive or unfit host, 3 usage or runtime error.
     Compare(CompareArgs),
+    /// Run one isolation scenario at a list of values of one knob (an aggressor's
+    /// intensity, a CPU quota, a memory limit): the victim's curves, one per
+    /// condition, and their knees (docs/suite-format.md, "Sweeps").
+    Sweep(SweepArgs),
     /// Run a suite twice on this build (A/A) and write margins at about 3× the spread seen.
     Calibrate(CalibrateArgs),
     /// Print an embedded suite, or check a suite file without running anything.
@@ -181,6 +185,57 @@ pub struct RunArgs {
     /// and --until-decided judges them anyway (`isobench compare` needs the flag too).
     #[arg(long)]
     pub accept_disturbed: bool,
+}
+
+/// Arguments of `isobench sweep`.
+#[derive(Debug, clap::Args)]
+pub struct SweepArgs {
+    /// Suite holding the scenario: an embedded suite's name or a suite file.
+    #[arg(long, default_value = "default", value_name = "NAME|FILE")]
+    pub suite: String,
+    /// The isolation scenario to sweep, e.g. `cpu-share`.
+    #[arg(long, value_name = "NAME")]
+    pub scenario: String,
+    /// The knob: SANDBOX.KNOB, SANDBOX `victim`, `aggressor` (every aggressor) or an
+    /// aggressor's name, KNOB `intensity` (percent, 0 leaves the aggressor out),
+    /// `cpus` (CPU quota, isolated condition) or `memory` (memory.max, isolated condition).
+    #[arg(long, value_name = "SANDBOX.KNOB")]
+    pub over: String,
+    /// The values, comma-separated, lowest first, 2 to 50 of them, e.g. 0,25,50,75,100
+    /// (intensity), 0.25,0.5,1 (cpus) or 64MiB,256MiB (memory).
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
+    pub values: String,
+    /// Rounds; each runs every step once, the steps in random order [default: the suite's].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(*crate::scenario::ROUNDS.start() as i64..=*crate::scenario::ROUNDS.end() as i64), allow_negative_numbers = true)]
+    pub rounds: Option<u32>,
+    /// Measured seconds per condition, 0.1 to 3600 [default: the suite's].
+    #[arg(long, value_parser = window_seconds, allow_negative_numbers = true)]
+    pub duration: Option<f64>,
+    /// Unrecorded warm-up seconds before each measured window [default: the suite's].
+    #[arg(long, value_parser = non_negative_seconds, allow_negative_numbers = true)]
+    pub warmup: Option<f64>,
+    /// The knee is the first step whose p99, against the first step's, has a 95 % CI
+    /// wholly above this ratio, 1 to 100 [default: 1.2].
+    #[arg(long, value_name = "RATIO", value_parser = knee_margin, allow_negative_numbers = true)]
+    pub knee_margin: Option<f64>,
+    /// Output directory [default: isobench-results/sweep-<UTC timestamp>].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Accept conditions that other work on the host disturbed (recorded in results.json).
+    #[arg(long)]
+    pub accept_disturbed: bool,
+}
+
+/// Parses a knee margin: a ratio from 1 to 100.
+fn knee_margin(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a ratio (e.g. 1.2 for 20 %)"))?;
+    if !v.is_finite() || !(1.0..=100.0).contains(&v) {
+        return Err(format!("{s:?} is out of range: expected a ratio from 1 to 100"));
+    }
+    Ok(v)
 }
 
 /// Parses a size in bytes, e.g. `4096`, `256MiB`, `2G` (1000-based) or `2GiB`; refuses 0 and negatives.

@@ -128,6 +128,7 @@ fn results() -> Results {
         warnings: vec![],
         suite: None,
         disturbance: None,
+        sweep: None,
     }
 }
 

@@ -106,6 +106,9 @@ pub enum Applet {
         /// Threads, 1 to 1024; default one per CPU of this process's cpuset.
         #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
         threads: Option<u16>,
+        /// Share of each 10 ms period each thread spins, percent (1 to 100); the rest is slept.
+        #[arg(long, value_parser = crate::intensity::Intensity::parse, default_value = "100")]
+        intensity: crate::intensity::Intensity,
         /// Seconds to spin.
         #[arg(long, value_parser = seconds)]
         duration: Duration,

@@ -1,5 +1,8 @@
-//! Aggressor `cpu-hog`: threads that spin on integer work until a deadline.
+//! Aggressor `cpu-hog`: threads that spin on integer work until a deadline,
+//! each at an intensity (the duty cycle of [`crate::intensity`]: 100 % never
+//! sleeps; `isobench sweep` moves it to draw a sensitivity curve).
 
+use crate::intensity::{Intensity, Pacer};
 use crate::report::HogReport;
 use crate::work;
 use std::time::{Duration, Instant};
@@ -16,14 +19,16 @@ pub fn cpus_allowed() -> usize {
         .max(1)
 }
 
-/// Spins `threads` threads for `duration`, then reports.
-pub fn run(threads: usize, duration: Duration) -> HogReport {
+/// Spins `threads` threads for `duration`, each busy `intensity` % of every
+/// 10 ms period ([`Pacer`]), then reports.
+pub fn run(threads: usize, intensity: Intensity, duration: Duration) -> HogReport {
     let start = Instant::now();
     let deadline = start + duration;
     std::thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| {
-                while Instant::now() < deadline {
+                let mut pacer = Pacer::new(intensity, deadline);
+                while pacer.go() {
                     // ~10 µs between clock reads: negligible overhead, prompt exit.
                     work::unit(2_000);
                 }
@@ -42,9 +47,22 @@ mod tests {
 
     #[test]
     fn hog_stops_at_its_deadline() {
-        let r = run(2, Duration::from_millis(100));
+        let r = run(2, Intensity::FULL, Duration::from_millis(100));
         assert_eq!(r.threads, 2);
         assert!(r.ran_s >= 0.1 && r.ran_s < 2.0, "ran {} s", r.ran_s);
+    }
+
+    #[test]
+    fn half_intensity_uses_about_half_the_cpu_time() {
+        let before = process_cpu();
+        let r = run(1, Intensity::new(50).unwrap(), Duration::from_millis(400));
+        let used = (process_cpu() - before).as_secs_f64() / r.ran_s;
+        assert!(used > 0.2 && used < 0.8, "used {used} CPUs at 50 %");
+    }
+
+    fn process_cpu() -> Duration {
+        let t = nix::time::clock_gettime(nix::time::ClockId::CLOCK_PROCESS_CPUTIME_ID).unwrap();
+        Duration::new(t.tv_sec() as u64, t.tv_nsec() as u32)
     }
 
     #[test]

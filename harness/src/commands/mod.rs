@@ -9,6 +9,7 @@ pub mod doctor;
 pub mod report;
 pub mod run;
 pub mod suite;
+pub mod sweep;
 
 use crate::run::Refused;
 use crate::suite::{HostFacts, Suite};

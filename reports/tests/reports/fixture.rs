@@ -405,5 +405,6 @@ pub fn results() -> Results {
         warnings: vec![],
         suite: None,
         disturbance: None,
+        sweep: None,
     }
 }

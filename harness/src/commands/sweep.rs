@@ -1,0 +1,127 @@
+//! `isobench sweep`: the plan from the arguments, the estimate, the run, the
+//! curves and knees it prints.
+
+use super::{EXIT_ERROR, EXIT_INTERRUPTED, load_suite, utc_stamp};
+use crate::cgroup::CgroupHost;
+use crate::cli::SweepArgs;
+use crate::plan::Overrides;
+use crate::run::{Refused, RunPlan};
+use crate::sweep::knob::Over;
+use crate::sweep::{self, SweepPlan, knee};
+use crate::suite::Kind;
+use anyhow::Result;
+use isobench_reports::schema::ScenarioStatus;
+use std::io::Write;
+use std::process::ExitCode;
+
+/// Turns the arguments into a plan, refusing bad input before anything runs.
+///
+/// # Errors
+/// [`Refused`] naming the flag: an unknown suite or scenario, a knob the
+/// scenario lacks, a bad list of values (see [`Over::values`]).
+pub fn plan(args: SweepArgs) -> Result<SweepPlan, Refused> {
+    let over = Over::parse(&args.over).map_err(Refused)?;
+    let values = over.values(&args.values).map_err(Refused)?;
+    let (mut suite, host) = load_suite(&args.suite)?;
+    let overrides = Overrides {
+        rounds: args.rounds.map(|r| r as usize),
+        duration_s: args.duration,
+        warmup_s: args.warmup,
+        ..Default::default()
+    };
+    crate::plan::apply(&mut suite, &overrides, Some(host.layout))?;
+    let conditions = match suite.scenarios.iter().find(|s| s.name == args.scenario) {
+        Some(s) => match &s.kind {
+            Kind::Isolation(iso) => iso.conditions.clone(),
+            _ => Vec::new(),
+        },
+        None => Vec::new(),
+    };
+    let steps = sweep::steps(&mut suite, &args.scenario, &over, &values)?;
+    let estimate_s = sweep::estimate_s(&suite, Some(host.layout));
+    let out_dir = args.out.unwrap_or_else(|| {
+        ["isobench-results", &format!("sweep-{}", utc_stamp())]
+            .iter()
+            .collect()
+    });
+    Ok(SweepPlan {
+        run: RunPlan {
+            suite,
+            until_decided: None,
+            out_dir,
+            calibration: None,
+            command_line: std::env::args_os()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect(),
+            accept_disturbed: args.accept_disturbed,
+            workload_bin: None,
+        },
+        scenario: args.scenario,
+        over,
+        steps,
+        conditions,
+        knee_margin: args.knee_margin.unwrap_or(knee::DEFAULT_MARGIN),
+        estimate_s,
+    })
+}
+
+/// Runs the sweep of `args`: prints the plan and its estimate, runs it,
+/// prints the curves and knees (the Markdown summary's sweep part) and the
+/// files written; exit 3 when a step failed, 130 when interrupted.
+///
+/// # Errors
+/// A refused plan (bad input, unfit host) or a runtime error.
+pub fn sweep(args: SweepArgs) -> Result<ExitCode> {
+    let plan = plan(args)?;
+    let rounds = plan.run.suite.scenarios.first().map_or(0, |s| s.timing.rounds);
+    let estimate = plan.estimate_s.round() as u64;
+    eprintln!(
+        "sweep {} over {}: {} steps ({}) × {} conditions × {rounds} rounds — about {} min {:02} s on 2 CPUs",
+        plan.scenario,
+        plan.over.text,
+        plan.steps.len(),
+        plan.steps
+            .iter()
+            .map(|s| s.label.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        plan.conditions.len(),
+        estimate / 60,
+        estimate % 60
+    );
+    for w in CgroupHost::discover()
+        .iter()
+        .flat_map(|h| crate::scenario::protection::suite_warnings(&plan.run.suite, h))
+    {
+        eprintln!("warning: {w}");
+    }
+    let outcome = sweep::execute(&plan)?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out)?;
+    if let Some(s) = &outcome.results.sweep {
+        write!(out, "{}", isobench_reports::sweep_markdown(s))?;
+    }
+    writeln!(out)?;
+    for f in &outcome.files {
+        writeln!(out, "wrote {}", f.display())?;
+    }
+    for s in &outcome.results.scenarios {
+        for w in &s.warnings {
+            eprintln!("warning: {}: {w}", s.name);
+        }
+    }
+    let statuses = || outcome.results.scenarios.iter().map(|s| &s.status);
+    if statuses().any(|s| matches!(s, ScenarioStatus::Interrupted(_)))
+        || crate::interrupt::requested()
+    {
+        eprintln!("interrupted: the files above hold the rounds completed before the signal");
+        return Ok(ExitCode::from(EXIT_INTERRUPTED));
+    }
+    if let Some(ScenarioStatus::Failed(reason)) =
+        statuses().find(|s| matches!(s, ScenarioStatus::Failed(_)))
+    {
+        eprintln!("error: a step failed: {reason}");
+        return Ok(ExitCode::from(EXIT_ERROR));
+    }
+    Ok(ExitCode::SUCCESS)
+}
