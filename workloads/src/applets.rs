@@ -85,14 +85,12 @@ pub fn run(cli: Cli) -> Result<()> {
             };
             print(&WorkloadReport::MemHog(mem_hog::run(&plan)?))
         }
-        Applet::CpuHog {
-            threads,
-            intensity,
-            duration,
-        } => {
+        Applet::CpuHog { threads, run } => {
             let threads = threads.map_or_else(cpu_hog::cpus_allowed, usize::from);
             print(&WorkloadReport::CpuHog(cpu_hog::run(
-                threads, intensity, duration,
+                threads,
+                run.intensity,
+                run.duration,
             )))
         }
         Applet::TcpEcho { payload, schedule } => print(&WorkloadReport::TcpEcho(tcp_echo::run(

@@ -15,6 +15,7 @@
 //! aggressor's name.
 
 use crate::cgroup::{CpuMax, MemoryKnob, MemorySetting};
+use crate::suite::phase::RAMPED;
 use crate::suite::{AggressorDef, AggressorWorkload, IsolationDef, LimitsDef};
 
 /// Fewest values a sweep takes: a curve needs two points.
@@ -25,16 +26,6 @@ pub const MAX_VALUES: usize = 50;
 const DEFAULT_PERIOD_US: u64 = 100_000;
 /// Smallest `memory.max` a sweep sets: 4 MiB, below which a process barely starts.
 const MIN_MEMORY_BYTES: u64 = 4 << 20;
-/// Aggressor applets with an intensity knob: the ramped ones and cpu-hog.
-pub const WITH_INTENSITY: [&str; 6] = [
-    "cpu-hog",
-    "cache-thrash",
-    "mem-bw",
-    "fork-storm",
-    "io-hog",
-    "net-hog",
-];
-
 /// Which sandboxes a swept knob belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
@@ -208,13 +199,13 @@ impl Over {
             for a in self.aggressors(def) {
                 match &a.workload {
                     AggressorWorkload::Applet { workload, .. }
-                        if WITH_INTENSITY.contains(&workload.as_str()) => {}
+                        if RAMPED.contains(&workload.as_str()) => {}
                     w => {
                         return bad(format!(
                             "has aggressor {} running {}, which has no intensity knob (those with one: {})",
                             a.name,
                             w.label(),
-                            WITH_INTENSITY.join(", ")
+                            RAMPED.join(", ")
                         ));
                     }
                 }
