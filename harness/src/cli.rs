@@ -233,7 +233,9 @@ fn knee_margin(s: &str) -> Result<f64, String> {
         .parse()
         .map_err(|_| format!("{s:?} is not a ratio (e.g. 1.2 for 20 %)"))?;
     if !v.is_finite() || !(1.0..=100.0).contains(&v) {
-        return Err(format!("{s:?} is out of range: expected a ratio from 1 to 100"));
+        return Err(format!(
+            "{s:?} is out of range: expected a ratio from 1 to 100"
+        ));
     }
     Ok(v)
 }

@@ -415,7 +415,10 @@ impl Saver<'_> {
     ///
     /// # Errors
     /// The results could not be written.
-    pub(crate) fn save_sweep(&mut self, sweep: isobench_reports::schema_sweep::Sweep) -> Result<()> {
+    pub(crate) fn save_sweep(
+        &mut self,
+        sweep: isobench_reports::schema_sweep::Sweep,
+    ) -> Result<()> {
         self.results.sweep = Some(sweep);
         self.out.write(self.results)?;
         Ok(())

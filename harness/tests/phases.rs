@@ -138,7 +138,9 @@ fn ramps_are_refused_where_nothing_can_pace_them() {
     // cpu-bursts has no intensity knob.
     let p = problem(&with_phase(ramp).replace("\"cpu-hog\"", "\"cpu-bursts\""));
     assert!(
-        p.starts_with("t.toml:9:9: scenario.aggressor.phase.ramp: cpu-bursts has no intensity knob"),
+        p.starts_with(
+            "t.toml:9:9: scenario.aggressor.phase.ramp: cpu-bursts has no intensity knob"
+        ),
         "{p}"
     );
     let paced = |phase: &str, args: &str| {

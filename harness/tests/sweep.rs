@@ -82,7 +82,11 @@ fn assert_monotone_within_cis(s: &Sweep, c: Condition) {
 /// the knee's own ratio above it; "no knee" only when no step is.
 fn assert_knee_honest(s: &Sweep, c: Condition) {
     let cv = curve(s, c);
-    let above = |i: usize| cv.points[i].p99_ratio.is_some_and(|r| r.lower > s.knee_margin);
+    let above = |i: usize| {
+        cv.points[i]
+            .p99_ratio
+            .is_some_and(|r| r.lower > s.knee_margin)
+    };
     match &cv.knee {
         Knee::At { step, ratio, .. } => {
             assert!(ratio.lower > s.knee_margin, "{c}: {ratio:?}");
@@ -119,7 +123,11 @@ fn cpu_hog_intensity_sweep_under_a_half_cpu_quota_draws_curves_within_its_estima
     for o in &s.orders {
         let mut sorted = o.clone();
         sorted.sort();
-        assert_eq!(sorted, vec![0, 1, 2, 3, 4], "each round runs every step once");
+        assert_eq!(
+            sorted,
+            vec![0, 1, 2, 3, 4],
+            "each round runs every step once"
+        );
     }
     for c in [Condition::Contended, Condition::Isolated] {
         assert_monotone_within_cis(s, c);
@@ -134,7 +142,11 @@ fn cpu_hog_intensity_sweep_under_a_half_cpu_quota_draws_curves_within_its_estima
     let iso = Condition::Isolated;
     for i in 1..5 {
         let a = metric(step(&r, s, i), "aggressor.cpu_share", iso).expect("aggressor share");
-        assert!(a.value <= 0.5 * 1.1, "{}: isolated hog {a:?}", s.steps[i].label);
+        assert!(
+            a.value <= 0.5 * 1.1,
+            "{}: isolated hog {a:?}",
+            s.steps[i].label
+        );
     }
     // A hog that got its quota's worth at 100 % (2 threads asking 2 CPUs)
     // must have met it; on a loaded host it may get less and never meet it.
@@ -142,16 +154,26 @@ fn cpu_hog_intensity_sweep_under_a_half_cpu_quota_draws_curves_within_its_estima
     let hog = metric(top, "aggressor.cpu_share", iso).unwrap();
     let throttled = metric(top, "aggressor.throttled_ratio", iso).expect("throttled ratio");
     if hog.value >= 0.45 {
-        assert!(throttled.value > 0.0, "a hog at its quota is throttled: {throttled:?}");
+        assert!(
+            throttled.value > 0.0,
+            "a hog at its quota is throttled: {throttled:?}"
+        );
     }
     assert!(
-        metric(top, "aggressor.throttled_ratio", Condition::Contended).is_none_or(|t| t.value == 0.0),
+        metric(top, "aggressor.throttled_ratio", Condition::Contended)
+            .is_none_or(|t| t.value == 0.0),
         "no quota, no throttling, without the limits"
     );
-    let quiet = r.disturbance.as_ref().is_some_and(|d| d.disturbed.is_empty());
+    let quiet = r
+        .disturbance
+        .as_ref()
+        .is_some_and(|d| d.disturbed.is_empty());
     if quiet {
         let c = metric(top, "aggressor.cpu_share", Condition::Contended).unwrap();
-        assert!(c.lower > 0.55, "on a quiet host the uncapped hog takes more than the quota: {c:?}");
+        assert!(
+            c.lower > 0.55,
+            "on a quiet host the uncapped hog takes more than the quota: {c:?}"
+        );
     }
     // The step without a neighbour: its conditions are alike (a victim alone).
     assert!(step(&r, s, 0).description.contains("no neighbour"));
@@ -161,7 +183,10 @@ fn cpu_hog_intensity_sweep_under_a_half_cpu_quota_draws_curves_within_its_estima
         "estimate {e:.1} s, command took {wall:.1} s, the sweep recorded {:.1} s",
         s.elapsed_s.unwrap()
     );
-    assert!((wall - e).abs() <= 0.1 * e, "took {wall:.1} s against an estimate of {e:.1} s");
+    assert!(
+        (wall - e).abs() <= 0.1 * e,
+        "took {wall:.1} s against an estimate of {e:.1} s"
+    );
     let html = std::fs::read_to_string(dir.path().join("out/report.html")).unwrap();
     let section = &html[html.find("<section id=\"sweep\">").expect("sweep section")..];
     assert!(section.contains("<svg") && section.contains("Victim p99 against aggressor.intensity"));
@@ -192,7 +217,10 @@ fn cpu_quota_sweep_writes_each_quota_and_the_hog_keeps_under_it() {
     let quota = &low.spec["scenario"]["aggressors"][0]["limits"]["limits"]["cpu_max"];
     assert_eq!(quota["quota_us"], 20_000, "{quota}");
     let a = metric(low, "aggressor.cpu_share", Condition::Isolated).unwrap();
-    assert!(a.value <= 0.2 * 1.15, "hog under a 0.2-CPU quota took {a:?}");
+    assert!(
+        a.value <= 0.2 * 1.15,
+        "hog under a 0.2-CPU quota took {a:?}"
+    );
 }
 
 /// The refusal of `args` (exit 3, nothing run): its stderr.
@@ -212,12 +240,28 @@ fn bad_sweeps_are_refused_naming_the_flag_and_what_is_accepted() {
     let cases: [(&[&str], &[&str]); 8] = [
         (&["--values", "50"], &["--values", "1 value(s)", "2 to 50"]),
         (&["--values", &many], &["--values", "51 value(s)"]),
-        (&["--values", "50,25"], &["--values", "25 % is below 50 %", "lowest to highest"]),
+        (
+            &["--values", "50,25"],
+            &["--values", "25 % is below 50 %", "lowest to highest"],
+        ),
         (&["--values", "25,25,50"], &["--values", "repeats"]),
         (&["--values", "0,150"], &["--values", "\"150\"", "0 to 100"]),
-        (&["--over", "victim.intensity", "--values", "0,50"], &["--over victim.intensity", "no intensity knob"]),
-        (&["--over", "hog.intensity", "--values", "0,50"], &["--over hog.intensity", "no aggressor named \"hog\"", "aggressor"]),
-        (&["--over", "aggressor.speed", "--values", "0,50"], &["--over", "unknown knob \"speed\""]),
+        (
+            &["--over", "victim.intensity", "--values", "0,50"],
+            &["--over victim.intensity", "no intensity knob"],
+        ),
+        (
+            &["--over", "hog.intensity", "--values", "0,50"],
+            &[
+                "--over hog.intensity",
+                "no aggressor named \"hog\"",
+                "aggressor",
+            ],
+        ),
+        (
+            &["--over", "aggressor.speed", "--values", "0,50"],
+            &["--over", "unknown knob \"speed\""],
+        ),
     ];
     for (args, wanted) in cases {
         let mut all = vec!["--scenario", "cpu-share"];
@@ -230,10 +274,27 @@ fn bad_sweeps_are_refused_naming_the_flag_and_what_is_accepted() {
             assert!(e.contains(w), "{args:?}: {e:?} lacks {w:?}");
         }
     }
-    let e = refused(&["--scenario", "memory-pressure", "--over", "aggressor.memory", "--values", "64MiB,128MiB"]);
+    let e = refused(&[
+        "--scenario",
+        "memory-pressure",
+        "--over",
+        "aggressor.memory",
+        "--values",
+        "64MiB,128MiB",
+    ]);
     assert!(e.contains("isolation scenario"), "{e}");
-    let e = refused(&["--scenario", "nope", "--over", "aggressor.cpus", "--values", "0.1,0.2"]);
-    assert!(e.contains("--scenario \"nope\"") && e.contains("cpu-share"), "{e}");
+    let e = refused(&[
+        "--scenario",
+        "nope",
+        "--over",
+        "aggressor.cpus",
+        "--values",
+        "0.1,0.2",
+    ]);
+    assert!(
+        e.contains("--scenario \"nope\"") && e.contains("cpu-share"),
+        "{e}"
+    );
     // An aggressor without an intensity knob, from a suite file.
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("bursts.toml");
@@ -243,6 +304,15 @@ fn bad_sweeps_are_refused_naming_the_flag_and_what_is_accepted() {
          [[scenario.aggressor]]\nworkload = \"cpu-bursts\"\n",
     )
     .unwrap();
-    let e = refused(&["--suite", file.to_str().unwrap(), "--scenario", "b", "--over", "aggressor.intensity", "--values", "0,50"]);
+    let e = refused(&[
+        "--suite",
+        file.to_str().unwrap(),
+        "--scenario",
+        "b",
+        "--over",
+        "aggressor.intensity",
+        "--values",
+        "0,50",
+    ]);
     assert!(e.contains("cpu-bursts, which has no intensity knob"), "{e}");
 }

@@ -194,7 +194,11 @@ fn chart(sweep: &Sweep) -> Result<Chart, NotDrawn> {
                 ]
                 .map(|line| PathElement::new(line, rgb.stroke_width(2)))
             }))?;
-            chart.draw_series(points.iter().map(|p| Circle::new((p.0, p.2), 3, rgb.filled())))?;
+            chart.draw_series(
+                points
+                    .iter()
+                    .map(|p| Circle::new((p.0, p.2), 3, rgb.filled())),
+            )?;
             if let Some(k) = knee {
                 chart.draw_series(std::iter::once(Circle::new(
                     *k,

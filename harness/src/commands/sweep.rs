@@ -6,9 +6,9 @@ use crate::cgroup::CgroupHost;
 use crate::cli::SweepArgs;
 use crate::plan::Overrides;
 use crate::run::{Refused, RunPlan};
+use crate::suite::Kind;
 use crate::sweep::knob::Over;
 use crate::sweep::{self, SweepPlan, knee};
-use crate::suite::Kind;
 use anyhow::Result;
 use isobench_reports::schema::ScenarioStatus;
 use std::io::Write;
@@ -73,7 +73,12 @@ pub fn plan(args: SweepArgs) -> Result<SweepPlan, Refused> {
 /// A refused plan (bad input, unfit host) or a runtime error.
 pub fn sweep(args: SweepArgs) -> Result<ExitCode> {
     let plan = plan(args)?;
-    let rounds = plan.run.suite.scenarios.first().map_or(0, |s| s.timing.rounds);
+    let rounds = plan
+        .run
+        .suite
+        .scenarios
+        .first()
+        .map_or(0, |s| s.timing.rounds);
     let estimate = plan.estimate_s.round() as u64;
     eprintln!(
         "sweep {} over {}: {} steps ({}) × {} conditions × {rounds} rounds — about {} min {:02} s on 2 CPUs",

@@ -38,7 +38,11 @@ fn value(k: &Knee) -> Option<f64> {
 /// The knee's row when both runs are sweeps of the same values; a reason
 /// to list as not compared when they are sweeps that differ; nothing when
 /// neither is a sweep.
-pub fn row(base: &Results, cur: &Results, margins: &Margins) -> Result<Option<ComparedMetric>, String> {
+pub fn row(
+    base: &Results,
+    cur: &Results,
+    margins: &Margins,
+) -> Result<Option<ComparedMetric>, String> {
     let (b, c) = match (&base.sweep, &cur.sweep) {
         (None, None) => return Ok(None),
         (Some(b), Some(c)) => (b, c),
@@ -48,13 +52,25 @@ pub fn row(base: &Results, cur: &Results, margins: &Margins) -> Result<Option<Co
     if b.scenario != c.scenario || b.over != c.over || values(b) != values(c) {
         return Err(format!(
             "{NAME}: the sweeps differ (baseline {} over {} at {:?}, current {} over {} at {:?}): a knee compares only between the same steps",
-            b.scenario, b.over, values(b), c.scenario, c.over, values(c)
+            b.scenario,
+            b.over,
+            values(b),
+            c.scenario,
+            c.over,
+            values(c)
         ));
     }
     let iso = Condition::Isolated;
-    let knee = |s: &Sweep| s.curves.iter().find(|x| x.condition == iso).map(|x| x.knee.clone());
+    let knee = |s: &Sweep| {
+        s.curves
+            .iter()
+            .find(|x| x.condition == iso)
+            .map(|x| x.knee.clone())
+    };
     let (Some(kb), Some(kc)) = (knee(b), knee(c)) else {
-        return Err(format!("{NAME}: a sweep without the isolated condition has no gated knee"));
+        return Err(format!(
+            "{NAME}: a sweep without the isolated condition has no gated knee"
+        ));
     };
     let Some(rule) = margins.rule(&c.scenario, NAME, Some(iso)) else {
         return Ok(None);
@@ -82,14 +98,28 @@ pub fn row(base: &Results, cur: &Results, margins: &Margins) -> Result<Option<Co
             let moved = ic as f64 - ib as f64;
             row.change = Some(moved);
             let down = -moved;
-            row.outcome = if down > rule.margin { Outcome::Fail } else { Outcome::Pass };
+            row.outcome = if down > rule.margin {
+                Outcome::Fail
+            } else {
+                Outcome::Pass
+            };
             row.note = Some(format!(
                 "knee {} in the baseline, {} now: {} by {} step(s), {} at most {} step(s) lower",
                 describe(&kb),
                 describe(&kc),
-                if moved < 0.0 { "lower" } else if moved > 0.0 { "higher" } else { "unmoved" },
+                if moved < 0.0 {
+                    "lower"
+                } else if moved > 0.0 {
+                    "higher"
+                } else {
+                    "unmoved"
+                },
                 moved.abs(),
-                if down > rule.margin { "beyond" } else { "within" },
+                if down > rule.margin {
+                    "beyond"
+                } else {
+                    "within"
+                },
                 rule.margin
             ));
         }
@@ -142,12 +172,19 @@ mod tests {
         Knee::At {
             step,
             value: step as f64 * 25.0,
-            ratio: Interval { value: 2.0, lower: 1.5, upper: 2.5 },
+            ratio: Interval {
+                value: 2.0,
+                lower: 1.5,
+                upper: 2.5,
+            },
         }
     }
 
     fn outcome(b: Knee, c: Knee) -> Outcome {
-        row(&sweep(b), &sweep(c), &Margins::default()).unwrap().unwrap().outcome
+        row(&sweep(b), &sweep(c), &Margins::default())
+            .unwrap()
+            .unwrap()
+            .outcome
     }
 
     #[test]
@@ -160,7 +197,9 @@ mod tests {
         let none = || Knee::NoneWithinRange { largest: None };
         assert_eq!(outcome(none(), at(4)), Outcome::Pass);
         assert_eq!(outcome(none(), at(3)), Outcome::Fail);
-        let undetermined = Knee::Undetermined { reason: "step 25 % invalid".into() };
+        let undetermined = Knee::Undetermined {
+            reason: "step 25 % invalid".into(),
+        };
         assert_eq!(outcome(at(2), undetermined), Outcome::Inconclusive);
     }
 
@@ -169,7 +208,11 @@ mod tests {
         let b = sweep(at(2));
         let mut c = sweep(at(2));
         c.sweep.as_mut().unwrap().steps.pop();
-        assert!(row(&b, &c, &Margins::default()).unwrap_err().contains("differ"));
+        assert!(
+            row(&b, &c, &Margins::default())
+                .unwrap_err()
+                .contains("differ")
+        );
         let mut plain = sweep(at(2));
         plain.sweep = None;
         assert!(row(&plain, &plain, &Margins::default()).unwrap().is_none());

@@ -71,7 +71,12 @@ fn interval(r: &ScenarioResult, name: &str, c: Condition) -> Option<Interval> {
     })
 }
 
-fn point(r: &ScenarioResult, c: Condition, p99_ratio: Option<Interval>, valid_rounds: usize) -> SweepPoint {
+fn point(
+    r: &ScenarioResult,
+    c: Condition,
+    p99_ratio: Option<Interval>,
+    valid_rounds: usize,
+) -> SweepPoint {
     let p99_us = interval(r, P99, c);
     let unavailable = p99_us.is_none().then(|| {
         let invalid: Vec<String> = r
@@ -79,7 +84,11 @@ fn point(r: &ScenarioResult, c: Condition, p99_ratio: Option<Interval>, valid_ro
             .iter()
             .filter_map(|round| {
                 let run = round.conditions.iter().find(|x| x.condition == c)?;
-                Some(format!("round {}: {}", round.index + 1, run.invalid.as_ref()?))
+                Some(format!(
+                    "round {}: {}",
+                    round.index + 1,
+                    run.invalid.as_ref()?
+                ))
             })
             .collect();
         let mut why = format!(

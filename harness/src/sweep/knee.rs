@@ -112,10 +112,7 @@ mod tests {
     #[test]
     fn a_rise_within_the_noise_is_no_knee() {
         // The last step's mean is ×1.5, but one round of the first step was as slow.
-        let steps = vec![
-            vec![100.0, 300.0, 100.0],
-            vec![150.0, 150.0, 150.0],
-        ];
+        let steps = vec![vec![100.0, 300.0, 100.0], vec![150.0, 150.0, 150.0]];
         let (v, l) = labels(2);
         match knee(&steps, &v, &l, DEFAULT_MARGIN) {
             Knee::NoneWithinRange { largest: Some(r) } => assert!(r.lower <= 1.2, "{r:?}"),
@@ -129,12 +126,19 @@ mod tests {
         let steps = vec![flat.clone(), flat.clone(), flat];
         let (v, l) = labels(3);
         let k = knee(&steps, &v, &l, DEFAULT_MARGIN);
-        assert!(matches!(k, Knee::NoneWithinRange { largest: Some(_) }), "{k:?}");
+        assert!(
+            matches!(k, Knee::NoneWithinRange { largest: Some(_) }),
+            "{k:?}"
+        );
     }
 
     #[test]
     fn a_step_without_valid_rounds_before_any_rise_leaves_the_knee_undetermined() {
-        let steps = vec![vec![100.0, 101.0, 99.0], vec![100.0], vec![500.0, 510.0, 490.0]];
+        let steps = vec![
+            vec![100.0, 101.0, 99.0],
+            vec![100.0],
+            vec![500.0, 510.0, 490.0],
+        ];
         let (v, l) = labels(3);
         match knee(&steps, &v, &l, DEFAULT_MARGIN) {
             Knee::Undetermined { reason } => assert!(reason.contains("25 %"), "{reason}"),
@@ -142,13 +146,19 @@ mod tests {
         }
         // After the knee, an invalid step changes nothing.
         let steps = vec![vec![100.0, 101.0, 99.0], vec![500.0, 510.0, 490.0], vec![]];
-        assert!(matches!(knee(&steps, &v, &l, DEFAULT_MARGIN), Knee::At { step: 1, .. }));
+        assert!(matches!(
+            knee(&steps, &v, &l, DEFAULT_MARGIN),
+            Knee::At { step: 1, .. }
+        ));
     }
 
     #[test]
     fn an_invalid_first_step_gives_no_reference() {
         let steps = vec![vec![], vec![500.0, 510.0]];
         let (v, l) = labels(2);
-        assert!(matches!(knee(&steps, &v, &l, DEFAULT_MARGIN), Knee::Undetermined { .. }));
+        assert!(matches!(
+            knee(&steps, &v, &l, DEFAULT_MARGIN),
+            Knee::Undetermined { .. }
+        ));
     }
 }

@@ -84,7 +84,11 @@ impl Over {
             "intensity" => Knob::Intensity,
             "cpus" => Knob::Cpus,
             "memory" => Knob::Memory,
-            other => return Err(format!("--over {text:?}: unknown knob {other:?}; {expected}")),
+            other => {
+                return Err(format!(
+                    "--over {text:?}: unknown knob {other:?}; {expected}"
+                ));
+            }
         };
         let target = match sandbox {
             "" => return Err(format!("--over {text:?}: no sandbox; {expected}")),
@@ -316,30 +320,56 @@ mod tests {
     fn over_names_a_sandbox_and_a_knob() {
         assert_eq!(over("aggressor.intensity").target, Target::Aggressors);
         assert_eq!(over("victim.cpus").knob, Knob::Cpus);
-        assert_eq!(
-            over("hog.memory").target,
-            Target::Aggressor("hog".into())
+        assert_eq!(over("hog.memory").target, Target::Aggressor("hog".into()));
+        assert!(
+            Over::parse("aggressor.speed")
+                .unwrap_err()
+                .contains("unknown knob")
         );
-        assert!(Over::parse("aggressor.speed").unwrap_err().contains("unknown knob"));
-        assert!(Over::parse("intensity").unwrap_err().contains("SANDBOX.KNOB"));
+        assert!(
+            Over::parse("intensity")
+                .unwrap_err()
+                .contains("SANDBOX.KNOB")
+        );
     }
 
     #[test]
     fn values_must_be_two_to_fifty_ascending_and_in_range() {
         let o = over("aggressor.intensity");
-        assert_eq!(o.values("0,25,50,75,100").unwrap(), vec![0.0, 25.0, 50.0, 75.0, 100.0]);
+        assert_eq!(
+            o.values("0,25,50,75,100").unwrap(),
+            vec![0.0, 25.0, 50.0, 75.0, 100.0]
+        );
         assert!(o.values("50").unwrap_err().contains("2 to 50"));
         let many: Vec<String> = (0..=50).map(|v| v.to_string()).collect();
-        assert!(o.values(&many.join(",")).unwrap_err().contains("has 51 value(s)"));
-        assert!(o.values("50,25").unwrap_err().contains("25 % is below 50 %"));
+        assert!(
+            o.values(&many.join(","))
+                .unwrap_err()
+                .contains("has 51 value(s)")
+        );
+        assert!(
+            o.values("50,25")
+                .unwrap_err()
+                .contains("25 % is below 50 %")
+        );
         assert!(o.values("25,25").unwrap_err().contains("repeats"));
         assert!(o.values("0,101").unwrap_err().contains("0 to 100"));
-        assert!(over("victim.cpus").values("0,1").unwrap_err().contains("0.01 to 1024"));
+        assert!(
+            over("victim.cpus")
+                .values("0,1")
+                .unwrap_err()
+                .contains("0.01 to 1024")
+        );
         assert_eq!(
             over("aggressor.memory").values("64MiB,1GiB").unwrap(),
             vec![(64u64 << 20) as f64, (1u64 << 30) as f64]
         );
-        assert!(over("aggressor.memory").values("1MiB,2MiB").unwrap_err().contains("below 4 MiB"));
+        assert!(
+            over("aggressor.memory")
+                .values("1MiB,2MiB")
+                .unwrap_err()
+                .contains("below 4 MiB")
+        );
     }
 
     #[test]

@@ -85,7 +85,11 @@ pub fn steps(
             if over.knob == knob::Knob::Intensity && v == 0.0 {
                 label.push_str(" (neighbour left out)");
             }
-            let name = format!("{scenario}@{}={}", over.text, over.label(v).replace(' ', ""));
+            let name = format!(
+                "{scenario}@{}={}",
+                over.text,
+                over.label(v).replace(' ', "")
+            );
             steps.push(SweepStep {
                 value: v,
                 label,
@@ -138,7 +142,12 @@ impl Progress for StepProgress<'_, '_> {
 /// As [`run::execute`].
 pub fn execute(plan: &SweepPlan) -> Result<RunOutcome> {
     let started = Instant::now();
-    let rounds = plan.run.suite.scenarios.first().map_or(0, |s| s.timing.rounds);
+    let rounds = plan
+        .run
+        .suite
+        .scenarios
+        .first()
+        .map_or(0, |s| s.timing.rounds);
     run::execute_with(&plan.run, &mut |_host, ctx, saver| {
         let specs: Vec<IsolationSpec> = plan
             .run
@@ -192,7 +201,10 @@ fn run_rounds(
             let mut partial = s.result().clone();
             if partial.status == ScenarioStatus::Complete && partial.rounds.len() < rounds {
                 partial.status = ScenarioStatus::Interrupted(if last {
-                    format!("the sweep was interrupted after {} of {rounds} rounds", partial.rounds.len())
+                    format!(
+                        "the sweep was interrupted after {} of {rounds} rounds",
+                        partial.rounds.len()
+                    )
                 } else {
                     "sweep still in progress when this file was written".into()
                 });
@@ -225,7 +237,12 @@ pub fn summary(
         over: plan.over.text.clone(),
         unit: plan.over.knob.unit().into(),
         steps: plan.steps.clone(),
-        rounds: plan.run.suite.scenarios.first().map_or(0, |s| s.timing.rounds),
+        rounds: plan
+            .run
+            .suite
+            .scenarios
+            .first()
+            .map_or(0, |s| s.timing.rounds),
         orders,
         knee_margin: plan.knee_margin,
         curves: curve::curves(&plan.conditions, &plan.steps, results, plan.knee_margin),
