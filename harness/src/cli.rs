@@ -112,16 +112,9 @@ pub struct CalibrateArgs {
     pub results: Option<PathBuf>,
 }
 
-/// Arguments of `isobench run`.
-#[derive(Debug, clap::Args)]
-pub struct RunArgs {
-    /// Suite to run: an embedded suite's name (`default`, `quick`) or a suite file
-    /// (TOML, see docs/suite-format.md; `isobench suite show default` prints one to start from).
-    #[arg(long, default_value = "default", value_name = "NAME|FILE")]
-    pub suite: String,
-    /// Run only this scenario of the suite (repeatable), e.g. `cpu-share`.
-    #[arg(long = "scenario", value_name = "NAME")]
-    pub scenarios: Vec<String>,
+/// The timing flags of `run` and `sweep`; `None` keeps the suite's.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct TimingArgs {
     /// Rounds per scenario (each runs every condition once, in random order) [default: the suite's:
     /// 5 (3 for memory-pressure) in default, 10 in quick].
     #[arg(long, value_parser = clap::value_parser!(u32).range(*crate::scenario::ROUNDS.start() as i64..=*crate::scenario::ROUNDS.end() as i64), allow_negative_numbers = true)]
@@ -132,6 +125,21 @@ pub struct RunArgs {
     /// Unrecorded warm-up seconds before each measured window [default: the suite's, 0.5 or 0.3].
     #[arg(long, value_parser = non_negative_seconds, allow_negative_numbers = true)]
     pub warmup: Option<f64>,
+}
+
+/// Arguments of `isobench run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Suite to run: an embedded suite's name (`default`, `quick`) or a suite file
+    /// (TOML, see docs/suite-format.md; `isobench suite show default` prints one to start from).
+    #[arg(long, default_value = "default", value_name = "NAME|FILE")]
+    pub suite: String,
+    /// Run only this scenario of the suite (repeatable), e.g. `cpu-share`.
+    #[arg(long = "scenario", value_name = "NAME")]
+    pub scenarios: Vec<String>,
+    /// Rounds, window and warm-up.
+    #[command(flatten)]
+    pub timing: TimingArgs,
     /// CPU quota, in CPUs, of every isolation scenario's aggressor that has one, in the
     /// isolated condition (cpu.max, or cpu.cfs_quota_us on v1, over its period)
     /// [default: the suite's; cpu-share: 0.5].
@@ -205,15 +213,9 @@ pub struct SweepArgs {
     /// (intensity), 0.25,0.5,1 (cpus) or 64MiB,256MiB (memory).
     #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
     pub values: String,
-    /// Rounds; each runs every step once, the steps in random order [default: the suite's].
-    #[arg(long, value_parser = clap::value_parser!(u32).range(*crate::scenario::ROUNDS.start() as i64..=*crate::scenario::ROUNDS.end() as i64), allow_negative_numbers = true)]
-    pub rounds: Option<u32>,
-    /// Measured seconds per condition, 0.1 to 3600 [default: the suite's].
-    #[arg(long, value_parser = window_seconds, allow_negative_numbers = true)]
-    pub duration: Option<f64>,
-    /// Unrecorded warm-up seconds before each measured window [default: the suite's].
-    #[arg(long, value_parser = non_negative_seconds, allow_negative_numbers = true)]
-    pub warmup: Option<f64>,
+    /// Rounds (each runs every step once, the steps in random order), window and warm-up.
+    #[command(flatten)]
+    pub timing: TimingArgs,
     /// The knee is the first step whose p99, against the first step's, has a 95 % CI
     /// wholly above this ratio, 1 to 100 [default: 1.2].
     #[arg(long, value_name = "RATIO", value_parser = knee_margin, allow_negative_numbers = true)]

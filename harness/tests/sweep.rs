@@ -6,6 +6,7 @@
 
 mod common;
 
+use isobench::sweep::curve::interval as metric;
 use isobench_reports::schema::{Condition, Interval, Results, ScenarioResult};
 use isobench_reports::schema_sweep::{Knee, Sweep, SweepCurve};
 use std::process::{Command, Output};
@@ -50,15 +51,6 @@ fn step<'r>(r: &'r Results, s: &Sweep, i: usize) -> &'r ScenarioResult {
         .iter()
         .find(|x| x.name == s.steps[i].scenario)
         .unwrap()
-}
-
-fn metric(r: &ScenarioResult, name: &str, c: Condition) -> Option<Interval> {
-    let m = Results::metric(r, name, Some(c))?;
-    Some(Interval {
-        value: m.value?,
-        lower: m.lower?,
-        upper: m.upper?,
-    })
 }
 
 /// No later step's p99 lies wholly below an earlier step's CI.

@@ -2,7 +2,7 @@
 //! swept value, one curve per condition with its 95 % CI whiskers, the
 //! knee of each condition marked and said in words, and the sweep's table.
 
-use crate::charts::{Chart, NotDrawn, Ticked, colour, draw, one_two_five};
+use crate::charts::{Chart, NotDrawn, Ticked, colour, draw, latency_axis};
 use crate::escape;
 use crate::format;
 use crate::legend::{Entry, Glyph};
@@ -157,10 +157,7 @@ fn chart(sweep: &Sweep) -> Result<Chart, NotDrawn> {
                     RangedCoordf64::from(-0.5..x_end),
                     (0..sweep.steps.len()).map(|i| i as f64).collect(),
                 ),
-                Ticked::new(
-                    LogCoord::from((y_start..y_end).log_scale()),
-                    one_two_five(y_start, y_end),
-                ),
+                latency_axis(y_start, y_end),
             )?;
         chart
             .configure_mesh()

@@ -1,7 +1,7 @@
 //! `isobench sweep`: the plan from the arguments, the estimate, the run, the
 //! curves and knees it prints.
 
-use super::{EXIT_ERROR, EXIT_INTERRUPTED, load_suite, utc_stamp};
+use super::{load_suite, utc_stamp};
 use crate::cgroup::CgroupHost;
 use crate::cli::SweepArgs;
 use crate::plan::Overrides;
@@ -10,7 +10,6 @@ use crate::suite::Kind;
 use crate::sweep::knob::Over;
 use crate::sweep::{self, SweepPlan, knee};
 use anyhow::Result;
-use isobench_reports::schema::ScenarioStatus;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -24,9 +23,9 @@ pub fn plan(args: SweepArgs) -> Result<SweepPlan, Refused> {
     let values = over.values(&args.values).map_err(Refused)?;
     let (mut suite, host) = load_suite(&args.suite)?;
     let overrides = Overrides {
-        rounds: args.rounds.map(|r| r as usize),
-        duration_s: args.duration,
-        warmup_s: args.warmup,
+        rounds: args.timing.rounds.map(|r| r as usize),
+        duration_s: args.timing.duration,
+        warmup_s: args.timing.warmup,
         ..Default::default()
     };
     crate::plan::apply(&mut suite, &overrides, Some(host.layout))?;
@@ -73,12 +72,7 @@ pub fn plan(args: SweepArgs) -> Result<SweepPlan, Refused> {
 /// A refused plan (bad input, unfit host) or a runtime error.
 pub fn sweep(args: SweepArgs) -> Result<ExitCode> {
     let plan = plan(args)?;
-    let rounds = plan
-        .run
-        .suite
-        .scenarios
-        .first()
-        .map_or(0, |s| s.timing.rounds);
+    let rounds = plan.rounds();
     let estimate = plan.estimate_s.round() as u64;
     eprintln!(
         "sweep {} over {}: {} steps ({}) × {} conditions × {rounds} rounds — about {} min {:02} s on 2 CPUs",
@@ -110,23 +104,8 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode> {
     for f in &outcome.files {
         writeln!(out, "wrote {}", f.display())?;
     }
-    for s in &outcome.results.scenarios {
-        for w in &s.warnings {
-            eprintln!("warning: {}: {w}", s.name);
-        }
-    }
-    let statuses = || outcome.results.scenarios.iter().map(|s| &s.status);
-    if statuses().any(|s| matches!(s, ScenarioStatus::Interrupted(_)))
-        || crate::interrupt::requested()
-    {
-        eprintln!("interrupted: the files above hold the rounds completed before the signal");
-        return Ok(ExitCode::from(EXIT_INTERRUPTED));
-    }
-    if let Some(ScenarioStatus::Failed(reason)) =
-        statuses().find(|s| matches!(s, ScenarioStatus::Failed(_)))
-    {
-        eprintln!("error: a step failed: {reason}");
-        return Ok(ExitCode::from(EXIT_ERROR));
+    if let Some(code) = super::run::warnings_and_end(&outcome, "step") {
+        return Ok(code);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -62,7 +62,7 @@ fn valid(m: Option<&Metric>) -> Vec<f64> {
 }
 
 /// The mean and CI of metric `name` of `r` in condition `c`, when it has both.
-fn interval(r: &ScenarioResult, name: &str, c: Condition) -> Option<Interval> {
+pub fn interval(r: &ScenarioResult, name: &str, c: Condition) -> Option<Interval> {
     let m = Results::metric(r, name, Some(c))?;
     Some(Interval {
         value: m.value?,

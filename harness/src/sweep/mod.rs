@@ -51,6 +51,17 @@ pub struct SweepPlan {
     pub estimate_s: f64,
 }
 
+impl SweepPlan {
+    /// Rounds of the sweep: those of its steps (all alike).
+    pub fn rounds(&self) -> usize {
+        self.run
+            .suite
+            .scenarios
+            .first()
+            .map_or(0, |s| s.timing.rounds)
+    }
+}
+
 /// Replaces `suite`'s scenarios by one copy of `scenario` per value of
 /// `values`, the knob `over` set to it; returns the steps.
 ///
@@ -142,12 +153,7 @@ impl Progress for StepProgress<'_, '_> {
 /// As [`run::execute`].
 pub fn execute(plan: &SweepPlan) -> Result<RunOutcome> {
     let started = Instant::now();
-    let rounds = plan
-        .run
-        .suite
-        .scenarios
-        .first()
-        .map_or(0, |s| s.timing.rounds);
+    let rounds = plan.rounds();
     run::execute_with(&plan.run, &mut |_host, ctx, saver| {
         let specs: Vec<IsolationSpec> = plan
             .run
@@ -237,12 +243,7 @@ pub fn summary(
         over: plan.over.text.clone(),
         unit: plan.over.knob.unit().into(),
         steps: plan.steps.clone(),
-        rounds: plan
-            .run
-            .suite
-            .scenarios
-            .first()
-            .map_or(0, |s| s.timing.rounds),
+        rounds: plan.rounds(),
         orders,
         knee_margin: plan.knee_margin,
         curves: curve::curves(&plan.conditions, &plan.steps, results, plan.knee_margin),
