@@ -212,3 +212,99 @@ fn chart(sweep: &Sweep) -> Result<Chart, NotDrawn> {
 fn short(label: &str) -> String {
     label.split(" (").next().unwrap_or(label).to_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{Condition, Interval};
+    use crate::schema_sweep::{SweepCurve, SweepPoint, SweepStep};
+
+    fn i(value: f64) -> Option<Interval> {
+        Some(Interval {
+            value,
+            lower: value * 0.8,
+            upper: value * 1.2,
+        })
+    }
+
+    fn sweep() -> Sweep {
+        let point = |p99: f64, ratio: Option<Interval>| SweepPoint {
+            p99_us: i(p99),
+            late_share: i(0.1),
+            throughput_ops: i(5000.0),
+            p99_ratio: ratio,
+            valid_rounds: 3,
+            unavailable: None,
+        };
+        let steps = (0..3)
+            .map(|k| SweepStep {
+                value: k as f64 * 50.0,
+                label: format!("{} %", k * 50),
+                scenario: format!("s@aggressor.intensity={}%", k * 50),
+            })
+            .collect();
+        Sweep {
+            scenario: "s".into(),
+            over: "aggressor.intensity".into(),
+            unit: "%".into(),
+            steps,
+            rounds: 3,
+            orders: vec![vec![2, 0, 1]; 3],
+            knee_margin: 1.2,
+            curves: vec![
+                SweepCurve {
+                    condition: Condition::Contended,
+                    points: vec![
+                        point(100.0, None),
+                        point(400.0, i(4.0)),
+                        point(900.0, i(9.0)),
+                    ],
+                    knee: Knee::At {
+                        step: 1,
+                        value: 50.0,
+                        ratio: i(4.0).unwrap(),
+                    },
+                },
+                SweepCurve {
+                    condition: Condition::Isolated,
+                    points: vec![
+                        point(100.0, None),
+                        point(105.0, i(1.05)),
+                        point(110.0, i(1.1)),
+                    ],
+                    knee: Knee::NoneWithinRange { largest: i(1.1) },
+                },
+            ],
+            estimate_s: 40.0,
+            elapsed_s: Some(42.0),
+        }
+    }
+
+    #[test]
+    fn section_draws_a_curve_per_condition_and_says_each_knee() {
+        let s = sweep();
+        let html = section(&s, |c, caption| match c {
+            Ok(c) => format!("{}{caption}", c.svg),
+            Err(e) => panic!("{e}"),
+        });
+        assert!(html.contains("<svg") && html.contains("Victim p99 against aggressor.intensity"));
+        assert!(html.contains("knee at 50 % (p99 ×4.00"), "{html}");
+        assert!(
+            html.contains("knee no knee within the swept range"),
+            "{html}"
+        );
+        let md = crate::sweep_text::sweep_markdown(&s);
+        assert!(
+            md.contains("| 50 % | 400 µs [320, 480] µs | ×4.00 [×3.20, ×4.80] |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("Knee (isolated): no knee within the swept range"),
+            "{md}"
+        );
+        assert!(
+            md.contains("Took 42 s against an estimate of 40 s (+5 %)"),
+            "{md}"
+        );
+    }
+}
