@@ -206,13 +206,19 @@ pub struct SweepArgs {
     pub scenario: String,
     /// The knob: SANDBOX.KNOB, SANDBOX `victim`, `aggressor` (every aggressor) or an
     /// aggressor's name, KNOB `intensity` (percent, 0 leaves the aggressor out),
-    /// `cpus` (CPU quota, isolated condition) or `memory` (memory.max, isolated condition).
-    #[arg(long, value_name = "SANDBOX.KNOB")]
-    pub over: String,
+    /// `cpus` (CPU quota, isolated condition) or `memory` (memory.max, isolated condition)
+    /// [default: the scenario's `[scenario.sweep]`].
+    #[arg(long, value_name = "SANDBOX.KNOB", requires = "values")]
+    pub over: Option<String>,
     /// The values, comma-separated, lowest first, 2 to 50 of them, e.g. 0,25,50,75,100
     /// (intensity), 0.25,0.5,1 (cpus) or 64MiB,256MiB (memory).
-    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
-    pub values: String,
+    #[arg(
+        long,
+        value_name = "LIST",
+        allow_hyphen_values = true,
+        requires = "over"
+    )]
+    pub values: Option<String>,
     /// Rounds (each runs every step once, the steps in random order), window and warm-up.
     #[command(flatten)]
     pub timing: TimingArgs,

@@ -308,3 +308,130 @@ fn bad_sweeps_are_refused_naming_the_flag_and_what_is_accepted() {
     ]);
     assert!(e.contains("cpu-bursts, which has no intensity knob"), "{e}");
 }
+
+/// A suite file's isolation scenario with `[scenario.sweep]` holding `sweep`
+/// (lines 9 on), beside a cpu-hog aggressor unless `aggressor` is false.
+fn with_sweep(sweep: &str, aggressor: bool) -> String {
+    let hog = if aggressor {
+        "[[scenario.aggressor]]\nworkload = \"cpu-hog\"\n"
+    } else {
+        ""
+    };
+    format!(
+        "[[scenario]]\nname = \"s\"\nkind = \"isolation\"\n[scenario.victim]\nworkload = \"cpu-units\"\ncpus = 0.2\n{hog}[scenario.sweep]\n{sweep}\n"
+    )
+}
+
+fn suite_problems(text: &str) -> Vec<String> {
+    let host = isobench::suite::HostFacts {
+        layout: isobench::cgroup::Layout::Hybrid,
+        online_cpus: "0-1".parse().unwrap(),
+        block_devices: Vec::new(),
+        missing_knobs: Vec::new(),
+    };
+    match isobench::suite::parse_text(text, "t.toml", &host) {
+        Ok(s) => panic!("accepted:\n{text}\nas {s:?}"),
+        Err(e) => e.0.iter().map(ToString::to_string).collect(),
+    }
+}
+
+#[test]
+fn bad_suite_sweeps_are_refused_at_their_file_line_and_column() {
+    let over = "over = \"aggressor.intensity\"\n";
+    let many: Vec<String> = (0..=50).map(|v| v.to_string()).collect();
+    let cases = [
+        (
+            format!("{over}values = [50]"),
+            "t.toml:11:10: scenario.sweep.values: 1 value(s): a sweep takes 2 to 50",
+        ),
+        (
+            format!("{over}values = [{}]", many.join(", ")),
+            "t.toml:11:10: scenario.sweep.values: 51 value(s)",
+        ),
+        (
+            format!("{over}values = [50, 25]"),
+            "t.toml:11:15: scenario.sweep.values: 25 % is below 50 %: expected values from lowest to highest, each once",
+        ),
+        (
+            format!("{over}values = [0, 25, 25]"),
+            "t.toml:11:18: scenario.sweep.values: 25 % repeats 25 %",
+        ),
+        (
+            format!("{over}values = [0, 150]"),
+            "t.toml:11:14: scenario.sweep.values: \"150\" is not an intensity: expected whole percentages from 0 to 100",
+        ),
+        (
+            "over = \"victim.intensity\"\nvalues = [0, 50]".into(),
+            "t.toml:10:8: scenario.sweep.over: \"victim.intensity\": this scenario has a victim, which has no intensity knob",
+        ),
+        (
+            "over = \"aggressor.speed\"\nvalues = [0, 50]".into(),
+            "t.toml:10:8: scenario.sweep.over: \"aggressor.speed\": unknown knob \"speed\"",
+        ),
+        (
+            "values = [0, 50]".into(),
+            "t.toml:9:1: scenario.sweep.over: missing: expected SANDBOX.KNOB",
+        ),
+    ];
+    for (sweep, wanted) in cases {
+        let all = suite_problems(&with_sweep(&sweep, true));
+        assert!(
+            all.iter().any(|p| p.starts_with(wanted)),
+            "{sweep}: {all:#?} lacks {wanted:?}"
+        );
+    }
+    // A knob the scenario lacks: no aggressor to sweep.
+    let all = suite_problems(&with_sweep(
+        "over = \"aggressor.intensity\"\nvalues = [0, 50]",
+        false,
+    ));
+    assert!(
+        all.iter().any(|p| p.starts_with("t.toml:8:8: scenario.sweep.over: \"aggressor.intensity\": this scenario has no aggressor")),
+        "{all:#?}"
+    );
+    // Through the command line: the suite's problem, exit 3.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.toml");
+    std::fs::write(
+        &file,
+        with_sweep("over = \"aggressor.intensity\"\nvalues = [50]", true),
+    )
+    .unwrap();
+    let e = refused(&["--suite", file.to_str().unwrap(), "--scenario", "s"]);
+    assert!(
+        e.contains("s.toml:11:10: scenario.sweep.values: 1 value(s)"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_suite_files_sweep_is_read_and_used_without_flags() {
+    let host = isobench::suite::discover_host().unwrap();
+    let text = with_sweep(
+        "over = \"aggressor.memory\"\nvalues = [\"64MiB\", \"1GiB\"]",
+        true,
+    );
+    let s = isobench::suite::parse_text(&text, "t.toml", &host).unwrap();
+    let isobench::suite::Kind::Isolation(def) = &s.scenarios[0].kind else {
+        panic!()
+    };
+    let sweep = def.sweep.as_ref().unwrap();
+    assert_eq!(sweep.over, "aggressor.memory");
+    assert_eq!(
+        sweep.values,
+        vec![(64u64 << 20) as f64, (1u64 << 30) as f64]
+    );
+    // Without a table and without flags, the sweep says what it needs.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.toml");
+    std::fs::write(
+        &file,
+        with_sweep("", true).replace("[scenario.sweep]\n", ""),
+    )
+    .unwrap();
+    let e = refused(&["--suite", file.to_str().unwrap(), "--scenario", "s"]);
+    assert!(
+        e.contains("has no [scenario.sweep]: give both flags"),
+        "{e}"
+    );
+}

@@ -19,9 +19,19 @@ use std::process::ExitCode;
 /// [`Refused`] naming the flag: an unknown suite or scenario, a knob the
 /// scenario lacks, a bad list of values (see [`Over::values`]).
 pub fn plan(args: SweepArgs) -> Result<SweepPlan, Refused> {
-    let over = Over::parse(&args.over).map_err(Refused)?;
-    let values = over.values(&args.values).map_err(Refused)?;
+    let given = match (&args.over, &args.values) {
+        (Some(o), Some(v)) => {
+            let over = Over::parse(o).map_err(Refused)?;
+            let values = over.values(v).map_err(Refused)?;
+            Some((over, values))
+        }
+        _ => None,
+    };
     let (mut suite, host) = load_suite(&args.suite)?;
+    let (over, values) = match given {
+        Some(g) => g,
+        None => suite_sweep(&suite, &args.scenario)?,
+    };
     let overrides = Overrides {
         rounds: args.timing.rounds.map(|r| r as usize),
         duration_s: args.timing.duration,
@@ -62,6 +72,22 @@ pub fn plan(args: SweepArgs) -> Result<SweepPlan, Refused> {
         knee_margin: args.knee_margin.unwrap_or(knee::DEFAULT_MARGIN),
         estimate_s,
     })
+}
+
+/// The `[scenario.sweep]` of `scenario` in `suite` (checked when the suite was read).
+fn suite_sweep(suite: &crate::suite::Suite, scenario: &str) -> Result<(Over, Vec<f64>), Refused> {
+    let own = suite.scenarios.iter().find_map(|s| match &s.kind {
+        Kind::Isolation(iso) if s.name == scenario => iso.sweep.clone(),
+        _ => None,
+    });
+    let Some(sweep) = own else {
+        return Err(Refused(format!(
+            "--over and --values are missing, and scenario {scenario} of suite {} has no [scenario.sweep]: give both flags, or the table in the suite file",
+            suite.name
+        )));
+    };
+    let over = Over::parse(&sweep.over).map_err(Refused)?;
+    Ok((over, sweep.values))
 }
 
 /// Runs the sweep of `args`: prints the plan and its estimate, runs it,

@@ -103,37 +103,58 @@ impl Over {
         })
     }
 
-    /// Parses `--values` for this knob: comma-separated, ascending, each once,
-    /// [`MIN_VALUES`] to [`MAX_VALUES`] of them, each in the knob's range
-    /// (intensity whole percent 0–100; cpus 0.01–1024; memory a size of at
-    /// least 4 MiB such as `256MiB`).
+    /// Parses `--values` for this knob: comma-separated (see [`Over::values_of`]).
     ///
     /// # Errors
     /// A message naming `--values`, the bad value and what is accepted.
     pub fn values(&self, text: &str) -> Result<Vec<f64>, String> {
         let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+        self.values_of(&parts)
+            .map_err(|(_, why)| format!("--values {text:?}: {why}"))
+    }
+
+    /// The values for this knob, as written: ascending, each once,
+    /// [`MIN_VALUES`] to [`MAX_VALUES`] of them, each in the knob's range
+    /// (intensity whole percent 0–100; cpus 0.01–1024; memory a size of at
+    /// least 4 MiB such as `256MiB`).
+    ///
+    /// # Errors
+    /// The index of the bad value (`None` for a bad count) and what is wrong
+    /// with it, saying what is accepted.
+    pub fn values_of(&self, parts: &[&str]) -> Result<Vec<f64>, (Option<usize>, String)> {
         if parts.len() < MIN_VALUES || parts.len() > MAX_VALUES {
-            return Err(format!(
-                "--values {text:?} has {} value(s): a sweep takes {MIN_VALUES} to {MAX_VALUES} (a curve needs two points; for more, sweep a narrower range)",
-                parts.len()
+            return Err((
+                None,
+                format!(
+                    "{} value(s): a sweep takes {MIN_VALUES} to {MAX_VALUES} (a curve needs two points; for more, sweep a narrower range)",
+                    parts.len()
+                ),
             ));
         }
         let values = parts
             .iter()
-            .map(|p| self.value(p))
-            .collect::<Result<Vec<f64>, String>>()?;
-        if let Some(w) = values.windows(2).find(|w| w[1] <= w[0]) {
-            let what = if w[1] == w[0] { "repeats" } else { "is below" };
-            return Err(format!(
-                "--values {text:?}: {} {what} {}: expected values from lowest to highest, each once",
-                self.label(w[1]),
-                self.label(w[0])
+            .enumerate()
+            .map(|(i, p)| self.value(p).map_err(|e| (Some(i), e)))
+            .collect::<Result<Vec<f64>, _>>()?;
+        if let Some(i) = (1..values.len()).find(|&i| values[i] <= values[i - 1]) {
+            let what = if values[i] == values[i - 1] {
+                "repeats"
+            } else {
+                "is below"
+            };
+            return Err((
+                Some(i),
+                format!(
+                    "{} {what} {}: expected values from lowest to highest, each once",
+                    self.label(values[i]),
+                    self.label(values[i - 1])
+                ),
             ));
         }
         Ok(values)
     }
 
-    /// One value of `--values`.
+    /// One value.
     fn value(&self, p: &str) -> Result<f64, String> {
         match self.knob {
             Knob::Intensity => p
@@ -143,22 +164,22 @@ impl Over {
                 .filter(|&v| v <= 100)
                 .map(f64::from)
                 .ok_or_else(|| {
-                    format!("--values: {p:?} is not an intensity: expected whole percentages from 0 to 100")
+                    format!("{p:?} is not an intensity: expected whole percentages from 0 to 100")
                 }),
             Knob::Cpus => p
                 .parse::<f64>()
                 .ok()
                 .filter(|v| v.is_finite() && (0.01..=1024.0).contains(v))
                 .ok_or_else(|| {
-                    format!("--values: {p:?} is not a CPU quota: expected CPUs from 0.01 to 1024 (e.g. 0.25)")
+                    format!("{p:?} is not a CPU quota: expected CPUs from 0.01 to 1024 (e.g. 0.25)")
                 }),
             Knob::Memory => match parse_size::parse_size(p) {
                 Ok(b) if b >= MIN_MEMORY_BYTES => Ok(b as f64),
                 Ok(b) => Err(format!(
-                    "--values: {p:?} ({b} bytes) is below 4 MiB: expected sizes such as 64MiB or 1GiB"
+                    "{p:?} ({b} bytes) is below 4 MiB: expected sizes such as 64MiB or 1GiB"
                 )),
                 Err(e) => Err(format!(
-                    "--values: {p:?} is not a size ({e}): expected sizes such as 64MiB or 1GiB"
+                    "{p:?} is not a size ({e}): expected sizes such as 64MiB or 1GiB"
                 )),
             },
         }
@@ -173,12 +194,13 @@ impl Over {
         }
     }
 
-    /// Refuses a knob that scenario `name` (`def`) lacks.
+    /// Refuses a knob that the scenario `def` lacks.
     ///
     /// # Errors
-    /// A message naming `--over`, the scenario and what it has.
-    pub fn check(&self, name: &str, def: &IsolationDef) -> Result<(), String> {
-        let bad = |why: String| Err(format!("--over {}: scenario {name} {why}", self.text));
+    /// What the scenario has instead, to follow "scenario NAME": `has no
+    /// aggressor: sweep victim.cpus or victim.memory`.
+    pub fn check(&self, def: &IsolationDef) -> Result<(), String> {
+        let bad = |why: String| Err(why);
         let names: Vec<&str> = def.aggressors.iter().map(|a| a.name.as_str()).collect();
         match &self.target {
             Target::Victim if self.knob == Knob::Intensity => {

@@ -87,7 +87,8 @@ pub fn steps(
             "--scenario {scenario}: a sweep runs an isolation scenario (a victim beside aggressors), and {scenario} is another kind"
         )));
     };
-    over.check(scenario, iso).map_err(Refused)?;
+    over.check(iso)
+        .map_err(|why| Refused(format!("--over {}: scenario {scenario} {why}", over.text)))?;
     let mut steps = Vec::new();
     suite.scenarios = values
         .iter()
