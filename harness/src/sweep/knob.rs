@@ -367,7 +367,7 @@ mod tests {
         assert!(
             o.values(&many.join(","))
                 .unwrap_err()
-                .contains("has 51 value(s)")
+                .contains(": 51 value(s): a sweep takes 2 to 50")
         );
         assert!(
             o.values("50,25")
