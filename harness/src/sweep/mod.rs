@@ -31,7 +31,7 @@ use std::time::Instant;
 /// Seconds a run spends besides its scenarios' windows: the host probe, the
 /// arena, calibrating the work unit and teardown, as `isobench run` counts
 /// them ([`crate::plan::estimate_s`]); sweeps of 5 steps × 3 rounds × 1 s
-/// took 76.5 to 81 s in four runs against the 80 s so estimated on the 2-CPU
+/// took 76.5 to 81 s in six runs against the 80 s so estimated on the 2-CPU
 /// development host.
 pub const SETUP_S: f64 = 2.0;
 
