@@ -41,6 +41,10 @@ pub enum Command {
     /// a run with no scenario in common with the others or an unreadable file is
     /// left out with a line saying why; exit 3 when no file can be merged.
     Merge(MergeArgs),
+    /// Run one isolation scenario at a list of values of one knob (an aggressor's
+    /// intensity, a CPU quota, a memory limit): the victim's curves, one per
+    /// condition, and their knees (docs/suite-format.md, "Sweeps").
+    Sweep(SweepArgs),
     /// Run a suite twice on this build (A/A) and write margins at about 3× the spread seen.
     Calibrate(CalibrateArgs),
     /// Print an embedded suite, or check a suite file without running anything.
@@ -144,16 +148,9 @@ pub struct CalibrateArgs {
     pub results: Option<PathBuf>,
 }
 
-/// Arguments of `isobench run`.
-#[derive(Debug, clap::Args)]
-pub struct RunArgs {
-    /// Suite to run: an embedded suite's name (`default`, `quick`) or a suite file
-    /// (TOML, see docs/suite-format.md; `isobench suite show default` prints one to start from).
-    #[arg(long, default_value = "default", value_name = "NAME|FILE")]
-    pub suite: String,
-    /// Run only this scenario of the suite (repeatable), e.g. `cpu-share`.
-    #[arg(long = "scenario", value_name = "NAME")]
-    pub scenarios: Vec<String>,
+/// The timing flags of `run` and `sweep`; `None` keeps the suite's.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct TimingArgs {
     /// Rounds per scenario (each runs every condition once, in random order) [default: the suite's:
     /// 5 (3 for memory-pressure) in default, 10 in quick].
     #[arg(long, value_parser = clap::value_parser!(u32).range(*crate::scenario::ROUNDS.start() as i64..=*crate::scenario::ROUNDS.end() as i64), allow_negative_numbers = true)]
@@ -164,6 +161,21 @@ pub struct RunArgs {
     /// Unrecorded warm-up seconds before each measured window [default: the suite's, 0.5 or 0.3].
     #[arg(long, value_parser = non_negative_seconds, allow_negative_numbers = true)]
     pub warmup: Option<f64>,
+}
+
+/// Arguments of `isobench run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Suite to run: an embedded suite's name (`default`, `quick`) or a suite file
+    /// (TOML, see docs/suite-format.md; `isobench suite show default` prints one to start from).
+    #[arg(long, default_value = "default", value_name = "NAME|FILE")]
+    pub suite: String,
+    /// Run only this scenario of the suite (repeatable), e.g. `cpu-share`.
+    #[arg(long = "scenario", value_name = "NAME")]
+    pub scenarios: Vec<String>,
+    /// Rounds, window and warm-up.
+    #[command(flatten)]
+    pub timing: TimingArgs,
     /// CPU quota, in CPUs, of every isolation scenario's aggressor that has one, in the
     /// isolated condition (cpu.max, or cpu.cfs_quota_us on v1, over its period)
     /// [default: the suite's; cpu-share: 0.5].
@@ -221,6 +233,59 @@ pub struct RunArgs {
     /// and --until-decided judges them anyway (`isobench compare` needs the flag too).
     #[arg(long)]
     pub accept_disturbed: bool,
+}
+
+/// Arguments of `isobench sweep`.
+#[derive(Debug, clap::Args)]
+pub struct SweepArgs {
+    /// Suite holding the scenario: an embedded suite's name or a suite file.
+    #[arg(long, default_value = "default", value_name = "NAME|FILE")]
+    pub suite: String,
+    /// The isolation scenario to sweep, e.g. `cpu-share`.
+    #[arg(long, value_name = "NAME")]
+    pub scenario: String,
+    /// The knob: SANDBOX.KNOB, SANDBOX `victim`, `aggressor` (every aggressor) or an
+    /// aggressor's name, KNOB `intensity` (percent, 0 leaves the aggressor out),
+    /// `cpus` (CPU quota, isolated condition) or `memory` (memory.max, isolated condition)
+    /// [default: the scenario's `[scenario.sweep]`].
+    #[arg(long, value_name = "SANDBOX.KNOB", requires = "values")]
+    pub over: Option<String>,
+    /// The values, comma-separated, lowest first, 2 to 50 of them, e.g. 0,25,50,75,100
+    /// (intensity), 0.25,0.5,1 (cpus) or 64MiB,256MiB (memory).
+    #[arg(
+        long,
+        value_name = "LIST",
+        allow_hyphen_values = true,
+        requires = "over"
+    )]
+    pub values: Option<String>,
+    /// Rounds (each runs every step once, the steps in random order), window and warm-up.
+    #[command(flatten)]
+    pub timing: TimingArgs,
+    /// The knee is the first step whose p99, against the first step's, has a 95 % CI
+    /// wholly above this ratio, 1 to 100 [default: 1.2].
+    #[arg(long, value_name = "RATIO", value_parser = knee_margin, allow_negative_numbers = true)]
+    pub knee_margin: Option<f64>,
+    /// Output directory [default: isobench-results/sweep-<UTC timestamp>].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Accept conditions that other work on the host disturbed (recorded in results.json).
+    #[arg(long)]
+    pub accept_disturbed: bool,
+}
+
+/// Parses a knee margin: a ratio from 1 to 100.
+fn knee_margin(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a ratio (e.g. 1.2 for 20 %)"))?;
+    if !v.is_finite() || !(1.0..=100.0).contains(&v) {
+        return Err(format!(
+            "{s:?} is out of range: expected a ratio from 1 to 100"
+        ));
+    }
+    Ok(v)
 }
 
 /// Parses a size in bytes, e.g. `4096`, `256MiB`, `2G` (1000-based) or `2GiB`; refuses 0 and negatives.

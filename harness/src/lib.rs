@@ -43,6 +43,7 @@ pub mod scenario;
 pub mod startup;
 pub mod stats;
 pub mod suite;
+pub mod sweep;
 pub mod terminal;
 pub mod verdict;
 pub mod vocabulary;

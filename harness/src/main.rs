@@ -28,6 +28,7 @@ fn main() -> ExitCode {
         Command::Run(args) => commands::run::run_command(args),
         Command::Doctor { json } => commands::doctor::doctor(json),
         Command::Cleanup => commands::cleanup::cleanup(),
+        Command::Sweep(args) => commands::sweep::sweep(args),
         Command::Compare(args) => commands::compare::compare(args),
         Command::Merge(args) => commands::merge::merge(args),
         Command::Calibrate(args) => commands::calibrate::calibrate(args),

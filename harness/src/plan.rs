@@ -231,7 +231,11 @@ pub fn scenario_estimate_s(s: &ScenarioDef, layout: Option<Layout>) -> f64 {
         // Sandboxes start and stop, aggressors run past the window to report.
         Kind::Isolation(iso) => {
             let overrun = crate::scenario::isolation::AGGRESSOR_OVERRUN_S;
-            let with_aggressors = iso.conditions.iter().filter(|c| c.as_str() != "solo");
+            // Without aggressors (a sweep's step at intensity 0) nothing overruns.
+            let with_aggressors = iso
+                .conditions
+                .iter()
+                .filter(|c| c.as_str() != "solo" && !iso.aggressors.is_empty());
             t.rounds as f64
                 * (iso.conditions.len() as f64 * (window + 0.1)
                     + with_aggressors.count() as f64 * overrun)

@@ -110,6 +110,23 @@ impl Meter {
         }
     }
 
+    /// A part of the run ended (a round of a sweep), `fraction` (0..1) of the
+    /// whole: off a terminal, one line saying `what`, the time so far and the
+    /// time left at the pace so far.
+    pub(crate) fn part_done(&mut self, what: &str, fraction: f64) {
+        let Meter::Lines(lines) = self else {
+            return;
+        };
+        let total: f64 = lines.estimates_s.iter().sum();
+        let elapsed = lines.started.elapsed();
+        let left = time_left(&[total], 0, fraction, elapsed);
+        eprintln!(
+            "[{what}] — {} elapsed, about {} left",
+            duration_text(elapsed),
+            duration_text(left)
+        );
+    }
+
     /// The run is over: the bar goes away.
     pub(crate) fn finish(&self) {
         if let Meter::Bar(bar) = self {

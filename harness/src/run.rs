@@ -120,6 +120,44 @@ pub fn new_run_id(now: SystemTime) -> String {
 /// [`Refused`] (wrapped) when the host cannot run it, before anything is created;
 /// other errors for failures after the output directory exists (what was measured stays on disk).
 pub fn execute(plan: &RunPlan) -> Result<RunOutcome> {
+    execute_with(plan, &mut |host, ctx, progress| {
+        for (index, def) in plan.suite.scenarios.iter().enumerate() {
+            progress
+                .meter
+                .scenario_started(index, &def.name, def.timing.rounds);
+            progress.name = def.name.clone();
+            progress.round_steps = scenario::steps(
+                &def.kind,
+                &Timing {
+                    rounds: 1,
+                    ..def.timing
+                },
+            );
+            let result = run_scenario(def, host, ctx, progress);
+            progress.save(result);
+            if let Some(e) = progress.failed.take() {
+                return Err(e.into());
+            }
+            if interrupt::requested() {
+                break;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// What runs the plan's scenarios inside [`execute_with`]'s set-up: the host,
+/// the run's context, and the saver that writes the results and shows progress.
+pub(crate) type Body<'b> =
+    dyn FnMut(&CgroupHost, &RunContext<'_>, &mut Saver<'_>) -> Result<()> + 'b;
+
+/// Sets the run up as [`execute`] does (host checks, output directory, arena,
+/// calibration, progress), lets `body` run the scenarios, then tears it down.
+/// `isobench sweep` gives a body that interleaves its steps' rounds.
+///
+/// # Errors
+/// As [`execute`], and `body`'s.
+pub(crate) fn execute_with(plan: &RunPlan, body: &mut Body<'_>) -> Result<RunOutcome> {
     let host = CgroupHost::discover()
         .map_err(|e| Refused(format!("cannot use the host's cgroups: {e}")))?;
     output::check_writable(&plan.out_dir).map_err(|e| Refused(format!("--out: {e}")))?;
@@ -168,6 +206,7 @@ pub fn execute(plan: &RunPlan) -> Result<RunOutcome> {
         warnings: concurrent_runs(&host),
         suite: serde_json::to_value(&plan.suite).ok(),
         disturbance: None,
+        sweep: None,
     };
     results.disturbance = Some(crate::disturbance::of_run(&results, plan.accept_disturbed));
     for w in &results.warnings {
@@ -208,27 +247,7 @@ pub fn execute(plan: &RunPlan) -> Result<RunOutcome> {
         name: String::new(),
         round_steps: 0,
     };
-    for (index, def) in plan.suite.scenarios.iter().enumerate() {
-        progress
-            .meter
-            .scenario_started(index, &def.name, def.timing.rounds);
-        progress.name = def.name.clone();
-        progress.round_steps = scenario::steps(
-            &def.kind,
-            &Timing {
-                rounds: 1,
-                ..def.timing
-            },
-        );
-        let result = run_scenario(def, &host, &ctx, &mut progress);
-        progress.save(result);
-        if let Some(e) = progress.failed.take() {
-            return Err(e.into());
-        }
-        if interrupt::requested() {
-            break;
-        }
-    }
+    body(&host, &ctx, &mut progress)?;
     progress.meter.finish();
     if let Some(note) = results
         .disturbance
@@ -364,10 +383,10 @@ pub fn calibrate(arena: &crate::cgroup::Arena, bin: &std::path::Path) -> Result<
 }
 
 /// Saves the results after every round and shows the progress.
-struct Saver<'a> {
+pub(crate) struct Saver<'a> {
     out: &'a OutputDir,
     results: &'a mut Results,
-    meter: Meter,
+    pub(crate) meter: Meter,
     failed: Option<output::OutputError>,
     until: Option<&'a UntilDecided>,
     /// `--accept-disturbed`, recorded in the results and given to the gate.
@@ -379,6 +398,32 @@ struct Saver<'a> {
 }
 
 impl Saver<'_> {
+    /// Saves `scenario` under `name` (see [`Saver::save`]).
+    ///
+    /// # Errors
+    /// The results could not be written.
+    pub(crate) fn save_as(&mut self, name: &str, scenario: ScenarioResult) -> Result<()> {
+        self.name = name.to_owned();
+        self.save(scenario);
+        match self.failed.take() {
+            Some(e) => Err(e.into()),
+            None => Ok(()),
+        }
+    }
+
+    /// Puts the sweep's curves and knees into the results and writes them.
+    ///
+    /// # Errors
+    /// The results could not be written.
+    pub(crate) fn save_sweep(
+        &mut self,
+        sweep: isobench_reports::schema_sweep::Sweep,
+    ) -> Result<()> {
+        self.results.sweep = Some(sweep);
+        self.out.write(self.results)?;
+        Ok(())
+    }
+
     /// Puts `scenario` into the results (replacing its partial self) and writes them.
     fn save(&mut self, mut scenario: ScenarioResult) {
         scenario.name = self.name.clone();

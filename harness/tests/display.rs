@@ -129,6 +129,7 @@ fn results() -> Results {
         warnings: vec![],
         suite: None,
         disturbance: None,
+        sweep: None,
     }
 }
 

@@ -404,6 +404,7 @@ fn an_isolation_aggressor_killed_before_the_windows_end_makes_the_condition_inva
             namespaces: NamespaceSet::default(),
             conditions: Condition::ALL.to_vec(),
             groups: Vec::new(),
+            sweep: None,
         },
     };
     let result = isolation::run(&spec, &ctx, &mut Quiet);

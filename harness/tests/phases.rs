@@ -135,10 +135,12 @@ fn bad_phases_are_refused_at_their_place_with_what_is_accepted() {
 #[test]
 fn ramps_are_refused_where_nothing_can_pace_them() {
     let ramp = r#"{ ramp = { from = 0, to = 100, over = "1s" } }"#;
-    // cpu-hog has no intensity knob.
-    let p = problem(&with_phase(ramp));
+    // cpu-bursts has no intensity knob.
+    let p = problem(&with_phase(ramp).replace("\"cpu-hog\"", "\"cpu-bursts\""));
     assert!(
-        p.starts_with("t.toml:9:9: scenario.aggressor.phase.ramp: cpu-hog has no intensity knob"),
+        p.starts_with(
+            "t.toml:9:9: scenario.aggressor.phase.ramp: cpu-bursts has no intensity knob"
+        ),
         "{p}"
     );
     let paced = |phase: &str, args: &str| {

@@ -100,10 +100,7 @@ pub(crate) fn latency_cdf(scenario: &ScenarioResult) -> Result<Chart, NotDrawn> 
             .y_label_area_size(80)
             .build_cartesian_2d(
                 Ticked::new(RangedCoordf64::from(0.0..x_end), x_ticks),
-                Ticked::new(
-                    LogCoord::from((y_start..y_end).log_scale()),
-                    one_two_five(y_start, y_end),
-                ),
+                latency_axis(y_start, y_end),
             )?;
         chart
             .configure_mesh()
@@ -566,6 +563,14 @@ impl<R: Ranged<ValueType = f64>> Ranged for Ticked<R> {
     fn range(&self) -> Range<f64> {
         self.inner.range()
     }
+}
+
+/// A log-scaled latency axis from `y_start` to `y_end` µs, ticked 1-2-5.
+pub(crate) fn latency_axis(y_start: f64, y_end: f64) -> Ticked<LogCoord<f64>> {
+    Ticked::new(
+        LogCoord::from((y_start..y_end).log_scale()),
+        one_two_five(y_start, y_end),
+    )
 }
 
 /// A plotters colour from red, green, blue.

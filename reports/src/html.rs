@@ -134,6 +134,9 @@ pub fn render_html_with_comparison(
     if let Some(c) = comparison {
         page.push_str(&crate::compared::section(c));
     }
+    if let Some(sweep) = &results.sweep {
+        page.push_str(&crate::sweep_html::section(sweep, figure));
+    }
     for scenario in &results.scenarios {
         page.push_str(&scenario_section(scenario));
     }

@@ -44,6 +44,10 @@ pub fn render_markdown(results: &Results) -> String {
         host.cpus_allowed,
         esc(&results.isobench_version)
     ));
+    if let Some(sweep) = &results.sweep {
+        md.push('\n');
+        md.push_str(&crate::sweep_text::sweep_markdown(sweep));
+    }
     for (shown, scenario) in results.scenarios.iter().enumerate() {
         if md.len() > TABLE_BUDGET_BYTES {
             md.push_str(&format!(

@@ -47,6 +47,10 @@ pub struct Results {
     /// (`--accept-disturbed`); absent in files written before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disturbance: Option<Disturbance>,
+    /// The curves and knees of `isobench sweep` (issue 17); absent from
+    /// `isobench run`'s results and from files written before sweeps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<crate::schema_sweep::Sweep>,
 }
 
 /// Disturbance of a run by other work on the host (`host.other_cpu_share`).

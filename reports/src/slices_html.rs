@@ -4,7 +4,7 @@
 //! latency objective as dashed lines. Every condition's chart has the same
 //! log-scaled y axis, so they compare at a glance.
 
-use crate::charts::{Chart, NotDrawn, Ticked, colour, draw, one_two_five};
+use crate::charts::{Chart, NotDrawn, colour, draw, latency_axis};
 use crate::format;
 use crate::legend::{Entry, Glyph};
 use crate::palette;
@@ -160,10 +160,7 @@ fn chart(
             .y_label_area_size(80)
             .build_cartesian_2d(
                 RangedCoordf64::from(0.0..x_end),
-                Ticked::new(
-                    LogCoord::from((y_start..y_end).log_scale()),
-                    one_two_five(y_start, y_end),
-                ),
+                latency_axis(y_start, y_end),
             )?;
         chart
             .configure_mesh()

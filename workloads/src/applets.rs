@@ -85,9 +85,13 @@ pub fn run(cli: Cli) -> Result<()> {
             };
             print(&WorkloadReport::MemHog(mem_hog::run(&plan)?))
         }
-        Applet::CpuHog { threads, duration } => {
+        Applet::CpuHog { threads, run } => {
             let threads = threads.map_or_else(cpu_hog::cpus_allowed, usize::from);
-            print(&WorkloadReport::CpuHog(cpu_hog::run(threads, duration)))
+            print(&WorkloadReport::CpuHog(cpu_hog::run(
+                threads,
+                run.intensity,
+                run.duration,
+            )))
         }
         Applet::TcpEcho { payload, schedule } => print(&WorkloadReport::TcpEcho(tcp_echo::run(
             payload as usize,

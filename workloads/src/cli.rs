@@ -79,7 +79,8 @@ impl Applet {
     /// The intensity ramp of a catalogue aggressor (`--ramp`), if it has one.
     pub fn ramp(&self) -> Option<crate::intensity::Ramp> {
         match self {
-            Applet::CacheThrash { run, .. }
+            Applet::CpuHog { run, .. }
+            | Applet::CacheThrash { run, .. }
             | Applet::MemBw { run, .. }
             | Applet::ForkStorm { run, .. }
             | Applet::IoHog { run, .. }
@@ -106,9 +107,9 @@ pub enum Applet {
         /// Threads, 1 to 1024; default one per CPU of this process's cpuset.
         #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
         threads: Option<u16>,
-        /// Seconds to spin.
-        #[arg(long, value_parser = seconds)]
-        duration: Duration,
+        /// Intensity (each thread spins that share of every 10 ms period), ramp, duration.
+        #[command(flatten)]
+        run: AggressorArgs,
     },
     /// Aggressor: one thread that spins --burst-ms of CPU time (its own CPU
     /// clock), sleeps --sleep-ms, and again, --bursts times or until --duration;

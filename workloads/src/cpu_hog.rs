@@ -1,5 +1,8 @@
-//! Aggressor `cpu-hog`: threads that spin on integer work until a deadline.
+//! Aggressor `cpu-hog`: threads that spin on integer work until a deadline,
+//! each at an intensity (the duty cycle of [`crate::intensity`]: 100 % never
+//! sleeps; `isobench sweep` moves it to draw a sensitivity curve).
 
+use crate::intensity::{Intensity, Pacer};
 use crate::report::HogReport;
 use crate::work;
 use std::time::{Duration, Instant};
@@ -16,14 +19,16 @@ pub fn cpus_allowed() -> usize {
         .max(1)
 }
 
-/// Spins `threads` threads for `duration`, then reports.
-pub fn run(threads: usize, duration: Duration) -> HogReport {
+/// Spins `threads` threads for `duration`, each busy `intensity` % of every
+/// 10 ms period ([`Pacer`]), then reports.
+pub fn run(threads: usize, intensity: Intensity, duration: Duration) -> HogReport {
     let start = Instant::now();
     let deadline = start + duration;
     std::thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| {
-                while Instant::now() < deadline {
+                let mut pacer = Pacer::new(intensity, deadline);
+                while pacer.go() {
                     // ~10 µs between clock reads: negligible overhead, prompt exit.
                     work::unit(2_000);
                 }
@@ -42,7 +47,7 @@ mod tests {
 
     #[test]
     fn hog_stops_at_its_deadline() {
-        let r = run(2, Duration::from_millis(100));
+        let r = run(2, Intensity::FULL, Duration::from_millis(100));
         assert_eq!(r.threads, 2);
         assert!(r.ran_s >= 0.1 && r.ran_s < 2.0, "ran {} s", r.ran_s);
     }

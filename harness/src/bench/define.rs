@@ -164,6 +164,7 @@ fn scenario(s: &Scenario, host: Option<&HostFacts>, p: &mut Problems) -> Option<
             namespaces: NamespaceSet::ALL,
             conditions: Condition::ALL.to_vec(),
             groups: Vec::new(),
+            sweep: None,
         })),
     })
 }

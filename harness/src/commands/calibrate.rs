@@ -47,9 +47,7 @@ pub fn calibrate(args: CalibrateArgs) -> Result<ExitCode> {
         let run_args = RunArgs {
             suite: args.suite.clone(),
             scenarios: Vec::new(),
-            rounds: None,
-            duration: None,
-            warmup: None,
+            timing: Default::default(),
             out: Some(dir.join(side)),
             prometheus: None,
             aggressor_cpus: None,

@@ -10,6 +10,7 @@ pub mod merge;
 pub mod report;
 pub mod run;
 pub mod suite;
+pub mod sweep;
 
 use crate::run::Refused;
 use crate::suite::{HostFacts, Suite};

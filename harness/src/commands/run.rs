@@ -18,9 +18,9 @@ pub fn plan(args: RunArgs) -> Result<RunPlan, Refused> {
     check_arena(args.arena_memory)?;
     let overrides = Overrides {
         scenarios: args.scenarios,
-        rounds: args.rounds.map(|r| r as usize),
-        duration_s: args.duration,
-        warmup_s: args.warmup,
+        rounds: args.timing.rounds.map(|r| r as usize),
+        duration_s: args.timing.duration,
+        warmup_s: args.timing.warmup,
         aggressor_cpus: args.aggressor_cpus,
         arena_bytes: args.arena_memory,
         working_set_bytes: args.working_set,
@@ -179,6 +179,33 @@ pub fn run_command(args: RunArgs) -> Result<ExitCode> {
         crate::output::write_atomic(path, crate::output::prometheus(&outcome.results).as_bytes())?;
         writeln!(out, "wrote {}", path.display())?;
     }
+    if let Some(code) = warnings_and_end(&outcome, "scenario") {
+        return Ok(code);
+    }
+    // Invalid for want of the rounds asked for (`--rounds 2`) is the user's
+    // choice; invalid after enough rounds means nothing usable was measured.
+    let judged: Vec<bool> = outcome
+        .results
+        .scenarios
+        .iter()
+        .filter_map(|s| {
+            let v = s.verdict.as_ref()?;
+            Some(v.kind == VerdictKind::Invalid && s.rounds.len() >= crate::verdict::MIN_ROUNDS)
+        })
+        .collect();
+    if !judged.is_empty() && judged.iter().all(|&measured_nothing| measured_nothing) {
+        eprintln!(
+            "error: no scenario gave an answer: every verdict is INVALID (the lines above say why)"
+        );
+        return Ok(ExitCode::from(EXIT_NO_ANSWER));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints the scenarios' warnings and the disturbance on stderr; the exit
+/// status when the run was interrupted (130) or a scenario (`what`: a
+/// scenario, a sweep's step) failed (3), `None` otherwise.
+pub(super) fn warnings_and_end(outcome: &crate::run::RunOutcome, what: &str) -> Option<ExitCode> {
     let colour = crate::terminal::colour_wanted(std::io::stderr().is_terminal());
     for s in &outcome.results.scenarios {
         for w in &s.warnings {
@@ -203,30 +230,13 @@ pub fn run_command(args: RunArgs) -> Result<ExitCode> {
         || crate::interrupt::requested()
     {
         eprintln!("interrupted: the files above hold the rounds completed before the signal");
-        return Ok(ExitCode::from(EXIT_INTERRUPTED));
+        return Some(ExitCode::from(EXIT_INTERRUPTED));
     }
     if let Some(ScenarioStatus::Failed(reason)) =
         statuses().find(|s| matches!(s, ScenarioStatus::Failed(_)))
     {
-        eprintln!("error: a scenario failed: {reason}");
-        return Ok(ExitCode::from(EXIT_ERROR));
+        eprintln!("error: a {what} failed: {reason}");
+        return Some(ExitCode::from(EXIT_ERROR));
     }
-    // Invalid for want of the rounds asked for (`--rounds 2`) is the user's
-    // choice; invalid after enough rounds means nothing usable was measured.
-    let judged: Vec<bool> = outcome
-        .results
-        .scenarios
-        .iter()
-        .filter_map(|s| {
-            let v = s.verdict.as_ref()?;
-            Some(v.kind == VerdictKind::Invalid && s.rounds.len() >= crate::verdict::MIN_ROUNDS)
-        })
-        .collect();
-    if !judged.is_empty() && judged.iter().all(|&measured_nothing| measured_nothing) {
-        eprintln!(
-            "error: no scenario gave an answer: every verdict is INVALID (the lines above say why)"
-        );
-        return Ok(ExitCode::from(EXIT_NO_ANSWER));
-    }
-    Ok(ExitCode::SUCCESS)
+    None
 }

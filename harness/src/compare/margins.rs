@@ -141,6 +141,10 @@ pub fn check_margin(name: &str, value: f64) -> Result<(), String> {
         ));
     };
     let (ok, want) = match (rule.kind, rule.better) {
+        (ChangeKind::Check, _) => (
+            (0.0..=50.0).contains(&value) && value.fract() == 0.0,
+            "a whole number of steps from 0 to 50 (e.g. 1)",
+        ),
         (ChangeKind::Ratio, Better::Lower) => (
             value > 1.0 && value <= 100.0,
             "a ratio above 1 and at most 100 (e.g. 1.10)",

@@ -27,6 +27,7 @@
 //! or runtime error.
 
 pub mod calibrate;
+pub mod knee;
 pub mod margins;
 pub mod rules;
 
@@ -633,6 +634,11 @@ pub fn compare(input: &CompareInput<'_>) -> Comparison {
         .filter(|b| !cur.scenarios.iter().any(|c| c.name == b.name))
     {
         not_compared.push(format!("scenario {}: not in the current run", b.name));
+    }
+    match knee::row(base, cur, input.margins) {
+        Ok(Some(row)) => pending.push(Pending::done(row)),
+        Ok(None) => {}
+        Err(why) => not_compared.push(why),
     }
     decide(&mut pending);
     let rows: Vec<ComparedMetric> = pending.into_iter().map(|p| p.row).collect();

@@ -81,8 +81,9 @@ const fn calibrated(kind: ChangeKind, better: Better, margin: f64) -> Rule {
 /// recovery is compared as the ratio of `recovery_ms + 100` (the longest
 /// slice, so that a recovery of 0 in the baseline does not divide by zero),
 /// ×1.5: 50 ms more than a recovery of 0 fails. `isobench calibrate` widens both
-/// where a runner is noisier.
-pub const DEFAULTS: [(&str, Rule); 15] = [
+/// where a runner is noisier. A sweep's knee (`sweep.knee`) is counted in
+/// steps ([`super::knee`]).
+pub const DEFAULTS: [(&str, Rule); 16] = [
     (
         "victim.latency_p50_us",
         calibrated(ChangeKind::Ratio, Better::Lower, 1.10),
@@ -144,6 +145,13 @@ pub const DEFAULTS: [(&str, Rule); 15] = [
             RECOVERY_OFFSET_MS,
             1.0,
         ),
+    ),
+    // A sweep's knee (issue 17), in steps: FAIL when the isolated knee moved
+    // to a lower value by more than this many steps (compare::knee says why
+    // not by a CI).
+    (
+        "sweep.knee",
+        rule(ChangeKind::Check, Better::Higher, 1.0, 0.0, 1.0),
     ),
     (
         "visibility.*",

@@ -71,6 +71,7 @@ fn results(id: &str, metrics: Vec<Metric>, n_rounds: usize) -> Results {
         warnings: vec![],
         suite: None,
         disturbance: None,
+        sweep: None,
     }
 }
 

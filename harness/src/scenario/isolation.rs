@@ -82,48 +82,112 @@ pub fn run(
     ctx: &RunContext<'_>,
     progress: &mut dyn Progress,
 ) -> ScenarioResult {
-    let neighbours: Vec<String> = spec
-        .def
-        .aggressors
-        .iter()
-        .map(|a| a.workload.label())
-        .collect();
-    let mut result = ScenarioResult::started(
-        &spec.name,
-        &format!(
-            "victim {} beside {}: what the limits hold and what the victim keeps",
-            spec.def.victim.workload.label(),
-            neighbours.join(" + ")
-        ),
-        serde_json::json!({
-            "scenario": spec,
-            // A command or closure victim records none: the gate compares its
-            // absolute figures between any two runs (compare::comparable_absolutes).
-            "calibration": spec
-                .def
-                .victim
-                .workload
-                .absolutes_need_shared_calibration()
-                .then_some(ctx.calibration),
-            "victim_rate_per_s": victim_rate(spec, ctx),
-        }),
-    );
-    let protection: Vec<String> = protection::findings(&spec.def, ctx.arena.host())
-        .iter()
-        .map(ToString::to_string)
-        .collect();
+    let mut rounds = IsolationRounds::new(spec, ctx, u64::from(std::process::id()));
+    let protection = rounds.protection.clone();
     rounds::run(
-        &mut result,
+        &mut rounds.result,
         spec.timing.rounds,
         &spec.def.conditions,
         progress,
         &mut |index, condition| run_condition(spec, ctx, index, condition),
-        &|result, rounds| {
-            phases::derive(result, rounds, &spec.def);
-            result.warnings.extend(protection.iter().cloned());
-        },
+        &|result, samples| derive(result, samples, &spec.def, &protection),
     );
-    result
+    rounds.result
+}
+
+/// An isolation scenario run one round at a time, for a caller that
+/// interleaves several scenarios' rounds (`isobench sweep`); [`run`] runs
+/// them back to back.
+pub struct IsolationRounds<'s, 'c> {
+    spec: &'s IsolationSpec,
+    ctx: &'s RunContext<'c>,
+    /// What was measured so far, derived after every round.
+    result: ScenarioResult,
+    rounds: rounds::RoundLoop,
+    /// The protection findings, warned about in the result.
+    protection: Vec<String>,
+}
+
+impl<'s, 'c> IsolationRounds<'s, 'c> {
+    /// The scenario of `spec`, no round run yet; `seed` sets the conditions' orders.
+    pub fn new(spec: &'s IsolationSpec, ctx: &'s RunContext<'c>, seed: u64) -> Self {
+        let neighbours: Vec<String> = spec
+            .def
+            .aggressors
+            .iter()
+            .map(|a| a.workload.label())
+            .collect();
+        let result = ScenarioResult::started(
+            &spec.name,
+            &format!(
+                "victim {} beside {}: what the limits hold and what the victim keeps",
+                spec.def.victim.workload.label(),
+                if neighbours.is_empty() {
+                    "no neighbour".to_string()
+                } else {
+                    neighbours.join(" + ")
+                }
+            ),
+            serde_json::json!({
+                "scenario": spec,
+                // A command or closure victim records none: the gate compares its
+                // absolute figures between any two runs (compare::comparable_absolutes).
+                "calibration": spec
+                    .def
+                    .victim
+                    .workload
+                    .absolutes_need_shared_calibration()
+                    .then_some(ctx.calibration),
+                "victim_rate_per_s": victim_rate(spec, ctx),
+            }),
+        );
+        let protection = protection::findings(&spec.def, ctx.arena.host())
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        IsolationRounds {
+            spec,
+            ctx,
+            result,
+            rounds: rounds::RoundLoop::new(seed),
+            protection,
+        }
+    }
+
+    /// Runs one more round (every condition once, in random order). Returns
+    /// false when it failed or was interrupted (the result's status says why):
+    /// run no further round of this scenario.
+    pub fn round(&mut self, progress: &mut dyn Progress) -> bool {
+        let (spec, ctx, protection) = (self.spec, self.ctx, &self.protection);
+        self.rounds.round(
+            &mut self.result,
+            &spec.def.conditions,
+            progress,
+            &mut |index, condition| run_condition(spec, ctx, index, condition),
+            &|result, samples| derive(result, samples, &spec.def, protection),
+        )
+    }
+
+    /// What was measured so far.
+    pub fn result(&self) -> &ScenarioResult {
+        &self.result
+    }
+
+    /// The scenario's result once its rounds are done.
+    pub fn finish(self) -> ScenarioResult {
+        self.result
+    }
+}
+
+/// Derives the scenario's metrics from every round's samples, and warns of the protection findings.
+fn derive(
+    result: &mut ScenarioResult,
+    samples: &[Vec<ConditionSample>],
+    def: &IsolationDef,
+    protection: &[String],
+) {
+    phases::derive(result, samples, def);
+    result.warnings.extend(protection.iter().cloned());
 }
 
 /// Units per second the victim is asked for; `None` for a command that keeps its own pace.
@@ -147,7 +211,7 @@ fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
 }
 
 /// CPUs an aggressor process can keep busy: cpu-hog's threads (default one per
-/// CPU it may use), the threads × intensity of cache-thrash and mem-bw, the
+/// CPU it may use) × intensity, the threads × intensity of cache-thrash and mem-bw, the
 /// duty cycle of cpu-bursts (burst / (burst + sleep)); `None` for applets whose
 /// CPU demand is not known ahead.
 fn cpu_demand(a: &AggressorDef, cpus: usize) -> Option<f64> {
@@ -157,7 +221,7 @@ fn cpu_demand(a: &AggressorDef, cpus: usize) -> Option<f64> {
     let number = |name: &str| flag(args, name).and_then(|v| v.parse::<f64>().ok());
     let intensity = number("--intensity").unwrap_or(100.0) / 100.0;
     match workload.as_str() {
-        "cpu-hog" => Some(number("--threads").unwrap_or(cpus as f64)),
+        "cpu-hog" => Some(number("--threads").unwrap_or(cpus as f64) * intensity),
         "cache-thrash" | "mem-bw" => Some(number("--threads").unwrap_or(1.0) * intensity),
         "cpu-bursts" => {
             let burst = number("--burst-ms").unwrap_or(120.0);

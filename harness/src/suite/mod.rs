@@ -14,6 +14,7 @@ mod parse;
 pub mod phase;
 mod reader;
 pub mod run_args;
+mod sweep;
 
 pub use command::{find_with_env, sandbox_name};
 pub use error::{SuiteError, SuiteErrors};

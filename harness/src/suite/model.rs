@@ -103,6 +103,20 @@ pub struct IsolationDef {
     /// parent (`[[scenario.group]]`); empty: every sandbox is a child of the arena.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<GroupDef>,
+    /// What `isobench sweep` moves when its command line names no knob
+    /// (`[scenario.sweep]`); `isobench run` runs the scenario as written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<SweepDef>,
+}
+
+/// A scenario's own sweep (`[scenario.sweep]`, docs/suite-format.md "Sweeps"),
+/// checked against the scenario when the suite is read.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SweepDef {
+    /// The knob, `SANDBOX.KNOB` ([`crate::sweep::knob::Over`]).
+    pub over: String,
+    /// Its values, ascending, in the knob's unit (%, CPUs, bytes).
+    pub values: Vec<f64>,
 }
 
 impl IsolationDef {

@@ -218,7 +218,14 @@ fn read_kind(
     match kind {
         "isolation" => {
             t.only(
-                &keys(&["victim", "aggressor", "namespaces", "conditions", "group"]),
+                &keys(&[
+                    "victim",
+                    "aggressor",
+                    "namespaces",
+                    "conditions",
+                    "group",
+                    "sweep",
+                ]),
                 p,
             );
             Kind::Isolation(Box::new(read_isolation(t, host, p)))
@@ -395,7 +402,7 @@ fn read_isolation(t: Table<'_, '_>, host: &HostFacts, p: &mut Problems) -> Isola
         .collect();
     let groups = groups::read(t, &members, host, p);
     drop(members);
-    IsolationDef {
+    let mut def = IsolationDef {
         victim: victim.unwrap_or_else(|| VictimDef {
             workload: VictimWorkload::Applet {
                 workload: String::new(),
@@ -412,7 +419,12 @@ fn read_isolation(t: Table<'_, '_>, host: &HostFacts, p: &mut Problems) -> Isola
         namespaces: namespaces(t, p).unwrap_or(NamespaceSet::ALL),
         conditions,
         groups,
-    }
+        sweep: None,
+    };
+    def.sweep = t
+        .table("sweep", "scenario.sweep", p)
+        .and_then(|s| super::sweep::read(s, &def, p));
+    def
 }
 
 fn read_victim(v: Table<'_, '_>, host: &HostFacts, p: &mut Problems) -> Option<VictimDef> {

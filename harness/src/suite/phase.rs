@@ -21,7 +21,14 @@ pub const MAX_STEP_MS: f64 = 3_600_000.0;
 pub const DEFAULT_SLICE_MS: u64 = 50;
 /// Aggressor applets with an intensity knob ([`isobench_workloads::intensity`]),
 /// the only ones a ramp can pace.
-pub const RAMPED: [&str; 5] = ["cache-thrash", "mem-bw", "fork-storm", "io-hog", "net-hog"];
+pub const RAMPED: [&str; 6] = [
+    "cpu-hog",
+    "cache-thrash",
+    "mem-bw",
+    "fork-storm",
+    "io-hog",
+    "net-hog",
+];
 /// Longest ramp, ms.
 pub const MAX_RAMP_MS: f64 = 3_600_000.0;
 /// Victim applets that report their latencies per slice: those whose units

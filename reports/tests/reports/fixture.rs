@@ -411,5 +411,6 @@ pub fn results() -> Results {
         warnings: vec![],
         suite: None,
         disturbance: None,
+        sweep: None,
     }
 }
