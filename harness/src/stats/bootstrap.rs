@@ -71,17 +71,24 @@ pub fn mean_ci(values: &[f64]) -> Option<Estimate> {
 
 /// How much wider than the plain percentile interval the expanded one is over
 /// `n` rounds, as a factor on the draws' spread about their centre:
-/// `√(n/(n−1)) · t₍ₙ₋₁, 1−α/2₎ / z₁₋α/2` (2.69 at 3 rounds, 1.58 at 5, 1.22 at
-/// 10, 1.07 at 30; → 1). For draws close to normal, widening them by it about
+/// `√(n/(n−1)) · t₍ₙ₋₁, 1−α/2₎ / z₁₋α/2` (9.17 at 2 rounds, 2.69 at 3, 1.58 at 5,
+/// 1.22 at 10, 1.07 at 30; → 1). For draws close to normal, widening them by it about
 /// the observed value moves their `α/2` quantiles where [`tail_share`] puts
 /// the plain draws' ends; the gate ([`super::change`]) widens its draws so, so
 /// that its one-sided p-values (shares of draws) are as wide as its intervals.
-/// Infinite for `n < 2`.
+/// 1 for `n < 2`: one round holds no spread to widen (the gate judges no
+/// metric with fewer than 3 rounds a side).
 pub fn spread_factor(n: usize) -> f64 {
-    use statrs::distribution::{ContinuousCDF, Normal};
-    let z = |p: f64| Normal::standard().inverse_cdf(p);
+    use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
+    if n < 2 {
+        return 1.0;
+    }
     let alpha = 1.0 - CONFIDENCE;
-    z(1.0 - tail_share(n)) / z(1.0 - alpha / 2.0)
+    let df = (n - 1) as f64;
+    let t = StudentsT::new(0.0, 1.0, df)
+        .expect("a t distribution with df ≥ 1")
+        .inverse_cdf(1.0 - alpha / 2.0);
+    (n as f64 / df).sqrt() * t / Normal::standard().inverse_cdf(1.0 - alpha / 2.0)
 }
 
 /// The share of the bootstrap draws left out at each end of a [`CONFIDENCE`]

@@ -25,12 +25,14 @@ pub const DEFAULT_MARGIN: f64 = 1.2;
 pub const MIN_ROUNDS: usize = 2;
 
 /// The ratio of step `values` against `first` (per-round p99s, invalid rounds
-/// left out), with its CI; `None` with fewer than [`MIN_ROUNDS`] on either side.
+/// left out), with its CI; `None` with fewer than [`MIN_ROUNDS`] on either side
+/// or a first step whose p99 is 0.
 pub fn ratio(first: &[f64], values: &[f64], seed: u64) -> Option<Interval> {
     if first.len() < MIN_ROUNDS || values.len() < MIN_ROUNDS {
         return None;
     }
-    let c = change(Statistic::Ratio, first, values, seed)?;
+    let c = change(Statistic::Ratio, first, values, seed)
+        .filter(|c| c.value.is_finite() && c.lower.is_finite() && c.upper.is_finite())?;
     Some(Interval {
         value: c.value,
         lower: c.lower,
