@@ -68,6 +68,29 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// Whether SIGINT and SIGTERM are noted and polled (see
+    /// [`crate::interrupt`]) rather than ending the process at once: so for
+    /// the commands that make cgroups, sandboxes or frozen neighbours, which
+    /// they tear down on the way out (exit 130). The others (`compare`,
+    /// `merge`, `report`, `suite`) only read files and write theirs atomically
+    /// (each file is the old one or the new one, never half): a signal ends
+    /// them at once.
+    pub fn tears_down_on_interrupt(&self) -> bool {
+        match self {
+            Command::Run(_)
+            | Command::Sweep(_)
+            | Command::Calibrate(_)
+            | Command::Doctor { .. }
+            | Command::Cleanup => true,
+            Command::Compare(_)
+            | Command::Merge(_)
+            | Command::Report { .. }
+            | Command::Suite(_) => false,
+        }
+    }
+}
+
 /// `isobench suite ...`.
 #[derive(Debug, Subcommand)]
 pub enum SuiteCommand {

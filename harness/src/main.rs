@@ -9,10 +9,6 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     isobench::sandbox::sys::default_sigpipe();
-    if let Err(e) = isobench::interrupt::install() {
-        eprintln!("error: installing SIGINT/SIGTERM handlers: {e}");
-        return ExitCode::from(EXIT_ERROR);
-    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
@@ -24,6 +20,12 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_ERROR);
         }
     };
+    if cli.command.tears_down_on_interrupt()
+        && let Err(e) = isobench::interrupt::install()
+    {
+        eprintln!("error: installing SIGINT/SIGTERM handlers: {e}");
+        return ExitCode::from(EXIT_ERROR);
+    }
     let outcome = match cli.command {
         Command::Run(args) => commands::run::run_command(args),
         Command::Doctor { json } => commands::doctor::doctor(json),

@@ -300,3 +300,40 @@ fn when_no_two_runs_share_a_scenario_the_first_is_kept_and_the_rest_named() {
     assert_eq!(fleet["hosts"][0]["host"], "quick-a");
     assert_eq!(fleet["hosts"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn a_signal_ends_a_merge_at_once_even_one_blocked_on_its_input() {
+    use std::os::unix::process::ExitStatusExt;
+    // A FIFO nobody writes: merge blocks opening it. It makes nothing to tear
+    // down, so SIGTERM ends it as it ends any process (it once only noted the
+    // signal in a flag nobody polled and ran on).
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("never-written.json");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_isobench"))
+        .arg("merge")
+        .arg(&fifo)
+        .arg(fixture("quick-a.json"))
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("merge ran on 10 s after SIGTERM");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert_eq!(status.signal(), Some(libc::SIGTERM), "{status:?}");
+}
