@@ -79,33 +79,32 @@ pub fn mean_ci(values: &[f64]) -> Option<Estimate> {
 /// 1 for `n < 2`: one round holds no spread to widen (the gate judges no
 /// metric with fewer than 3 rounds a side).
 pub fn spread_factor(n: usize) -> f64 {
-    use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
-    if n < 2 {
-        return 1.0;
-    }
-    let alpha = 1.0 - CONFIDENCE;
-    let df = (n - 1) as f64;
-    let t = StudentsT::new(0.0, 1.0, df)
-        .expect("a t distribution with df ≥ 1")
-        .inverse_cdf(1.0 - alpha / 2.0);
-    (n as f64 / df).sqrt() * t / Normal::standard().inverse_cdf(1.0 - alpha / 2.0)
+    use statrs::distribution::{ContinuousCDF, Normal};
+    expanded_z(n).map_or(1.0, |z| {
+        z / Normal::standard().inverse_cdf(1.0 - (1.0 - CONFIDENCE) / 2.0)
+    })
 }
 
 /// The share of the bootstrap draws left out at each end of a [`CONFIDENCE`]
 /// interval over `n` rounds (0..0.025): the expanded percentile interval's
 /// `Φ(−√(n/(n−1)) · t₍ₙ₋₁, 1−α/2₎)` (see the module docs). 0 for `n < 2`.
 pub fn tail_share(n: usize) -> f64 {
-    use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
+    use statrs::distribution::{ContinuousCDF, Normal};
+    expanded_z(n).map_or(0.0, |z| Normal::standard().cdf(-z))
+}
+
+/// `√(n/(n−1)) · t₍ₙ₋₁, 1−α/2₎` for a [`CONFIDENCE`] interval over `n`
+/// rounds (Hesterberg 2015, §4.3); `None` for `n < 2`.
+fn expanded_z(n: usize) -> Option<f64> {
+    use statrs::distribution::{ContinuousCDF, StudentsT};
     if n < 2 {
-        return 0.0;
+        return None;
     }
-    let alpha = 1.0 - CONFIDENCE;
     let df = (n - 1) as f64;
     let t = StudentsT::new(0.0, 1.0, df)
         .expect("a t distribution with df ≥ 1")
-        .inverse_cdf(1.0 - alpha / 2.0);
-    let z = (n as f64 / df).sqrt() * t;
-    Normal::standard().cdf(-z)
+        .inverse_cdf(1.0 - (1.0 - CONFIDENCE) / 2.0);
+    Some((n as f64 / df).sqrt() * t)
 }
 
 fn mean(values: &[f64]) -> Option<f64> {
