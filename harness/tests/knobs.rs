@@ -168,8 +168,11 @@ fn c10_a_quota_without_burst_stalls_a_bursty_group_and_a_burst_above_the_quota_i
         quota.0.usage_us.unwrap() as f64,
         burst.0.usage_us.unwrap() as f64,
     );
+    // Both usages hold the applet's start, which varies by a tenth of a second
+    // on an emulated CPU (the VM read 2.08 s against 1.97 s once).
+    let tolerance = if emulated() { 0.12 } else { 0.05 };
     assert!(
-        (u0 / u1 - 1.0).abs() <= 0.05,
+        (u0 / u1 - 1.0).abs() <= tolerance,
         "the same usage with and without a burst: {u0} vs {u1} µs"
     );
     assert!(
