@@ -167,6 +167,9 @@ pub fn measure_clause(m: &MeasureVerdict) -> String {
         format!("{value} {ci}")
     };
     let effect = match (m.isolation_worse, &m.effectiveness) {
+        (false, _) if m.contended_excess.lower <= m.noise_floor => {
+            "hurt in its sandbox beyond the noise, while contended was too noisy to show what the limits removed".to_string()
+        }
         (true, _) => match &m.isolated_over_contended {
             Some(x) => format!(
                 "isolation made it worse, beyond the noise (isolated over contended {})",

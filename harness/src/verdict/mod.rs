@@ -4,10 +4,12 @@
 //! For each victim measure ([`measures::ALL`]: p99, late share, throughput)
 //! the excess of the contended and isolated conditions over solo gets a paired
 //! bootstrap CI over rounds. Per measure, with `floor` its noise floor:
-//! - no interference to remove: the contended excess is not above the floor
-//!   beyond the noise (its CI's lower bound ≤ floor), and isolation did not
-//!   make it worse;
-//! - not protected: isolation made it worse (the excess of isolated over
+//! - no interference to remove: neither the contended nor the isolated excess
+//!   is above the floor beyond the noise (each CI's lower bound ≤ floor);
+//! - not protected: the isolated excess is above the floor beyond the noise
+//!   while the contended one is not (the victim is hurt in its sandbox and the
+//!   unconfined condition, too noisy, shows nothing the limits removed), or
+//!   isolation made it worse (the excess of isolated over
 //!   contended, formed like the excess over solo, above the floor beyond the
 //!   noise: for p99 the isolated p99 more than 10 % above the contended one),
 //!   or removed little or none of the interference (the whole effectiveness CI
@@ -286,7 +288,13 @@ fn measure_verdict(m: &Measure, t: &Triples, seed: u64) -> Option<MeasureVerdict
     let kind = if isolation_worse {
         VerdictKind::NotProtected
     } else if !interference {
-        VerdictKind::NoInterference
+        // Hurt in its sandbox beyond the noise, whatever the (noisy) unconfined
+        // condition says: nothing shows the limits protected it.
+        if x.isolated.lower > floor {
+            VerdictKind::NotProtected
+        } else {
+            VerdictKind::NoInterference
+        }
     } else {
         match x.effectiveness {
             Some(e) if e.lower > 0.0 && x.isolated.lower <= floor => VerdictKind::Protected,

@@ -155,6 +155,30 @@ fn isolation_worse_than_none_is_called_out() {
 }
 
 #[test]
+fn a_victim_hurt_in_its_sandbox_is_not_protected_even_when_contended_is_too_noisy_to_compare() {
+    // A merged fleet report showed a run "no interference to remove" with the
+    // isolated p99 ×13.7 [×9.6, ×17.5] of solo, because its contended p99
+    // swung from solo's to far above it (×5.48 [×0.33, ×12.75]).
+    let mut r = scenario(8, [SOLO, SOLO, (2800.0, 0.002, 5000.0)]);
+    for (i, round) in r.rounds.iter_mut().enumerate() {
+        let v = round.conditions[1].victim.as_mut().unwrap();
+        v.latency_p99_us = if i % 2 == 0 { 190.0 } else { 5000.0 };
+    }
+    let v = judge(&r).unwrap();
+    let p99 = &v.measures[0];
+    assert!(p99.contended_excess.lower <= p99.noise_floor, "{p99:?}");
+    assert!(!p99.isolation_worse, "{p99:?}");
+    assert_eq!(p99.kind, VerdictKind::NotProtected, "{}", v.reason);
+    assert_eq!(v.kind, VerdictKind::NotProtected, "{}", v.reason);
+    assert!(
+        v.reason
+            .contains("hurt in its sandbox beyond the noise, while contended was too noisy"),
+        "{}",
+        v.reason
+    );
+}
+
+#[test]
 fn a_condition_whose_neighbour_died_is_invalid_never_kept_100_percent() {
     let mut r = scenario(4, [SOLO, (4000.0, 0.10, 100.0), SOLO]);
     for round in &mut r.rounds {
